@@ -1,0 +1,37 @@
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { formatDiagnostic } from "./diagnostic.js";
+import { discoverWorkflows, loadWorkflow } from "./load.js";
+
+const fx = join(import.meta.dirname, "../../test/fixtures");
+
+describe("load", () => {
+  test("discovers and loads a valid workflow", async () => {
+    const root = join(fx, "load");
+    const files = discoverWorkflows(root);
+    expect(files.map((f) => f.slice(root.length + 1))).toEqual([".github/workflows/ci.yml"]);
+    const wf = await loadWorkflow(files[0]!, root);
+    expect(wf.diagnostics).toEqual([]);
+    expect(wf.name).toBe("CI");
+    expect(wf.template?.jobs.map((j) => j.id.value)).toEqual(["build"]);
+  });
+
+  test("reports unknown keys, malformed YAML and cycles with positions", async () => {
+    const root = join(fx, "load-bad");
+    const out: Record<string, string[]> = {};
+    for (const f of discoverWorkflows(root)) {
+      const wf = await loadWorkflow(f, root);
+      out[wf.file] = wf.diagnostics.map(formatDiagnostic);
+    }
+    expect(out[".github/workflows/unknown-key.yml"]).toEqual([
+      ".github/workflows/unknown-key.yml:7:9: Unexpected value 'foo'",
+    ]);
+    expect(out[".github/workflows/malformed.yml"]?.[0]).toMatch(/^\.github\/workflows\/malformed\.yml:\d+:\d+: /);
+    expect(out[".github/workflows/cycle.yml"]?.join("\n")).toMatch(/cycle\.yml:7:12: .*cycle/);
+  });
+
+  test("a missing file is a diagnostic, not a throw", async () => {
+    const wf = await loadWorkflow(join(fx, "nope.yml"), fx);
+    expect(wf.diagnostics[0]?.message).toBe("file not found");
+  });
+});
