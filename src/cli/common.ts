@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { basename, resolve } from "node:path";
+import { buildEvent, type RunEvent } from "../plan/event.js";
+import { type GitFacts, readGit } from "../plan/git.js";
+import { formatDiagnostic } from "../workflow/diagnostic.js";
+import { discoverWorkflows, type LoadedWorkflow, loadWorkflow } from "../workflow/load.js";
+import { pairs, readDotenv } from "./dotenv.js";
+
+/** Options shared by run and plan: which repository, workflows and event. */
+export const EVENT_OPTIONS = {
+  directory: { type: "string", short: "C" },
+  workflows: { type: "string", short: "W" },
+  job: { type: "string", short: "j" },
+  ref: { type: "string" },
+  base: { type: "string" },
+  type: { type: "string" },
+  "event-file": { type: "string", short: "e" },
+  input: { type: "string", multiple: true },
+  var: { type: "string", multiple: true },
+  "var-file": { type: "string" },
+  secret: { type: "string", multiple: true, short: "s" },
+  "secret-file": { type: "string" },
+  env: { type: "string", multiple: true },
+  actor: { type: "string" },
+  platform: { type: "string", multiple: true, short: "P" },
+  bind: { type: "boolean" },
+  json: { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export class UsageError extends Error {}
+
+/** parseArgs with its errors turned into usage errors (exit 2, no stack). */
+export function parse<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export interface Setup {
+  git: GitFacts;
+  event: RunEvent;
+  workflows: LoadedWorkflow[];
+  diagnostics: string[];
+  vars: Record<string, string>;
+  secrets: Record<string, string>;
+  inputs: Record<string, string>;
+  env: Record<string, string>;
+  platforms: Record<string, "host" | "skip">;
+}
+
+function must<T>(r: { ok: true; values: T } | { ok: false; error: string }): T {
+  if (!r.ok) throw new UsageError(r.error);
+  return r.values;
+}
+
+/** A folder that is not a git repository can still run with --bind, at a made-up commit. */
+function bareFacts(root: string): GitFacts {
+  return {
+    root,
+    sha: "0".repeat(40),
+    ref: "refs/heads/main",
+    repository: `local/${basename(root)}`,
+    actor: process.env.USER || "slipway",
+    defaultBranch: "main",
+    commitMessage: "",
+  };
+}
+
+export async function setup(values: Record<string, unknown>, positionals: string[]): Promise<Setup> {
+  const v = values as Record<string, string & string[] & boolean>;
+  const cwd = resolve(v.directory ?? ".");
+  const g = readGit(cwd);
+  if (!g.ok && !v.bind) throw new UsageError(g.error);
+  const git = g.ok ? g.facts : bareFacts(cwd);
+  const eventName = positionals[0] ?? "push";
+  const inputs = must(pairs(v.input, "--input"));
+  const ev = buildEvent(git, {
+    name: eventName,
+    ref: v.ref,
+    base: v.base,
+    action: v.type,
+    payloadFile: v["event-file"],
+    inputs,
+    actor: v.actor,
+  });
+  if (!ev.ok) throw new UsageError(ev.error);
+  const vars = { ...(v["var-file"] ? must(readDotenv(v["var-file"])) : {}), ...must(pairs(v.var, "--var")) };
+  const secrets = { ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}), ...must(pairs(v.secret, "--secret")) };
+  const env = must(pairs(v.env, "--env"));
+  const platforms: Record<string, "host" | "skip"> = {};
+  for (const [k, x] of Object.entries(must(pairs(v.platform, "--platform")))) {
+    if (x !== "host" && x !== "skip") throw new UsageError(`--platform expects LABEL=host or LABEL=skip, got '${k}=${x}'`);
+    platforms[k] = x;
+  }
+  const files = discoverWorkflows(git.root, v.workflows);
+  if (files.length === 0)
+    throw new UsageError(`no workflows found in ${v.workflows ? resolve(git.root, v.workflows) : `${git.root}/.github/workflows`}`);
+  const workflows = await Promise.all(files.map((f) => loadWorkflow(f, git.root)));
+  const diagnostics = workflows.flatMap((w) => w.diagnostics.map(formatDiagnostic));
+  return { git, event: ev.event, workflows, diagnostics, vars, secrets, inputs, env, platforms };
+}
+
+export function newRunId(): string {
+  return String(Date.now()) + String(randomBytes(2).readUInt16BE() % 1000).padStart(3, "0");
+}
+
+export function placeholderToken(): string {
+  return `ghs_slipway${randomBytes(18).toString("hex")}`;
+}
+
+/** Renders errors the same way for every command; exit code 2 for usage, 1 otherwise. */
+export function fail(e: unknown): number {
+  if (e instanceof UsageError) {
+    console.error(`slipway: ${e.message}`);
+    return 2;
+  }
+  throw e;
+}

@@ -1,0 +1,54 @@
+// Argument dispatch only; each command lives in its own module.
+const commands: Record<string, () => Promise<{ main(args: string[]): Promise<number> }>> = {
+  run: () => import("./run.js"),
+  plan: () => import("./plan.js"),
+  list: () => import("./list.js"),
+  logs: () => import("./logs.js"),
+  lint: () => import("./lint.js"),
+  audit: () => import("./audit.js"),
+  pin: () => import("./pin.js"),
+  score: () => import("./score.js"),
+};
+
+const USAGE = `usage: slipway <command> [options]
+
+  run [event]   run the workflows triggered by an event (default: push) on this machine
+  plan [event]  show the job graph, matrix legs and why jobs are skipped
+  list          list workflows, jobs and their triggers
+  logs [run] [job]  show the saved logs of a run
+  lint [paths]  find errors in workflows and actions
+  audit [paths] find security problems
+  pin           pin actions to commit SHAs
+  score         grade the pipeline 0-100
+
+Run 'slipway <command> --help' for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === "--version" || cmd === "-V") {
+    console.log("slipway 0.1.0");
+    return 0;
+  }
+  const load = commands[cmd];
+  if (!load) {
+    console.error(`slipway: unknown command '${cmd}'\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load()).main(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Last resort: a bug, not user input. Still no stack trace unless asked for.
+    console.error(`slipway: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.SLIPWAY_DEBUG) console.error(err);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { planWorkflow, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
+import { EVENT_OPTIONS, fail, parse, placeholderToken, setup } from "./common.js";
+import { onlyJob } from "./select-job.js";
+
+const HELP = `usage: slipway plan [event] [options]
+
+Shows what 'slipway run' would do for an event: the workflows it triggers, their
+stages, matrix legs, and why a job would be skipped. Takes the options of 'slipway run'.`;
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parse(() => parseArgs({ args, options: EVENT_OPTIONS, allowPositionals: true }));
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const s = await setup(values, positionals);
+    for (const d of s.diagnostics) console.error(d);
+    const sel = selectWorkflows(s.workflows, {
+      git: s.git,
+      event: s.event,
+      ids: { runId: "0", runNumber: 0, eventPath: "" },
+      inputs: s.inputs,
+      vars: s.vars,
+      secrets: s.secrets,
+      token: placeholderToken(),
+    });
+    for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
+    const plans: WorkflowPlan[] = [];
+    for (const w of sel.selected) {
+      const t = values.job ? onlyJob(w.template, values.job) : w.template;
+      if (t) plans.push(planWorkflow({ ...w, template: t }, s.platforms));
+    }
+    const bad = s.diagnostics.length > 0 || sel.errors.length > 0 || plans.some((p) => p.errors.length);
+    if (values.json) {
+      console.log(
+        JSON.stringify(
+          {
+            event: s.event.name,
+            ref: s.event.ref,
+            sha: s.event.sha,
+            workflows: plans,
+            notTriggered: sel.skipped.map((k) => ({ file: k.wf.file, reason: k.reason })),
+            errors: [...s.diagnostics, ...sel.errors.map((e) => `${e.file}: ${e.message}`)],
+          },
+          null,
+          2,
+        ),
+      );
+      return bad ? 1 : 0;
+    }
+    console.log(`Event ${s.event.name} on ${s.event.ref} (${s.event.sha.slice(0, 7)})`);
+    for (const p of plans) console.log(renderPlan(p));
+    for (const k of sel.skipped) console.log(`\n${k.wf.file}: not triggered (${k.reason})`);
+    if (plans.length === 0) console.log("\nNo workflow is triggered.");
+    return bad ? 1 : 0;
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+export function renderPlan(p: WorkflowPlan): string {
+  const out = [`\n${p.name} (${p.file})`];
+  for (const e of p.errors) out.push(`  error: ${e}`);
+  p.stages.forEach((stage, i) => {
+    out.push(`  stage ${i + 1}`);
+    for (const id of stage) {
+      const j = p.jobs.find((x) => x.id === id)!;
+      const notes: string[] = [];
+      if (j.needs.length) notes.push(`needs ${j.needs.join(", ")}`);
+      if (j.uses) notes.push(`uses ${j.uses}`);
+      if (j.runsOn.length) notes.push(`runs-on ${j.runsOn.join(", ")}`);
+      const mark = j.condition === "skip" || j.placement === "skip" ? "-" : j.condition === "at-run-time" ? "?" : "•";
+      out.push(`    ${mark} ${id}${notes.length ? `  (${notes.join("; ")})` : ""}`);
+      if (j.condition !== "run") out.push(`        ${j.condition === "skip" ? "skipped" : "decided at run time"}: ${j.reason}`);
+      if (j.placement === "skip") out.push(`        skipped: ${j.placementReason}`);
+      if (Array.isArray(j.legs)) {
+        if (j.legs.length > 1 || j.legs[0]?.matrix) for (const l of j.legs) out.push(`        ◦ ${l.name}`);
+      } else out.push(`        matrix: ${j.legs.atRunTime}`);
+    }
+  });
+  return out.join("\n");
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import type { Json } from "../expr/index.js";
+import { changedPaths, type GitFacts, mergeBase, resolveCommit } from "./git.js";
+
+export interface EventOptions {
+  name: string;
+  /** --ref: refs/heads/x, refs/tags/v1, or a short name. */
+  ref?: string;
+  /** --base: base branch of a pull request, or the commit a push compares against. */
+  base?: string;
+  /** activity type (--type), e.g. opened, published. */
+  action?: string;
+  payloadFile?: string;
+  inputs: Record<string, string>;
+  actor?: string;
+}
+
+export interface RunEvent {
+  name: string;
+  ref: string;
+  sha: string;
+  baseRef?: string;
+  headRef?: string;
+  action?: string;
+  payload: Record<string, Json>;
+  changedPaths?: string[];
+  actor: string;
+}
+
+const DEFAULT_ACTION: Record<string, string> = {
+  pull_request: "opened",
+  pull_request_target: "opened",
+  release: "published",
+  issues: "opened",
+  issue_comment: "created",
+};
+
+function fullRef(ref: string, root: string): string {
+  if (ref.startsWith("refs/")) return ref;
+  if (resolveCommit(root, `refs/tags/${ref}`) && !resolveCommit(root, `refs/heads/${ref}`)) return `refs/tags/${ref}`;
+  return `refs/heads/${ref}`;
+}
+
+export type EventResult = { ok: true; event: RunEvent } | { ok: false; error: string };
+
+export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
+  let fromFile: Record<string, Json> = {};
+  if (o.payloadFile) {
+    try {
+      fromFile = JSON.parse(readFileSync(o.payloadFile, "utf8")) as Record<string, Json>;
+    } catch (e) {
+      return { ok: false, error: `${o.payloadFile}: cannot read event payload: ${(e as Error).message}` };
+    }
+  }
+  const ref = fullRef(o.ref ?? git.ref ?? `refs/heads/${git.defaultBranch}`, git.root);
+  // A tag or branch that exists locally is run at its commit; otherwise at HEAD.
+  const sha = resolveCommit(git.root, ref) ?? git.sha;
+  const [owner, name] = git.repository.split("/") as [string, string];
+  const repository: Record<string, Json> = {
+    full_name: git.repository,
+    name,
+    owner: { login: owner },
+    default_branch: git.defaultBranch,
+    private: true,
+  };
+  const actor = o.actor ?? git.actor;
+  const sender = { login: actor };
+  const action = o.action ?? (typeof fromFile.action === "string" ? fromFile.action : DEFAULT_ACTION[o.name]);
+  const shortRef = ref.replace(/^refs\/(heads|tags)\//, "");
+  let payload: Record<string, Json> = { repository, sender };
+  let baseRef: string | undefined;
+  let headRef: string | undefined;
+  let changed: string[] | undefined;
+  switch (o.name) {
+    case "push": {
+      const before = (o.base && resolveCommit(git.root, o.base)) || resolveCommit(git.root, `${sha}~1`) || "0".repeat(40);
+      changed = ref.startsWith("refs/tags/") ? undefined : changedPaths(git.root, before.startsWith("0000") ? undefined : before, sha);
+      payload = {
+        ...payload,
+        ref,
+        before,
+        after: sha,
+        created: false,
+        deleted: false,
+        forced: false,
+        pusher: { name: actor },
+        head_commit: { id: sha, message: git.commitMessage, author: { name: actor } },
+      };
+      break;
+    }
+    case "pull_request":
+    case "pull_request_target": {
+      baseRef = o.base ?? git.defaultBranch;
+      headRef = shortRef;
+      const baseSha = resolveCommit(git.root, baseRef) ?? sha;
+      const mb = mergeBase(git.root, baseSha, sha);
+      changed = changedPaths(git.root, mb ?? baseSha, sha);
+      payload = {
+        ...payload,
+        action: action ?? "opened",
+        number: 1,
+        pull_request: {
+          number: 1,
+          title: git.commitMessage.split("\n")[0] ?? "",
+          body: "",
+          head: { ref: headRef, sha, repo: repository },
+          base: { ref: baseRef, sha: baseSha, repo: repository },
+          user: sender,
+        },
+      };
+      break;
+    }
+    case "workflow_dispatch":
+      payload = { ...payload, ref, inputs: { ...o.inputs } };
+      break;
+    case "release":
+      payload = {
+        ...payload,
+        action: action ?? "published",
+        release: { tag_name: shortRef, name: shortRef, draft: false, prerelease: false, target_commitish: sha },
+      };
+      break;
+    default:
+      if (action) payload.action = action;
+  }
+  payload = { ...payload, ...fromFile };
+  if (o.name === "workflow_dispatch" && Object.keys(o.inputs).length) {
+    payload.inputs = { ...((fromFile.inputs as Record<string, Json>) ?? {}), ...o.inputs };
+  }
+  return {
+    ok: true,
+    event: { name: o.name, ref, sha, baseRef, headRef, action, payload, changedPaths: changed, actor },
+  };
+}

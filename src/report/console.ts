@@ -1,0 +1,113 @@
+import type { JobResult, RunEvent } from "../run/events.js";
+
+export interface Write {
+  (text: string): void;
+}
+
+const ICON: Record<string, string> = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "-" };
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+interface JobRow {
+  key: string;
+  name: string;
+  result?: JobResult;
+  durationMs?: number;
+  reason?: string;
+  step?: string;
+}
+
+/**
+ * Plain lines, prefixed with the job and step: for pipes, files and CI. The live TTY
+ * view draws from the same events.
+ */
+export class PlainReporter {
+  protected jobs = new Map<string, JobRow>();
+  protected order: string[] = [];
+  private stepNames = new Map<string, string>();
+
+  constructor(protected readonly out: Write) {}
+
+  protected row(key: string, name = key): JobRow {
+    let r = this.jobs.get(key);
+    if (!r) {
+      r = { key, name };
+      this.jobs.set(key, r);
+      this.order.push(key);
+    }
+    return r;
+  }
+
+  on(e: RunEvent): void {
+    switch (e.type) {
+      case "job-queued":
+        this.row(e.job, e.name);
+        return;
+      case "job-start":
+        this.row(e.job).name = e.name;
+        this.out(`[${e.name}] ⏵ job started`);
+        return;
+      case "step-start":
+        this.stepNames.set(`${e.job}#${e.step}`, e.name);
+        this.row(e.job).step = e.name;
+        this.out(`[${this.row(e.job).name}] ⏵ ${e.name}`);
+        return;
+      case "log": {
+        const tag = e.stream === "stderr" ? "!" : e.stream === "debug" ? "debug" : "|";
+        this.out(`[${this.row(e.job).name}]   ${tag} ${e.text}`);
+        return;
+      }
+      case "group":
+        if (!e.end) this.out(`[${this.row(e.job).name}]   ▸ ${e.title ?? ""}`);
+        return;
+      case "annotation": {
+        const a = e.annotation;
+        const where = a.file ? ` ${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}` : "";
+        this.out(`[${this.row(e.job).name}]   ${a.level}${where}: ${a.title ? `${a.title}: ` : ""}${a.message}`);
+        return;
+      }
+      case "step-end":
+        if (e.outcome === "skipped") {
+          this.out(`[${this.row(e.job).name}] - ${e.name} (skipped)`);
+          return;
+        }
+        this.out(
+          `[${this.row(e.job).name}] ${ICON[e.conclusion]} ${e.name} (${fmtMs(e.durationMs)})${e.outcome !== e.conclusion ? ` [${e.outcome}, continue-on-error]` : ""}`,
+        );
+        return;
+      case "job-end": {
+        const r = this.row(e.job, e.name);
+        r.name = e.name;
+        r.result = e.result;
+        r.durationMs = e.durationMs;
+        r.reason = e.reason;
+        this.out(`[${e.name}] ${ICON[e.result]} job ${e.result}${e.reason ? `: ${e.reason}` : ""}`);
+        return;
+      }
+      case "summary":
+        this.out(`[${this.row(e.job).name}] step summary:\n${e.markdown.trimEnd()}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Stops any drawing; the plain view has none. */
+  finish(): void {}
+
+  /** The final table. Matrix parents are shown once their legs are. */
+  summary(result: JobResult, durationMs: number): string {
+    const rows = this.order.map((k) => this.jobs.get(k)!).filter((r) => r.result !== undefined);
+    const w = Math.max(4, ...rows.map((r) => r.name.length));
+    const lines = ["", `${"JOB".padEnd(w)}  RESULT     TIME`];
+    for (const r of rows) {
+      lines.push(`${r.name.padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `  (${r.reason})` : ""}`);
+    }
+    lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);
+    return lines.join("\n");
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The run is a stream of events. The scheduler emits them; reporters, the saved run
+ * folder and (later) the server consume the same stream. Every text in here has
+ * already passed the masker.
+ */
+export type JobResult = "success" | "failure" | "cancelled" | "skipped";
+export type StepOutcome = "success" | "failure" | "cancelled" | "skipped";
+export type AnnotationLevel = "error" | "warning" | "notice" | "debug";
+
+export interface Annotation {
+  level: AnnotationLevel;
+  message: string;
+  title?: string;
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export type RunEvent =
+  | { type: "run-start"; runNumber: number; runId: string; event: string; workflows: string[] }
+  | { type: "job-queued"; job: string; name: string; workflow: string }
+  | { type: "job-start"; job: string; name: string }
+  | { type: "step-start"; job: string; step: number; name: string }
+  | { type: "log"; job: string; step?: number; stream: "stdout" | "stderr" | "info" | "debug"; text: string }
+  | { type: "group"; job: string; step?: number; title?: string; end?: boolean }
+  | { type: "annotation"; job: string; step?: number; annotation: Annotation }
+  | {
+      type: "step-end";
+      job: string;
+      step: number;
+      name: string;
+      outcome: StepOutcome;
+      conclusion: StepOutcome;
+      durationMs: number;
+    }
+  | { type: "summary"; job: string; step: number; markdown: string }
+  | {
+      type: "job-end";
+      job: string;
+      name: string;
+      result: JobResult;
+      durationMs: number;
+      reason?: string;
+      outputs: Record<string, string>;
+    }
+  | { type: "run-end"; result: JobResult; durationMs: number };
+
+export type Emit = (e: RunEvent) => void;

@@ -1,0 +1,106 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
+
+const space = (spec: SpawnSpec) => spec.space.processGroups;
+
+const run = promisify(execFile);
+
+/** Runs steps as child processes of this machine. */
+export class HostExecutor implements Executor {
+  readonly name = "host";
+
+  async prepareJob(spec: PrepareSpec): Promise<JobSpace> {
+    const base = join(spec.workRoot, spec.jobKey);
+    const temp = join(base, "temp");
+    const toolCache = spec.toolCache;
+    mkdirSync(temp, { recursive: true });
+    mkdirSync(toolCache, { recursive: true });
+    if (spec.bind || !spec.sha) return { workspace: spec.repoRoot, temp, toolCache, processGroups: new Set() };
+    const workspace = join(base, "workspace");
+    // A shared clone borrows the objects of the user's repository: quick, and it
+    // leaves the user's working tree and refs alone.
+    await run("git", ["clone", "-q", "--shared", "--no-checkout", spec.repoRoot, workspace]);
+    await run("git", ["-C", workspace, "checkout", "-q", "--detach", spec.sha]);
+    return { workspace, temp, toolCache, processGroups: new Set() };
+  }
+
+  spawn(spec: SpawnSpec): Promise<SpawnResult> {
+    return new Promise((resolve) => {
+      if (spec.signal.aborted) return resolve({ exitCode: 1, aborted: true });
+      const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+        cwd: spec.cwd,
+        env: spec.env,
+        stdio: ["ignore", "pipe", "pipe"],
+        // Own process group, so cancel kills the whole tree.
+        detached: true,
+      });
+      let aborted = false;
+      const kill = () => {
+        aborted = true;
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGTERM");
+        } catch {}
+        setTimeout(() => {
+          try {
+            if (child.pid) process.kill(-child.pid, "SIGKILL");
+          } catch {}
+        }, 2000).unref();
+      };
+      spec.signal.addEventListener("abort", kill, { once: true });
+      const lines = (stream: "stdout" | "stderr") => {
+        let buf = "";
+        return {
+          data(chunk: Buffer) {
+            buf += chunk.toString("utf8");
+            let nl = buf.indexOf("\n");
+            while (nl >= 0) {
+              spec.onLine(stream, buf.slice(0, nl).replace(/\r$/, ""));
+              buf = buf.slice(nl + 1);
+              nl = buf.indexOf("\n");
+            }
+          },
+          end() {
+            if (buf) spec.onLine(stream, buf);
+            buf = "";
+          },
+        };
+      };
+      const out = lines("stdout");
+      const err = lines("stderr");
+      child.stdout.on("data", out.data);
+      child.stderr.on("data", err.data);
+      let startError: string | undefined;
+      child.on("error", (e) => {
+        startError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `'${spec.argv[0]}' not found` : e.message;
+      });
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        spec.signal.removeEventListener("abort", kill);
+        out.end();
+        err.end();
+        resolve({ exitCode: code ?? (signal ? 128 : 1), aborted, startError });
+      };
+      child.on("close", finish);
+      // A background child (`server &`) may keep the pipes open after the shell exits;
+      // as on GitHub it lives on until the job ends, and the step is over now.
+      child.on("exit", (code, signal) => {
+        if (child.pid) space(spec).add(child.pid);
+        setTimeout(() => finish(code, signal), 50).unref();
+      });
+    });
+  }
+
+  async cleanupJob(js: JobSpace): Promise<void> {
+    for (const pgid of js.processGroups) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {}
+    }
+    rmSync(js.temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Where steps run. Lifecycle, for every job: prepareJob once, then spawn once per step
+ * process (sequentially; a job never runs two steps at once), then cleanupJob, also
+ * after failure or cancel. Different jobs may be prepared and run concurrently, so an
+ * executor keeps no per-job state outside the JobSpace it returns.
+ * Host first; a sandbox, containers, remote agents and Kubernetes implement the same.
+ */
+export interface JobSpace {
+  /** GITHUB_WORKSPACE */
+  workspace: string;
+  /** RUNNER_TEMP: empty at job start, removed at the end. */
+  temp: string;
+  /** RUNNER_TOOL_CACHE: shared across jobs. */
+  toolCache: string;
+  /** Process groups of steps, killed at job end (background children live until then). */
+  processGroups: Set<number>;
+}
+
+export interface PrepareSpec {
+  /** Unique, file-system safe. */
+  jobKey: string;
+  repoRoot: string;
+  /** Commit to check out; undefined means use the live tree (bind). */
+  sha?: string;
+  bind: boolean;
+  /** Folder for this run's job folders (workspace, temp). */
+  workRoot: string;
+  /** Shared RUNNER_TOOL_CACHE. */
+  toolCache: string;
+}
+
+export interface SpawnSpec {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Called per complete line (without the newline). */
+  onLine: (stream: "stdout" | "stderr", line: string) => void;
+  signal: AbortSignal;
+  space: JobSpace;
+}
+
+export interface SpawnResult {
+  exitCode: number;
+  /** Killed because the signal fired. */
+  aborted: boolean;
+  /** Could not start at all (e.g. the shell is missing). */
+  startError?: string;
+}
+
+export interface Executor {
+  readonly name: string;
+  prepareJob(spec: PrepareSpec): Promise<JobSpace>;
+  spawn(spec: SpawnSpec): Promise<SpawnResult>;
+  cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void>;
+}

@@ -1,0 +1,214 @@
+import { arch, hostname } from "node:os";
+import type { Job } from "@actions/workflow-parser/model/workflow-template";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { evaluateTemplate, hashFilesImpl, type Json, toStr } from "../expr/index.js";
+import type { LoadedWorkflow } from "../workflow/load.js";
+import { field, rawSteps } from "../workflow/tokens.js";
+import type { Emit, JobResult } from "./events.js";
+import type { Executor, PrepareSpec } from "./executor/types.js";
+import type { JobState } from "./job-state.js";
+import type { Masker } from "./mask.js";
+import { evaluateIf, exprHost, runStep, type StepSpec, stepName } from "./step.js";
+import { annotate } from "./step-process.js";
+
+/** One job, or one matrix leg of it, ready to run. */
+export interface LegSpec {
+  key: string;
+  jobId: string;
+  name: string;
+  workflow: LoadedWorkflow;
+  job: Job;
+  raw: TemplateToken | undefined;
+  /** github, vars, secrets, inputs, matrix, strategy, needs: fixed for the job. */
+  contexts: Record<string, Json>;
+  /** Workflow-level env, already evaluated. */
+  workflowEnv: Record<string, string>;
+}
+
+export interface LegEnv {
+  executor: Executor;
+  masker: Masker;
+  emit: Emit;
+  prepare: Omit<PrepareSpec, "jobKey">;
+  /** Runner variables that do not depend on the job (CI, GITHUB_SHA, ...). */
+  runnerEnv: Record<string, string>;
+  verbose: boolean;
+  signal: AbortSignal;
+}
+
+export interface LegResult {
+  result: JobResult;
+  outputs: Record<string, string>;
+  reason?: string;
+}
+
+const toEnv = (v: Json | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
+  return out;
+};
+
+function runnerContext(temp: string, toolCache: string, verbose: boolean): Record<string, Json> {
+  return {
+    os: process.platform === "darwin" ? "macOS" : process.platform === "win32" ? "Windows" : "Linux",
+    arch: arch() === "arm64" ? "ARM64" : arch() === "arm" ? "ARM" : "X64",
+    name: hostname(),
+    environment: "self-hosted",
+    temp,
+    tool_cache: toolCache,
+    debug: verbose ? "1" : "",
+  };
+}
+
+/** defaults.run of the job over the workflow's. */
+function runDefaults(wf: TemplateToken | undefined, job: TemplateToken | undefined, host: Parameters<typeof evaluateTemplate>[1]) {
+  const pick = (t: TemplateToken | undefined, k: string) => {
+    const v = field(field(field(t, "defaults"), "run"), k);
+    return v === undefined ? undefined : toStr(evaluateTemplate(v, host));
+  };
+  return {
+    shell: pick(job, "shell") ?? pick(wf, "shell"),
+    workingDirectory: pick(job, "working-directory") ?? pick(wf, "working-directory"),
+  };
+}
+
+export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
+  const started = Date.now();
+  env.emit({ type: "job-start", job: leg.key, name: leg.name });
+  const prep: PrepareSpec = { ...env.prepare, jobKey: leg.key };
+  let space: Awaited<ReturnType<Executor["prepareJob"]>>;
+  try {
+    space = await env.executor.prepareJob(prep);
+  } catch (e) {
+    const reason = `could not prepare the job workspace: ${(e as Error).message}`;
+    env.emit({ type: "log", job: leg.key, stream: "stderr", text: reason });
+    env.emit({ type: "job-end", job: leg.key, name: leg.name, result: "failure", durationMs: Date.now() - started, reason, outputs: {} });
+    return { result: "failure", outputs: {}, reason };
+  }
+  const github = { ...(leg.contexts.github as Record<string, Json>), workspace: space.workspace, job: leg.jobId };
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  env.signal.addEventListener("abort", onAbort, { once: true });
+  const state: JobState = {
+    key: leg.key,
+    emit: env.emit,
+    masker: env.masker,
+    executor: env.executor,
+    space,
+    env: {},
+    path: [],
+    steps: {},
+    status: "success",
+    state: {},
+    summaries: [],
+    contexts: {
+      ...leg.contexts,
+      github,
+      runner: runnerContext(space.temp, space.toolCache, env.verbose),
+      job: { status: "success", container: {}, services: {} },
+    },
+    verbose: env.verbose,
+    signal: ac.signal,
+    stepCounter: 0,
+    postSteps: [],
+  };
+  let result: JobResult = "success";
+  let reason: string | undefined;
+  let outputs: Record<string, string> = {};
+  let jobTimer: NodeJS.Timeout | undefined;
+  try {
+    const hostOf = () => {
+      const h = exprHost(state, state.env);
+      h.hashFiles = (p) => hashFilesImpl(space.workspace, p);
+      return h;
+    };
+    state.env = { ...leg.workflowEnv, ...toEnv(leg.job.env ? evaluateTemplate(leg.job.env, { ...hostOf(), contexts: { ...hostOf().contexts, env: leg.workflowEnv } }) : undefined) };
+    const defaults = runDefaults(leg.workflow.root, leg.raw, hostOf());
+    const tm = field(leg.raw, "timeout-minutes");
+    const minutes = tm ? Number(evaluateTemplate(tm, hostOf())) : 360;
+    jobTimer = setTimeout(() => {
+      reason = `the job exceeded its timeout of ${minutes} minute(s)`;
+      ac.abort();
+    }, minutes * 60_000);
+    const raws = rawSteps(leg.raw);
+    const baseEnv = (stepEnv: Record<string, string>) => ({
+      ...process.env as Record<string, string>,
+      ...env.runnerEnv,
+      GITHUB_WORKSPACE: space.workspace,
+      GITHUB_JOB: leg.jobId,
+      RUNNER_TEMP: space.temp,
+      RUNNER_TOOL_CACHE: space.toolCache,
+      RUNNER_NAME: hostname(),
+      ...(env.verbose ? { RUNNER_DEBUG: "1" } : {}),
+      ...stepEnv,
+    });
+    for (let i = 0; i < leg.job.steps.length; i++) {
+      const model = leg.job.steps[i]!;
+      const spec: StepSpec = { model, raw: raws[i], defaults };
+      const index = state.stepCounter++;
+      if (ac.signal.aborted && state.status === "success") state.status = "cancelled";
+      (state.contexts.job as Record<string, Json>).status = state.status;
+      const host = hostOf();
+      let run: boolean;
+      let name = model.id;
+      try {
+        name = stepName(spec, host);
+        run = evaluateIf(model, host);
+      } catch (e) {
+        env.emit({ type: "step-start", job: leg.key, step: index, name });
+        annotate(state, index, "error", `${name}: ${(e as Error).message}`, {});
+        env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: "failure", conclusion: "failure", durationMs: 0 });
+        state.status = "failure";
+        continue;
+      }
+      if (!run) {
+        env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: "skipped", conclusion: "skipped", durationMs: 0 });
+        if (!model.id.startsWith("__")) state.steps[model.id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" };
+        continue;
+      }
+      const t0 = Date.now();
+      env.emit({ type: "step-start", job: leg.key, step: index, name });
+      const r = await runStep(state, spec, index, baseEnv);
+      env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: r.outcome, conclusion: r.conclusion, durationMs: Date.now() - t0 });
+      if (r.conclusion === "failure" && state.status === "success") state.status = "failure";
+      if (r.outcome === "cancelled") state.status = "cancelled";
+    }
+    for (const post of state.postSteps.reverse()) await post();
+    result = state.status;
+    if (ac.signal.aborted && result === "success") result = "cancelled";
+    outputs = jobOutputs(leg, state, hostOf());
+  } catch (e) {
+    result = "failure";
+    reason = (e as Error).message;
+    annotate(state, undefined, "error", reason, {});
+  } finally {
+    if (jobTimer) clearTimeout(jobTimer);
+    env.signal.removeEventListener("abort", onAbort);
+    await env.executor.cleanupJob(space, prep);
+  }
+  if (reason && result === "cancelled") result = "failure"; // a timeout is a failure on GitHub
+  env.emit({ type: "job-end", job: leg.key, name: leg.name, result, durationMs: Date.now() - started, reason, outputs });
+  return { result, outputs, reason };
+}
+
+function jobOutputs(leg: LegSpec, state: JobState, host: ReturnType<typeof exprHost>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!leg.job.outputs) return out;
+  for (const pair of leg.job.outputs) {
+    const key = String((pair.key as unknown as { value: string }).value);
+    let value: string;
+    try {
+      value = toStr(evaluateTemplate(pair.value, host));
+    } catch (e) {
+      annotate(state, undefined, "warning", `output '${key}': ${(e as Error).message}`, {});
+      continue;
+    }
+    // GitHub drops outputs that would carry a secret to other jobs.
+    if (state.masker.mask(value) !== value) {
+      annotate(state, undefined, "warning", `Skip output '${key}' since it may contain secret.`, {});
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+/**
+ * One masker per run: every byte of step output passes through it before it becomes an
+ * event, so no consumer can leak a secret. Multi-line values are masked line by line,
+ * as GitHub does, so a secret split over lines still disappears.
+ */
+export class Masker {
+  private values: string[] = [];
+
+  add(value: string | undefined): void {
+    if (!value) return;
+    for (const part of [value, ...value.split(/\r?\n/)]) {
+      const v = part.trim() === "" ? "" : part;
+      // Very short values would mask half the log; GitHub skips them too.
+      if (v.length < 2 || this.values.includes(v)) continue;
+      this.values.push(v);
+    }
+    // Longest first so a secret containing another is masked whole.
+    this.values.sort((a, b) => b.length - a.length);
+  }
+
+  mask(text: string): string {
+    if (this.values.length === 0) return text;
+    let out = text;
+    for (const v of this.values) if (out.includes(v)) out = out.split(v).join("***");
+    return out;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+}

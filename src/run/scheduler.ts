@@ -1,0 +1,288 @@
+import { basename, extname } from "node:path";
+import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
+import { evaluate, evaluateTemplate, type ExprHost, type Json, toStr } from "../expr/index.js";
+import { ancestors } from "../plan/graph.js";
+import { expandMatrix, legSuffix } from "../plan/matrix.js";
+import { placeJob, runsOnLabels } from "../plan/platform.js";
+import type { LoadedWorkflow } from "../workflow/load.js";
+import { field, rawJob } from "../workflow/tokens.js";
+import { runReusableJob } from "./actions/reusable.js";
+import type { Emit, JobResult } from "./events.js";
+import type { Executor, PrepareSpec } from "./executor/types.js";
+import { type LegResult, runLeg } from "./job.js";
+import type { Masker } from "./mask.js";
+import { Semaphore } from "./semaphore.js";
+import { truthy } from "./step.js";
+
+export interface WorkflowRun {
+  wf: LoadedWorkflow;
+  /** github, vars, secrets, inputs */
+  contexts: Record<string, Json>;
+  runnerEnv: Record<string, string>;
+  /** --env values: the lowest layer of the workflow env. */
+  extraEnv: Record<string, string>;
+}
+
+export interface SchedulerOptions {
+  executor: Executor;
+  masker: Masker;
+  emit: Emit;
+  maxJobs: number;
+  platforms: Record<string, "host" | "skip">;
+  verbose: boolean;
+  signal: AbortSignal;
+  prepare: Omit<PrepareSpec, "jobKey">;
+}
+
+export interface JobOutcome {
+  result: JobResult;
+  outputs: Record<string, string>;
+  continueOnError: boolean;
+}
+
+const toEnv = (v: Json | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
+  return out;
+};
+
+function combine(results: JobResult[]): JobResult {
+  if (results.includes("failure")) return "failure";
+  if (results.includes("cancelled")) return "cancelled";
+  if (results.length > 0 && results.every((r) => r === "skipped")) return "skipped";
+  return "success";
+}
+
+/** Runs every job of the given workflows in dependency order; the result of the whole run. */
+export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Promise<JobResult> {
+  const slots = new Semaphore(Math.max(1, o.maxJobs));
+  const groups = new Map<string, { release: Promise<void>; cancel: () => void }>();
+  const results = await Promise.all(runs.map((r) => runWorkflow(r, o, slots, groups, runs.length > 1)));
+  return combine(results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)));
+}
+
+async function runWorkflow(
+  run: WorkflowRun,
+  o: SchedulerOptions,
+  slots: Semaphore,
+  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+  prefix: boolean,
+): Promise<JobOutcome[]> {
+  const template = run.wf.template!;
+  const wfKey = basename(run.wf.file, extname(run.wf.file)).replace(/[^A-Za-z0-9_.-]/g, "_");
+  const done = new Map<string, Promise<JobOutcome>>();
+  const outcome = new Map<string, JobOutcome>();
+  const nodes = template.jobs.map((j) => ({ id: j.id.value, needs: (j.needs ?? []).map((n) => n.value) }));
+  let workflowEnv: Record<string, string> = {};
+  try {
+    const own = template.env ? evaluateTemplate(template.env, { contexts: { ...run.contexts, env: run.extraEnv } }) : undefined;
+    workflowEnv = { ...run.extraEnv, ...toEnv(own) };
+  } catch (e) {
+    o.emit({ type: "log", job: wfKey, stream: "stderr", text: `${run.wf.file}: env: ${(e as Error).message}` });
+    return [{ result: "failure", outputs: {}, continueOnError: false }];
+  }
+  for (const j of template.jobs) {
+    o.emit({ type: "job-queued", job: `${prefix ? `${wfKey}.` : ""}${j.id.value}`, name: j.id.value, workflow: run.wf.name });
+  }
+
+  const start = (job: WorkflowJob): Promise<JobOutcome> => {
+    const id = job.id.value;
+    const existing = done.get(id);
+    if (existing) return existing;
+    const p = (async (): Promise<JobOutcome> => {
+      const needs = (job.needs ?? []).map((n) => n.value);
+      const needOutcomes = await Promise.all(needs.map((n) => start(template.jobs.find((j) => j.id.value === n)!)));
+      const needsCtx: Record<string, Json> = {};
+      needs.forEach((n, i) => {
+        const r = needOutcomes[i]!;
+        needsCtx[n] = { result: r.result, outputs: r.outputs };
+      });
+      const key = `${prefix ? `${wfKey}.` : ""}${id}`;
+      const anc = [...ancestors(nodes, id)].map((a) => outcome.get(a)!).filter(Boolean);
+      const status = {
+        success: anc.every((a) => a.result === "success" || (a.continueOnError && a.result === "failure")),
+        failure: anc.some((a) => a.result === "failure" && !a.continueOnError),
+        cancelled: o.signal.aborted,
+      };
+      const host: ExprHost = { contexts: { ...run.contexts, needs: needsCtx }, status };
+      const skip = (reason: string): JobOutcome => {
+        o.emit({ type: "job-end", job: key, name: id, result: "skipped", durationMs: 0, reason, outputs: {} });
+        return { result: "skipped", outputs: {}, continueOnError: false };
+      };
+      let cond: boolean;
+      try {
+        cond = truthy(evaluate(job.if.expression, host));
+      } catch (e) {
+        o.emit({ type: "log", job: key, stream: "stderr", text: `if: ${(e as Error).message}` });
+        o.emit({ type: "job-end", job: key, name: id, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        return { result: "failure", outputs: {}, continueOnError: false };
+      }
+      if (!cond) {
+        const failed = needs.filter((n, i) => needOutcomes[i]!.result !== "success");
+        return skip(
+          failed.length && !/\b(always|failure|cancelled)\(/.test(job.if.expression)
+            ? `needed job${failed.length > 1 ? "s" : ""} ${failed.join(", ")} did not succeed`
+            : `if: ${job.if.expression} was false`,
+        );
+      }
+      if (job.type === "reusableWorkflowJob") {
+        return runReusableJob({ job: job as ReusableWorkflowJob, key, run, host, options: o, slots });
+      }
+      return runJobLegs(job as Job, key, run, host, needsCtx, workflowEnv, o, slots, groups);
+    })();
+    p.then((r) => outcome.set(id, r));
+    done.set(id, p);
+    return p;
+  };
+  return Promise.all(template.jobs.map(start));
+}
+
+async function runJobLegs(
+  job: Job,
+  key: string,
+  run: WorkflowRun,
+  host: ExprHost,
+  needsCtx: Record<string, Json>,
+  workflowEnv: Record<string, string>,
+  o: SchedulerOptions,
+  slots: Semaphore,
+  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+): Promise<JobOutcome> {
+  const id = job.id.value;
+  const raw = rawJob(run.wf.root, id);
+  const fail = (reason: string): JobOutcome => {
+    o.emit({ type: "log", job: key, stream: "stderr", text: reason });
+    o.emit({ type: "job-end", job: key, name: id, result: "failure", durationMs: 0, reason, outputs: {} });
+    return { result: "failure", outputs: {}, continueOnError: false };
+  };
+  let strategy: Record<string, Json> = {};
+  try {
+    const s = job.strategy ? evaluateTemplate(job.strategy, host) : undefined;
+    if (s && typeof s === "object" && !Array.isArray(s)) strategy = s;
+  } catch (e) {
+    return fail(`strategy: ${(e as Error).message}`);
+  }
+  const m = expandMatrix(strategy.matrix ?? undefined);
+  if (!m.ok) return fail(`strategy.matrix: ${m.error}`);
+  const failFast = strategy["fail-fast"] === undefined ? true : truthy(strategy["fail-fast"]);
+  const maxParallel = typeof strategy["max-parallel"] === "number" ? strategy["max-parallel"] : m.legs.length;
+  const legSlots = new Semaphore(Math.max(1, maxParallel));
+  const isMatrix = strategy.matrix !== undefined && strategy.matrix !== null;
+  const legAbort = new AbortController();
+  const onRunAbort = () => legAbort.abort();
+  o.signal.addEventListener("abort", onRunAbort, { once: true });
+  let continueOnError = false;
+
+  const legResults = await Promise.all(
+    m.legs.map(async (matrix, i): Promise<LegResult> => {
+      const legKey = isMatrix ? `${key}.${i + 1}` : key;
+      const contexts: Record<string, Json> = {
+        ...run.contexts,
+        needs: needsCtx,
+        matrix: isMatrix ? matrix : {},
+        strategy: { "fail-fast": failFast, "job-index": i, "job-total": m.legs.length, "max-parallel": maxParallel },
+      };
+      const legHost: ExprHost = { contexts, status: host.status };
+      let name = id;
+      let concurrency: { group: string; cancel: boolean } | undefined;
+      try {
+        if (job.name) name = toStr(evaluateTemplate(job.name, legHost));
+        if (isMatrix && (!job.name || !job.name.isExpression)) name = `${name} ${legSuffix(matrix)}`;
+        const coe = field(raw, "continue-on-error");
+        if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
+        if (job.concurrency) {
+          const c = evaluateTemplate(job.concurrency, legHost);
+          if (typeof c === "string") concurrency = { group: c, cancel: false };
+          else if (c && typeof c === "object" && !Array.isArray(c))
+            concurrency = { group: toStr(c.group ?? ""), cancel: truthy(c["cancel-in-progress"]) };
+        }
+      } catch (e) {
+        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        return { result: "failure", outputs: {}, reason: (e as Error).message };
+      }
+      if (job.container) {
+        const reason = "the job uses `container:`, which needs a container executor (this machine has none); skipped";
+        o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason, outputs: {} });
+        return { result: "skipped", outputs: {}, reason };
+      }
+      let labels: string[] = [];
+      try {
+        labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
+      } catch (e) {
+        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        return { result: "failure", outputs: {} };
+      }
+      const place = placeJob(labels, o.platforms);
+      if (!place.run) {
+        o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason: place.reason, outputs: {} });
+        return { result: "skipped", outputs: {}, reason: place.reason };
+      }
+      const releaseLeg = await legSlots.acquire();
+      const releaseSlot = await slots.acquire();
+      let releaseGroup: (() => void) | undefined;
+      try {
+        if (legAbort.signal.aborted) {
+          const reason = o.signal.aborted ? "the run was cancelled" : "cancelled by fail-fast after another matrix job failed";
+          o.emit({ type: "job-end", job: legKey, name, result: "cancelled", durationMs: 0, reason, outputs: {} });
+          return { result: "cancelled", outputs: {}, reason };
+        }
+        const legCtl = new AbortController();
+        const relay = () => legCtl.abort();
+        legAbort.signal.addEventListener("abort", relay, { once: true });
+        if (concurrency?.group) releaseGroup = await enterGroup(groups, concurrency.group, concurrency.cancel, () => legCtl.abort());
+        const r = await runLeg(
+          { key: legKey, jobId: id, name, workflow: run.wf, job, raw, contexts, workflowEnv },
+          {
+            executor: o.executor,
+            masker: o.masker,
+            emit: o.emit,
+            prepare: o.prepare,
+            runnerEnv: run.runnerEnv,
+            verbose: o.verbose,
+            signal: legCtl.signal,
+          },
+        );
+        legAbort.signal.removeEventListener("abort", relay);
+        if (r.result === "failure" && failFast && !continueOnError && isMatrix) legAbort.abort();
+        return r;
+      } finally {
+        releaseGroup?.();
+        releaseSlot();
+        releaseLeg();
+      }
+    }),
+  );
+  o.signal.removeEventListener("abort", onRunAbort);
+  const outputs: Record<string, string> = {};
+  for (const r of legResults) for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
+  const result = combine(legResults.map((r) => r.result));
+  if (isMatrix) {
+    const reason = legResults.find((r) => r.reason)?.reason;
+    o.emit({ type: "job-end", job: key, name: id, result, durationMs: 0, reason: result === "success" ? undefined : reason, outputs });
+  }
+  return { result, outputs, continueOnError };
+}
+
+/** One job per concurrency group at a time; cancel-in-progress cancels the running one. */
+async function enterGroup(
+  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+  group: string,
+  cancelInProgress: boolean,
+  cancelMe: () => void,
+): Promise<() => void> {
+  for (;;) {
+    const held = groups.get(group);
+    if (!held) break;
+    if (cancelInProgress) held.cancel();
+    await held.release;
+  }
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  groups.set(group, { release: released, cancel: cancelMe });
+  return () => {
+    if (groups.get(group)?.release === released) groups.delete(group);
+    release();
+  };
+}

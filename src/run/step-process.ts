@@ -1,0 +1,194 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { parseCommand } from "./commands.js";
+import { parseEnvFile, parsePathFile } from "./env-file.js";
+import type { AnnotationLevel } from "./events.js";
+import type { JobState } from "./job-state.js";
+
+export interface ProcessStepSpec {
+  argv: string[];
+  cwd: string;
+  /** Env of the step (job env + step env), before the runner's own variables. */
+  env: Record<string, string>;
+  stepIndex: number;
+  /** Key under which save-state / GITHUB_STATE values are kept (the action step id). */
+  stateKey?: string;
+  timeoutMs?: number;
+}
+
+export interface ProcessStepResult {
+  ok: boolean;
+  exitCode: number;
+  outputs: Record<string, string>;
+  error?: string;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+const FILE_VARS = ["GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE"] as const;
+
+/** The PATH a step sees: GITHUB_PATH entries first, newest first. */
+export function stepPath(job: JobState, base: string | undefined): string {
+  return [...job.path, base ?? process.env.PATH ?? ""].filter(Boolean).join(delimiter);
+}
+
+/**
+ * Runs one process of a step and applies what it says: workflow commands on stdout and
+ * the env files. Shared by `run:` steps and action steps.
+ */
+export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Promise<ProcessStepResult> {
+  const dir = join(job.space.temp, "_runner_file_commands");
+  mkdirSync(dir, { recursive: true });
+  const files = Object.fromEntries(FILE_VARS.map((v) => [v, join(dir, `${v.slice(7).toLowerCase()}_${randomUUID()}`)]));
+  for (const f of Object.values(files)) writeFileSync(f, "");
+  const env: Record<string, string> = { ...spec.env, ...files };
+  env.PATH = stepPath(job, spec.env.PATH);
+
+  const outputs: Record<string, string> = {};
+  let stopToken: string | undefined;
+  let echo = false;
+  const emitLine = (stream: "stdout" | "stderr" | "debug" | "info", text: string) =>
+    job.emit({ type: "log", job: job.key, step: spec.stepIndex, stream, text: job.masker.mask(text) });
+
+  const onLine = (stream: "stdout" | "stderr", line: string) => {
+    const cmd = stream === "stdout" ? parseCommand(line) : undefined;
+    if (!cmd) return emitLine(stream, line);
+    if (stopToken) {
+      if (cmd.name === stopToken) stopToken = undefined;
+      else emitLine(stream, line);
+      return;
+    }
+    const unsecure = env.ACTIONS_ALLOW_UNSECURE_COMMANDS === "true";
+    switch (cmd.name) {
+      case "add-mask":
+        job.masker.add(cmd.message);
+        return;
+      case "group":
+        return job.emit({ type: "group", job: job.key, step: spec.stepIndex, title: job.masker.mask(cmd.message) });
+      case "endgroup":
+        return job.emit({ type: "group", job: job.key, step: spec.stepIndex, end: true });
+      case "stop-commands":
+        stopToken = cmd.message;
+        return;
+      case "echo":
+        echo = cmd.message === "on";
+        return;
+      case "debug":
+        if (job.verbose) emitLine("debug", cmd.message);
+        return;
+      case "error":
+      case "warning":
+      case "notice":
+        return annotate(job, spec.stepIndex, cmd.name, cmd.message, cmd.props);
+      case "set-output":
+        outputs[cmd.props.name ?? ""] = cmd.message;
+        if (echo) emitLine("info", line);
+        return;
+      case "save-state":
+        (job.state[spec.stateKey ?? ""] ??= {})[cmd.props.name ?? ""] = cmd.message;
+        return;
+      case "set-env":
+      case "add-path":
+        if (!unsecure) {
+          annotate(
+            job,
+            spec.stepIndex,
+            "error",
+            `The \`${cmd.name}\` command is disabled. Use the GITHUB_${cmd.name === "set-env" ? "ENV" : "PATH"} file instead, or set ACTIONS_ALLOW_UNSECURE_COMMANDS=true.`,
+            {},
+          );
+          return;
+        }
+        if (cmd.name === "set-env") job.env[cmd.props.name ?? ""] = cmd.message;
+        else job.path.unshift(cmd.message);
+        return;
+      default:
+        return emitLine(stream, line);
+    }
+  };
+
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  job.signal.addEventListener("abort", onAbort, { once: true });
+  let timedOut = false;
+  const timer =
+    spec.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          ac.abort();
+        }, spec.timeoutMs)
+      : undefined;
+  const res = await job.executor.spawn({ argv: spec.argv, cwd: spec.cwd, env, onLine, signal: ac.signal, space: job.space });
+  if (timer) clearTimeout(timer);
+  job.signal.removeEventListener("abort", onAbort);
+
+  let error = res.startError;
+  const apply = (name: (typeof FILE_VARS)[number], fn: (text: string) => string | undefined) => {
+    let text = "";
+    try {
+      text = readFileSync(files[name]!, "utf8");
+    } catch {
+      return;
+    }
+    if (text) error ??= fn(text);
+  };
+  apply("GITHUB_ENV", (t) => {
+    const r = parseEnvFile(t);
+    if (!r.ok) return `GITHUB_ENV: ${r.error}`;
+    for (const [k, v] of r.values) job.env[k] = v;
+  });
+  apply("GITHUB_OUTPUT", (t) => {
+    const r = parseEnvFile(t);
+    if (!r.ok) return `GITHUB_OUTPUT: ${r.error}`;
+    for (const [k, v] of r.values) outputs[k] = v;
+  });
+  apply("GITHUB_STATE", (t) => {
+    const r = parseEnvFile(t);
+    if (!r.ok) return `GITHUB_STATE: ${r.error}`;
+    const st = (job.state[spec.stateKey ?? ""] ??= {});
+    for (const [k, v] of r.values) st[k] = v;
+  });
+  apply("GITHUB_PATH", (t) => {
+    for (const p of parsePathFile(t)) job.path.unshift(p);
+  });
+  apply("GITHUB_STEP_SUMMARY", (t) => {
+    const md = job.masker.mask(t);
+    job.summaries.push(md);
+    job.emit({ type: "summary", job: job.key, step: spec.stepIndex, markdown: md });
+  });
+  if (timedOut) error = `step timed out after ${Math.round((spec.timeoutMs ?? 0) / 60000)} minute(s)`;
+  if (error) annotate(job, spec.stepIndex, "error", error, {});
+  const cancelled = res.aborted && !timedOut;
+  return {
+    ok: !error && res.exitCode === 0 && !res.aborted,
+    exitCode: res.exitCode,
+    outputs,
+    error,
+    timedOut,
+    cancelled,
+  };
+}
+
+export function annotate(
+  job: JobState,
+  step: number | undefined,
+  level: AnnotationLevel,
+  message: string,
+  props: Record<string, string>,
+): void {
+  const num = (s: string | undefined) => (s && /^\d+$/.test(s) ? Number(s) : undefined);
+  job.emit({
+    type: "annotation",
+    job: job.key,
+    step,
+    annotation: {
+      level,
+      message: job.masker.mask(message),
+      title: props.title ? job.masker.mask(props.title) : undefined,
+      file: props.file,
+      line: num(props.line),
+      col: num(props.col),
+    },
+  });
+}
