@@ -1,0 +1,123 @@
+// Parses one expression with @actions/expressions and lists what it reads: context paths such as
+// needs.build.outputs.version, and the functions it calls.
+import { data, type Expr, Lexer, Parser } from "@actions/expressions";
+import { ContextAccess, FunctionCall, IndexAccess, Literal, Star } from "@actions/expressions/ast";
+import type { Token } from "@actions/expressions/lexer";
+
+/** Every context name GitHub knows; which of them a field may use is checked separately. */
+export const ALL_CONTEXTS = [
+  "github",
+  "env",
+  "vars",
+  "job",
+  "jobs",
+  "steps",
+  "runner",
+  "secrets",
+  "strategy",
+  "matrix",
+  "needs",
+  "inputs",
+];
+
+const EXTRA_FUNCTIONS = [
+  { name: "always", minArgs: 0, maxArgs: 0 },
+  { name: "success", minArgs: 0, maxArgs: 0 },
+  { name: "failure", minArgs: 0, maxArgs: 0 },
+  { name: "cancelled", minArgs: 0, maxArgs: 0 },
+  { name: "hashFiles", minArgs: 1, maxArgs: 255 },
+];
+
+export interface Segment {
+  /** Lower-cased property name; "*" for a filter, undefined for a computed index. */
+  name: string | undefined;
+  /** As written, for messages. */
+  raw: string;
+  token: Token;
+}
+
+export interface Ref {
+  segments: Segment[];
+}
+
+export interface Call {
+  name: string;
+  token: Token;
+}
+
+export type ParsedExpr =
+  | { ok: true; refs: Ref[]; calls: Call[] }
+  | { ok: false; message: string; line: number; column: number };
+
+/** Position of a lexer error: its message says "Located at position N" (1-based offset). */
+function lexErrorPos(expr: string, message: string): { line: number; column: number } {
+  const m = /Located at position (\d+)/.exec(message);
+  const off = m ? Number(m[1]) - 1 : 0;
+  const before = expr.slice(0, off);
+  const line = before.split("\n").length - 1;
+  return { line, column: off - (before.lastIndexOf("\n") + 1) };
+}
+
+function chain(e: Expr): Segment[] | undefined {
+  if (e instanceof ContextAccess) {
+    return [{ name: e.name.lexeme.toLowerCase(), raw: e.name.lexeme, token: e.name }];
+  }
+  if (e instanceof IndexAccess) {
+    const head = chain(e.expr);
+    if (!head) return undefined;
+    const idx = e.index;
+    if (idx instanceof Star) return [...head, { name: "*", raw: "*", token: head[head.length - 1]!.token }];
+    if (idx instanceof Literal && idx.literal instanceof data.StringData) {
+      const v = idx.literal.value;
+      return [...head, { name: v.toLowerCase(), raw: v, token: idx.token }];
+    }
+    return [...head, { name: undefined, raw: "[...]", token: head[head.length - 1]!.token }];
+  }
+  return undefined;
+}
+
+function walk(e: Expr, refs: Ref[], calls: Call[]): void {
+  const segs = chain(e);
+  if (segs) {
+    refs.push({ segments: segs });
+    // Computed indexes can hold references of their own: matrix[inputs.key].
+    let cur: Expr = e;
+    while (cur instanceof IndexAccess) {
+      if (!(cur.index instanceof Literal) && !(cur.index instanceof Star)) walk(cur.index, refs, calls);
+      cur = cur.expr;
+    }
+    return;
+  }
+  if (e instanceof IndexAccess) {
+    walk(e.expr, refs, calls);
+    walk(e.index, refs, calls);
+  } else if (e instanceof FunctionCall) {
+    calls.push({ name: e.functionName.lexeme, token: e.functionName });
+    for (const a of e.args) walk(a, refs, calls);
+  } else {
+    const o = e as unknown as { expr?: Expr; left?: Expr; right?: Expr; group?: Expr; args?: Expr[] };
+    for (const k of [o.expr, o.left, o.right, o.group]) if (k) walk(k, refs, calls);
+    for (const a of o.args ?? []) walk(a, refs, calls);
+  }
+}
+
+export function parseExpr(expr: string): ParsedExpr {
+  let tokens: Token[];
+  try {
+    tokens = new Lexer(expr).lex().tokens;
+  } catch (e) {
+    const msg = (e as Error).message;
+    return { ok: false, message: msg.replace(/\. Located at position.*/s, ""), ...lexErrorPos(expr, msg) };
+  }
+  let ast: Expr;
+  try {
+    ast = new Parser(tokens, ALL_CONTEXTS, EXTRA_FUNCTIONS).parse();
+  } catch (e) {
+    const err = e as Error & { pos?: { line: number; column: number } };
+    return { ok: false, message: err.message, line: err.pos?.line ?? 0, column: err.pos?.column ?? 0 };
+  }
+  const refs: Ref[] = [];
+  const calls: Call[] = [];
+  walk(ast, refs, calls);
+  return { ok: true, refs, calls };
+}

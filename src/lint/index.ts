@@ -1,0 +1,167 @@
+// `slipway lint` as a library: every workflow and local action under .github/ (or the given
+// paths), checked by each rule, minus what the config and inline comments suppress.
+import { readFileSync, statSync } from "node:fs";
+import { basename, relative, resolve } from "node:path";
+import { glob } from "tinyglobby";
+import { loadWorkflowText } from "../workflow/load.js";
+import { loadConfig } from "./config.js";
+import { type LintContext, report } from "./context.js";
+import type { Finding } from "./finding.js";
+import { loaderFindings } from "./loader-findings.js";
+import { workflowModel } from "./model.js";
+import { checkCron } from "./rules/cron.js";
+import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
+import { checkDeprecatedCommands } from "./rules/deprecated-commands.js";
+import { ExpressionChecker } from "./rules/expressions.js";
+import { checkFilters } from "./rules/filters.js";
+import { checkNeeds } from "./rules/needs.js";
+import { CalleeCache, checkReusableCalls } from "./rules/reusable.js";
+import { checkRunsOn } from "./rules/runs-on.js";
+import { checkShellcheck, shellcheckAvailable } from "./rules/shellcheck.js";
+import { get, parseSource, type SourceFile } from "./source.js";
+import { isSuppressed, suppressions } from "./suppress.js";
+
+export interface LintOptions {
+  /** shellcheck binary; false to skip it. Default: $SLIPWAY_SHELLCHECK or `shellcheck` on PATH. */
+  shellcheck?: string | false;
+}
+
+export interface LintResult {
+  findings: Finding[];
+  /** File (relative to root) -> text, for rendering source lines. */
+  sources: Map<string, string>;
+  /** Things said once, such as "shellcheck is not installed". */
+  notes: string[];
+  /** Paths given that do not exist. */
+  missing: string[];
+  files: number;
+}
+
+const WORKFLOWS = [".github/workflows/*.yml", ".github/workflows/*.yaml"];
+const ACTIONS = [".github/**/action.yml", ".github/**/action.yaml"];
+const isAction = (p: string) => /^action\.ya?ml$/.test(basename(p));
+
+/** Files to lint under root (or under the given paths, files or directories, relative to root). */
+export async function discover(
+  root: string,
+  paths?: string[],
+): Promise<{ files: string[]; missing: string[] }> {
+  if (!paths?.length) {
+    const found = await glob([...WORKFLOWS, ...ACTIONS], { cwd: root, absolute: true, dot: true });
+    return { files: found.sort(), missing: [] };
+  }
+  const files = new Set<string>();
+  const missing: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(root, p);
+    let isDir: boolean;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      missing.push(p);
+      continue;
+    }
+    if (!isDir) {
+      files.add(abs);
+      continue;
+    }
+    const patterns = [...WORKFLOWS, ...ACTIONS].map((g) => `**/${g}`);
+    let found = await glob(patterns, { cwd: abs, absolute: true, dot: true });
+    // A workflows folder itself, or any folder of loose YAML files.
+    if (found.length === 0) found = await glob(["*.yml", "*.yaml"], { cwd: abs, absolute: true, dot: true });
+    for (const f of found) files.add(f);
+  }
+  return { files: [...files].sort(), missing };
+}
+
+async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {
+  const { src } = ctx;
+  const loaded = await loadWorkflowText(src.text, src.file, src.path, ctx.root);
+  if (src.doc.errors.length === 0) {
+    ctx.model = workflowModel(src);
+    new ExpressionChecker(ctx, callees).run();
+    checkNeeds(ctx);
+    checkReusableCalls(ctx, callees);
+    checkRunsOn(ctx);
+    checkFilters(ctx);
+    checkCron(ctx);
+    checkDeprecatedCommands(ctx);
+    checkDeprecatedActions(ctx);
+    if (shellcheck) await checkShellcheck(ctx, shellcheck);
+  }
+  ctx.findings.push(...loaderFindings(loaded.diagnostics, src.file, ctx.findings));
+}
+
+async function lintAction(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {
+  const { src } = ctx;
+  for (const e of src.doc.errors) report(ctx, "syntax", e.pos[0], e.message.split("\n")[0]!);
+  if (src.doc.errors.length > 0) return;
+  const runs = get(src.doc.contents, "runs");
+  if (!runs || !get(runs, "using")) {
+    report(ctx, "syntax", runs ?? src.doc.contents ?? 0, "an action needs 'runs' with 'using'");
+    return;
+  }
+  new ExpressionChecker(ctx, callees).run();
+  checkDeprecatedCommands(ctx);
+  checkDeprecatedActions(ctx);
+  if (shellcheck) await checkShellcheck(ctx, shellcheck);
+}
+
+async function resolveShellcheck(opt: LintOptions["shellcheck"]): Promise<string | undefined> {
+  if (opt === false) return undefined;
+  const env = process.env.SLIPWAY_SHELLCHECK;
+  if (opt === undefined && env === "off") return undefined;
+  const bin = opt ?? env ?? "shellcheck";
+  return (await shellcheckAvailable(bin)) ? bin : undefined;
+}
+
+export async function lintRepoDetailed(
+  root: string,
+  paths?: string[],
+  opts: LintOptions = {},
+): Promise<LintResult> {
+  root = resolve(root);
+  const { config, errors } = loadConfig(root);
+  const { files, missing } = await discover(root, paths);
+  const notes: string[] = [];
+  const shellcheck = await resolveShellcheck(opts.shellcheck);
+  if (!shellcheck && opts.shellcheck !== false && process.env.SLIPWAY_SHELLCHECK !== "off") {
+    notes.push("shellcheck is not installed, so run: scripts were not checked");
+  }
+  const sources = new Map<string, string>();
+  const findings: Finding[] = errors.map((d) => ({
+    rule: "config",
+    severity: "error",
+    message: d.message,
+    file: d.file,
+    line: d.line ?? 1,
+    col: d.col ?? 1,
+  }));
+  const callees = new CalleeCache();
+  const perFile = await Promise.all(
+    files.map(async (path) => {
+      const file = relative(root, path) || basename(path);
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch (e) {
+        missing.push(`${file}: ${(e as Error).message}`);
+        return [];
+      }
+      sources.set(file, text);
+      const src: SourceFile = parseSource(text, file, path, isAction(path) ? "action" : "workflow");
+      const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
+      await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
+      const marks = suppressions(text);
+      return ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
+    }),
+  );
+  for (const list of perFile) findings.push(...list);
+  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  return { findings, sources, notes, missing, files: files.length };
+}
+
+/** Findings for every workflow and local action of the repository at `root`. */
+export async function lintRepo(root: string, paths?: string[]): Promise<Finding[]> {
+  return (await lintRepoDetailed(root, paths)).findings;
+}

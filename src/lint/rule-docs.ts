@@ -1,0 +1,49 @@
+// Every lint rule id with its default severity and a one-line description (SARIF rule metadata,
+// `slipway lint --help`).
+import type { Severity } from "./finding.js";
+
+export interface RuleDoc {
+  severity: Severity;
+  description: string;
+}
+
+export const LINT_RULES = {
+  syntax: { severity: "error", description: "YAML syntax or workflow schema error" },
+  config: { severity: "error", description: "invalid .slipway.yml configuration" },
+  "expression-syntax": { severity: "error", description: "expression cannot be parsed" },
+  "unknown-context": { severity: "error", description: "expression reads a context that does not exist" },
+  "unknown-property": {
+    severity: "error",
+    description: "expression reads a property the context does not have",
+  },
+  "context-availability": {
+    severity: "error",
+    description: "context or function not available in this field",
+  },
+  "needs-unknown-job": { severity: "error", description: "needs names a job that does not exist" },
+  "needs-cycle": { severity: "error", description: "jobs need each other in a cycle" },
+  "needs-not-declared": {
+    severity: "error",
+    description: "needs.<job> read without listing the job in needs",
+  },
+  "job-output-undefined": {
+    severity: "error",
+    description: "output read from a job that does not declare it",
+  },
+  "job-output-unused": { severity: "warning", description: "job output that nothing reads" },
+  "step-undefined": { severity: "error", description: "steps.<id> read where no earlier step has that id" },
+  "matrix-key-undefined": { severity: "error", description: "matrix key read but not defined in the matrix" },
+  "runner-label": { severity: "error", description: "runs-on label that no known runner has" },
+  "deprecated-command": { severity: "error", description: "workflow command GitHub disabled" },
+  "deprecated-action": { severity: "warning", description: "action version running on a retired Node.js" },
+  shellcheck: { severity: "warning", description: "shellcheck finding in a run: script" },
+  "filter-glob": { severity: "error", description: "invalid branch, tag or path filter pattern" },
+  cron: { severity: "error", description: "invalid or surprising schedule cron" },
+  "input-undefined": { severity: "error", description: "input read but not declared" },
+  "reusable-workflow": {
+    severity: "error",
+    description: "call to a local reusable workflow does not match its inputs, secrets or outputs",
+  },
+} satisfies Record<string, RuleDoc>;
+
+export type LintRuleId = keyof typeof LINT_RULES;

@@ -1,0 +1,59 @@
+// `on.schedule[].cron`: five fields in POSIX syntax (no seconds, no L/W/#/?), at most every
+// 5 minutes, and a date that exists. Warnings show the next run times so the user can see what
+// the schedule really does.
+import { Cron } from "croner";
+import { type LintContext, report } from "../context.js";
+import { get, items, str } from "../source.js";
+
+const fmt = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/:00\.000Z$/, "Z")
+    .replace("T", " ");
+
+export interface CronCheck {
+  error?: string;
+  warning?: string;
+  next: Date[];
+}
+
+export function checkCronPattern(pattern: string, timezone = "UTC", now = new Date()): CronCheck {
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 5)
+    return { error: `needs 5 fields (minute hour day month weekday), got ${fields.length}`, next: [] };
+  const odd = /[LW#?]/i.exec(fields.join(" ").replace(/[a-z]{3}/gi, ""));
+  if (odd) return { error: `'${odd[0]}' is not supported by GitHub's cron`, next: [] };
+  let next: Date[];
+  try {
+    next = new Cron(pattern, { mode: "5-part", timezone, paused: true }).nextRuns(4, now);
+  } catch (e) {
+    return { error: (e as Error).message.replace(/^CronPattern: /, ""), next: [] };
+  }
+  if (next.length === 0) return { error: "matches no date, so it never runs", next };
+  const gaps = next.slice(1).map((d, i) => (d.getTime() - next[i]!.getTime()) / 60_000);
+  const minGap = Math.min(...gaps);
+  if (minGap < 5) {
+    return { warning: `runs every ${minGap} minute(s); GitHub runs schedules at most every 5 minutes`, next };
+  }
+  if (fields[2] !== "*" && fields[4] !== "*") {
+    return { warning: "day-of-month and weekday are both set, so it runs when either matches", next };
+  }
+  return { next };
+}
+
+export function checkCron(ctx: LintContext): void {
+  for (const entry of items(ctx.model?.triggers.get("schedule"))) {
+    const node = get(entry, "cron");
+    const pattern = str(node);
+    if (pattern === undefined) continue;
+    const tz = str(get(entry, "timezone")) ?? "UTC";
+    const r = checkCronPattern(pattern, tz);
+    const runs = r.next.map(fmt).join(", ");
+    if (r.error) report(ctx, "cron", node, `cron '${pattern}': ${r.error}`);
+    else if (r.warning) {
+      report(ctx, "cron", node, `cron '${pattern}' ${r.warning}; next runs (UTC): ${runs}`, {
+        severity: "warning",
+      });
+    }
+  }
+}

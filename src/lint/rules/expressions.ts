@@ -1,0 +1,353 @@
+// Every `${{ }}` in a file (and every implicit `if:`): syntax, unknown contexts and properties,
+// context availability per field, and references to needs, job outputs, steps, matrix keys and
+// inputs that are not defined. Also reports job outputs that nothing reads.
+import { isMap, isScalar, isSeq, type Node, type Scalar } from "yaml";
+import {
+  type Availability,
+  actionAvailability,
+  CONTEXT_PROPS,
+  GITHUB_SCALARS,
+  workflowAvailability,
+} from "../availability.js";
+import { type LintContext, report } from "../context.js";
+import { parseExpr, type Ref, type Segment } from "../expr-refs.js";
+import { expressionsIn, type FoundExpr, offsetInExpr } from "../expr-scan.js";
+import { declsOf, type InputDecl, type JobInfo, type StepInfo } from "../model.js";
+import { get } from "../source.js";
+import type { CalleeCache } from "./reusable.js";
+
+const STATUS_FUNCS = new Set(["always", "success", "failure", "cancelled"]);
+
+interface Scope {
+  path: string[];
+  avail: Availability | undefined;
+  job: JobInfo | undefined;
+  /** Steps a `steps.<id>` may name here: earlier steps of the job (all of them for job outputs). */
+  steps: StepInfo[];
+  found: FoundExpr;
+}
+
+function walk(
+  node: Node | null | undefined,
+  path: string[],
+  visit: (s: Scalar, path: string[]) => void,
+): void {
+  if (isScalar(node)) visit(node, path);
+  else if (isMap(node)) {
+    for (const p of node.items) {
+      if (isScalar(p.key)) walk(p.value as Node, [...path, String(p.key.value)], visit);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((n, i) => {
+      walk(n as Node, [...path, String(i)], visit);
+    });
+  }
+}
+
+function isImplicitIf(path: string[], kind: "workflow" | "action"): boolean {
+  if (path[path.length - 1] !== "if") return false;
+  if (kind === "action") return path.length === 4 && path[0] === "runs" && path[1] === "steps";
+  return (path.length === 3 || (path.length === 5 && path[2] === "steps")) && path[0] === "jobs";
+}
+
+export class ExpressionChecker {
+  /** Lower-case job id -> output names read; "*" when read as a whole. */
+  private readOutputs = new Map<string, Set<string>>();
+  private actionInputs: Map<string, InputDecl> | undefined;
+
+  constructor(
+    private ctx: LintContext,
+    private callees: CalleeCache,
+  ) {
+    if (ctx.src.kind === "action") this.actionInputs = declsOf(get(ctx.src.doc.contents, "inputs"));
+  }
+
+  run(): void {
+    const { src, model } = this.ctx;
+    walk(src.doc.contents as Node, [], (scalar, path) => {
+      const found = expressionsIn(src.text, scalar, isImplicitIf(path, src.kind));
+      if (found.length === 0) return;
+      const avail = src.kind === "action" ? actionAvailability(path) : workflowAvailability(path);
+      const job =
+        path[0] === "jobs" && path[1] !== undefined ? model?.jobs.get(path[1].toLowerCase()) : undefined;
+      let steps: StepInfo[] = [];
+      if (src.kind === "action") steps = this.actionSteps(path);
+      else if (job) steps = path[2] === "steps" ? job.steps.slice(0, Number(path[3])) : job.steps;
+      for (const f of found) this.check({ path, avail, job, steps, found: f });
+    });
+    this.reportUnusedOutputs();
+  }
+
+  private actionSteps(path: string[]): StepInfo[] {
+    const all =
+      (get(get(this.ctx.src.doc.contents, "runs"), "steps") as { items?: Node[] } | undefined)?.items ?? [];
+    const upTo = path[0] === "runs" && path[1] === "steps" ? Number(path[2]) : all.length;
+    return all.slice(0, upTo).map((node, index) => {
+      const id = get(node, "id");
+      return { index, node, ...(isScalar(id) ? { id: String(id.value) } : {}) };
+    });
+  }
+
+  private at(found: FoundExpr, seg: Segment, end = false): number {
+    const p = end ? seg.token.range.end : seg.token.range.start;
+    return offsetInExpr(found, p.line, p.column);
+  }
+
+  private flag(
+    scope: Scope,
+    seg: Segment,
+    rule: Parameters<typeof report>[1],
+    message: string,
+    fix?: string,
+  ): void {
+    report(this.ctx, rule, this.at(scope.found, seg), message, {
+      end: this.at(scope.found, seg, true),
+      ...(fix ? { fix } : {}),
+    });
+  }
+
+  private check(scope: Scope): void {
+    const { found } = scope;
+    if (!found.closed) {
+      report(this.ctx, "expression-syntax", found.offset - 3, "expression is not closed with '}}'");
+      return;
+    }
+    const parsed = parseExpr(found.expr);
+    if (!parsed.ok) {
+      const unknown = /^Unrecognized named-value: '(.*)'$/.exec(parsed.message);
+      const at = offsetInExpr(found, parsed.line, parsed.column);
+      if (unknown) {
+        report(
+          this.ctx,
+          "unknown-context",
+          at,
+          `unknown context '${unknown[1]}'; contexts are ${[...(scope.avail?.contexts ?? [])].join(", ") || "github, env, vars, ..."}`,
+        );
+      } else report(this.ctx, "expression-syntax", at, parsed.message);
+      return;
+    }
+    for (const call of parsed.calls) {
+      const name = call.name.toLowerCase();
+      const statusOk = !STATUS_FUNCS.has(name) || scope.avail?.status !== false;
+      const hashOk = name !== "hashfiles" || scope.avail?.hashFiles !== false;
+      if (scope.avail && (!statusOk || !hashOk)) {
+        const seg = { name, raw: call.name, token: call.token };
+        this.flag(
+          scope,
+          seg,
+          "context-availability",
+          `${call.name}() is not available in ${fieldName(scope.path)}`,
+        );
+      }
+    }
+    for (const ref of parsed.refs) this.checkRef(scope, ref);
+  }
+
+  private checkRef(scope: Scope, ref: Ref): void {
+    const [ctxSeg, s1, s2, s3] = ref.segments;
+    const ctxName = ctxSeg!.name!;
+    if (scope.avail && !scope.avail.contexts.has(ctxName)) {
+      this.flag(
+        scope,
+        ctxSeg!,
+        "context-availability",
+        `context '${ctxSeg!.raw}' is not available in ${fieldName(scope.path)}; available: ${[...scope.avail.contexts].join(", ")}`,
+      );
+      return;
+    }
+    const known = (s: Segment | undefined): s is Segment & { name: string } =>
+      s !== undefined && s.name !== undefined && s.name !== "*";
+    const props = CONTEXT_PROPS[ctxName];
+    if (props && known(s1) && !props.has(s1.name)) {
+      this.flag(scope, s1, "unknown-property", `unknown property '${s1.raw}' of context '${ctxSeg!.raw}'`);
+      return;
+    }
+    switch (ctxName) {
+      case "github":
+        if (known(s1) && GITHUB_SCALARS.has(s1.name) && s2) {
+          this.flag(
+            scope,
+            s2,
+            "unknown-property",
+            `github.${s1.raw} is a string; it has no property '${s2.raw}'`,
+          );
+        } else if (s1?.name === "event" && s2?.name === "inputs" && known(s3))
+          this.checkDispatchInput(scope, s3);
+        return;
+      case "needs":
+        this.checkNeeds(scope, s1, s2, s3, false);
+        return;
+      case "jobs":
+        this.checkNeeds(scope, s1, s2, s3, true);
+        return;
+      case "steps":
+        this.checkSteps(scope, s1, s2);
+        return;
+      case "matrix":
+        this.checkMatrix(scope, s1);
+        return;
+      case "inputs":
+        if (known(s1)) this.checkInput(scope, s1);
+        return;
+    }
+  }
+
+  private markRead(job: string, output: string): void {
+    let set = this.readOutputs.get(job);
+    if (!set) {
+      set = new Set();
+      this.readOutputs.set(job, set);
+    }
+    set.add(output);
+  }
+
+  private checkNeeds(scope: Scope, s1?: Segment, s2?: Segment, s3?: Segment, viaJobs = false): void {
+    const model = this.ctx.model;
+    if (!model) return;
+    if (!s1?.name || s1.name === "*") {
+      for (const id of model.jobs.keys()) this.markRead(id, "*");
+      return;
+    }
+    const target = model.jobs.get(s1.name);
+    const ctxName = viaJobs ? "jobs" : "needs";
+    if (!viaJobs && !scope.job?.needs.some((n) => String(n.value).toLowerCase() === s1.name)) {
+      const why = target ? `job '${scope.job?.id}' does not list '${s1.raw}' in needs` : `no job '${s1.raw}'`;
+      this.flag(
+        scope,
+        s1,
+        "needs-not-declared",
+        `needs.${s1.raw}: ${why}`,
+        target ? `add '${s1.raw}' to needs` : undefined,
+      );
+      return;
+    }
+    if (!target) {
+      this.flag(scope, s1, "needs-not-declared", `${ctxName}.${s1.raw}: no job '${s1.raw}'`);
+      return;
+    }
+    if (!s2?.name || s2.name === "*") {
+      this.markRead(s1.name, "*");
+      return;
+    }
+    if (s2.name !== "outputs" && s2.name !== "result") {
+      this.flag(
+        scope,
+        s2,
+        "unknown-property",
+        `${ctxName}.${s1.raw} has no property '${s2.raw}' (outputs, result)`,
+      );
+      return;
+    }
+    if (s2.name !== "outputs") return;
+    if (!s3?.name || s3.name === "*") {
+      this.markRead(s1.name, "*");
+      return;
+    }
+    this.markRead(s1.name, s3.name);
+    const outputs = this.outputsOf(target);
+    if (outputs && !outputs.has(s3.name)) {
+      const list = [...outputs].join(", ") || "none";
+      this.flag(
+        scope,
+        s3,
+        "job-output-undefined",
+        `job '${target.id}' has no output '${s3.raw}' (declared: ${list})`,
+      );
+    }
+  }
+
+  /** Output names of a job; undefined when they cannot be known (remote reusable workflow). */
+  private outputsOf(job: JobInfo): Set<string> | undefined {
+    if (!job.uses) return new Set(job.outputs.keys());
+    const callee = this.callees.get(this.ctx.root, String(job.uses.value));
+    return callee?.model.callOutputs ? new Set(callee.model.callOutputs.keys()) : undefined;
+  }
+
+  private checkSteps(scope: Scope, s1?: Segment, s2?: Segment): void {
+    if (!s1?.name || s1.name === "*") return;
+    if (!scope.job && this.ctx.src.kind !== "action") return;
+    if (!scope.steps.some((s) => s.id?.toLowerCase() === s1.name)) {
+      const later = scope.job?.steps.some((s) => s.id?.toLowerCase() === s1.name);
+      this.flag(
+        scope,
+        s1,
+        "step-undefined",
+        later ? `step '${s1.raw}' runs after this point` : `no step with id '${s1.raw}'`,
+      );
+      return;
+    }
+    if (s2?.name && s2.name !== "*" && !["outputs", "outcome", "conclusion"].includes(s2.name)) {
+      this.flag(
+        scope,
+        s2,
+        "unknown-property",
+        `steps.${s1.raw} has no property '${s2.raw}' (outputs, outcome, conclusion)`,
+      );
+    }
+  }
+
+  private checkMatrix(scope: Scope, s1?: Segment): void {
+    const job = scope.job;
+    if (!job || !s1?.name || s1.name === "*") return;
+    if (!job.matrix) {
+      this.flag(scope, s1, "matrix-key-undefined", `matrix.${s1.raw}: job '${job.id}' has no matrix`);
+    } else if (!job.matrix.open && !job.matrix.keys.has(s1.name)) {
+      const keys = [...job.matrix.keys].join(", ") || "none";
+      this.flag(scope, s1, "matrix-key-undefined", `matrix.${s1.raw}: no such matrix key (keys: ${keys})`);
+    }
+  }
+
+  private checkInput(scope: Scope, s1: Segment & { name: string }): void {
+    if (this.actionInputs) {
+      if (!this.actionInputs.has(s1.name)) {
+        this.flag(scope, s1, "input-undefined", `action declares no input '${s1.raw}'`);
+      }
+      return;
+    }
+    const model = this.ctx.model;
+    if (!model) return;
+    const { dispatchInputs: d, callInputs: c } = model;
+    if (d?.has(s1.name) || c?.has(s1.name)) return;
+    const where = [d && "workflow_dispatch", c && "workflow_call"].filter(Boolean).join(" or ");
+    this.flag(
+      scope,
+      s1,
+      "input-undefined",
+      where
+        ? `input '${s1.raw}' is not declared in ${where}`
+        : `inputs.${s1.raw}: the workflow has no inputs`,
+    );
+  }
+
+  private checkDispatchInput(scope: Scope, s3: Segment & { name: string }): void {
+    const d = this.ctx.model?.dispatchInputs;
+    if (d && !d.has(s3.name)) {
+      this.flag(scope, s3, "input-undefined", `input '${s3.raw}' is not declared in workflow_dispatch`);
+    }
+  }
+
+  private reportUnusedOutputs(): void {
+    const model = this.ctx.model;
+    if (!model) return;
+    for (const [id, job] of model.jobs) {
+      const read = this.readOutputs.get(id);
+      if (read?.has("*")) continue;
+      for (const [name, keyNode] of job.outputs) {
+        if (read?.has(name)) continue;
+        report(
+          this.ctx,
+          "job-output-unused",
+          keyNode,
+          `output '${keyNode.value}' of job '${job.id}' is never read`,
+        );
+      }
+    }
+  }
+}
+
+function fieldName(path: string[]): string {
+  return path
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : p))
+    .join(".")
+    .replace(/\.\[/g, "[");
+}

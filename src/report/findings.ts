@@ -1,0 +1,135 @@
+// Findings of `slipway lint` and `slipway audit` as text for people, JSON, SARIF 2.1.0 for
+// code scanning, or GitHub workflow commands (annotations).
+import type { Finding, Severity } from "../lint/finding.js";
+import { LINT_RULES, type RuleDoc } from "../lint/rule-docs.js";
+
+export type FindingsFormat = "human" | "json" | "sarif" | "github";
+export const FINDINGS_FORMATS: readonly FindingsFormat[] = ["human", "json", "sarif", "github"];
+
+export interface RenderOptions {
+  /** Descriptions of rule ids beyond lint's own (audit adds its rules here). */
+  rules?: Record<string, RuleDoc>;
+  toolVersion?: string;
+}
+
+type Sources = Map<string, string> | Record<string, string>;
+
+const sourceOf = (sources: Sources, file: string) =>
+  sources instanceof Map ? sources.get(file) : (sources as Record<string, string>)[file];
+
+export function renderFindings(
+  findings: Finding[],
+  format: FindingsFormat,
+  sources: Sources = new Map(),
+  opts: RenderOptions = {},
+): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(findings, null, 2)}\n`;
+    case "sarif":
+      return `${JSON.stringify(toSarif(findings, opts), null, 2)}\n`;
+    case "github":
+      return findings.map(toCommand).join("");
+    default:
+      return toHuman(findings, sources);
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The source line and a caret under the flagged columns; tabs are kept so the caret lines up. */
+function excerpt(f: Finding, lines: string[] | undefined): string[] {
+  const text = lines?.[f.line - 1];
+  if (text === undefined) return [];
+  const num = String(f.line);
+  const pad = " ".repeat(num.length);
+  const lead = text.slice(0, Math.max(0, f.col - 1)).replace(/[^\t]/g, " ");
+  const width = f.endLine === f.line && f.endCol && f.endCol > f.col ? f.endCol - f.col : 1;
+  return [`    ${num} | ${text.trimEnd()}`, `    ${pad} | ${lead}${"^".repeat(width)}`];
+}
+
+function toHuman(findings: Finding[], sources: Sources): string {
+  if (findings.length === 0) return "No problems found.\n";
+  const out: string[] = [];
+  const byFile = new Map<string, Finding[]>();
+  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
+  for (const [file, list] of byFile) {
+    out.push(file);
+    const lines = sourceOf(sources, file)?.split("\n");
+    for (const f of list) {
+      out.push(`  ${f.line}:${f.col}  ${f.severity.padEnd(7)}  ${f.message}  [${f.rule}]`);
+      out.push(...excerpt(f, lines));
+      if (f.fix) out.push(`    fix: ${f.fix}`);
+    }
+    out.push("");
+  }
+  const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  const parts = [plural(count("error"), "error"), plural(count("warning"), "warning")];
+  if (count("info")) parts.push(plural(count("info"), "note"));
+  out.push(`${parts.join(", ")} in ${plural(byFile.size, "file")}`);
+  return `${out.join("\n")}\n`;
+}
+
+// Workflow command escaping: data escapes %, CR, LF; property values also ':' and ','.
+const escData = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+const escProp = (s: string) => escData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+
+function toCommand(f: Finding): string {
+  const level = f.severity === "info" ? "notice" : f.severity;
+  const props = [`file=${escProp(f.file)}`, `line=${f.line}`, `col=${f.col}`];
+  if (f.endLine) props.push(`endLine=${f.endLine}`);
+  if (f.endCol && f.endLine === f.line) props.push(`endColumn=${f.endCol}`);
+  props.push(`title=${escProp(f.rule)}`);
+  const msg = f.fix ? `${f.message}\nfix: ${f.fix}` : f.message;
+  return `::${level} ${props.join(",")}::${escData(msg)}\n`;
+}
+
+const SARIF_LEVEL: Record<Severity, string> = { error: "error", warning: "warning", info: "note" };
+
+function toSarif(findings: Finding[], opts: RenderOptions) {
+  const docs: Record<string, RuleDoc> = { ...LINT_RULES, ...opts.rules };
+  const ids = [...new Set(findings.map((f) => f.rule))].sort();
+  const index = new Map(ids.map((id, i) => [id, i]));
+  return {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "slipway",
+            version: opts.toolVersion ?? "0.1.0",
+            rules: ids.map((id) => ({
+              id,
+              name: id,
+              shortDescription: { text: docs[id]?.description ?? id },
+              defaultConfiguration: { level: SARIF_LEVEL[docs[id]?.severity ?? "warning"] },
+            })),
+          },
+        },
+        columnKind: "unicodeCodePoints",
+        results: findings.map((f) => ({
+          ruleId: f.rule,
+          ruleIndex: index.get(f.rule),
+          level: SARIF_LEVEL[f.severity],
+          message: { text: f.fix ? `${f.message}. Fix: ${f.fix}` : f.message },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: encodeURI(f.file.replace(/\\/g, "/")), uriBaseId: "%SRCROOT%" },
+                region: {
+                  startLine: f.line,
+                  startColumn: f.col,
+                  ...(f.endLine ? { endLine: f.endLine } : {}),
+                  ...(f.endCol ? { endColumn: f.endCol } : {}),
+                },
+              },
+            },
+          ],
+        })),
+      },
+    ],
+  };
+}
