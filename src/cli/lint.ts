@@ -24,7 +24,8 @@ ${Object.entries(LINT_RULES)
   .map(([id, d]) => `  ${id.padEnd(22)} ${d.description}`)
   .join("\n")}`;
 
-export async function main(args: string[]): Promise<number> {
+/** `cwd` is the repository root; tests pass their own. */
+export async function main(args: string[], cwd = process.cwd()): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args);
@@ -48,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const result = await lintRepoDetailed(
-    process.cwd(),
+    cwd,
     positionals,
     values["no-shellcheck"] ? { shellcheck: false } : {},
   );

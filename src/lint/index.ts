@@ -14,6 +14,7 @@ import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
 import { checkDeprecatedCommands } from "./rules/deprecated-commands.js";
 import { ExpressionChecker } from "./rules/expressions.js";
 import { checkFilters } from "./rules/filters.js";
+import { checkMatrixExclude } from "./rules/matrix.js";
 import { checkNeeds } from "./rules/needs.js";
 import { CalleeCache, checkReusableCalls } from "./rules/reusable.js";
 import { checkRunsOn } from "./rules/runs-on.js";
@@ -83,6 +84,7 @@ async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: 
     checkNeeds(ctx);
     checkReusableCalls(ctx, callees);
     checkRunsOn(ctx);
+    checkMatrixExclude(ctx);
     checkFilters(ctx);
     checkCron(ctx);
     checkDeprecatedCommands(ctx);

@@ -2,7 +2,7 @@
 // against GitHub's filter pattern syntax (*, **, ?, +, [...], ! and \ escapes).
 import type { Scalar } from "yaml";
 import { type LintContext, report } from "../context.js";
-import { get, scalarList } from "../source.js";
+import { get, keyNode, scalarList } from "../source.js";
 
 const FILTERED_EVENTS = ["push", "pull_request", "pull_request_target", "workflow_run"];
 const KINDS = ["branches", "tags", "paths"] as const;
@@ -46,9 +46,15 @@ export function checkFilters(ctx: LintContext): void {
       const include = get(cfg, kind);
       const exclude = get(cfg, `${kind}-ignore`);
       if (include !== undefined && exclude !== undefined) {
-        report(ctx, "filter-glob", exclude, `${ev}: use either ${kind} or ${kind}-ignore, not both`, {
-          fix: `fold the ignored patterns into ${kind} with a leading '!'`,
-        });
+        report(
+          ctx,
+          "filter-glob",
+          keyNode(cfg, `${kind}-ignore`),
+          `${ev}: use either ${kind} or ${kind}-ignore, not both`,
+          {
+            fix: `fold the ignored patterns into ${kind} with a leading '!'`,
+          },
+        );
       }
       const ref = kind !== "paths";
       for (const [node, negatable] of [
@@ -62,9 +68,15 @@ export function checkFilters(ctx: LintContext): void {
         }
         const values = patterns.map((p) => String(p.value));
         if (negatable && values.length > 0 && values.every((v) => v.startsWith("!"))) {
-          report(ctx, "filter-glob", node, `${ev}.${kind} has only '!' patterns, so it matches nothing`, {
-            fix: "add a positive pattern first, such as '**'",
-          });
+          report(
+            ctx,
+            "filter-glob",
+            keyNode(cfg, kind),
+            `${ev}.${kind} has only '!' patterns, so it matches nothing`,
+            {
+              fix: "add a positive pattern first, such as '**'",
+            },
+          );
         }
       }
     }

@@ -7,7 +7,16 @@ export function checkNeeds(ctx: LintContext): void {
   for (const job of jobs.values()) {
     for (const n of job.needs) {
       const name = String(n.value);
-      if (!jobs.has(name.toLowerCase())) {
+      const target = jobs.get(name.toLowerCase());
+      if (target && target.id !== name) {
+        // GitHub matches needs case-sensitively, unlike job ids in expressions.
+        report(
+          ctx,
+          "needs-unknown-job",
+          n,
+          `job '${job.id}' needs '${name}'; the job is spelt '${target.id}'`,
+        );
+      } else if (!target) {
         const known = [...jobs.values()].map((j) => j.id).join(", ");
         report(
           ctx,

@@ -1,0 +1,54 @@
+// `strategy.matrix.exclude` entries must name matrix keys and match some value of each key.
+// Objects match partially (GitHub matches nested maps key by key), so only what is written is compared.
+import { isMap, isSeq } from "yaml";
+import { type LintContext, report } from "../context.js";
+import { entries, get, items } from "../source.js";
+
+/** Whether `pattern` matches `value`: equal scalars, or every key of a pattern map matching. */
+export function partialMatch(pattern: unknown, value: unknown): boolean {
+  if (pattern && typeof pattern === "object" && !Array.isArray(pattern)) {
+    if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+    const v = value as Record<string, unknown>;
+    return Object.entries(pattern).every(([k, p]) => k in v && partialMatch(p, v[k]));
+  }
+  if (Array.isArray(pattern)) return JSON.stringify(pattern) === JSON.stringify(value);
+  return String(pattern) === String(value);
+}
+
+export function checkMatrixExclude(ctx: LintContext): void {
+  for (const job of ctx.model?.jobs.values() ?? []) {
+    const matrix = get(get(job.node, "strategy"), "matrix");
+    if (!isMap(matrix)) continue;
+    const rows = new Map<string, unknown[] | undefined>();
+    for (const e of entries(matrix)) {
+      if (e.key === "include" || e.key === "exclude") continue;
+      rows.set(e.key, isSeq(e.value) ? (e.value.toJSON() as unknown[]) : undefined);
+    }
+    for (const ex of items(get(matrix, "exclude"))) {
+      for (const e of entries(ex)) {
+        if (!rows.has(e.key)) {
+          const keys = [...rows.keys()].join(", ") || "none";
+          report(
+            ctx,
+            "matrix-key-undefined",
+            e.keyNode,
+            `exclude names '${e.key}', which is not a matrix key (keys: ${keys})`,
+          );
+          continue;
+        }
+        const values = rows.get(e.key);
+        const want = e.value?.toJSON() as unknown;
+        if (!values || JSON.stringify(values).includes("${{") || JSON.stringify(want ?? "").includes("${{"))
+          continue;
+        if (!values.some((v) => partialMatch(want, v))) {
+          report(
+            ctx,
+            "matrix-key-undefined",
+            e.value,
+            `exclude value ${JSON.stringify(want)} matches no '${e.key}' value (${values.map((v) => JSON.stringify(v)).join(", ")})`,
+          );
+        }
+      }
+    }
+  }
+}
