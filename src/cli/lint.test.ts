@@ -1,0 +1,60 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { main } from "./lint.js";
+
+const root = join(import.meta.dirname, "../../test/fixtures/lint/cli");
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out.push(String(s));
+    return true;
+  });
+  vi.spyOn(console, "error").mockImplementation((s) => {
+    err.push(String(s));
+  });
+  vi.spyOn(console, "log").mockImplementation((s) => {
+    out.push(String(s));
+  });
+  return { out, err };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("slipway lint", () => {
+  test("exit 1 when findings reach --fail-on (default error), 0 below it", async () => {
+    const io = capture();
+    expect(await main(["--no-shellcheck"], root)).toBe(1);
+    expect(io.out.join("")).toContain("warn.yml");
+    expect(await main(["--no-shellcheck", ".github/workflows/clean.yml"], root)).toBe(0);
+    expect(await main(["--no-shellcheck", "--fail-on", "never"], root)).toBe(0);
+  });
+
+  test("--fail-on warning counts warnings", async () => {
+    capture();
+    expect(await main(["--no-shellcheck", "--fail-on", "error", ".github/workflows/clean.yml"], root)).toBe(
+      0,
+    );
+    expect(await main(["--no-shellcheck", "--fail-on", "warning", ".github/workflows/warn.yml"], root)).toBe(
+      1,
+    );
+  });
+
+  test("--format json prints parseable findings", async () => {
+    const io = capture();
+    await main(["--no-shellcheck", "--format", "json"], root);
+    const findings = JSON.parse(io.out.join(""));
+    expect(findings.map((f: { rule: string }) => f.rule)).toEqual(["deprecated-action", "unknown-property"]);
+  });
+
+  test("exit 2 on usage errors and missing paths", async () => {
+    const io = capture();
+    expect(await main(["--format", "xml"], root)).toBe(2);
+    expect(await main(["--bogus"], root)).toBe(2);
+    expect(await main(["nope.yml"], root)).toBe(2);
+    expect(io.err.join("\n")).toContain("nope.yml: no such file or directory");
+  });
+});

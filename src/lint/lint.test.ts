@@ -1,0 +1,82 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { lintRepo, lintRepoDetailed } from "./index.js";
+import { blankExpressions } from "./rules/shellcheck.js";
+
+const fx = join(import.meta.dirname, "../../test/fixtures/lint");
+const off = { shellcheck: false as const };
+
+describe("lintRepo", () => {
+  test("finds workflows and local actions under .github by default", async () => {
+    const findings = await lintRepo(join(fx, "cli"));
+    expect(findings.map((f) => `${f.file}:${f.line}:${f.col}:${f.rule}`)).toEqual([
+      ".github/workflows/warn.yml:6:15:deprecated-action",
+      ".github/workflows/warn.yml:7:31:unknown-property",
+    ]);
+  });
+
+  test("expression findings point at the property and span it", async () => {
+    const [f] = (await lintRepoDetailed(join(fx, "unknown-property"), ["bad.yml"], off)).findings;
+    expect(f).toMatchObject({
+      line: 7,
+      col: 30,
+      endLine: 7,
+      endCol: 34,
+      message: expect.stringContaining("'evnt'"),
+    });
+  });
+
+  test("config ignores rules per file glob; inline comments on the line or above", async () => {
+    const r = await lintRepoDetailed(join(fx, "suppress"), ["ignored.yml", "inline.yml"], off);
+    expect(r.findings.map((f) => `${f.file}:${f.line}:${f.rule}`)).toEqual([
+      "inline.yml:8:unknown-property",
+      "inline.yml:10:runner-label",
+    ]);
+  });
+
+  test("a bad config is a finding in the config file, not a throw", async () => {
+    const r = await lintRepoDetailed(join(fx, "config-error"), ["ok.yml"], off);
+    expect(r.findings.map((f) => `${f.file}:${f.rule}:${f.message}`)).toEqual([
+      ".slipway.yml:config:ignore must map rule ids to lists of globs",
+      ".slipway.yml:config:runner-labels must be a list of labels",
+    ]);
+  });
+
+  test("missing paths are reported, not thrown", async () => {
+    const r = await lintRepoDetailed(fx, ["nope/"], off);
+    expect(r.missing).toEqual(["nope/"]);
+  });
+
+  test("without shellcheck there is a note and no shellcheck findings", async () => {
+    const r = await lintRepoDetailed(join(fx, "shellcheck"), ["bad.yml"], {
+      shellcheck: "/nonexistent/shellcheck",
+    });
+    expect(r.findings).toEqual([]);
+    expect(r.notes).toEqual(["shellcheck is not installed, so run: scripts were not checked"]);
+  });
+
+  test("shellcheck positions map back into the YAML (literal block and one-line scalar)", async () => {
+    // A stand-in shellcheck that reports line 2 col 3 of every script it is given.
+    const dir = mkdtempSync(join(tmpdir(), "slipway-sc-"));
+    const bin = join(dir, "shellcheck");
+    const json = JSON.stringify({
+      comments: [
+        { line: 2, column: 3, endLine: 2, endColumn: 5, level: "warning", code: 2164, message: "m" },
+      ],
+    });
+    writeFileSync(bin, `#!/bin/sh\ncat >/dev/null\necho '${json}'\n`);
+    chmodSync(bin, 0o755);
+    const r = await lintRepoDetailed(join(fx, "shellcheck"), ["bad.yml"], { shellcheck: bin });
+    // bad.yml: literal block body starts on line 7 at column 11; line 2 of it is YAML line 8.
+    expect(r.findings.map((f) => `${f.line}:${f.col}:${f.message}`)).toEqual([
+      "8:13:SC2164: m",
+      "9:14:SC2164: m",
+    ]);
+  });
+
+  test("expressions are blanked to same-length placeholders for shellcheck", () => {
+    expect(blankExpressions('echo "${{ github.sha }}" x')).toBe(`echo "${"_".repeat(17)}" x`);
+  });
+});
