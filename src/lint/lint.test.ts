@@ -58,15 +58,15 @@ describe("lintRepo", () => {
   });
 
   test("shellcheck positions map back into the YAML (literal block and one-line scalar)", async () => {
-    // A stand-in shellcheck that reports line 2 col 3 of every script it is given.
+    // A stand-in shellcheck that reports line 2 col 3 of every script (line 3 of each file, after the shebang).
     const dir = mkdtempSync(join(tmpdir(), "slipway-sc-"));
     const bin = join(dir, "shellcheck");
-    const json = JSON.stringify({
-      comments: [
-        { line: 2, column: 3, endLine: 2, endColumn: 5, level: "warning", code: 2164, message: "m" },
-      ],
-    });
-    writeFileSync(bin, `#!/bin/sh\ncat >/dev/null\necho '${json}'\n`);
+    const fake = `#!${process.execPath}
+const files = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const c = { line: 3, column: 3, endLine: 3, endColumn: 5, level: "warning", code: 2164, message: "m" };
+console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }));
+`;
+    writeFileSync(bin, fake);
     chmodSync(bin, 0o755);
     const r = await lintRepoDetailed(join(fx, "shellcheck"), ["bad.yml"], { shellcheck: bin });
     // bad.yml: literal block body starts on line 7 at column 11; line 2 of it is YAML line 8.
@@ -77,6 +77,7 @@ describe("lintRepo", () => {
   });
 
   test("expressions are blanked to same-length placeholders for shellcheck", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression text, not a template
     expect(blankExpressions('echo "${{ github.sha }}" x')).toBe(`echo "${"_".repeat(17)}" x`);
   });
 });

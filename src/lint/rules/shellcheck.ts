@@ -1,7 +1,9 @@
 // `run:` scripts checked by shellcheck when it is installed. Expressions are blanked to
 // same-length placeholders so columns still line up, then findings are mapped back into the YAML.
 import { execFile } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type LintContext, report } from "../context.js";
 import { type RunScript, runScripts, scriptPos } from "../scripts.js";
 
@@ -46,39 +48,37 @@ export async function shellcheckAvailable(bin: string): Promise<boolean> {
   return r.code === 0;
 }
 
-async function pool<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]> {
-  const out: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, worker));
-  return out;
-}
-
+/**
+ * One shellcheck process per YAML file: each script goes to its own temp file whose first line is
+ * a shebang naming its shell, so script line N is file line N + 1.
+ */
 export async function checkShellcheck(ctx: LintContext, bin: string): Promise<void> {
   const scripts = runScripts(ctx).filter((r) => shellFor(r));
-  const results = await pool(
-    scripts.map((run) => async () => {
-      const args = ["--format=json1", `--shell=${shellFor(run)}`, `--exclude=${EXCLUDE}`, "-"];
-      const r = await exec(bin, args, blankExpressions(run.script));
-      try {
-        return (JSON.parse(r.stdout) as { comments: ShellcheckComment[] }).comments;
-      } catch {
-        return [];
-      }
-    }),
-    availableParallelism(),
-  );
-  scripts.forEach((run, i) => {
-    for (const c of results[i]!) {
-      const at = scriptPos(ctx, run.node, c.line, c.column);
-      report(ctx, "shellcheck", at, `SC${c.code}: ${c.message}`, {
+  if (scripts.length === 0) return;
+  const dir = await mkdtemp(join(tmpdir(), "slipway-sc-"));
+  try {
+    const names = await Promise.all(
+      scripts.map(async (run, i) => {
+        const name = join(dir, `${i}.sh`);
+        await writeFile(name, `#!/bin/${shellFor(run)}\n${blankExpressions(run.script)}`);
+        return name;
+      }),
+    );
+    const r = await exec(bin, ["--format=json1", `--exclude=${EXCLUDE}`, ...names], "");
+    let comments: (ShellcheckComment & { file: string })[] = [];
+    try {
+      comments = (JSON.parse(r.stdout) as { comments: typeof comments }).comments;
+    } catch {
+      return;
+    }
+    for (const c of comments) {
+      const run = scripts[names.indexOf(c.file)];
+      if (!run || c.line < 2) continue;
+      report(ctx, "shellcheck", scriptPos(ctx, run.node, c.line - 1, c.column), `SC${c.code}: ${c.message}`, {
         severity: c.level === "error" ? "error" : c.level === "warning" ? "warning" : "info",
       });
     }
-  });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
