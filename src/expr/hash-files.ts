@@ -64,11 +64,14 @@ export function hashFilesImpl(workspace: string, patterns: string[]): string {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (files.length === 0) return "";
   const all = createHash("sha256");
-  for (const f of files)
-    all.update(
-      createHash("sha256")
-        .update(readFileSync(path.join(root, f)))
-        .digest(),
-    );
+  for (const f of files) {
+    let body: Buffer;
+    try {
+      body = readFileSync(path.join(root, f));
+    } catch (e) {
+      throw new ExprError("evaluation", `hashFiles could not read ${f}: ${(e as Error).message}`);
+    }
+    all.update(createHash("sha256").update(body).digest());
+  }
   return all.digest("hex");
 }
