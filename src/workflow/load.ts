@@ -6,6 +6,15 @@ import type { TemplateContext } from "@actions/workflow-parser/templates/templat
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import type { Diagnostic } from "./diagnostic.js";
+import { checkReusable, checkSource, checkTree, type Limits, type PermissionsPolicy, type ReadWorkflow } from "./validate.js";
+
+export interface LoadOptions {
+  /** In-memory called workflows keyed by the reference as written in `uses:` ("owner/repo/path@ref" or "./path"). */
+  files?: Record<string, string>;
+  limits?: Partial<Limits>;
+  /** Default GITHUB_TOKEN permissions of the repository; without it, permissions of called workflows are only checked against explicit caller permissions. */
+  permissionsPolicy?: PermissionsPolicy;
+}
 
 export interface LoadedWorkflow {
   /** Absolute path. */
@@ -40,21 +49,37 @@ export function discoverWorkflows(root: string, target?: string): string[] {
 
 export function diagnosticsOf(context: TemplateContext, file: string): Diagnostic[] {
   return context.errors.getErrors().map((e) => ({
-    file,
+    // Errors inside a called workflow carry that file's name in their prefix.
+    file: e.prefix?.replace(/ \(Line: \d+, Col: \d+\)$/, "") || file,
     line: e.range?.start.line,
     col: e.range?.start.column,
     message: e.rawMessage,
   }));
 }
 
-/** Resolves `uses: ./.github/workflows/x.yml` for the converter, relative to the repository root. */
-function localFileProvider(repoRoot: string): FileProvider {
+/** Reads a called workflow: in-memory files first, then `./` paths relative to the repository root. */
+function workflowReader(repoRoot: string, files: Record<string, string> = {}): ReadWorkflow {
+  return (ref) => {
+    const mem = files[ref];
+    if (mem !== undefined) return { name: ref, content: mem };
+    if (!ref.startsWith("./")) return undefined; // remote reusable workflows are not available offline
+    const p = resolve(repoRoot, ref);
+    try {
+      return { name: relative(repoRoot, p), content: readFileSync(p, "utf8") };
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function providerOf(read: ReadWorkflow): FileProvider {
   return {
     async getFileContent(ref) {
-      const r = ref as unknown as { path?: string; repository?: string };
-      if (!r.path || r.repository) throw new Error("remote reusable workflows are not available offline");
-      const p = resolve(repoRoot, r.path);
-      return { name: relative(repoRoot, p), content: readFileSync(p, "utf8") };
+      const r = ref as { path: string; owner?: string; repository?: string; version?: string };
+      const id = r.repository ? `${r.owner}/${r.repository}/${r.path}@${r.version}` : `./${r.path}`;
+      const f = read(id);
+      if (!f) throw new Error(`reusable workflow not available: ${id}`);
+      return f;
     },
   };
 }
@@ -64,16 +89,36 @@ export async function loadWorkflowText(
   file: string,
   path: string,
   repoRoot: string,
+  options: LoadOptions = {},
 ): Promise<LoadedWorkflow> {
+  const failed = (diagnostics: Diagnostic[]): LoadedWorkflow => ({
+    path,
+    file,
+    name: file,
+    root: undefined,
+    template: undefined,
+    diagnostics,
+  });
+  // Size, binary content, alias bombs, tags and depth: checked before the package walks the YAML.
+  const early = checkSource(content, file, options.limits);
+  if (early.length) return failed(early);
   const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+  const read = workflowReader(repoRoot, options.files);
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
-    template = await convertWorkflowTemplate(parsed.context, parsed.value, localFileProvider(repoRoot), {
+    template = await convertWorkflowTemplate(parsed.context, parsed.value, providerOf(read), {
       fetchReusableWorkflowDepth: 1,
     });
   }
   const diagnostics = diagnosticsOf(parsed.context, file);
-  const nameTok = parsed.value && "find" in parsed.value ? (parsed.value as { find(k: string): TemplateToken | undefined }).find("name") : undefined;
+  if (parsed.value) {
+    diagnostics.push(...checkTree(parsed.value, file, options.limits));
+    if (!diagnostics.length) diagnostics.push(...checkReusable(parsed.value, file, read, options));
+  }
+  const nameTok =
+    parsed.value && "find" in parsed.value
+      ? (parsed.value as { find(k: string): TemplateToken | undefined }).find("name")
+      : undefined;
   const name = nameTok && "value" in nameTok ? String((nameTok as { value: unknown }).value) : file;
   return { path, file, name, root: parsed.value, template: diagnostics.length ? undefined : template, diagnostics };
 }

@@ -1,0 +1,430 @@
+// Checks GitHub applies that @actions/workflow-parser does not (see the package's skipped reader tests).
+import { isMapping, isSequence, isString, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { isAlias, isCollection, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { Diagnostic } from "./diagnostic.js";
+import { field, pos } from "./tokens.js";
+
+export interface Limits {
+  /** Characters in one workflow file. */
+  maxFileSize: number;
+  /** Nesting of mappings and sequences, the document root counting as 1. */
+  maxDepth: number;
+  /** YAML nodes after expanding aliases: bounds alias bombs. */
+  maxNodes: number;
+  /** Jobs in the whole run, counting callers and the jobs of called workflows. */
+  maxJobs: number;
+  /** Chain of reusable workflows calling reusable workflows. */
+  maxNestedReusableDepth: number;
+  /** Characters in one `${{ }}` expression. */
+  maxExpressionLength: number;
+  /** Unused by our checks yet; accepted so callers can pass GitHub's option. */
+  maxResultSize?: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFileSize: 10 * 1024 * 1024,
+  maxDepth: 50,
+  maxNodes: 1_000_000,
+  maxJobs: 256,
+  maxNestedReusableDepth: 4,
+  maxExpressionLength: 21000,
+};
+
+/** The repository's default GITHUB_TOKEN permissions. */
+export type PermissionsPolicy = "LimitedRead" | "Write";
+
+/** Returns the called workflow for a `uses:` reference, or undefined when it is not available. */
+export type ReadWorkflow = (ref: string) => { name: string; content: string } | undefined;
+
+function limitsOf(l: Partial<Limits> | undefined): Limits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(l ?? {})) if (typeof v === "number") (out as Record<string, number>)[k] = v;
+  return out;
+}
+
+// ---------------------------------------------------------------- source checks
+
+const SUPPORTED_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+const STYLE_NAMES: Record<string, string> = { QUOTE_DOUBLE: "DoubleQuoted", QUOTE_SINGLE: "SingleQuoted" };
+
+/**
+ * Checks on the text and YAML structure, run before the package walks the YAML: the package expands
+ * aliases without a bound, so a billion-laughs file must be stopped here.
+ */
+export function checkSource(content: string, file: string, limits?: Partial<Limits>): Diagnostic[] {
+  const lim = limitsOf(limits);
+  if (content.length > lim.maxFileSize) {
+    return [{ file, message: `The maximum file size of ${lim.maxFileSize} characters has been exceeded` }];
+  }
+  const lc = new LineCounter();
+  const at = (offset: number) => {
+    const p = lc.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  const nul = content.indexOf("\0");
+  if (nul >= 0) {
+    lc.addNewLine(0);
+    for (let i = content.indexOf("\n"); i >= 0 && i < nul; i = content.indexOf("\n", i + 1)) lc.addNewLine(i + 1);
+    return [{ ...at(nul), message: "The file contains a NUL byte: it is binary, not a YAML workflow" }];
+  }
+  const doc = parseDocument(content, { lineCounter: lc, uniqueKeys: false, keepSourceTokens: true });
+  const out: Diagnostic[] = [];
+  for (const w of doc.warnings) {
+    if (w.code !== "TAG_RESOLVE_FAILED") continue;
+    const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? "";
+    const p = at(w.pos[0]);
+    const value = source(content, w.pos[1]);
+    out.push({
+      ...p,
+      message: SUPPORTED_TAGS.has(tag)
+        ? `The value '${value}' on line ${p.line} and column ${p.col} is invalid for the type '${tag}'`
+        : `Unexpected tag '${tag}'`,
+    });
+  }
+  if (doc.errors.length) return out; // the package reports syntax errors with their positions
+  walkTags(doc.contents, (node, tagOffset) => {
+    const p = at(tagOffset);
+    const tag = node.tag ?? "";
+    if (!SUPPORTED_TAGS.has(tag)) out.push({ ...p, message: `Unexpected tag '${tag}'` });
+    else if (isScalar(node) && /(int|float|bool|null)$/.test(tag) && STYLE_NAMES[node.type ?? ""]) {
+      const style = STYLE_NAMES[node.type ?? ""];
+      out.push({
+        ...p,
+        message: `The scalar style '${style}' on line ${p.line} and column ${p.col} is not valid with the tag '${tag}'`,
+      });
+    }
+  });
+  if (out.length) return dedupe(out);
+  const shape = measure(doc.contents, doc, lim);
+  if (shape.tooMany) {
+    return [
+      { ...at(shape.tooMany), message: `YAML aliases expand to more than ${lim.maxNodes} nodes; refusing to load` },
+    ];
+  }
+  if (shape.tooDeep !== undefined) return [{ ...at(shape.tooDeep), message: "Maximum object depth exceeded" }];
+  return [];
+}
+
+/** The plain word that follows a tag, for messages. */
+function source(content: string, from: number): string {
+  return /^\s*([^\s#,\]}]*)/.exec(content.slice(from))?.[1] ?? "";
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.line}:${d.col}:${d.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+/** Calls `fn` for every node with an explicit tag (the tag's own offset, from the CST). */
+function walkTags(node: unknown, fn: (n: Node, tagOffset: number) => void): void {
+  if (isPair(node)) {
+    walkTags(node.key, fn);
+    walkTags(node.value, fn);
+    return;
+  }
+  if (!isScalar(node) && !isCollection(node)) return;
+  const n = node as Node & { srcToken?: { props?: { type: string; offset: number }[]; start?: { type: string; offset: number }[] } };
+  const props = n.srcToken?.props ?? n.srcToken?.start ?? [];
+  const tagTok = props.find((p) => p.type === "tag");
+  if (tagTok && n.tag && n.tag !== "!") fn(n, tagTok.offset);
+  else if (n.tag && !tagTok && isScalar(n) && !SUPPORTED_TAGS.has(n.tag)) fn(n, n.range?.[0] ?? 0);
+  if (isCollection(node)) for (const item of node.items) walkTags(item, fn);
+}
+
+interface Shape {
+  tooMany?: number;
+  tooDeep?: number;
+}
+
+/**
+ * Node count and depth with aliases expanded, memoised per anchored node so the walk itself stays
+ * linear in the file size however many times aliases multiply.
+ */
+function measure(root: unknown, doc: Parameters<typeof isAlias>[0] & object, lim: Limits): Shape {
+  const memo = new Map<unknown, { nodes: number; depth: number }>();
+  const shape: Shape = {};
+  const visit = (node: unknown, depth: number): { nodes: number; depth: number } => {
+    if (isPair(node)) {
+      const k = visit(node.key, depth);
+      const v = visit(node.value, depth);
+      return { nodes: k.nodes + v.nodes, depth: Math.max(k.depth, v.depth) };
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc as never);
+      if (!target) return { nodes: 0, depth: 0 };
+      let m = memo.get(target);
+      if (!m) {
+        memo.set(target, { nodes: 0, depth: 0 }); // a cycle counts as empty, as the package treats it
+        m = visit(target, 0);
+        memo.set(target, m);
+      }
+      if (shape.tooMany === undefined && m.nodes > lim.maxNodes) shape.tooMany = node.range?.[0] ?? 0;
+      if (shape.tooDeep === undefined && depth + m.depth > lim.maxDepth) shape.tooDeep = node.range?.[0] ?? 0;
+      return m;
+    }
+    if (!isCollection(node)) return { nodes: 1, depth: 0 };
+    const own = depth + 1;
+    if (own > lim.maxDepth && shape.tooDeep === undefined) shape.tooDeep = node.range?.[0] ?? 0;
+    let nodes = 1;
+    let deepest = 0;
+    for (const item of node.items) {
+      const r = visit(item, own);
+      nodes += r.nodes;
+      deepest = Math.max(deepest, r.depth);
+      if (nodes > lim.maxNodes) {
+        if (shape.tooMany === undefined) shape.tooMany = node.range?.[0] ?? 0;
+        break;
+      }
+    }
+    return { nodes, depth: deepest + 1 };
+  };
+  const total = visit(root, 0);
+  if (total.nodes > lim.maxNodes && shape.tooMany === undefined) shape.tooMany = 0;
+  return shape;
+}
+
+// ---------------------------------------------------------------- token tree checks
+
+const ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+function at(file: string, t: TemplateToken | undefined, message: string): Diagnostic {
+  return { file, ...pos(t), message };
+}
+
+function str(t: TemplateToken | undefined): string | undefined {
+  return t && isString(t) ? t.value : undefined;
+}
+
+function pairs(t: TemplateToken | undefined): { key: TemplateToken; value: TemplateToken }[] {
+  return t && isMapping(t) ? [...t] : [];
+}
+
+function items(t: TemplateToken | undefined): TemplateToken[] {
+  if (!t || !isSequence(t)) return [];
+  const out: TemplateToken[] = [];
+  for (let i = 0; i < t.count; i++) out.push(t.get(i));
+  return out;
+}
+
+/** Checks on the parsed token tree of one workflow file. */
+export function checkTree(root: TemplateToken, file: string, limits?: Partial<Limits>): Diagnostic[] {
+  const lim = limitsOf(limits);
+  const out: Diagnostic[] = [];
+  for (const { value: job } of pairs(field(root, "jobs"))) {
+    checkRunsOnGroup(job, file, out);
+    checkMatrix(job, file, out);
+    checkSteps(job, file, out);
+  }
+  for (const [, t] of walk(root)) {
+    if (t.templateTokenType !== 3 /* BasicExpression */) continue;
+    const expr = (t as unknown as { expression: string }).expression;
+    if (expr.length > lim.maxExpressionLength) {
+      out.push(at(file, t, `Exceeded max expression length ${lim.maxExpressionLength}`));
+    }
+  }
+  return out;
+}
+
+function* walk(root: TemplateToken): Generator<[TemplateToken | undefined, TemplateToken]> {
+  for (const [parent, token] of (root.constructor as typeof TemplateToken).traverse(root)) yield [parent, token];
+}
+
+function checkRunsOnGroup(job: TemplateToken, file: string, out: Diagnostic[]): void {
+  const groupTok = field(field(job, "runs-on"), "group");
+  const group = str(groupTok);
+  if (group === undefined || !group.includes("/")) return;
+  const [prefix = "", ...rest] = group.split("/");
+  const name = rest.join("/");
+  if (!prefix || !name) out.push(at(file, groupTok, `Invalid runs-on group name '${group}'.`));
+  else if (rest.length > 1 || !["organization", "enterprise"].includes(prefix.toLowerCase())) {
+    out.push(
+      at(
+        file,
+        groupTok,
+        `Invalid runs-on group name '${group}'. Please use 'organization/' or 'enterprise/' prefix to target a single runner group.`,
+      ),
+    );
+  }
+}
+
+function checkMatrix(job: TemplateToken, file: string, out: Diagnostic[]): void {
+  for (const { key, value } of pairs(field(field(job, "strategy"), "matrix"))) {
+    const k = str(key);
+    if (k === "include" || k === "exclude") continue;
+    if (value && isSequence(value) && value.count === 0) {
+      out.push(at(file, value, `Matrix vector '${k}' does not contain any values`));
+    }
+  }
+}
+
+const USES_REMOTE = /^[^/@]+\/[^/@]+(\/[^@]*)?@[^@]+$/;
+
+function checkSteps(job: TemplateToken, file: string, out: Diagnostic[]): void {
+  const seen = new Set<string>();
+  for (const step of items(field(job, "steps"))) {
+    const usesTok = field(step, "uses");
+    const uses = str(usesTok);
+    if (uses !== undefined && !uses.startsWith("docker://") && !uses.startsWith("./") && !USES_REMOTE.test(uses)) {
+      out.push(at(file, usesTok, `Expected format {org}/{repo}[/path]@ref. Actual '${uses}'`));
+    }
+    const idTok = field(step, "id");
+    const id = str(idTok);
+    if (id === undefined) continue;
+    if (!ID.test(id) || id.length >= 100) {
+      out.push(
+        at(
+          file,
+          idTok,
+          `The identifier '${id}' is invalid. IDs may only contain alphanumeric characters, '_', and '-'. IDs must start with a letter or '_' and and must be less than 100 characters.`,
+        ),
+      );
+    } else if (id.startsWith("__")) {
+      out.push(at(file, idTok, `The identifier '${id}' is invalid. IDs starting with '__' are reserved.`));
+    } else if (seen.has(id.toLowerCase())) {
+      out.push(at(file, idTok, `The identifier '${id}' may not be used more than once within the same scope.`));
+    }
+    seen.add(id.toLowerCase());
+  }
+}
+
+// ---------------------------------------------------------------- reusable workflows
+
+type Level = 0 | 1 | 2; // none, read, write
+const LEVELS = ["none", "read", "write"] as const;
+/** Scopes in GitHub's order; `read-all`/`write-all` cover the classic ones. */
+const CLASSIC_SCOPES = [
+  "actions",
+  "checks",
+  "contents",
+  "deployments",
+  "discussions",
+  "issues",
+  "packages",
+  "pages",
+  "pull-requests",
+  "repository-projects",
+  "statuses",
+  "security-events",
+  "id-token",
+];
+type Permissions = Map<string, Level>;
+
+function all(level: Level): Permissions {
+  return new Map(CLASSIC_SCOPES.map((s) => [s, level]));
+}
+
+function policyPermissions(policy: PermissionsPolicy): Permissions {
+  if (policy === "Write") return all(2);
+  const p = all(0);
+  p.set("contents", 1);
+  p.set("packages", 1);
+  return p;
+}
+
+/** Permissions written at `permissions:`, or undefined when the key is absent. */
+function permissionsOf(t: TemplateToken | undefined): Permissions | undefined {
+  if (!t) return undefined;
+  const s = str(t);
+  if (s === "read-all") return all(1);
+  if (s === "write-all") return all(2);
+  if (s !== undefined) return undefined; // an expression: unknown until run time
+  const p = all(0);
+  for (const { key, value } of pairs(t)) {
+    const k = str(key);
+    const lvl = LEVELS.indexOf(str(value) as (typeof LEVELS)[number]);
+    if (k && lvl >= 0) p.set(k, lvl as Level);
+  }
+  return p;
+}
+
+function excess(requested: Permissions, allowed: Permissions): string | undefined {
+  const over = [...requested].filter(([s, l]) => l > (allowed.get(s) ?? 0)).map(([s]) => s);
+  if (!over.length) return undefined;
+  const fmt = (p: Permissions) => over.map((s) => `${s}: ${LEVELS[p.get(s) ?? 0]}`).join(", ");
+  return `is requesting '${fmt(requested)}', but is only allowed '${fmt(allowed)}'.`;
+}
+
+export interface ReusableOptions {
+  limits?: Partial<Limits>;
+  permissionsPolicy?: PermissionsPolicy;
+}
+
+interface Walk {
+  lim: Limits;
+  read: ReadWorkflow;
+  out: Diagnostic[];
+  jobs: number;
+  depthReported: boolean;
+}
+
+/**
+ * Follows `uses:` of reusable workflows to any depth (the package fetches one level): permissions
+ * a called workflow may request, input types, nesting depth and the total job count.
+ */
+export function checkReusable(root: TemplateToken, file: string, read: ReadWorkflow, opts: ReusableOptions = {}): Diagnostic[] {
+  const w: Walk = { lim: limitsOf(opts.limits), read, out: [], jobs: 0, depthReported: false };
+  const workflowPerms = permissionsOf(field(root, "permissions"));
+  const base = workflowPerms ?? (opts.permissionsPolicy ? policyPermissions(opts.permissionsPolicy) : undefined);
+  visitWorkflow(w, root, file, base, 0);
+  if (w.jobs > w.lim.maxJobs) w.out.push({ file, message: `The workflow may not contain more than ${w.lim.maxJobs} jobs` });
+  return w.out;
+}
+
+/** `allowed` is what this workflow's jobs may use, or undefined when unknown (no policy given). */
+function visitWorkflow(w: Walk, root: TemplateToken, file: string, allowed: Permissions | undefined, depth: number): void {
+  for (const { key, value: job } of pairs(field(root, "jobs"))) {
+    w.jobs++;
+    const ref = str(field(job, "uses"));
+    if (ref === undefined) continue;
+    const jobAllowed = permissionsOf(field(job, "permissions")) ?? allowed;
+    if (depth + 1 > w.lim.maxNestedReusableDepth) {
+      if (!w.depthReported) {
+        w.out.push(at(file, key, `Nested reusable workflow depth exceeded ${w.lim.maxNestedReusableDepth}.`));
+        w.depthReported = true;
+      }
+      continue;
+    }
+    const called = w.read(ref);
+    if (!called) continue;
+    const parsed = parseWorkflow(called, new NoOperationTraceWriter());
+    if (!parsed.value) continue;
+    if (depth > 0) {
+      // The package converts the first level itself; deeper files are only ours to report.
+      for (const e of parsed.context.errors.getErrors()) {
+        w.out.push({ file: called.name, line: e.range?.start.line, col: e.range?.start.column, message: e.rawMessage });
+      }
+    }
+    checkInputTypes(w, job, parsed.value, file);
+    const calledWorkflowPerms = permissionsOf(field(parsed.value, "permissions"));
+    if (jobAllowed) {
+      const prefix = `Error calling workflow '${ref}'.`;
+      const wfExcess = calledWorkflowPerms && excess(calledWorkflowPerms, jobAllowed);
+      if (wfExcess) w.out.push(at(file, key, `${prefix} The workflow '${ref}' ${wfExcess}`));
+      for (const { key: nestedKey, value: nested } of pairs(field(parsed.value, "jobs"))) {
+        const own = permissionsOf(field(nested, "permissions"));
+        const jobExcess = own && excess(own, jobAllowed);
+        const label = str(field(nested, "name")) ?? str(nestedKey);
+        if (jobExcess) w.out.push(at(file, key, `${prefix} The nested job '${label}' ${jobExcess}`));
+      }
+    }
+    visitWorkflow(w, parsed.value, called.name, calledWorkflowPerms ?? jobAllowed, depth + 1);
+  }
+}
+
+/** Literal `with:` values must fit the called workflow's declared boolean/number input types. */
+function checkInputTypes(w: Walk, job: TemplateToken, called: TemplateToken, file: string): void {
+  const inputs = field(field(field(called, "on"), "workflow_call"), "inputs");
+  for (const { key, value } of pairs(field(job, "with"))) {
+    const name = str(key);
+    if (name === undefined || !value.isLiteral) continue;
+    const type = str(field(field(inputs, name), "type"));
+    const bad =
+      (type === "boolean" && value.templateTokenType !== 5) /* Boolean */ ||
+      (type === "number" && value.templateTokenType !== 6); /* Number */
+    if (bad) w.out.push(at(file, value, `Unexpected value '${str(value) ?? String((value as { value?: unknown }).value)}'`));
+  }
+}
