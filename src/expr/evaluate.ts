@@ -104,8 +104,13 @@ function hostFunctions(host: ExprHost): FunctionDefinition[] {
 
 function run(tree: Expr | undefined, host: ExprHost, funcs: FunctionDefinition[], expr: string): Json {
   if (tree === undefined) return null;
+  // Convert only contexts whose names appear in the text (an over-approximation is harmless),
+  // so a big github.event payload is not copied for every `matrix.os`.
+  const words = new Set(expr.toLowerCase().match(/[a-z_][a-z0-9_-]*/g) ?? []);
   const ctx = new data.Dictionary();
-  for (const [k, v] of Object.entries(host.contexts)) ctx.add(k, toExpressionData(v));
+  for (const [k, v] of Object.entries(host.contexts)) {
+    if (words.has(k.toLowerCase())) ctx.add(k, toExpressionData(v));
+  }
   const map = new Map(funcs.map((f) => [f.name.toLowerCase(), f]));
   try {
     return fromExpressionData(new Evaluator(tree, ctx, map).evaluate());
