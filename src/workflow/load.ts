@@ -48,13 +48,17 @@ export function discoverWorkflows(root: string, target?: string): string[] {
 }
 
 export function diagnosticsOf(context: TemplateContext, file: string): Diagnostic[] {
-  return context.errors.getErrors().map((e) => ({
-    // Errors inside a called workflow carry that file's name in their prefix.
-    file: e.prefix?.replace(/ \(Line: \d+, Col: \d+\)$/, "") || file,
-    line: e.range?.start.line,
-    col: e.range?.start.column,
-    message: e.rawMessage,
-  }));
+  return context.errors.getErrors().map((e) => {
+    // The prefix names the file (errors in a called workflow carry its name) and GitHub's position
+    // (the token's start, which for an expression inside a string differs from e.range).
+    const m = /^(.*?)(?: \(Line: (\d+), Col: (\d+)\))?$/.exec(e.prefix ?? "");
+    return {
+      file: m?.[1] || file,
+      line: m?.[2] ? Number(m[2]) : e.range?.start.line,
+      col: m?.[3] ? Number(m[3]) : e.range?.start.column,
+      message: e.rawMessage,
+    };
+  });
 }
 
 /** Reads a called workflow: in-memory files first, then `./` paths relative to the repository root. */

@@ -46,6 +46,7 @@ function limitsOf(l: Partial<Limits> | undefined): Limits {
 // ---------------------------------------------------------------- source checks
 
 const SUPPORTED_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+const FLOAT = /^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 const STYLE_NAMES: Record<string, string> = { QUOTE_DOUBLE: "DoubleQuoted", QUOTE_SINGLE: "SingleQuoted" };
 
 /**
@@ -75,6 +76,8 @@ export function checkSource(content: string, file: string, limits?: Partial<Limi
     const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? "";
     const p = at(w.pos[0]);
     const value = source(content, w.pos[1]);
+    // The yaml package's core schema rejects integers under !!float; YAML 1.2 (and GitHub) accept them.
+    if (tag.endsWith(":float") && FLOAT.test(value)) continue;
     out.push({
       ...p,
       message: SUPPORTED_TAGS.has(tag)
@@ -128,8 +131,8 @@ function walkTags(node: unknown, fn: (n: Node, tagOffset: number) => void): void
   }
   if (!isScalar(node) && !isCollection(node)) return;
   const n = node as Node & { srcToken?: { props?: { type: string; offset: number }[]; start?: { type: string; offset: number }[] } };
-  const props = n.srcToken?.props ?? n.srcToken?.start ?? [];
-  const tagTok = props.find((p) => p.type === "tag");
+  const props = n.srcToken?.props ?? n.srcToken?.start;
+  const tagTok = Array.isArray(props) ? props.find((p) => p.type === "tag") : undefined;
   if (tagTok && n.tag && n.tag !== "!") fn(n, tagTok.offset);
   else if (n.tag && !tagTok && isScalar(n) && !SUPPORTED_TAGS.has(n.tag)) fn(n, n.range?.[0] ?? 0);
   if (isCollection(node)) for (const item of node.items) walkTags(item, fn);
@@ -240,7 +243,7 @@ function checkRunsOnGroup(job: TemplateToken, file: string, out: Diagnostic[]): 
   const [prefix = "", ...rest] = group.split("/");
   const name = rest.join("/");
   if (!prefix || !name) out.push(at(file, groupTok, `Invalid runs-on group name '${group}'.`));
-  else if (rest.length > 1 || !["organization", "enterprise"].includes(prefix.toLowerCase())) {
+  else if (rest.length > 1 || !["org", "organization", "ent", "enterprise"].includes(prefix.toLowerCase())) {
     out.push(
       at(
         file,
