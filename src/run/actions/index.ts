@@ -1,30 +1,165 @@
-import type { ExprHost } from "../../expr/index.js";
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import type { Json } from "../../expr/index.js";
 import type { JobState } from "../job-state.js";
-import type { StepSpec } from "../step.js";
-import { annotate } from "../step-process.js";
+import { evalField, stepName } from "../step.js";
+import { annotate, stepPath } from "../step-process.js";
+import { type LoadedAction, loadAction } from "./action-file.js";
+import { BUILTINS } from "./builtins/index.js";
+import { runComposite } from "./composite.js";
+import { resolveActionInputs, withValues } from "./inputs.js";
+import { runNodeAction } from "./node.js";
+import { addPostStep, rootOf } from "./post.js";
+import { type ActionRef, parseActionRef } from "./ref.js";
+import { addHint, defaultStore, findInStore } from "./store.js";
+import { type ActionCall, type ActionResult, type Builtin, type BuiltinContext, StepError } from "./types.js";
 
-export interface ActionCall {
-  spec: StepSpec;
-  index: number;
-  /** Env of the step (job env + step env). */
-  env: Record<string, string>;
-  host: ExprHost;
-  /** Adds the runner's own variables (GITHUB_*, RUNNER_*) to a step env. */
-  baseEnv: (env: Record<string, string>) => Record<string, string>;
-  timeoutMs?: number;
-}
+export type { ActionCall, ActionResult } from "./types.js";
 
-export interface ActionResult {
-  ok: boolean;
-  outputs: Record<string, string>;
-}
-
-/** `uses:` steps. Built-ins, local and stored actions come with the actions work (issue 3). */
+/**
+ * A `uses:` step: a built-in (checkout, cache, artifacts, setup-*), a local action
+ * (`./path` in the workspace) or one from the offline action store. Composite and
+ * JavaScript actions run on the host; Docker actions need a container executor.
+ */
 export async function runActionStep(job: JobState, call: ActionCall): Promise<ActionResult> {
-  const uses = "uses" in call.spec.model ? call.spec.model.uses.value : "";
-  const msg = uses.startsWith("docker://")
-    ? `step uses '${uses}': Docker actions need a container executor, which this machine does not have`
-    : `step uses '${uses}': actions are not supported yet`;
-  annotate(job, call.index, "error", msg, {});
-  return { ok: false, outputs: {} };
+  const m = call.spec.model;
+  const uses = "uses" in m ? m.uses.value : "";
+  let label = uses;
+  try {
+    label = stepName(call.spec, call.host).replace(/^Run /, "");
+  } catch {}
+  const fail = (msg: string): ActionResult => {
+    annotate(job, call.index, "error", `${label}: ${msg}`, {});
+    return { ok: false, outputs: {} };
+  };
+  try {
+    const parsed = parseActionRef(uses);
+    if (!parsed.ok) return fail(parsed.error);
+    const ref = parsed.ref;
+    if (ref.kind === "docker")
+      return fail(`'${uses}' is a Docker action, which needs a container executor (this machine has none)`);
+    if (ref.kind === "remote") {
+      const builtin = BUILTINS[ref.name];
+      if (builtin) return await runBuiltin(job, call, builtin, ref, label);
+    }
+    const found = locate(job, ref, uses);
+    if (!found.ok) return fail(found.error);
+    const loaded = loadAction(found.dir, found.shown);
+    if (!loaded.ok) return fail(loaded.error);
+    return await runLoaded(job, call, loaded.action, ref, label);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
 }
+
+function locate(job: JobState, ref: ActionRef, uses: string): { ok: true; dir: string; shown: string } | { ok: false; error: string } {
+  if (ref.kind === "local") {
+    const ws = job.space.workspace;
+    const dir = resolve(ws, ref.path);
+    const rel = relative(ws, dir);
+    if (rel.startsWith("..") || isAbsolute(rel)) return { ok: false, error: `'${uses}' points outside the workspace` };
+    return { ok: true, dir, shown: ref.path };
+  }
+  if (ref.kind !== "remote") return { ok: false, error: "unreachable" };
+  const store = defaultStore();
+  const hit = findInStore(store, ref.owner, ref.repo, ref.ref);
+  if (!hit.ok) {
+    if (hit.error) return hit;
+    return {
+      ok: false,
+      error: `action '${uses}' is not built in and not in the action store (${store}); Slipway runs offline, so add it first: ${addHint(ref.owner, ref.repo, ref.ref)}`,
+    };
+  }
+  const dir = ref.path ? join(hit.dir, ref.path) : hit.dir;
+  if (!existsSync(dir)) return { ok: false, error: `the stored ${ref.owner}/${ref.repo}@${ref.ref} has no folder '${ref.path}'` };
+  return { ok: true, dir, shown: uses };
+}
+
+async function runLoaded(job: JobState, call: ActionCall, action: LoadedAction, ref: ActionRef, label: string): Promise<ActionResult> {
+  const given = withValues(evalField(call.spec.raw, "with", call.host));
+  const inputs = resolveActionInputs(action.template.inputs, given, call.host);
+  if (!inputs.ok) throw new StepError(`${action.file}: ${inputs.error}`);
+  if (inputs.unexpected.length)
+    annotate(
+      job,
+      call.index,
+      "warning",
+      `Unexpected input(s) '${inputs.unexpected.join("', '")}', valid inputs are ['${(action.template.inputs ?? []).map((i) => i.id).join("', '")}']`,
+      {},
+    );
+  const actionEnv: Record<string, string> = {
+    GITHUB_ACTION: call.spec.model.id.replace(/^__/, ""),
+    GITHUB_ACTION_PATH: action.dir,
+    GITHUB_ACTION_REPOSITORY: ref.kind === "remote" ? `${ref.owner}/${ref.repo}` : "",
+    GITHUB_ACTION_REF: ref.kind === "remote" ? ref.ref : "",
+  };
+  const runs = action.template.runs;
+  switch (runs.using) {
+    case "composite":
+      return runComposite(job, call, action, inputs.inputs, actionEnv);
+    case "docker":
+      throw new StepError(`${action.file} is a Docker action (runs.using: docker), which needs a container executor (this machine has none)`);
+    default:
+      return runNodeAction(job, call, action, inputs.inputs, actionEnv, label);
+  }
+}
+
+async function runBuiltin(
+  job: JobState,
+  call: ActionCall,
+  builtin: Builtin,
+  ref: Extract<ActionRef, { kind: "remote" }>,
+  label: string,
+): Promise<ActionResult> {
+  const given = withValues(evalField(call.spec.raw, "with", call.host));
+  const inputs: Record<string, string> = { ...builtin.inputs };
+  for (const [k, v] of Object.entries(given)) {
+    if (k in builtin.inputs) inputs[k] = v;
+    else if (builtin.ignored && k in builtin.ignored) {
+      if (builtin.ignored[k]) info(job, call.index, `${k}: ${builtin.ignored[k]}`);
+    } else annotate(job, call.index, "warning", `${label}: input '${k}' is not supported by the built-in ${ref.name}; ignored`, {});
+  }
+  const name = `${ref.owner}/${ref.repo}${ref.path ? `/${ref.path}` : ""}`;
+  info(job, call.index, `built-in ${name}@${ref.ref} (no download)`);
+  const ctx: BuiltinContext = {
+    job,
+    call,
+    ref: ref.ref,
+    inputs,
+    label,
+    workspace: job.space.workspace,
+    log: (t) => info(job, call.index, t),
+    warn: (t) => annotate(job, call.index, "warning", t, {}),
+    processEnv: () => {
+      const env = call.baseEnv({ ...call.env });
+      env.PATH = stepPath(job, env.PATH);
+      return env;
+    },
+    setEnv: (k, v) => {
+      job.env[k] = v;
+      call.env[k] = v;
+    },
+    addPath: (d) => {
+      job.path.unshift(d);
+    },
+    addPost: (postName, cond, run) =>
+      addPostStep(job, postName, cond, async (index) => run((t) => info(rootOf(job), index, t))),
+  };
+  try {
+    const outputs = await builtin.run(ctx);
+    return { ok: true, outputs };
+  } catch (e) {
+    if (e instanceof StepError || e instanceof Error) {
+      annotate(job, call.index, "error", `${label}: ${e.message}`, {});
+      const partial = (e as { outputs?: Record<string, string> }).outputs;
+      return { ok: false, outputs: partial ?? {} };
+    }
+    throw e;
+  }
+}
+
+function info(job: JobState, step: number, text: string): void {
+  job.emit({ type: "log", job: job.key, step, stream: "info", text: job.masker.mask(text) });
+}
+
+export type { Json };

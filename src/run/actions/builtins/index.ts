@@ -1,0 +1,22 @@
+import type { Builtin } from "../types.js";
+import { downloadArtifact, uploadArtifact } from "./artifacts.js";
+import { cache, cacheRestore, cacheSave, rustCache } from "./cache.js";
+import { checkout } from "./checkout.js";
+import { rustToolchain, setupGo, setupJava, setupNode, setupPython, setupUv } from "./setup.js";
+
+/** Actions Slipway runs itself, by lower-cased owner/repo[/path]: no download, offline. */
+export const BUILTINS: Record<string, Builtin> = {
+  "actions/checkout": checkout,
+  "actions/cache": cache,
+  "actions/cache/restore": cacheRestore,
+  "actions/cache/save": cacheSave,
+  "swatinem/rust-cache": rustCache,
+  "actions/upload-artifact": uploadArtifact,
+  "actions/download-artifact": downloadArtifact,
+  "actions/setup-node": setupNode,
+  "actions/setup-python": setupPython,
+  "actions/setup-go": setupGo,
+  "actions/setup-java": setupJava,
+  "dtolnay/rust-toolchain": rustToolchain,
+  "astral-sh/setup-uv": setupUv,
+};
