@@ -45,6 +45,7 @@ function readCase(name: string): Case {
       maxNestedReusableDepth: num("max-nested-reusable-workflows-depth"),
     },
     permissionsPolicy: opts["permissions-policy"] as LoadOptions["permissionsPolicy"],
+    features: opts["experimental-features"] as LoadOptions["features"],
   };
   return { name, content: (docs[1] ?? "").replace(/^\n/, ""), options, errors: expected.errors?.map((e) => parseMessage(e.Message)) };
 }

@@ -1,10 +1,12 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import { type ExperimentalFeatures, FeatureFlags } from "@actions/expressions/features";
 import type { WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
-import type { TemplateContext } from "@actions/workflow-parser/templates/template-context";
+import { TemplateContext, TemplateValidationErrors } from "@actions/workflow-parser/templates/template-context";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
+import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Diagnostic } from "./diagnostic.js";
 import { checkReusable, checkSource, checkTree, type Limits, type PermissionsPolicy, type ReadWorkflow } from "./validate.js";
 
@@ -14,6 +16,8 @@ export interface LoadOptions {
   limits?: Partial<Limits>;
   /** Default GITHUB_TOKEN permissions of the repository; without it, permissions of called workflows are only checked against explicit caller permissions. */
   permissionsPolicy?: PermissionsPolicy;
+  /** GitHub's experimental workflow features, e.g. `allowBackgroundSteps`. */
+  features?: ExperimentalFeatures;
 }
 
 export interface LoadedWorkflow {
@@ -106,12 +110,16 @@ export async function loadWorkflowText(
   // Size, binary content, alias bombs, tags and depth: checked before the package walks the YAML.
   const early = checkSource(content, file, options.limits);
   if (early.length) return failed(early);
-  const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+  const flags = new FeatureFlags(options.features);
+  const context = new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), new NoOperationTraceWriter());
+  context.state.featureFlags = flags; // read by the template reader (background steps) before conversion
+  const parsed = parseWorkflow({ name: file, content }, context);
   const read = workflowReader(repoRoot, options.files);
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
     template = await convertWorkflowTemplate(parsed.context, parsed.value, providerOf(read), {
       fetchReusableWorkflowDepth: 1,
+      featureFlags: flags,
     });
   }
   const diagnostics = diagnosticsOf(parsed.context, file);

@@ -86,7 +86,7 @@ export function checkSource(content: string, file: string, limits?: Partial<Limi
     });
   }
   if (doc.errors.length) return out; // the package reports syntax errors with their positions
-  walkTags(doc.contents, (node, tagOffset) => {
+  walkTags(doc.contents, content, (node, tagOffset) => {
     const p = at(tagOffset);
     const tag = node.tag ?? "";
     if (!SUPPORTED_TAGS.has(tag)) out.push({ ...p, message: `Unexpected tag '${tag}'` });
@@ -122,20 +122,31 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   });
 }
 
-/** Calls `fn` for every node with an explicit tag (the tag's own offset, from the CST). */
-function walkTags(node: unknown, fn: (n: Node, tagOffset: number) => void): void {
+/** Calls `fn` for every node with an explicit tag, with the tag's own offset. */
+function walkTags(node: unknown, content: string, fn: (n: Node, tagOffset: number) => void): void {
   if (isPair(node)) {
-    walkTags(node.key, fn);
-    walkTags(node.value, fn);
+    walkTags(node.key, content, fn);
+    walkTags(node.value, content, fn);
     return;
   }
   if (!isScalar(node) && !isCollection(node)) return;
-  const n = node as Node & { srcToken?: { props?: { type: string; offset: number }[]; start?: { type: string; offset: number }[] } };
-  const props = n.srcToken?.props ?? n.srcToken?.start;
-  const tagTok = Array.isArray(props) ? props.find((p) => p.type === "tag") : undefined;
-  if (tagTok && n.tag && n.tag !== "!") fn(n, tagTok.offset);
-  else if (n.tag && !tagTok && isScalar(n) && !SUPPORTED_TAGS.has(n.tag)) fn(n, n.range?.[0] ?? 0);
-  if (isCollection(node)) for (const item of node.items) walkTags(item, fn);
+  // The yaml package sets `tag` only for explicit tags; the tag sits just before the node's range.
+  if (node.tag && node.tag !== "!") fn(node, tagStart(content, node.range?.[0] ?? 0));
+  if (isCollection(node)) for (const item of node.items) walkTags(item, content, fn);
+}
+
+/** Steps back over whitespace and node properties (anchor, tag) to the tag's first character. */
+function tagStart(content: string, valueStart: number): number {
+  let i = valueStart;
+  for (let guard = 0; guard < 4 && i > 0; guard++) {
+    while (i > 0 && /\s/.test(content[i - 1] ?? "")) i--;
+    let j = i;
+    while (j > 0 && !/\s/.test(content[j - 1] ?? "")) j--;
+    if (content[j] === "!") return j;
+    if (content[j] !== "&") break;
+    i = j;
+  }
+  return valueStart;
 }
 
 interface Shape {
