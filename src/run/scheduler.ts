@@ -61,15 +61,18 @@ export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Pr
   return combine(results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)));
 }
 
-async function runWorkflow(
+/** One workflow's jobs; reusable workflows call it again with their caller's key as `keyPrefix`. */
+export async function runWorkflow(
   run: WorkflowRun,
   o: SchedulerOptions,
   slots: Semaphore,
   groups: Map<string, { release: Promise<void>; cancel: () => void }>,
   prefix: boolean,
+  keyPrefix?: string,
 ): Promise<JobOutcome[]> {
   const template = run.wf.template!;
   const wfKey = basename(run.wf.file, extname(run.wf.file)).replace(/[^A-Za-z0-9_.-]/g, "_");
+  const pre = keyPrefix ?? (prefix ? `${wfKey}.` : "");
   const done = new Map<string, Promise<JobOutcome>>();
   const outcome = new Map<string, JobOutcome>();
   const nodes = template.jobs.map((j) => ({ id: j.id.value, needs: (j.needs ?? []).map((n) => n.value) }));
@@ -82,7 +85,7 @@ async function runWorkflow(
     return [{ result: "failure", outputs: {}, continueOnError: false }];
   }
   for (const j of template.jobs) {
-    o.emit({ type: "job-queued", job: `${prefix ? `${wfKey}.` : ""}${j.id.value}`, name: j.id.value, workflow: run.wf.name });
+    o.emit({ type: "job-queued", job: `${pre}${j.id.value}`, name: j.id.value, workflow: run.wf.name });
   }
 
   const start = (job: WorkflowJob): Promise<JobOutcome> => {
@@ -97,7 +100,7 @@ async function runWorkflow(
         const r = needOutcomes[i]!;
         needsCtx[n] = { result: r.result, outputs: r.outputs };
       });
-      const key = `${prefix ? `${wfKey}.` : ""}${id}`;
+      const key = `${pre}${id}`;
       const anc = [...ancestors(nodes, id)].map((a) => outcome.get(a)!).filter(Boolean);
       const status = {
         success: anc.every((a) => a.result === "success" || (a.continueOnError && a.result === "failure")),
@@ -126,7 +129,7 @@ async function runWorkflow(
         );
       }
       if (job.type === "reusableWorkflowJob") {
-        return runReusableJob({ job: job as ReusableWorkflowJob, key, run, host, options: o, slots });
+        return runReusableJob({ job: job as ReusableWorkflowJob, key, run, host, options: o, slots, groups });
       }
       return runJobLegs(job as Job, key, run, host, needsCtx, workflowEnv, o, slots, groups);
     })();

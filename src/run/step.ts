@@ -3,7 +3,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Step } from "@actions/workflow-parser/model/workflow-template";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { evaluate, evaluateTemplate, type ExprHost, type Json, toStr } from "../expr/index.js";
+import { evaluate, evaluateTemplate, type ExprHost, hashFilesImpl, type Json, toStr } from "../expr/index.js";
 import { field } from "../workflow/tokens.js";
 import { runActionStep } from "./actions/index.js";
 import type { StepOutcome } from "./events.js";
@@ -24,7 +24,7 @@ export function exprHost(job: JobState, env: Record<string, string>): ExprHost {
   return {
     contexts: { ...job.contexts, env, steps: job.steps as unknown as Json },
     status: { success: job.status === "success", failure: job.status === "failure", cancelled: job.status === "cancelled" },
-    hashFiles: undefined,
+    hashFiles: (p) => hashFilesImpl(job.space.workspace, p),
   };
 }
 
