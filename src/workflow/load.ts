@@ -1,14 +1,26 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
-import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import { type ExperimentalFeatures, FeatureFlags } from "@actions/expressions/features";
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import type { WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
-import { TemplateContext, TemplateValidationErrors } from "@actions/workflow-parser/templates/template-context";
+import {
+  TemplateContext,
+  TemplateValidationErrors,
+} from "@actions/workflow-parser/templates/template-context";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Diagnostic } from "./diagnostic.js";
-import { checkReusable, checkSource, checkTree, type Limits, type PermissionsPolicy, type ReadWorkflow } from "./validate.js";
+import {
+  checkReusable,
+  checkSource,
+  checkTree,
+  decodeWorkflow,
+  type Limits,
+  MAX_FILE_BYTES,
+  type PermissionsPolicy,
+  type ReadWorkflow,
+} from "./validate.js";
 
 export interface LoadOptions {
   /** In-memory called workflows keyed by the reference as written in `uses:` ("owner/repo/path@ref" or "./path"). */
@@ -111,7 +123,11 @@ export async function loadWorkflowText(
   const early = checkSource(content, file, options.limits);
   if (early.length) return failed(early);
   const flags = new FeatureFlags(options.features);
-  const context = new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), new NoOperationTraceWriter());
+  const context = new TemplateContext(
+    new TemplateValidationErrors(),
+    getWorkflowSchema(),
+    new NoOperationTraceWriter(),
+  );
   context.state.featureFlags = flags; // read by the template reader (background steps) before conversion
   const parsed = parseWorkflow({ name: file, content }, context);
   const read = workflowReader(repoRoot, options.files);
@@ -132,17 +148,42 @@ export async function loadWorkflowText(
       ? (parsed.value as { find(k: string): TemplateToken | undefined }).find("name")
       : undefined;
   const name = nameTok && "value" in nameTok ? String((nameTok as { value: unknown }).value) : file;
-  return { path, file, name, root: parsed.value, template: diagnostics.length ? undefined : template, diagnostics };
+  return {
+    path,
+    file,
+    name,
+    root: parsed.value,
+    template: diagnostics.length ? undefined : template,
+    diagnostics,
+  };
 }
 
-export async function loadWorkflow(path: string, repoRoot: string): Promise<LoadedWorkflow> {
+export async function loadWorkflow(
+  path: string,
+  repoRoot: string,
+  options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
   const file = relative(repoRoot, path) || basename(path);
-  let content: string;
+  const failed = (message: string, at?: { line: number; col: number }): LoadedWorkflow => ({
+    path,
+    file,
+    name: file,
+    root: undefined,
+    template: undefined,
+    diagnostics: [{ file, ...at, message }],
+  });
+  let bytes: Buffer;
   try {
-    content = readFileSync(path, "utf8");
+    // Checked before reading so a huge file is never pulled into memory.
+    const size = statSync(path).size;
+    if (size > MAX_FILE_BYTES)
+      return failed(`file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit for a workflow`);
+    bytes = readFileSync(path);
   } catch (e) {
-    const msg = (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String((e as Error).message);
-    return { path, file, name: file, root: undefined, template: undefined, diagnostics: [{ file, message: msg }] };
+    const code = (e as NodeJS.ErrnoException).code;
+    return failed(code === "ENOENT" ? "file not found" : String((e as Error).message));
   }
-  return loadWorkflowText(content, file, path, repoRoot);
+  const text = decodeWorkflow(bytes);
+  if (!("content" in text)) return failed(text.message, text.at);
+  return loadWorkflowText(text.content, file, path, repoRoot, options);
 }

@@ -1,5 +1,11 @@
 // Checks GitHub applies that @actions/workflow-parser does not (see the package's skipped reader tests).
-import { isMapping, isSequence, isString, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import {
+  isMapping,
+  isSequence,
+  isString,
+  NoOperationTraceWriter,
+  parseWorkflow,
+} from "@actions/workflow-parser";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { isAlias, isCollection, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { Diagnostic } from "./diagnostic.js";
@@ -39,13 +45,45 @@ export type ReadWorkflow = (ref: string) => { name: string; content: string } | 
 
 function limitsOf(l: Partial<Limits> | undefined): Limits {
   const out = { ...DEFAULT_LIMITS };
-  for (const [k, v] of Object.entries(l ?? {})) if (typeof v === "number") (out as Record<string, number>)[k] = v;
+  for (const [k, v] of Object.entries(l ?? {}))
+    if (typeof v === "number") (out as Record<string, number>)[k] = v;
   return out;
 }
 
-// ---------------------------------------------------------------- source checks
+// ---------------------------------------------------------------- bytes and source checks
 
-const SUPPORTED_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
+/** Files larger than this are refused before reading (GitHub's own limit is far smaller). */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/** UTF-8 text of a workflow file, or why it is not text. A leading BOM is dropped. */
+export function decodeWorkflow(
+  bytes: Uint8Array,
+): { content: string } | { message: string; at?: { line: number; col: number } } {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const before = new TextDecoder().decode(bytes.subarray(0, nul));
+    return {
+      message: "the file contains a NUL byte: it is binary, not a YAML workflow",
+      at: lineCol(before, before.length),
+    };
+  }
+  try {
+    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    const lossy = new TextDecoder("utf-8").decode(bytes);
+    return { message: "the file is not valid UTF-8 text", at: lineCol(lossy, lossy.indexOf("\uFFFD")) };
+  }
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, Math.max(0, offset));
+  const nl = before.lastIndexOf("\n");
+  return { line: before.split("\n").length, col: offset - nl };
+}
+
+const SUPPORTED_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
+);
 const FLOAT = /^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 const STYLE_NAMES: Record<string, string> = { QUOTE_DOUBLE: "DoubleQuoted", QUOTE_SINGLE: "SingleQuoted" };
 
@@ -65,9 +103,13 @@ export function checkSource(content: string, file: string, limits?: Partial<Limi
   };
   const nul = content.indexOf("\0");
   if (nul >= 0) {
-    lc.addNewLine(0);
-    for (let i = content.indexOf("\n"); i >= 0 && i < nul; i = content.indexOf("\n", i + 1)) lc.addNewLine(i + 1);
-    return [{ ...at(nul), message: "The file contains a NUL byte: it is binary, not a YAML workflow" }];
+    return [
+      {
+        file,
+        ...lineCol(content, nul),
+        message: "the file contains a NUL byte: it is binary, not a YAML workflow",
+      },
+    ];
   }
   const doc = parseDocument(content, { lineCounter: lc, uniqueKeys: false, keepSourceTokens: true });
   const out: Diagnostic[] = [];
@@ -102,10 +144,14 @@ export function checkSource(content: string, file: string, limits?: Partial<Limi
   const shape = measure(doc.contents, doc, lim);
   if (shape.tooMany) {
     return [
-      { ...at(shape.tooMany), message: `YAML aliases expand to more than ${lim.maxNodes} nodes; refusing to load` },
+      {
+        ...at(shape.tooMany),
+        message: `YAML aliases expand to more than ${lim.maxNodes} nodes; refusing to load`,
+      },
     ];
   }
-  if (shape.tooDeep !== undefined) return [{ ...at(shape.tooDeep), message: "Maximum object depth exceeded" }];
+  if (shape.tooDeep !== undefined)
+    return [{ ...at(shape.tooDeep), message: "Maximum object depth exceeded" }];
   return [];
 }
 
@@ -118,7 +164,9 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return ds.filter((d) => {
     const k = `${d.line}:${d.col}:${d.message}`;
-    return seen.has(k) ? false : (seen.add(k), true);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
   });
 }
 
@@ -229,7 +277,6 @@ export function checkTree(root: TemplateToken, file: string, limits?: Partial<Li
   const lim = limitsOf(limits);
   const out: Diagnostic[] = [];
   for (const { value: job } of pairs(field(root, "jobs"))) {
-    checkRunsOnGroup(job, file, out);
     checkMatrix(job, file, out);
     checkSteps(job, file, out);
   }
@@ -244,25 +291,8 @@ export function checkTree(root: TemplateToken, file: string, limits?: Partial<Li
 }
 
 function* walk(root: TemplateToken): Generator<[TemplateToken | undefined, TemplateToken]> {
-  for (const [parent, token] of (root.constructor as typeof TemplateToken).traverse(root)) yield [parent, token];
-}
-
-function checkRunsOnGroup(job: TemplateToken, file: string, out: Diagnostic[]): void {
-  const groupTok = field(field(job, "runs-on"), "group");
-  const group = str(groupTok);
-  if (group === undefined || !group.includes("/")) return;
-  const [prefix = "", ...rest] = group.split("/");
-  const name = rest.join("/");
-  if (!prefix || !name) out.push(at(file, groupTok, `Invalid runs-on group name '${group}'.`));
-  else if (rest.length > 1 || !["org", "organization", "ent", "enterprise"].includes(prefix.toLowerCase())) {
-    out.push(
-      at(
-        file,
-        groupTok,
-        `Invalid runs-on group name '${group}'. Please use 'organization/' or 'enterprise/' prefix to target a single runner group.`,
-      ),
-    );
-  }
+  for (const [parent, token] of (root.constructor as typeof TemplateToken).traverse(root))
+    yield [parent, token];
 }
 
 function checkMatrix(job: TemplateToken, file: string, out: Diagnostic[]): void {
@@ -282,7 +312,12 @@ function checkSteps(job: TemplateToken, file: string, out: Diagnostic[]): void {
   for (const step of items(field(job, "steps"))) {
     const usesTok = field(step, "uses");
     const uses = str(usesTok);
-    if (uses !== undefined && !uses.startsWith("docker://") && !uses.startsWith("./") && !USES_REMOTE.test(uses)) {
+    if (
+      uses !== undefined &&
+      !uses.startsWith("docker://") &&
+      !uses.startsWith("./") &&
+      !USES_REMOTE.test(uses)
+    ) {
       out.push(at(file, usesTok, `Expected format {org}/{repo}[/path]@ref. Actual '${uses}'`));
     }
     const idTok = field(step, "id");
@@ -299,7 +334,9 @@ function checkSteps(job: TemplateToken, file: string, out: Diagnostic[]): void {
     } else if (id.startsWith("__")) {
       out.push(at(file, idTok, `The identifier '${id}' is invalid. IDs starting with '__' are reserved.`));
     } else if (seen.has(id.toLowerCase())) {
-      out.push(at(file, idTok, `The identifier '${id}' may not be used more than once within the same scope.`));
+      out.push(
+        at(file, idTok, `The identifier '${id}' may not be used more than once within the same scope.`),
+      );
     }
     seen.add(id.toLowerCase());
   }
@@ -379,17 +416,30 @@ interface Walk {
  * Follows `uses:` of reusable workflows to any depth (the package fetches one level): permissions
  * a called workflow may request, input types, nesting depth and the total job count.
  */
-export function checkReusable(root: TemplateToken, file: string, read: ReadWorkflow, opts: ReusableOptions = {}): Diagnostic[] {
+export function checkReusable(
+  root: TemplateToken,
+  file: string,
+  read: ReadWorkflow,
+  opts: ReusableOptions = {},
+): Diagnostic[] {
   const w: Walk = { lim: limitsOf(opts.limits), read, out: [], jobs: 0, depthReported: false };
   const workflowPerms = permissionsOf(field(root, "permissions"));
-  const base = workflowPerms ?? (opts.permissionsPolicy ? policyPermissions(opts.permissionsPolicy) : undefined);
+  const base =
+    workflowPerms ?? (opts.permissionsPolicy ? policyPermissions(opts.permissionsPolicy) : undefined);
   visitWorkflow(w, root, file, base, 0);
-  if (w.jobs > w.lim.maxJobs) w.out.push({ file, message: `The workflow may not contain more than ${w.lim.maxJobs} jobs` });
+  if (w.jobs > w.lim.maxJobs)
+    w.out.push({ file, message: `The workflow may not contain more than ${w.lim.maxJobs} jobs` });
   return w.out;
 }
 
 /** `allowed` is what this workflow's jobs may use, or undefined when unknown (no policy given). */
-function visitWorkflow(w: Walk, root: TemplateToken, file: string, allowed: Permissions | undefined, depth: number): void {
+function visitWorkflow(
+  w: Walk,
+  root: TemplateToken,
+  file: string,
+  allowed: Permissions | undefined,
+  depth: number,
+): void {
   for (const { key, value: job } of pairs(field(root, "jobs"))) {
     w.jobs++;
     const ref = str(field(job, "uses"));
@@ -409,7 +459,12 @@ function visitWorkflow(w: Walk, root: TemplateToken, file: string, allowed: Perm
     if (depth > 0) {
       // The package converts the first level itself; deeper files are only ours to report.
       for (const e of parsed.context.errors.getErrors()) {
-        w.out.push({ file: called.name, line: e.range?.start.line, col: e.range?.start.column, message: e.rawMessage });
+        w.out.push({
+          file: called.name,
+          line: e.range?.start.line,
+          col: e.range?.start.column,
+          message: e.rawMessage,
+        });
       }
     }
     checkInputTypes(w, job, parsed.value, file);
@@ -439,6 +494,9 @@ function checkInputTypes(w: Walk, job: TemplateToken, called: TemplateToken, fil
     const bad =
       (type === "boolean" && value.templateTokenType !== 5) /* Boolean */ ||
       (type === "number" && value.templateTokenType !== 6); /* Number */
-    if (bad) w.out.push(at(file, value, `Unexpected value '${str(value) ?? String((value as { value?: unknown }).value)}'`));
+    if (bad)
+      w.out.push(
+        at(file, value, `Unexpected value '${str(value) ?? String((value as { value?: unknown }).value)}'`),
+      );
   }
 }
