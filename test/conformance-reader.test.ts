@@ -41,7 +41,6 @@ function readCase(name: string): Case {
     limits: {
       maxFileSize: num("max-file-size"),
       maxDepth: num("max-depth"),
-      maxResultSize: num("max-result-size"),
       maxJobs: num("max-job-limit"),
       maxNestedReusableDepth: num("max-nested-reusable-workflows-depth"),
     },

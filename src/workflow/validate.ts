@@ -24,8 +24,6 @@ export interface Limits {
   maxNestedReusableDepth: number;
   /** Characters in one `${{ }}` expression. */
   maxExpressionLength: number;
-  /** Unused by our checks yet; accepted so callers can pass GitHub's option. */
-  maxResultSize?: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
