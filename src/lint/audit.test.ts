@@ -1,0 +1,83 @@
+// Every audit rule has a fixture that triggers it (bad*.yml) and one that does not (ok*.yml).
+// Expected findings are written in the fixtures as `expect: rule-id[, rule-id]` on their line.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub expression text, not JS templates
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { auditRepo, auditText } from "./audit.js";
+import { AUDIT_RULES } from "./rules-security/docs.js";
+
+const fx = join(import.meta.dirname, "../../test/fixtures/audit");
+const store = join(fx, "store");
+
+function expected(text: string): string[] {
+  const out: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    const m = /\bexpect: ([\w-]+(?:, [\w-]+)*)/.exec(line);
+    for (const rule of m?.[1]?.split(", ") ?? []) out.push(`${i + 1}:${rule}`);
+  });
+  return out.sort();
+}
+
+describe("audit rules", () => {
+  test("every rule has a bad and an ok fixture", () => {
+    const missing = Object.keys(AUDIT_RULES).filter((r) => {
+      const files = readdirSync(join(fx, r), { withFileTypes: true }).map((d) => d.name);
+      return !files.some((f) => f.startsWith("bad")) || !files.some((f) => f.startsWith("ok"));
+    });
+    expect(missing).toEqual([]);
+  });
+
+  for (const rule of Object.keys(AUDIT_RULES)) {
+    const files = readdirSync(join(fx, rule)).filter((f) => f.endsWith(".yml"));
+    for (const file of files) {
+      test(`${rule}/${file}`, async () => {
+        const r = await auditRepo(join(fx, rule), [file], { store });
+        const got = r.findings.map((f) => `${f.line}:${f.rule}`).sort();
+        const want = expected(readFileSync(join(fx, rule, file), "utf8"));
+        expect(got, JSON.stringify(r.findings, null, 1)).toEqual(want);
+        if (file.startsWith("bad")) expect(want.some((w) => w.endsWith(`:${rule}`))).toBe(true);
+        for (const f of r.findings) {
+          expect(f.fix, f.rule).toBeTruthy();
+          expect(f.col).toBeGreaterThan(0);
+        }
+      });
+    }
+  }
+});
+
+describe("audit details", () => {
+  test("template injection points at the expression and says how to fix it", () => {
+    const text =
+      'on: issues\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo "${{ github.event.issue.title }}"\n';
+    const [f] = auditText(text, "w.yml").filter((f) => f.rule === "template-injection");
+    expect(f).toMatchObject({ line: 6, col: 24, endCol: 48, severity: "error" });
+    expect(f!.fix).toContain('env: (e.g. env: VALUE: ${{ github.event.issue.title }}) and use "$VALUE"');
+  });
+
+  test("first-party tags are info, third-party tags and branches warnings", () => {
+    const text =
+      "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/checkout@main\n      - uses: foo/bar@v1.2.3\n";
+    const sev = auditText(text, "w.yml").map((f) => `${f.line}:${f.severity}`);
+    expect(sev).toEqual(["7:info", "8:warning", "9:warning"]);
+  });
+
+  test("slipway-ignore and zizmor ignore comments suppress", () => {
+    const text =
+      "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: foo/bar@v1 # zizmor: ignore[unpinned-uses]\n      # slipway-ignore: unpinned-action\n      - uses: foo/baz@v1\n      - uses: foo/qux@v1\n";
+    expect(auditText(text, "w.yml").map((f) => f.line)).toEqual([10]);
+  });
+
+  test("an unparseable file is one syntax finding, not a crash", () => {
+    const [f, ...rest] = auditText("on: push\njobs:\n  a: [\n", "w.yml");
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ rule: "syntax", severity: "error", file: "w.yml" });
+  });
+
+  test("composite actions are audited too", () => {
+    const text =
+      "runs:\n  using: composite\n  steps:\n    - uses: foo/bar@v1\n    - shell: bash\n      run: curl -s https://x.sh | bash\n";
+    const rules = auditText(text, "action.yml", { action: true }).map((f) => `${f.line}:${f.rule}`);
+    expect(rules).toEqual(["4:unpinned-action", "6:curl-pipe-shell"]);
+  });
+});

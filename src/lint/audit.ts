@@ -1,0 +1,113 @@
+// `slipway audit` as a library: security rules over every workflow and local action under .github/
+// (or the given paths), minus inline `# slipway-ignore: rule` (or zizmor's `# zizmor: ignore[rule]`)
+// comments and .slipway.yml ignores.
+import { readFileSync } from "node:fs";
+import { basename, relative, resolve } from "node:path";
+import { loadConfig } from "./config.js";
+import type { Finding } from "./finding.js";
+import { discover } from "./index.js";
+import { workflowModel } from "./model.js";
+import { defaultActionStore } from "./pin-store.js";
+import { checkArtifacts } from "./rules-security/artifacts.js";
+import { checkCachePoisoning } from "./rules-security/cache.js";
+import { checkUntrustedCheckout } from "./rules-security/checkout.js";
+import { type AuditContext, stepsOf } from "./rules-security/context.js";
+import { checkCurlPipe } from "./rules-security/curl-pipe.js";
+import { checkHardcodedSecrets } from "./rules-security/hardcoded.js";
+import { auditSuppressor } from "./rules-security/ignore.js";
+import { checkTemplateInjection } from "./rules-security/injection.js";
+import { checkPermissions } from "./rules-security/permissions.js";
+import { checkPinning } from "./rules-security/pinning.js";
+import { checkLongLivedTokens } from "./rules-security/publishing.js";
+import { checkSelfHosted } from "./rules-security/runners.js";
+import { checkSecrets } from "./rules-security/secrets.js";
+import { parseSource, posAt } from "./source.js";
+
+export interface AuditOptions {
+  /** Action store for checking SHA version comments; default: the shared store. */
+  store?: string;
+}
+
+export interface AuditResult {
+  findings: Finding[];
+  sources: Map<string, string>;
+  missing: string[];
+  files: number;
+}
+
+const RULES = [
+  checkTemplateInjection,
+  checkUntrustedCheckout,
+  checkPermissions,
+  checkPinning,
+  checkSecrets,
+  checkArtifacts,
+  checkCachePoisoning,
+  checkSelfHosted,
+  checkLongLivedTokens,
+  checkCurlPipe,
+  checkHardcodedSecrets,
+];
+
+/** Audits one file's text; `file` is the path shown to the user. */
+export function auditText(
+  text: string,
+  file: string,
+  opts: { root?: string; store?: string; action?: boolean } = {},
+) {
+  const src = parseSource(text, file, file, opts.action ? "action" : "workflow");
+  const ctx: AuditContext = {
+    root: opts.root ?? ".",
+    src,
+    model: undefined,
+    steps: [],
+    store: opts.store,
+    findings: [],
+  };
+  if (src.doc.errors.length > 0) {
+    const e = src.doc.errors[0]!;
+    const p = posAt(src, e.pos[0]);
+    const message = `cannot audit: ${e.message.split("\n")[0]}`;
+    return [{ rule: "syntax", severity: "error", message, file, line: p.line, col: p.col } satisfies Finding];
+  }
+  if (src.kind === "workflow") ctx.model = workflowModel(src);
+  ctx.steps = stepsOf(src, ctx.model);
+  for (const rule of RULES) rule(ctx);
+  const suppressed = auditSuppressor(text);
+  const seen = new Set<string>();
+  return ctx.findings.filter((f) => {
+    const k = `${f.rule}:${f.line}:${f.col}`;
+    if (seen.has(k) || suppressed(f)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export async function auditRepo(
+  root: string,
+  paths?: string[],
+  opts: AuditOptions = {},
+): Promise<AuditResult> {
+  root = resolve(root);
+  const store = opts.store ?? defaultActionStore();
+  const { config } = loadConfig(root);
+  const { files, missing } = await discover(root, paths);
+  const sources = new Map<string, string>();
+  const findings: Finding[] = [];
+  for (const path of files) {
+    const file = relative(root, path) || basename(path);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      missing.push(`${file}: ${(e as Error).message}`);
+      continue;
+    }
+    sources.set(file, text);
+    const action = /^action\.ya?ml$/.test(basename(path));
+    for (const f of auditText(text, file, { root, store, action }))
+      if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
+  }
+  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  return { findings, sources, missing, files: files.length };
+}

@@ -1,0 +1,123 @@
+// What an audit rule sees: one parsed file, its workflow model (for workflows), every step with
+// its effective env, and a way to report a finding with the rule's default severity and fix.
+import { isScalar, type Node, type Scalar } from "yaml";
+import type { Finding, Severity } from "../finding.js";
+import type { JobInfo, WorkflowModel } from "../model.js";
+import { entries, get, items, nodePos, type Pos, posAt, type SourceFile, str } from "../source.js";
+import { AUDIT_RULES, type AuditRuleId } from "./docs.js";
+
+export interface AuditStep {
+  node: Node;
+  /** The job it belongs to; undefined for the steps of a composite action. */
+  job: JobInfo | undefined;
+  uses: Scalar | undefined;
+  run: Scalar | undefined;
+  /** Effective env (workflow, then job, then step): name -> its key and value nodes. */
+  env: Map<string, EnvEntry>;
+}
+
+export interface EnvEntry {
+  key: Scalar;
+  value: Node | undefined;
+}
+
+export interface AuditContext {
+  root: string;
+  src: SourceFile;
+  model: WorkflowModel | undefined;
+  steps: AuditStep[];
+  /** Action store directory, for checking version comments of pinned SHAs. */
+  store: string | undefined;
+  findings: Finding[];
+}
+
+export interface AuditReportOptions {
+  severity?: Severity;
+  fix?: string;
+  /** End of the flagged text, as a file offset. */
+  end?: number;
+}
+
+export function report(
+  ctx: AuditContext,
+  rule: AuditRuleId,
+  at: Node | number | Pos | undefined,
+  message: string,
+  opts: AuditReportOptions = {},
+): void {
+  const pos = typeof at === "number" ? posAt(ctx.src, at) : at && "line" in at ? at : nodePos(ctx.src, at);
+  const doc = AUDIT_RULES[rule];
+  const f: Finding = {
+    rule,
+    severity: opts.severity ?? doc.severity,
+    message,
+    fix: opts.fix ?? doc.fix,
+    file: ctx.src.file,
+    line: pos.line,
+    col: pos.col,
+  };
+  let end = opts.end;
+  if (end === undefined && at && typeof at === "object" && "range" in at && at.range) end = at.range[1];
+  if (end !== undefined) {
+    const e = posAt(ctx.src, end);
+    if (e.line === pos.line) {
+      f.endLine = e.line;
+      f.endCol = e.col;
+    }
+  }
+  ctx.findings.push(f);
+}
+
+function envOf(node: Node | undefined, into: Map<string, EnvEntry>): Map<string, EnvEntry> {
+  const out = new Map(into);
+  for (const e of entries(get(node, "env"))) out.set(e.key, { key: e.keyNode, value: e.value });
+  return out;
+}
+
+/** Every step of the file (job steps of a workflow, or the steps of a composite action). */
+export function stepsOf(src: SourceFile, model: WorkflowModel | undefined): AuditStep[] {
+  const root = src.doc.contents as Node | undefined;
+  const wfEnv = envOf(root, new Map());
+  const make = (node: Node, job: JobInfo | undefined, env: Map<string, EnvEntry>): AuditStep => {
+    const uses = get(node, "uses");
+    const run = get(node, "run");
+    return {
+      node,
+      job,
+      uses: isScalar(uses) ? uses : undefined,
+      run: isScalar(run) && typeof run.value === "string" ? run : undefined,
+      env: envOf(node, env),
+    };
+  };
+  if (src.kind === "action")
+    return items(get(get(root, "runs"), "steps")).map((s) => make(s, undefined, wfEnv));
+  const out: AuditStep[] = [];
+  for (const job of model?.jobs.values() ?? []) {
+    const jobEnv = envOf(job.node, wfEnv);
+    for (const s of job.steps) out.push(make(s.node, job, jobEnv));
+  }
+  return out;
+}
+
+/** `owner/repo[/path]` of a step's `uses:`, lower-cased, without the ref; undefined for local/docker. */
+export function actionName(uses: Scalar | undefined): string | undefined {
+  const v = str(uses)?.trim();
+  if (!v || v.startsWith("./") || v.startsWith("docker://")) return undefined;
+  const at = v.lastIndexOf("@");
+  return (at < 0 ? v : v.slice(0, at)).toLowerCase();
+}
+
+/** Whether a step uses `owner/repo` (any sub-path when `prefix`). */
+export function usesAction(step: AuditStep, ...names: string[]): boolean {
+  const n = actionName(step.uses);
+  return n !== undefined && names.some((want) => n === want || n.startsWith(`${want}/`));
+}
+
+export function withInput(step: AuditStep, key: string): Node | undefined {
+  return get(get(step.node, "with"), key);
+}
+
+/** Raw text of a scalar's value as a string ("" for non-strings). */
+export function text(node: Node | undefined): string {
+  return str(node) ?? "";
+}

@@ -1,0 +1,96 @@
+// Every audit rule: id, default severity, what it finds and the usual one-line fix. Findings may
+// carry a more specific fix; this one is the fallback and the SARIF/help text.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub expression text, not JS templates
+import type { Severity } from "../finding.js";
+
+export interface AuditRuleDoc {
+  severity: Severity;
+  description: string;
+  fix: string;
+}
+
+export const AUDIT_RULES = {
+  "template-injection": {
+    severity: "error",
+    description: "attacker-controlled expression expanded inside a script",
+    fix: 'pass the value through env: (e.g. env: TITLE: ${{ ... }}) and use "$TITLE" in the script',
+  },
+  "untrusted-checkout": {
+    severity: "error",
+    description:
+      "privileged trigger (pull_request_target, workflow_run, issue_comment) checks out untrusted code",
+    fix: "check out the base ref only, or move the build to a pull_request workflow without secrets",
+  },
+  "missing-permissions": {
+    severity: "warning",
+    description: "no permissions block: the GITHUB_TOKEN gets the repository default, possibly write-all",
+    fix: "add 'permissions: contents: read' at the top and grant writes per job",
+  },
+  "excessive-permissions": {
+    severity: "warning",
+    description: "write-all, or write scopes granted to every job of the workflow",
+    fix: "grant only the scopes each job needs, on that job",
+  },
+  "unpinned-action": {
+    severity: "warning",
+    description: "action or reusable workflow not pinned to a full commit SHA",
+    fix: "run 'slipway pin' to pin it as owner/repo@<sha> # <tag>",
+  },
+  "pin-comment-mismatch": {
+    severity: "warning",
+    description: "SHA-pinned action whose version comment names a tag at another commit",
+    fix: "re-run 'slipway pin' or correct the comment to the tag the SHA belongs to",
+  },
+  "secrets-inherit": {
+    severity: "warning",
+    description: "reusable workflow called with secrets: inherit",
+    fix: "pass only the secrets the called workflow needs: secrets: { NAME: ${{ secrets.NAME }} }",
+  },
+  "secret-exposure": {
+    severity: "warning",
+    description: "secret echoed, expanded into a script, or passed on a command line",
+    fix: "pass the secret through env: and read it from the environment or stdin, never print it",
+  },
+  "workflow-env-secret": {
+    severity: "warning",
+    description: "GITHUB_TOKEN or a secret in workflow-level env, visible to every step and action",
+    fix: "move it to the env: of the one step that needs it",
+  },
+  "persist-credentials": {
+    severity: "warning",
+    description: "checkout keeps the token in .git/config and the workspace is uploaded later",
+    fix: "add 'persist-credentials: false' to the actions/checkout step",
+  },
+  "artifact-workspace": {
+    severity: "warning",
+    description: "artifact uploaded from the whole workspace (may include .git and credentials)",
+    fix: "upload only the build output directory",
+  },
+  "cache-poisoning": {
+    severity: "warning",
+    description: "cache restored in a release workflow that publishes",
+    fix: "disable caching in release and publish jobs",
+  },
+  "self-hosted-public": {
+    severity: "warning",
+    description: "self-hosted runner in a workflow that outsiders can trigger",
+    fix: "use GitHub-hosted runners for pull_request and comment triggers, or ephemeral isolated runners",
+  },
+  "long-lived-token": {
+    severity: "warning",
+    description: "long-lived registry token where trusted publishing (OIDC) exists",
+    fix: "configure trusted publishing on the registry and grant 'id-token: write' instead of the token",
+  },
+  "curl-pipe-shell": {
+    severity: "warning",
+    description: "script downloaded and piped straight into a shell",
+    fix: "download to a file, verify its checksum or signature, then run it",
+  },
+  "hardcoded-secret": {
+    severity: "error",
+    description: "credential written into the workflow file",
+    fix: "revoke it, then store it as an encrypted secret and use ${{ secrets.NAME }}",
+  },
+} satisfies Record<string, AuditRuleDoc>;
+
+export type AuditRuleId = keyof typeof AUDIT_RULES;

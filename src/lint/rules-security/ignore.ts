@@ -1,0 +1,35 @@
+// Suppressions: `# slipway-ignore: rule-id` (shared with lint), and zizmor's
+// `# zizmor: ignore[rule]` for the rules both tools have, so a repository moving over keeps them.
+import type { Finding } from "../finding.js";
+import { isSuppressed, suppressions } from "../suppress.js";
+
+const FROM_ZIZMOR: Record<string, string[]> = {
+  "template-injection": ["template-injection"],
+  "dangerous-triggers": ["untrusted-checkout"],
+  "excessive-permissions": ["excessive-permissions", "missing-permissions"],
+  "unpinned-uses": ["unpinned-action"],
+  "ref-version-mismatch": ["pin-comment-mismatch"],
+  "secrets-inherit": ["secrets-inherit"],
+  "overprovisioned-secrets": ["secret-exposure"],
+  artipacked: ["persist-credentials"],
+  "cache-poisoning": ["cache-poisoning"],
+  "self-hosted-runner": ["self-hosted-public"],
+  "use-trusted-publishing": ["long-lived-token"],
+};
+
+const ZIZMOR = /#\s*zizmor:\s*ignore\[([\w,\s-]+)\]/;
+
+export function auditSuppressor(text: string): (f: Finding) => boolean {
+  const marks = suppressions(text);
+  if (text.includes("zizmor:")) {
+    text.split("\n").forEach((line, i) => {
+      const m = ZIZMOR.exec(line);
+      if (!m) return;
+      const ours = m[1]!.split(",").flatMap((id) => FROM_ZIZMOR[id.trim()] ?? []);
+      const set = marks.get(i + 1) ?? new Set<string>();
+      for (const id of ours) set.add(id);
+      marks.set(i + 1, set);
+    });
+  }
+  return (f) => isSuppressed(f, marks);
+}

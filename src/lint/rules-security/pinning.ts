@@ -1,0 +1,82 @@
+// Tags and branches can be moved to other code after review; only a full commit SHA is immutable.
+// A SHA's `# v4.1.0` comment is what reviewers read, so it must name a tag at that commit.
+import type { Scalar } from "yaml";
+import { isFullSha, storeCommit, storeRefsFor } from "../pin-store.js";
+import { str } from "../source.js";
+import { type AuditContext, report } from "./context.js";
+
+/** GitHub's own actions: a tag there is a lesser risk than a third party's. */
+const FIRST_PARTY = new Set(["actions", "github"]);
+const VERSION_LIKE = /^v?\d+(\.\d+)*([-+.][\w.]+)?$/;
+
+export interface RemoteUse {
+  owner: string;
+  repo: string;
+  ref: string;
+  /** File offset of the ref's first character. */
+  refOffset: number;
+}
+
+export function remoteUse(ctx: AuditContext, node: Scalar): RemoteUse | undefined {
+  const v = str(node);
+  if (!v || !node.range || v.includes("${{")) return undefined;
+  const u = v.trim();
+  if (u.startsWith("./") || u.startsWith("../") || u.startsWith("docker://")) return undefined;
+  const at = u.lastIndexOf("@");
+  const parts = u.slice(0, Math.max(at, 0)).split("/");
+  if (at <= 0 || parts.length < 2) return undefined;
+  const raw = ctx.src.text.slice(node.range[0], node.range[1]);
+  const rawAt = raw.lastIndexOf("@");
+  return { owner: parts[0]!, repo: parts[1]!, ref: u.slice(at + 1), refOffset: node.range[0] + rawAt + 1 };
+}
+
+/** The version named by a comment after the value on the same line: `# v4.1.0`, `# tag=v4`. */
+export function versionComment(text: string, end: number): { tag: string; offset: number } | undefined {
+  const eol = text.indexOf("\n", end);
+  const rest = text.slice(end, eol < 0 ? text.length : eol);
+  const m = /^\s*#\s*(?:tag[=:]\s*)?(v?\d[\w.+-]*)/.exec(rest);
+  return m ? { tag: m[1]!, offset: end + rest.indexOf(m[1]!) } : undefined;
+}
+
+export function usesNodes(ctx: AuditContext): Scalar[] {
+  const out: Scalar[] = ctx.steps.flatMap((s) => (s.uses ? [s.uses] : []));
+  for (const j of ctx.model?.jobs.values() ?? []) if (j.uses) out.push(j.uses);
+  return out;
+}
+
+export function checkPinning(ctx: AuditContext): void {
+  for (const node of usesNodes(ctx)) {
+    const use = remoteUse(ctx, node);
+    if (!use) continue;
+    const name = `${use.owner}/${use.repo}`;
+    const end = node.range![1];
+    if (isFullSha(use.ref)) {
+      checkComment(ctx, use, end);
+      continue;
+    }
+    const branch = !VERSION_LIKE.test(use.ref);
+    const firstParty = FIRST_PARTY.has(use.owner.toLowerCase());
+    const what = branch ? `branch or moving ref '${use.ref}'` : `tag '${use.ref}'`;
+    report(ctx, "unpinned-action", use.refOffset, `${name} is pinned to a ${what}, not a commit SHA`, {
+      severity: firstParty && !branch ? "info" : "warning",
+      end: use.refOffset + use.ref.length,
+    });
+  }
+}
+
+function checkComment(ctx: AuditContext, use: RemoteUse, end: number): void {
+  if (!ctx.store) return;
+  const comment = versionComment(ctx.src.text, end);
+  if (!comment) return;
+  const stored = storeCommit(ctx.store, use.owner, use.repo, comment.tag);
+  if (!stored || stored === use.ref.toLowerCase()) return;
+  const actual = storeRefsFor(ctx.store, use.owner, use.repo, use.ref);
+  const real = actual.length ? `; the store has this SHA as ${actual.join(", ")}` : "";
+  report(
+    ctx,
+    "pin-comment-mismatch",
+    comment.offset,
+    `comment says ${comment.tag} but the action store has ${use.owner}/${use.repo}@${comment.tag} at ${stored.slice(0, 12)}${real}`,
+    { end: comment.offset + comment.tag.length },
+  );
+}
