@@ -101,14 +101,14 @@ describe("checks the package misses", () => {
   test("step uses syntax, step ids, matrix vectors, expression length", async () => {
     const long = "a".repeat(30);
     const wf = await text(
-      `on: push\njobs:\n  a:\n    runs-on: {group: org/x}\n    strategy: {matrix: {os: []}}\n    steps:\n      - uses: checkout@v4\n        id: s1\n      - run: hi\n        id: S1\n      - run: echo \${{ '${long}' }}\n`,
+      `on: push\njobs:\n  a:\n    runs-on: {group: org/x}\n    strategy: {matrix: {os: []}}\n    steps:\n      - uses: checkout@v4\n        id: s1\n      - uses: $/.github/actions/mine\n      - run: hi\n        id: S1\n      - run: echo \${{ '${long}' }}\n`,
       { limits: { maxExpressionLength: 20 } },
     );
     expect(wf.diagnostics.map(formatDiagnostic)).toEqual([
       "w.yml:5:29: Matrix vector 'os' does not contain any values",
       "w.yml:7:15: Expected format {org}/{repo}[/path]@ref. Actual 'checkout@v4'",
-      "w.yml:10:13: The identifier 'S1' may not be used more than once within the same scope.",
-      "w.yml:11:14: Exceeded max expression length 20",
+      "w.yml:11:13: The identifier 'S1' may not be used more than once within the same scope.",
+      "w.yml:12:14: Exceeded max expression length 20",
     ]);
   });
 

@@ -314,6 +314,7 @@ function checkSteps(job: TemplateToken, file: string, out: Diagnostic[]): void {
       uses !== undefined &&
       !uses.startsWith("docker://") &&
       !uses.startsWith("./") &&
+      !uses.startsWith("$/") && // self-repository reference, like ./
       !USES_REMOTE.test(uses)
     ) {
       out.push(at(file, usesTok, `Expected format {org}/{repo}[/path]@ref. Actual '${uses}'`));
