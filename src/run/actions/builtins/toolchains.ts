@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -37,14 +37,11 @@ export function versionDirs(root: string, rest: string): string[] {
     .filter(executable);
 }
 
+/** stdout of a successful run, or stderr when stdout is empty (`java -version` writes there). */
 export function run(exe: string, args: string[], env?: Record<string, string>): string | undefined {
-  try {
-    return execFileSync(exe, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env, timeout: 20_000 }).trim();
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    // `java -version` writes to stderr; a non-zero exit still means no answer.
-    return err.stderr && /version/.test(err.stderr) ? err.stderr.trim() : undefined;
-  }
+  const r = spawnSync(exe, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env, timeout: 20_000 });
+  if (r.status !== 0) return undefined;
+  return (r.stdout.trim() || r.stderr.trim());
 }
 
 /** Finds installations among candidate executables, one per real file. */
