@@ -66,22 +66,27 @@ type Typed = { ok: true; inputs: Record<string, Json> } | { ok: false; error: st
 
 /** `with:` against `on.workflow_call.inputs`: types, defaults, required, unknown names. */
 function typedInputs(wf: LoadedWorkflow, given: Record<string, Json>, host: ExprHost): Typed {
-  const defs = wf.template?.events.workflow_call?.inputs ?? {};
+  // The raw tokens: the typed model drops number types and their defaults.
+  const defs = asMapping(field(field(field(wf.root, "on"), "workflow_call"), "inputs"));
   const out: Record<string, Json> = {};
-  const names = Object.keys(defs);
+  const names: string[] = [];
+  for (const pair of defs ?? []) names.push(String((pair.key as unknown as { value: string }).value));
   for (const k of Object.keys(given))
     if (!names.some((n) => n.toLowerCase() === k.toLowerCase()))
       return { ok: false, error: `input '${k}' is not defined in ${wf.file} (on.workflow_call.inputs: ${names.join(", ") || "none"})` };
-  for (const [name, def] of Object.entries(defs)) {
+  for (const pair of defs ?? []) {
+    const name = String((pair.key as unknown as { value: string }).value);
+    const scalar = (k: string) => {
+      const t = field(pair.value, k);
+      return t === undefined ? undefined : evaluateTemplate(t, host);
+    };
     const gk = Object.keys(given).find((k) => k.toLowerCase() === name.toLowerCase());
     let v: Json | undefined = gk === undefined ? undefined : given[gk];
-    if (v === undefined && def.default !== undefined) {
-      const d = def.default;
-      v = typeof d === "object" ? evaluateTemplate(d as TemplateToken, host) : d;
-    }
-    const type = String(def.type ?? "string");
+    if (v === undefined) v = scalar("default");
+    const type = toStr(scalar("type") ?? "string");
     if (v === undefined || v === null) {
-      if (def.required) return { ok: false, error: `input '${name}' is required by ${wf.file} and was not given (add it under with:)` };
+      if (truthy(scalar("required") ?? false))
+        return { ok: false, error: `input '${name}' is required by ${wf.file} and was not given (add it under with:)` };
       out[name] = type === "boolean" ? false : type === "number" ? 0 : "";
       continue;
     }
