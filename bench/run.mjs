@@ -14,7 +14,8 @@ function dagWorkflow(stages, width) {
   for (let s = 0; s < stages; s++)
     for (let j = 0; j < width; j++) {
       lines.push(`  s${s}j${j}:`, "    runs-on: ubuntu-latest");
-      if (s > 0) lines.push(`    needs: [${Array.from({ length: width }, (_, k) => `s${s - 1}j${k}`).join(", ")}]`);
+      if (s > 0)
+        lines.push(`    needs: [${Array.from({ length: width }, (_, k) => `s${s - 1}j${k}`).join(", ")}]`);
       lines.push("    steps:", `      - run: echo stage ${s} job ${j}`);
     }
   return `${lines.join("\n")}\n`;
@@ -50,7 +51,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** The baseline: each step's command run by bash -e from a script file, one after another. */
 function shellBaseline(dir, commands) {
   const script = join(dir, "baseline.sh");
-  writeFileSync(script, commands.map((c, i) => `printf '%s\\n' '${c}' > "$T/s${i}.sh"; bash -e "$T/s${i}.sh"`).join("\n"));
+  writeFileSync(
+    script,
+    commands.map((c, i) => `printf '%s\\n' '${c}' > "$T/s${i}.sh"; bash -e "$T/s${i}.sh"`).join("\n"),
+  );
   return () => spawnSync("bash", [script], { env: { ...process.env, T: dir }, stdio: "ignore" });
 }
 
@@ -58,7 +62,10 @@ function bench(name, file, text, commands, units, unitName, extra = []) {
   const dir = repo({ [`.github/workflows/${file}`]: text });
   const baseline = shellBaseline(mkdtempSync(join(tmpdir(), "slipway-base-")), commands);
   const slip = () => {
-    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, ...extra], { env: { ...process.env, CI: "true" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, ...extra], {
+      env: { ...process.env, CI: "true" },
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`${name} failed:\n${r.stdout}\n${r.stderr}`);
   };
   slip(); // warm file caches
@@ -71,16 +78,47 @@ function bench(name, file, text, commands, units, unitName, extra = []) {
   rmSync(dir, { recursive: true, force: true });
   const ms = median(s);
   const base = median(b);
-  return { name, slipwayMs: ms, shellMs: base, ratio: ms / base, overheadPerUnit: (ms - base) / units, unitName };
+  return {
+    name,
+    slipwayMs: ms,
+    shellMs: base,
+    ratio: ms / base,
+    overheadPerUnit: (ms - base) / units,
+    unitName,
+  };
 }
 
 const rows = [
-  bench("50-job DAG (5x10), clean checkout", "dag.yml", dagWorkflow(5, 10), Array.from({ length: 50 }, (_, i) => `echo job ${i}`), 50, "job"),
-  bench("50-job DAG (5x10), --bind", "dag.yml", dagWorkflow(5, 10), Array.from({ length: 50 }, (_, i) => `echo job ${i}`), 50, "job", ["--bind"]),
-  bench("1 job x 200 steps", "steps.yml", stepsWorkflow(200), Array.from({ length: 200 }, (_, i) => `echo step ${i}`), 200, "step"),
+  bench(
+    "50-job DAG (5x10), clean checkout",
+    "dag.yml",
+    dagWorkflow(5, 10),
+    Array.from({ length: 50 }, (_, i) => `echo job ${i}`),
+    50,
+    "job",
+  ),
+  bench(
+    "50-job DAG (5x10), --bind",
+    "dag.yml",
+    dagWorkflow(5, 10),
+    Array.from({ length: 50 }, (_, i) => `echo job ${i}`),
+    50,
+    "job",
+    ["--bind"],
+  ),
+  bench(
+    "1 job x 200 steps",
+    "steps.yml",
+    stepsWorkflow(200),
+    Array.from({ length: 200 }, (_, i) => `echo step ${i}`),
+    200,
+    "step",
+  ),
 ];
 console.log(`node ${process.version}, ${reps} reps, medians`);
 console.log("| case | slipway run | same commands in sh | ratio | overhead |");
 console.log("|---|---:|---:|---:|---:|");
 for (const r of rows)
-  console.log(`| ${r.name} | ${r.slipwayMs.toFixed(0)} ms | ${r.shellMs.toFixed(0)} ms | ${r.ratio.toFixed(2)}x | ${r.overheadPerUnit.toFixed(1)} ms/${r.unitName} |`);
+  console.log(
+    `| ${r.name} | ${r.slipwayMs.toFixed(0)} ms | ${r.shellMs.toFixed(0)} ms | ${r.ratio.toFixed(2)}x | ${r.overheadPerUnit.toFixed(1)} ms/${r.unitName} |`,
+  );

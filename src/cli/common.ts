@@ -89,16 +89,22 @@ export async function setup(values: Record<string, unknown>, positionals: string
   });
   if (!ev.ok) throw new UsageError(ev.error);
   const vars = { ...(v["var-file"] ? must(readDotenv(v["var-file"])) : {}), ...must(pairs(v.var, "--var")) };
-  const secrets = { ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}), ...must(pairs(v.secret, "--secret")) };
+  const secrets = {
+    ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}),
+    ...must(pairs(v.secret, "--secret")),
+  };
   const env = must(pairs(v.env, "--env"));
   const platforms: Record<string, "host" | "skip"> = {};
   for (const [k, x] of Object.entries(must(pairs(v.platform, "--platform")))) {
-    if (x !== "host" && x !== "skip") throw new UsageError(`--platform expects LABEL=host or LABEL=skip, got '${k}=${x}'`);
+    if (x !== "host" && x !== "skip")
+      throw new UsageError(`--platform expects LABEL=host or LABEL=skip, got '${k}=${x}'`);
     platforms[k] = x;
   }
   const files = discoverWorkflows(git.root, v.workflows);
   if (files.length === 0)
-    throw new UsageError(`no workflows found in ${v.workflows ? resolve(git.root, v.workflows) : `${git.root}/.github/workflows`}`);
+    throw new UsageError(
+      `no workflows found in ${v.workflows ? resolve(git.root, v.workflows) : `${git.root}/.github/workflows`}`,
+    );
   const workflows = await Promise.all(files.map((f) => loadWorkflow(f, git.root)));
   const diagnostics = workflows.flatMap((w) => w.diagnostics.map(formatDiagnostic));
   return { git, event: ev.event, workflows, diagnostics, vars, secrets, inputs, env, platforms };

@@ -13,7 +13,10 @@ export function parseDotenv(text: string): Record<string, string> {
     if (v.startsWith('"')) {
       let body = v.slice(1);
       while (!/(^|[^\\])"\s*(#.*)?$/.test(body) && i + 1 < lines.length) body += `\n${lines[++i]}`;
-      v = body.replace(/"\s*(#.*)?$/, "").replace(/\\n/g, "\n").replace(/\\"/g, '"');
+      v = body
+        .replace(/"\s*(#.*)?$/, "")
+        .replace(/\\n/g, "\n")
+        .replace(/\\"/g, '"');
     } else if (v.startsWith("'")) {
       v = v.slice(1).replace(/'\s*(#.*)?$/, "");
     } else {
@@ -24,16 +27,24 @@ export function parseDotenv(text: string): Record<string, string> {
   return out;
 }
 
-export function readDotenv(path: string): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
+export function readDotenv(
+  path: string,
+): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
   try {
     return { ok: true, values: parseDotenv(readFileSync(path, "utf8")) };
   } catch (e) {
-    return { ok: false, error: `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (e as Error).message}` };
+    return {
+      ok: false,
+      error: `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (e as Error).message}`,
+    };
   }
 }
 
 /** k=v pairs from repeated flags. */
-export function pairs(list: string[] | undefined, flag: string): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
+export function pairs(
+  list: string[] | undefined,
+  flag: string,
+): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
   const values: Record<string, string> = {};
   for (const item of list ?? []) {
     const eq = item.indexOf("=");

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { readGit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { discoverWorkflows, loadWorkflow } from "../workflow/load.js";
@@ -19,11 +19,11 @@ export async function main(args: string[]): Promise<number> {
         args,
         allowPositionals: true,
         options: {
-      directory: { type: "string", short: "C" },
-      workflows: { type: "string", short: "W" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+          directory: { type: "string", short: "C" },
+          workflows: { type: "string", short: "W" },
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
       }),
     );
     if (values.help) {
@@ -54,7 +54,9 @@ export async function main(args: string[]): Promise<number> {
         console.log(`${r.file}  ${r.name}`);
         console.log(`  on: ${r.triggers.join(", ") || "(invalid)"}`);
         for (const j of r.jobs)
-          console.log(`  - ${j.id}${j.needs.length ? ` (needs ${j.needs.join(", ")})` : ""}${j.uses ? ` uses ${j.uses}` : ` ${j.steps} step${j.steps === 1 ? "" : "s"}`}`);
+          console.log(
+            `  - ${j.id}${j.needs.length ? ` (needs ${j.needs.join(", ")})` : ""}${j.uses ? ` uses ${j.uses}` : ` ${j.steps} step${j.steps === 1 ? "" : "s"}`}`,
+          );
         for (const e of r.errors) console.log(`  error: ${e}`);
       }
     return rows.some((r) => r.errors.length) ? 1 : 0;

@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { readGit } from "../plan/git.js";
 import { safe } from "../report/run-folder.js";
 import { fail, parse, UsageError } from "./common.js";
@@ -17,9 +17,9 @@ export async function main(args: string[]): Promise<number> {
         args,
         allowPositionals: true,
         options: {
-      directory: { type: "string", short: "C" },
-      help: { type: "boolean", short: "h" },
-    },
+          directory: { type: "string", short: "C" },
+          help: { type: "boolean", short: "h" },
+        },
       }),
     );
     if (values.help) {
@@ -29,16 +29,29 @@ export async function main(args: string[]): Promise<number> {
     const cwd = resolve(values.directory ?? ".");
     const g = readGit(cwd);
     const base = join(g.ok ? g.facts.root : cwd, ".slipway", "runs");
-    const runs = existsSync(base) ? readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b) : [];
-    if (runs.length === 0) throw new UsageError("no saved runs here yet (slipway run saves them under .slipway/runs)");
-    const run = positionals[0] && positionals[0] !== "latest" ? Number(positionals[0]) : runs[runs.length - 1]!;
+    const runs = existsSync(base)
+      ? readdirSync(base)
+          .filter((d) => /^\d+$/.test(d))
+          .map(Number)
+          .sort((a, b) => a - b)
+      : [];
+    if (runs.length === 0)
+      throw new UsageError("no saved runs here yet (slipway run saves them under .slipway/runs)");
+    const run =
+      positionals[0] && positionals[0] !== "latest" ? Number(positionals[0]) : runs[runs.length - 1]!;
     if (!runs.includes(run)) throw new UsageError(`no run ${positionals[0]} (runs: ${runs.join(", ")})`);
     const dir = join(base, String(run), "logs");
-    const logs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".log")).sort() : [];
+    const logs = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith(".log"))
+          .sort()
+      : [];
     const job = positionals[1];
     const chosen = job ? logs.filter((f) => f === `${safe(job)}.log` || f.startsWith(`${safe(job)}.`)) : logs;
     if (job && chosen.length === 0)
-      throw new UsageError(`run ${run} has no job '${job}' (jobs: ${logs.map((f) => f.slice(0, -4)).join(", ")})`);
+      throw new UsageError(
+        `run ${run} has no job '${job}' (jobs: ${logs.map((f) => f.slice(0, -4)).join(", ")})`,
+      );
     for (const f of chosen) {
       console.log(`=== ${f.slice(0, -4)}`);
       process.stdout.write(readFileSync(join(dir, f), "utf8"));

@@ -10,7 +10,9 @@ stages, matrix legs, and why a job would be skipped. Takes the options of 'slipw
 
 export async function main(args: string[]): Promise<number> {
   try {
-    const { values, positionals } = parse(() => parseArgs({ args, options: EVENT_OPTIONS, allowPositionals: true }));
+    const { values, positionals } = parse(() =>
+      parseArgs({ args, options: EVENT_OPTIONS, allowPositionals: true }),
+    );
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -71,9 +73,11 @@ export function renderPlan(p: WorkflowPlan): string {
       if (j.needs.length) notes.push(`needs ${j.needs.join(", ")}`);
       if (j.uses) notes.push(`uses ${j.uses}`);
       if (j.runsOn.length) notes.push(`runs-on ${j.runsOn.join(", ")}`);
-      const mark = j.condition === "skip" || j.placement === "skip" ? "-" : j.condition === "at-run-time" ? "?" : "•";
+      const mark =
+        j.condition === "skip" || j.placement === "skip" ? "-" : j.condition === "at-run-time" ? "?" : "•";
       out.push(`    ${mark} ${id}${notes.length ? `  (${notes.join("; ")})` : ""}`);
-      if (j.condition !== "run") out.push(`        ${j.condition === "skip" ? "skipped" : "decided at run time"}: ${j.reason}`);
+      if (j.condition !== "run")
+        out.push(`        ${j.condition === "skip" ? "skipped" : "decided at run time"}: ${j.reason}`);
       if (j.placement === "skip") out.push(`        skipped: ${j.placementReason}`);
       if (Array.isArray(j.legs)) {
         if (j.legs.length > 1 || j.legs[0]?.matrix) for (const l of j.legs) out.push(`        ◦ ${l.name}`);

@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { selectWorkflows } from "../plan/plan.js";
 import { PlainReporter } from "../report/console.js";
 import { LiveReporter } from "../report/live.js";
@@ -51,7 +51,9 @@ export async function main(args: string[]): Promise<number> {
     }
     const s = await setup(values, positionals);
     const json = !!values.json;
-    const log = json ? (t: string) => process.stderr.write(`${t}\n`) : (t: string) => process.stdout.write(`${t}\n`);
+    const log = json
+      ? (t: string) => process.stderr.write(`${t}\n`)
+      : (t: string) => process.stdout.write(`${t}\n`);
     for (const d of s.diagnostics) console.error(d);
     const runId = newRunId();
     const folder = RunFolder.next(s.git.root);
@@ -74,15 +76,49 @@ export async function main(args: string[]): Promise<number> {
     for (const w of sel.selected) {
       const limited = values.job ? onlyJob(w.template, values.job) : w.template;
       if (!limited) continue;
-      runs.push({ wf: { ...w.wf, template: limited }, contexts: w.contexts, runnerEnv: w.runnerEnv, extraEnv: s.env });
+      runs.push({
+        wf: { ...w.wf, template: limited },
+        contexts: w.contexts,
+        runnerEnv: w.runnerEnv,
+        extraEnv: s.env,
+      });
     }
-    if (values.job && runs.length === 0) {
-      console.error(`slipway: no triggered workflow has a job '${values.job}'`);
-      return 1;
-    }
+    const nothing = (code: number, message: string): number => {
+      if (json)
+        console.log(
+          JSON.stringify(
+            {
+              run: runNumber,
+              runId,
+              event: s.event.name,
+              ref: s.event.ref,
+              sha: s.event.sha,
+              result: code ? "failure" : "success",
+              message,
+              jobs: [],
+            },
+            null,
+            2,
+          ),
+        );
+      else if (code) console.error(message);
+      else log(message);
+      return code;
+    };
+    if (values.job && runs.length === 0)
+      return nothing(1, `slipway: no triggered workflow has a job '${values.job}'`);
     if (runs.length === 0) {
-      log(`No workflow is triggered by '${s.event.name}' on ${s.event.ref}${sel.skipped.length ? ` (${sel.skipped.length} not matching; --verbose says why)` : ""}.`);
-      return s.diagnostics.length || sel.errors.length ? 1 : 0;
+      const broken = s.workflows.filter((w) => w.diagnostics.length).length;
+      if (broken)
+        return nothing(
+          1,
+          `No workflow ran: ${broken} workflow file${broken > 1 ? "s" : ""} could not be loaded.`,
+        );
+      if (sel.errors.length) return nothing(1, "No workflow ran.");
+      return nothing(
+        0,
+        `No workflow is triggered by '${s.event.name}' on ${s.event.ref}${sel.skipped.length ? ` (${sel.skipped.length} not matching; --verbose says why)` : ""}.`,
+      );
     }
     writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2));
 
@@ -117,7 +153,9 @@ export async function main(args: string[]): Promise<number> {
         executor: new HostExecutor(),
         masker,
         emit,
-        maxJobs: values.jobs ? Math.max(1, Number(values.jobs) || 1) : (await import("node:os")).availableParallelism(),
+        maxJobs: values.jobs
+          ? Math.max(1, Number(values.jobs) || 1)
+          : (await import("node:os")).availableParallelism(),
         platforms: s.platforms,
         verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
         signal: ac.signal,

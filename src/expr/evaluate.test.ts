@@ -121,3 +121,8 @@ describe("parseCheck", () => {
     expect(parseCheck("foo.bar", ["foo"])).toBeUndefined();
   });
 });
+
+test("every '' in a string literal is one quote (the package unescapes only the first)", () => {
+  expect(evaluate("format('echo ''{0}'' | grep ''x''', 'a')", { contexts: {} })).toBe("echo 'a' | grep 'x'");
+  expect(evaluate("'a''b''c'", { contexts: {} })).toBe("a'b'c");
+});

@@ -1,6 +1,7 @@
 import { data, Evaluator, type Expr, ExpressionError, Lexer, Parser } from "@actions/expressions";
 import { Binary, FunctionCall, Grouping, IndexAccess, Logical, Unary } from "@actions/expressions/ast";
 import type { FunctionDefinition, FunctionInfo } from "@actions/expressions/funcs/info";
+import { TokenType } from "@actions/expressions/lexer";
 import { fromExpressionData, toExpressionData, truthy } from "./convert.js";
 import { splitTemplate } from "./split.js";
 import { ExprError, type ExprHost, type Json } from "./types.js";
@@ -52,6 +53,11 @@ export function compile(expr: string, contexts: string[], functions: FunctionInf
   let tokens: ReturnType<Lexer["lex"]>["tokens"];
   try {
     tokens = new Lexer(expr).lex().tokens;
+    // The package unescapes only the first '' of a string literal; redo it from the lexeme.
+    for (const t of tokens) {
+      if (t.type === TokenType.STRING && t.lexeme.length >= 2)
+        t.value = t.lexeme.slice(1, -1).replaceAll("''", "'");
+    }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg === "ErrorExceededMaxLength") {

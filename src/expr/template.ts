@@ -7,6 +7,7 @@ import type { StringToken } from "@actions/workflow-parser/templates/tokens/stri
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { toStr } from "./convert.js";
 import { evaluate } from "./evaluate.js";
+import { multilineValue } from "./multiline.js";
 import { splitTemplate } from "./split.js";
 import { ExprError, type ExprHost, type Json } from "./types.js";
 
@@ -44,8 +45,16 @@ export function evaluateTemplate(token: TemplateToken, host: ExprHost): Json {
       return (token as NumberToken).value;
     case T.Boolean:
       return (token as BooleanToken).value;
-    case T.BasicExpression:
+    case T.BasicExpression: {
+      const multi = multilineValue(token as BasicExpressionToken);
+      if (multi !== null) {
+        const parts = splitTemplate(multi.trim());
+        // A block holding one expression alone yields its value, not text (matrix: |- ${{ fromJSON(..) }}).
+        if (parts.length === 1 && parts[0]!.expr) return evaluate(parts[0]!.text, host);
+        return interpolate(multi, host);
+      }
       return evaluate((token as BasicExpressionToken).expression, host);
+    }
     case T.Sequence: {
       const out: Json[] = [];
       for (const item of token as SequenceToken) out.push(evaluateTemplate(item, host));

@@ -11,10 +11,18 @@ export interface RunIds {
 }
 
 /** The `github` context of a workflow run, as GitHub fills it. */
-export function githubContext(git: GitFacts, ev: RunEvent, wf: LoadedWorkflow, ids: RunIds, token: string): Record<string, Json> {
+export function githubContext(
+  git: GitFacts,
+  ev: RunEvent,
+  wf: LoadedWorkflow,
+  ids: RunIds,
+  token: string,
+): Record<string, Json> {
   const [owner] = git.repository.split("/");
   const refType = ev.ref.startsWith("refs/tags/") ? "tag" : "branch";
-  const refName = ev.name.startsWith("pull_request") ? `1/merge` : ev.ref.replace(/^refs\/(heads|tags)\//, "");
+  const refName = ev.name.startsWith("pull_request")
+    ? `1/merge`
+    : ev.ref.replace(/^refs\/(heads|tags)\//, "");
   const workflowRef = `${git.repository}/${wf.file}@${ev.ref}`;
   return {
     action: "",

@@ -37,7 +37,8 @@ const DEFAULT_ACTION: Record<string, string> = {
 
 function fullRef(ref: string, root: string): string {
   if (ref.startsWith("refs/")) return ref;
-  if (resolveCommit(root, `refs/tags/${ref}`) && !resolveCommit(root, `refs/heads/${ref}`)) return `refs/tags/${ref}`;
+  if (resolveCommit(root, `refs/tags/${ref}`) && !resolveCommit(root, `refs/heads/${ref}`))
+    return `refs/tags/${ref}`;
   return `refs/heads/${ref}`;
 }
 
@@ -73,8 +74,11 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
   let changed: string[] | undefined;
   switch (o.name) {
     case "push": {
-      const before = (o.base && resolveCommit(git.root, o.base)) || resolveCommit(git.root, `${sha}~1`) || "0".repeat(40);
-      changed = ref.startsWith("refs/tags/") ? undefined : changedPaths(git.root, before.startsWith("0000") ? undefined : before, sha);
+      const before =
+        (o.base && resolveCommit(git.root, o.base)) || resolveCommit(git.root, `${sha}~1`) || "0".repeat(40);
+      changed = ref.startsWith("refs/tags/")
+        ? undefined
+        : changedPaths(git.root, before.startsWith("0000") ? undefined : before, sha);
       payload = {
         ...payload,
         ref,
@@ -117,7 +121,13 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
       payload = {
         ...payload,
         action: action ?? "published",
-        release: { tag_name: shortRef, name: shortRef, draft: false, prerelease: false, target_commitish: sha },
+        release: {
+          tag_name: shortRef,
+          name: shortRef,
+          draft: false,
+          prerelease: false,
+          target_commitish: sha,
+        },
       };
       break;
     default:

@@ -66,8 +66,10 @@ function refFilter(f: Filters, kind: "branches" | "tags", name: string): MatchRe
   const inc = f[kind];
   const ign = f[`${kind}-ignore`];
   const label = kind === "branches" ? "branch" : "tag";
-  if (inc && !matchFilterPatterns(inc, name)) return { matched: false, reason: `${label} '${name}' is not in ${kind} [${inc.join(", ")}]` };
-  if (ign && matchFilterPatterns(ign, name)) return { matched: false, reason: `${label} '${name}' is in ${kind}-ignore [${ign.join(", ")}]` };
+  if (inc && !matchFilterPatterns(inc, name))
+    return { matched: false, reason: `${label} '${name}' is not in ${kind} [${inc.join(", ")}]` };
+  if (ign && matchFilterPatterns(ign, name))
+    return { matched: false, reason: `${label} '${name}' is in ${kind}-ignore [${ign.join(", ")}]` };
   return { matched: true };
 }
 
@@ -75,8 +77,15 @@ function pathFilter(f: Filters, changed: string[] | undefined): MatchResult {
   if (!changed) return { matched: true };
   if (f.paths && !changed.some((p) => matchFilterPatterns(f.paths!, p)))
     return { matched: false, reason: `no changed file matches paths [${f.paths.join(", ")}]` };
-  if (f["paths-ignore"] && changed.length > 0 && changed.every((p) => matchFilterPatterns(f["paths-ignore"]!, p)))
-    return { matched: false, reason: `every changed file matches paths-ignore [${f["paths-ignore"].join(", ")}]` };
+  if (
+    f["paths-ignore"] &&
+    changed.length > 0 &&
+    changed.every((p) => matchFilterPatterns(f["paths-ignore"]!, p))
+  )
+    return {
+      matched: false,
+      reason: `every changed file matches paths-ignore [${f["paths-ignore"].join(", ")}]`,
+    };
   return { matched: true };
 }
 
@@ -88,7 +97,8 @@ const DEFAULT_TYPES: Record<string, string[]> = {
 function typeFilter(event: string, f: Filters, action: string | undefined): MatchResult {
   const types = f.types ?? DEFAULT_TYPES[event];
   if (!types || !action) return { matched: true };
-  if (!types.includes(action)) return { matched: false, reason: `activity type '${action}' is not in types [${types.join(", ")}]` };
+  if (!types.includes(action))
+    return { matched: false, reason: `activity type '${action}' is not in types [${types.join(", ")}]` };
   return { matched: true };
 }
 
@@ -110,14 +120,22 @@ export function matchEvent(events: Record<string, unknown>, facts: EventFacts): 
         if (hasTag) {
           const r = refFilter(f, "tags", name);
           if (!r.matched) return r;
-        } else if (hasBranch) return { matched: false, reason: `only branch filters are set, so the tag push '${name}' does not trigger` };
+        } else if (hasBranch)
+          return {
+            matched: false,
+            reason: `only branch filters are set, so the tag push '${name}' does not trigger`,
+          };
         // Path filters are not evaluated for tag pushes.
         return { matched: true };
       }
       if (hasBranch) {
         const r = refFilter(f, "branches", name);
         if (!r.matched) return r;
-      } else if (hasTag) return { matched: false, reason: `only tag filters are set, so the push to branch '${name}' does not trigger` };
+      } else if (hasTag)
+        return {
+          matched: false,
+          reason: `only tag filters are set, so the push to branch '${name}' does not trigger`,
+        };
       return pathFilter(f, facts.changedPaths);
     }
     case "pull_request":

@@ -30,7 +30,8 @@ export function ownerRepoFromUrl(url: string): string | undefined {
 
 export function readGit(cwd: string): GitResult {
   const root = git(cwd, ["rev-parse", "--show-toplevel"]);
-  if (!root) return { ok: false, error: `${cwd} is not a git repository (run 'git init' and commit, or use --bind)` };
+  if (!root)
+    return { ok: false, error: `${cwd} is not a git repository (run 'git init' and commit, or use --bind)` };
   const sha = git(root, ["rev-parse", "HEAD"]);
   if (!sha) return { ok: false, error: `${root} has no commits yet (commit once, or use --bind)` };
   const ref = git(root, ["symbolic-ref", "-q", "HEAD"]);
@@ -38,7 +39,9 @@ export function readGit(cwd: string): GitResult {
   const repository = (origin && ownerRepoFromUrl(origin)) ?? `local/${basename(root)}`;
   const actor = git(root, ["config", "user.name"]) || process.env.USER || "slipway";
   const head = git(root, ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"]);
-  const defaultBranch = head?.replace(/^origin\//, "") ?? (git(root, ["rev-parse", "--verify", "-q", "main"]) ? "main" : "master");
+  const defaultBranch =
+    head?.replace(/^origin\//, "") ??
+    (git(root, ["rev-parse", "--verify", "-q", "main"]) ? "main" : "master");
   const commitMessage = git(root, ["log", "-1", "--format=%B", sha]) ?? "";
   return { ok: true, facts: { root, sha, ref, repository, actor, defaultBranch, commitMessage } };
 }

@@ -14,7 +14,8 @@ export function buildGraph(jobs: JobNode[]): GraphResult {
   const errors: { message: string; jobId: string; pos?: { line: number; col: number } }[] = [];
   for (const j of jobs)
     for (const n of j.needs)
-      if (!ids.has(n)) errors.push({ message: `job '${j.id}' needs unknown job '${n}'`, jobId: j.id, pos: j.pos });
+      if (!ids.has(n))
+        errors.push({ message: `job '${j.id}' needs unknown job '${n}'`, jobId: j.id, pos: j.pos });
   if (errors.length) return { ok: false, errors };
   const stageOf = new Map<string, number>();
   const stages: string[][] = [];
@@ -30,7 +31,10 @@ export function buildGraph(jobs: JobNode[]): GraphResult {
     const left = jobs.filter((j) => !stageOf.has(j.id));
     const cycle = findCycle(left);
     const first = left.find((j) => j.id === cycle[0]) ?? left[0]!;
-    return { ok: false, errors: [{ message: `needs cycle: ${cycle.join(" -> ")}`, jobId: first.id, pos: first.pos }] };
+    return {
+      ok: false,
+      errors: [{ message: `needs cycle: ${cycle.join(" -> ")}`, jobId: first.id, pos: first.pos }],
+    };
   }
   return { ok: true, stages, order: stages.flat() };
 }

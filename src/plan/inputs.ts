@@ -1,20 +1,29 @@
 import type { InputConfig } from "@actions/workflow-parser/model/workflow-template";
 import type { Json } from "../expr/index.js";
 
-export type InputsResult = { ok: true; inputs: Record<string, Json>; strings: Record<string, string> } | { ok: false; error: string };
+export type InputsResult =
+  | { ok: true; inputs: Record<string, Json>; strings: Record<string, string> }
+  | { ok: false; error: string };
 
 /**
  * workflow_dispatch / workflow_call inputs: given values over defaults, typed as the
  * workflow declares them (the `inputs` context keeps booleans and numbers, while
  * github.event.inputs holds strings).
  */
-export function resolveInputs(defs: Record<string, InputConfig> | undefined, given: Record<string, string>, event: string): InputsResult {
+export function resolveInputs(
+  defs: Record<string, InputConfig> | undefined,
+  given: Record<string, string>,
+  event: string,
+): InputsResult {
   const inputs: Record<string, Json> = {};
   const strings: Record<string, string> = {};
   const known = defs ?? {};
   for (const k of Object.keys(given)) {
     if (!Object.keys(known).some((d) => d.toLowerCase() === k.toLowerCase()))
-      return { ok: false, error: `unexpected input '${k}' for ${event} (declared: ${Object.keys(known).join(", ") || "none"})` };
+      return {
+        ok: false,
+        error: `unexpected input '${k}' for ${event} (declared: ${Object.keys(known).join(", ") || "none"})`,
+      };
   }
   for (const [name, def] of Object.entries(known)) {
     const key = Object.keys(given).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -27,19 +36,24 @@ export function resolveInputs(defs: Record<string, InputConfig> | undefined, giv
     }
     switch (def.type as string) {
       case "boolean": {
-        if (!/^(true|false)$/i.test(raw)) return { ok: false, error: `input '${name}' must be true or false, got '${raw}'` };
+        if (!/^(true|false)$/i.test(raw))
+          return { ok: false, error: `input '${name}' must be true or false, got '${raw}'` };
         inputs[name] = raw.toLowerCase() === "true";
         break;
       }
       case "number": {
         const n = Number(raw);
-        if (raw.trim() === "" || Number.isNaN(n)) return { ok: false, error: `input '${name}' must be a number, got '${raw}'` };
+        if (raw.trim() === "" || Number.isNaN(n))
+          return { ok: false, error: `input '${name}' must be a number, got '${raw}'` };
         inputs[name] = n;
         break;
       }
       case "choice":
         if (def.options && !def.options.includes(raw))
-          return { ok: false, error: `input '${name}' must be one of ${def.options.join(", ")}, got '${raw}'` };
+          return {
+            ok: false,
+            error: `input '${name}' must be one of ${def.options.join(", ")}, got '${raw}'`,
+          };
         inputs[name] = raw;
         break;
       default:

@@ -1,83 +1,176 @@
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-export type MatrixResult = { ok: true; legs: Record<string, Json>[] } | { ok: false; error: string };
+type Obj = Record<string, Json>;
+
+export type MatrixResult =
+  | {
+      ok: true;
+      /** One matrix context per job leg, in GitHub's order. */
+      legs: Obj[];
+      /** GitHub's display suffix per leg, e.g. "(linux, 20)"; "" when a leg shows no values. */
+      suffixes: string[];
+    }
+  | { ok: false; error: string };
 
 const MAX_LEGS = 256;
-
-export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, Json>)[k], (b as Record<string, Json>)[k]));
-}
+// Guards the cross-product walk itself; excludes could still trim it below MAX_LEGS.
+const MAX_PRODUCT = 1_000_000;
+const MAX_NAME = 100;
 
 /**
- * GitHub's matrix expansion: the cartesian product of the vectors in key order, minus
- * every combination an `exclude` entry matches (on the keys it names), then each
- * `include` entry is added to every combination whose original values it does not
- * change, or becomes a combination of its own when it fits none.
+ * GitHub's matrix expansion: the cross product of the vectors in key order, minus every
+ * combination an `exclude` entry matches; each `include` entry whose matrix keys match a
+ * remaining combination adds its other keys to it (later includes win), and an entry that
+ * matches none becomes a combination of its own, after the product.
  */
 export function expandMatrix(matrix: Json | undefined): MatrixResult {
-  if (matrix === undefined || matrix === null) return { ok: true, legs: [{}] };
-  if (typeof matrix !== "object" || Array.isArray(matrix)) return { ok: false, error: "matrix must be a mapping" };
-  const dims: [string, Json[]][] = [];
-  let include: Json[] = [];
-  let exclude: Json[] = [];
+  if (matrix === undefined || matrix === null) return { ok: true, legs: [{}], suffixes: [""] };
+  if (!isObj(matrix)) return { ok: false, error: "matrix must be a mapping" };
+  const vectors: [string, Json[]][] = [];
+  let includeList: Json[] = [];
+  let excludeList: Json[] = [];
   for (const [k, v] of Object.entries(matrix)) {
     if (k === "include" || k === "exclude") {
       if (v !== null && !Array.isArray(v)) return { ok: false, error: `matrix ${k} must be a list of mappings` };
-      if (k === "include") include = v ?? [];
-      else exclude = v ?? [];
-      continue;
+      if (k === "include") includeList = v ?? [];
+      else excludeList = v ?? [];
+    } else if (!Array.isArray(v)) return { ok: false, error: `matrix vector '${k}' must be a list` };
+    else vectors.push([k, v]);
+  }
+  const isVector = (k: string) => vectors.some(([name]) => sameKey(name, k));
+
+  const excludes: Leaf[][] = [];
+  for (const ex of excludeList) {
+    if (!isObj(ex)) return { ok: false, error: "matrix exclude entries must be mappings" };
+    if (Object.keys(ex).length === 0) return { ok: false, error: "matrix exclude filter must not be empty" };
+    const unknown = Object.keys(ex).find((k) => !isVector(k));
+    if (unknown !== undefined) return { ok: false, error: `matrix exclude key '${unknown}' does not match any key within the matrix` };
+    excludes.push(leaves(ex));
+  }
+  const includes: { filter: Obj; match: Leaf[]; extra: Obj; used: boolean }[] = [];
+  for (const inc of includeList) {
+    if (!isObj(inc)) return { ok: false, error: "matrix include entries must be mappings" };
+    if (Object.keys(inc).length === 0) return { ok: false, error: "matrix include mapping does not contain any values" };
+    const filter: Obj = {};
+    const extra: Obj = {};
+    for (const [k, v] of Object.entries(inc)) (isVector(k) ? filter : extra)[k] = v;
+    includes.push({ filter, match: leaves(filter), extra, used: false });
+  }
+
+  const size = vectors.length ? vectors.reduce((n, [, v]) => n * v.length, 1) : 0;
+  if (size > MAX_PRODUCT) return { ok: false, error: `the matrix has ${size} combinations; GitHub allows at most ${MAX_LEGS} jobs` };
+  const legs: Obj[] = [];
+  const suffixes: string[] = [];
+  for (let i = 0; i < size; i++) {
+    // Index arithmetic gives the product in key order, the last vector varying fastest.
+    const combo: Obj = {};
+    let block = size;
+    for (const [k, values] of vectors) {
+      block /= values.length;
+      combo[k] = values[Math.floor(i / block) % values.length]!;
     }
-    if (!Array.isArray(v)) return { ok: false, error: `matrix vector '${k}' must be a list` };
-    if (v.length === 0) return { ok: false, error: `matrix vector '${k}' does not contain any values; the matrix expands to no jobs` };
-    dims.push([k, v]);
-  }
-  let combos: Record<string, Json>[] = dims.length ? [{}] : [];
-  for (const [k, values] of dims) {
-    const next: Record<string, Json>[] = [];
-    for (const c of combos) for (const v of values) next.push({ ...c, [k]: v });
-    combos = next;
-    if (combos.length > MAX_LEGS * 16) return { ok: false, error: `the matrix has more than ${MAX_LEGS} combinations` };
-  }
-  for (const ex of exclude) {
-    if (!ex || typeof ex !== "object" || Array.isArray(ex)) return { ok: false, error: "matrix exclude entries must be mappings" };
-    const keys = Object.keys(ex);
-    combos = combos.filter((c) => !keys.every((k) => deepEqual(c[k], ex[k])));
-  }
-  const originals = new Set(dims.map(([k]) => k));
-  const base = combos.length;
-  const extra: Record<string, Json>[] = [];
-  for (const inc of include) {
-    if (!inc || typeof inc !== "object" || Array.isArray(inc)) return { ok: false, error: "matrix include entries must be mappings" };
-    let added = false;
-    for (let i = 0; i < base; i++) {
-      const c = combos[i]!;
-      const fits = Object.keys(inc).every((k) => !originals.has(k) || deepEqual(c[k], inc[k]));
-      if (fits) {
-        combos[i] = { ...c, ...inc };
-        added = true;
+    if (excludes.some((ex) => matches(combo, ex))) continue;
+    // The name shows the product values only, never the keys an include adds.
+    suffixes.push(legSuffix(combo));
+    let leg = combo;
+    for (const inc of includes)
+      if (matches(combo, inc.match)) {
+        inc.used = true;
+        leg = { ...leg, ...inc.extra };
       }
-    }
-    if (!added) extra.push({ ...inc });
+    legs.push(leg);
+    if (legs.length > MAX_LEGS) break;
   }
-  const legs = [...combos, ...extra];
-  if (legs.length === 0) return { ok: false, error: "the matrix expands to no jobs" };
-  if (legs.length > MAX_LEGS) return { ok: false, error: `the matrix expands to ${legs.length} jobs; GitHub allows at most ${MAX_LEGS}` };
-  return { ok: true, legs };
+  for (const inc of includes)
+    if (!inc.used) {
+      const leg = { ...inc.filter, ...inc.extra };
+      legs.push(leg);
+      suffixes.push(legSuffix(leg));
+    }
+  if (legs.length === 0) return { ok: false, error: `matrix expands to no jobs${whyEmpty(vectors)}` };
+  if (legs.length > MAX_LEGS) return { ok: false, error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit` };
+  return { ok: true, legs, suffixes };
 }
 
-function show(v: Json): string {
-  if (v === null) return "";
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
+function whyEmpty(vectors: [string, Json[]][]): string {
+  if (vectors.length === 0) return " (no vectors and no include entries)";
+  const empty = vectors.find(([, v]) => v.length === 0);
+  if (empty) return ` (vector '${empty[0]}' does not contain any values)`;
+  return " (exclude removes every combination)";
 }
 
-/** The "(a, b)" GitHub appends to a matrix job's name. */
-export function legSuffix(leg: Record<string, Json>): string {
-  return `(${Object.values(leg).map(show).join(", ")})`;
+/** A scalar somewhere inside a filter, and the path of keys/indices that leads to it. */
+interface Leaf {
+  path: (string | number)[];
+  value: null | boolean | number | string;
+}
+
+// GitHub compares include/exclude filters leaf by leaf, so nested mappings match partially.
+function leaves(v: Json, path: (string | number)[] = [], out: Leaf[] = []): Leaf[] {
+  if (Array.isArray(v)) v.forEach((item, i) => leaves(item, [...path, i], out));
+  else if (isObj(v)) for (const [k, item] of Object.entries(v)) leaves(item, [...path, k], out);
+  else out.push({ path, value: v });
+  return out;
+}
+
+function matches(combo: Obj, filter: Leaf[]): boolean {
+  return filter.every((leaf) => looseEquals(lookup(combo, leaf.path), leaf.value));
+}
+
+function lookup(v: Json | undefined, path: (string | number)[]): Json | undefined {
+  for (const p of path) {
+    if (typeof p === "number") v = Array.isArray(v) ? v[p] : undefined;
+    else if (isObj(v)) {
+      const key: string | undefined = Object.keys(v).find((k) => sameKey(k, p));
+      v = key === undefined ? undefined : v[key];
+    } else v = undefined;
+  }
+  return v;
+}
+
+/** The expression language's `==`: case-insensitive strings, other mixed types as numbers. */
+export function looseEquals(a: Json | undefined, b: Json | undefined): boolean {
+  const x = a ?? null;
+  const y = b ?? null;
+  if (typeof x === "object" && x !== null) return x === y;
+  if (typeof y === "object" && y !== null) return false;
+  if (typeof x === "string" && typeof y === "string") return x.toUpperCase() === y.toUpperCase();
+  if (typeof x === typeof y) return x === y;
+  return toNumber(x) === toNumber(y);
+}
+
+function toNumber(v: null | boolean | number | string): number {
+  if (v === null) return 0;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "number") return v;
+  const s = v.trim();
+  return s === "" ? 0 : Number(s);
+}
+
+function sameKey(a: string, b: string): boolean {
+  return a.toUpperCase() === b.toUpperCase();
+}
+
+function isObj(v: Json | undefined): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+// GitHub names a leg by every non-empty scalar inside its values, nested ones included.
+function segments(v: Json, out: string[] = []): string[] {
+  if (Array.isArray(v)) for (const item of v) segments(item, out);
+  else if (isObj(v)) for (const item of Object.values(v)) segments(item, out);
+  else if (v !== null && v !== "") out.push(String(v));
+  return out;
+}
+
+/** The "(a, b)" GitHub appends to a matrix job's name, from the given values; "" for none. */
+export function legSuffix(leg: Obj): string {
+  const parts = segments(leg);
+  return parts.length ? `(${parts.join(", ")})` : "";
+}
+
+/** A leg's display name: the job name plus suffix, cut to GitHub's 100 characters. */
+export function legName(jobName: string, suffix: string): string {
+  const name = suffix ? `${jobName} ${suffix}` : jobName;
+  return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 3)}...` : name;
 }

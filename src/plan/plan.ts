@@ -9,6 +9,7 @@ import { buildGraph } from "./graph.js";
 import { resolveInputs } from "./inputs.js";
 import { expandMatrix, legSuffix } from "./matrix.js";
 import { placeJob, runsOnLabels } from "./platform.js";
+import { evaluateStrategy } from "./strategy.js";
 
 export interface SelectedWorkflow {
   wf: LoadedWorkflow;
@@ -40,7 +41,8 @@ export interface SelectOptions {
 
 function inputDefs(t: WorkflowTemplate, event: string): Record<string, InputConfig> | undefined {
   if (event === "workflow_dispatch") return t.events.workflow_dispatch?.inputs;
-  if (event === "workflow_call") return t.events.workflow_call?.inputs as Record<string, InputConfig> | undefined;
+  if (event === "workflow_call")
+    return t.events.workflow_call?.inputs as Record<string, InputConfig> | undefined;
   return undefined;
 }
 
@@ -72,12 +74,19 @@ export function selectWorkflows(workflows: LoadedWorkflow[], o: SelectOptions): 
       continue;
     }
     const payload =
-      ev.name === "workflow_dispatch" ? { ...ev.payload, inputs: inputs.strings as Record<string, Json> } : ev.payload;
+      ev.name === "workflow_dispatch"
+        ? { ...ev.payload, inputs: inputs.strings as Record<string, Json> }
+        : ev.payload;
     const github = githubContext(o.git, { ...ev, payload }, wf, o.ids, o.token);
     out.selected.push({
       wf,
       template: t,
-      contexts: { github, inputs: inputs.inputs, vars: o.vars, secrets: { ...o.secrets, GITHUB_TOKEN: o.token } },
+      contexts: {
+        github,
+        inputs: inputs.inputs,
+        vars: o.vars,
+        secrets: { ...o.secrets, GITHUB_TOKEN: o.token },
+      },
       runnerEnv: runnerEnv(github, wf),
     });
   }
@@ -86,7 +95,8 @@ export function selectWorkflows(workflows: LoadedWorkflow[], o: SelectOptions): 
 
 function stringsOf(v: Json | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
   return out;
 }
 
@@ -129,7 +139,9 @@ export function planWorkflow(s: SelectedWorkflow, platforms: Record<string, "hos
   }
   plan.stages = graph.stages;
   const stageOf = new Map<string, number>();
-  graph.stages.forEach((st, i) => st.forEach((id) => stageOf.set(id, i)));
+  graph.stages.forEach((st, i) => {
+    for (const id of st) stageOf.set(id, i);
+  });
   const status = { success: true, failure: false, cancelled: false };
   for (const job of s.template.jobs) {
     const id = job.id.value;
@@ -156,8 +168,9 @@ export function planWorkflow(s: SelectedWorkflow, platforms: Record<string, "hos
     }
     if (job.type === "reusableWorkflowJob") pj.uses = job.ref.value;
     try {
-      const strategy = job.strategy ? evaluateTemplate(job.strategy, host) : undefined;
-      const matrix = strategy && typeof strategy === "object" && !Array.isArray(strategy) ? strategy.matrix : undefined;
+      const strategy = job.strategy ? evaluateStrategy(job.strategy, host) : undefined;
+      const matrix =
+        strategy && typeof strategy === "object" && !Array.isArray(strategy) ? strategy.matrix : undefined;
       const m = expandMatrix(matrix ?? undefined);
       if (!m.ok) plan.errors.push(`job '${id}': strategy.matrix: ${m.error}`);
       else if (matrix) pj.legs = m.legs.map((leg) => ({ name: `${id} ${legSuffix(leg)}`, matrix: leg }));
@@ -186,7 +199,13 @@ export function planWorkflow(s: SelectedWorkflow, platforms: Record<string, "hos
 }
 
 /** `if:` with needs unknown: throws when the answer depends on the run. */
-function evaluateIfStatic(expr: string, host: { contexts: Record<string, Json>; status: { success: boolean; failure: boolean; cancelled: boolean } }): boolean {
+function evaluateIfStatic(
+  expr: string,
+  host: {
+    contexts: Record<string, Json>;
+    status: { success: boolean; failure: boolean; cancelled: boolean };
+  },
+): boolean {
   if (/\bneeds\b|\bfailure\(|\bcancelled\(/.test(expr)) throw new Error("run-time");
   const v = evaluate(expr, host);
   return v !== null && v !== false && v !== 0 && v !== "";

@@ -1,8 +1,6 @@
 import type { JobResult, RunEvent } from "../run/events.js";
 
-export interface Write {
-  (text: string): void;
-}
+export type Write = (text: string) => void;
 
 const ICON: Record<string, string> = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "-" };
 
@@ -67,7 +65,9 @@ export class PlainReporter {
       case "annotation": {
         const a = e.annotation;
         const where = a.file ? ` ${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}` : "";
-        this.out(`[${this.row(e.job).name}]   ${a.level}${where}: ${a.title ? `${a.title}: ` : ""}${a.message}`);
+        this.out(
+          `[${this.row(e.job).name}]   ${a.level}${where}: ${a.title ? `${a.title}: ` : ""}${a.message}`,
+        );
         return;
       }
       case "step-end":
@@ -105,7 +105,9 @@ export class PlainReporter {
     const w = Math.max(4, ...rows.map((r) => r.name.length));
     const lines = ["", `${"JOB".padEnd(w)}  RESULT     TIME`];
     for (const r of rows) {
-      lines.push(`${r.name.padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `  (${r.reason})` : ""}`);
+      lines.push(
+        `${r.name.padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `  (${r.reason})` : ""}`,
+      );
     }
     lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);
     return lines.join("\n");

@@ -14,9 +14,7 @@ export class LiveReporter extends PlainReporter {
   private timer: NodeJS.Timeout;
 
   constructor(out: Write) {
-    let self: LiveReporter | undefined;
-    super((t) => self?.print(t) ?? out(t));
-    self = this;
+    super((t) => this?.print(t) ?? out(t));
     this.raw = out;
     this.timer = setInterval(() => this.redraw(), 120);
     this.timer.unref();
@@ -42,7 +40,9 @@ export class LiveReporter extends PlainReporter {
     for (const key of this.order) {
       const r = this.jobs.get(key)!;
       if (r.result) {
-        lines.push(`  ${r.result === "success" ? "✓" : r.result === "skipped" ? "-" : "✗"} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`);
+        lines.push(
+          `  ${r.result === "success" ? "✓" : r.result === "skipped" ? "-" : "✗"} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`,
+        );
       } else if (this.started.has(key)) {
         const t = fmtMs(Date.now() - this.started.get(key)!);
         lines.push(`  ${SPIN[this.tick % SPIN.length]} ${r.name}  ${r.step ?? "starting"}  ${t}`);

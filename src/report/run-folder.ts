@@ -33,7 +33,8 @@ export class RunFolder {
     else if (e.type === "step-end") line = `##[step-end] ${e.name}: ${e.conclusion}`;
     else if (e.type === "annotation") line = `##[${e.annotation.level}] ${e.annotation.message}`;
     else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
-    else if (e.type === "summary") appendFileSync(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
+    else if (e.type === "summary")
+      appendFileSync(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
     if (line !== undefined) appendFileSync(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
   }
 

@@ -5,14 +5,29 @@ import { Masker } from "./mask.js";
 
 describe("env files", () => {
   test("name=value keeps later = signs", () => {
-    expect(parseEnvFile("KEY=value=another\nB=\n")).toEqual({ ok: true, values: [["KEY", "value=another"], ["B", ""]] });
+    expect(parseEnvFile("KEY=value=another\nB=\n")).toEqual({
+      ok: true,
+      values: [
+        ["KEY", "value=another"],
+        ["B", ""],
+      ],
+    });
   });
   test("multi-line heredoc form", () => {
     const r = parseEnvFile("K<<EOF\nline 1\nline 2\nEOF\nX=1\n");
-    expect(r).toEqual({ ok: true, values: [["K", "line 1\nline 2"], ["X", "1"]] });
+    expect(r).toEqual({
+      ok: true,
+      values: [
+        ["K", "line 1\nline 2"],
+        ["X", "1"],
+      ],
+    });
   });
   test("heredoc with an = in the delimiter line is still heredoc", () => {
-    expect(parseEnvFile("K<<ghadelimiter_a=b\nv\nghadelimiter_a=b\n")).toEqual({ ok: true, values: [["K", "v"]] });
+    expect(parseEnvFile("K<<ghadelimiter_a=b\nv\nghadelimiter_a=b\n")).toEqual({
+      ok: true,
+      values: [["K", "v"]],
+    });
   });
   test("unterminated heredoc and bare words are errors", () => {
     expect(parseEnvFile("K<<EOF\nv\n")).toMatchObject({ ok: false, error: expect.stringContaining("EOF") });
@@ -30,7 +45,11 @@ describe("workflow commands", () => {
       props: { file: "app.js", line: "10", col: "2", title: "Bad: thing" },
       message: "oops\nnext",
     });
-    expect(parseCommand("::set-output name=zoo::zar")).toEqual({ name: "set-output", props: { name: "zoo" }, message: "zar" });
+    expect(parseCommand("::set-output name=zoo::zar")).toEqual({
+      name: "set-output",
+      props: { name: "zoo" },
+      message: "zar",
+    });
     expect(parseCommand("::endgroup::")).toEqual({ name: "endgroup", props: {}, message: "" });
   });
   test("ordinary lines are not commands", () => {

@@ -44,7 +44,8 @@ export interface LegResult {
 
 const toEnv = (v: Json | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
   return out;
 };
 
@@ -61,7 +62,11 @@ function runnerContext(temp: string, toolCache: string, verbose: boolean): Recor
 }
 
 /** defaults.run of the job over the workflow's. */
-function runDefaults(wf: TemplateToken | undefined, job: TemplateToken | undefined, host: Parameters<typeof evaluateTemplate>[1]) {
+function runDefaults(
+  wf: TemplateToken | undefined,
+  job: TemplateToken | undefined,
+  host: Parameters<typeof evaluateTemplate>[1],
+) {
   const pick = (t: TemplateToken | undefined, k: string) => {
     const v = field(field(field(t, "defaults"), "run"), k);
     return v === undefined ? undefined : toStr(evaluateTemplate(v, host));
@@ -82,10 +87,22 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
   } catch (e) {
     const reason = `could not prepare the job workspace: ${(e as Error).message}`;
     env.emit({ type: "log", job: leg.key, stream: "stderr", text: reason });
-    env.emit({ type: "job-end", job: leg.key, name: leg.name, result: "failure", durationMs: Date.now() - started, reason, outputs: {} });
+    env.emit({
+      type: "job-end",
+      job: leg.key,
+      name: leg.name,
+      result: "failure",
+      durationMs: Date.now() - started,
+      reason,
+      outputs: {},
+    });
     return { result: "failure", outputs: {}, reason };
   }
-  const github = { ...(leg.contexts.github as Record<string, Json>), workspace: space.workspace, job: leg.jobId };
+  const github = {
+    ...(leg.contexts.github as Record<string, Json>),
+    workspace: space.workspace,
+    job: leg.jobId,
+  };
   const ac = new AbortController();
   const onAbort = () => ac.abort();
   env.signal.addEventListener("abort", onAbort, { once: true });
@@ -122,7 +139,17 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       h.hashFiles = (p) => hashFilesImpl(space.workspace, p);
       return h;
     };
-    state.env = { ...leg.workflowEnv, ...toEnv(leg.job.env ? evaluateTemplate(leg.job.env, { ...hostOf(), contexts: { ...hostOf().contexts, env: leg.workflowEnv } }) : undefined) };
+    state.env = {
+      ...leg.workflowEnv,
+      ...toEnv(
+        leg.job.env
+          ? evaluateTemplate(leg.job.env, {
+              ...hostOf(),
+              contexts: { ...hostOf().contexts, env: leg.workflowEnv },
+            })
+          : undefined,
+      ),
+    };
     const defaults = runDefaults(leg.workflow.root, leg.raw, hostOf());
     const tm = field(leg.raw, "timeout-minutes");
     const minutes = tm ? Number(evaluateTemplate(tm, hostOf())) : 360;
@@ -132,7 +159,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     }, minutes * 60_000);
     const raws = rawSteps(leg.raw);
     const baseEnv = (stepEnv: Record<string, string>) => ({
-      ...process.env as Record<string, string>,
+      ...(process.env as Record<string, string>),
       ...env.runnerEnv,
       GITHUB_WORKSPACE: space.workspace,
       GITHUB_JOB: leg.jobId,
@@ -157,19 +184,44 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       } catch (e) {
         env.emit({ type: "step-start", job: leg.key, step: index, name });
         annotate(state, index, "error", `${name}: ${(e as Error).message}`, {});
-        env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: "failure", conclusion: "failure", durationMs: 0 });
+        env.emit({
+          type: "step-end",
+          job: leg.key,
+          step: index,
+          name,
+          outcome: "failure",
+          conclusion: "failure",
+          durationMs: 0,
+        });
         state.status = "failure";
         continue;
       }
       if (!run) {
-        env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: "skipped", conclusion: "skipped", durationMs: 0 });
-        if (!model.id.startsWith("__")) state.steps[model.id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" };
+        env.emit({
+          type: "step-end",
+          job: leg.key,
+          step: index,
+          name,
+          outcome: "skipped",
+          conclusion: "skipped",
+          durationMs: 0,
+        });
+        if (!model.id.startsWith("__"))
+          state.steps[model.id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" };
         continue;
       }
       const t0 = Date.now();
       env.emit({ type: "step-start", job: leg.key, step: index, name });
       const r = await runStep(state, spec, index, baseEnv);
-      env.emit({ type: "step-end", job: leg.key, step: index, name, outcome: r.outcome, conclusion: r.conclusion, durationMs: Date.now() - t0 });
+      env.emit({
+        type: "step-end",
+        job: leg.key,
+        step: index,
+        name,
+        outcome: r.outcome,
+        conclusion: r.conclusion,
+        durationMs: Date.now() - t0,
+      });
       if (r.conclusion === "failure" && state.status === "success") state.status = "failure";
       if (r.outcome === "cancelled") state.status = "cancelled";
     }
@@ -187,11 +239,23 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     await env.executor.cleanupJob(space, prep);
   }
   if (reason && result === "cancelled") result = "failure"; // a timeout is a failure on GitHub
-  env.emit({ type: "job-end", job: leg.key, name: leg.name, result, durationMs: Date.now() - started, reason, outputs });
+  env.emit({
+    type: "job-end",
+    job: leg.key,
+    name: leg.name,
+    result,
+    durationMs: Date.now() - started,
+    reason,
+    outputs,
+  });
   return { result, outputs, reason };
 }
 
-function jobOutputs(leg: LegSpec, state: JobState, host: ReturnType<typeof exprHost>): Record<string, string> {
+function jobOutputs(
+  leg: LegSpec,
+  state: JobState,
+  host: ReturnType<typeof exprHost>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (!leg.job.outputs) return out;
   for (const pair of leg.job.outputs) {

@@ -1,9 +1,10 @@
 import { basename, extname } from "node:path";
 import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
-import { evaluate, evaluateTemplate, type ExprHost, type Json, toStr } from "../expr/index.js";
+import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
 import { ancestors } from "../plan/graph.js";
 import { expandMatrix, legSuffix } from "../plan/matrix.js";
 import { placeJob, runsOnLabels } from "../plan/platform.js";
+import { evaluateStrategy } from "../plan/strategy.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { field, rawJob } from "../workflow/tokens.js";
 import { runReusableJob } from "./actions/reusable.js";
@@ -42,7 +43,8 @@ export interface JobOutcome {
 
 const toEnv = (v: Json | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
   return out;
 };
 
@@ -58,7 +60,9 @@ export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Pr
   const slots = new Semaphore(Math.max(1, o.maxJobs));
   const groups = new Map<string, { release: Promise<void>; cancel: () => void }>();
   const results = await Promise.all(runs.map((r) => runWorkflow(r, o, slots, groups, runs.length > 1)));
-  return combine(results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)));
+  return combine(
+    results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
+  );
 }
 
 /** One workflow's jobs; reusable workflows call it again with their caller's key as `keyPrefix`. */
@@ -78,10 +82,17 @@ export async function runWorkflow(
   const nodes = template.jobs.map((j) => ({ id: j.id.value, needs: (j.needs ?? []).map((n) => n.value) }));
   let workflowEnv: Record<string, string> = {};
   try {
-    const own = template.env ? evaluateTemplate(template.env, { contexts: { ...run.contexts, env: run.extraEnv } }) : undefined;
+    const own = template.env
+      ? evaluateTemplate(template.env, { contexts: { ...run.contexts, env: run.extraEnv } })
+      : undefined;
     workflowEnv = { ...run.extraEnv, ...toEnv(own) };
   } catch (e) {
-    o.emit({ type: "log", job: wfKey, stream: "stderr", text: `${run.wf.file}: env: ${(e as Error).message}` });
+    o.emit({
+      type: "log",
+      job: wfKey,
+      stream: "stderr",
+      text: `${run.wf.file}: env: ${(e as Error).message}`,
+    });
     return [{ result: "failure", outputs: {}, continueOnError: false }];
   }
   for (const j of template.jobs) {
@@ -94,7 +105,9 @@ export async function runWorkflow(
     if (existing) return existing;
     const p = (async (): Promise<JobOutcome> => {
       const needs = (job.needs ?? []).map((n) => n.value);
-      const needOutcomes = await Promise.all(needs.map((n) => start(template.jobs.find((j) => j.id.value === n)!)));
+      const needOutcomes = await Promise.all(
+        needs.map((n) => start(template.jobs.find((j) => j.id.value === n)!)),
+      );
       const needsCtx: Record<string, Json> = {};
       needs.forEach((n, i) => {
         const r = needOutcomes[i]!;
@@ -109,7 +122,15 @@ export async function runWorkflow(
       };
       const host: ExprHost = { contexts: { ...run.contexts, needs: needsCtx }, status };
       const skip = (reason: string): JobOutcome => {
-        o.emit({ type: "job-end", job: key, name: id, result: "skipped", durationMs: 0, reason, outputs: {} });
+        o.emit({
+          type: "job-end",
+          job: key,
+          name: id,
+          result: "skipped",
+          durationMs: 0,
+          reason,
+          outputs: {},
+        });
         return { result: "skipped", outputs: {}, continueOnError: false };
       };
       let cond: boolean;
@@ -117,7 +138,15 @@ export async function runWorkflow(
         cond = truthy(evaluate(job.if.expression, host));
       } catch (e) {
         o.emit({ type: "log", job: key, stream: "stderr", text: `if: ${(e as Error).message}` });
-        o.emit({ type: "job-end", job: key, name: id, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        o.emit({
+          type: "job-end",
+          job: key,
+          name: id,
+          result: "failure",
+          durationMs: 0,
+          reason: (e as Error).message,
+          outputs: {},
+        });
         return { result: "failure", outputs: {}, continueOnError: false };
       }
       if (!cond) {
@@ -160,7 +189,7 @@ async function runJobLegs(
   };
   let strategy: Record<string, Json> = {};
   try {
-    const s = job.strategy ? evaluateTemplate(job.strategy, host) : undefined;
+    const s = job.strategy ? evaluateStrategy(job.strategy, host) : undefined;
     if (s && typeof s === "object" && !Array.isArray(s)) strategy = s;
   } catch (e) {
     return fail(`strategy: ${(e as Error).message}`);
@@ -183,7 +212,12 @@ async function runJobLegs(
         ...run.contexts,
         needs: needsCtx,
         matrix: isMatrix ? matrix : {},
-        strategy: { "fail-fast": failFast, "job-index": i, "job-total": m.legs.length, "max-parallel": maxParallel },
+        strategy: {
+          "fail-fast": failFast,
+          "job-index": i,
+          "job-total": m.legs.length,
+          "max-parallel": maxParallel,
+        },
       };
       const legHost: ExprHost = { contexts, status: host.status };
       let name = id;
@@ -200,11 +234,20 @@ async function runJobLegs(
             concurrency = { group: toStr(c.group ?? ""), cancel: truthy(c["cancel-in-progress"]) };
         }
       } catch (e) {
-        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        o.emit({
+          type: "job-end",
+          job: legKey,
+          name,
+          result: "failure",
+          durationMs: 0,
+          reason: (e as Error).message,
+          outputs: {},
+        });
         return { result: "failure", outputs: {}, reason: (e as Error).message };
       }
       if (job.container) {
-        const reason = "the job uses `container:`, which needs a container executor (this machine has none); skipped";
+        const reason =
+          "the job uses `container:`, which needs a container executor (this machine has none); skipped";
         o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason, outputs: {} });
         return { result: "skipped", outputs: {}, reason };
       }
@@ -212,12 +255,28 @@ async function runJobLegs(
       try {
         labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
       } catch (e) {
-        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason: (e as Error).message, outputs: {} });
+        o.emit({
+          type: "job-end",
+          job: legKey,
+          name,
+          result: "failure",
+          durationMs: 0,
+          reason: (e as Error).message,
+          outputs: {},
+        });
         return { result: "failure", outputs: {} };
       }
       const place = placeJob(labels, o.platforms);
       if (!place.run) {
-        o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason: place.reason, outputs: {} });
+        o.emit({
+          type: "job-end",
+          job: legKey,
+          name,
+          result: "skipped",
+          durationMs: 0,
+          reason: place.reason,
+          outputs: {},
+        });
         return { result: "skipped", outputs: {}, reason: place.reason };
       }
       const releaseLeg = await legSlots.acquire();
@@ -225,14 +284,27 @@ async function runJobLegs(
       let releaseGroup: (() => void) | undefined;
       try {
         if (legAbort.signal.aborted) {
-          const reason = o.signal.aborted ? "the run was cancelled" : "cancelled by fail-fast after another matrix job failed";
-          o.emit({ type: "job-end", job: legKey, name, result: "cancelled", durationMs: 0, reason, outputs: {} });
+          const reason = o.signal.aborted
+            ? "the run was cancelled"
+            : "cancelled by fail-fast after another matrix job failed";
+          o.emit({
+            type: "job-end",
+            job: legKey,
+            name,
+            result: "cancelled",
+            durationMs: 0,
+            reason,
+            outputs: {},
+          });
           return { result: "cancelled", outputs: {}, reason };
         }
         const legCtl = new AbortController();
         const relay = () => legCtl.abort();
         legAbort.signal.addEventListener("abort", relay, { once: true });
-        if (concurrency?.group) releaseGroup = await enterGroup(groups, concurrency.group, concurrency.cancel, () => legCtl.abort());
+        if (concurrency?.group)
+          releaseGroup = await enterGroup(groups, concurrency.group, concurrency.cancel, () =>
+            legCtl.abort(),
+          );
         const r = await runLeg(
           { key: legKey, jobId: id, name, workflow: run.wf, job, raw, contexts, workflowEnv },
           {
@@ -257,11 +329,20 @@ async function runJobLegs(
   );
   o.signal.removeEventListener("abort", onRunAbort);
   const outputs: Record<string, string> = {};
-  for (const r of legResults) for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
+  for (const r of legResults)
+    for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
   const result = combine(legResults.map((r) => r.result));
   if (isMatrix) {
     const reason = legResults.find((r) => r.reason)?.reason;
-    o.emit({ type: "job-end", job: key, name: id, result, durationMs: 0, reason: result === "success" ? undefined : reason, outputs });
+    o.emit({
+      type: "job-end",
+      job: key,
+      name: id,
+      result,
+      durationMs: 0,
+      reason: result === "success" ? undefined : reason,
+      outputs,
+    });
   }
   return { result, outputs, continueOnError };
 }

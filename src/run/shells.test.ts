@@ -6,7 +6,14 @@ const PATH = process.env.PATH ?? "";
 describe("shells", () => {
   test("GitHub's bash and sh templates", () => {
     const bash = resolveShell("bash", PATH);
-    expect(bash.ok && shellArgv(bash.shell, "/t/s.sh")).toEqual(["bash", "--noprofile", "--norc", "-eo", "pipefail", "/t/s.sh"]);
+    expect(bash.ok && shellArgv(bash.shell, "/t/s.sh")).toEqual([
+      "bash",
+      "--noprofile",
+      "--norc",
+      "-eo",
+      "pipefail",
+      "/t/s.sh",
+    ]);
     const sh = resolveShell("sh", PATH);
     expect(sh.ok && shellArgv(sh.shell, "/t/s.sh")).toEqual(["sh", "-e", "/t/s.sh"]);
   });

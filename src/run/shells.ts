@@ -40,7 +40,10 @@ export function resolveShell(shell: string | undefined, path: string): ShellResu
   }
   switch (name) {
     case "bash":
-      return { ok: true, shell: { argv: ["bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"], ext: ".sh" } };
+      return {
+        ok: true,
+        shell: { argv: ["bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"], ext: ".sh" },
+      };
     case "sh":
       return { ok: true, shell: { argv: ["sh", "-e", "{0}"], ext: ".sh" } };
     case "python": {

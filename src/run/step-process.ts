@@ -26,7 +26,19 @@ export interface ProcessStepResult {
   cancelled: boolean;
 }
 
-const FILE_VARS = ["GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_STATE"] as const;
+const FILE_VARS = [
+  "GITHUB_ENV",
+  "GITHUB_OUTPUT",
+  "GITHUB_PATH",
+  "GITHUB_STEP_SUMMARY",
+  "GITHUB_STATE",
+] as const;
+
+function stateOf(job: JobState, key: string | undefined): Record<string, string> {
+  const k = key ?? "";
+  job.state[k] ??= {};
+  return job.state[k];
+}
 
 /** The PATH a step sees: GITHUB_PATH entries first, newest first. */
 export function stepPath(job: JobState, base: string | undefined): string {
@@ -40,7 +52,9 @@ export function stepPath(job: JobState, base: string | undefined): string {
 export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Promise<ProcessStepResult> {
   const dir = join(job.space.temp, "_runner_file_commands");
   mkdirSync(dir, { recursive: true });
-  const files = Object.fromEntries(FILE_VARS.map((v) => [v, join(dir, `${v.slice(7).toLowerCase()}_${randomUUID()}`)]));
+  const files = Object.fromEntries(
+    FILE_VARS.map((v) => [v, join(dir, `${v.slice(7).toLowerCase()}_${randomUUID()}`)]),
+  );
   for (const f of Object.values(files)) writeFileSync(f, "");
   const env: Record<string, string> = { ...spec.env, ...files };
   env.PATH = stepPath(job, spec.env.PATH);
@@ -65,7 +79,12 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
         job.masker.add(cmd.message);
         return;
       case "group":
-        return job.emit({ type: "group", job: job.key, step: spec.stepIndex, title: job.masker.mask(cmd.message) });
+        return job.emit({
+          type: "group",
+          job: job.key,
+          step: spec.stepIndex,
+          title: job.masker.mask(cmd.message),
+        });
       case "endgroup":
         return job.emit({ type: "group", job: job.key, step: spec.stepIndex, end: true });
       case "stop-commands":
@@ -86,7 +105,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
         if (echo) emitLine("info", line);
         return;
       case "save-state":
-        (job.state[spec.stateKey ?? ""] ??= {})[cmd.props.name ?? ""] = cmd.message;
+        stateOf(job, spec.stateKey)[cmd.props.name ?? ""] = cmd.message;
         return;
       case "set-env":
       case "add-path":
@@ -119,7 +138,14 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
           ac.abort();
         }, spec.timeoutMs)
       : undefined;
-  const res = await job.executor.spawn({ argv: spec.argv, cwd: spec.cwd, env, onLine, signal: ac.signal, space: job.space });
+  const res = await job.executor.spawn({
+    argv: spec.argv,
+    cwd: spec.cwd,
+    env,
+    onLine,
+    signal: ac.signal,
+    space: job.space,
+  });
   if (timer) clearTimeout(timer);
   job.signal.removeEventListener("abort", onAbort);
 
@@ -146,7 +172,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
   apply("GITHUB_STATE", (t) => {
     const r = parseEnvFile(t);
     if (!r.ok) return `GITHUB_STATE: ${r.error}`;
-    const st = (job.state[spec.stateKey ?? ""] ??= {});
+    const st = stateOf(job, spec.stateKey);
     for (const [k, v] of r.values) st[k] = v;
   });
   apply("GITHUB_PATH", (t) => {

@@ -3,12 +3,12 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Step } from "@actions/workflow-parser/model/workflow-template";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { evaluate, evaluateTemplate, type ExprHost, hashFilesImpl, type Json, toStr } from "../expr/index.js";
+import { type ExprHost, evaluate, evaluateTemplate, hashFilesImpl, type Json, toStr } from "../expr/index.js";
 import { field } from "../workflow/tokens.js";
 import { runActionStep } from "./actions/index.js";
 import type { StepOutcome } from "./events.js";
 import type { JobState } from "./job-state.js";
-import { resolveShell, shellArgv } from "./shells.js";
+import { resolveShell, shellArgv, which } from "./shells.js";
 import { annotate, runProcessStep } from "./step-process.js";
 
 /** A step as the job runner sees it: the typed model plus raw keys the model drops. */
@@ -23,7 +23,11 @@ export interface StepSpec {
 export function exprHost(job: JobState, env: Record<string, string>): ExprHost {
   return {
     contexts: { ...job.contexts, env, steps: job.steps as unknown as Json },
-    status: { success: job.status === "success", failure: job.status === "failure", cancelled: job.status === "cancelled" },
+    status: {
+      success: job.status === "success",
+      failure: job.status === "failure",
+      cancelled: job.status === "cancelled",
+    },
     hashFiles: (p) => hashFilesImpl(job.space.workspace, p),
   };
 }
@@ -36,7 +40,8 @@ export function stepName(spec: StepSpec, host: ExprHost): string {
     } catch {}
   }
   if ("run" in m) {
-    const src = "source" in m.run && typeof m.run.source === "string" ? m.run.source : toStr(m.run.toJSON() as Json);
+    const src =
+      "source" in m.run && typeof m.run.source === "string" ? m.run.source : toStr(m.run.toJSON() as Json);
     return `Run ${src.trim().split("\n")[0]}`;
   }
   if ("uses" in m) return `Run ${m.uses.value}`;
@@ -63,14 +68,22 @@ export interface StepRunResult {
 }
 
 /** Step env over job env: what the `env` context and the process see. */
-export function stepEnv(job: JobState, raw: TemplateToken | undefined, host: ExprHost): Record<string, string> {
+export function stepEnv(
+  job: JobState,
+  raw: TemplateToken | undefined,
+  host: ExprHost,
+): Record<string, string> {
   const env = { ...job.env };
   const v = evalField(raw, "env", host);
-  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) env[k] = toStr(x);
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, x] of Object.entries(v)) env[k] = toStr(x);
   return env;
 }
 
-export function resolveWorkdir(job: JobState, wd: string | undefined): { ok: true; cwd: string } | { ok: false; error: string } {
+export function resolveWorkdir(
+  job: JobState,
+  wd: string | undefined,
+): { ok: true; cwd: string } | { ok: false; error: string } {
   const cwd = wd ? (isAbsolute(wd) ? wd : join(job.space.workspace, wd)) : job.space.workspace;
   if (!existsSync(cwd) || !statSync(cwd).isDirectory())
     return { ok: false, error: `working-directory '${wd ?? cwd}' does not exist (${cwd})` };
@@ -81,7 +94,12 @@ export function resolveWorkdir(job: JobState, wd: string | undefined): { ok: tru
  * Runs one step of a job: `if`, env, then the run script or the action, and records
  * steps.<id>. The caller emits step-start/step-end.
  */
-export async function runStep(job: JobState, spec: StepSpec, index: number, baseEnv: (stepEnv: Record<string, string>) => Record<string, string>): Promise<StepRunResult> {
+export async function runStep(
+  job: JobState,
+  spec: StepSpec,
+  index: number,
+  baseEnv: (stepEnv: Record<string, string>) => Record<string, string>,
+): Promise<StepRunResult> {
   const m = spec.model;
   const raw = spec.raw;
   let host = exprHost(job, job.env);
@@ -129,13 +147,18 @@ export async function runStep(job: JobState, spec: StepSpec, index: number, base
     const res = await runProcessStep(job, {
       argv: shellArgv(shell.shell, file),
       cwd: cwd.cwd,
-      env: baseEnv(env),
+      // SHELL names the interpreter of this step (act does the same; scripts that re-exec "$SHELL" rely on it).
+      env: {
+        ...baseEnv(env),
+        SHELL: which(shell.shell.argv[0]!, env.PATH ?? process.env.PATH) ?? shell.shell.argv[0]!,
+      },
       stepIndex: index,
       stateKey: m.id,
       timeoutMs,
     });
     recordStep(job, m.id, res.outputs, settle(res.ok));
-    if (!res.ok && !res.error && !res.cancelled) annotate(job, index, "error", `Process completed with exit code ${res.exitCode}.`, {});
+    if (!res.ok && !res.error && !res.cancelled)
+      annotate(job, index, "error", `Process completed with exit code ${res.exitCode}.`, {});
     if (res.cancelled) return { outcome: "cancelled", conclusion: "cancelled" };
     return settle(res.ok);
   }
@@ -148,7 +171,12 @@ export async function runStep(job: JobState, spec: StepSpec, index: number, base
   return fail(`step kind of '${m.id}' is not supported (wait/parallel/cancel steps are a preview feature)`);
 }
 
-export function recordStep(job: JobState, id: string, outputs: Record<string, string>, r: StepRunResult): void {
+export function recordStep(
+  job: JobState,
+  id: string,
+  outputs: Record<string, string>,
+  r: StepRunResult,
+): void {
   // Generated ids (__run, __actions_checkout) are not visible in the steps context.
   if (id.startsWith("__")) return;
   job.steps[id] = { outputs, outcome: r.outcome, conclusion: r.conclusion };

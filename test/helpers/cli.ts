@@ -25,10 +25,17 @@ export function slipway(args: string[], cwd: string, env: Record<string, string>
 }
 
 /** Async variant so several cases can run at once. */
-export async function slipwayAsync(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+export async function slipwayAsync(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const { spawn } = await import("node:child_process");
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CI: "true", ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, CI: "true", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

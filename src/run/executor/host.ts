@@ -18,7 +18,8 @@ export class HostExecutor implements Executor {
     const toolCache = spec.toolCache;
     mkdirSync(temp, { recursive: true });
     mkdirSync(toolCache, { recursive: true });
-    if (spec.bind || !spec.sha) return { workspace: spec.repoRoot, temp, toolCache, processGroups: new Set() };
+    if (spec.bind || !spec.sha)
+      return { workspace: spec.repoRoot, temp, toolCache, processGroups: new Set() };
     const workspace = join(base, "workspace");
     // A shared clone borrows the objects of the user's repository: quick, and it
     // leaves the user's working tree and refs alone.
@@ -74,7 +75,8 @@ export class HostExecutor implements Executor {
       child.stderr.on("data", err.data);
       let startError: string | undefined;
       child.on("error", (e) => {
-        startError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `'${spec.argv[0]}' not found` : e.message;
+        startError =
+          (e as NodeJS.ErrnoException).code === "ENOENT" ? `'${spec.argv[0]}' not found` : e.message;
       });
       let done = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {

@@ -1,0 +1,314 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { slipway, tempRepo } from "./helpers/cli.js";
+
+const wf = (body: string) => ({ ".github/workflows/ci.yml": body });
+
+interface Result {
+  result: string;
+  folder?: string;
+  jobs: { job: string; name: string; result: string; reason?: string; outputs: Record<string, string> }[];
+}
+
+function runJson(files: Record<string, string>, args: string[] = []) {
+  const repo = tempRepo(undefined, files);
+  const r = slipway(["run", ...args, "--json"], repo);
+  let out: Result | undefined;
+  try {
+    out = JSON.parse(r.stdout) as Result;
+  } catch {}
+  const dir = out?.folder ? join(out.folder, "logs") : undefined;
+  const logs =
+    dir && existsSync(dir)
+      ? readdirSync(dir)
+          .map((f) => readFileSync(join(dir, f), "utf8"))
+          .join("\n")
+      : "";
+  return { ...r, out, logs, repo };
+}
+
+describe("slipway run", () => {
+  test("env precedence, GITHUB_ENV, outputs across steps and jobs, needs context", () => {
+    const r = runJson(
+      wf(`on: push
+env: { A: wf, B: wf, C: wf }
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    env: { B: job, C: job }
+    outputs:
+      value: \${{ steps.set.outputs.value }}
+    steps:
+      - run: |
+          [ "$A" = wf ] && [ "$B" = job ] && [ "$C" = step ]
+        env: { C: step }
+      - id: set
+        run: |
+          echo "value=hello world" >> "$GITHUB_OUTPUT"
+          echo "FROM_ENV_FILE=yes" >> "$GITHUB_ENV"
+      - run: |
+          [ "$FROM_ENV_FILE" = yes ] && [ "\${{ steps.set.outputs.value }}" = "hello world" ]
+          [ "\${{ env.FROM_ENV_FILE }}" = yes ]
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    steps:
+      - run: '[ "\${{ needs.first.outputs.value }}" = "hello world" ] && [ "\${{ needs.first.result }}" = success ]'
+`),
+    );
+    expect(r.out?.result, r.logs + r.stderr).toBe("success");
+    expect(r.out?.jobs.find((j) => j.name === "first")?.outputs).toEqual({ value: "hello world" });
+    expect(r.code).toBe(0);
+  });
+
+  test("secrets and ::add-mask:: values never reach the console or saved logs", () => {
+    const repo = tempRepo(
+      undefined,
+      wf(`on: push
+jobs:
+  leak:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "token=\${{ secrets.TOKEN }}"
+          echo "multi: $MULTI"
+          echo "::add-mask::dynamic-value-42"
+          echo "later dynamic-value-42"
+          echo "### \${{ secrets.TOKEN }}" >> "$GITHUB_STEP_SUMMARY"
+        env:
+          MULTI: \${{ secrets.MULTI }}
+`),
+    );
+    const r = slipway(
+      ["run", "--secret", "TOKEN=sup3r-s3cret", "--secret", "MULTI=line-one\nline-two"],
+      repo,
+    );
+    const saved = readdirSync(join(repo, ".slipway/runs/1/logs"))
+      .map((f) => readFileSync(join(repo, ".slipway/runs/1/logs", f), "utf8"))
+      .join("\n");
+    const events = readFileSync(join(repo, ".slipway/runs/1/events.jsonl"), "utf8");
+    for (const text of [r.stdout, r.stderr, saved, events]) {
+      expect(text).not.toContain("sup3r-s3cret");
+      expect(text).not.toContain("line-two");
+      expect(text).not.toContain("dynamic-value-42");
+    }
+    expect(r.stdout).toContain("token=***");
+    expect(r.stdout).toContain("later ***");
+    expect(r.code).toBe(0);
+  });
+
+  test("matrix include/exclude legs, fail-fast cancels siblings, continue-on-error", () => {
+    const r = runJson(
+      wf(`on: push
+jobs:
+  m:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        n: [1, 2, 3]
+        exclude: [{ n: 2 }]
+        include: [{ n: 3, extra: yes }]
+    steps:
+      - run: echo "n=\${{ matrix.n }} extra=\${{ matrix.extra }}"
+      - run: exit 1
+        continue-on-error: true
+      - id: s
+        run: echo ok
+`),
+    );
+    expect(r.out?.result, r.logs).toBe("success");
+    const legs = r.out!.jobs.filter((j) => j.job.startsWith("m."));
+    expect(legs.map((j) => j.name).sort()).toEqual(["m (1)", "m (3, yes)"]);
+    expect(r.logs).toContain("n=3 extra=yes");
+  });
+
+  test("a failing step fails the job, skips later steps, and if: failure()/always() run", () => {
+    const r = runJson(
+      wf(`on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: exit 3
+      - run: echo should-not-run
+      - if: failure()
+        run: echo failure-ran
+      - if: always()
+        run: echo always-ran
+  b:
+    needs: a
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  c:
+    needs: a
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo c-ran
+`),
+    );
+    expect(r.code).toBe(1);
+    expect(r.out?.result).toBe("failure");
+    expect(r.logs).not.toMatch(/^should-not-run$/m);
+    expect(r.logs).toContain("failure-ran");
+    expect(r.logs).toContain("always-ran");
+    expect(r.logs).toContain("exit code 3");
+    const byName = Object.fromEntries(r.out!.jobs.map((j) => [j.name, j]));
+    expect(byName.b?.result).toBe("skipped");
+    expect(byName.c?.result).toBe("success");
+  });
+
+  test("step timeout kills the process tree", () => {
+    const r = runJson(
+      wf(`on: push
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 300 & sleep 300
+        timeout-minutes: 0.02
+`),
+    );
+    expect(r.out?.result).toBe("failure");
+    expect(r.logs).toMatch(/timed out/);
+  });
+
+  test("workflow_dispatch inputs with defaults and types; required inputs", () => {
+    const files = wf(`on:
+  workflow_dispatch:
+    inputs:
+      name: { required: true }
+      flag: { type: boolean, default: false }
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - run: '[ "\${{ inputs.name }}" = bob ] && [ "\${{ inputs.flag }}" = true ] && [ "\${{ github.event.inputs.flag }}" = true ]'
+`);
+    expect(
+      runJson(files, ["workflow_dispatch", "--input", "name=bob", "--input", "flag=true"]).out?.result,
+    ).toBe("success");
+    const missing = runJson(files, ["workflow_dispatch"]);
+    expect(missing.stderr).toContain("input 'name' is required");
+    expect(missing.code).not.toBe(0);
+  });
+
+  test("push filters: branches, tags and paths decide what runs", () => {
+    const files = {
+      ".github/workflows/main-only.yml":
+        "on: { push: { branches: [main] } }\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo main-only }] } }\n",
+      ".github/workflows/tags.yml":
+        "on: { push: { tags: ['v*'] } }\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo tag-run }] } }\n",
+      ".github/workflows/docs.yml":
+        "on: { push: { paths: ['docs/**'] } }\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo docs-run }] } }\n",
+    };
+    const branch = runJson(files);
+    expect(branch.out?.jobs.length).toBe(1);
+    expect(branch.logs).toContain("main-only");
+    const tag = runJson(files, ["--ref", "refs/tags/v1.2.3"]);
+    expect(tag.logs).toContain("tag-run");
+    expect(tag.logs).not.toContain("main-only");
+  });
+
+  test("jobs on macOS/Windows labels are skipped with the reason; container jobs too", () => {
+    const r = runJson(
+      wf(`on: push
+jobs:
+  mac: { runs-on: macos-latest, steps: [{ run: echo mac }] }
+  box: { runs-on: ubuntu-latest, container: node:20, steps: [{ run: echo box }] }
+  here: { runs-on: ubuntu-latest, steps: [{ run: echo here }] }
+`),
+    );
+    const byName = Object.fromEntries(r.out!.jobs.map((j) => [j.name, j]));
+    expect(byName.mac).toMatchObject({ result: "skipped", reason: expect.stringContaining("macos-latest") });
+    expect(byName.box).toMatchObject({ result: "skipped", reason: expect.stringContaining("container") });
+    expect(byName.here?.result).toBe("success");
+  });
+
+  test("the default clean checkout leaves the working tree alone; --bind uses it", () => {
+    const files = wf(`on: push
+jobs:
+  w: { runs-on: ubuntu-latest, steps: [{ run: 'touch made-by-job && git status --short >/dev/null' }] }
+`);
+    const r = runJson(files);
+    expect(r.out?.result, r.logs).toBe("success");
+    expect(existsSync(join(r.repo, "made-by-job"))).toBe(false);
+    const b = slipway(["run", "--bind"], r.repo);
+    expect(b.code).toBe(0);
+    expect(existsSync(join(r.repo, "made-by-job"))).toBe(true);
+  });
+
+  test("logs shows a saved run", () => {
+    const r = runJson(
+      wf("on: push\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo saved-line }] } }\n"),
+    );
+    const l = slipway(["logs"], r.repo);
+    expect(l.stdout).toContain("saved-line");
+    expect(slipway(["logs", "99"], r.repo).code).toBe(2);
+  });
+});
+
+describe("bad input: one clear message, non-zero exit, no stack trace", () => {
+  const cases: [string, Record<string, string>, RegExp, string[]?][] = [
+    ["malformed YAML", wf("on: push\njobs:\n  a: [\n"), /ci\.yml:\d+:\d+: /],
+    [
+      "unknown key",
+      wf("on: push\njobs:\n  a:\n    runs-on: x\n    stepz: []\n"),
+      /ci\.yml:5:5: Unexpected value 'stepz'/,
+    ],
+    [
+      "needs cycle",
+      wf(
+        "on: push\njobs:\n  a: { needs: b, runs-on: x, steps: [{run: x}] }\n  b: { needs: a, runs-on: x, steps: [{run: x}] }\n",
+      ),
+      /ci\.yml:\d+:\d+: .*(cycle|at least one job)/,
+    ],
+    [
+      "bad expression",
+      wf("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ github.( }}\n"),
+      /ci\.yml:6:\d+: /,
+    ],
+    [
+      "empty matrix",
+      wf(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy: { matrix: { x: [] } }\n    steps: [{ run: echo }]\n",
+      ),
+      /ci\.yml:5:\d+: Matrix vector 'x' does not contain any values/,
+    ],
+    [
+      "matrix excluded to nothing",
+      wf(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy: { matrix: { x: [1], exclude: [{ x: 1 }] } }\n    steps: [{ run: echo }]\n",
+      ),
+      /matrix expands to no jobs/,
+    ],
+    [
+      "missing working-directory",
+      wf(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo, working-directory: nope }]\n",
+      ),
+      /working-directory 'nope' does not exist/,
+    ],
+    [
+      "unknown shell",
+      wf("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo, shell: fish }]\n"),
+      /unknown shell 'fish'/,
+    ],
+    ["bad flag", wf("on: push\njobs: {}\n"), /slipway: /, ["--no-such-flag"]],
+  ];
+  test.each(cases)("%s", (_name, files, message, extra) => {
+    const repo = tempRepo(undefined, files);
+    const r = slipway(["run", ...(extra ?? [])], repo);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+\)?\n/);
+  });
+
+  test("a folder that is not a git repository", () => {
+    const r = slipway(["run"], "/tmp");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a git repository/);
+  });
+});
