@@ -21,7 +21,12 @@ interface Registry {
   fix: string;
 }
 
-const script = (s: AuditStep) => String(s.run?.value ?? "");
+/** The step's script without dry runs, which publish nothing. */
+const script = (s: AuditStep) =>
+  String(s.run?.value ?? "")
+    .split("\n")
+    .filter((l) => !/--dry[-_]run\b/.test(l))
+    .join("\n");
 
 export const REGISTRIES: Registry[] = [
   {

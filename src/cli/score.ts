@@ -1,0 +1,59 @@
+// `slipway score`: argument parsing, output and exit codes only.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { scoreRepo } from "../lint/score.js";
+import { renderScore } from "../lint/score-render.js";
+
+const USAGE = `usage: slipway score [options]
+
+Grades the repository's pipeline 0-100 in six categories (security, release process, testing
+quality, build efficiency, platform coverage, maintainability). Each check shows the findings
+of 'slipway audit' and 'slipway lint' or the workflow lines it is based on, and the fixes are
+listed by the points they would gain.
+
+      --json            print the card as JSON
+      --all             show every piece of evidence and every fix
+      --min N           exit 1 when the score is below N
+      --store DIR       action store for 'slipway audit' (version comments of SHA pins)
+  -h, --help            show this help`;
+
+export async function main(args: string[], cwd = process.cwd()): Promise<number> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(args));
+  } catch (e) {
+    console.error(`slipway score: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const min = values.min === undefined ? undefined : Number(values.min);
+  if (min !== undefined && !(Number.isInteger(min) && min >= 0 && min <= 100)) {
+    console.error("slipway score: --min must be a whole number from 0 to 100");
+    return 2;
+  }
+  if (!existsSync(join(cwd, ".github"))) {
+    console.error("slipway score: no .github/ folder here; run it at the repository root");
+    return 2;
+  }
+  const card = await scoreRepo(cwd, values.store ? { store: values.store } : {});
+  if (values.json) console.log(JSON.stringify(card, null, 2));
+  else process.stdout.write(renderScore(card, values.all ? { evidence: Infinity, fixes: Infinity } : {}));
+  return min !== undefined && card.score < min ? 1 : 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      json: { type: "boolean" },
+      all: { type: "boolean" },
+      min: { type: "string" },
+      store: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
