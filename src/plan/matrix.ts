@@ -31,7 +31,8 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
   let excludeList: Json[] = [];
   for (const [k, v] of Object.entries(matrix)) {
     if (k === "include" || k === "exclude") {
-      if (v !== null && !Array.isArray(v)) return { ok: false, error: `matrix ${k} must be a list of mappings` };
+      if (v !== null && !Array.isArray(v))
+        return { ok: false, error: `matrix ${k} must be a list of mappings` };
       if (k === "include") includeList = v ?? [];
       else excludeList = v ?? [];
     } else if (!Array.isArray(v)) return { ok: false, error: `matrix vector '${k}' must be a list` };
@@ -44,13 +45,15 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
     if (!isObj(ex)) return { ok: false, error: "matrix exclude entries must be mappings" };
     if (Object.keys(ex).length === 0) return { ok: false, error: "matrix exclude filter must not be empty" };
     const unknown = Object.keys(ex).find((k) => !isVector(k));
-    if (unknown !== undefined) return { ok: false, error: `matrix exclude key '${unknown}' does not match any key within the matrix` };
+    if (unknown !== undefined)
+      return { ok: false, error: `matrix exclude key '${unknown}' does not match any key within the matrix` };
     excludes.push(leaves(ex));
   }
   const includes: { filter: Obj; match: Leaf[]; extra: Obj; used: boolean }[] = [];
   for (const inc of includeList) {
     if (!isObj(inc)) return { ok: false, error: "matrix include entries must be mappings" };
-    if (Object.keys(inc).length === 0) return { ok: false, error: "matrix include mapping does not contain any values" };
+    if (Object.keys(inc).length === 0)
+      return { ok: false, error: "matrix include mapping does not contain any values" };
     const filter: Obj = {};
     const extra: Obj = {};
     for (const [k, v] of Object.entries(inc)) (isVector(k) ? filter : extra)[k] = v;
@@ -58,7 +61,11 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
   }
 
   const size = vectors.length ? vectors.reduce((n, [, v]) => n * v.length, 1) : 0;
-  if (size > MAX_PRODUCT) return { ok: false, error: `the matrix has ${size} combinations; GitHub allows at most ${MAX_LEGS} jobs` };
+  if (size > MAX_PRODUCT)
+    return {
+      ok: false,
+      error: `the matrix has ${size} combinations; GitHub allows at most ${MAX_LEGS} jobs`,
+    };
   const legs: Obj[] = [];
   const suffixes: string[] = [];
   for (let i = 0; i < size; i++) {
@@ -88,7 +95,8 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
       suffixes.push(legSuffix(leg));
     }
   if (legs.length === 0) return { ok: false, error: `matrix expands to no jobs${whyEmpty(vectors)}` };
-  if (legs.length > MAX_LEGS) return { ok: false, error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit` };
+  if (legs.length > MAX_LEGS)
+    return { ok: false, error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit` };
   return { ok: true, legs, suffixes };
 }
 
