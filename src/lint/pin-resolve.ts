@@ -32,7 +32,9 @@ function lsRemote(
       },
       (err, stdout, stderr) => {
         if (err) {
-          const msg = (String(stderr).trim().split("\n").pop() || err.message).replace(/^fatal:\s*/, "");
+          const msg = (String(stderr).trim().split("\n").pop() || err.message)
+            .replace(/^fatal:\s*/, "")
+            .replace(/^unable to access '[^']*':\s*/, ""); // the URL is the first repository's, not every one's
           const network = err.killed || /resolve host|unable to access|timed out|connect|network/i.test(msg);
           done({ error: err.killed ? `timed out after ${timeoutMs / 1000}s` : msg, network });
           return;

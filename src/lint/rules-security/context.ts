@@ -113,6 +113,27 @@ export function usesAction(step: AuditStep, ...names: string[]): boolean {
   return n !== undefined && names.some((want) => n === want || n.startsWith(`${want}/`));
 }
 
+export interface Script {
+  node: Scalar;
+  /** "js" for actions/github-script, "shell" otherwise. */
+  lang: "shell" | "js";
+}
+
+/** Code a step runs: `run:`, github-script's `script:`, and the `run:` input of actions that run one. */
+export function scriptsOf(step: AuditStep): Script[] {
+  const out: Script[] = [];
+  if (step.run) out.push({ node: step.run, lang: "shell" });
+  const input = (key: string) => {
+    const v = withInput(step, key);
+    return isScalar(v) && typeof v.value === "string" ? v : undefined;
+  };
+  const js = usesAction(step, "actions/github-script") ? input("script") : undefined;
+  if (js) out.push({ node: js, lang: "js" });
+  const run = step.uses ? input("run") : undefined;
+  if (run) out.push({ node: run, lang: "shell" });
+  return out;
+}
+
 export function withInput(step: AuditStep, key: string): Node | undefined {
   return get(get(step.node, "with"), key);
 }

@@ -1,6 +1,6 @@
 // `curl … | sh` runs whatever the server returns at that moment, with the job's token and secrets
 // in reach; nothing pins or verifies it.
-import { type AuditContext, report } from "./context.js";
+import { type AuditContext, report, scriptsOf } from "./context.js";
 
 const PATTERNS: RegExp[] = [
   /\b(curl|wget)\b[^|\n]*\|\s*(sudo\s+(-\S+\s+)*)?(ba|z|k|da)?sh\b/,
@@ -11,9 +11,12 @@ const PATTERNS: RegExp[] = [
 ];
 
 export function checkCurlPipe(ctx: AuditContext): void {
-  for (const step of ctx.steps) {
-    const run = step.run;
-    if (!run?.range) continue;
+  for (const run of ctx.steps.flatMap((s) =>
+    scriptsOf(s)
+      .filter((x) => x.lang === "shell")
+      .map((x) => x.node),
+  )) {
+    if (!run.range) continue;
     const raw = ctx.src.text.slice(run.range[0], run.range[1]);
     let lineStart = 0;
     for (const line of raw.split("\n")) {

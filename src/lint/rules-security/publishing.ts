@@ -46,7 +46,9 @@ export const REGISTRIES: Registry[] = [
     name: "npm",
     publishes: (s) =>
       /\b(npm|pnpm|yarn(\s+npm)?)\s+publish\b/.test(script(s)) ||
-      actionName(s.uses) === "js-devtools/npm-publish",
+      actionName(s.uses) === "js-devtools/npm-publish" ||
+      // semantic-release publishes to npm when it is given an npm token
+      (/\bsemantic-release\b/.test(script(s)) && (s.env.has("NPM_TOKEN") || s.env.has("NODE_AUTH_TOKEN"))),
     tokenEnv: /^(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN)$/,
     tokenFlag: /_authToken=(\$\{\{[^}]*\}\}|\S+)/,
     fix: "add a trusted publisher on npmjs.com (npm >= 11.5), grant 'id-token: write' and drop the token",
