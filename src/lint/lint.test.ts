@@ -77,7 +77,6 @@ console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }))
   });
 
   test("expressions are blanked to same-length placeholders for shellcheck", () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression text, not a template
     expect(blankExpressions('echo "${{ github.sha }}" x')).toBe(`echo "${"_".repeat(17)}" x`);
   });
 });

@@ -343,7 +343,6 @@ const CATEGORIES: {
           points: share(3, facts.ciWithConcurrency.length, facts.ciWorkflows.length),
           reason: `${facts.ciWithConcurrency.length} of ${facts.ciWorkflows.length} push/PR workflows set concurrency`,
           evidence: facts.ciWithConcurrency.length ? facts.ciWithConcurrency : facts.ciWorkflows,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression text, not a template
           fix: "add 'concurrency: { group: ${{ github.workflow }}-${{ github.ref }}, cancel-in-progress: true }'",
         }),
       },

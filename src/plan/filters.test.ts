@@ -6,7 +6,7 @@ import { type EventFacts, matchEvent, matchFilterPatterns } from "./filters.js";
 async function on(yaml: string): Promise<Record<string, unknown>> {
   const content = `on:\n${yaml}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n`;
   const parsed = parseWorkflow({ name: "w.yml", content }, new NoOperationTraceWriter());
-  const template = await convertWorkflowTemplate(parsed.context, parsed.value);
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
   expect(template.errors ?? []).toEqual([]);
   return template.events as Record<string, unknown>;
 }

@@ -53,8 +53,8 @@ export function patternToRegExp(pattern: string): RegExp {
         out += `[${pattern.slice(i + 1, end).replace(/\\/g, "\\\\")}]`;
         i = end;
       } else out += "\\[";
-    } else if (c === "\\" && i + 1 < pattern.length) out += escape(pattern[++i]!);
-    else out += escape(c);
+    } else if (c === "\\" && i + 1 < pattern.length) out += escapeRe(pattern[++i]!);
+    else out += escapeRe(c);
     atom = true;
   }
   try {
@@ -66,7 +66,7 @@ export function patternToRegExp(pattern: string): RegExp {
   return re;
 }
 
-function escape(c: string): string {
+function escapeRe(c: string): string {
   return c.replace(/[.*+?^$()[\]{}|/\\-]/g, "\\$&");
 }
 

@@ -115,7 +115,7 @@ interface Leaf {
 
 // GitHub compares include/exclude filters leaf by leaf, so nested mappings match partially.
 function leaves(v: Json, path: (string | number)[] = [], out: Leaf[] = []): Leaf[] {
-  if (Array.isArray(v)) v.forEach((item, i) => leaves(item, [...path, i], out));
+  if (Array.isArray(v)) for (const [i, item] of v.entries()) leaves(item, [...path, i], out);
   else if (isObj(v)) for (const [k, item] of Object.entries(v)) leaves(item, [...path, k], out);
   else out.push({ path, value: v });
   return out;

@@ -2,7 +2,6 @@ import { describe, expect, test } from "vitest";
 import type { Finding } from "../lint/finding.js";
 import { renderFindings } from "./findings.js";
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression text, not a template
 const src = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    env:\n\tX: ${{ github.evnt }}\n";
 const findings: Finding[] = [
   {
@@ -27,7 +26,6 @@ describe("renderFindings", () => {
       [
         ".github/workflows/ci.yml",
         "  6:18  error    unknown property 'evnt', of: github  [unknown-property]",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub expression text, not a template
         "    6 | \tX: ${{ github.evnt }}",
         "      | \t                ^^^^",
         "    fix: use github.event",

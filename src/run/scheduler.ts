@@ -150,7 +150,7 @@ export async function runWorkflow(
         return { result: "failure", outputs: {}, continueOnError: false };
       }
       if (!cond) {
-        const failed = needs.filter((n, i) => needOutcomes[i]!.result !== "success");
+        const failed = needs.filter((_n, i) => needOutcomes[i]!.result !== "success");
         return skip(
           failed.length && !/\b(always|failure|cancelled)\(/.test(job.if.expression)
             ? `needed job${failed.length > 1 ? "s" : ""} ${failed.join(", ")} did not succeed`
@@ -224,7 +224,7 @@ async function runJobLegs(
       let concurrency: { group: string; cancel: boolean } | undefined;
       try {
         if (job.name) name = toStr(evaluateTemplate(job.name, legHost));
-        if (isMatrix && (!job.name || !job.name.isExpression)) name = `${name} ${legSuffix(matrix)}`;
+        if (isMatrix && !job.name?.isExpression) name = `${name} ${legSuffix(matrix)}`;
         const coe = field(raw, "continue-on-error");
         if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
         if (job.concurrency) {

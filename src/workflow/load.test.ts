@@ -26,7 +26,9 @@ describe("load", () => {
     expect(out[".github/workflows/unknown-key.yml"]).toEqual([
       ".github/workflows/unknown-key.yml:7:9: Unexpected value 'foo'",
     ]);
-    expect(out[".github/workflows/malformed.yml"]?.[0]).toMatch(/^\.github\/workflows\/malformed\.yml:\d+:\d+: /);
+    expect(out[".github/workflows/malformed.yml"]?.[0]).toMatch(
+      /^\.github\/workflows\/malformed\.yml:\d+:\d+: /,
+    );
     expect(out[".github/workflows/cycle.yml"]?.join("\n")).toMatch(/cycle\.yml:7:12: .*cycle/);
   });
 
