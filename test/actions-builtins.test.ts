@@ -12,7 +12,11 @@ const xdg = () => mkdtempSync(join(tmpdir(), "slipway-xdg-"));
 function run(repo: string, args: string[], env: Record<string, string>) {
   const r = slipway(["run", "push", "--json", ...args], repo, env);
   expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
-  const out = JSON.parse(r.stdout) as { run: number; result: string; jobs: { job: string; result: string }[] };
+  const out = JSON.parse(r.stdout) as {
+    run: number;
+    result: string;
+    jobs: { job: string; result: string }[];
+  };
   const jobs = Object.fromEntries(out.jobs.map((j) => [j.job, j.result]));
   const log = (job: string) => slipway(["logs", String(out.run), job], repo).stdout;
   return { ...r, jobs, log };
@@ -67,7 +71,9 @@ describe("actions/cache", () => {
     const repo = tempRepo(join(FIX, "cache-bad"));
     const r = run(repo, [], { XDG_CACHE_HOME: xdg() });
     expect(r.jobs).toEqual({ outside: "failure", "bad-hash": "failure", "no-key": "failure" });
-    expect(r.log("outside")).toMatch(/cache etc: cache path '\/etc\/ssl' is outside the folders a cache may use/);
+    expect(r.log("outside")).toMatch(
+      /cache etc: cache path '\/etc\/ssl' is outside the folders a cache may use/,
+    );
     expect(r.log("bad-hash")).toMatch(/bad pattern: .*hashFiles\('\/etc\/passwd'\).*outside the workspace/);
     expect(r.log("no-key")).toMatch(/Input required and not supplied: key/);
   });
@@ -89,7 +95,9 @@ describe("artifacts", () => {
   });
   test("if-no-files-found: error, and a missing artifact", () => {
     expect(r.jobs["empty-error"]).toBe("failure");
-    expect(r.log("empty-error")).toMatch(/nothing to upload: No files were found with the provided path: nope\/\*/);
+    expect(r.log("empty-error")).toMatch(
+      /nothing to upload: No files were found with the provided path: nope\/\*/,
+    );
     expect(r.jobs["missing-download"]).toBe("failure");
     expect(r.log("missing-download")).toMatch(/Artifact not found for name: not-there/);
   });
@@ -98,7 +106,10 @@ describe("artifacts", () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/build {2}2 file\(s\).*job upload, kept 5 day\(s\)/);
     expect(list.stdout).toMatch(/single {2}1 file\(s\).*job overwrite/);
-    const json = JSON.parse(slipway(["artifacts", "--json"], repo).stdout) as { name: string; path: string }[];
+    const json = JSON.parse(slipway(["artifacts", "--json"], repo).stdout) as {
+      name: string;
+      path: string;
+    }[];
     expect(json.map((a) => a.name).sort()).toEqual(["build", "part-a", "single"]);
     expect(readdirSync(json.find((a) => a.name === "single")!.path)).toEqual(["f.txt"]);
   });
@@ -136,18 +147,30 @@ describe("actions/checkout", () => {
 });
 
 describe("setup actions use the host's toolchains", () => {
-  const hostPy = execFileSync("python3", ["-c", "import sys;print('%d.%d'%sys.version_info[:2])"], { encoding: "utf8" }).trim();
+  const hostPy = execFileSync("python3", ["-c", "import sys;print('%d.%d'%sys.version_info[:2])"], {
+    encoding: "utf8",
+  }).trim();
   const nodeMajor = process.versions.node.split(".")[0]!;
   const javaOut = (() => {
     try {
-      return execFileSync("java", ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) || "";
+      return (
+        execFileSync("java", ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) || ""
+      );
     } catch {
       return "";
     }
   })();
   const repo = tempRepo(join(FIX, "setup"), { ".python-version": `${hostPy}\n`, ".nvmrc": `${nodeMajor}\n` });
-  const java = /version "(\d+)/.exec(execFileSync("sh", ["-c", "java -version 2>&1 || true"], { encoding: "utf8" }))?.[1] ?? "17";
-  const r = run(repo, [], { XDG_CACHE_HOME: xdg(), PATH: `${join(process.execPath, "..")}:${process.env.PATH}`, PY_WANT: `${hostPy}`, JAVA_WANT: java });
+  const java =
+    /version "(\d+)/.exec(
+      execFileSync("sh", ["-c", "java -version 2>&1 || true"], { encoding: "utf8" }),
+    )?.[1] ?? "17";
+  const r = run(repo, [], {
+    XDG_CACHE_HOME: xdg(),
+    PATH: `${join(process.execPath, "..")}:${process.env.PATH}`,
+    PY_WANT: `${hostPy}`,
+    JAVA_WANT: java,
+  });
   void javaOut;
 
   test("setup-python: version range, .python-version, python and pip on PATH", () => {
@@ -156,14 +179,23 @@ describe("setup actions use the host's toolchains", () => {
   });
   test("setup-node: .nvmrc, registry-url", () => expect(r.jobs.node).toBe("success"));
   test("missing versions fail with what was found", () => {
-    expect(r.log("node-missing")).toMatch(/ancient node: Node\.js 4\.x is not installed on this machine.*Found: .*v?\d+\.\d+\.\d+/);
+    expect(r.log("node-missing")).toMatch(
+      /ancient node: Node\.js 4\.x is not installed on this machine.*Found: .*v?\d+\.\d+\.\d+/,
+    );
     expect(r.log("go-missing")).toMatch(/Go 1\.0\.1 is not installed on this machine/);
-    expect(r.log("rust-missing")).toMatch(/Rust toolchain '1\.2\.0' is not installed|rustup is not installed/);
+    expect(r.log("rust-missing")).toMatch(
+      /Rust toolchain '1\.2\.0' is not installed|rustup is not installed/,
+    );
   });
-  test.runIf(existsSync("/usr/bin/java") || !!process.env.JAVA_HOME)("setup-java", () => expect(r.jobs.java).toBe("success"));
-  test.runIf(existsSync(join(homedir(), ".cargo/bin/rustup")))("dtolnay/rust-toolchain@stable", () => expect(r.jobs.rust).toBe("success"));
+  test.runIf(existsSync("/usr/bin/java") || !!process.env.JAVA_HOME)("setup-java", () =>
+    expect(r.jobs.java).toBe("success"),
+  );
+  test.runIf(existsSync(join(homedir(), ".cargo/bin/rustup")))("dtolnay/rust-toolchain@stable", () =>
+    expect(r.jobs.rust).toBe("success"),
+  );
   test("setup-uv: used when installed, a clear failure when not", () => {
-    if (r.jobs.uv === "failure") expect(r.log("uv")).toMatch(/uv \(any version\) is not installed on this machine/);
+    if (r.jobs.uv === "failure")
+      expect(r.log("uv")).toMatch(/uv \(any version\) is not installed on this machine/);
     else expect(r.jobs.uv).toBe("success");
   });
 });

@@ -13,7 +13,10 @@ interface JobEnd {
 }
 
 function run(repo: string, args: string[] = [], env: Record<string, string> = {}) {
-  const r = slipway(["run", "push", ...args], repo, { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-xdg-")), ...env });
+  const r = slipway(["run", "push", ...args], repo, {
+    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-xdg-")),
+    ...env,
+  });
   expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
   return r;
 }
@@ -69,7 +72,9 @@ describe("bad actions fail clearly, naming the step", () => {
     expect(all).not.toMatch(/internal error/);
   });
   test("unknown runs.using, with file:line:column", () => {
-    expect(log("unknown-using")).toMatch(/actions\/unknown-using\/action\.yml:4:10: unknown runs\.using 'node99'/);
+    expect(log("unknown-using")).toMatch(
+      /actions\/unknown-using\/action\.yml:4:10: unknown runs\.using 'node99'/,
+    );
   });
   test("required input not given", () => {
     expect(log("required")).toMatch(/needs a token: .*input 'token' is required/);
@@ -92,7 +97,8 @@ describe("bad actions fail clearly, naming the step", () => {
 describe("action store", () => {
   function actionRepo(): { dir: string; sha: string } {
     const dir = tempRepo(undefined, {
-      "action.yml": "name: stored\ndescription: d\ninputs:\n  who:\n    default: store\noutputs:\n  said:\n    value: ${{ steps.s.outputs.said }}\nruns:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n      run: echo \"said=from ${{ inputs.who }}\" >> $GITHUB_OUTPUT\n",
+      "action.yml":
+        'name: stored\ndescription: d\ninputs:\n  who:\n    default: store\noutputs:\n  said:\n    value: ${{ steps.s.outputs.said }}\nruns:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n      run: echo "said=from ${{ inputs.who }}" >> $GITHUB_OUTPUT\n',
       "sub/action.yml": "name: sub\ndescription: d\nruns:\n  using: node20\n  main: index.js\n",
       "sub/index.js": "console.log('sub action ran')\n",
     });
@@ -104,7 +110,9 @@ describe("action store", () => {
   test("actions add from git, then uses: by tag, SHA and sub-path", () => {
     const store = mkdtempSync(join(tmpdir(), "slipway-store-"));
     const src = actionRepo();
-    const add = slipway(["actions", "add", "acme/greeter@v1", "--from", src.dir], tmpdir(), { SLIPWAY_ACTION_STORE: store });
+    const add = slipway(["actions", "add", "acme/greeter@v1", "--from", src.dir], tmpdir(), {
+      SLIPWAY_ACTION_STORE: store,
+    });
     expect(add.stderr).toBe("");
     expect(add.stdout).toContain(src.sha);
     const list = slipway(["actions", "list"], tmpdir(), { SLIPWAY_ACTION_STORE: store });
@@ -122,9 +130,18 @@ describe("action store", () => {
     const src = actionRepo();
     const wrong = "1".repeat(40);
     const plain = mkdtempSync(join(tmpdir(), "slipway-plain-"));
-    writeFileSync(join(plain, "action.yml"), "name: p\ndescription: d\nruns:\n  using: composite\n  steps: []\n");
-    expect(slipway(["actions", "add", "acme/greeter@v1", "--from", src.dir], tmpdir(), { SLIPWAY_ACTION_STORE: store }).code).toBe(0);
-    const bad = slipway(["actions", "add", `acme/greeter@${wrong}`, "--from", src.dir], tmpdir(), { SLIPWAY_ACTION_STORE: store });
+    writeFileSync(
+      join(plain, "action.yml"),
+      "name: p\ndescription: d\nruns:\n  using: composite\n  steps: []\n",
+    );
+    expect(
+      slipway(["actions", "add", "acme/greeter@v1", "--from", src.dir], tmpdir(), {
+        SLIPWAY_ACTION_STORE: store,
+      }).code,
+    ).toBe(0);
+    const bad = slipway(["actions", "add", `acme/greeter@${wrong}`, "--from", src.dir], tmpdir(), {
+      SLIPWAY_ACTION_STORE: store,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no tag, branch or commit/);
     const repo = tempRepo(undefined, {

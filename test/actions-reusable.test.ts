@@ -6,10 +6,15 @@ const FIX = join(ROOT, "test/fixtures/actions/reusable");
 
 describe("reusable workflows", () => {
   const repo = tempRepo(FIX);
-  const r = slipway(["run", "push", "-W", ".github/workflows/ci.yml", "--secret", "token=s3cret", "--json"], repo);
-  const out = JSON.parse(r.stdout) as { run: number; jobs: { job: string; result: string; reason?: string; outputs: Record<string, string> }[] };
+  const r = slipway(
+    ["run", "push", "-W", ".github/workflows/ci.yml", "--secret", "token=s3cret", "--json"],
+    repo,
+  );
+  const out = JSON.parse(r.stdout) as {
+    run: number;
+    jobs: { job: string; result: string; reason?: string; outputs: Record<string, string> }[];
+  };
   const job = (k: string) => out.jobs.filter((j) => j.job === k).at(-1);
-  const log = (k: string) => slipway(["logs", String(out.run), k], repo).stdout;
 
   test("with:, secrets:, typed defaults, outputs, needs", () => {
     expect(r.stderr).not.toMatch(/internal error/);
@@ -36,8 +41,12 @@ describe("reusable workflow errors", () => {
     const repo = tempRepo(FIX);
     const r = slipway(["run", "push", "-W", "bad-static.yml"], repo);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/bad-static\.yml:\d+:\d+: Input who is required, but not provided while calling/);
-    expect(r.stderr).toMatch(/bad-static\.yml:\d+:\d+: Secret token is required, but not provided while calling/);
+    expect(r.stderr).toMatch(
+      /bad-static\.yml:\d+:\d+: Input who is required, but not provided while calling/,
+    );
+    expect(r.stderr).toMatch(
+      /bad-static\.yml:\d+:\d+: Secret token is required, but not provided while calling/,
+    );
   });
   test("a value of the wrong type fails the calling job, naming it and the position", () => {
     const repo = tempRepo(FIX);
@@ -45,7 +54,9 @@ describe("reusable workflow errors", () => {
     const out = JSON.parse(r.stdout) as { jobs: { job: string; result: string; reason?: string }[] };
     const job = out.jobs.find((j) => j.job === "wrong-type");
     expect(job?.result).toBe("failure");
-    expect(job?.reason).toMatch(/bad-runtime\.yml:4:11: job 'wrong-type': input 'count' of .*called\.yml must be a number, got 'push'/);
+    expect(job?.reason).toMatch(
+      /bad-runtime\.yml:4:11: job 'wrong-type': input 'count' of .*called\.yml must be a number, got 'push'/,
+    );
     expect(r.code).toBe(1);
   });
 });

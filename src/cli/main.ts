@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   audit: () => import("./audit.js"),
   pin: () => import("./pin.js"),
   score: () => import("./score.js"),
+  actions: () => import("./actions.js"),
+  artifacts: () => import("./artifacts.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -20,6 +22,8 @@ const USAGE = `usage: slipway <command> [options]
   audit [paths] find security problems
   pin           pin actions to commit SHAs
   score         grade the pipeline 0-100
+  actions add|list  keep remote actions in the offline action store
+  artifacts [run]   list the artifacts a run uploaded
 
 Run 'slipway <command> --help' for a command's options.`;
 

@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NoOperationTraceWriter } from "@actions/workflow-parser";
-import { type ActionTemplate, convertActionTemplate, parseAction } from "@actions/workflow-parser/actions/index";
+import {
+  type ActionTemplate,
+  convertActionTemplate,
+  parseAction,
+} from "@actions/workflow-parser/actions/index";
 import { ErrorPolicy } from "@actions/workflow-parser/model/convert";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { field, rawSteps } from "../../workflow/tokens.js";
@@ -30,7 +34,10 @@ export function loadAction(dir: string, shown: string): LoadActionResult {
   const path = ["action.yml", "action.yaml"].map((f) => join(dir, f)).find((p) => existsSync(p));
   if (!path) {
     if (existsSync(join(dir, "Dockerfile")))
-      return { ok: false, error: `${shown} is a Dockerfile action, which needs a container executor (this machine has none)` };
+      return {
+        ok: false,
+        error: `${shown} is a Dockerfile action, which needs a container executor (this machine has none)`,
+      };
     return {
       ok: false,
       error: existsSync(dir)
@@ -39,7 +46,10 @@ export function loadAction(dir: string, shown: string): LoadActionResult {
     };
   }
   const file = join(shown, path.slice(dir.length + 1)).replace(/^\.\//, "./");
-  const parsed = parseAction({ name: file, content: readFileSync(path, "utf8") }, new NoOperationTraceWriter());
+  const parsed = parseAction(
+    { name: file, content: readFileSync(path, "utf8") },
+    new NoOperationTraceWriter(),
+  );
   // GitHub's runner accepts an action.yml without name or description; the schema does not.
   const errors = parsed.context.errors
     .getErrors()
@@ -50,13 +60,22 @@ export function loadAction(dir: string, shown: string): LoadActionResult {
     let msg = first?.rawMessage.split("\n")[0] ?? "cannot read the file";
     const using = field(field(parsed.value, "runs"), "using");
     const usingValue = using && "value" in using ? String((using as { value: unknown }).value) : undefined;
-    if (usingValue !== undefined && !USING.includes(usingValue) && first?.range && using?.range?.start.line === first.range.start.line)
+    if (
+      usingValue !== undefined &&
+      !USING.includes(usingValue) &&
+      first?.range &&
+      using?.range?.start.line === first.range.start.line
+    )
       msg = `unknown runs.using '${usingValue}' (expected composite, ${NODE_RUNTIMES.join(", ")} or docker)`;
-    else if (msg === "Required property is missing: shell") msg = "a run step of a composite action needs `shell:`";
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
+    else if (msg === "Required property is missing: shell")
+      msg = "a run step of a composite action needs `shell:`";
+    const more =
+      errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
     return { ok: false, error: `${where}: ${msg}${more}` };
   }
-  const template = convertActionTemplate(parsed.context, parsed.value, { errorPolicy: ErrorPolicy.TryConversion });
+  const template = convertActionTemplate(parsed.context, parsed.value, {
+    errorPolicy: ErrorPolicy.TryConversion,
+  });
   const runs = field(parsed.value, "runs");
   return { ok: true, action: { dir, file, template, rawSteps: rawSteps(runs) } };
 }

@@ -1,5 +1,16 @@
 import { createHash } from "node:crypto";
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
@@ -24,7 +35,8 @@ export const artifactsDir = (runDir: string) => join(runDir, "artifacts");
 export function checkArtifactName(name: string): string | undefined {
   if (!name.trim()) return "artifact name is empty";
   const bad = /["':<>|*?\r\n\\/]/.exec(name);
-  if (bad) return `artifact name '${name}' contains ${JSON.stringify(bad[0])}, which is not allowed (" : < > | * ? \\r \\n \\ /)`;
+  if (bad)
+    return `artifact name '${name}' contains ${JSON.stringify(bad[0])}, which is not allowed (" : < > | * ? \\r \\n \\ /)`;
   if (name.startsWith(".")) return `artifact name '${name}' may not start with a dot`;
   return undefined;
 }

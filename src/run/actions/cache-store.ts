@@ -1,6 +1,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import picomatch from "picomatch";
@@ -23,13 +32,16 @@ export interface CacheEntry {
 
 let zstdPresent: boolean | undefined;
 export function compression(): "zstd" | "gzip" {
-  if (zstdPresent === undefined) zstdPresent = spawnSync("zstd", ["--version"], { stdio: "ignore" }).status === 0;
+  if (zstdPresent === undefined)
+    zstdPresent = spawnSync("zstd", ["--version"], { stdio: "ignore" }).status === 0;
   return zstdPresent ? "zstd" : "gzip";
 }
 
 /** Like the cache service: the same key with other paths (or compression) is another entry. */
 export function cacheVersion(paths: string[], comp = compression()): string {
-  return createHash("sha256").update([...paths, comp].join("|")).digest("hex");
+  return createHash("sha256")
+    .update([...paths, comp].join("|"))
+    .digest("hex");
 }
 
 export function defaultCacheRoot(repoRoot: string): string {
@@ -56,7 +68,12 @@ function entries(root: string): CacheEntry[] {
  * GitHub's order: in each scope (this ref, then the fallback refs), the primary key
  * exactly, then each restore key, exact before prefix, newest first.
  */
-export function findEntry(root: string, keys: string[], version: string, scopes: string[]): CacheEntry | undefined {
+export function findEntry(
+  root: string,
+  keys: string[],
+  version: string,
+  scopes: string[],
+): CacheEntry | undefined {
   const all = entries(root).filter((e) => e.version === version);
   for (const scope of scopes) {
     const here = all.filter((e) => e.ref === scope).sort((a, b) => b.created - a.created);
@@ -100,7 +117,9 @@ export async function resolvePaths(lines: string[], workspace: string, roots: st
     const p = resolve(workspace, expandHome(neg ? raw.slice(1) : raw));
     const base = staticBase(p);
     if (!inside(base, roots))
-      throw new Error(`cache path '${raw}' is outside the folders a cache may use (workspace, home, runner temp, tool cache, ${tmpdir()})`);
+      throw new Error(
+        `cache path '${raw}' is outside the folders a cache may use (workspace, home, runner temp, tool cache, ${tmpdir()})`,
+      );
     (neg ? excludes : includes).push(p);
   }
   const found = new Set<string>();
@@ -112,7 +131,13 @@ export async function resolvePaths(lines: string[], workspace: string, roots: st
     const base = staticBase(p);
     if (!existsSync(base)) continue;
     const rest = relative(base, p).split(sep).join("/");
-    for (const m of await glob([rest], { cwd: base, onlyFiles: false, dot: true, absolute: true, followSymbolicLinks: false }))
+    for (const m of await glob([rest], {
+      cwd: base,
+      onlyFiles: false,
+      dot: true,
+      absolute: true,
+      followSymbolicLinks: false,
+    }))
       found.add(resolve(m));
   }
   let out = [...found];
@@ -135,20 +160,32 @@ export function staticBase(p: string): string {
 
 function pipeline(cmd: string, cwd: string): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn("bash", ["-c", `set -o pipefail; ${cmd}`], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("bash", ["-c", `set -o pipefail; ${cmd}`], {
+      cwd,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (d) => {
       err += d;
     });
     child.on("error", rej);
-    child.on("close", (code) => (code === 0 ? res() : rej(new Error(err.trim().split("\n").slice(-3).join(" ") || `exit ${code}`))));
+    child.on("close", (code) =>
+      code === 0 ? res() : rej(new Error(err.trim().split("\n").slice(-3).join(" ") || `exit ${code}`)),
+    );
   });
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Archives paths (relative to cwd, or absolute) into a new entry; returns its size. */
-export async function saveEntry(root: string, key: string, version: string, ref: string, cwd: string, paths: string[]): Promise<number> {
+export async function saveEntry(
+  root: string,
+  key: string,
+  version: string,
+  ref: string,
+  cwd: string,
+  paths: string[],
+): Promise<number> {
   mkdirSync(root, { recursive: true });
   const id = createHash("sha256").update(`${ref}\n${key}\n${version}`).digest("hex").slice(0, 32);
   const comp = compression();

@@ -36,7 +36,13 @@ export async function runComposite(
 ): Promise<ActionResult> {
   const depth = (depths.get(job) ?? 0) + 1;
   if (depth > MAX_DEPTH) {
-    annotate(job, call.index, "error", `composite actions are nested deeper than ${MAX_DEPTH} levels (${action.file})`, {});
+    annotate(
+      job,
+      call.index,
+      "error",
+      `composite actions are nested deeper than ${MAX_DEPTH} levels (${action.file})`,
+      {},
+    );
     return { ok: false, outputs: {} };
   }
   if (action.template.runs.using !== "composite") throw new Error("not a composite action");

@@ -52,12 +52,17 @@ export async function runActionStep(job: JobState, call: ActionCall): Promise<Ac
   }
 }
 
-function locate(job: JobState, ref: ActionRef, uses: string): { ok: true; dir: string; shown: string } | { ok: false; error: string } {
+function locate(
+  job: JobState,
+  ref: ActionRef,
+  uses: string,
+): { ok: true; dir: string; shown: string } | { ok: false; error: string } {
   if (ref.kind === "local") {
     const ws = job.space.workspace;
     const dir = resolve(ws, ref.path);
     const rel = relative(ws, dir);
-    if (rel.startsWith("..") || isAbsolute(rel)) return { ok: false, error: `'${uses}' points outside the workspace` };
+    if (rel.startsWith("..") || isAbsolute(rel))
+      return { ok: false, error: `'${uses}' points outside the workspace` };
     return { ok: true, dir, shown: ref.path };
   }
   if (ref.kind !== "remote") return { ok: false, error: "unreachable" };
@@ -71,11 +76,18 @@ function locate(job: JobState, ref: ActionRef, uses: string): { ok: true; dir: s
     };
   }
   const dir = ref.path ? join(hit.dir, ref.path) : hit.dir;
-  if (!existsSync(dir)) return { ok: false, error: `the stored ${ref.owner}/${ref.repo}@${ref.ref} has no folder '${ref.path}'` };
+  if (!existsSync(dir))
+    return { ok: false, error: `the stored ${ref.owner}/${ref.repo}@${ref.ref} has no folder '${ref.path}'` };
   return { ok: true, dir, shown: uses };
 }
 
-async function runLoaded(job: JobState, call: ActionCall, action: LoadedAction, ref: ActionRef, label: string): Promise<ActionResult> {
+async function runLoaded(
+  job: JobState,
+  call: ActionCall,
+  action: LoadedAction,
+  ref: ActionRef,
+  label: string,
+): Promise<ActionResult> {
   const given = withValues(evalField(call.spec.raw, "with", call.host));
   const inputs = resolveActionInputs(action.template.inputs, given, call.host);
   if (!inputs.ok) throw new StepError(`${action.file}: ${inputs.error}`);
@@ -98,7 +110,9 @@ async function runLoaded(job: JobState, call: ActionCall, action: LoadedAction, 
     case "composite":
       return runComposite(job, call, action, inputs.inputs, actionEnv);
     case "docker":
-      throw new StepError(`${action.file} is a Docker action (runs.using: docker), which needs a container executor (this machine has none)`);
+      throw new StepError(
+        `${action.file} is a Docker action (runs.using: docker), which needs a container executor (this machine has none)`,
+      );
     default:
       return runNodeAction(job, call, action, inputs.inputs, actionEnv, label);
   }
@@ -117,7 +131,14 @@ async function runBuiltin(
     if (k in builtin.inputs) inputs[k] = v;
     else if (builtin.ignored && k in builtin.ignored) {
       if (builtin.ignored[k]) info(job, call.index, `${k}: ${builtin.ignored[k]}`);
-    } else annotate(job, call.index, "warning", `${label}: input '${k}' is not supported by the built-in ${ref.name}; ignored`, {});
+    } else
+      annotate(
+        job,
+        call.index,
+        "warning",
+        `${label}: input '${k}' is not supported by the built-in ${ref.name}; ignored`,
+        {},
+      );
   }
   const name = `${ref.owner}/${ref.repo}${ref.path ? `/${ref.path}` : ""}`;
   info(job, call.index, `built-in ${name}@${ref.ref} (no download)`);

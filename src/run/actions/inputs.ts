@@ -1,5 +1,5 @@
 import type { ActionInputDefinition } from "@actions/workflow-parser/actions/index";
-import { evaluateTemplate, type ExprHost, type Json, toStr } from "../../expr/index.js";
+import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 
 export type InputsResult =
   | { ok: true; inputs: Record<string, string>; unexpected: string[] }
@@ -8,7 +8,8 @@ export type InputsResult =
 /** `with:` values, as strings, by lower-cased name (input names are case-insensitive). */
 export function withValues(v: Json | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) out[k.toLowerCase()] = toStr(x);
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, x] of Object.entries(v)) out[k.toLowerCase()] = toStr(x);
   return out;
 }
 
@@ -16,7 +17,11 @@ export function withValues(v: Json | undefined): Record<string, string> {
  * An action's inputs: given values over the defaults of action.yml (defaults may be
  * expressions, evaluated like the runner does). A required input with neither is an error.
  */
-export function resolveActionInputs(defs: ActionInputDefinition[] | undefined, given: Record<string, string>, host: ExprHost): InputsResult {
+export function resolveActionInputs(
+  defs: ActionInputDefinition[] | undefined,
+  given: Record<string, string>,
+  host: ExprHost,
+): InputsResult {
   const inputs: Record<string, string> = {};
   const declared = new Set<string>();
   for (const def of defs ?? []) {
@@ -34,7 +39,8 @@ export function resolveActionInputs(defs: ActionInputDefinition[] | undefined, g
       }
       continue;
     }
-    if (def.required) return { ok: false, error: `input '${def.id}' is required and was not given (add it under with:)` };
+    if (def.required)
+      return { ok: false, error: `input '${def.id}' is required and was not given (add it under with:)` };
     inputs[def.id] = "";
   }
   const unexpected = Object.keys(given).filter((k) => !declared.has(k));

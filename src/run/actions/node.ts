@@ -35,9 +35,19 @@ export async function runNodeAction(
     ...stateEnv(root.state[stateKey]),
   });
   const script = (rel: string) => join(action.dir, rel);
-  for (const [what, rel] of [["main", runs.main], ["pre", runs.pre], ["post", runs.post]] as const) {
+  for (const [what, rel] of [
+    ["main", runs.main],
+    ["pre", runs.pre],
+    ["post", runs.post],
+  ] as const) {
     if (rel && !existsSync(script(rel))) {
-      annotate(job, call.index, "error", `${label}: ${action.file}: runs.${what} '${rel}' does not exist in ${action.dir}`, {});
+      annotate(
+        job,
+        call.index,
+        "error",
+        `${label}: ${action.file}: runs.${what} '${rel}' does not exist in ${action.dir}`,
+        {},
+      );
       return { ok: false, outputs: {} };
     }
   }
@@ -70,7 +80,8 @@ export async function runNodeAction(
     if (go) {
       const pre = await exec(runs.pre, call.index, job);
       if (!pre.ok) {
-        if (!pre.error) annotate(job, call.index, "error", `${label}: pre script exited with code ${pre.exitCode}`, {});
+        if (!pre.error)
+          annotate(job, call.index, "error", `${label}: pre script exited with code ${pre.exitCode}`, {});
         return { ok: false, outputs: pre.outputs };
       }
     }
@@ -80,11 +91,13 @@ export async function runNodeAction(
     const post = runs.post;
     addPostStep(job, `Post ${label}`, runs.postIf ?? "always()", async (index) => {
       const r = await exec(post, index, root);
-      if (!r.ok && !r.error && !r.cancelled) annotate(root, index, "error", `Process completed with exit code ${r.exitCode}.`, {});
+      if (!r.ok && !r.error && !r.cancelled)
+        annotate(root, index, "error", `Process completed with exit code ${r.exitCode}.`, {});
       return r.ok;
     });
   }
-  if (!res.ok && !res.error && !res.cancelled) annotate(job, call.index, "error", `Process completed with exit code ${res.exitCode}.`, {});
+  if (!res.ok && !res.error && !res.cancelled)
+    annotate(job, call.index, "error", `Process completed with exit code ${res.exitCode}.`, {});
   return { ok: res.ok, outputs: res.outputs };
 }
 

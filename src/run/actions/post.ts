@@ -34,12 +34,28 @@ export function addPostStep(
     } catch (e) {
       root.emit({ type: "step-start", job: root.key, step: index, name });
       annotate(root, index, "error", `${name}: post-if: ${(e as Error).message}`, {});
-      root.emit({ type: "step-end", job: root.key, step: index, name, outcome: "failure", conclusion: "failure", durationMs: 0 });
+      root.emit({
+        type: "step-end",
+        job: root.key,
+        step: index,
+        name,
+        outcome: "failure",
+        conclusion: "failure",
+        durationMs: 0,
+      });
       root.status = "failure";
       return;
     }
     if (!go) {
-      root.emit({ type: "step-end", job: root.key, step: index, name, outcome: "skipped", conclusion: "skipped", durationMs: 0 });
+      root.emit({
+        type: "step-end",
+        job: root.key,
+        step: index,
+        name,
+        outcome: "skipped",
+        conclusion: "skipped",
+        durationMs: 0,
+      });
       return;
     }
     const t0 = Date.now();
@@ -52,7 +68,15 @@ export function addPostStep(
       ok = false;
     }
     const outcome = ok ? "success" : "failure";
-    root.emit({ type: "step-end", job: root.key, step: index, name, outcome, conclusion: outcome, durationMs: Date.now() - t0 });
+    root.emit({
+      type: "step-end",
+      job: root.key,
+      step: index,
+      name,
+      outcome,
+      conclusion: outcome,
+      durationMs: Date.now() - t0,
+    });
     if (!ok && root.status === "success") root.status = "failure";
   });
 }

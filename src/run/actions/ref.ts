@@ -20,10 +20,14 @@ export const isSha = (ref: string) => /^[0-9a-f]{40}$/i.test(ref);
 export function parseActionRef(uses: string): ActionRefResult {
   const u = uses.trim();
   if (u.startsWith("docker://")) return { ok: true, ref: { kind: "docker", image: u.slice(9) } };
-  if (u.startsWith("./") || u === "." || u.startsWith("../")) return { ok: true, ref: { kind: "local", path: u } };
+  if (u.startsWith("./") || u === "." || u.startsWith("../"))
+    return { ok: true, ref: { kind: "local", path: u } };
   const at = u.lastIndexOf("@");
   if (at <= 0 || at === u.length - 1)
-    return { ok: false, error: `'${uses}' is not a valid action reference (expected owner/repo[/path]@ref, ./path or docker://image)` };
+    return {
+      ok: false,
+      error: `'${uses}' is not a valid action reference (expected owner/repo[/path]@ref, ./path or docker://image)`,
+    };
   const parts = u.slice(0, at).split("/");
   if (parts.length < 2 || parts.some((p) => p === "" || p === "." || p === ".."))
     return { ok: false, error: `'${uses}' is not a valid action reference (expected owner/repo[/path]@ref)` };
@@ -31,6 +35,13 @@ export function parseActionRef(uses: string): ActionRefResult {
   const path = rest.join("/");
   return {
     ok: true,
-    ref: { kind: "remote", owner, repo, path, ref: u.slice(at + 1), name: [owner, repo, ...rest].join("/").toLowerCase() },
+    ref: {
+      kind: "remote",
+      owner,
+      repo,
+      path,
+      ref: u.slice(at + 1),
+      name: [owner, repo, ...rest].join("/").toLowerCase(),
+    },
   };
 }

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflow-template";
-import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { evaluateTemplate, type ExprHost, type Json, toStr } from "../../expr/index.js";
+import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 import { expandMatrix } from "../../plan/matrix.js";
 import { formatDiagnostic } from "../../workflow/diagnostic.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
@@ -31,7 +30,9 @@ const depths = new WeakMap<WorkflowRun, number>();
 type Located = { ok: true; path: string; root: string; shown: string } | { ok: false; error: string };
 
 function repoRootOf(wf: LoadedWorkflow): string {
-  return wf.path.endsWith(wf.file) ? wf.path.slice(0, wf.path.length - wf.file.length) || "/" : resolve(wf.path, "..", "..", "..");
+  return wf.path.endsWith(wf.file)
+    ? wf.path.slice(0, wf.path.length - wf.file.length) || "/"
+    : resolve(wf.path, "..", "..", "..");
 }
 
 /** `./.github/workflows/x.yml` in this repository, or `owner/repo/path@ref` from the action store. */
@@ -44,17 +45,23 @@ function locate(uses: string, caller: LoadedWorkflow): Located {
   }
   const r = parseActionRef(uses);
   if (!r.ok || r.ref.kind !== "remote" || !r.ref.path)
-    return { ok: false, error: `'${uses}' is not a reusable workflow reference (expected ./.github/workflows/x.yml or owner/repo/.github/workflows/x.yml@ref)` };
+    return {
+      ok: false,
+      error: `'${uses}' is not a reusable workflow reference (expected ./.github/workflows/x.yml or owner/repo/.github/workflows/x.yml@ref)`,
+    };
   const { owner, repo, path, ref } = r.ref;
   const store = defaultStore();
   const hit = findInStore(store, owner, repo, ref);
   if (!hit.ok)
     return {
       ok: false,
-      error: hit.error || `reusable workflow '${uses}' is not in the action store (${store}); Slipway runs offline, so add it first: ${addHint(owner, repo, ref)}`,
+      error:
+        hit.error ||
+        `reusable workflow '${uses}' is not in the action store (${store}); Slipway runs offline, so add it first: ${addHint(owner, repo, ref)}`,
     };
   const file = join(hit.dir, path);
-  if (!existsSync(file)) return { ok: false, error: `the stored ${owner}/${repo}@${ref} has no file ${path}` };
+  if (!existsSync(file))
+    return { ok: false, error: `the stored ${owner}/${repo}@${ref} has no file ${path}` };
   return { ok: true, path: file, root: hit.dir, shown: uses };
 }
 
@@ -73,7 +80,10 @@ function typedInputs(wf: LoadedWorkflow, given: Record<string, Json>, host: Expr
   for (const pair of defs ?? []) names.push(String((pair.key as unknown as { value: string }).value));
   for (const k of Object.keys(given))
     if (!names.some((n) => n.toLowerCase() === k.toLowerCase()))
-      return { ok: false, error: `input '${k}' is not defined in ${wf.file} (on.workflow_call.inputs: ${names.join(", ") || "none"})` };
+      return {
+        ok: false,
+        error: `input '${k}' is not defined in ${wf.file} (on.workflow_call.inputs: ${names.join(", ") || "none"})`,
+      };
   for (const pair of defs ?? []) {
     const name = String((pair.key as unknown as { value: string }).value);
     const scalar = (k: string) => {
@@ -86,16 +96,21 @@ function typedInputs(wf: LoadedWorkflow, given: Record<string, Json>, host: Expr
     const type = toStr(scalar("type") ?? "string");
     if (v === undefined || v === null) {
       if (truthy(scalar("required") ?? false))
-        return { ok: false, error: `input '${name}' is required by ${wf.file} and was not given (add it under with:)` };
+        return {
+          ok: false,
+          error: `input '${name}' is required by ${wf.file} and was not given (add it under with:)`,
+        };
       out[name] = type === "boolean" ? false : type === "number" ? 0 : "";
       continue;
     }
     if (type === "boolean") {
       if (typeof v === "string" && /^(true|false)$/i.test(v)) v = v.toLowerCase() === "true";
-      if (typeof v !== "boolean") return { ok: false, error: `input '${name}' of ${wf.file} must be a boolean, got '${toStr(v)}'` };
+      if (typeof v !== "boolean")
+        return { ok: false, error: `input '${name}' of ${wf.file} must be a boolean, got '${toStr(v)}'` };
     } else if (type === "number") {
       if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) v = Number(v);
-      if (typeof v !== "number") return { ok: false, error: `input '${name}' of ${wf.file} must be a number, got '${toStr(v)}'` };
+      if (typeof v !== "number")
+        return { ok: false, error: `input '${name}' of ${wf.file} must be a number, got '${toStr(v)}'` };
     } else v = toStr(v);
     out[name] = v;
   }
@@ -119,21 +134,38 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
   const uses = call.job.ref.value;
   const at = pos(call.job.ref);
   const where = `${call.run.wf.file}${at ? `:${at.line}:${at.col}` : ""}`;
-  const end = (key: string, result: JobResult, reason: string | undefined, outputs: Record<string, string>, started: number) => {
+  const end = (
+    key: string,
+    result: JobResult,
+    reason: string | undefined,
+    outputs: Record<string, string>,
+    started: number,
+  ) => {
     if (reason && result !== "success") o.emit({ type: "log", job: key, stream: "stderr", text: reason });
-    o.emit({ type: "job-end", job: key, name: id, result, durationMs: Date.now() - started, reason, outputs });
+    o.emit({
+      type: "job-end",
+      job: key,
+      name: id,
+      result,
+      durationMs: Date.now() - started,
+      reason,
+      outputs,
+    });
   };
   const fail = (reason: string): JobOutcome => {
     end(call.key, "failure", `${where}: job '${id}': ${reason}`, {}, Date.now());
     return { result: "failure", outputs: {}, continueOnError: false };
   };
   const depth = (depths.get(call.run) ?? 1) + 1;
-  if (depth > MAX_WORKFLOW_DEPTH) return fail(`reusable workflows are nested deeper than ${MAX_WORKFLOW_DEPTH} levels`);
+  if (depth > MAX_WORKFLOW_DEPTH)
+    return fail(`reusable workflows are nested deeper than ${MAX_WORKFLOW_DEPTH} levels`);
   const loc = locate(uses, call.run.wf);
   if (!loc.ok) return fail(loc.error);
   const wf = await loadWorkflow(loc.path, loc.root);
-  if (wf.diagnostics.length || !wf.template) return fail(`${uses}: ${wf.diagnostics.map(formatDiagnostic).join("; ") || "cannot load"}`);
-  if (!wf.template.events.workflow_call) return fail(`${wf.file} is not a reusable workflow: it has no 'on: workflow_call'`);
+  if (wf.diagnostics.length || !wf.template)
+    return fail(`${uses}: ${wf.diagnostics.map(formatDiagnostic).join("; ") || "cannot load"}`);
+  if (!wf.template.events.workflow_call)
+    return fail(`${wf.file} is not a reusable workflow: it has no 'on: workflow_call'`);
 
   let strategy: Record<string, Json> = {};
   try {
@@ -152,7 +184,12 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
       const contexts: Record<string, Json> = {
         ...call.host.contexts,
         matrix: isMatrix ? matrix : {},
-        strategy: { "fail-fast": failFast, "job-index": i, "job-total": m.legs.length, "max-parallel": m.legs.length },
+        strategy: {
+          "fail-fast": failFast,
+          "job-index": i,
+          "job-total": m.legs.length,
+          "max-parallel": m.legs.length,
+        },
       };
       const host: ExprHost = { ...call.host, contexts };
       const legFail = (reason: string): JobOutcome => {
@@ -162,11 +199,15 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
       let given: Record<string, Json>;
       let secrets: Record<string, Json>;
       try {
-        given = objectOf(call.job["input-values"] ? evaluateTemplate(call.job["input-values"], host) : undefined);
+        given = objectOf(
+          call.job["input-values"] ? evaluateTemplate(call.job["input-values"], host) : undefined,
+        );
         const callerSecrets = objectOf(call.run.contexts.secrets);
         secrets = call.job["inherit-secrets"]
           ? { ...callerSecrets }
-          : objectOf(call.job["secret-values"] ? evaluateTemplate(call.job["secret-values"], host) : undefined);
+          : objectOf(
+              call.job["secret-values"] ? evaluateTemplate(call.job["secret-values"], host) : undefined,
+            );
         secrets.GITHUB_TOKEN = callerSecrets.GITHUB_TOKEN ?? "";
       } catch (e) {
         return legFail((e as Error).message);
@@ -175,12 +216,24 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
       if (!inputs.ok) return legFail(inputs.error);
       for (const [name, def] of Object.entries(wf.template!.events.workflow_call!.secrets ?? {}))
         if (def.required && !call.job["inherit-secrets"] && !(name in secrets))
-          return legFail(`secret '${name}' is required by ${wf.file} and was not passed (secrets: ${name}: ... or secrets: inherit)`);
+          return legFail(
+            `secret '${name}' is required by ${wf.file} and was not passed (secrets: ${name}: ... or secrets: inherit)`,
+          );
       o.emit({ type: "job-start", job: key, name: id });
-      o.emit({ type: "log", job: key, stream: "info", text: `Calling reusable workflow ${loc.shown} (${wf.file})` });
+      o.emit({
+        type: "log",
+        job: key,
+        stream: "info",
+        text: `Calling reusable workflow ${loc.shown} (${wf.file})`,
+      });
       const run: WorkflowRun = {
         wf,
-        contexts: { github: call.run.contexts.github ?? {}, vars: call.run.contexts.vars ?? {}, secrets, inputs: inputs.inputs },
+        contexts: {
+          github: call.run.contexts.github ?? {},
+          vars: call.run.contexts.vars ?? {},
+          secrets,
+          inputs: inputs.inputs,
+        },
         runnerEnv: call.run.runnerEnv,
         extraEnv: call.run.extraEnv,
       };
@@ -191,7 +244,9 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
         const r = outcomes[n];
         if (r) jobs[j.id.value] = { result: r.result, outputs: r.outputs };
       });
-      const result = combine(outcomes.map((r) => (r.continueOnError && r.result === "failure" ? "success" : r.result)));
+      const result = combine(
+        outcomes.map((r) => (r.continueOnError && r.result === "failure" ? "success" : r.result)),
+      );
       const outputs: Record<string, string> = {};
       const defs = asMapping(field(field(field(wf.root, "on"), "workflow_call"), "outputs"));
       for (const pair of defs ?? []) {
@@ -201,16 +256,28 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
         try {
           outputs[name] = toStr(evaluateTemplate(value, { contexts: { ...run.contexts, jobs } }));
         } catch (e) {
-          o.emit({ type: "log", job: key, stream: "stderr", text: `${wf.file}: output '${name}': ${(e as Error).message}` });
+          o.emit({
+            type: "log",
+            job: key,
+            stream: "stderr",
+            text: `${wf.file}: output '${name}': ${(e as Error).message}`,
+          });
         }
       }
-      end(key, result, result === "success" ? undefined : `a job of ${wf.file} did not succeed`, outputs, started);
+      end(
+        key,
+        result,
+        result === "success" ? undefined : `a job of ${wf.file} did not succeed`,
+        outputs,
+        started,
+      );
       return { result, outputs, continueOnError: false };
     }),
   );
   if (!isMatrix) return legs[0] ?? { result: "success", outputs: {}, continueOnError: false };
   const outputs: Record<string, string> = {};
-  for (const r of legs) for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
+  for (const r of legs)
+    for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
   const result = combine(legs.map((r) => r.result));
   o.emit({ type: "job-end", job: call.key, name: id, result, durationMs: 0, outputs });
   return { result, outputs, continueOnError: false };

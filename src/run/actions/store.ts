@@ -1,5 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isSha } from "./ref.js";
@@ -31,7 +42,9 @@ export function readMeta(dir: string): StoreMeta | undefined {
   }
 }
 
-export type StoreLookup = { ok: true; dir: string; meta: StoreMeta | undefined } | { ok: false; error: string };
+export type StoreLookup =
+  | { ok: true; dir: string; meta: StoreMeta | undefined }
+  | { ok: false; error: string };
 
 /** The stored checkout for owner/repo@ref; a SHA ref must match the recorded commit. */
 export function findInStore(store: string, owner: string, repo: string, ref: string): StoreLookup {
@@ -132,13 +145,20 @@ export interface StoredAction {
 
 export function listStore(store: string): StoredAction[] {
   const out: StoredAction[] = [];
-  const dirs = (p: string) => (existsSync(p) ? readdirSync(p).filter((d) => statSync(join(p, d)).isDirectory()) : []);
+  const dirs = (p: string) =>
+    existsSync(p) ? readdirSync(p).filter((d) => statSync(join(p, d)).isDirectory()) : [];
   for (const owner of dirs(store))
     for (const repo of dirs(join(store, owner)))
       for (const ref of dirs(join(store, owner, repo))) {
         const dir = join(store, owner, repo, ref);
         const meta = readMeta(dir);
-        out.push({ name: `${owner}/${repo}`, ref, commit: meta?.commit ?? "", source: meta?.source ?? "", dir });
+        out.push({
+          name: `${owner}/${repo}`,
+          ref,
+          commit: meta?.commit ?? "",
+          source: meta?.source ?? "",
+          dir,
+        });
       }
   return out;
 }

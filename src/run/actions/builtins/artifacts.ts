@@ -34,7 +34,11 @@ const hidden = (rel: string) => rel.split(/[\\/]/).some((s) => s.startsWith(".")
  * search paths, their least common ancestor; with one, the folder itself (or a
  * file's parent), as upload-artifact v4 does.
  */
-async function collect(patterns: string[], workspace: string, includeHidden: boolean): Promise<{ files: string[]; root: string }> {
+async function collect(
+  patterns: string[],
+  workspace: string,
+  includeHidden: boolean,
+): Promise<{ files: string[]; root: string }> {
   const includes: string[] = [];
   const excludes: string[] = [];
   for (const raw of patterns) {
@@ -56,14 +60,17 @@ async function collect(patterns: string[], workspace: string, includeHidden: boo
     const rest = relative(base, p).split(sep).join("/");
     for (const m of await glob([rest], { cwd: base, onlyFiles: false, dot: true, absolute: true })) {
       const abs = resolve(m);
-      if (statSync(abs).isDirectory()) for (const f of await glob(["**"], { cwd: abs, dot: true, absolute: true })) files.add(resolve(f));
+      if (statSync(abs).isDirectory())
+        for (const f of await glob(["**"], { cwd: abs, dot: true, absolute: true })) files.add(resolve(f));
       else files.add(abs);
     }
   }
   let out = [...files];
   if (excludes.length) {
     const isEx = picomatch(excludes, { dot: true });
-    out = out.filter((f) => !isEx(f) && !excludes.some((e) => !GLOB.test(e) && (f === e || f.startsWith(e + sep))));
+    out = out.filter(
+      (f) => !isEx(f) && !excludes.some((e) => !GLOB.test(e) && (f === e || f.startsWith(e + sep))),
+    );
   }
   let root = searchPaths.length > 1 ? lca(searchPaths) : (searchPaths[0] ?? workspace);
   if (searchPaths.length === 1 && existsSync(root) && statSync(root).isFile()) root = dirname(root);
@@ -94,7 +101,8 @@ export const uploadArtifact: Builtin = {
     if (!Number.isInteger(retention) || retention < 1 || retention > 90)
       throw new StepError(`retention-days must be a whole number from 1 to 90, got '${i["retention-days"]}'`);
     const level = Number(i["compression-level"]);
-    if (!Number.isInteger(level) || level < 0 || level > 9) throw new StepError(`compression-level must be 0 to 9, got '${i["compression-level"]}'`);
+    if (!Number.isInteger(level) || level < 0 || level > 9)
+      throw new StepError(`compression-level must be 0 to 9, got '${i["compression-level"]}'`);
     const { files, root } = await collect(patterns, ctx.workspace, i["include-hidden-files"] === "true");
     if (!files.length) {
       const msg = `No files were found with the provided path: ${patterns.join(", ")}. No artifacts will be uploaded.`;
@@ -110,8 +118,14 @@ export const uploadArtifact: Builtin = {
       job: ctx.job.key,
     });
     if (!r.ok) throw new StepError(r.error);
-    ctx.log(`Artifact '${name}' stored: ${files.length} file(s), ${r.meta.size} bytes, root ${root}, kept ${retention} day(s) (${r.dir})`);
-    return { "artifact-id": String(r.meta.id), "artifact-url": `file://${r.dir}`, "artifact-digest": r.meta.digest };
+    ctx.log(
+      `Artifact '${name}' stored: ${files.length} file(s), ${r.meta.size} bytes, root ${root}, kept ${retention} day(s) (${r.dir})`,
+    );
+    return {
+      "artifact-id": String(r.meta.id),
+      "artifact-url": `file://${r.dir}`,
+      "artifact-digest": r.meta.digest,
+    };
   },
 };
 
@@ -122,7 +136,9 @@ export const downloadArtifact: Builtin = {
     const i = ctx.inputs;
     const github = ctx.job.contexts.github as Record<string, Json>;
     if (i["run-id"] && i["run-id"] !== String(github.run_id))
-      throw new StepError(`run-id ${i["run-id"]}: only artifacts of this run can be downloaded (run ${github.run_id})`);
+      throw new StepError(
+        `run-id ${i["run-id"]}: only artifacts of this run can be downloaded (run ${github.run_id})`,
+      );
     const runDir = runDirOf(ctx.job);
     const to = resolve(ctx.workspace, expandHome(i.path || "."));
     const all = listArtifacts(runDir);

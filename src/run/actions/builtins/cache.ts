@@ -41,7 +41,12 @@ function cacheCtx(ctx: BuiltinContext): Ctx {
   if (github.base_ref) scopes.push(`refs/heads/${github.base_ref}`);
   if (def) scopes.push(`refs/heads/${def}`);
   const space = ctx.job.space;
-  return { root: defaultCacheRoot(repoRootOf(ctx.job)), ref, scopes: [...new Set(scopes)], roots: allowedRoots(space.workspace, space.temp, space.toolCache) };
+  return {
+    root: defaultCacheRoot(repoRootOf(ctx.job)),
+    ref,
+    scopes: [...new Set(scopes)],
+    roots: allowedRoots(space.workspace, space.temp, space.toolCache),
+  };
 }
 
 function checkKey(key: string, what: string): void {
@@ -55,7 +60,15 @@ interface RestoreResult {
   exact: boolean;
 }
 
-async function restore(ctx: BuiltinContext, c: Ctx, key: string, restoreKeys: string[], paths: string[], lookupOnly: boolean, failOnMiss: boolean): Promise<RestoreResult> {
+async function restore(
+  ctx: BuiltinContext,
+  c: Ctx,
+  key: string,
+  restoreKeys: string[],
+  paths: string[],
+  lookupOnly: boolean,
+  failOnMiss: boolean,
+): Promise<RestoreResult> {
   checkKey(key, "key");
   for (const k of restoreKeys) checkKey(k, "restore-keys");
   if (!paths.length) throw new StepError("Input required and not supplied: path");
@@ -65,7 +78,9 @@ async function restore(ctx: BuiltinContext, c: Ctx, key: string, restoreKeys: st
   const outputs: Record<string, string> = { "cache-primary-key": key };
   if (!hit) {
     if (failOnMiss) {
-      const err = new StepError(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${key}`);
+      const err = new StepError(
+        `Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${key}`,
+      );
       Object.assign(err, { outputs: { ...outputs, "cache-hit": "false" } });
       throw err;
     }
@@ -82,7 +97,13 @@ async function restore(ctx: BuiltinContext, c: Ctx, key: string, restoreKeys: st
   return { outputs: { ...outputs, "cache-hit": String(exact), "cache-matched-key": hit.key }, exact };
 }
 
-async function save(ctx: BuiltinContext, c: Ctx, key: string, paths: string[], log: (t: string) => void): Promise<boolean> {
+async function save(
+  ctx: BuiltinContext,
+  c: Ctx,
+  key: string,
+  paths: string[],
+  log: (t: string) => void,
+): Promise<boolean> {
   const version = cacheVersion(paths);
   if (hasEntry(c.root, key, version, c.ref)) {
     log(`Cache entry with key ${key} already exists; not saving (cache entries are immutable)`);
@@ -90,7 +111,9 @@ async function save(ctx: BuiltinContext, c: Ctx, key: string, paths: string[], l
   }
   const found = await resolvePaths(paths, ctx.workspace, c.roots);
   if (!found.length) {
-    ctx.warn(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
+    ctx.warn(
+      `Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`,
+    );
     return true;
   }
   const t0 = Date.now();
@@ -101,25 +124,60 @@ async function save(ctx: BuiltinContext, c: Ctx, key: string, paths: string[], l
 
 /** actions/cache: restore now, save in a post step when the job succeeded. */
 export const cache: Builtin = {
-  inputs: { key: "", path: "", "restore-keys": "", "fail-on-cache-miss": "false", "lookup-only": "false", "save-always": "false", enableCrossOsArchive: "false" },
+  inputs: {
+    key: "",
+    path: "",
+    "restore-keys": "",
+    "fail-on-cache-miss": "false",
+    "lookup-only": "false",
+    "save-always": "false",
+    enableCrossOsArchive: "false",
+  },
   ignored: { "upload-chunk-size": "" },
   async run(ctx) {
     const c = cacheCtx(ctx);
     const key = ctx.inputs.key.trim();
     const paths = lines(ctx.inputs.path);
-    const r = await restore(ctx, c, key, lines(ctx.inputs["restore-keys"]), paths, ctx.inputs["lookup-only"] === "true", ctx.inputs["fail-on-cache-miss"] === "true");
+    const r = await restore(
+      ctx,
+      c,
+      key,
+      lines(ctx.inputs["restore-keys"]),
+      paths,
+      ctx.inputs["lookup-only"] === "true",
+      ctx.inputs["fail-on-cache-miss"] === "true",
+    );
     if (r.exact) ctx.log("Cache hit on the primary key: the post step will not save");
     else if (ctx.inputs["lookup-only"] !== "true")
-      ctx.addPost(`Post ${ctx.label}`, ctx.inputs["save-always"] === "true" ? "always()" : "success()", (log) => save(ctx, c, key, paths, log));
+      ctx.addPost(
+        `Post ${ctx.label}`,
+        ctx.inputs["save-always"] === "true" ? "always()" : "success()",
+        (log) => save(ctx, c, key, paths, log),
+      );
     return r.outputs;
   },
 };
 
 export const cacheRestore: Builtin = {
-  inputs: { key: "", path: "", "restore-keys": "", "fail-on-cache-miss": "false", "lookup-only": "false", enableCrossOsArchive: "false" },
+  inputs: {
+    key: "",
+    path: "",
+    "restore-keys": "",
+    "fail-on-cache-miss": "false",
+    "lookup-only": "false",
+    enableCrossOsArchive: "false",
+  },
   async run(ctx) {
     const c = cacheCtx(ctx);
-    const r = await restore(ctx, c, ctx.inputs.key.trim(), lines(ctx.inputs["restore-keys"]), lines(ctx.inputs.path), ctx.inputs["lookup-only"] === "true", ctx.inputs["fail-on-cache-miss"] === "true");
+    const r = await restore(
+      ctx,
+      c,
+      ctx.inputs.key.trim(),
+      lines(ctx.inputs["restore-keys"]),
+      lines(ctx.inputs.path),
+      ctx.inputs["lookup-only"] === "true",
+      ctx.inputs["fail-on-cache-miss"] === "true",
+    );
     return r.outputs;
   },
 };
@@ -142,8 +200,13 @@ export const cacheSave: Builtin = {
 
 async function hashGlobs(cwd: string, patterns: string[]): Promise<string> {
   const h = createHash("sha256");
-  const files = (await glob(patterns, { cwd, dot: false, ignore: ["**/target/**", "**/node_modules/**"] })).sort();
-  for (const f of files) h.update(f).update("\0").update(readFileSync(join(cwd, f)));
+  const files = (
+    await glob(patterns, { cwd, dot: false, ignore: ["**/target/**", "**/node_modules/**"] })
+  ).sort();
+  for (const f of files)
+    h.update(f)
+      .update("\0")
+      .update(readFileSync(join(cwd, f)));
   return h.digest("hex").slice(0, 20);
 }
 
@@ -173,7 +236,15 @@ export const rustCache: Builtin = {
     const github = ctx.job.contexts.github as Record<string, Json>;
     const env = ctx.processEnv();
     const rustc = run("rustc", ["-vV"], env) ?? "";
-    const envPrefixes = ["CARGO", "CC", "CFLAGS", "CXX", "CMAKE", "RUST", ...i["env-vars"].split(/\s+/).filter(Boolean)];
+    const envPrefixes = [
+      "CARGO",
+      "CC",
+      "CFLAGS",
+      "CXX",
+      "CMAKE",
+      "RUST",
+      ...i["env-vars"].split(/\s+/).filter(Boolean),
+    ];
     const envText = Object.keys(env)
       .filter((k) => envPrefixes.some((p) => k.startsWith(p)) && k !== "CARGO_HOME")
       .sort()
@@ -203,7 +274,11 @@ export const rustCache: Builtin = {
     ];
     const r = await restore(ctx, c, key, [restoreKey], paths, i["lookup-only"] === "true", false);
     if (!r.exact && i["save-if"] === "true" && i["lookup-only"] !== "true")
-      ctx.addPost(`Post ${ctx.label}`, i["cache-on-failure"] === "true" ? "!cancelled()" : "success()", (log) => save(ctx, c, key, paths, log));
+      ctx.addPost(
+        `Post ${ctx.label}`,
+        i["cache-on-failure"] === "true" ? "!cancelled()" : "success()",
+        (log) => save(ctx, c, key, paths, log),
+      );
     return { "cache-hit": r.outputs["cache-hit"] ?? "false" };
   },
 };

@@ -14,7 +14,9 @@ async function git(cwd: string, args: string[]): Promise<string> {
     return r.stdout.trim();
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new StepError(`git ${args.join(" ")}: ${(err.stderr || err.message).trim().split("\n").slice(-3).join(" ")}`);
+    throw new StepError(
+      `git ${args.join(" ")}: ${(err.stderr || err.message).trim().split("\n").slice(-3).join(" ")}`,
+    );
   }
 }
 
@@ -26,7 +28,10 @@ async function tryGit(cwd: string, args: string[]): Promise<string | undefined> 
   }
 }
 
-async function resolveRef(source: string, ref: string): Promise<{ sha: string; branch?: string; tag?: boolean }> {
+async function resolveRef(
+  source: string,
+  ref: string,
+): Promise<{ sha: string; branch?: string; tag?: boolean }> {
   const short = ref.replace(/^refs\/(heads|tags)\//, "");
   const tries: [string, { branch?: string; tag?: boolean }][] = ref.startsWith("refs/tags/")
     ? [[ref, { tag: true }]]
@@ -84,7 +89,9 @@ export const checkout: Builtin = {
         `repository '${i.repository}' is not the repository this run is for (${repo}); Slipway runs offline and checks out only its own repository`,
       );
     if (i["persist-credentials"] !== "false")
-      ctx.log("persist-credentials: ignored; there are no credentials to persist (origin is the local repository)");
+      ctx.log(
+        "persist-credentials: ignored; there are no credentials to persist (origin is the local repository)",
+      );
     const ws = ctx.workspace;
     const target = resolve(ws, i.path);
     const rel = relative(ws, target);
@@ -98,7 +105,9 @@ export const checkout: Builtin = {
       ? await resolveRef(source, i.ref)
       : {
           sha: String(github.sha),
-          branch: String(github.ref ?? "").startsWith("refs/heads/") ? String(github.ref).slice(11) : undefined,
+          branch: String(github.ref ?? "").startsWith("refs/heads/")
+            ? String(github.ref).slice(11)
+            : undefined,
           tag: String(github.ref ?? "").startsWith("refs/tags/"),
         };
     if (bind && target === ws) {
@@ -106,8 +115,11 @@ export const checkout: Builtin = {
       return { ref: branch ?? sha, commit: (await tryGit(ws, ["rev-parse", "HEAD"])) ?? sha };
     }
     const depth = Number(i["fetch-depth"]);
-    if (!Number.isInteger(depth) || depth < 0) throw new StepError(`fetch-depth must be a whole number, got '${i["fetch-depth"]}'`);
-    ctx.log(`Checking out ${branch ?? (tag ? i.ref || github.ref : sha)} (${sha.slice(0, 12)}) from ${source} into ${target}${depth ? `, depth ${depth}` : ", full history"}`);
+    if (!Number.isInteger(depth) || depth < 0)
+      throw new StepError(`fetch-depth must be a whole number, got '${i["fetch-depth"]}'`);
+    ctx.log(
+      `Checking out ${branch ?? (tag ? i.ref || github.ref : sha)} (${sha.slice(0, 12)}) from ${source} into ${target}${depth ? `, depth ${depth}` : ", full history"}`,
+    );
 
     mkdirSync(target, { recursive: true });
     const fresh = !existsSync(join(target, ".git"));
@@ -120,8 +132,17 @@ export const checkout: Builtin = {
     if (depth === 0) {
       // Full history: borrow the objects of the local repository instead of copying them.
       const objects = join(source, ".git", "objects");
-      if (existsSync(objects)) writeFileSync(join(target, ".git", "objects", "info", "alternates"), `${objects}\n`);
-      await git(target, ["fetch", "-q", "--tags", "--prune", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]);
+      if (existsSync(objects))
+        writeFileSync(join(target, ".git", "objects", "info", "alternates"), `${objects}\n`);
+      await git(target, [
+        "fetch",
+        "-q",
+        "--tags",
+        "--prune",
+        "origin",
+        "+refs/heads/*:refs/remotes/origin/*",
+        "+refs/tags/*:refs/tags/*",
+      ]);
     } else {
       const args = ["fetch", "-q", "--no-tags", `--depth=${depth}`];
       if (i.filter) args.push(`--filter=${i.filter}`);
@@ -131,8 +152,16 @@ export const checkout: Builtin = {
       if (!branch) await git(target, ["update-ref", "-d", "refs/remotes/origin/slipway-checkout"]);
     }
     if (i["sparse-checkout"].trim()) {
-      const patterns = i["sparse-checkout"].split("\n").map((s) => s.trim()).filter(Boolean);
-      await git(target, ["sparse-checkout", "set", ...(i["sparse-checkout-cone-mode"] === "false" ? ["--no-cone"] : []), ...patterns]);
+      const patterns = i["sparse-checkout"]
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      await git(target, [
+        "sparse-checkout",
+        "set",
+        ...(i["sparse-checkout-cone-mode"] === "false" ? ["--no-cone"] : []),
+        ...patterns,
+      ]);
     }
     if (branch) await git(target, ["checkout", "-q", "-f", "-B", branch, sha]);
     else await git(target, ["checkout", "-q", "-f", "--detach", sha]);
@@ -146,9 +175,10 @@ export const checkout: Builtin = {
       await git(target, args);
     }
     if (i.lfs === "true") {
-      if (!(await tryGit(target, ["lfs", "version"]))) throw new StepError("lfs: true needs git-lfs, which is not installed");
+      if (!(await tryGit(target, ["lfs", "version"])))
+        throw new StepError("lfs: true needs git-lfs, which is not installed");
       await git(target, ["lfs", "pull"]);
     }
-    return { ref: branch ? `refs/heads/${branch}` : (i.ref || String(github.ref ?? "")), commit: sha };
+    return { ref: branch ? `refs/heads/${branch}` : i.ref || String(github.ref ?? ""), commit: sha };
   },
 };

@@ -39,9 +39,14 @@ export function versionDirs(root: string, rest: string): string[] {
 
 /** stdout of a successful run, or stderr when stdout is empty (`java -version` writes there). */
 export function run(exe: string, args: string[], env?: Record<string, string>): string | undefined {
-  const r = spawnSync(exe, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env, timeout: 20_000 });
+  const r = spawnSync(exe, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env,
+    timeout: 20_000,
+  });
   if (r.status !== 0) return undefined;
-  return (r.stdout.trim() || r.stderr.trim());
+  return r.stdout.trim() || r.stderr.trim();
 }
 
 /** Finds installations among candidate executables, one per real file. */
