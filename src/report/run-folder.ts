@@ -1,11 +1,28 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { RunEvent } from "../run/events.js";
 
 /** `.slipway/runs/<n>/`: events.jsonl, one log per job, step summaries, result.json. */
 export class RunFolder {
+  private fds = new Map<string, number>();
+
   constructor(readonly dir: string) {
     mkdirSync(join(dir, "logs"), { recursive: true });
+  }
+
+  /** Appends through a descriptor kept open: one open per file, not per line. */
+  private append(path: string, text: string): void {
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, "a");
+      this.fds.set(path, fd);
+    }
+    writeSync(fd, text);
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 
   static next(root: string): { dir: string; number: number } {
@@ -24,7 +41,7 @@ export class RunFolder {
   }
 
   on(e: RunEvent): void {
-    appendFileSync(join(this.dir, "events.jsonl"), `${JSON.stringify(e)}\n`);
+    this.append(join(this.dir, "events.jsonl"), `${JSON.stringify(e)}\n`);
     const job = "job" in e ? e.job : undefined;
     if (!job) return;
     let line: string | undefined;
@@ -33,12 +50,12 @@ export class RunFolder {
     else if (e.type === "step-end") line = `##[step-end] ${e.name}: ${e.conclusion}`;
     else if (e.type === "annotation") line = `##[${e.annotation.level}] ${e.annotation.message}`;
     else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
-    else if (e.type === "summary")
-      appendFileSync(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
-    if (line !== undefined) appendFileSync(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
+    else if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
+    if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
   }
 
   writeResult(result: unknown): void {
+    this.close();
     writeFileSync(join(this.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   }
 }

@@ -9,7 +9,20 @@ export interface ShellCommand {
   prelude?: string;
 }
 
+const found = new Map<string, string>();
+
+/** The executable `cmd` on `path`; remembered, since every step asks. */
 export function which(cmd: string, path = process.env.PATH ?? ""): string | undefined {
+  const key = `${cmd}\0${path}`;
+  const known = found.get(key);
+  if (known) return known;
+  // Misses are not remembered: a setup step may install the command later in the job.
+  const hit = search(cmd, path);
+  if (hit) found.set(key, hit);
+  return hit;
+}
+
+function search(cmd: string, path: string): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const p = join(dir, cmd);

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
@@ -11,6 +11,26 @@ const run = promisify(execFile);
 /** Runs steps as child processes of this machine. */
 export class HostExecutor implements Executor {
   readonly name = "host";
+  private snapshots = new Map<string, Promise<string>>();
+
+  private snapshot(spec: PrepareSpec): Promise<string> {
+    const key = `${spec.repoRoot}@${spec.sha}`;
+    let p = this.snapshots.get(key);
+    if (!p) {
+      const dir = join(spec.workRoot, `_snapshot-${this.snapshots.size}`);
+      mkdirSync(dir, { recursive: true });
+      p = run("sh", [
+        "-c",
+        'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
+        "sh",
+        spec.repoRoot,
+        spec.sha!,
+        dir,
+      ]).then(() => dir);
+      this.snapshots.set(key, p);
+    }
+    return p;
+  }
 
   async prepareJob(spec: PrepareSpec): Promise<JobSpace> {
     const base = join(spec.workRoot, spec.jobKey);
@@ -21,10 +41,11 @@ export class HostExecutor implements Executor {
     if (spec.bind || !spec.sha)
       return { workspace: spec.repoRoot, temp, toolCache, processGroups: new Set() };
     const workspace = join(base, "workspace");
-    // A shared clone borrows the objects of the user's repository: quick, and it
-    // leaves the user's working tree and refs alone.
-    await run("git", ["clone", "-q", "--shared", "--no-checkout", spec.repoRoot, workspace]);
-    await run("git", ["-C", workspace, "checkout", "-q", "--detach", spec.sha]);
+    // The commit's files, exported once per run and copied per job: the user's working
+    // tree and refs stay untouched, and no job sees another's changes. Like a fresh
+    // runner there is no .git until actions/checkout makes one.
+    const snapshot = await this.snapshot(spec);
+    cpSync(snapshot, workspace, { recursive: true, verbatimSymlinks: true });
     return { workspace, temp, toolCache, processGroups: new Set() };
   }
 
