@@ -1,9 +1,11 @@
 // Engine overhead: slipway run vs the same commands as a sequential shell script,
-// measured in the same run. Usage: npm run build && node bench/run.mjs [--reps N]
+// measured in the same run. Usage: npm run build && node bench/run.mjs [--reps N] [--write]
+// --write puts the table in BENCHMARKS.md (engine section).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeSection } from "./section.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
 const BIN = join(ROOT, "dist/slipway.js");
@@ -115,10 +117,20 @@ const rows = [
     "step",
   ),
 ];
-console.log(`node ${process.version}, ${reps} reps, medians`);
-console.log("| case | slipway run | same commands in sh | ratio | overhead |");
-console.log("|---|---:|---:|---:|---:|");
-for (const r of rows)
-  console.log(
-    `| ${r.name} | ${r.slipwayMs.toFixed(0)} ms | ${r.shellMs.toFixed(0)} ms | ${r.ratio.toFixed(2)}x | ${r.overheadPerUnit.toFixed(1)} ms/${r.unitName} |`,
-  );
+const out = [
+  `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians; \`slipway run\` with its default \`--jobs\` (cores) and \`CI=true\` (plain output), from process start to exit.`,
+  "The baseline runs every step's command from its own script file with `bash -e`, one after another, in the same bench run.",
+  "",
+  "| case | slipway run | same commands in bash | ratio | overhead |",
+  "|---|---:|---:|---:|---:|",
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.slipwayMs.toFixed(0)} ms | ${r.shellMs.toFixed(0)} ms | ${r.ratio.toFixed(2)}x | ${r.overheadPerUnit.toFixed(1)} ms/${r.unitName} |`,
+  ),
+  "",
+  "Goal (issue 2): at most 15 ms per job and 5 ms per step over the commands themselves. Overhead includes Node start-up and loading the workflow (about 150 ms, once per run).",
+  "",
+  "Reproduce: `npm run build && node bench/run.mjs --reps 5 --write`",
+];
+console.log(out.join("\n"));
+if (process.argv.includes("--write")) writeSection("engine", out.join("\n"));

@@ -227,6 +227,29 @@ jobs:
     expect(byName.here?.result).toBe("success");
   });
 
+  test("every step starts with empty, existing file-command files", () => {
+    const files = wf(`on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    outputs: { first: "\${{ steps.one.outputs.x }}", second: "\${{ steps.two.outputs.x }}" }
+    steps:
+      - id: one
+        run: echo x=1 >> "$GITHUB_OUTPUT"; echo "A=1" >> "$GITHUB_ENV"; rm "$GITHUB_STATE"
+      - id: two
+        run: |
+          for f in "$GITHUB_OUTPUT" "$GITHUB_ENV" "$GITHUB_PATH" "$GITHUB_STATE" "$GITHUB_STEP_SUMMARY"; do
+            test -f "$f" && test ! -s "$f"
+          done
+          [ "$A" = 1 ]
+      - id: three
+        run: test -f "$GITHUB_STATE" && test ! -s "$GITHUB_OUTPUT"
+`);
+    const r = runJson(files);
+    expect(r.out?.result, r.logs).toBe("success");
+    expect(r.out?.jobs[0]?.outputs).toEqual({ first: "1", second: "" });
+  });
+
   test("the default clean checkout leaves the working tree alone; --bind uses it", () => {
     const files = wf(`on: push
 jobs:

@@ -148,9 +148,10 @@ export async function main(args: string[]): Promise<number> {
     const started = Date.now();
     emit({ type: "run-start", runNumber, runId, event: s.event.name, workflows: runs.map((r) => r.wf.file) });
     let result: JobResult;
+    const executor = new HostExecutor();
     try {
       result = await runWorkflows(runs, {
-        executor: new HostExecutor(),
+        executor,
         masker,
         emit,
         maxJobs: values.jobs
@@ -170,6 +171,7 @@ export async function main(args: string[]): Promise<number> {
     } finally {
       process.off("SIGINT", onSig);
       process.off("SIGTERM", onSig);
+      await executor.close();
       rmSync(workRoot, { recursive: true, force: true });
     }
     if (ac.signal.aborted && result === "success") result = "cancelled";

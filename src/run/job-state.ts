@@ -30,6 +30,8 @@ export interface JobState {
   verbose: boolean;
   signal: AbortSignal;
   stepCounter: number;
+  /** File-command files (GITHUB_ENV, ...) no step is using: emptied and handed to the next. */
+  freeFileSets: Record<string, string>[];
   /** Post steps of actions, run in reverse order at job end, even after failure. */
   postSteps: (() => Promise<void>)[];
 }

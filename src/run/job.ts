@@ -128,6 +128,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     signal: ac.signal,
     stepCounter: 0,
     postSteps: [],
+    freeFileSets: [],
   };
   let result: JobResult = "success";
   let reason: string | undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { parseCommand } from "./commands.js";
 import { parseEnvFile, parsePathFile } from "./env-file.js";
@@ -50,12 +50,7 @@ export function stepPath(job: JobState, base: string | undefined): string {
  * the env files. Shared by `run:` steps and action steps.
  */
 export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Promise<ProcessStepResult> {
-  const dir = join(job.space.temp, "_runner_file_commands");
-  mkdirSync(dir, { recursive: true });
-  const files = Object.fromEntries(
-    FILE_VARS.map((v) => [v, join(dir, `${v.slice(7).toLowerCase()}_${randomUUID()}`)]),
-  );
-  for (const f of Object.values(files)) writeFileSync(f, "");
+  const files = job.freeFileSets.pop() ?? newFileSet(job);
   const env: Record<string, string> = { ...spec.env, ...files };
   env.PATH = stepPath(job, spec.env.PATH);
 
@@ -154,7 +149,12 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     let text = "";
     try {
       text = readFileSync(files[name]!, "utf8");
+      if (text) truncateSync(files[name]!, 0);
     } catch {
+      // The step removed it; the next step that gets this set needs it back.
+      try {
+        writeFileSync(files[name]!, "");
+      } catch {}
       return;
     }
     if (text) error ??= fn(text);
@@ -183,6 +183,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     job.summaries.push(md);
     job.emit({ type: "summary", job: job.key, step: spec.stepIndex, markdown: md });
   });
+  job.freeFileSets.push(files);
   if (timedOut) error = `step timed out after ${Math.round((spec.timeoutMs ?? 0) / 60000)} minute(s)`;
   if (error) annotate(job, spec.stepIndex, "error", error, {});
   const cancelled = res.aborted && !timedOut;
@@ -194,6 +195,20 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     timedOut,
     cancelled,
   };
+}
+
+/**
+ * One file per command, existing before the step starts (@actions/core refuses a missing
+ * one). Steps of a job reuse emptied sets: creating files is the slow part of a step.
+ */
+function newFileSet(job: JobState): Record<string, string> {
+  const dir = join(job.space.control, "_runner_file_commands");
+  mkdirSync(dir, { recursive: true });
+  const files = Object.fromEntries(
+    FILE_VARS.map((v) => [v, join(dir, `${v.slice(7).toLowerCase()}_${randomUUID()}`)]),
+  );
+  for (const f of Object.values(files)) writeFileSync(f, "");
+  return files;
 }
 
 export function annotate(

@@ -142,7 +142,7 @@ export async function runStep(
     if (!shell.ok) return fail(shell.error);
     const cwd = resolveWorkdir(job, wd);
     if (!cwd.ok) return fail(cwd.error);
-    const file = join(job.space.temp, `${randomUUID()}${shell.shell.ext}`);
+    const file = join(job.space.control, `${randomUUID()}${shell.shell.ext}`);
     writeFileSync(file, (shell.shell.prelude ?? "") + script);
     const res = await runProcessStep(job, {
       argv: shellArgv(shell.shell, file),

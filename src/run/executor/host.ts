@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
@@ -12,6 +13,25 @@ const run = promisify(execFile);
 export class HostExecutor implements Executor {
   readonly name = "host";
   private snapshots = new Map<string, Promise<string>>();
+  private controlRoot?: string;
+
+  /**
+   * Creating a file costs far more than writing a few bytes on many disks (0.3-1 ms here),
+   * and every step creates some; a memory file system (/dev/shm) makes that ~30x cheaper.
+   */
+  private async control(spec: PrepareSpec): Promise<string> {
+    if (!this.controlRoot) {
+      let root = join(spec.workRoot, "_control");
+      try {
+        accessSync("/dev/shm", constants.W_OK);
+        root = join("/dev/shm", basename(spec.workRoot));
+      } catch {}
+      this.controlRoot = root;
+    }
+    const dir = join(this.controlRoot, spec.jobKey);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
 
   private snapshot(spec: PrepareSpec): Promise<string> {
     const key = `${spec.repoRoot}@${spec.sha}`;
@@ -36,17 +56,21 @@ export class HostExecutor implements Executor {
     const base = join(spec.workRoot, spec.jobKey);
     const temp = join(base, "temp");
     const toolCache = spec.toolCache;
-    mkdirSync(temp, { recursive: true });
-    mkdirSync(toolCache, { recursive: true });
+    // Asynchronous file calls: the thread pool overlaps one job's set-up with the others'.
+    const [control] = await Promise.all([
+      this.control(spec),
+      mkdir(temp, { recursive: true }),
+      mkdir(toolCache, { recursive: true }),
+    ]);
     if (spec.bind || !spec.sha)
-      return { workspace: spec.repoRoot, temp, toolCache, processGroups: new Set() };
+      return { workspace: spec.repoRoot, temp, control, toolCache, processGroups: new Set() };
     const workspace = join(base, "workspace");
     // The commit's files, exported once per run and copied per job: the user's working
     // tree and refs stay untouched, and no job sees another's changes. Like a fresh
     // runner there is no .git until actions/checkout makes one.
     const snapshot = await this.snapshot(spec);
-    cpSync(snapshot, workspace, { recursive: true, verbatimSymlinks: true });
-    return { workspace, temp, toolCache, processGroups: new Set() };
+    await cp(snapshot, workspace, { recursive: true, verbatimSymlinks: true });
+    return { workspace, temp, control, toolCache, processGroups: new Set() };
   }
 
   spawn(spec: SpawnSpec): Promise<SpawnResult> {
@@ -124,6 +148,13 @@ export class HostExecutor implements Executor {
         process.kill(-pgid, "SIGKILL");
       } catch {}
     }
-    rmSync(js.temp, { recursive: true, force: true });
+    await Promise.all([
+      rm(js.temp, { recursive: true, force: true }),
+      rm(js.control, { recursive: true, force: true }),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
   }
 }

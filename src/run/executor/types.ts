@@ -10,6 +10,11 @@ export interface JobSpace {
   workspace: string;
   /** RUNNER_TEMP: empty at job start, removed at the end. */
   temp: string;
+  /**
+   * The runner's own small files (step scripts, file-command files), written for every
+   * step; removed at the end. Not a user-visible folder, so it may live anywhere fast.
+   */
+  control: string;
   /** RUNNER_TOOL_CACHE: shared across jobs. */
   toolCache: string;
   /** Process groups of steps, killed at job end (background children live until then). */
@@ -52,4 +57,6 @@ export interface Executor {
   prepareJob(spec: PrepareSpec): Promise<JobSpace>;
   spawn(spec: SpawnSpec): Promise<SpawnResult>;
   cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void>;
+  /** After the last job of a run: removes what the executor kept for the run. */
+  close?(): Promise<void>;
 }
