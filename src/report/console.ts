@@ -101,15 +101,32 @@ export class PlainReporter {
 
   /** The final table. Matrix parents are shown once their legs are. */
   summary(result: JobResult, durationMs: number): string {
-    const rows = this.order.map((k) => this.jobs.get(k)!).filter((r) => r.result !== undefined);
-    const w = Math.max(4, ...rows.map((r) => r.name.length));
+    const done = this.order.filter((k) => this.jobs.get(k)!.result !== undefined);
+    // Matrix legs (key "job.N") go right under their job, indented.
+    const legsOf = new Map<string, string[]>();
+    const top: string[] = [];
+    for (const k of done) {
+      const parent = /^(.*)\.\d+$/.exec(k)?.[1];
+      if (parent !== undefined && this.jobs.has(parent))
+        legsOf.set(parent, [...(legsOf.get(parent) ?? []), k]);
+      else top.push(k);
+    }
+    const rows = top.flatMap((k) => [
+      { r: this.jobs.get(k)!, indent: "" },
+      ...(legsOf.get(k) ?? [])
+        .sort((a, b) => legNo(a) - legNo(b))
+        .map((l) => ({ r: this.jobs.get(l)!, indent: "  " })),
+    ]);
+    const w = Math.max(4, ...rows.map(({ r, indent }) => indent.length + r.name.length));
     const lines = ["", `${"JOB".padEnd(w)}  RESULT     TIME`];
-    for (const r of rows) {
+    for (const { r, indent } of rows) {
       lines.push(
-        `${r.name.padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `  (${r.reason})` : ""}`,
+        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
       );
     }
     lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);
     return lines.join("\n");
   }
 }
+
+const legNo = (key: string) => Number(key.slice(key.lastIndexOf(".") + 1));

@@ -204,6 +204,7 @@ async function runJobLegs(
   const onRunAbort = () => legAbort.abort();
   o.signal.addEventListener("abort", onRunAbort, { once: true });
   let continueOnError = false;
+  const started = Date.now();
 
   const legResults = await Promise.all(
     m.legs.map(async (matrix, i): Promise<LegResult> => {
@@ -339,7 +340,7 @@ async function runJobLegs(
       job: key,
       name: id,
       result,
-      durationMs: 0,
+      durationMs: Date.now() - started,
       reason: result === "success" ? undefined : reason,
       outputs,
     });
