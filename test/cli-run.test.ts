@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { slipway, tempRepo } from "./helpers/cli.js";
@@ -225,6 +226,44 @@ jobs:
     expect(byName.mac).toMatchObject({ result: "skipped", reason: expect.stringContaining("macos-latest") });
     expect(byName.box).toMatchObject({ result: "skipped", reason: expect.stringContaining("container") });
     expect(byName.here?.result).toBe("success");
+  });
+
+  test("concurrency groups: jobs and workflows wait their turn; cancel-in-progress cancels", () => {
+    const log = join(mkdtempSync(join(tmpdir(), "slipway-conc-")), "order.log");
+    const step = (id: string, secs: number) =>
+      `{ run: 'echo ${id}-start >> "$LOG"; sleep ${secs}; echo ${id}-end >> "$LOG"' }`;
+    const r = runJson(
+      {
+        ".github/workflows/a.yml": `on: push\nconcurrency: deploy\njobs:\n  a: { runs-on: ubuntu-latest, steps: [${step("a", 0.4)}] }\n`,
+        ".github/workflows/b.yml": `on: push\nconcurrency: { group: deploy }\njobs:\n  b: { runs-on: ubuntu-latest, steps: [${step("b", 0)}] }\n`,
+        ".github/workflows/c.yml": `on: push
+jobs:
+  j1: { runs-on: ubuntu-latest, concurrency: "jobs-\${{ github.ref }}", steps: [${step("j1", 0.4)}] }
+  j2: { runs-on: ubuntu-latest, concurrency: "jobs-\${{ github.ref }}", steps: [${step("j2", 0)}] }
+`,
+      },
+      ["--jobs", "6", "--env", `LOG=${log}`],
+    );
+    expect(r.out?.result, r.logs).toBe("success");
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    // Each holder of a group finishes before the next one starts.
+    for (const pair of [
+      ["a", "b"],
+      ["j1", "j2"],
+    ]) {
+      const at = (x: string) => lines.indexOf(x);
+      const [first, second] = at(`${pair[0]}-start`) < at(`${pair[1]}-start`) ? pair : [pair[1]!, pair[0]!];
+      expect(at(`${first}-end`), lines.join(",")).toBeLessThan(at(`${second}-start`));
+    }
+
+    const c = runJson({
+      ".github/workflows/1-old.yml": `on: push\nconcurrency: release\njobs:\n  old: { runs-on: ubuntu-latest, steps: [{ run: sleep 20 }] }\n`,
+      ".github/workflows/2-new.yml": `on: push\nconcurrency: { group: release, cancel-in-progress: true }\njobs:\n  new: { runs-on: ubuntu-latest, steps: [{ run: "true" }] }\n`,
+    });
+    const result = Object.fromEntries((c.out?.jobs ?? []).map((j) => [j.job, j.result]));
+    expect(result["1-old.old"], c.logs).toBe("cancelled");
+    expect(result["2-new.new"]).toBe("success");
+    expect(c.logs).toContain("cancelled by a newer run in concurrency group 'release'");
   });
 
   test("every step starts with empty, existing file-command files", () => {

@@ -58,11 +58,63 @@ function combine(results: JobResult[]): JobResult {
 /** Runs every job of the given workflows in dependency order; the result of the whole run. */
 export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Promise<JobResult> {
   const slots = new Semaphore(Math.max(1, o.maxJobs));
-  const groups = new Map<string, { release: Promise<void>; cancel: () => void }>();
-  const results = await Promise.all(runs.map((r) => runWorkflow(r, o, slots, groups, runs.length > 1)));
+  const groups: Groups = new Map();
+  const results = await Promise.all(
+    runs.map((r) => runInGroup(r, o, groups, (ro) => runWorkflow(r, ro, slots, groups, runs.length > 1))),
+  );
   return combine(
     results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
   );
+}
+
+type Groups = Map<string, { release: Promise<void>; cancel: () => void }>;
+
+function concurrencyOf(c: Json): { group: string; cancel: boolean } | undefined {
+  if (typeof c === "string") return c ? { group: c, cancel: false } : undefined;
+  if (c && typeof c === "object" && !Array.isArray(c)) {
+    const group = toStr(c.group ?? "");
+    return group ? { group, cancel: truthy(c["cancel-in-progress"]) } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Workflow-level `concurrency:`: a workflow waits for the one holding its group, or with
+ * cancel-in-progress cancels it. Job groups share the same table, as on GitHub.
+ */
+async function runInGroup(
+  run: WorkflowRun,
+  o: SchedulerOptions,
+  groups: Groups,
+  body: (o: SchedulerOptions) => Promise<JobOutcome[]>,
+): Promise<JobOutcome[]> {
+  const token = run.wf.template?.concurrency;
+  if (!token) return body(o);
+  let c: { group: string; cancel: boolean } | undefined;
+  try {
+    c = concurrencyOf(evaluateTemplate(token, { contexts: run.contexts }));
+  } catch (e) {
+    o.emit({
+      type: "log",
+      job: run.wf.file,
+      stream: "stderr",
+      text: `${run.wf.file}: concurrency: ${(e as Error).message}`,
+    });
+    return [{ result: "failure", outputs: {}, continueOnError: false }];
+  }
+  if (!c) return body(o);
+  const ac = new AbortController();
+  const relay = () => ac.abort();
+  o.signal.addEventListener("abort", relay, { once: true });
+  const release = await enterGroup(groups, c.group, c.cancel, () => {
+    ac.abort(`cancelled by a newer run in concurrency group '${c.group}'`);
+  });
+  try {
+    return await body({ ...o, signal: ac.signal });
+  } finally {
+    o.signal.removeEventListener("abort", relay);
+    release();
+  }
 }
 
 /** One workflow's jobs; reusable workflows call it again with their caller's key as `keyPrefix`. */
@@ -70,7 +122,7 @@ export async function runWorkflow(
   run: WorkflowRun,
   o: SchedulerOptions,
   slots: Semaphore,
-  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+  groups: Groups,
   prefix: boolean,
   keyPrefix?: string,
 ): Promise<JobOutcome[]> {
@@ -178,7 +230,7 @@ async function runJobLegs(
   workflowEnv: Record<string, string>,
   o: SchedulerOptions,
   slots: Semaphore,
-  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+  groups: Groups,
 ): Promise<JobOutcome> {
   const id = job.id.value;
   const raw = rawJob(run.wf.root, id);
@@ -203,6 +255,7 @@ async function runJobLegs(
   const legAbort = new AbortController();
   const onRunAbort = () => legAbort.abort();
   o.signal.addEventListener("abort", onRunAbort, { once: true });
+  if (o.signal.aborted) legAbort.abort();
   let continueOnError = false;
   const started = Date.now();
 
@@ -228,12 +281,7 @@ async function runJobLegs(
         if (isMatrix && !job.name?.isExpression) name = `${name} ${legSuffix(matrix)}`;
         const coe = field(raw, "continue-on-error");
         if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
-        if (job.concurrency) {
-          const c = evaluateTemplate(job.concurrency, legHost);
-          if (typeof c === "string") concurrency = { group: c, cancel: false };
-          else if (c && typeof c === "object" && !Array.isArray(c))
-            concurrency = { group: toStr(c.group ?? ""), cancel: truthy(c["cancel-in-progress"]) };
-        }
+        if (job.concurrency) concurrency = concurrencyOf(evaluateTemplate(job.concurrency, legHost));
       } catch (e) {
         o.emit({
           type: "job-end",
@@ -286,7 +334,9 @@ async function runJobLegs(
       try {
         if (legAbort.signal.aborted) {
           const reason = o.signal.aborted
-            ? "the run was cancelled"
+            ? typeof o.signal.reason === "string"
+              ? o.signal.reason
+              : "the run was cancelled"
             : "cancelled by fail-fast after another matrix job failed";
           o.emit({
             type: "job-end",
@@ -350,7 +400,7 @@ async function runJobLegs(
 
 /** One job per concurrency group at a time; cancel-in-progress cancels the running one. */
 async function enterGroup(
-  groups: Map<string, { release: Promise<void>; cancel: () => void }>,
+  groups: Groups,
   group: string,
   cancelInProgress: boolean,
   cancelMe: () => void,
