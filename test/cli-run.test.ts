@@ -1,8 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { slipway, tempRepo } from "./helpers/cli.js";
+import { BIN, slipway, tempRepo } from "./helpers/cli.js";
 
 const wf = (body: string) => ({ ".github/workflows/ci.yml": body });
 
@@ -300,6 +301,24 @@ jobs:
     const b = slipway(["run", "--bind"], r.repo);
     expect(b.code).toBe(0);
     expect(existsSync(join(r.repo, "made-by-job"))).toBe(true);
+  });
+
+  test.skipIf(!existsSync("/usr/bin/script"))("on a terminal: the live job block, then the summary", () => {
+    const repo = tempRepo(
+      undefined,
+      wf("on: push\njobs:\n  a: { runs-on: ubuntu-latest, steps: [{ name: Hello, run: echo hi-there }] }\n"),
+    );
+    // script(1) gives the command a pseudo-terminal, as a user's shell would.
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" run`, "/dev/null"], {
+      cwd: repo,
+      env: { ...process.env, CI: "", COLUMNS: "80", LINES: "24" },
+      encoding: "utf8",
+    });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toContain("\x1b[0J");
+    expect(r.stdout).toMatch(/1 running, 0 queued/);
+    expect(r.stdout).toContain("[a]   | hi-there");
+    expect(r.stdout).toMatch(/Run success in/);
   });
 
   test("logs shows a saved run", () => {

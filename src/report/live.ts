@@ -2,22 +2,35 @@ import type { RunEvent } from "../run/events.js";
 import { fmtMs, PlainReporter, type Write } from "./console.js";
 
 const SPIN = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const ICON: Record<string, string> = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "-" };
+
+/** What the live view draws on: process.stdout, or a fake in tests. */
+export interface Terminal {
+  write(text: string): unknown;
+  columns?: number;
+  rows?: number;
+}
 
 /**
- * TTY view: log lines scroll as in the plain view, and a block at the bottom shows
- * every job (queued, running with its current step, done with time and result).
+ * TTY view: log lines scroll as in the plain view, and a block at the bottom shows the
+ * jobs — running ones with their current step and time, then queued and finished ones
+ * while they fit — and a count line, so a 500-job run still fits the screen.
  */
 export class LiveReporter extends PlainReporter {
   private drawn = 0;
   private started = new Map<string, number>();
   private tick = 0;
-  private timer: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
+  private readonly term: Terminal;
 
-  constructor(out: Write) {
-    super((t) => this?.print(t) ?? out(t));
+  constructor(out: Write, term: Terminal = process.stdout, animate = true) {
+    super((t) => this.print(t));
+    this.term = term;
     this.raw = out;
-    this.timer = setInterval(() => this.redraw(), 120);
-    this.timer.unref();
+    if (animate) {
+      this.timer = setInterval(() => this.redraw(), 120);
+      this.timer.unref();
+    }
   }
 
   private raw: Write;
@@ -29,28 +42,42 @@ export class LiveReporter extends PlainReporter {
   }
 
   private clear(): void {
-    if (this.drawn) process.stdout.write(`\x1b[${this.drawn}A\x1b[0J`);
+    if (this.drawn) this.term.write(`\x1b[${this.drawn}A\x1b[0J`);
     this.drawn = 0;
+  }
+
+  /** The block's lines, at most `rows - 2` of them. */
+  block(now = Date.now()): string[] {
+    const running: string[] = [];
+    const queued: string[] = [];
+    const done: string[] = [];
+    const count: Record<string, number> = {};
+    for (const key of this.order) {
+      const r = this.jobs.get(key)!;
+      if (r.result) {
+        count[r.result] = (count[r.result] ?? 0) + 1;
+        done.push(
+          `  ${ICON[r.result]} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`,
+        );
+      } else if (this.started.has(key)) {
+        const t = fmtMs(now - this.started.get(key)!);
+        running.push(`  ${SPIN[this.tick % SPIN.length]} ${r.name}  ${r.step ?? "starting"}  ${t}`);
+      } else queued.push(`  · ${r.name}  queued`);
+    }
+    const finished = Object.entries(count).map(([k, n]) => `${n} ${k}`);
+    const footer = `  ${running.length} running, ${queued.length} queued${finished.length ? `, ${finished.join(", ")}` : ""}`;
+    const room = Math.max(3, (this.term.rows || 24) - 2) - 1;
+    const lines = [...running, ...queued, ...done];
+    const shown = lines.length > room ? lines.slice(0, room) : lines;
+    const cols = this.term.columns || 100;
+    return [...shown, footer].map((l) => (l.length > cols - 1 ? `${l.slice(0, cols - 2)}…` : l));
   }
 
   private redraw(): void {
     this.clear();
     this.tick++;
-    const lines: string[] = [];
-    for (const key of this.order) {
-      const r = this.jobs.get(key)!;
-      if (r.result) {
-        lines.push(
-          `  ${r.result === "success" ? "✓" : r.result === "skipped" ? "-" : "✗"} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`,
-        );
-      } else if (this.started.has(key)) {
-        const t = fmtMs(Date.now() - this.started.get(key)!);
-        lines.push(`  ${SPIN[this.tick % SPIN.length]} ${r.name}  ${r.step ?? "starting"}  ${t}`);
-      } else lines.push(`  · ${r.name}  queued`);
-    }
-    const cols = process.stdout.columns || 100;
-    const out = lines.map((l) => (l.length > cols - 1 ? `${l.slice(0, cols - 2)}…` : l));
-    if (out.length) process.stdout.write(`${out.join("\n")}\n`);
+    const out = this.block();
+    this.term.write(`${out.join("\n")}\n`);
     this.drawn = out.length;
   }
 
@@ -60,8 +87,8 @@ export class LiveReporter extends PlainReporter {
     if (e.type === "job-queued" || e.type === "step-start" || e.type === "job-end") this.redraw();
   }
 
-  finish(): void {
-    clearInterval(this.timer);
+  override finish(): void {
+    if (this.timer) clearInterval(this.timer);
     this.clear();
   }
 }
