@@ -1,7 +1,9 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { formatDiagnostic } from "./diagnostic.js";
-import { discoverWorkflows, loadWorkflow } from "./load.js";
+import { discoverWorkflows, loadWorkflow, loadWorkflowText } from "./load.js";
 
 const fx = join(import.meta.dirname, "../../test/fixtures");
 
@@ -35,5 +37,27 @@ describe("load", () => {
   test("a missing file is a diagnostic, not a throw", async () => {
     const wf = await loadWorkflow(join(fx, "nope.yml"), fx);
     expect(wf.diagnostics[0]?.message).toBe("file not found");
+  });
+
+  test("checks a call into a remote reusable workflow that is in the action store", async () => {
+    const store = mkdtempSync(join(tmpdir(), "slipway-store-"));
+    const called = join(store, "contoso/templates/v1/.github/workflows/deploy.yml");
+    mkdirSync(join(called, ".."), { recursive: true });
+    writeFileSync(
+      called,
+      "on:\n  workflow_call:\n    inputs:\n      foo: { required: true, type: string }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n",
+    );
+    const caller =
+      "on: push\njobs:\n  deploy:\n    uses: contoso/templates/.github/workflows/deploy.yml@v1\n";
+    const file = ".github/workflows/c.yml";
+    const load = (actionStore: string) =>
+      loadWorkflowText(caller, file, file, "/nonexistent", { actionStore });
+    expect((await load(store)).diagnostics.map(formatDiagnostic)).toEqual([
+      `${file}:4:11: Input foo is required, but not provided while calling.`,
+    ]);
+    // Not in the store: the package's own message, at the same place.
+    expect((await load(join(store, "empty"))).diagnostics.map(formatDiagnostic)).toEqual([
+      `${file}:4:11: Unable to find reusable workflow`,
+    ]);
   });
 });

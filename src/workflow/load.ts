@@ -10,7 +10,11 @@ import {
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
+import type { Document, LineCounter } from "yaml";
+import { parseActionRef } from "../run/actions/ref.js";
+import { defaultStore, findInStore } from "../run/actions/store.js";
 import type { Diagnostic } from "./diagnostic.js";
+import { readParsed } from "./parsed-reader.js";
 import {
   checkReusable,
   checkSource,
@@ -30,6 +34,8 @@ export interface LoadOptions {
   permissionsPolicy?: PermissionsPolicy;
   /** GitHub's experimental workflow features, e.g. `allowBackgroundSteps`. */
   features?: ExperimentalFeatures;
+  /** Where remote called workflows are found offline; default: the action store `slipway run` uses. */
+  actionStore?: string;
 }
 
 export interface LoadedWorkflow {
@@ -77,12 +83,15 @@ export function diagnosticsOf(context: TemplateContext, file: string): Diagnosti
   });
 }
 
-/** Reads a called workflow: in-memory files first, then `./` paths relative to the repository root. */
-function workflowReader(repoRoot: string, files: Record<string, string> = {}): ReadWorkflow {
+/**
+ * Reads a called workflow: in-memory files first, then `./` paths relative to the repository root,
+ * then `owner/repo/path@ref` from the offline action store, where `slipway run` finds it too.
+ */
+function workflowReader(repoRoot: string, files: Record<string, string> = {}, store?: string): ReadWorkflow {
   return (ref) => {
     const mem = files[ref];
     if (mem !== undefined) return { name: ref, content: mem };
-    if (!ref.startsWith("./")) return undefined; // remote reusable workflows are not available offline
+    if (!ref.startsWith("./")) return fromStore(store ?? defaultStore(), ref);
     const p = resolve(repoRoot, ref);
     try {
       return { name: relative(repoRoot, p), content: readFileSync(p, "utf8") };
@@ -90,6 +99,18 @@ function workflowReader(repoRoot: string, files: Record<string, string> = {}): R
       return undefined;
     }
   };
+}
+
+function fromStore(store: string, ref: string): { name: string; content: string } | undefined {
+  const r = parseActionRef(ref);
+  if (!r.ok || r.ref.kind !== "remote" || !r.ref.path) return undefined;
+  const hit = findInStore(store, r.ref.owner, r.ref.repo, r.ref.ref);
+  if (!hit.ok) return undefined;
+  try {
+    return { name: ref, content: readFileSync(join(hit.dir, r.ref.path), "utf8") };
+  } catch {
+    return undefined;
+  }
 }
 
 function providerOf(read: ReadWorkflow): FileProvider {
@@ -104,12 +125,51 @@ function providerOf(read: ReadWorkflow): FileProvider {
   };
 }
 
-export async function loadWorkflowText(
+export function loadWorkflowText(
   content: string,
   file: string,
   path: string,
   repoRoot: string,
   options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
+  return loadWith(
+    (context) => parseWorkflow({ name: file, content }, context),
+    content,
+    file,
+    path,
+    repoRoot,
+    options,
+  );
+}
+
+/**
+ * As loadWorkflowText, for a caller that has already parsed the text with the yaml package (with
+ * `keepSourceTokens: true, uniqueKeys: false` and `lines` as its line counter): the package reads
+ * that document instead of parsing again. A document with YAML errors is parsed again so that the
+ * messages are exactly the package's.
+ */
+export function loadWorkflowDocument(
+  content: string,
+  doc: Document.Parsed,
+  lines: LineCounter,
+  file: string,
+  path: string,
+  repoRoot: string,
+  options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
+  if (doc.errors.length) return loadWorkflowText(content, file, path, repoRoot, options);
+  return loadWith((context) => readParsed(context, file, doc, lines), content, file, path, repoRoot, options);
+}
+
+type Parse = (context: TemplateContext) => { context: TemplateContext; value: TemplateToken | undefined };
+
+async function loadWith(
+  parse: Parse,
+  content: string,
+  file: string,
+  path: string,
+  repoRoot: string,
+  options: LoadOptions,
 ): Promise<LoadedWorkflow> {
   const failed = (diagnostics: Diagnostic[]): LoadedWorkflow => ({
     path,
@@ -129,8 +189,8 @@ export async function loadWorkflowText(
     new NoOperationTraceWriter(),
   );
   context.state.featureFlags = flags; // read by the template reader (background steps) before conversion
-  const parsed = parseWorkflow({ name: file, content }, context);
-  const read = workflowReader(repoRoot, options.files);
+  const parsed = parse(context);
+  const read = workflowReader(repoRoot, options.files, options.actionStore);
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
     template = await convertWorkflowTemplate(parsed.context, parsed.value, providerOf(read), {
