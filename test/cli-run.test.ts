@@ -370,12 +370,12 @@ describe("bad input: one clear message, non-zero exit, no stack trace", () => {
       wf(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo, working-directory: nope }]\n",
       ),
-      /working-directory 'nope' does not exist/,
+      /ci\.yml:5:\d+: working-directory 'nope' does not exist/,
     ],
     [
       "unknown shell",
       wf("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo, shell: fish }]\n"),
-      /unknown shell 'fish'/,
+      /ci\.yml:5:\d+: unknown shell 'fish'/,
     ],
     ["bad flag", wf("on: push\njobs: {}\n"), /slipway: /, ["--no-such-flag"]],
   ];

@@ -48,7 +48,11 @@ export class RunFolder {
     if (e.type === "log") line = e.text;
     else if (e.type === "step-start") line = `##[step] ${e.name}`;
     else if (e.type === "step-end") line = `##[step-end] ${e.name}: ${e.conclusion}`;
-    else if (e.type === "annotation") line = `##[${e.annotation.level}] ${e.annotation.message}`;
+    else if (e.type === "annotation") {
+      const a = e.annotation;
+      const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
+      line = `##[${a.level}] ${at}${a.message}`;
+    }
     else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
     else if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);

@@ -172,7 +172,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     });
     for (let i = 0; i < leg.job.steps.length; i++) {
       const model = leg.job.steps[i]!;
-      const spec: StepSpec = { model, raw: raws[i], defaults };
+      const spec: StepSpec = { model, raw: raws[i], defaults, file: leg.workflow.file };
       const index = state.stepCounter++;
       if (ac.signal.aborted && state.status === "success") state.status = "cancelled";
       (state.contexts.job as Record<string, Json>).status = state.status;

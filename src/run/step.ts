@@ -4,7 +4,7 @@ import { isAbsolute, join } from "node:path";
 import type { Step } from "@actions/workflow-parser/model/workflow-template";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { type ExprHost, evaluate, evaluateTemplate, hashFilesImpl, type Json, toStr } from "../expr/index.js";
-import { field } from "../workflow/tokens.js";
+import { field, pos } from "../workflow/tokens.js";
 import { runActionStep } from "./actions/index.js";
 import type { StepOutcome } from "./events.js";
 import type { JobState } from "./job-state.js";
@@ -17,7 +17,8 @@ export interface StepSpec {
   raw: TemplateToken | undefined;
   /** Defaults from `defaults.run` (job over workflow), already evaluated. */
   defaults: { shell?: string; workingDirectory?: string };
-  /** Where `uses: ./x` and reusable paths resolve: the job's workspace. */
+  /** The workflow or action.yml the step is written in, as shown to the user. */
+  file?: string;
 }
 
 export function exprHost(job: JobState, env: Record<string, string>): ExprHost {
@@ -103,8 +104,16 @@ export async function runStep(
   const m = spec.model;
   const raw = spec.raw;
   let host = exprHost(job, job.env);
-  const fail = (msg: string): StepRunResult => {
-    annotate(job, index, "error", msg, {});
+  /** Fails the step; `at` names the key of the step the error is about, for file:line:col. */
+  const fail = (msg: string, at?: string): StepRunResult => {
+    const p = at ? pos(field(raw, at)) : undefined;
+    if (p && spec.file) {
+      annotate(job, index, "error", msg, {
+        file: spec.file,
+        line: String(p.line),
+        col: String(p.col),
+      });
+    } else annotate(job, index, "error", msg, {});
     return { outcome: "failure", conclusion: "failure" };
   };
   let continueOnError = false;
@@ -139,9 +148,9 @@ export async function runStep(
       return fail((e as Error).message);
     }
     const shell = resolveShell(shellName, [...job.path, env.PATH ?? process.env.PATH ?? ""].join(":"));
-    if (!shell.ok) return fail(shell.error);
+    if (!shell.ok) return fail(shell.error, raw && field(raw, "shell") ? "shell" : undefined);
     const cwd = resolveWorkdir(job, wd);
-    if (!cwd.ok) return fail(cwd.error);
+    if (!cwd.ok) return fail(cwd.error, "working-directory");
     const file = join(job.space.control, `${randomUUID()}${shell.shell.ext}`);
     writeFileSync(file, (shell.shell.prelude ?? "") + script);
     const res = await runProcessStep(job, {

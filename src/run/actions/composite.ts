@@ -70,7 +70,7 @@ export async function runComposite(
   for (let i = 0; i < steps.length; i++) {
     const model = steps[i]!;
     if (!model.id) model.id = `__${i}`;
-    const spec: StepSpec = { model, raw: action.rawSteps[i], defaults: {} };
+    const spec: StepSpec = { model, raw: action.rawSteps[i], defaults: {}, file: action.file };
     if (job.signal.aborted && child.status === "success") child.status = "cancelled";
     const host = exprHost(child, child.env);
     let name = model.id;
