@@ -267,6 +267,42 @@ jobs:
     expect(c.logs).toContain("cancelled by a newer run in concurrency group 'release'");
   });
 
+  test("environments run only when approved; services need a container executor", () => {
+    const files = wf(`on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: { name: "prod-\${{ github.ref_name }}", url: "https://example.com/\${{ github.ref_name }}" }
+    steps: [{ run: echo deploying }]
+  db:
+    runs-on: ubuntu-latest
+    services: { redis: { image: redis } }
+    steps: [{ run: echo never }]
+  test:
+    runs-on: ubuntu-latest
+    steps: [{ run: echo testing }]
+`);
+    const r = runJson(files);
+    const by = Object.fromEntries((r.out?.jobs ?? []).map((j) => [j.job, j]));
+    expect(by.test?.result).toBe("success");
+    expect(by.deploy).toMatchObject({
+      result: "skipped",
+      reason: expect.stringContaining("--approve prod-main"),
+    });
+    expect(by.db).toMatchObject({ result: "skipped", reason: expect.stringContaining("services:") });
+    const plan = slipway(["plan"], r.repo);
+    expect(plan.stdout).toMatch(
+      /deploy {2}\(runs-on ubuntu-latest; environment prod-main\)\n\s+skipped: deploys to environment 'prod-main'/,
+    );
+
+    const ok = slipway(["run", "--approve", "prod-main", "--json"], r.repo);
+    const deploy = (JSON.parse(ok.stdout) as Result).jobs.find((j) => j.job === "deploy");
+    expect(deploy?.result).toBe("success");
+    expect(slipway(["logs", "2", "deploy"], r.repo).stdout).toContain(
+      "environment 'prod-main' approved with --approve; url: https://example.com/main",
+    );
+  });
+
   test("every step starts with empty, existing file-command files", () => {
     const files = wf(`on: push
 jobs:

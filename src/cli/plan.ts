@@ -32,7 +32,7 @@ export async function main(args: string[]): Promise<number> {
     const plans: WorkflowPlan[] = [];
     for (const w of sel.selected) {
       const t = values.job ? onlyJob(w.template, values.job) : w.template;
-      if (t) plans.push(planWorkflow({ ...w, template: t }, s.platforms));
+      if (t) plans.push(planWorkflow({ ...w, template: t }, s.platforms, values.approve));
     }
     const bad = s.diagnostics.length > 0 || sel.errors.length > 0 || plans.some((p) => p.errors.length);
     if (values.json) {
@@ -73,6 +73,7 @@ export function renderPlan(p: WorkflowPlan): string {
       if (j.needs.length) notes.push(`needs ${j.needs.join(", ")}`);
       if (j.uses) notes.push(`uses ${j.uses}`);
       if (j.runsOn.length) notes.push(`runs-on ${j.runsOn.join(", ")}`);
+      if (j.environment) notes.push(`environment ${j.environment}`);
       const mark =
         j.condition === "skip" || j.placement === "skip" ? "-" : j.condition === "at-run-time" ? "?" : "•";
       out.push(`    ${mark} ${id}${notes.length ? `  (${notes.join("; ")})` : ""}`);

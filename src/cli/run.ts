@@ -32,6 +32,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --actor NAME         github.actor
   -P, --platform L=host|skip   where a runs-on label runs
       --bind               run in the working tree instead of a clean checkout
+      --approve NAME       run jobs that deploy to environment NAME ('*': all); others are skipped
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
   -v, --verbose            show ::debug:: lines`;
@@ -160,6 +161,7 @@ export async function main(args: string[]): Promise<number> {
         platforms: s.platforms,
         verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
         signal: ac.signal,
+        approve: values.approve,
         prepare: {
           repoRoot: s.git.root,
           sha: values.bind ? undefined : s.event.sha,

@@ -1,5 +1,5 @@
 import type { InputConfig, Job, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
-import { evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
+import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { githubContext, type RunIds, runnerEnv } from "./contexts.js";
 import type { RunEvent } from "./event.js";
@@ -118,6 +118,8 @@ export interface PlannedJob {
   placement: "host" | "skip";
   placementReason?: string;
   uses?: string;
+  /** Deployment environment, when its name is known before the run. */
+  environment?: string;
 }
 
 export interface WorkflowPlan {
@@ -129,7 +131,11 @@ export interface WorkflowPlan {
 }
 
 /** The plan of one selected workflow, as far as it can be known before the run. */
-export function planWorkflow(s: SelectedWorkflow, platforms: Record<string, "host" | "skip">): WorkflowPlan {
+export function planWorkflow(
+  s: SelectedWorkflow,
+  platforms: Record<string, "host" | "skip">,
+  approve: string[] = [],
+): WorkflowPlan {
   const nodes = s.template.jobs.map((j) => ({ id: j.id.value, needs: (j.needs ?? []).map((n) => n.value) }));
   const graph = buildGraph(nodes);
   const plan: WorkflowPlan = { file: s.wf.file, name: s.wf.name, stages: [], jobs: [], errors: [] };
@@ -182,9 +188,14 @@ export function planWorkflow(s: SelectedWorkflow, platforms: Record<string, "hos
       try {
         pj.runsOn = runsOnLabels(j["runs-on"] ? evaluateTemplate(j["runs-on"], host) : undefined);
         const place = placeJob(pj.runsOn, platforms);
-        if (j.container) {
+        const env = environmentName(j, host);
+        if (env) pj.environment = env;
+        if (j.container || j.services) {
           pj.placement = "skip";
-          pj.placementReason = "uses container:, which needs a container executor";
+          pj.placementReason = `uses ${j.container ? "container:" : "services:"}, which needs a container executor`;
+        } else if (env && !approve.some((a) => a === "*" || a.toLowerCase() === env.toLowerCase())) {
+          pj.placement = "skip";
+          pj.placementReason = `deploys to environment '${env}': run with --approve ${env}`;
         } else if (!place.run) {
           pj.placement = "skip";
           pj.placementReason = place.reason;
@@ -209,4 +220,15 @@ function evaluateIfStatic(
   if (/\bneeds\b|\bfailure\(|\bcancelled\(/.test(expr)) throw new Error("run-time");
   const v = evaluate(expr, host);
   return v !== null && v !== false && v !== 0 && v !== "";
+}
+
+/** The environment's name, or undefined when there is none or it depends on run-time values. */
+function environmentName(j: Job, host: ExprHost): string | undefined {
+  if (!j.environment) return undefined;
+  try {
+    const v = evaluateTemplate(j.environment, host);
+    if (typeof v === "string") return v || undefined;
+    if (v && typeof v === "object" && !Array.isArray(v) && v.name) return toStr(v.name);
+  } catch {}
+  return undefined;
 }

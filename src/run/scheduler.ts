@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   verbose: boolean;
   signal: AbortSignal;
   prepare: Omit<PrepareSpec, "jobKey">;
+  /** Deployment environments the user approved (`--approve`); "*" approves every one. */
+  approve?: string[];
 }
 
 export interface JobOutcome {
@@ -65,6 +67,16 @@ export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Pr
   return combine(
     results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
   );
+}
+
+/** `environment: name` or `{ name, url }`, evaluated. */
+function environmentOf(v: Json): { name: string; url?: string } | undefined {
+  if (typeof v === "string") return v ? { name: v } : undefined;
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const name = toStr(v.name ?? "");
+    return name ? { name, url: v.url ? toStr(v.url) : undefined } : undefined;
+  }
+  return undefined;
 }
 
 type Groups = Map<string, { release: Promise<void>; cancel: () => void }>;
@@ -294,12 +306,35 @@ async function runJobLegs(
         });
         return { result: "failure", outputs: {}, reason: (e as Error).message };
       }
-      if (job.container) {
-        const reason =
-          "the job uses `container:`, which needs a container executor (this machine has none); skipped";
+      const hold = job.container
+        ? "the job uses `container:`, which needs a container executor (this machine has none); skipped"
+        : job.services
+          ? "the job uses `services:`, which need a container executor (this machine has none); skipped"
+          : undefined;
+      let deploy: { name: string; url?: string } | undefined;
+      try {
+        deploy = job.environment ? environmentOf(evaluateTemplate(job.environment, legHost)) : undefined;
+      } catch (e) {
+        const reason = `environment: ${(e as Error).message}`;
+        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason, outputs: {} });
+        return { result: "failure", outputs: {}, reason };
+      }
+      const unapproved =
+        deploy && !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
+          ? `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`
+          : undefined;
+      if (hold || unapproved) {
+        const reason = (hold ?? unapproved)!;
         o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason, outputs: {} });
         return { result: "skipped", outputs: {}, reason };
       }
+      if (deploy)
+        o.emit({
+          type: "log",
+          job: legKey,
+          stream: "info",
+          text: `environment '${deploy.name}' approved with --approve${deploy.url ? `; url: ${deploy.url}` : ""}`,
+        });
       let labels: string[] = [];
       try {
         labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
