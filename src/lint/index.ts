@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
 import { glob } from "tinyglobby";
-import { loadWorkflowText } from "../workflow/load.js";
+import { loadWorkflowDocument } from "../workflow/load.js";
 import { loadConfig } from "./config.js";
 import { type LintContext, report } from "./context.js";
 import type { Finding } from "./finding.js";
@@ -77,7 +77,7 @@ export async function discover(
 
 async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {
   const { src } = ctx;
-  const loaded = await loadWorkflowText(src.text, src.file, src.path, ctx.root);
+  const loaded = await loadWorkflowDocument(src.text, src.doc, src.lines, src.file, src.path, ctx.root);
   if (src.doc.errors.length === 0) {
     ctx.model = workflowModel(src);
     new ExpressionChecker(ctx, callees).run();

@@ -30,7 +30,14 @@ export interface Pos {
 
 export function parseSource(text: string, file: string, path: string, kind: FileKind): SourceFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  // The workflow loader reads this same document (loadWorkflowDocument), so it is parsed the way
+  // the workflow parser parses: with source tokens, duplicate keys left to its template reader.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    uniqueKeys: false,
+    keepSourceTokens: true,
+    prettyErrors: false,
+  });
   return { file, path, kind, text, doc, lines };
 }
 
