@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -160,6 +160,41 @@ jobs:
     const byName = Object.fromEntries(r.out!.jobs.map((j) => [j.name, j]));
     expect(byName.b?.result).toBe("skipped");
     expect(byName.c?.result).toBe("success");
+  });
+
+  test("Ctrl-C cancels the run and kills every process of the running step", async () => {
+    const pids = join(mkdtempSync(join(tmpdir(), "slipway-int-")), "pids");
+    const repo = tempRepo(
+      undefined,
+      wf(`on: push
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          sleep 300 &
+          echo "$$ $!" > "${pids}.tmp" && mv "${pids}.tmp" "${pids}"
+          sleep 300
+`),
+    );
+    const child = spawn(process.execPath, [BIN, "run", "--json"], {
+      cwd: repo,
+      env: { ...process.env, CI: "true" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((res) => child.on("close", res));
+    for (let i = 0; i < 200 && !existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
+    const procs = readFileSync(pids, "utf8").trim().split(" ").map(Number);
+    expect(procs.every(alive)).toBe(true);
+    child.kill("SIGINT");
+    const code = await exited;
+    expect(code).not.toBe(0);
+    expect((JSON.parse(stdout) as Result).result).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(procs.filter(alive)).toEqual([]);
   });
 
   test("step timeout kills the process tree", () => {
@@ -429,3 +464,12 @@ describe("bad input: one clear message, non-zero exit, no stack trace", () => {
     expect(r.stderr).toMatch(/not a git repository/);
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
