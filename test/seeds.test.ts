@@ -147,6 +147,16 @@ describe("seed workflows", () => {
       expect(row!.jobs.map((j) => j.id)).toEqual(jobIds);
     });
 
+    const push = eventsOf(doc.on).push as Record<string, unknown> | null | undefined;
+    if (!invalid && push?.tags !== undefined && push.branches === undefined)
+      test("a branch push does not trigger a tags-only workflow", () => {
+        const r = slipway(["plan", "push", "-W", file, "--json"], repo);
+        expect(r.code, r.stderr).toBe(0);
+        const plan = JSON.parse(r.stdout) as PlanJson;
+        expect(plan.workflows).toEqual([]);
+        expect(plan.notTriggered.map((k) => k.file)).toEqual([file]);
+      });
+
     test.each(planArgs(doc.on).map((a) => [a.join(" "), a] as const))("slipway plan %s", (label, args) => {
       const r = slipway(["plan", ...args, "-W", file, "--json"], repo);
       expect(r.stderr, "no stack trace").not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
