@@ -25,6 +25,7 @@ export const EVENT_OPTIONS = {
   platform: { type: "string", multiple: true, short: "P" },
   bind: { type: "boolean" },
   approve: { type: "string", multiple: true },
+  matrix: { type: "string", multiple: true },
   json: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },

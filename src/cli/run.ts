@@ -10,7 +10,7 @@ import type { JobResult, RunEvent } from "../run/events.js";
 import { HostExecutor } from "../run/executor/host.js";
 import { Masker } from "../run/mask.js";
 import { runWorkflows } from "../run/scheduler.js";
-import { EVENT_OPTIONS, fail, newRunId, parse, placeholderToken, setup } from "./common.js";
+import { EVENT_OPTIONS, fail, newRunId, parse, placeholderToken, setup, UsageError } from "./common.js";
 import { onlyJob } from "./select-job.js";
 
 const HELP = `usage: slipway run [event] [options]
@@ -33,6 +33,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
   -P, --platform L=host|skip   where a runs-on label runs
       --bind               run in the working tree instead of a clean checkout
       --approve NAME       run jobs that deploy to environment NAME ('*': all); others are skipped
+      --matrix K=V         run only the matrix legs with K=V (repeatable)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
   -v, --verbose            show ::debug:: lines`;
@@ -162,6 +163,7 @@ export async function main(args: string[]): Promise<number> {
         verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
         signal: ac.signal,
         approve: values.approve,
+        matrix: matrixFilter(values.matrix),
         prepare: {
           repoRoot: s.git.root,
           sha: values.bind ? undefined : s.event.sha,
@@ -202,4 +204,15 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return fail(e);
   }
+}
+
+function matrixFilter(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--matrix expects key=value, got '${p}'`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
 }

@@ -45,11 +45,11 @@ describe("PlainReporter", () => {
     ]);
     expect(summary.split("\n")).toEqual([
       "",
-      "JOB         RESULT     TIME",
-      "test        ✗ failure  2.2s",
-      "  test (a)  ✓ success  900ms",
-      "  test (b)  ✗ failure  2.1s",
-      "lint        - skipped  (if: false)",
+      "JOB         RESULT       TIME",
+      "test        ✗ failure    2.2s",
+      "  test (a)  ✓ success    900ms",
+      "  test (b)  ✗ failure    2.1s",
+      "lint        - skipped    (if: false)",
       "",
       "Run failure in 1.5s",
     ]);

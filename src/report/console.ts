@@ -118,10 +118,10 @@ export class PlainReporter {
         .map((l) => ({ r: this.jobs.get(l)!, indent: "  " })),
     ]);
     const w = Math.max(4, ...rows.map(({ r, indent }) => indent.length + r.name.length));
-    const lines = ["", `${"JOB".padEnd(w)}  RESULT     TIME`];
+    const lines = ["", `${"JOB".padEnd(w)}  RESULT       TIME`];
     for (const { r, indent } of rows) {
       lines.push(
-        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(10)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
+        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(12)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
       );
     }
     lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);

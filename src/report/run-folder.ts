@@ -52,8 +52,7 @@ export class RunFolder {
       const a = e.annotation;
       const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
       line = `##[${a.level}] ${at}${a.message}`;
-    }
-    else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
+    } else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
     else if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
   }

@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   prepare: Omit<PrepareSpec, "jobKey">;
   /** Deployment environments the user approved (`--approve`); "*" approves every one. */
   approve?: string[];
+  /** `--matrix k=v`: only matrix legs whose value for k is v run (jobs without k are not filtered). */
+  matrix?: Record<string, string>;
 }
 
 export interface JobOutcome {
@@ -67,6 +69,15 @@ export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Pr
   return combine(
     results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
   );
+}
+
+/** The first `--matrix` filter this leg fails, as `k=v`. */
+function deselected(
+  leg: Record<string, Json>,
+  filter: Record<string, string> | undefined,
+): string | undefined {
+  for (const [k, v] of Object.entries(filter ?? {})) if (k in leg && toStr(leg[k]!) !== v) return `${k}=${v}`;
+  return undefined;
 }
 
 /** `environment: name` or `{ name, url }`, evaluated. */
@@ -270,6 +281,7 @@ async function runJobLegs(
   if (o.signal.aborted) legAbort.abort();
   let continueOnError = false;
   const started = Date.now();
+  const legNames: string[] = [];
 
   const legResults = await Promise.all(
     m.legs.map(async (matrix, i): Promise<LegResult> => {
@@ -291,6 +303,7 @@ async function runJobLegs(
       try {
         if (job.name) name = toStr(evaluateTemplate(job.name, legHost));
         if (isMatrix && !job.name?.isExpression) name = `${name} ${legSuffix(matrix)}`;
+        legNames[i] = name;
         const coe = field(raw, "continue-on-error");
         if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
         if (job.concurrency) concurrency = concurrencyOf(evaluateTemplate(job.concurrency, legHost));
@@ -306,11 +319,14 @@ async function runJobLegs(
         });
         return { result: "failure", outputs: {}, reason: (e as Error).message };
       }
-      const hold = job.container
-        ? "the job uses `container:`, which needs a container executor (this machine has none); skipped"
-        : job.services
-          ? "the job uses `services:`, which need a container executor (this machine has none); skipped"
-          : undefined;
+      const unselected = isMatrix && deselected(matrix, o.matrix);
+      const hold = unselected
+        ? `not selected by --matrix ${unselected}`
+        : job.container
+          ? "the job uses `container:`, which needs a container executor (this machine has none); skipped"
+          : job.services
+            ? "the job uses `services:`, which need a container executor (this machine has none); skipped"
+            : undefined;
       let deploy: { name: string; url?: string } | undefined;
       try {
         deploy = job.environment ? environmentOf(evaluateTemplate(job.environment, legHost)) : undefined;
@@ -419,7 +435,11 @@ async function runJobLegs(
     for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
   const result = combine(legResults.map((r) => r.result));
   if (isMatrix) {
-    const reason = legResults.find((r) => r.reason)?.reason;
+    // The legs that failed say more than the ones fail-fast cancelled because of them.
+    const failed = legResults.flatMap((r, i) =>
+      r.result === "failure" ? [legNames[i] ?? `leg ${i + 1}`] : [],
+    );
+    const reason = failed.length ? `${failed.join(", ")} failed` : legResults.find((r) => r.reason)?.reason;
     o.emit({
       type: "job-end",
       job: key,
