@@ -130,6 +130,19 @@ describe("checks the package misses", () => {
     expect(tooDeep.diagnostics.map(formatDiagnostic)).toEqual([
       "o/r/.github/workflows/mid.yml@v1:3:3: Nested reusable workflow depth exceeded 1.",
     ]);
+    // By default, as on github.com (and in `slipway run`): nine nested reusable workflows, not ten.
+    const chain = (n: number) => {
+      const f: Record<string, string> = { [`o/r/.github/workflows/w${n}.yml@v1`]: leaf };
+      for (let i = 1; i < n; i++)
+        f[`o/r/.github/workflows/w${i}.yml@v1`] =
+          `on: workflow_call\njobs:\n  m:\n    uses: o/r/.github/workflows/w${i + 1}.yml@v1\n`;
+      return f;
+    };
+    const top = "on: push\njobs:\n  c:\n    uses: o/r/.github/workflows/w1.yml@v1\n";
+    expect((await text(top, { files: chain(9) })).diagnostics).toEqual([]);
+    expect((await text(top, { files: chain(10) })).diagnostics.map(formatDiagnostic)).toEqual([
+      "o/r/.github/workflows/w9.yml@v1:3:3: Nested reusable workflow depth exceeded 9.",
+    ]);
     const tooMany = await text(main, { files, limits: { maxJobs: 2 } });
     expect(tooMany.diagnostics.map((d) => d.message)).toEqual([
       "The workflow may not contain more than 2 jobs",

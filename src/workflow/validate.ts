@@ -31,7 +31,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxDepth: 50,
   maxNodes: 1_000_000,
   maxJobs: 256,
-  maxNestedReusableDepth: 4,
+  // github.com: the caller and up to nine levels of reusable workflows (GHES: four levels in all).
+  maxNestedReusableDepth: 9,
   maxExpressionLength: 21000,
 };
 
