@@ -25,7 +25,9 @@ export function checkCronPattern(pattern: string, timezone = "UTC", now = new Da
   if (odd) return { error: `'${odd[0]}' is not supported by GitHub's cron`, next: [] };
   let next: Date[];
   try {
-    next = new Cron(pattern, { mode: "5-part", timezone, paused: true }).nextRuns(4, now);
+    // UTC as an offset: the same dates, without Intl time-zone formatting (most of this rule's time).
+    const zone = timezone === "UTC" ? { utcOffset: 0 } : { timezone };
+    next = new Cron(pattern, { mode: "5-part", ...zone, paused: true }).nextRuns(4, now);
   } catch (e) {
     return { error: (e as Error).message.replace(/^CronPattern: /, ""), next: [] };
   }
