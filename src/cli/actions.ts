@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseActionRef } from "../run/actions/ref.js";
-import { addToStore, defaultStore, listStore } from "../run/actions/store.js";
+import { parseActionRef } from "../store/ref.js";
+import { addToStore, defaultStore, listStore } from "../store/store.js";
 import { fail, parse, UsageError } from "./common.js";
 
 const HELP = `usage: slipway actions <add|list> [options]

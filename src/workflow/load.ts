@@ -11,8 +11,8 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Document, LineCounter } from "yaml";
-import { parseActionRef } from "../run/actions/ref.js";
-import { defaultStore, findInStore } from "../run/actions/store.js";
+import { parseActionRef } from "../store/ref.js";
+import { defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { readParsed } from "./parsed-reader.js";
 import {

@@ -10,8 +10,8 @@ import { runComposite } from "./composite.js";
 import { resolveActionInputs, withValues } from "./inputs.js";
 import { runNodeAction } from "./node.js";
 import { addPostStep, rootOf } from "./post.js";
-import { type ActionRef, parseActionRef } from "./ref.js";
-import { addHint, defaultStore, findInStore } from "./store.js";
+import { type ActionRef, parseActionRef } from "../../store/ref.js";
+import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { type ActionCall, type ActionResult, type Builtin, type BuiltinContext, StepError } from "./types.js";
 
 export type { ActionCall, ActionResult } from "./types.js";

@@ -10,8 +10,8 @@ import type { JobResult } from "../events.js";
 import { type JobOutcome, runWorkflow, type SchedulerOptions, type WorkflowRun } from "../scheduler.js";
 import type { Semaphore } from "../semaphore.js";
 import { truthy } from "../step.js";
-import { parseActionRef } from "./ref.js";
-import { addHint, defaultStore, findInStore } from "./store.js";
+import { parseActionRef } from "../../store/ref.js";
+import { addHint, defaultStore, findInStore } from "../../store/store.js";
 
 export interface ReusableCall {
   job: ReusableWorkflowJob;
