@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Json } from "../../expr/index.js";
+import { type ActionRef, parseActionRef } from "../../store/ref.js";
+import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import type { JobState } from "../job-state.js";
 import { evalField, stepName } from "../step.js";
 import { annotate, stepPath } from "../step-process.js";
@@ -10,8 +12,6 @@ import { runComposite } from "./composite.js";
 import { resolveActionInputs, withValues } from "./inputs.js";
 import { runNodeAction } from "./node.js";
 import { addPostStep, rootOf } from "./post.js";
-import { type ActionRef, parseActionRef } from "../../store/ref.js";
-import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { type ActionCall, type ActionResult, type Builtin, type BuiltinContext, StepError } from "./types.js";
 
 export type { ActionCall, ActionResult } from "./types.js";

@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 import { expandMatrix } from "../../plan/matrix.js";
+import { parseActionRef } from "../../store/ref.js";
+import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { formatDiagnostic } from "../../workflow/diagnostic.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
 import { asMapping, field, pos } from "../../workflow/tokens.js";
@@ -10,8 +12,6 @@ import type { JobResult } from "../events.js";
 import { type JobOutcome, runWorkflow, type SchedulerOptions, type WorkflowRun } from "../scheduler.js";
 import type { Semaphore } from "../semaphore.js";
 import { truthy } from "../step.js";
-import { parseActionRef } from "../../store/ref.js";
-import { addHint, defaultStore, findInStore } from "../../store/store.js";
 
 export interface ReusableCall {
   job: ReusableWorkflowJob;
