@@ -299,7 +299,14 @@ async function runJobLegs(
       };
       const legHost: ExprHost = { contexts, status: host.status };
       let name = id;
+      /** Ends the leg before it runs: one job-end event, and the same as its outcome. */
+      const end = (result: JobResult, reason?: string): LegResult => {
+        o.emit({ type: "job-end", job: legKey, name, result, durationMs: 0, reason, outputs: {} });
+        return { result, outputs: {}, reason };
+      };
       let concurrency: { group: string; cancel: boolean } | undefined;
+      let deploy: { name: string; url?: string } | undefined;
+      let labels: string[] = [];
       try {
         if (job.name) name = toStr(evaluateTemplate(job.name, legHost));
         if (isMatrix && !job.name?.isExpression) name = `${name} ${legSuffix(matrix)}`;
@@ -308,42 +315,35 @@ async function runJobLegs(
         if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
         if (job.concurrency) concurrency = concurrencyOf(evaluateTemplate(job.concurrency, legHost));
       } catch (e) {
-        o.emit({
-          type: "job-end",
-          job: legKey,
-          name,
-          result: "failure",
-          durationMs: 0,
-          reason: (e as Error).message,
-          outputs: {},
-        });
-        return { result: "failure", outputs: {}, reason: (e as Error).message };
+        return end("failure", (e as Error).message);
       }
-      const unselected = isMatrix && deselected(matrix, o.matrix);
-      const hold = unselected
-        ? `not selected by --matrix ${unselected}`
-        : job.container
-          ? "the job uses `container:`, which needs a container executor (this machine has none); skipped"
-          : job.services
-            ? "the job uses `services:`, which need a container executor (this machine has none); skipped"
-            : undefined;
-      let deploy: { name: string; url?: string } | undefined;
       try {
         deploy = job.environment ? environmentOf(evaluateTemplate(job.environment, legHost)) : undefined;
       } catch (e) {
-        const reason = `environment: ${(e as Error).message}`;
-        o.emit({ type: "job-end", job: legKey, name, result: "failure", durationMs: 0, reason, outputs: {} });
-        return { result: "failure", outputs: {}, reason };
+        return end("failure", `environment: ${(e as Error).message}`);
       }
-      const unapproved =
-        deploy && !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
-          ? `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`
-          : undefined;
-      if (hold || unapproved) {
-        const reason = (hold ?? unapproved)!;
-        o.emit({ type: "job-end", job: legKey, name, result: "skipped", durationMs: 0, reason, outputs: {} });
-        return { result: "skipped", outputs: {}, reason };
+      try {
+        labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
+      } catch (e) {
+        return end("failure", (e as Error).message);
       }
+      const unselected = isMatrix && deselected(matrix, o.matrix);
+      if (unselected) return end("skipped", `not selected by --matrix ${unselected}`);
+      if (job.container || job.services)
+        return end(
+          "skipped",
+          `the job uses \`${job.container ? "container" : "services"}:\`, which needs a container executor (this machine has none); skipped`,
+        );
+      if (
+        deploy &&
+        !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
+      )
+        return end(
+          "skipped",
+          `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,
+        );
+      const place = placeJob(labels, o.platforms);
+      if (!place.run) return end("skipped", place.reason);
       if (deploy)
         o.emit({
           type: "log",
@@ -351,34 +351,6 @@ async function runJobLegs(
           stream: "info",
           text: `environment '${deploy.name}' approved with --approve${deploy.url ? `; url: ${deploy.url}` : ""}`,
         });
-      let labels: string[] = [];
-      try {
-        labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
-      } catch (e) {
-        o.emit({
-          type: "job-end",
-          job: legKey,
-          name,
-          result: "failure",
-          durationMs: 0,
-          reason: (e as Error).message,
-          outputs: {},
-        });
-        return { result: "failure", outputs: {} };
-      }
-      const place = placeJob(labels, o.platforms);
-      if (!place.run) {
-        o.emit({
-          type: "job-end",
-          job: legKey,
-          name,
-          result: "skipped",
-          durationMs: 0,
-          reason: place.reason,
-          outputs: {},
-        });
-        return { result: "skipped", outputs: {}, reason: place.reason };
-      }
       const releaseLeg = await legSlots.acquire();
       const releaseSlot = await slots.acquire();
       let releaseGroup: (() => void) | undefined;
@@ -389,16 +361,7 @@ async function runJobLegs(
               ? o.signal.reason
               : "the run was cancelled"
             : "cancelled by fail-fast after another matrix job failed";
-          o.emit({
-            type: "job-end",
-            job: legKey,
-            name,
-            result: "cancelled",
-            durationMs: 0,
-            reason,
-            outputs: {},
-          });
-          return { result: "cancelled", outputs: {}, reason };
+          return end("cancelled", reason);
         }
         const legCtl = new AbortController();
         const relay = () => legCtl.abort();
