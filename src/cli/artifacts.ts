@@ -1,9 +1,7 @@
-import { existsSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { readGit } from "../plan/git.js";
 import { artifactsDir, listArtifacts } from "../run/actions/artifact-store.js";
-import { fail, parse, UsageError } from "./common.js";
+import { fail, parse, savedRun } from "./common.js";
 
 const HELP = `usage: slipway artifacts [run] [options]
 
@@ -31,21 +29,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    const cwd = resolve(values.directory ?? ".");
-    const g = readGit(cwd);
-    const root = g.ok ? g.facts.root : cwd;
-    const runs = join(root, ".slipway", "runs");
-    const numbers = existsSync(runs)
-      ? readdirSync(runs)
-          .filter((d) => /^\d+$/.test(d))
-          .map(Number)
-          .sort((a, b) => a - b)
-      : [];
-    if (!numbers.length) throw new UsageError(`no runs yet in ${root} (slipway run first)`);
-    const n = positionals[0] ? Number(positionals[0]) : numbers[numbers.length - 1]!;
-    if (!numbers.includes(n))
-      throw new UsageError(`run ${positionals[0]} not found (runs: ${numbers.join(", ")})`);
-    const runDir = join(runs, String(n));
+    const { dir: runDir, number: n } = savedRun(values.directory, positionals[0]);
     const list = listArtifacts(runDir);
     if (values.json) {
       console.log(

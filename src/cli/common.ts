@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { basename, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { buildEvent, type RunEvent } from "../plan/event.js";
 import { type GitFacts, readGit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
@@ -127,4 +128,28 @@ export function fail(e: unknown): number {
     return 2;
   }
   throw e;
+}
+
+/**
+ * A saved run of the repository at `directory` (or above it): `which` is a run number or
+ * "latest"/undefined. Usage errors say which runs exist.
+ */
+export function savedRun(
+  directory: string | undefined,
+  which: string | undefined,
+): { dir: string; number: number } {
+  const cwd = resolve(directory ?? ".");
+  const g = readGit(cwd);
+  const base = join(g.ok ? g.facts.root : cwd, ".slipway", "runs");
+  const runs = existsSync(base)
+    ? readdirSync(base)
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+        .sort((a, b) => a - b)
+    : [];
+  if (runs.length === 0)
+    throw new UsageError("no saved runs here yet (slipway run saves them under .slipway/runs)");
+  const n = which && which !== "latest" ? Number(which) : runs[runs.length - 1]!;
+  if (!runs.includes(n)) throw new UsageError(`no run ${which} (runs: ${runs.join(", ")})`);
+  return { dir: join(base, String(n)), number: n };
 }

@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { readGit } from "../plan/git.js";
 import { safe } from "../report/run-folder.js";
-import { fail, parse, UsageError } from "./common.js";
+import { fail, parse, savedRun, UsageError } from "./common.js";
 
 const HELP = `usage: slipway logs [run] [job] [options]
 
@@ -26,21 +25,9 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    const cwd = resolve(values.directory ?? ".");
-    const g = readGit(cwd);
-    const base = join(g.ok ? g.facts.root : cwd, ".slipway", "runs");
-    const runs = existsSync(base)
-      ? readdirSync(base)
-          .filter((d) => /^\d+$/.test(d))
-          .map(Number)
-          .sort((a, b) => a - b)
-      : [];
-    if (runs.length === 0)
-      throw new UsageError("no saved runs here yet (slipway run saves them under .slipway/runs)");
-    const run =
-      positionals[0] && positionals[0] !== "latest" ? Number(positionals[0]) : runs[runs.length - 1]!;
-    if (!runs.includes(run)) throw new UsageError(`no run ${positionals[0]} (runs: ${runs.join(", ")})`);
-    const dir = join(base, String(run), "logs");
+    const saved = savedRun(values.directory, positionals[0]);
+    const run = saved.number;
+    const dir = join(saved.dir, "logs");
     const logs = existsSync(dir)
       ? readdirSync(dir)
           .filter((f) => f.endsWith(".log"))
