@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Json } from "../../expr/index.js";
 import { type ActionRef, parseActionRef } from "../../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../../store/store.js";
+import { field, pos } from "../../workflow/tokens.js";
 import type { JobState } from "../job-state.js";
 import { evalField, stepName } from "../step.js";
 import { annotate, stepPath } from "../step-process.js";
@@ -21,6 +22,13 @@ export type { ActionCall, ActionResult } from "./types.js";
  * (`./path` in the workspace) or one from the offline action store. Composite and
  * JavaScript actions run on the host; Docker actions need a container executor.
  */
+/** The `uses:` of the step as file/line/col, unless the message already names a YAML position. */
+function at(call: ActionCall, message: string): Record<string, string> {
+  const p = pos(field(call.spec.raw, "uses"));
+  if (!p || !call.spec.file || /\.ya?ml:\d+:\d+/.test(message)) return {};
+  return { file: call.spec.file, line: String(p.line), col: String(p.col) };
+}
+
 export async function runActionStep(job: JobState, call: ActionCall): Promise<ActionResult> {
   const m = call.spec.model;
   const uses = "uses" in m ? m.uses.value : "";
@@ -29,7 +37,7 @@ export async function runActionStep(job: JobState, call: ActionCall): Promise<Ac
     label = stepName(call.spec, call.host).replace(/^Run /, "");
   } catch {}
   const fail = (msg: string): ActionResult => {
-    annotate(job, call.index, "error", `${label}: ${msg}`, {});
+    annotate(job, call.index, "error", `${label}: ${msg}`, at(call, msg));
     return { ok: false, outputs: {} };
   };
   try {
@@ -171,7 +179,7 @@ async function runBuiltin(
     return { ok: true, outputs };
   } catch (e) {
     if (e instanceof StepError || e instanceof Error) {
-      annotate(job, call.index, "error", `${label}: ${e.message}`, {});
+      annotate(job, call.index, "error", `${label}: ${e.message}`, at(call, e.message));
       const partial = (e as { outputs?: Record<string, string> }).outputs;
       return { ok: false, outputs: partial ?? {} };
     }
