@@ -280,7 +280,9 @@ const lines = [
   "",
   "slipway-only findings:",
   "",
-  ...oursOnly.map((f) => `- ${f.file}:${f.line} [${f.rule}] ${f.message.slice(0, 140)}`),
+  ...(oursOnly.length
+    ? oursOnly.map((f) => `- ${f.file}:${f.line} [${f.rule}] ${f.message.slice(0, 140)}`)
+    : ["(none)"]),
   "",
   "Reproduce: `npm run build && node bench/lint-corpus.mjs /work/shared/corpus --runs 5 --write` (Node ≥ 22).",
   "",
