@@ -158,7 +158,18 @@ export function loadWorkflowDocument(
   options: LoadOptions = {},
 ): Promise<LoadedWorkflow> {
   if (doc.errors.length) return loadWorkflowText(content, file, path, repoRoot, options);
-  return loadWith((context) => readParsed(context, file, doc, lines), content, file, path, repoRoot, options);
+  return loadWith(
+    (context) => readParsed(context, file, doc, lines),
+    content,
+    file,
+    path,
+    repoRoot,
+    options,
+    {
+      doc,
+      lines,
+    },
+  );
 }
 
 type Parse = (context: TemplateContext) => { context: TemplateContext; value: TemplateToken | undefined };
@@ -170,6 +181,7 @@ async function loadWith(
   path: string,
   repoRoot: string,
   options: LoadOptions,
+  parsedDoc?: { doc: Document.Parsed; lines: LineCounter },
 ): Promise<LoadedWorkflow> {
   const failed = (diagnostics: Diagnostic[]): LoadedWorkflow => ({
     path,
@@ -180,7 +192,7 @@ async function loadWith(
     diagnostics,
   });
   // Size, binary content, alias bombs, tags and depth: checked before the package walks the YAML.
-  const early = checkSource(content, file, options.limits);
+  const early = checkSource(content, file, options.limits, parsedDoc);
   if (early.length) return failed(early);
   const flags = new FeatureFlags(options.features);
   const context = new TemplateContext(

@@ -7,7 +7,16 @@ import {
   parseWorkflow,
 } from "@actions/workflow-parser";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { isAlias, isCollection, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import type { Diagnostic } from "./diagnostic.js";
 import { field, pos } from "./tokens.js";
 
@@ -90,12 +99,18 @@ const STYLE_NAMES: Record<string, string> = { QUOTE_DOUBLE: "DoubleQuoted", QUOT
  * Checks on the text and YAML structure, run before the package walks the YAML: the package expands
  * aliases without a bound, so a billion-laughs file must be stopped here.
  */
-export function checkSource(content: string, file: string, limits?: Partial<Limits>): Diagnostic[] {
+/** `parsed`: the document of `content` when the caller has one already (lint), to spare a parse. */
+export function checkSource(
+  content: string,
+  file: string,
+  limits?: Partial<Limits>,
+  parsed?: { doc: Document.Parsed; lines: LineCounter },
+): Diagnostic[] {
   const lim = limitsOf(limits);
   if (content.length > lim.maxFileSize) {
     return [{ file, message: `The maximum file size of ${lim.maxFileSize} characters has been exceeded` }];
   }
-  const lc = new LineCounter();
+  const lc = parsed?.lines ?? new LineCounter();
   const at = (offset: number) => {
     const p = lc.linePos(offset);
     return { file, line: p.line, col: p.col };
@@ -110,7 +125,8 @@ export function checkSource(content: string, file: string, limits?: Partial<Limi
       },
     ];
   }
-  const doc = parseDocument(content, { lineCounter: lc, uniqueKeys: false, keepSourceTokens: true });
+  const doc =
+    parsed?.doc ?? parseDocument(content, { lineCounter: lc, uniqueKeys: false, keepSourceTokens: true });
   const out: Diagnostic[] = [];
   for (const w of doc.warnings) {
     if (w.code !== "TAG_RESOLVE_FAILED") continue;
