@@ -55,9 +55,13 @@ describe("load", () => {
     expect((await load(store)).diagnostics.map(formatDiagnostic)).toEqual([
       `${file}:4:11: Input foo is required, but not provided while calling.`,
     ]);
-    // Not in the store: the package's own message, at the same place.
+    // Not in the store: the package's message at the same place, and how to add it.
     expect((await load(join(store, "empty"))).diagnostics.map(formatDiagnostic)).toEqual([
-      `${file}:4:11: Unable to find reusable workflow`,
+      expect.stringMatching(
+        new RegExp(
+          `^${file}:4:11: Unable to find reusable workflow: '.+' is not in the offline action store; add it with: slipway actions add `,
+        ),
+      ),
     ]);
   });
 });

@@ -12,7 +12,7 @@ import type { FileProvider } from "@actions/workflow-parser/workflows/file-provi
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Document, LineCounter } from "yaml";
 import { parseActionRef } from "../store/ref.js";
-import { defaultStore, findInStore } from "../store/store.js";
+import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { readParsed } from "./parsed-reader.js";
 import {
@@ -210,7 +210,7 @@ async function loadWith(
       featureFlags: flags,
     });
   }
-  const diagnostics = diagnosticsOf(parsed.context, file);
+  const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content));
   if (parsed.value) {
     diagnostics.push(...checkTree(parsed.value, file, options.limits));
     if (!diagnostics.length) diagnostics.push(...checkReusable(parsed.value, file, read, options));
@@ -227,6 +227,18 @@ async function loadWith(
     root: parsed.value,
     template: diagnostics.length ? undefined : template,
     diagnostics,
+  };
+}
+
+/** The package says only "Unable to find reusable workflow"; for a remote one, say how to add it. */
+function withStoreHint(d: Diagnostic, content: string): Diagnostic {
+  if (d.message !== "Unable to find reusable workflow" || !d.line) return d;
+  const uses = /uses:\s*['"]?([^\s'"#]+)/.exec(content.split("\n")[d.line - 1] ?? "")?.[1];
+  const m = uses && /^([^./][^/]*)\/([^/]+)\/.+@(.+)$/.exec(uses);
+  if (!m) return d;
+  return {
+    ...d,
+    message: `${d.message}: '${uses}' is not in the offline action store; add it with: ${addHint(m[1]!, m[2]!, m[3]!)}`,
   };
 }
 
