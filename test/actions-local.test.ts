@@ -77,7 +77,9 @@ describe("bad actions fail clearly, naming the step", () => {
     );
   });
   test("required input not given", () => {
-    expect(log("required")).toMatch(/\.github\/workflows\/\w+\.yml:\d+:\d+: needs a token: .*input 'token' is required/);
+    expect(log("required")).toMatch(
+      /\.github\/workflows\/\w+\.yml:\d+:\d+: needs a token: .*input 'token' is required/,
+    );
   });
   test("composite run step without shell", () => {
     expect(log("no-shell")).toMatch(/action\.yml:6:\d+: a run step of a composite action needs `shell:`/);

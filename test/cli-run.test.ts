@@ -177,9 +177,11 @@ jobs:
           sleep 300
 `),
     );
+    // Its own process group, so the signal goes to the whole group as a terminal's Ctrl-C does.
     const child = spawn(process.execPath, [BIN, "run", "--json"], {
       cwd: repo,
       env: { ...process.env, CI: "true" },
+      detached: true,
     });
     let stdout = "";
     child.stdout.on("data", (d) => {
@@ -189,7 +191,7 @@ jobs:
     for (let i = 0; i < 200 && !existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
     const procs = readFileSync(pids, "utf8").trim().split(" ").map(Number);
     expect(procs.every(alive)).toBe(true);
-    child.kill("SIGINT");
+    process.kill(-child.pid!, "SIGINT");
     const code = await exited;
     expect(code).not.toBe(0);
     expect((JSON.parse(stdout) as Result).result).toBe("cancelled");
@@ -337,6 +339,43 @@ jobs:
       "environment 'prod-main' approved with --approve; url: https://example.com/main",
     );
   });
+
+  test.each([
+    ["the fork server", "1"],
+    ["Node's spawn", "0"],
+  ])(
+    "step processes started by %s: output, exit codes, background children, missing programs",
+    (_n, flag) => {
+      const repo = tempRepo(
+        undefined,
+        wf(`on: push
+jobs:
+  p:
+    runs-on: ubuntu-latest
+    steps:
+      - run: for i in $(seq 20000); do echo "ligne-é-$i"; done; echo "no newline at the end" >&2; printf tail
+      - id: three
+        continue-on-error: true
+        run: exit 3
+      - run: '[ "\${{ steps.three.outcome }}" = failure ]'
+      - run: sleep 30 & echo started
+        timeout-minutes: 0.1
+      - run: echo never
+        shell: no-such-shell {0}
+`),
+      );
+      const r = slipway(["run", "--json"], repo, { SLIPWAY_FORK_SERVER: flag });
+      const log = slipway(["logs", "1", "p"], repo).stdout;
+      expect(log.match(/ligne-é-\d+/g)?.length).toBe(20000);
+      expect(log).toContain("ligne-é-20000");
+      expect(log).toContain("no newline at the end");
+      expect(log).toMatch(/\btail\b/);
+      expect(log).toMatch(/exit code 3/);
+      expect(log).toContain("started");
+      expect(log).toMatch(/'no-such-shell' not found/);
+      expect((JSON.parse(r.stdout) as Result).result).toBe("failure");
+    },
+  );
 
   test("every step starts with empty, existing file-command files", () => {
     const files = wf(`on: push

@@ -3,6 +3,8 @@ import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+import { which } from "../shells.js";
+import { ForkServer, type ProcessSink } from "./fork-server.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
 const space = (spec: SpawnSpec) => spec.space.processGroups;
@@ -14,6 +16,8 @@ export class HostExecutor implements Executor {
   readonly name = "host";
   private snapshots = new Map<string, Promise<string>>();
   private controlRoot?: string;
+  /** Started with the executor; undefined without Perl (then Node spawns). */
+  private forks = ForkServer.start();
 
   /**
    * Creating a file costs far more than writing a few bytes on many disks (0.3-1 ms here),
@@ -76,31 +80,25 @@ export class HostExecutor implements Executor {
   spawn(spec: SpawnSpec): Promise<SpawnResult> {
     return new Promise((resolve) => {
       if (spec.signal.aborted) return resolve({ exitCode: 1, aborted: true });
-      const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
-        cwd: spec.cwd,
-        env: spec.env,
-        stdio: ["ignore", "pipe", "pipe"],
-        // Own process group, so cancel kills the whole tree.
-        detached: true,
-      });
+      let pid: number | undefined;
       let aborted = false;
+      const killGroup = (sig: NodeJS.Signals) => {
+        try {
+          if (pid) process.kill(-pid, sig);
+        } catch {}
+      };
       const kill = () => {
         aborted = true;
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGTERM");
-        } catch {}
-        setTimeout(() => {
-          try {
-            if (child.pid) process.kill(-child.pid, "SIGKILL");
-          } catch {}
-        }, 2000).unref();
+        killGroup("SIGTERM");
+        setTimeout(() => killGroup("SIGKILL"), 2000).unref();
       };
       spec.signal.addEventListener("abort", kill, { once: true });
       const lines = (stream: "stdout" | "stderr") => {
         let buf = "";
+        const decoder = new TextDecoder();
         return {
           data(chunk: Buffer) {
-            buf += chunk.toString("utf8");
+            buf += decoder.decode(chunk, { stream: true });
             let nl = buf.indexOf("\n");
             while (nl >= 0) {
               spec.onLine(stream, buf.slice(0, nl).replace(/\r$/, ""));
@@ -109,35 +107,59 @@ export class HostExecutor implements Executor {
             }
           },
           end() {
+            buf += decoder.decode();
             if (buf) spec.onLine(stream, buf);
             buf = "";
           },
         };
       };
-      const out = lines("stdout");
-      const err = lines("stderr");
-      child.stdout.on("data", out.data);
-      child.stderr.on("data", err.data);
-      let startError: string | undefined;
-      child.on("error", (e) => {
-        startError =
-          (e as NodeJS.ErrnoException).code === "ENOENT" ? `'${spec.argv[0]}' not found` : e.message;
-      });
+      const streams = { stdout: lines("stdout"), stderr: lines("stderr") };
+      const open = new Set<"stdout" | "stderr">(["stdout", "stderr"]);
       let done = false;
-      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      let exitCode: number | undefined;
+      let startError: string | undefined;
+      const finish = () => {
         if (done) return;
         done = true;
         spec.signal.removeEventListener("abort", kill);
-        out.end();
-        err.end();
-        resolve({ exitCode: code ?? (signal ? 128 : 1), aborted, startError });
+        for (const s of open) streams[s].end();
+        resolve({ exitCode: exitCode ?? 1, aborted, startError });
       };
-      child.on("close", finish);
-      // A background child (`server &`) may keep the pipes open after the shell exits;
-      // as on GitHub it lives on until the job ends, and the step is over now.
-      child.on("exit", (code, signal) => {
-        if (child.pid) space(spec).add(child.pid);
-        setTimeout(() => finish(code, signal), 50).unref();
+      const sink: ProcessSink = {
+        pid(p) {
+          pid = p;
+          if (aborted) kill();
+        },
+        data(stream, chunk) {
+          if (!done) streams[stream].data(chunk);
+        },
+        eof(stream) {
+          if (!open.delete(stream) || done) return;
+          streams[stream].end();
+          if (!open.size && exitCode !== undefined) finish();
+        },
+        exit(code) {
+          if (exitCode !== undefined) return;
+          exitCode = code;
+          if (pid) space(spec).add(pid);
+          if (!open.size) finish();
+          // A background child (`server &`) may keep the pipes open after the shell exits;
+          // as on GitHub it lives on until the job ends, and the step is over now.
+          else setTimeout(finish, 50).unref();
+        },
+      };
+      if (this.forks?.alive) {
+        const argv0 = spec.argv[0]!;
+        if (!argv0.includes("/") && !which(argv0, spec.env.PATH)) {
+          startError = `'${argv0}' not found`;
+          exitCode = 127;
+          return finish();
+        }
+        this.forks.launch(spec, sink);
+        return;
+      }
+      launchWithNode(spec, sink, (e) => {
+        startError = e;
       });
     });
   }
@@ -155,6 +177,30 @@ export class HostExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    this.forks?.close();
     if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
   }
+}
+
+/** Node's own spawn: when there is no fork server. */
+function launchWithNode(spec: SpawnSpec, sink: ProcessSink, startError: (e: string) => void): void {
+  const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    // Own process group, so cancel kills the whole tree.
+    detached: true,
+  });
+  if (child.pid) sink.pid(child.pid);
+  child.stdout.on("data", (d: Buffer) => sink.data("stdout", d));
+  child.stderr.on("data", (d: Buffer) => sink.data("stderr", d));
+  child.stdout.on("close", () => sink.eof("stdout"));
+  child.stderr.on("close", () => sink.eof("stderr"));
+  child.on("error", (e) => {
+    startError((e as NodeJS.ErrnoException).code === "ENOENT" ? `'${spec.argv[0]}' not found` : e.message);
+    sink.eof("stdout");
+    sink.eof("stderr");
+    sink.exit(127);
+  });
+  child.on("exit", (code, signal) => sink.exit(code ?? (signal ? 128 : 1)));
 }

@@ -1,0 +1,214 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { which } from "../shells.js";
+
+/** What a launched process reports, from Node's own spawn or from the fork server. */
+export interface ProcessSink {
+  pid(pid: number): void;
+  data(stream: "stdout" | "stderr", chunk: Buffer): void;
+  eof(stream: "stdout" | "stderr"): void;
+  exit(code: number): void;
+}
+
+export interface Launch {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+// The server's source: see the protocol in its header. Kept here, not in a .pl file, so
+// the bundle stays one file.
+const SCRIPT = String.raw`# Slipway's fork server: starts step processes for the host executor. A fork from this
+# small process costs a fraction of one from Node, whose cost grows with its memory.
+# Requests on stdin: "S id len\n" and len bytes of NUL-separated fields (none can hold a
+# NUL): cwd, argc, argv..., env as NAME=value...
+# Replies on stdout:
+#   P id pid\n            started (own session: pid is the process group)
+#   O id len\n<bytes>     stdout chunk;   E id len\n<bytes>  stderr chunk
+#   C id O|E\n            that stream reached end of file
+#   X id status\n         exited: the exit code, or 128 + signal
+use strict;
+use warnings;
+use IO::Select;
+use POSIX qw(setsid _exit WNOHANG);
+
+$| = 1;
+binmode STDOUT;
+my $sel = IO::Select->new(\*STDIN);
+my %pipe;    # fileno -> [id, "O"|"E", handle]
+my %pid;     # pid -> id
+my $in = "";
+$SIG{CHLD} = sub { };    # interrupts select so exits are seen at once
+$SIG{PIPE} = "IGNORE";
+$SIG{INT} = "IGNORE";    # Ctrl-C is Slipway's to handle: it cancels steps itself
+
+sub start {
+  my ($id, $payload) = @_;
+  my ($cwd, $argc, @rest) = split /\0/, $payload, -1;
+  my @argv = @rest[0 .. $argc - 1];
+  my @env = @rest[$argc .. $#rest];
+  pipe(my $or, my $ow) or die "pipe: $!";
+  pipe(my $er, my $ew) or die "pipe: $!";
+  my $pid = fork();
+  if (!defined $pid) {
+    print "X $id 127\n";
+    return;
+  }
+  if ($pid == 0) {
+    setsid();
+    close $or; close $er;
+    open(STDIN, "<", "/dev/null");
+    open(STDOUT, ">&", $ow); open(STDERR, ">&", $ew);
+    close $ow; close $ew;
+    $SIG{PIPE} = "DEFAULT"; $SIG{CHLD} = "DEFAULT"; $SIG{INT} = "DEFAULT";
+    %ENV = ();
+    for my $kv (@env) { my $i = index($kv, "="); $ENV{substr($kv, 0, $i)} = substr($kv, $i + 1) }
+    chdir($cwd) or do { print STDERR "cannot enter $cwd: $!\n"; _exit(127) };
+    { no warnings "exec"; exec { $argv[0] } @argv; }
+    print STDERR "cannot run $argv[0]: $!\n";
+    _exit(127);
+  }
+  close $ow; close $ew;
+  $pid{$pid} = $id;
+  $pipe{fileno $or} = [$id, "O", $or];
+  $pipe{fileno $er} = [$id, "E", $er];
+  $sel->add($or, $er);
+  print "P $id $pid\n";
+}
+
+sub reap {
+  while ((my $pid = waitpid(-1, WNOHANG)) > 0) {
+    my $id = delete $pid{$pid};
+    next unless defined $id;
+    my $st = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+    print "X $id $st\n";
+  }
+}
+
+while (1) {
+  # A child that exits just before select starts would wait for the next event: poll too.
+  my @ready = $sel->can_read(%pid ? 0.25 : undef);
+  reap();
+  for my $h (@ready) {
+    if (fileno($h) == fileno(STDIN)) {
+      my $n = sysread(STDIN, my $buf, 65536);
+      exit 0 unless $n;    # Slipway went away
+      $in .= $buf;
+      while ((my $nl = index($in, "\n")) >= 0) {
+        my (undef, $id, $len) = split / /, substr($in, 0, $nl);
+        last if length($in) < $nl + 1 + $len;
+        start($id, substr($in, $nl + 1, $len));
+        $in = substr($in, $nl + 1 + $len);
+      }
+      next;
+    }
+    my $p = $pipe{fileno $h};
+    my $n = sysread($h, my $buf, 65536);
+    if ($n) {
+      print "$p->[1] $p->[0] " . length($buf) . "\n" . $buf;
+    } else {
+      print "C $p->[0] $p->[1]\n";
+      delete $pipe{fileno $h};
+      $sel->remove($h);
+      close $h;
+    }
+  }
+  reap();
+}
+`;
+
+/**
+ * A small Perl process that forks step processes for us. Node forks its whole address
+ * space for every child (2-5 ms here, growing with memory); Perl forks in about 0.3 ms.
+ * Output comes back framed over the server's stdout.
+ */
+export class ForkServer {
+  private child: ChildProcess;
+  private sinks = new Map<string, ProcessSink>();
+  /** Per process: how many of its three ends (stdout, stderr, exit) have been seen. */
+  private pending = new Map<string, number>();
+  private buf: Buffer = Buffer.alloc(0);
+  private nextId = 0;
+  private dead = false;
+
+  private constructor(perl: string) {
+    this.child = spawn(perl, ["-e", SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
+    this.child.stdout!.on("data", (d: Buffer) => this.read(d));
+    this.child.on("exit", () => this.die());
+    this.child.on("error", () => this.die());
+    this.child.stdin!.on("error", () => this.die());
+    // Idle, it must not keep Slipway alive.
+    this.child.unref();
+    (this.child.stdout as unknown as { unref?(): void }).unref?.();
+    (this.child.stdin as unknown as { unref?(): void }).unref?.();
+  }
+
+  /** A server when Perl is installed and not turned off with SLIPWAY_FORK_SERVER=0. */
+  static start(): ForkServer | undefined {
+    if (process.env.SLIPWAY_FORK_SERVER === "0") return undefined;
+    const perl = which("perl");
+    return perl ? new ForkServer(perl) : undefined;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  launch(l: Launch, sink: ProcessSink): void {
+    const id = String(++this.nextId);
+    this.sinks.set(id, sink);
+    const fields = [l.cwd, String(l.argv.length), ...l.argv];
+    for (const k in l.env) fields.push(`${k}=${l.env[k]}`);
+    // No field can hold a NUL (the kernel would cut it there): they separate the fields.
+    const payload = Buffer.from(fields.map((f) => f.replaceAll("\0", "")).join("\0"), "utf8");
+    this.child.stdin!.write(`S ${id} ${payload.length}\n`);
+    this.child.stdin!.write(payload);
+  }
+
+  close(): void {
+    this.dead = true;
+    this.child.stdin!.end();
+  }
+
+  private die(): void {
+    if (this.dead && this.sinks.size === 0) return;
+    this.dead = true;
+    // Whatever was running can no longer be watched: report it as failed.
+    for (const s of this.sinks.values()) {
+      s.eof("stdout");
+      s.eof("stderr");
+      s.exit(1);
+    }
+    this.sinks.clear();
+  }
+
+  private read(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl < 0) return;
+      const [kind, id, arg] = this.buf.subarray(0, nl).toString("latin1").split(" ");
+      const sink = this.sinks.get(id!);
+      if (kind === "O" || kind === "E") {
+        const len = Number(arg);
+        if (this.buf.length < nl + 1 + len) return; // the rest of the chunk is still coming
+        const chunk = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + len));
+        this.buf = this.buf.subarray(nl + 1 + len);
+        sink?.data(kind === "O" ? "stdout" : "stderr", chunk);
+        continue;
+      }
+      this.buf = this.buf.subarray(nl + 1);
+      if (!sink) continue;
+      if (kind === "P") sink.pid(Number(arg));
+      else if (kind === "C") sink.eof(arg === "O" ? "stdout" : "stderr");
+      else if (kind === "X") sink.exit(Number(arg));
+      // Output can follow the exit (the server reaps before it drains the pipes).
+      if (kind === "C" || kind === "X") {
+        const n = (this.pending.get(id!) ?? 0) + 1;
+        if (n === 3) {
+          this.pending.delete(id!);
+          this.sinks.delete(id!);
+        } else this.pending.set(id!, n);
+      }
+    }
+  }
+}
