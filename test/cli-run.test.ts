@@ -377,6 +377,26 @@ jobs:
     },
   );
 
+  test.skipIf(!existsSync("/usr/bin/pkill"))(
+    "if the fork server dies, its step fails saying so and later steps still run",
+    () => {
+      const r = runJson(
+        wf(`on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: '[ "$(cat /proc/$PPID/comm)" = perl ] && kill $PPID; sleep 2'
+      - if: always()
+        run: echo after-the-server
+`),
+      );
+      expect(r.out?.result).toBe("failure");
+      expect(r.logs).toContain("Perl fork server) stopped");
+      expect(r.logs).toContain("after-the-server");
+    },
+  );
+
   test("every step starts with empty, existing file-command files", () => {
     const files = wf(`on: push
 jobs:

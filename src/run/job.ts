@@ -159,8 +159,10 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       ac.abort();
     }, minutes * 60_000);
     const raws = rawSteps(leg.raw);
+    // process.env reads through getenv() key by key; every step copies it, so copy it once.
+    const hostEnv = { ...process.env } as Record<string, string>;
     const baseEnv = (stepEnv: Record<string, string>) => ({
-      ...(process.env as Record<string, string>),
+      ...hostEnv,
       ...env.runnerEnv,
       GITHUB_WORKSPACE: space.workspace,
       GITHUB_JOB: leg.jobId,

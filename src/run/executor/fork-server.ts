@@ -31,12 +31,26 @@ use warnings;
 use IO::Select;
 use POSIX qw(setsid _exit WNOHANG);
 
-$| = 1;
 binmode STDOUT;
 my $sel = IO::Select->new(\*STDIN);
 my %pipe;    # fileno -> [id, "O"|"E", handle]
 my %pid;     # pid -> id
 my $in = "";
+my $out = "";    # replies of one turn of the loop, written at once: fewer wake-ups for Node
+
+my $wsel = IO::Select->new(\*STDOUT);
+
+sub flush {
+  while (length $out) {
+    my $n = syswrite(STDOUT, $out);
+    if (!defined $n) {
+      # The pipe may be non-blocking (Node made it): wait until Slipway reads.
+      if ($!{EAGAIN} || $!{EINTR}) { $wsel->can_write(1); next }
+      exit 0;    # Slipway went away
+    }
+    substr($out, 0, $n) = "";
+  }
+}
 $SIG{CHLD} = sub { };    # interrupts select so exits are seen at once
 $SIG{PIPE} = "IGNORE";
 $SIG{INT} = "IGNORE";    # Ctrl-C is Slipway's to handle: it cancels steps itself
@@ -50,7 +64,7 @@ sub start {
   pipe(my $er, my $ew) or die "pipe: $!";
   my $pid = fork();
   if (!defined $pid) {
-    print "X $id 127\n";
+    $out .= "X $id 127\n";
     return;
   }
   if ($pid == 0) {
@@ -72,7 +86,7 @@ sub start {
   $pipe{fileno $or} = [$id, "O", $or];
   $pipe{fileno $er} = [$id, "E", $er];
   $sel->add($or, $er);
-  print "P $id $pid\n";
+  $out .= "P $id $pid\n";
 }
 
 sub reap {
@@ -80,7 +94,7 @@ sub reap {
     my $id = delete $pid{$pid};
     next unless defined $id;
     my $st = $? & 127 ? 128 + ($? & 127) : $? >> 8;
-    print "X $id $st\n";
+    $out .= "X $id $st\n";
   }
 }
 
@@ -104,15 +118,16 @@ while (1) {
     my $p = $pipe{fileno $h};
     my $n = sysread($h, my $buf, 65536);
     if ($n) {
-      print "$p->[1] $p->[0] " . length($buf) . "\n" . $buf;
+      $out .= "$p->[1] $p->[0] " . length($buf) . "\n" . $buf;
     } else {
-      print "C $p->[0] $p->[1]\n";
+      $out .= "C $p->[0] $p->[1]\n";
       delete $pipe{fileno $h};
       $sel->remove($h);
       close $h;
     }
   }
   reap();
+  flush();
 }
 `;
 
@@ -174,6 +189,10 @@ export class ForkServer {
     this.dead = true;
     // Whatever was running can no longer be watched: report it as failed.
     for (const s of this.sinks.values()) {
+      s.data(
+        "stderr",
+        Buffer.from("slipway: the process that started this step (Perl fork server) stopped\n"),
+      );
       s.eof("stdout");
       s.eof("stderr");
       s.exit(1);

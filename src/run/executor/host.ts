@@ -118,9 +118,12 @@ export class HostExecutor implements Executor {
       let done = false;
       let exitCode: number | undefined;
       let startError: string | undefined;
+      let quiet: NodeJS.Timeout | undefined;
+      let exitedAt = 0;
       const finish = () => {
         if (done) return;
         done = true;
+        if (quiet) clearTimeout(quiet);
         spec.signal.removeEventListener("abort", kill);
         for (const s of open) streams[s].end();
         resolve({ exitCode: exitCode ?? 1, aborted, startError });
@@ -131,7 +134,9 @@ export class HostExecutor implements Executor {
           if (aborted) kill();
         },
         data(stream, chunk) {
-          if (!done) streams[stream].data(chunk);
+          if (done) return;
+          streams[stream].data(chunk);
+          if (quiet && Date.now() - exitedAt < 2000) quiet.refresh();
         },
         eof(stream) {
           if (!open.delete(stream) || done) return;
@@ -144,8 +149,12 @@ export class HostExecutor implements Executor {
           if (pid) space(spec).add(pid);
           if (!open.size) finish();
           // A background child (`server &`) may keep the pipes open after the shell exits;
-          // as on GitHub it lives on until the job ends, and the step is over now.
-          else setTimeout(finish, 50).unref();
+          // as on GitHub it lives on until the job ends, and the step is over once the
+          // output already written has been read: 50 ms without data (2 s at most).
+          else {
+            exitedAt = Date.now();
+            quiet = setTimeout(finish, 50);
+          }
         },
       };
       if (this.forks?.alive) {
