@@ -193,7 +193,7 @@ export async function main(args: string[]): Promise<number> {
       folder: folder.dir,
       jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
     };
-    rf.writeResult(summary);
+    await rf.writeResult(summary);
     if (json) console.log(JSON.stringify(summary, null, 2));
     else {
       reporter.finish();

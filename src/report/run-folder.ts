@@ -1,28 +1,53 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunEvent } from "../run/events.js";
 
 /** `.slipway/runs/<n>/`: events.jsonl, one log per job, step summaries, result.json. */
 export class RunFolder {
-  private fds = new Map<string, number>();
+  /** Text not yet handed to the file system, per file. */
+  private pending = new Map<string, string>();
+  /** The last write of each file: writes to one file go in order. */
+  private chains = new Map<string, Promise<void>>();
+  private scheduled = false;
+  private failed?: Error;
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, "logs"), { recursive: true });
   }
 
-  /** Appends through a descriptor kept open: one open per file, not per line. */
+  /**
+   * Buffered and written off the main thread: creating a file costs about a millisecond
+   * on some disks, and a run with many jobs creates one log per job.
+   */
   private append(path: string, text: string): void {
-    let fd = this.fds.get(path);
-    if (fd === undefined) {
-      fd = openSync(path, "a");
-      this.fds.set(path, fd);
-    }
-    writeSync(fd, text);
+    this.pending.set(path, (this.pending.get(path) ?? "") + text);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+  private flush(): void {
+    this.scheduled = false;
+    for (const [path, text] of this.pending) {
+      const prev = this.chains.get(path) ?? Promise.resolve();
+      this.chains.set(
+        path,
+        prev.then(() =>
+          appendFile(path, text).catch((e: Error) => {
+            this.failed ??= e;
+          }),
+        ),
+      );
+    }
+    this.pending.clear();
+  }
+
+  /** Everything written; throws the first write error, if any. */
+  async close(): Promise<void> {
+    this.flush();
+    await Promise.all(this.chains.values());
+    if (this.failed) throw this.failed;
   }
 
   static next(root: string): { dir: string; number: number } {
@@ -57,8 +82,8 @@ export class RunFolder {
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
   }
 
-  writeResult(result: unknown): void {
-    this.close();
+  async writeResult(result: unknown): Promise<void> {
+    await this.close();
     writeFileSync(join(this.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   }
 }

@@ -173,14 +173,16 @@ export class HostExecutor implements Executor {
     });
   }
 
-  async cleanupJob(js: JobSpace): Promise<void> {
+  async cleanupJob(js: JobSpace, spec: PrepareSpec): Promise<void> {
     for (const pgid of js.processGroups) {
       try {
         process.kill(-pgid, "SIGKILL");
       } catch {}
     }
+    // The job's folder (its copy of the commit, RUNNER_TEMP) goes now, while other jobs
+    // run, rather than all at the end of the run.
     await Promise.all([
-      rm(js.temp, { recursive: true, force: true }),
+      rm(join(spec.workRoot, spec.jobKey), { recursive: true, force: true }),
       rm(js.control, { recursive: true, force: true }),
     ]);
   }
