@@ -10,7 +10,7 @@ import {
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
-import type { Document, LineCounter } from "yaml";
+import { type Document, LineCounter, parseDocument } from "yaml";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
@@ -269,5 +269,14 @@ export async function loadWorkflow(
   }
   const text = decodeWorkflow(bytes);
   if (!("content" in text)) return failed(text.message, text.at);
-  return loadWorkflowText(text.content, file, path, repoRoot, options);
+  // One YAML parse for the source checks and GitHub's reader (a file with syntax errors
+  // takes the package's own path, for its messages).
+  const lines = new LineCounter();
+  const doc = parseDocument(text.content, {
+    lineCounter: lines,
+    uniqueKeys: false,
+    keepSourceTokens: true,
+    prettyErrors: false,
+  });
+  return loadWorkflowDocument(text.content, doc, lines, file, path, repoRoot, options);
 }
