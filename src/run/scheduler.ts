@@ -172,6 +172,9 @@ export async function runWorkflow(
   }
   for (const j of template.jobs) {
     o.emit({ type: "job-queued", job: `${pre}${j.id.value}`, name: j.id.value, workflow: run.wf.name });
+    // Jobs that wait on others get their workspace ready meanwhile (matrix legs are not known yet).
+    if (j.type === "job" && j.needs?.length && !(j as Job).strategy)
+      o.executor.prefetch?.({ ...o.prepare, jobKey: `${pre}${j.id.value}` });
   }
 
   const start = (job: WorkflowJob): Promise<JobOutcome> => {

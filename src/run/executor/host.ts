@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+import { Semaphore } from "../semaphore.js";
 import { which } from "../shells.js";
 import { ForkServer, type ProcessSink } from "./fork-server.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
@@ -16,6 +17,9 @@ export class HostExecutor implements Executor {
   readonly name = "host";
   private snapshots = new Map<string, Promise<string>>();
   private controlRoot?: string;
+  /** Workspaces being copied ahead of their job (see prefetch). */
+  private copies = new Map<string, Promise<void>>();
+  private prefetchSlots = new Semaphore(2);
   /** Started with the executor; undefined without Perl (then Node spawns). */
   private forks = ForkServer.start();
 
@@ -72,9 +76,32 @@ export class HostExecutor implements Executor {
     // The commit's files, exported once per run and copied per job: the user's working
     // tree and refs stay untouched, and no job sees another's changes. Like a fresh
     // runner there is no .git until actions/checkout makes one.
+    await (this.copies.get(spec.jobKey) ?? this.copy(spec, workspace));
+    return { workspace, temp, control, toolCache, processGroups: new Set() };
+  }
+
+  private async copy(spec: PrepareSpec, workspace: string): Promise<void> {
     const snapshot = await this.snapshot(spec);
     await cp(snapshot, workspace, { recursive: true, verbatimSymlinks: true });
-    return { workspace, temp, control, toolCache, processGroups: new Set() };
+  }
+
+  /**
+   * Copies the commit for a job that waits on others, while they run: the copy is file
+   * system latency that would otherwise sit on the job's critical path. Two at a time, so
+   * running jobs keep the thread pool.
+   */
+  prefetch(spec: PrepareSpec): void {
+    if (spec.bind || !spec.sha || this.copies.has(spec.jobKey)) return;
+    const workspace = join(spec.workRoot, spec.jobKey, "workspace");
+    const p = this.prefetchSlots.acquire().then(async (release) => {
+      try {
+        await this.copy(spec, workspace);
+      } finally {
+        release();
+      }
+    });
+    p.catch(() => {});
+    this.copies.set(spec.jobKey, p);
   }
 
   spawn(spec: SpawnSpec): Promise<SpawnResult> {

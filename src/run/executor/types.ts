@@ -57,6 +57,8 @@ export interface Executor {
   prepareJob(spec: PrepareSpec): Promise<JobSpace>;
   spawn(spec: SpawnSpec): Promise<SpawnResult>;
   cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void>;
+  /** May start preparing a job that will run later (a hint; prepareJob must still work without it). */
+  prefetch?(spec: PrepareSpec): void;
   /** After the last job of a run: removes what the executor kept for the run. */
   close?(): Promise<void>;
 }
