@@ -420,6 +420,21 @@ jobs:
     expect(r.out?.jobs[0]?.outputs).toEqual({ first: "1", second: "" });
   });
 
+  test("each job gets its own copy of the commit, also jobs prepared while their needs run", () => {
+    const step = (id: string) =>
+      `{ run: 'test -f .github/workflows/ci.yml && test ! -e from-* && touch from-${id}' }`;
+    const r = runJson(
+      wf(`on: push
+jobs:
+  a: { runs-on: ubuntu-latest, steps: [${step("a")}] }
+  b: { needs: a, runs-on: ubuntu-latest, steps: [${step("b")}] }
+  c: { needs: [a, b], runs-on: ubuntu-latest, steps: [${step("c")}] }
+`),
+    );
+    expect(r.out?.result, r.logs).toBe("success");
+    expect(r.out?.jobs.map((j) => j.result)).toEqual(["success", "success", "success"]);
+  });
+
   test("the default clean checkout leaves the working tree alone; --bind uses it", () => {
     const files = wf(`on: push
 jobs:
