@@ -50,6 +50,23 @@ describe("slipway lint", () => {
     expect(findings.map((f: { rule: string }) => f.rule)).toEqual(["deprecated-action", "unknown-property"]);
   });
 
+  test("--audit adds exactly audit's findings, from the same pass", async () => {
+    const io = capture();
+    const json = async (fn: () => Promise<number>) => {
+      io.out.length = 0;
+      await fn();
+      return JSON.parse(io.out.join("")) as { rule: string; line: number; col: number; file: string }[];
+    };
+    const key = (f: { rule: string; line: number; col: number; file: string }) =>
+      `${f.file}:${f.line}:${f.col}:${f.rule}`;
+    const lint = await json(() => main(["--no-shellcheck", "-f", "json"], root));
+    const { main: audit } = await import("./audit.js");
+    const sec = await json(() => audit(["-f", "json"], root));
+    const both = await json(() => main(["--no-shellcheck", "--audit", "-f", "json"], root));
+    expect(sec.length).toBeGreaterThan(0);
+    expect(both.map(key).sort()).toEqual([...lint, ...sec].map(key).sort());
+  });
+
   test("exit 2 on usage errors and missing paths", async () => {
     const io = capture();
     expect(await main(["--format", "xml"], root)).toBe(2);

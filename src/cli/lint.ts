@@ -13,6 +13,7 @@ or the given files and directories.
   -f, --format FORMAT   human (default), json, sarif or github
       --fail-on LEVEL   exit 1 on findings at or above: error (default), warning, info, never
       --no-shellcheck   do not run shellcheck on run: scripts
+      --audit           also the security findings of 'slipway audit', in the same pass
   -h, --help            show this help
 
 Config (.slipway.yml or package.json "slipway"):
@@ -48,11 +49,10 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     console.error(`slipway lint: --fail-on must be error, warning, info or never`);
     return 2;
   }
-  const result = await lintRepoDetailed(
-    cwd,
-    positionals,
-    values["no-shellcheck"] ? { shellcheck: false } : {},
-  );
+  const result = await lintRepoDetailed(cwd, positionals, {
+    ...(values["no-shellcheck"] ? { shellcheck: false } : {}),
+    ...(values.audit ? { audit: {} } : {}),
+  });
   for (const m of result.missing) console.error(`slipway lint: ${m}: no such file or directory`);
   if (result.missing.length) return 2;
   if (result.files === 0) {
@@ -74,6 +74,7 @@ function parse(args: string[]) {
       format: { type: "string", short: "f" },
       "fail-on": { type: "string" },
       "no-shellcheck": { type: "boolean" },
+      audit: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -21,7 +21,7 @@ import { checkPinning } from "./rules-security/pinning.js";
 import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
-import { parseSource, posAt } from "./source.js";
+import { parseSource, posAt, type SourceFile } from "./source.js";
 
 export interface AuditOptions {
   /** Action store for checking SHA version comments; default: the shared store. */
@@ -54,8 +54,13 @@ export function auditText(
   text: string,
   file: string,
   opts: { root?: string; store?: string; action?: boolean } = {},
-) {
-  const src = parseSource(text, file, file, opts.action ? "action" : "workflow");
+): Finding[] {
+  return auditSource(parseSource(text, file, file, opts.action ? "action" : "workflow"), opts);
+}
+
+/** Audits a parsed file: `slipway lint --audit` hands over the document lint parsed. */
+export function auditSource(src: SourceFile, opts: { root?: string; store?: string } = {}): Finding[] {
+  const { file, text } = src;
   const ctx: AuditContext = {
     root: opts.root ?? ".",
     src,

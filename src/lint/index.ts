@@ -4,11 +4,13 @@ import { readFileSync, statSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
 import { glob } from "tinyglobby";
 import { loadWorkflowDocument } from "../workflow/load.js";
+import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";
 import { type LintContext, report } from "./context.js";
 import type { Finding } from "./finding.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
+import { defaultActionStore } from "./pin-store.js";
 import { checkCron } from "./rules/cron.js";
 import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
 import { checkDeprecatedCommands } from "./rules/deprecated-commands.js";
@@ -25,6 +27,8 @@ import { isSuppressed, suppressions } from "./suppress.js";
 export interface LintOptions {
   /** shellcheck binary; false to skip it. Default: $SLIPWAY_SHELLCHECK or `shellcheck` on PATH. */
   shellcheck?: string | false;
+  /** Also run the security audit on the same parsed files (one pass for both). */
+  audit?: { store?: string };
 }
 
 export interface LintResult {
@@ -155,7 +159,13 @@ export async function lintRepoDetailed(
       const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
       await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
       const marks = suppressions(text);
-      return ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
+      const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
+      if (!opts.audit) return own;
+      // A syntax error is lint's to report; audit's "cannot audit" would say it twice.
+      const audited = auditSource(src, { root, store: opts.audit.store ?? defaultActionStore() }).filter(
+        (f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file),
+      );
+      return [...own, ...audited];
     }),
   );
   for (const list of perFile) findings.push(...list);
