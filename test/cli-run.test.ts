@@ -466,6 +466,25 @@ jobs:
     expect(r.stdout).toMatch(/Run success in/);
   });
 
+  test("--junit writes the jobs as JUnit XML, secrets masked", () => {
+    const repo = tempRepo(
+      undefined,
+      wf(`on: push
+jobs:
+  ok: { runs-on: ubuntu-latest, steps: [{ run: echo fine }] }
+  bad: { runs-on: ubuntu-latest, steps: [{ run: 'echo "::error::leaked \${{ secrets.T }}"; exit 1' }] }
+`),
+    );
+    const out = join(mkdtempSync(join(tmpdir(), "slipway-junit-")), "report.xml");
+    const r = slipway(["run", "--junit", out, "--secret", "T=hunter22"], repo);
+    expect(r.code).toBe(1);
+    const xml = readFileSync(out, "utf8");
+    expect(xml).toMatch(/<testsuite name="\.github\/workflows\/ci\.yml" tests="2" failures="1"/);
+    expect(xml).toContain('<testcase classname=".github/workflows/ci.yml" name="ok"');
+    expect(xml).toMatch(/<failure message="leaked \*\*\*">/);
+    expect(xml).not.toContain("hunter22");
+  });
+
   test("logs shows a saved run", () => {
     const r = runJson(
       wf("on: push\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo saved-line }] } }\n"),

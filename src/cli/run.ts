@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { selectWorkflows } from "../plan/plan.js";
 import { PlainReporter } from "../report/console.js";
+import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
 import type { JobResult, RunEvent } from "../run/events.js";
@@ -36,6 +37,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --matrix K=V         run only the matrix legs with K=V (repeatable)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
+      --junit FILE         also write the jobs as JUnit XML (one test case per job)
   -v, --verbose            show ::debug:: lines`;
 
 function xdgCache(): string {
@@ -45,7 +47,11 @@ function xdgCache(): string {
 export async function main(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parse(() =>
-      parseArgs({ args, options: { ...EVENT_OPTIONS, jobs: { type: "string" } }, allowPositionals: true }),
+      parseArgs({
+        args,
+        options: { ...EVENT_OPTIONS, jobs: { type: "string" }, junit: { type: "string" } },
+        allowPositionals: true,
+      }),
     );
     if (values.help) {
       console.log(HELP);
@@ -130,8 +136,10 @@ export async function main(args: string[]): Promise<number> {
     const live = !json && process.stdout.isTTY && !process.env.CI;
     const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
     const jobEnds: RunEvent[] = [];
+    const junit = values.junit ? new JUnitReport() : undefined;
     const emit = (e: RunEvent) => {
       rf.on(e);
+      junit?.on(e);
       if (e.type === "job-end") jobEnds.push(e);
       if (!json) reporter.on(e);
     };
@@ -194,6 +202,7 @@ export async function main(args: string[]): Promise<number> {
       jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
     };
     await rf.writeResult(summary);
+    if (junit && values.junit) writeFileSync(resolve(values.junit), junit.xml());
     if (json) console.log(JSON.stringify(summary, null, 2));
     else {
       reporter.finish();
