@@ -397,6 +397,14 @@ jobs:
     },
   );
 
+  test("keys with no meaning on this machine are named, not silently dropped", () => {
+    const r = runJson(
+      wf("on: push\njobs:\n  a: { runs-on: ubuntu-latest, snapshot: img, steps: [{ run: echo }] }\n"),
+    );
+    expect(r.out?.result).toBe("success");
+    expect(r.logs).toContain("snapshot: ignored");
+  });
+
   test("every step starts with empty, existing file-command files", () => {
     const files = wf(`on: push
 jobs:

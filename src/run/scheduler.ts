@@ -347,6 +347,13 @@ async function runJobLegs(
         );
       const place = placeJob(labels, o.platforms);
       if (!place.run) return end("skipped", place.reason);
+      if (field(raw, "snapshot"))
+        o.emit({
+          type: "log",
+          job: legKey,
+          stream: "info",
+          text: "snapshot: ignored: Slipway runs on this machine and does not make runner images",
+        });
       if (deploy)
         o.emit({
           type: "log",
