@@ -336,7 +336,7 @@ jobs:
     const deploy = (JSON.parse(ok.stdout) as Result).jobs.find((j) => j.job === "deploy");
     expect(deploy?.result).toBe("success");
     expect(slipway(["logs", "2", "deploy"], r.repo).stdout).toContain(
-      "environment 'prod-main' approved with --approve; url: https://example.com/main",
+      "environment 'prod-main' approved by --approve; url: https://example.com/main",
     );
   });
 
@@ -492,6 +492,35 @@ jobs:
     expect(xml).toMatch(/<failure message="leaked \*\*\*">/);
     expect(xml).not.toContain("hunter22");
   });
+
+  test.skipIf(!existsSync("/usr/bin/script"))(
+    "on a terminal, a deployment not approved with --approve is asked about",
+    () => {
+      const repo = tempRepo(
+        undefined,
+        wf(`on: push
+jobs:
+  build: { runs-on: ubuntu-latest, steps: [{ run: echo built }] }
+  staging: { needs: build, environment: staging, runs-on: ubuntu-latest, steps: [{ run: echo to-staging }] }
+  prod: { needs: build, environment: production, runs-on: ubuntu-latest, steps: [{ run: echo to-prod }] }
+`),
+      );
+      const tty = (answers: string) =>
+        spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" run --jobs 1`, "/dev/null"], {
+          cwd: repo,
+          env: { ...process.env, CI: "", COLUMNS: "100", LINES: "30" },
+          input: answers,
+          encoding: "utf8",
+        });
+      // A lost second answer would read as "no": so the second one is the yes.
+      const r = tty("n\ny\n");
+      expect(r.stdout).toMatch(/Job 'staging' deploys to environment 'staging'\. Approve\? \[y\/N\]/);
+      expect(r.stdout).toMatch(/Job 'prod' deploys to environment 'production'\. Approve\? \[y\/N\]/);
+      expect(r.stdout).toMatch(/staging +- skipped +\(the job deploys to environment 'staging'/);
+      expect(r.stdout).toMatch(/prod +✓ success/);
+      expect(slipway(["logs", "1", "prod"], repo).stdout).toContain("approved by you, at the prompt");
+    },
+  );
 
   test("logs shows a saved run", () => {
     const r = runJson(

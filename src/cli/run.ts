@@ -12,6 +12,7 @@ import { HostExecutor } from "../run/executor/host.js";
 import { Masker } from "../run/mask.js";
 import { runWorkflows } from "../run/scheduler.js";
 import { EVENT_OPTIONS, fail, newRunId, parse, placeholderToken, setup, UsageError } from "./common.js";
+import { terminalReviewer } from "./reviewer.js";
 import { onlyJob } from "./select-job.js";
 
 const HELP = `usage: slipway run [event] [options]
@@ -159,6 +160,7 @@ export async function main(args: string[]): Promise<number> {
     emit({ type: "run-start", runNumber, runId, event: s.event.name, workflows: runs.map((r) => r.wf.file) });
     let result: JobResult;
     const executor = new HostExecutor();
+    const reviewer = json ? undefined : terminalReviewer(reporter, ac.signal);
     try {
       result = await runWorkflows(runs, {
         executor,
@@ -171,6 +173,7 @@ export async function main(args: string[]): Promise<number> {
         verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
         signal: ac.signal,
         approve: values.approve,
+        ask: reviewer && ((environment, job) => reviewer.ask(environment, job)),
         matrix: matrixFilter(values.matrix),
         prepare: {
           repoRoot: s.git.root,
@@ -184,9 +187,10 @@ export async function main(args: string[]): Promise<number> {
       process.off("SIGINT", onSig);
       process.off("SIGTERM", onSig);
       await executor.close();
+      reviewer?.close();
       rmSync(workRoot, { recursive: true, force: true });
     }
-    if (ac.signal.aborted && result === "success") result = "cancelled";
+    if (ac.signal.aborted && result !== "failure") result = "cancelled";
     if (s.diagnostics.length || sel.errors.length) result = "failure";
     const durationMs = Date.now() - started;
     emit({ type: "run-end", result, durationMs });

@@ -99,6 +99,11 @@ export class PlainReporter {
   /** Stops any drawing; the plain view has none. */
   finish(): void {}
 
+  /** Holds drawing still while something else uses the terminal (a prompt). */
+  pause(): void {}
+
+  resume(): void {}
+
   /** The final table. Matrix parents are shown once their legs are. */
   summary(result: JobResult, durationMs: number): string {
     const done = this.order.filter((k) => this.jobs.get(k)!.result !== undefined);

@@ -73,7 +73,20 @@ export class LiveReporter extends PlainReporter {
     return [...shown, footer].map((l) => (l.length > cols - 1 ? `${l.slice(0, cols - 2)}…` : l));
   }
 
+  private paused = false;
+
+  override pause(): void {
+    this.clear();
+    this.paused = true;
+  }
+
+  override resume(): void {
+    this.paused = false;
+    this.redraw();
+  }
+
   private redraw(): void {
+    if (this.paused) return;
     this.clear();
     this.tick++;
     const out = this.block();

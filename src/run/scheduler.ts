@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   prepare: Omit<PrepareSpec, "jobKey">;
   /** Deployment environments the user approved (`--approve`); "*" approves every one. */
   approve?: string[];
+  /** Asks a person to approve a deployment not covered by `approve` (a terminal prompt). */
+  ask?: (environment: string, job: string) => Promise<boolean>;
   /** `--matrix k=v`: only matrix legs whose value for k is v run (jobs without k are not filtered). */
   matrix?: Record<string, string>;
 }
@@ -337,16 +339,21 @@ async function runJobLegs(
           "skipped",
           `the job uses \`${job.container ? "container" : "services"}:\`, which needs a container executor (this machine has none); skipped`,
         );
+      const place = placeJob(labels, o.platforms);
+      if (!place.run) return end("skipped", place.reason);
+      // Like a required reviewer on GitHub: asked when the job is reached, not before.
+      let approvedBy = "--approve";
       if (
         deploy &&
         !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
-      )
-        return end(
-          "skipped",
-          `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,
-        );
-      const place = placeJob(labels, o.platforms);
-      if (!place.run) return end("skipped", place.reason);
+      ) {
+        if (!(o.ask && (await o.ask(deploy.name, name))))
+          return end(
+            "skipped",
+            `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,
+          );
+        approvedBy = "you, at the prompt";
+      }
       if (field(raw, "snapshot"))
         o.emit({
           type: "log",
@@ -359,7 +366,7 @@ async function runJobLegs(
           type: "log",
           job: legKey,
           stream: "info",
-          text: `environment '${deploy.name}' approved with --approve${deploy.url ? `; url: ${deploy.url}` : ""}`,
+          text: `environment '${deploy.name}' approved by ${approvedBy}${deploy.url ? `; url: ${deploy.url}` : ""}`,
         });
       const releaseLeg = await legSlots.acquire();
       const releaseSlot = await slots.acquire();
