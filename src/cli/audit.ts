@@ -60,7 +60,10 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   const rules = Object.fromEntries(
     Object.entries(AUDIT_RULES).map(([id, d]) => [id, { severity: d.severity, description: d.description }]),
   );
-  process.stdout.write(renderFindings(result.findings, format, result.sources, { rules }));
+  if (result.findings.length || !result.unreadable.length || format !== "human")
+    process.stdout.write(renderFindings(result.findings, format, result.sources, { rules }));
+  for (const u of result.unreadable) console.error(`slipway audit: ${u}`);
+  if (result.unreadable.length) return 2;
   if (failOn === "never") return 0;
   const bar = SEVERITY_RANK[failOn as Severity];
   return result.findings.some((f) => SEVERITY_RANK[f.severity] >= bar) ? 1 : 0;

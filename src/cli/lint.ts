@@ -59,8 +59,12 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     console.error("slipway lint: no workflows or actions found (looked in .github/)");
     return 2;
   }
-  process.stdout.write(renderFindings(result.findings, format, result.sources));
+  if (result.findings.length || !result.unreadable.length || format !== "human")
+    process.stdout.write(renderFindings(result.findings, format, result.sources));
   if (format === "human") for (const n of result.notes) console.error(`note: ${n}`);
+  // Input that is not workflow text at all is an error of the run, whatever --fail-on says.
+  for (const u of result.unreadable) console.error(`slipway lint: ${u}`);
+  if (result.unreadable.length) return 2;
   if (failOn === "never") return 0;
   const bar = SEVERITY_RANK[failOn as Severity];
   return result.findings.some((f) => SEVERITY_RANK[f.severity] >= bar) ? 1 : 0;

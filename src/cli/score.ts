@@ -42,6 +42,9 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   const card = await scoreRepo(cwd, values.store ? { store: values.store } : {});
   if (values.json) console.log(JSON.stringify(card, null, 2));
   else process.stdout.write(renderScore(card, values.all ? { evidence: Infinity, fixes: Infinity } : {}));
+  // A card that had to leave files out is not a grade of the pipeline.
+  for (const u of card.unreadable ?? []) console.error(`slipway score: ${u}`);
+  if (card.unreadable?.length) return 2;
   return min !== undefined && card.score < min ? 1 : 0;
 }
 

@@ -1,11 +1,11 @@
 // `slipway audit` as a library: security rules over every workflow and local action under .github/
 // (or the given paths), minus inline `# slipway-ignore: rule` (or zizmor's `# zizmor: ignore[rule]`)
 // comments and .slipway.yml ignores.
-import { readFileSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
 import { loadConfig } from "./config.js";
 import type { Finding } from "./finding.js";
 import { discover } from "./index.js";
+import { aliasBomb, readInput } from "./input.js";
 import { workflowModel } from "./model.js";
 import { defaultActionStore } from "./pin-store.js";
 import { checkArtifacts } from "./rules-security/artifacts.js";
@@ -32,6 +32,8 @@ export interface AuditResult {
   findings: Finding[];
   sources: Map<string, string>;
   missing: string[];
+  /** Files that are not workflow text at all (binary, not UTF-8, too big, alias bombs): exit 2. */
+  unreadable: string[];
   files: number;
 }
 
@@ -99,20 +101,25 @@ export async function auditRepo(
   const { files, missing } = await discover(root, paths);
   const sources = new Map<string, string>();
   const findings: Finding[] = [];
+  const unreadable: string[] = [];
   for (const path of files) {
     const file = relative(root, path) || basename(path);
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (e) {
-      missing.push(`${file}: ${(e as Error).message}`);
+    const input = readInput(path, file);
+    if ("problem" in input) {
+      unreadable.push(input.problem);
       continue;
     }
-    sources.set(file, text);
     const action = /^action\.ya?ml$/.test(basename(path));
-    for (const f of auditText(text, file, { root, store, action }))
+    const src = parseSource(input.text, file, file, action ? "action" : "workflow");
+    const bomb = aliasBomb(src);
+    if (bomb) {
+      unreadable.push(bomb);
+      continue;
+    }
+    sources.set(file, input.text);
+    for (const f of auditSource(src, { root, store }))
       if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { findings, sources, missing, files: files.length };
+  return { findings, sources, missing, unreadable, files: files.length };
 }

@@ -1,6 +1,6 @@
 // `slipway lint` as a library: every workflow and local action under .github/ (or the given
 // paths), checked by each rule, minus what the config and inline comments suppress.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename, relative, resolve } from "node:path";
 import { glob } from "tinyglobby";
 import { loadWorkflowDocument } from "../workflow/load.js";
@@ -8,6 +8,7 @@ import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";
 import { type LintContext, report } from "./context.js";
 import type { Finding } from "./finding.js";
+import { aliasBomb, readInput } from "./input.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
 import { defaultActionStore } from "./pin-store.js";
@@ -39,6 +40,8 @@ export interface LintResult {
   notes: string[];
   /** Paths given that do not exist. */
   missing: string[];
+  /** Files that are not workflow text at all (binary, not UTF-8, too big, alias bombs): exit 2. */
+  unreadable: string[];
   files: number;
 }
 
@@ -135,6 +138,7 @@ export async function lintRepoDetailed(
     notes.push("shellcheck is not installed, so run: scripts were not checked");
   }
   const sources = new Map<string, string>();
+  const unreadable: string[] = [];
   const findings: Finding[] = errors.map((d) => ({
     rule: "config",
     severity: "error",
@@ -147,15 +151,19 @@ export async function lintRepoDetailed(
   const perFile = await Promise.all(
     files.map(async (path) => {
       const file = relative(root, path) || basename(path);
-      let text: string;
-      try {
-        text = readFileSync(path, "utf8");
-      } catch (e) {
-        missing.push(`${file}: ${(e as Error).message}`);
+      const input = readInput(path, file);
+      if ("problem" in input) {
+        unreadable.push(input.problem);
+        return [];
+      }
+      const text = input.text;
+      const src: SourceFile = parseSource(text, file, path, isAction(path) ? "action" : "workflow");
+      const bomb = aliasBomb(src);
+      if (bomb) {
+        unreadable.push(bomb);
         return [];
       }
       sources.set(file, text);
-      const src: SourceFile = parseSource(text, file, path, isAction(path) ? "action" : "workflow");
       const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
       await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
       const marks = suppressions(text);
@@ -170,7 +178,8 @@ export async function lintRepoDetailed(
   );
   for (const list of perFile) findings.push(...list);
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { findings, sources, notes, missing, files: files.length };
+  unreadable.sort();
+  return { findings, sources, notes, missing, unreadable, files: files.length };
 }
 
 /** Findings for every workflow and local action of the repository at `root`. */

@@ -31,6 +31,8 @@ export interface ScoreCard {
   fixes: { check: string; category: string; gain: number; fix: string }[];
   /** Which analyses fed the card. */
   sources: { audit: boolean; lint: boolean };
+  /** Files that could not be read as workflows at all (binary, not UTF-8, too big, alias bombs). */
+  unreadable?: string[];
 }
 
 interface Inputs {
@@ -504,5 +506,6 @@ export async function scoreRepo(root: string, opts: { store?: string } = {}): Pr
       () => undefined,
     ),
   ]);
-  return scoreCard({ facts, audit: audit.findings, lint });
+  const card = scoreCard({ facts, audit: audit.findings, lint });
+  return audit.unreadable.length ? { ...card, unreadable: audit.unreadable } : card;
 }
