@@ -579,6 +579,7 @@ describe("bad input: one clear message, non-zero exit, no stack trace", () => {
       /ci\.yml:5:\d+: unknown shell 'fish'/,
     ],
     ["bad flag", wf("on: push\njobs: {}\n"), /slipway: /, ["--no-such-flag"]],
+    ["unknown --limit", wf("on: push\njobs: {}\n"), /--limit: unknown limit 'nope'/, ["--limit", "nope=1"]],
   ];
   test.each(cases)("%s", (_name, files, message, extra) => {
     const repo = tempRepo(undefined, files);

@@ -15,6 +15,8 @@ interface ErrorCase {
   workflow: string;
   /** Called workflows by their `uses:` reference ("owner/repo/path@ref"). */
   called: Record<string, string>;
+  /** The case's parser options as CLI flags (`--limit`, `--permissions-policy`). */
+  flags: string[];
   wants: Want[];
 }
 
@@ -67,11 +69,20 @@ function errorCase(name: string): ErrorCase | undefined {
     name,
     workflow: (docs[1] ?? "").replace(/^\n/, ""),
     called,
+    flags: flagsOf(docs[0] ?? ""),
     wants: result.errors.map((e) => wanted(e.Message)),
   };
 }
 
-const sameReason = (reason: string, names: string[]) => names.map((n) => [n, reason] as const);
+/** The options document: GitHub's limit names are the CLI's `--limit` names. */
+function flagsOf(options: string): string[] {
+  const flags: string[] = [];
+  for (const m of options.matchAll(/^([a-z-]+):\s*([^\s#]+)/gm)) {
+    if (m[1]!.startsWith("max-")) flags.push("--limit", `${m[1]}=${m[2]}`);
+    else if (m[1] === "permissions-policy") flags.push("--permissions-policy", m[2]!);
+  }
+  return flags;
+}
 
 /** Cases the CLI does not pass yet, each with the reason. */
 const KNOWN_GAPS: Record<string, string> = Object.fromEntries([
@@ -79,24 +90,6 @@ const KNOWN_GAPS: Record<string, string> = Object.fromEntries([
   ["errors-anchor-tag.yml", "deliberate: GitHub has accepted YAML anchors since 2025"],
   ["errors-max-result-size.yml", "GitHub's max-result-size byte accounting is not reproduced"],
   ["errors-reusable-workflow-max-result-size.yml", "same max-result-size accounting, over called workflows"],
-  // The case sets a limit far below GitHub's default; the CLI always uses the defaults.
-  ...sameReason("needs a non-default limit (max-depth: 5) the CLI does not take", ["errors-max-depth.yml"]),
-  ...sameReason("needs a non-default limit (max-file-size: 124) the CLI does not take", [
-    "errors-max-file-size.yml",
-  ]),
-  ...sameReason("needs a non-default limit (max-job-limit: 8) the CLI does not take", [
-    "errors-max-job-limit-with-reusable-workflow.yml",
-  ]),
-  ...sameReason("needs a non-default limit (max-nested-reusable-workflows-depth: 2) the CLI does not take", [
-    "errors-reusable-workflow-job-nested-depth-exceeded.yml",
-  ]),
-  ...sameReason(
-    "needs the repository's default token permissions (permissions-policy: LimitedRead), which the CLI does not take",
-    [
-      "errors-reusable-workflow-permissions-not-allowed-job-level-from-caller-default.yml",
-      "errors-reusable-workflow-permissions-not-allowed-workflow-level-from-caller-default.yml",
-    ],
-  ),
   [
     "errors-invalid-mapping-key.yml",
     "right position, other words: the package prints a null mapping key as 'null' where GitHub prints ''",
@@ -133,7 +126,8 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
 
 /** `slipway plan -W target` in `repo`; records the outcome of each of `batch`. */
 async function plan(repo: string, target: string, batch: ErrorCase[], env: Record<string, string> = {}) {
-  const r = await slipwayAsync(["plan", "push", "-W", target, "--json"], repo, env);
+  const flags = batch.length === 1 ? batch[0]!.flags : [];
+  const r = await slipwayAsync(["plan", "push", "-W", target, "--json", ...flags], repo, env);
   const accepted = new Set<string>();
   try {
     const j = JSON.parse(r.stdout) as { workflows: { file: string }[]; notTriggered: { file: string }[] };
@@ -158,7 +152,7 @@ beforeAll(async () => {
   // Cases without called workflows load together: one run over their folder (fast, and each
   // error line names its file). A case with called workflows runs alone, with those workflows
   // in its own action store (owner/repo/ref/path), where Slipway looks for remote ones.
-  const alone = cases.filter((c) => Object.keys(c.called).length > 0);
+  const alone = cases.filter((c) => Object.keys(c.called).length > 0 || c.flags.length > 0);
   const together = cases.filter((c) => !alone.includes(c));
   const repoOf = (cs: ErrorCase[]) =>
     tempRepo(undefined, Object.fromEntries(cs.map((c) => [`.github/workflows/${c.name}`, c.workflow])));

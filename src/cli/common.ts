@@ -4,7 +4,8 @@ import { basename, join, resolve } from "node:path";
 import { buildEvent, type RunEvent } from "../plan/event.js";
 import { type GitFacts, readGit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
-import { discoverWorkflows, type LoadedWorkflow, loadWorkflow } from "../workflow/load.js";
+import { discoverWorkflows, type LoadedWorkflow, type LoadOptions, loadWorkflow } from "../workflow/load.js";
+import type { Limits } from "../workflow/validate.js";
 import { pairs, readDotenv } from "./dotenv.js";
 
 /** Options shared by run and plan: which repository, workflows and event. */
@@ -26,6 +27,8 @@ export const EVENT_OPTIONS = {
   platform: { type: "string", multiple: true, short: "P" },
   bind: { type: "boolean" },
   approve: { type: "string", multiple: true },
+  limit: { type: "string", multiple: true },
+  "permissions-policy": { type: "string" },
   matrix: { type: "string", multiple: true },
   json: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
@@ -108,7 +111,14 @@ export async function setup(values: Record<string, unknown>, positionals: string
     throw new UsageError(
       `no workflows found in ${v.workflows ? resolve(git.root, v.workflows) : `${git.root}/.github/workflows`}`,
     );
-  const workflows = await Promise.all(files.map((f) => loadWorkflow(f, git.root)));
+  const load: LoadOptions = { limits: limitsOf(v.limit) };
+  const policy = v["permissions-policy"];
+  if (policy !== undefined) {
+    if (policy !== "LimitedRead" && policy !== "Write")
+      throw new UsageError(`--permissions-policy expects LimitedRead or Write, got '${policy}'`);
+    load.permissionsPolicy = policy;
+  }
+  const workflows = await Promise.all(files.map((f) => loadWorkflow(f, git.root, load)));
   const diagnostics = workflows.flatMap((w) => w.diagnostics.map(formatDiagnostic));
   return { git, event: ev.event, workflows, diagnostics, vars, secrets, inputs, env, platforms };
 }
@@ -152,4 +162,26 @@ export function savedRun(
   const n = which && which !== "latest" ? Number(which) : runs[runs.length - 1]!;
   if (!runs.includes(n)) throw new UsageError(`no run ${which} (runs: ${runs.join(", ")})`);
   return { dir: join(base, String(n)), number: n };
+}
+
+/** `--limit name=N`: GitHub's workflow limits by the names its parser uses (GHES differs). */
+const LIMIT_NAMES: Record<string, keyof Limits> = {
+  "max-file-size": "maxFileSize",
+  "max-depth": "maxDepth",
+  "max-nodes": "maxNodes",
+  "max-job-limit": "maxJobs",
+  "max-nested-reusable-workflows-depth": "maxNestedReusableDepth",
+  "max-expression-length": "maxExpressionLength",
+};
+
+function limitsOf(given: string[] | undefined): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const [k, x] of Object.entries(must(pairs(given, "--limit")))) {
+    const name = LIMIT_NAMES[k];
+    if (!name) throw new UsageError(`--limit: unknown limit '${k}' (${Object.keys(LIMIT_NAMES).join(", ")})`);
+    if (!/^[1-9]\d*$/.test(x))
+      throw new UsageError(`--limit ${k} expects a positive whole number, got '${x}'`);
+    out[name] = Number(x);
+  }
+  return out;
 }

@@ -35,6 +35,9 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
   -P, --platform L=host|skip   where a runs-on label runs
       --bind               run in the working tree instead of a clean checkout
       --approve NAME       run jobs that deploy to environment NAME ('*': all); others are skipped
+      --limit NAME=N       a GitHub limit as your server sets it, e.g. max-nested-reusable-workflows-depth=4
+                           for GHES (also max-depth, max-file-size, max-job-limit, max-expression-length)
+      --permissions-policy LimitedRead|Write   the repository's default GITHUB_TOKEN permissions
       --matrix K=V         run only the matrix legs with K=V (repeatable)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
