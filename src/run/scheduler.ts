@@ -10,6 +10,7 @@ import { field, rawJob } from "../workflow/tokens.js";
 import { runReusableJob } from "./actions/reusable.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
+import { concurrencyOf, deselected, enterGroup, environmentOf, type Groups, runInGroup } from "./gates.js";
 import { type LegResult, runLeg } from "./job.js";
 import type { Masker } from "./mask.js";
 import { Semaphore } from "./semaphore.js";
@@ -71,75 +72,6 @@ export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Pr
   return combine(
     results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
   );
-}
-
-/** The first `--matrix` filter this leg fails, as `k=v`. */
-function deselected(
-  leg: Record<string, Json>,
-  filter: Record<string, string> | undefined,
-): string | undefined {
-  for (const [k, v] of Object.entries(filter ?? {})) if (k in leg && toStr(leg[k]!) !== v) return `${k}=${v}`;
-  return undefined;
-}
-
-/** `environment: name` or `{ name, url }`, evaluated. */
-function environmentOf(v: Json): { name: string; url?: string } | undefined {
-  if (typeof v === "string") return v ? { name: v } : undefined;
-  if (v && typeof v === "object" && !Array.isArray(v)) {
-    const name = toStr(v.name ?? "");
-    return name ? { name, url: v.url ? toStr(v.url) : undefined } : undefined;
-  }
-  return undefined;
-}
-
-type Groups = Map<string, { release: Promise<void>; cancel: () => void }>;
-
-function concurrencyOf(c: Json): { group: string; cancel: boolean } | undefined {
-  if (typeof c === "string") return c ? { group: c, cancel: false } : undefined;
-  if (c && typeof c === "object" && !Array.isArray(c)) {
-    const group = toStr(c.group ?? "");
-    return group ? { group, cancel: truthy(c["cancel-in-progress"]) } : undefined;
-  }
-  return undefined;
-}
-
-/**
- * Workflow-level `concurrency:`: a workflow waits for the one holding its group, or with
- * cancel-in-progress cancels it. Job groups share the same table, as on GitHub.
- */
-async function runInGroup(
-  run: WorkflowRun,
-  o: SchedulerOptions,
-  groups: Groups,
-  body: (o: SchedulerOptions) => Promise<JobOutcome[]>,
-): Promise<JobOutcome[]> {
-  const token = run.wf.template?.concurrency;
-  if (!token) return body(o);
-  let c: { group: string; cancel: boolean } | undefined;
-  try {
-    c = concurrencyOf(evaluateTemplate(token, { contexts: run.contexts }));
-  } catch (e) {
-    o.emit({
-      type: "log",
-      job: run.wf.file,
-      stream: "stderr",
-      text: `${run.wf.file}: concurrency: ${(e as Error).message}`,
-    });
-    return [{ result: "failure", outputs: {}, continueOnError: false }];
-  }
-  if (!c) return body(o);
-  const ac = new AbortController();
-  const relay = () => ac.abort();
-  o.signal.addEventListener("abort", relay, { once: true });
-  const release = await enterGroup(groups, c.group, c.cancel, () => {
-    ac.abort(`cancelled by a newer run in concurrency group '${c.group}'`);
-  });
-  try {
-    return await body({ ...o, signal: ac.signal });
-  } finally {
-    o.signal.removeEventListener("abort", relay);
-    release();
-  }
 }
 
 /** One workflow's jobs; reusable workflows call it again with their caller's key as `keyPrefix`. */
@@ -431,28 +363,4 @@ async function runJobLegs(
     });
   }
   return { result, outputs, continueOnError };
-}
-
-/** One job per concurrency group at a time; cancel-in-progress cancels the running one. */
-async function enterGroup(
-  groups: Groups,
-  group: string,
-  cancelInProgress: boolean,
-  cancelMe: () => void,
-): Promise<() => void> {
-  for (;;) {
-    const held = groups.get(group);
-    if (!held) break;
-    if (cancelInProgress) held.cancel();
-    await held.release;
-  }
-  let release!: () => void;
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  groups.set(group, { release: released, cancel: cancelMe });
-  return () => {
-    if (groups.get(group)?.release === released) groups.delete(group);
-    release();
-  };
 }
