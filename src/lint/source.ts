@@ -1,15 +1,7 @@
 // A linted file: raw text plus a position-keeping YAML tree. Rules walk this tree rather than
 // the workflow parser's model because they need exact offsets inside scalars.
-import {
-  type Document,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  type Scalar,
-} from "yaml";
+import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from "yaml";
+import { parseYaml } from "../workflow/fast-yaml.js";
 
 export type FileKind = "workflow" | "action";
 
@@ -29,15 +21,9 @@ export interface Pos {
 }
 
 export function parseSource(text: string, file: string, path: string, kind: FileKind): SourceFile {
-  const lines = new LineCounter();
   // The workflow loader reads this same document (loadWorkflowDocument), so it is parsed the way
   // the workflow parser parses: with source tokens, duplicate keys left to its template reader.
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    uniqueKeys: false,
-    keepSourceTokens: true,
-    prettyErrors: false,
-  });
+  const { doc, lines } = parseYaml(text);
   return { file, path, kind, text, doc, lines };
 }
 

@@ -10,10 +10,11 @@ import {
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
-import { type Document, LineCounter, parseDocument } from "yaml";
+import type { Document, LineCounter } from "yaml";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
+import { parseYaml } from "./fast-yaml.js";
 import { readParsed } from "./parsed-reader.js";
 import {
   checkReusable,
@@ -271,12 +272,6 @@ export async function loadWorkflow(
   if (!("content" in text)) return failed(text.message, text.at);
   // One YAML parse for the source checks and GitHub's reader (a file with syntax errors
   // takes the package's own path, for its messages).
-  const lines = new LineCounter();
-  const doc = parseDocument(text.content, {
-    lineCounter: lines,
-    uniqueKeys: false,
-    keepSourceTokens: true,
-    prettyErrors: false,
-  });
+  const { doc, lines } = parseYaml(text.content);
   return loadWorkflowDocument(text.content, doc, lines, file, path, repoRoot, options);
 }

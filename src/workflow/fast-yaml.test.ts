@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { globSync } from "tinyglobby";
+import { describe, expect, test } from "vitest";
+import { isMap, isPair, isScalar, isSeq } from "yaml";
+import { fastParse, packageParse } from "./fast-yaml.js";
+
+const shared = join(import.meta.dirname, "../../../shared");
+const repo = join(import.meta.dirname, "../..");
+
+/** What a reader of the tree can see: kinds, values, styles, source tokens, range starts and ends. */
+function shape(node: unknown): unknown {
+  if (isMap(node) || isSeq(node)) {
+    return {
+      kind: isMap(node) ? "map" : "seq",
+      flow: !!node.flow,
+      range: node.range?.slice(0, 2),
+      items: node.items.map(shape),
+    };
+  }
+  if (isPair(node)) return { key: shape(node.key), value: shape(node.value) };
+  if (isScalar(node)) {
+    const src = node.srcToken as
+      | { type?: string; source?: string; props?: { type: string; source: string }[] }
+      | undefined;
+    return {
+      value: typeof node.value === "number" && Number.isNaN(node.value) ? "NaN" : node.value,
+      type: node.type,
+      range: node.range?.slice(0, 2),
+      source: node.source,
+      token: src && {
+        type: src.type,
+        source: src.source,
+        header: src.props?.find((p) => p.type === "block-scalar-header")?.source,
+      },
+    };
+  }
+  return { other: String(node) };
+}
+
+/** undefined when the fast reader gave up; else whether it agreed with the package. */
+function compare(text: string): { fast: boolean; same: boolean; detail?: string } {
+  const fast = fastParse(text);
+  if (!fast) return { fast: false, same: true };
+  const { doc, lines } = packageParse(text);
+  if (doc.errors.length || doc.warnings.length)
+    return { fast: true, same: false, detail: "the package found errors" };
+  const a = JSON.stringify(shape(fast.doc.contents));
+  const b = JSON.stringify(shape(doc.contents));
+  if (a !== b) return { fast: true, same: false, detail: firstDifference(a, b) };
+  if (JSON.stringify(fast.lines.lineStarts) !== JSON.stringify(lines.lineStarts))
+    return { fast: true, same: false, detail: "line starts differ" };
+  return { fast: true, same: true };
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `fast: …${a.slice(Math.max(0, i - 120), i + 80)}\nyaml: …${b.slice(Math.max(0, i - 120), i + 80)}`;
+}
+
+function texts(): { name: string; text: string }[] {
+  const out: { name: string; text: string }[] = [];
+  const add = (cwd: string, patterns: string[], pick?: (t: string) => string | undefined) => {
+    for (const f of globSync(patterns, { cwd, dot: true, absolute: true })) {
+      const raw = readFileSync(f, "utf8");
+      const text = pick ? pick(raw) : raw;
+      if (text !== undefined) out.push({ name: f, text });
+    }
+  };
+  add(join(shared, "corpus"), ["**/*.yml", "**/*.yaml"]);
+  add(join(shared, "conformance/act"), ["**/*.yml", "**/*.yaml"]);
+  add(
+    join(shared, "conformance/github-languageservices/workflow-parser"),
+    ["**/*.yml"],
+    (t) => t.split(/^---$/m)[1],
+  );
+  add(repo, ["test/fixtures/**/*.yml", "test/fixtures/**/*.yaml", "examples/**/*.yml"]);
+  return out;
+}
+
+/** Small edits of the kind people make: lines dropped, doubled, shifted, commented, blanked. */
+function mutations(text: string, seed: number, count: number): string[] {
+  let s = seed;
+  const rand = (n: number) => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s % n;
+  };
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const lines = text.split("\n");
+    const i = rand(lines.length);
+    const ind = " ".repeat(rand(9));
+    switch (rand(7)) {
+      case 0:
+        lines.splice(i, 1);
+        break;
+      case 1:
+        lines.splice(i, 0, lines[i]);
+        break;
+      case 2:
+        lines[i] = `  ${lines[i]}`;
+        break;
+      case 3:
+        lines[i] = lines[i].replace(/^ {1,2}/, "");
+        break;
+      case 4:
+        lines.splice(i, 0, `${ind}# note`);
+        break;
+      case 5:
+        lines.splice(i, 0, ind);
+        break;
+      default:
+        lines[i] = `${lines[i]} # trailing`;
+    }
+    out.push(lines.join("\n"));
+  }
+  return out;
+}
+
+describe("fast YAML reader", () => {
+  const all = texts();
+
+  test("builds the same tree as the yaml package for every workflow we have, or gives up", () => {
+    let fast = 0;
+    const wrong: string[] = [];
+    for (const { name, text } of all) {
+      const r = compare(text);
+      if (r.fast) fast++;
+      if (!r.same) wrong.push(`${name}\n${r.detail}`);
+    }
+    expect(wrong).toEqual([]);
+    // The point is speed: nearly all real workflows must stay on the fast path.
+    const corpus = all.filter((t) => t.name.includes("/corpus/"));
+    const corpusFast = corpus.filter((t) => fastParse(t.text)).length;
+    console.log(
+      `fast YAML: ${fast}/${all.length} files read fast (${corpusFast}/${corpus.length} of the corpus)`,
+    );
+    expect(corpusFast / corpus.length).toBeGreaterThan(0.9);
+  });
+
+  test("agrees with the yaml package on edited workflows, or gives up", () => {
+    const wrong: string[] = [];
+    let fast = 0;
+    let total = 0;
+    const corpus = all.filter((t) => t.name.includes("/corpus/") || t.name.includes("/fixtures/"));
+    corpus.forEach(({ name, text }, n) => {
+      for (const m of mutations(text, n + 1, 12)) {
+        total++;
+        const r = compare(m);
+        if (r.fast) fast++;
+        if (!r.same && wrong.length < 3) wrong.push(`${name} (edited)\n${r.detail}\n${JSON.stringify(m)}`);
+      }
+    });
+    expect(wrong).toEqual([]);
+    expect(fast).toBeGreaterThan(total / 3);
+  });
+
+  test.each([
+    ["a scalar after a comment more indented than its map", "a:\n  b: x\n      # c\nd: 1\n"],
+    ["comments kept by the map they are indented into", "a:\n  b:\n    - x\n  # c1\n# c0\nd: 1\n"],
+    ["comments passed up to the document", "a:\n  b:\n    - x\n\n# c0\n\nd: 1\n"],
+    [
+      "empty values, flow collections and numbers",
+      "on:\n  push:\n  pull_request: # pr\njobs: {a: [1, 2.50, x], b: {}}\n",
+    ],
+    [
+      "block scalars, literal and folded",
+      "a: |\n  x\n\n    y\n\nb: >-\n  one\n  two\n\n  three\n   more\n  end\n",
+    ],
+    ["multi-line plain scalars", "if: a &&\n  b\n\n  c\nx: 1\n"],
+    ["sequences at the key's indent", "a:\n- x\n- k: v\n  j: w\nb: 'it''s'\nc: \"tab\\tnew\\nline\"\n"],
+  ])("%s", (_name, text) => {
+    expect(compare(text)).toEqual({ fast: true, same: true });
+  });
+
+  test.each([
+    ["anchors", "a: &x 1\nb: *x\n"],
+    ["tags", "a: !!str 1\n"],
+    ["tabs", "a:\t1\n"],
+    ["a document marker", "---\na: 1\n"],
+    ["multi-line quoted text", 'a: "x\n  y"\n'],
+    ["a bad indent", "a:\n  b: 1\n    c: 2\n"],
+    ["a key on a value line", "a: b: c\n"],
+    ["hex numbers", "a: 0x10\n"],
+  ])("gives up on %s", (_name, text) => {
+    expect(fastParse(text)).toBeUndefined();
+  });
+});
