@@ -168,6 +168,11 @@ describe("fast YAML reader", () => {
       "block scalars, literal and folded",
       "a: |\n  x\n\n    y\n\nb: >-\n  one\n  two\n\n  three\n   more\n  end\n",
     ],
+    [
+      "flow collections over several lines",
+      'a:\n  [\n    x,\n    "y" ,\n    { b: c },\n  ]\nd: [\n  1,\n  2\n  ]\n',
+    ],
+    ["a document opened by ---", "# c\n--- # d\nname: x\n"],
     ["multi-line plain scalars", "if: a &&\n  b\n\n  c\nx: 1\n"],
     ["sequences at the key's indent", "a:\n- x\n- k: v\n  j: w\nb: 'it''s'\nc: \"tab\\tnew\\nline\"\n"],
   ])("%s", (_name, text) => {
@@ -178,7 +183,8 @@ describe("fast YAML reader", () => {
     ["anchors", "a: &x 1\nb: *x\n"],
     ["tags", "a: !!str 1\n"],
     ["tabs", "a:\t1\n"],
-    ["a document marker", "---\na: 1\n"],
+    ["a second document", "a: 1\n---\nb: 2\n"],
+    ["a comment in a flow collection", "a: [\n  x, # c\n  y]\n"],
     ["multi-line quoted text", 'a: "x\n  y"\n'],
     ["a bad indent", "a:\n  b: 1\n    c: 2\n"],
     ["a key on a value line", "a: b: c\n"],

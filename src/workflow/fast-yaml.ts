@@ -1,8 +1,8 @@
 // A fast reader for the plain block YAML that workflows are written in. It builds the `yaml`
 // package's own nodes (maps, sequences, pairs, scalars with the same values, styles, source tokens
 // and ranges) so GitHub's reader and our rules cannot tell the difference, at several times the
-// speed. Anything outside its subset (anchors, tags, documents markers, multi-line quoted or flow
-// text, tabs, CR, explicit keys, odd numbers, anything the package would call an error) makes it
+// speed. Anything outside its subset (anchors, tags, documents after the first, multi-line quoted
+// text, comments inside flow collections, tabs, CR, explicit keys, odd numbers, anything the package would call an error) makes it
 // give up and the caller parses with the package. fast-yaml.test.ts holds it to the package on every
 // workflow we have and on mutations of them.
 
@@ -87,9 +87,13 @@ class Reader {
   }
 
   read(): FastParsed {
-    const first = this.nextContent(0);
+    let first = this.nextContent(0);
+    // A `---` opening the only document (a comment may follow it).
+    const marker =
+      first < 0 ? undefined : /^---( +(#.*)?)?$/.exec(this.t.slice(this.starts[first], this.lineEnd(first)));
+    if (marker) first = this.nextContent(first + 1);
     if (first < 0) throw GIVE_UP;
-    for (let li = 0; li < this.starts.length; li++) {
+    for (let li = first; li < this.starts.length; li++) {
       const s = this.starts[li];
       const c = this.t.charCodeAt(s);
       // Directives and document markers.
@@ -336,10 +340,11 @@ class Reader {
     const c = t.charCodeAt(at);
     if (c === 124 || c === 62) return this.blockScalar(li, at, parentIndent);
     if (c === 91 || c === 123) {
-      const { node, end } = this.flow(at, li);
-      if (!this.restIsEmpty(end, li)) throw GIVE_UP;
-      (node.range as Range)[2] = this.afterLine(li);
-      return { node, last: li };
+      const cur = { li };
+      const { node, end } = this.flow(at, cur, parentIndent);
+      if (!this.restIsEmpty(end, cur.li)) throw GIVE_UP;
+      (node.range as Range)[2] = this.afterLine(cur.li);
+      return { node, last: cur.li };
     }
     if (c === 34 || c === 39) {
       const close = this.quoteEnd(at, li);
@@ -535,36 +540,48 @@ class Reader {
     return { node, last };
   }
 
-  // ---- flow collections on one line
+  // ---- flow collections (items on one line each; the brackets and commas may break lines)
 
-  private flow(at: number, li: number): { node: YAMLMap | YAMLSeq; end: number } {
+  /**
+   * Spaces, and line breaks onto lines indented past `min`, from `at`; `cur.li` follows the line.
+   * Comments and blank lines inside a flow collection go to the package.
+   */
+  private flowSpace(at: number, cur: { li: number }, min: number): number {
+    let i = this.skipSpaces(at);
+    while (i >= this.lineEnd(cur.li)) {
+      if (++cur.li >= this.starts.length) throw GIVE_UP;
+      const ind = this.indent(cur.li);
+      i = this.starts[cur.li] + ind;
+      if (ind <= min || i >= this.lineEnd(cur.li)) throw GIVE_UP;
+    }
+    if (this.t.charCodeAt(i) === HASH) throw GIVE_UP;
+    return i;
+  }
+
+  private flow(at: number, cur: { li: number }, min: number): { node: YAMLMap | YAMLSeq; end: number } {
     const t = this.t;
     const isMap = t.charCodeAt(at) === 123;
     const close = isMap ? 125 : 93;
     const node = isMap ? new YAMLMap(this.doc.schema) : new YAMLSeq(this.doc.schema);
     node.flow = true;
-    const lineEnd = this.lineEnd(li);
-    let i = this.skipSpaces(at + 1);
+    let i = this.flowSpace(at + 1, cur, min);
     let needItem = true;
     for (;;) {
-      if (i >= lineEnd) throw GIVE_UP;
       const c = t.charCodeAt(i);
       if (c === close) {
         node.range = [at, i + 1, i + 1];
         return { node, end: i + 1 };
       }
       if (!needItem) throw GIVE_UP;
-      const k = this.flowItem(i, li);
+      const line = cur.li;
+      const k = this.flowItem(i, cur, min);
       i = this.skipSpaces(k.end);
       if (isMap) {
-        if (
-          t.charCodeAt(i) !== COLON ||
-          t.charCodeAt(i + 1) !== SP ||
-          k.node instanceof YAMLMap ||
-          k.node instanceof YAMLSeq
-        )
-          throw GIVE_UP;
-        const v = this.flowItem(this.skipSpaces(i + 1), li);
+        // `key: value` on one line.
+        if (cur.li !== line || t.charCodeAt(i) !== COLON || t.charCodeAt(i + 1) !== SP) throw GIVE_UP;
+        if (k.node instanceof YAMLMap || k.node instanceof YAMLSeq) throw GIVE_UP;
+        const v = this.flowItem(this.skipSpaces(i + 1), cur, min);
+        if (cur.li !== line) throw GIVE_UP;
         (node as YAMLMap).items.push(new Pair(k.node, v.node));
         i = this.skipSpaces(v.end);
         (v.node.range as Range)[2] = i;
@@ -578,20 +595,21 @@ class Reader {
         i = this.skipSpaces(i + 1);
         needItem = true;
       }
+      i = this.flowSpace(i, cur, min);
     }
   }
 
-  private flowItem(at: number, li: number): { node: Node; end: number } {
+  private flowItem(at: number, cur: { li: number }, min: number): { node: Node; end: number } {
     const t = this.t;
     const c = t.charCodeAt(at);
-    if (c === 91 || c === 123) return this.flow(at, li);
+    if (c === 91 || c === 123) return this.flow(at, cur, min);
     if (c === 34 || c === 39) {
-      const close = this.quoteEnd(at, li);
+      const close = this.quoteEnd(at, cur.li);
       if (close === undefined) throw GIVE_UP;
       return { node: this.quoted(at, close, 0), end: close };
     }
     if (INDICATOR.has(c) || c === SP) throw GIVE_UP;
-    const end = this.lineEnd(li);
+    const end = this.lineEnd(cur.li);
     let i = at;
     for (; i < end; i++) {
       const ch = t.charCodeAt(i);
@@ -601,6 +619,14 @@ class Reader {
         const n = t.charCodeAt(i + 1);
         if (n === SP || n === 44 || n === 91 || n === 93 || n === 123 || n === 125 || i + 1 >= end) break;
       }
+    }
+    // A plain item at the end of its line ends there if the next line closes or goes on with a
+    // comma; otherwise it may run on (the package's).
+    if (i >= end) {
+      const next = cur.li + 1;
+      if (next >= this.starts.length || this.indent(next) <= min) throw GIVE_UP;
+      const n = t.charCodeAt(this.starts[next] + this.indent(next));
+      if (n !== 44 && n !== 93 && n !== 125) throw GIVE_UP;
     }
     let e = i;
     while (t.charCodeAt(e - 1) === SP) e--;
