@@ -2,6 +2,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { type ExperimentalFeatures, FeatureFlags } from "@actions/expressions/features";
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import { convertReferencedWorkflow } from "@actions/workflow-parser/model/converter/referencedWorkflow";
+import { isReusableWorkflowJob } from "@actions/workflow-parser/model/type-guards";
 import type { WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
 import {
   TemplateContext,
@@ -9,13 +11,14 @@ import {
 } from "@actions/workflow-parser/templates/template-context";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
+import { parseFileReference } from "@actions/workflow-parser/workflows/file-reference";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Document, LineCounter } from "yaml";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { parseYaml } from "./fast-yaml.js";
-import { readParsed } from "./parsed-reader.js";
+import { parseWorkflowFast, readParsed } from "./parsed-reader.js";
 import {
   checkReusable,
   checkSource,
@@ -114,6 +117,22 @@ function fromStore(store: string, ref: string): { name: string; content: string 
   }
 }
 
+/** What convertWorkflowTemplate does with fetchReusableWorkflowDepth 1, with parseWorkflowFast. */
+async function convertCallees(context: TemplateContext, template: WorkflowTemplate, provider: FileProvider) {
+  for (const job of template.jobs ?? []) {
+    if (!isReusableWorkflowJob(job)) continue;
+    try {
+      const file = await provider.getFileContent(parseFileReference(job.ref.value));
+      const workflow = parseWorkflowFast(file, context);
+      if (workflow.value) convertReferencedWorkflow(context, workflow.value, job);
+    } catch {
+      context.error(job.ref, new Error("Unable to find reusable workflow"));
+    }
+  }
+  const errors = context.errors.getErrors();
+  if (errors.length > 0) template.errors = errors.map((e) => ({ Message: e.message }));
+}
+
 function providerOf(read: ReadWorkflow): FileProvider {
   return {
     async getFileContent(ref) {
@@ -206,10 +225,13 @@ async function loadWith(
   const read = workflowReader(repoRoot, options.files, options.actionStore);
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
-    template = await convertWorkflowTemplate(parsed.context, parsed.value, providerOf(read), {
-      fetchReusableWorkflowDepth: 1,
+    // Called workflows are fetched here rather than by the package, so their YAML takes the fast
+    // reader too (the package would parse each one again for every caller).
+    template = await convertWorkflowTemplate(parsed.context, parsed.value, undefined, {
+      fetchReusableWorkflowDepth: 0,
       featureFlags: flags,
     });
+    await convertCallees(parsed.context, template, providerOf(read));
   }
   const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content));
   if (parsed.value) {

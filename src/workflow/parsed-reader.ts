@@ -1,12 +1,18 @@
 // parseWorkflow over a document parsed elsewhere: the package's YAML reader always parses its text,
 // so this one is built around an existing document (the YAML parse is most of a lint's time).
 
-import type { TemplateContext } from "@actions/workflow-parser/templates/template-context";
+import { parseWorkflow, type TraceWriter } from "@actions/workflow-parser";
+import {
+  TemplateContext,
+  TemplateValidationErrors,
+} from "@actions/workflow-parser/templates/template-context";
 import { readTemplate } from "@actions/workflow-parser/templates/template-reader";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { WORKFLOW_ROOT } from "@actions/workflow-parser/workflows/workflow-constants";
+import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import { YamlObjectReader } from "@actions/workflow-parser/workflows/yaml-object-reader";
 import type { Document, LineCounter } from "yaml";
+import { type FastParsed, fastParse } from "./fast-yaml.js";
 
 /** The reader's private state, set the way its constructor sets it. */
 interface ReaderState {
@@ -38,4 +44,33 @@ export function readParsed(
   const fileId = context.getFileId(name);
   const value = readTemplate(context, WORKFLOW_ROOT, new ParsedReader(fileId, doc, lines), fileId);
   return { context, value };
+}
+
+// Called workflows are read once per caller; their trees are only read, so one parse serves all.
+const callees = new Map<string, FastParsed | undefined>();
+
+/**
+ * The package's parseWorkflow, over the fast YAML reader when the text is in its subset (a called
+ * workflow is parsed once per caller otherwise); other text takes the package's own path.
+ */
+export function parseWorkflowFast(
+  file: { name: string; content: string },
+  contextOrTrace: TemplateContext | TraceWriter,
+): { context: TemplateContext; value: TemplateToken | undefined } {
+  let parsed = callees.get(file.content);
+  if (!callees.has(file.content)) {
+    if (callees.size >= 64) callees.clear();
+    parsed = fastParse(file.content);
+    callees.set(file.content, parsed);
+  }
+  if (!parsed) {
+    return contextOrTrace instanceof TemplateContext
+      ? parseWorkflow(file, contextOrTrace)
+      : parseWorkflow(file, contextOrTrace);
+  }
+  const context =
+    contextOrTrace instanceof TemplateContext
+      ? contextOrTrace
+      : new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), contextOrTrace);
+  return readParsed(context, file.name, parsed.doc, parsed.lines);
 }

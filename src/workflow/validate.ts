@@ -1,11 +1,5 @@
 // Checks GitHub applies that @actions/workflow-parser does not (see the package's skipped reader tests).
-import {
-  isMapping,
-  isSequence,
-  isString,
-  NoOperationTraceWriter,
-  parseWorkflow,
-} from "@actions/workflow-parser";
+import { isMapping, isSequence, isString, NoOperationTraceWriter } from "@actions/workflow-parser";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import {
   type Document,
@@ -18,6 +12,7 @@ import {
   parseDocument,
 } from "yaml";
 import type { Diagnostic } from "./diagnostic.js";
+import { parseWorkflowFast } from "./parsed-reader.js";
 import { field, pos } from "./tokens.js";
 
 export interface Limits {
@@ -470,7 +465,7 @@ function visitWorkflow(
     }
     const called = w.read(ref);
     if (!called) continue;
-    const parsed = parseWorkflow(called, new NoOperationTraceWriter());
+    const parsed = parseWorkflowFast(called, new NoOperationTraceWriter());
     if (!parsed.value) continue;
     if (depth > 0) {
       // The package converts the first level itself; deeper files are only ours to report.
