@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { isPlainDoc } from "../workflow/fast-yaml.js";
 import { checkSource, decodeWorkflow, MAX_FILE_BYTES } from "../workflow/validate.js";
 import type { SourceFile } from "./source.js";
 
@@ -28,7 +29,7 @@ export function readInput(path: string, file: string): Input {
 
 /** An alias bomb in a parsed file, said the way the workflow loader says it; else undefined. */
 export function aliasBomb(src: SourceFile): string | undefined {
-  if (src.doc.errors.length) return undefined;
+  if (src.doc.errors.length || isPlainDoc(src.doc)) return undefined;
   const d = checkSource(src.text, src.file, undefined, { doc: src.doc, lines: src.lines }).find((x) =>
     x.message.includes("refusing to load"),
   );

@@ -16,6 +16,14 @@ export interface FastParsed {
 type Node = Scalar | YAMLMap | YAMLSeq;
 type Range = [number, number, number];
 
+// Documents built here: they hold no anchors, aliases or tags, so checks for those can skip them.
+const built = new WeakSet<object>();
+
+/** Was `doc` built by the fast reader (and so holds no anchors, aliases or tags)? */
+export function isPlainDoc(doc: object): boolean {
+  return built.has(doc);
+}
+
 /** Thrown (and caught below) where the text leaves the subset. */
 const GIVE_UP = new Error("outside the fast subset");
 
@@ -107,6 +115,7 @@ class Reader {
     doc.range = [0, (root.node.range as Range)[2], this.t.length];
     const lines = new LineCounter();
     lines.lineStarts.push(...this.starts);
+    built.add(doc);
     return { doc: doc as Document.Parsed, lines };
   }
 

@@ -12,6 +12,7 @@ import {
   parseDocument,
 } from "yaml";
 import type { Diagnostic } from "./diagnostic.js";
+import { isPlainDoc } from "./fast-yaml.js";
 import { parseWorkflowFast } from "./parsed-reader.js";
 import { field, pos } from "./tokens.js";
 
@@ -138,18 +139,19 @@ export function checkSource(
     });
   }
   if (doc.errors.length) return out; // the package reports syntax errors with their positions
-  walkTags(doc.contents, content, (node, tagOffset) => {
-    const p = at(tagOffset);
-    const tag = node.tag ?? "";
-    if (!SUPPORTED_TAGS.has(tag)) out.push({ ...p, message: `Unexpected tag '${tag}'` });
-    else if (isScalar(node) && /(int|float|bool|null)$/.test(tag) && STYLE_NAMES[node.type ?? ""]) {
-      const style = STYLE_NAMES[node.type ?? ""];
-      out.push({
-        ...p,
-        message: `The scalar style '${style}' on line ${p.line} and column ${p.col} is not valid with the tag '${tag}'`,
-      });
-    }
-  });
+  if (!isPlainDoc(doc))
+    walkTags(doc.contents, content, (node, tagOffset) => {
+      const p = at(tagOffset);
+      const tag = node.tag ?? "";
+      if (!SUPPORTED_TAGS.has(tag)) out.push({ ...p, message: `Unexpected tag '${tag}'` });
+      else if (isScalar(node) && /(int|float|bool|null)$/.test(tag) && STYLE_NAMES[node.type ?? ""]) {
+        const style = STYLE_NAMES[node.type ?? ""];
+        out.push({
+          ...p,
+          message: `The scalar style '${style}' on line ${p.line} and column ${p.col} is not valid with the tag '${tag}'`,
+        });
+      }
+    });
   if (out.length) return dedupe(out);
   const shape = measure(doc.contents, doc, lim);
   if (shape.tooMany) {
