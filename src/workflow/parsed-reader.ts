@@ -2,26 +2,31 @@
 // so this one is built around an existing document (the YAML parse is most of a lint's time).
 
 import { parseWorkflow, type TraceWriter } from "@actions/workflow-parser";
+import { EventType, ParseEvent } from "@actions/workflow-parser/templates/parse-event";
 import {
   TemplateContext,
   TemplateValidationErrors,
 } from "@actions/workflow-parser/templates/template-context";
 import { readTemplate } from "@actions/workflow-parser/templates/template-reader";
+import { MappingToken, SequenceToken, StringToken } from "@actions/workflow-parser/templates/tokens/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { WORKFLOW_ROOT } from "@actions/workflow-parser/workflows/workflow-constants";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import { YamlObjectReader } from "@actions/workflow-parser/workflows/yaml-object-reader";
-import type { Document, LineCounter } from "yaml";
-import { type FastParsed, fastParse } from "./fast-yaml.js";
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Scalar } from "yaml";
+import { type FastParsed, fastParse, isPlainDoc } from "./fast-yaml.js";
 
 /** The reader's private state, set the way its constructor sets it. */
 interface ReaderState {
   doc: Document.Parsed;
   lineCounter: LineCounter;
   errors: unknown[];
-  _generator: Generator;
-  getNodes(node: unknown, aliases: Set<unknown>): Generator;
+  _generator: Iterator<ParseEvent>;
+  getNodes(node: unknown, aliases: Set<unknown>): Generator<ParseEvent>;
+  getRange(node: unknown): TokenRange | undefined;
 }
+
+type TokenRange = ConstructorParameters<typeof StringToken>[1];
 
 class ParsedReader extends YamlObjectReader {
   constructor(fileId: number, doc: Document.Parsed, lines: LineCounter) {
@@ -30,8 +35,50 @@ class ParsedReader extends YamlObjectReader {
     self.doc = doc;
     self.lineCounter = lines;
     self.errors = [];
-    self._generator = self.getNodes(doc, new Set());
+    // A document with no aliases (the fast reader's) is read from a flat list of events: the
+    // package's nested generators cost more than the rest of the walk.
+    self._generator = isPlainDoc(doc)
+      ? events(self, fileId, doc)[Symbol.iterator]()
+      : self.getNodes(doc, new Set());
   }
+}
+
+/** The reader's private literal conversion (null, number, boolean, or string with its source). */
+const literal = (
+  YamlObjectReader as unknown as {
+    getLiteralToken(fileId: number, range: TokenRange | undefined, node: Scalar): ParseEvent["token"];
+  }
+).getLiteralToken;
+
+/** The events getNodes yields, for a document without aliases. */
+function events(reader: ReaderState, fileId: number, doc: Document.Parsed): ParseEvent[] {
+  const out: ParseEvent[] = [new ParseEvent(EventType.DocumentStart)];
+  const visit = (node: unknown): void => {
+    if (isSeq(node) || isMap(node)) {
+      const range = reader.getRange(node);
+      out.push(
+        isSeq(node)
+          ? new ParseEvent(EventType.SequenceStart, new SequenceToken(fileId, range, undefined))
+          : new ParseEvent(EventType.MappingStart, new MappingToken(fileId, range, undefined)),
+      );
+      for (const item of node.items) visit(item);
+      out.push(new ParseEvent(isSeq(node) ? EventType.SequenceEnd : EventType.MappingEnd));
+    } else if (isScalar(node)) {
+      out.push(new ParseEvent(EventType.Literal, literal(fileId, reader.getRange(node), node)));
+    } else if (isPair(node)) {
+      const key = node.key as Scalar;
+      out.push(
+        new ParseEvent(
+          EventType.Literal,
+          new StringToken(fileId, reader.getRange(key), key.value as string, undefined),
+        ),
+      );
+      visit(node.value);
+    }
+  };
+  visit(doc.contents);
+  out.push(new ParseEvent(EventType.DocumentEnd));
+  return out;
 }
 
 /** parseWorkflow (workflows/workflow-parser.js) for an error-free document. */
