@@ -15,8 +15,11 @@ export function defaultActionStore(): string {
 }
 
 function commitIn(dir: string): string | undefined {
+  const file = join(dir, STORE_META);
+  // Most actions are not in the store: a failed read throws, which costs more than asking first.
+  if (!existsSync(file)) return undefined;
   try {
-    const m = JSON.parse(readFileSync(join(dir, STORE_META), "utf8")) as { commit?: unknown };
+    const m = JSON.parse(readFileSync(file, "utf8")) as { commit?: unknown };
     return typeof m.commit === "string" && isFullSha(m.commit) ? m.commit.toLowerCase() : undefined;
   } catch {
     return undefined;
