@@ -6,7 +6,7 @@ import { loadConfig } from "./config.js";
 import type { Finding } from "./finding.js";
 import { discover } from "./index.js";
 import { aliasBomb, readInput } from "./input.js";
-import { workflowModel } from "./model.js";
+import { type WorkflowModel, workflowModel } from "./model.js";
 import { defaultActionStore } from "./pin-store.js";
 import { checkArtifacts } from "./rules-security/artifacts.js";
 import { checkCachePoisoning } from "./rules-security/cache.js";
@@ -61,7 +61,11 @@ export function auditText(
 }
 
 /** Audits a parsed file: `slipway lint --audit` hands over the document lint parsed. */
-export function auditSource(src: SourceFile, opts: { root?: string; store?: string } = {}): Finding[] {
+/** `model`: the file's workflow model when the caller (lint --audit) has built it already. */
+export function auditSource(
+  src: SourceFile,
+  opts: { root?: string; store?: string; model?: WorkflowModel } = {},
+): Finding[] {
   const { file, text } = src;
   const ctx: AuditContext = {
     root: opts.root ?? ".",
@@ -77,7 +81,7 @@ export function auditSource(src: SourceFile, opts: { root?: string; store?: stri
     const message = `cannot audit: ${e.message.split("\n")[0]}`;
     return [{ rule: "syntax", severity: "error", message, file, line: p.line, col: p.col } satisfies Finding];
   }
-  if (src.kind === "workflow") ctx.model = workflowModel(src);
+  if (src.kind === "workflow") ctx.model = opts.model ?? workflowModel(src);
   ctx.steps = stepsOf(src, ctx.model);
   for (const rule of RULES) rule(ctx);
   const suppressed = auditSuppressor(text);

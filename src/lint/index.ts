@@ -170,9 +170,11 @@ export async function lintRepoDetailed(
       const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
       if (!opts.audit) return own;
       // A syntax error is lint's to report; audit's "cannot audit" would say it twice.
-      const audited = auditSource(src, { root, store: opts.audit.store ?? defaultActionStore() }).filter(
-        (f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file),
-      );
+      const audited = auditSource(src, {
+        root,
+        store: opts.audit.store ?? defaultActionStore(),
+        model: ctx.model,
+      }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
       return [...own, ...audited];
     }),
   );

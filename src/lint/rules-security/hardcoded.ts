@@ -16,9 +16,29 @@ const SHAPES: [RegExp, string][] = [
 const SECRET_KEY =
   /\b([\w-]*(?:token|secret|password|passwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key)[\w-]*)["']?\s*[:=]\s*["']?([^\s"'#,}]+)/gi;
 // No `/`, `=` or `.`: they join paths, assignments and hosts into long strings that are not random.
-// Runs are matched whole and filtered by length: `{32,}` would retry from every character of a
-// shorter run (three times slower on the corpus).
-const RUN = /[A-Za-z0-9+_-]+/g;
+/** Runs of [A-Za-z0-9+_-] at least `min` long, with their offsets (a loop: a regex retries from
+ * every character of a shorter run, and matchAll builds an array for every run). */
+function longRuns(text: string, min: number): [number, string][] {
+  const out: [number, string][] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0;
+    const inRun =
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 43 ||
+      c === 95 ||
+      c === 45;
+    if (inRun) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      if (i - start >= min) out.push([start, text.slice(start, i)]);
+      start = -1;
+    }
+  }
+  return out;
+}
 
 /** Shannon entropy in bits per character. */
 export function entropy(s: string): number {
@@ -62,9 +82,8 @@ export function checkHardcodedSecrets(ctx: AuditContext): void {
     const at = m.index + m[0].lastIndexOf(value);
     flag(at, value.length, `${m[1]} is set to a literal that looks like a credential (${mask(value)})`);
   }
-  for (const m of text.matchAll(RUN)) {
-    const s = m[0];
-    if (s.length < 32 || classes(s) < 3 || !looksRandom(s, 4.5)) continue;
-    flag(m.index, s.length, `high-entropy string (${mask(s)}) may be a credential`, "warning");
+  for (const [at, s] of longRuns(text, 32)) {
+    if (classes(s) < 3 || !looksRandom(s, 4.5)) continue;
+    flag(at, s.length, `high-entropy string (${mask(s)}) may be a credential`, "warning");
   }
 }
