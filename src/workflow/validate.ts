@@ -292,8 +292,7 @@ export function checkTree(root: TemplateToken, file: string, limits?: Partial<Li
     checkMatrix(job, file, out);
     checkSteps(job, file, out);
   }
-  for (const [, t] of walk(root)) {
-    if (t.templateTokenType !== 3 /* BasicExpression */) continue;
+  for (const t of expressions(root)) {
     const expr = (t as unknown as { expression: string }).expression;
     if (expr.length > lim.maxExpressionLength) {
       out.push(at(file, t, `Exceeded max expression length ${lim.maxExpressionLength}`));
@@ -302,9 +301,17 @@ export function checkTree(root: TemplateToken, file: string, limits?: Partial<Li
   return out;
 }
 
-function* walk(root: TemplateToken): Generator<[TemplateToken | undefined, TemplateToken]> {
-  for (const [parent, token] of (root.constructor as typeof TemplateToken).traverse(root))
-    yield [parent, token];
+/** Every expression token, keys included (the package's traverse builds an ancestor list per token). */
+function expressions(root: TemplateToken, out: TemplateToken[] = []): TemplateToken[] {
+  if (root.templateTokenType === 3 /* BasicExpression */) out.push(root);
+  else if (isMapping(root)) {
+    for (let i = 0; i < root.count; i++) {
+      const { key, value } = root.get(i);
+      expressions(key, out);
+      expressions(value, out);
+    }
+  } else if (isSequence(root)) for (let i = 0; i < root.count; i++) expressions(root.get(i), out);
+  return out;
 }
 
 function checkMatrix(job: TemplateToken, file: string, out: Diagnostic[]): void {
