@@ -28,6 +28,27 @@ function secretEnvNames(env: Map<string, EnvEntry>): string[] {
   return out;
 }
 
+// Steps of one job share their secret-backed names: each set's patterns are compiled once.
+const compiled = new Map<string, [RegExp, RegExp]>();
+
+/** Lines that print one of the names `alt` (a|b|c), and command-line flags that pass one. */
+function patternsFor(alt: string): [RegExp, RegExp] {
+  let p = compiled.get(alt);
+  if (!p) {
+    const ref = `(?:\\$\\{?(?:${alt})\\b\\}?|\\$env:(?:${alt})\\b)`;
+    p = [
+      new RegExp(`^[ \\t]*(?:echo|printf|Write-Host|Write-Output)\\b(?![^\\n]*[|>])[^\\n]*?${ref}`, "gim"),
+      new RegExp(
+        `(?:--password|--token|--api-key|--apikey|--auth-token|(?<=\\s)-p)(?:=|[ \\t]+)["']?${ref}`,
+        "g",
+      ),
+    ];
+    if (compiled.size > 256) compiled.clear();
+    compiled.set(alt, p);
+  }
+  return p;
+}
+
 function flagSecretEnvUse(
   ctx: AuditContext,
   run: NonNullable<AuditContext["steps"][number]["run"]>,
@@ -35,16 +56,7 @@ function flagSecretEnvUse(
 ) {
   if (!names.length || !run.range) return;
   const raw = ctx.src.text.slice(run.range[0], run.range[1]);
-  const alt = names.map((n) => n.replace(/[^\w]/g, "")).join("|");
-  const ref = `(?:\\$\\{?(?:${alt})\\b\\}?|\\$env:(?:${alt})\\b)`;
-  const printed = new RegExp(
-    `^[ \\t]*(?:echo|printf|Write-Host|Write-Output)\\b(?![^\\n]*[|>])[^\\n]*?${ref}`,
-    "gim",
-  );
-  const flag = new RegExp(
-    `(?:--password|--token|--api-key|--apikey|--auth-token|(?<=\\s)-p)(?:=|[ \\t]+)["']?${ref}`,
-    "g",
-  );
+  const [printed, flag] = patternsFor(names.map((n) => n.replace(/[^\w]/g, "")).join("|"));
   for (const m of raw.matchAll(printed)) {
     const at = run.range[0] + m.index + m[0].length - m[0].trimStart().length;
     report(ctx, "secret-exposure", at, "prints a secret-backed variable to the log", {
