@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -63,4 +63,47 @@ test("slipway score leaves unreadable files out of the card and exits 2", () => 
   expect(r.stderr).toMatch(
     /slipway score: \.github\/workflows\/binary\.yml:1:4: the file contains a NUL byte/,
   );
+});
+
+describe("symbolic-link loops under .github/", () => {
+  function loopRepo(): { dir: string; wf: string; before: string } {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-symloop-"));
+    const wf = join(dir, ".github/workflows");
+    mkdirSync(wf, { recursive: true });
+    const before =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n";
+    writeFileSync(join(wf, "ci.yml"), before);
+    symlinkSync("..", join(wf, "up")); // a folder that contains itself
+    symlinkSync("b", join(dir, ".github/a")); // a pair that never resolves
+    symlinkSync("a", join(dir, ".github/b"));
+    symlinkSync("missing", join(dir, ".github/dangling")); // not a loop: nothing to say
+    return { dir, wf, before };
+  }
+
+  test.each(["lint", "audit", "score", "pin --check"])("slipway %s names each loop and exits 2", (cmd) => {
+    const { dir } = loopRepo();
+    const r = slipway([...cmd.split(" ")], dir);
+    expect(r.code).toBe(2);
+    const name = cmd.split(" ")[0];
+    expect(r.stderr).toContain(
+      `slipway ${name}: .github/workflows/up: symbolic link loop (it points back to .github); not followed`,
+    );
+    expect(r.stderr).toContain(`slipway ${name}: .github/a: symbolic link loop (the link never resolves)`);
+    expect(r.stderr).not.toContain("dangling");
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  });
+
+  test("slipway pin rewrites nothing when there is a loop", () => {
+    const { dir, wf, before } = loopRepo();
+    const r = slipway(["pin", "--offline"], dir);
+    expect(r.code).toBe(2);
+    expect(readFileSync(join(wf, "ci.yml"), "utf8")).toBe(before);
+  });
+
+  test("lint still checks the readable workflow", () => {
+    const { dir } = loopRepo();
+    const r = slipway(["lint", "--audit", "--fail-on", "never"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/ci\.yml[\s\S]*unpinned-action/);
+  });
 });

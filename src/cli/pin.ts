@@ -35,7 +35,7 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   }
   if (values.check) {
     const r = await checkPins(cwd, positionals);
-    if (noFiles(r.missing, r.files)) return 2;
+    if (noFiles(r.missing, r.files, r.loops)) return 2;
     const errors = r.outcomes.filter((o) => o.error);
     if (values.json) {
       const unpinned = r.unpinned.map(([file, s]) => ({ file, line: s.line, col: s.col, uses: s.uses }));
@@ -57,7 +57,7 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     offline: values.offline ?? false,
     ...(values["git-base"] ? { gitBase: values["git-base"] } : {}),
   });
-  if (noFiles(r.missing, r.files)) return 2;
+  if (noFiles(r.missing, r.files, r.loops)) return 2;
   const pinned = r.outcomes.flatMap((o) => o.pinned.map((p) => ({ file: o.file, ...p })));
   const failed = r.outcomes.flatMap((o) => o.failed.map((f) => ({ file: o.file, ...f })));
   const errors = r.outcomes.filter((o) => o.error);
@@ -94,9 +94,11 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   return errors.length ? 2 : failed.length ? 1 : 0;
 }
 
-function noFiles(missing: string[], files: number): boolean {
+/** Paths that do not exist, nothing to pin, or a symbolic-link loop (then nothing is rewritten). */
+function noFiles(missing: string[], files: number, loops: string[]): boolean {
   for (const m of missing) console.error(`slipway pin: ${m}: no such file or directory`);
-  if (missing.length) return true;
+  for (const l of loops) console.error(`slipway pin: ${l}`);
+  if (missing.length || loops.length) return true;
   if (files === 0) {
     console.error("slipway pin: no workflows or actions found (looked in .github/)");
     return true;

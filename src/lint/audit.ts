@@ -102,10 +102,10 @@ export async function auditRepo(
   root = resolve(root);
   const store = opts.store ?? defaultActionStore();
   const { config } = loadConfig(root);
-  const { files, missing } = await discover(root, paths);
+  const { files, missing, loops } = await discover(root, paths);
   const sources = new Map<string, string>();
   const findings: Finding[] = [];
-  const unreadable: string[] = [];
+  const unreadable: string[] = [...loops];
   for (const path of files) {
     const file = relative(root, path) || basename(path);
     const input = readInput(path, file);

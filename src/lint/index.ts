@@ -1,7 +1,7 @@
 // `slipway lint` as a library: every workflow and local action under .github/ (or the given
 // paths), checked by each rule, minus what the config and inline comments suppress.
 import { statSync } from "node:fs";
-import { basename, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { glob } from "tinyglobby";
 import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
@@ -24,6 +24,7 @@ import { checkRunsOn } from "./rules/runs-on.js";
 import { checkShellcheck, shellcheckAvailable } from "./rules/shellcheck.js";
 import { get, parseSource, type SourceFile } from "./source.js";
 import { isSuppressed, suppressions } from "./suppress.js";
+import { symlinkLoops } from "./symlinks.js";
 
 export interface LintOptions {
   /** shellcheck binary; false to skip it. Default: $SLIPWAY_SHELLCHECK or `shellcheck` on PATH. */
@@ -53,13 +54,14 @@ const isAction = (p: string) => /^action\.ya?ml$/.test(basename(p));
 export async function discover(
   root: string,
   paths?: string[],
-): Promise<{ files: string[]; missing: string[] }> {
+): Promise<{ files: string[]; missing: string[]; loops: string[] }> {
   if (!paths?.length) {
     const found = await glob([...WORKFLOWS, ...ACTIONS], { cwd: root, absolute: true, dot: true });
-    return { files: found.sort(), missing: [] };
+    return { files: found.sort(), missing: [], loops: symlinkLoops(join(root, ".github"), root) };
   }
   const files = new Set<string>();
   const missing: string[] = [];
+  const loops: string[] = [];
   for (const p of paths) {
     const abs = resolve(root, p);
     let isDir: boolean;
@@ -73,13 +75,14 @@ export async function discover(
       files.add(abs);
       continue;
     }
+    loops.push(...symlinkLoops(abs, root));
     const patterns = [...WORKFLOWS, ...ACTIONS].map((g) => `**/${g}`);
     let found = await glob(patterns, { cwd: abs, absolute: true, dot: true });
     // A workflows folder itself, or any folder of loose YAML files.
     if (found.length === 0) found = await glob(["*.yml", "*.yaml"], { cwd: abs, absolute: true, dot: true });
     for (const f of found) files.add(f);
   }
-  return { files: [...files].sort(), missing };
+  return { files: [...files].sort(), missing, loops: [...new Set(loops)] };
 }
 
 async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {
@@ -131,14 +134,14 @@ export async function lintRepoDetailed(
 ): Promise<LintResult> {
   root = resolve(root);
   const { config, errors } = loadConfig(root);
-  const { files, missing } = await discover(root, paths);
+  const { files, missing, loops } = await discover(root, paths);
   const notes: string[] = [];
   const shellcheck = await resolveShellcheck(opts.shellcheck);
   if (!shellcheck && opts.shellcheck !== false && process.env.SLIPWAY_SHELLCHECK !== "off") {
     notes.push("shellcheck is not installed, so run: scripts were not checked");
   }
   const sources = new Map<string, string>();
-  const unreadable: string[] = [];
+  const unreadable: string[] = [...loops];
   const findings: Finding[] = errors.map((d) => ({
     rule: "config",
     severity: "error",

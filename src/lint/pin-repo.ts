@@ -8,6 +8,8 @@ import { Resolver, type ResolverOptions } from "./pin-resolve.js";
 export interface PinRepoResult {
   outcomes: PinOutcome[];
   missing: string[];
+  /** Symbolic-link loops under the folders read: nothing is rewritten when there is one. */
+  loops: string[];
   files: number;
 }
 
@@ -17,7 +19,7 @@ export async function checkPins(
   paths?: string[],
 ): Promise<PinRepoResult & { unpinned: [string, UseSite][] }> {
   root = resolve(root);
-  const { files, missing } = await discover(root, paths);
+  const { files, missing, loops } = await discover(root, paths);
   const outcomes: PinOutcome[] = [];
   const unpinned: [string, UseSite][] = [];
   for (const path of files) {
@@ -39,7 +41,7 @@ export async function checkPins(
     outcome.alreadyPinned = scan.sites.length - scan.unpinned.length;
     for (const s of scan.unpinned) unpinned.push([file, s]);
   }
-  return { outcomes, missing, files: files.length, unpinned };
+  return { outcomes, missing, loops, files: files.length, unpinned };
 }
 
 export async function pinRepo(
@@ -48,7 +50,8 @@ export async function pinRepo(
   opts: ResolverOptions,
 ): Promise<PinRepoResult> {
   root = resolve(root);
-  const { files, missing } = await discover(root, paths);
+  const { files, missing, loops } = await discover(root, paths);
+  if (loops.length) return { outcomes: [], missing, loops, files: files.length };
   const resolver = new Resolver(opts);
   const outcomes: PinOutcome[] = [];
   for (const path of files) {
@@ -77,5 +80,5 @@ export async function pinRepo(
     }
     outcomes.push(outcome);
   }
-  return { outcomes, missing, files: files.length };
+  return { outcomes, missing, loops, files: files.length };
 }
