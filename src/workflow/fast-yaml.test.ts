@@ -48,6 +48,8 @@ function compare(text: string): { fast: boolean; same: boolean; detail?: string 
   const a = JSON.stringify(shape(fast.doc.contents));
   const b = JSON.stringify(shape(doc.contents));
   if (a !== b) return { fast: true, same: false, detail: firstDifference(a, b) };
+  if (JSON.stringify(fast.doc.toJS()) !== JSON.stringify(doc.toJS()))
+    return { fast: true, same: false, detail: "toJS differs" };
   if (JSON.stringify(fast.lines.lineStarts) !== JSON.stringify(lines.lineStarts))
     return { fast: true, same: false, detail: "line starts differ" };
   return { fast: true, same: true };
