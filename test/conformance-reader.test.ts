@@ -72,10 +72,6 @@ const KNOWN_GAPS: Record<string, string> = {
     "GitHub's byte accounting of the parsed object (max-result-size) is not reproduced; alias bombs are bounded by node count instead",
   "errors-reusable-workflow-max-result-size.yml":
     "same max-result-size accounting, summed over called workflows",
-  "on-workflow_dispatch-inputs.yml":
-    "the package's schema rejects an input with a null body, which GitHub accepts",
-  "on-workflow_dispatch-inputs-null.yml":
-    "the package's schema rejects `inputs:` with a null value, which GitHub accepts",
   "on-workflow_dispatch-unknown-keys-ignored.yml":
     "contradicts events-single-invalid.yml, which expects the same unknown key to be an error; we keep the package's reading",
   "yaml-schema-sequence.yml":

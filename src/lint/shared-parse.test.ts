@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect, test } from "vitest";
-import { loadWorkflowDocument, loadWorkflowText } from "../workflow/load.js";
+import { loadWithPackageParser, loadWorkflowDocument } from "../workflow/load.js";
 import { parseSource } from "./source.js";
 
 const fixtures = join(import.meta.dirname, "../../test/fixtures");
@@ -31,7 +31,7 @@ test("a shared document loads exactly as the package's own parse", async () => {
     const file = relative(fixtures, path);
     const src = parseSource(text, file, path, "workflow");
     const root = join(path, "../../..");
-    const own = await loadWorkflowText(text, file, path, root);
+    const own = await loadWithPackageParser(text, file, path, root);
     const shared = await loadWorkflowDocument(text, src.doc, src.lines, file, path, root);
     expect(shape(shared), file).toBe(shape(own));
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { formatDiagnostic } from "./diagnostic.js";
-import { discoverWorkflows, loadWorkflow, loadWorkflowText } from "./load.js";
+import { discoverWorkflows, loadWithPackageParser, loadWorkflow, loadWorkflowText } from "./load.js";
 
 const fx = join(import.meta.dirname, "../../test/fixtures");
 
@@ -63,5 +63,25 @@ describe("load", () => {
         ),
       ),
     ]);
+  });
+
+  test("accepts workflow_dispatch inputs with nothing under them, as GitHub does (a string input)", async () => {
+    const wf = (inputs: string) =>
+      `on:\n  workflow_dispatch:\n    inputs:${inputs}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n`;
+    const empty = await loadWorkflowText(wf(""), "w.yml", "w.yml", "/nonexistent");
+    expect(empty.diagnostics).toEqual([]);
+    const bare = await loadWorkflowText(
+      wf("\n      level:\n      flag: { type: boolean }"),
+      "w.yml",
+      "w.yml",
+      "/nonexistent",
+    );
+    expect(bare.diagnostics).toEqual([]);
+    const inputs = bare.template?.events.workflow_dispatch?.inputs;
+    expect(inputs?.level?.type).toBe("string");
+    expect(inputs?.flag?.type).toBe("boolean");
+    // The package alone rejects both.
+    const strict = await loadWithPackageParser(wf(""), "w.yml", "w.yml", "/nonexistent");
+    expect(strict.diagnostics.length).toBeGreaterThan(0);
   });
 });

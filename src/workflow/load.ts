@@ -145,7 +145,20 @@ function providerOf(read: ReadWorkflow): FileProvider {
   };
 }
 
+/** A workflow's text, loaded as `slipway run` and lint load it (the fast YAML reader first). */
 export function loadWorkflowText(
+  content: string,
+  file: string,
+  path: string,
+  repoRoot: string,
+  options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
+  const { doc, lines } = parseYaml(content);
+  return loadWorkflowDocument(content, doc, lines, file, path, repoRoot, options);
+}
+
+/** The package's own parseWorkflow over the text: for YAML errors (its messages) and for tests. */
+export function loadWithPackageParser(
   content: string,
   file: string,
   path: string,
@@ -163,8 +176,8 @@ export function loadWorkflowText(
 }
 
 /**
- * As loadWorkflowText, for a caller that has already parsed the text with the yaml package (with
- * `keepSourceTokens: true, uniqueKeys: false` and `lines` as its line counter): the package reads
+ * As loadWorkflowText, for a caller that has already parsed the text (parseYaml: the fast reader or
+ * the yaml package with the reader's options, `lines` as its line counter): GitHub's reader reads
  * that document instead of parsing again. A document with YAML errors is parsed again so that the
  * messages are exactly the package's.
  */
@@ -177,7 +190,7 @@ export function loadWorkflowDocument(
   repoRoot: string,
   options: LoadOptions = {},
 ): Promise<LoadedWorkflow> {
-  if (doc.errors.length) return loadWorkflowText(content, file, path, repoRoot, options);
+  if (doc.errors.length) return loadWithPackageParser(content, file, path, repoRoot, options);
   return loadWith(
     (context) => readParsed(context, file, doc, lines),
     content,
@@ -294,6 +307,5 @@ export async function loadWorkflow(
   if (!("content" in text)) return failed(text.message, text.at);
   // One YAML parse for the source checks and GitHub's reader (a file with syntax errors
   // takes the package's own path, for its messages).
-  const { doc, lines } = parseYaml(text.content);
-  return loadWorkflowDocument(text.content, doc, lines, file, path, repoRoot, options);
+  return loadWorkflowText(text.content, file, path, repoRoot, options);
 }

@@ -13,8 +13,18 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import { WORKFLOW_ROOT } from "@actions/workflow-parser/workflows/workflow-constants";
 import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import { YamlObjectReader } from "@actions/workflow-parser/workflows/yaml-object-reader";
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Scalar } from "yaml";
-import { type FastParsed, fastParse, isPlainDoc } from "./fast-yaml.js";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Pair,
+  type Scalar,
+  YAMLMap,
+} from "yaml";
+import { type FastParsed, fastParse, isPlainDoc, packageParse } from "./fast-yaml.js";
 
 /** The reader's private state, set the way its constructor sets it. */
 interface ReaderState {
@@ -89,8 +99,33 @@ export function readParsed(
   lines: LineCounter,
 ): { context: TemplateContext; value: TemplateToken | undefined } {
   const fileId = context.getFileId(name);
+  nullInputsAsMappings(doc);
   const value = readTemplate(context, WORKFLOW_ROOT, new ParsedReader(fileId, doc, lines), fileId);
   return { context, value };
+}
+
+/**
+ * GitHub accepts `workflow_dispatch: inputs:` with nothing under it, and an input with nothing
+ * under it (a string input); the package's schema rejects both. Such nulls are read as empty
+ * mappings at the same place (the reader conformance cases on-workflow_dispatch-inputs*.yml).
+ */
+function nullInputsAsMappings(doc: Document.Parsed): void {
+  const inputs = pairOf(pairOf(pairOf(doc.contents, "on")?.value, "workflow_dispatch")?.value, "inputs");
+  if (!inputs) return;
+  const asMap = (p: Pair) => {
+    if (p.value !== null && !(isScalar(p.value) && p.value.value === null)) return;
+    const m = new YAMLMap();
+    const at = (isScalar(p.value) ? p.value.range : undefined) ?? (p.key as Scalar).range;
+    if (at) m.range = isScalar(p.value) ? [at[0], at[1], at[2]] : [at[1], at[1], at[1]];
+    p.value = m;
+  };
+  asMap(inputs);
+  if (isMap(inputs.value)) for (const p of inputs.value.items) asMap(p);
+}
+
+function pairOf(node: unknown, key: string): Pair | undefined {
+  if (!isMap(node)) return undefined;
+  return node.items.find((p) => isScalar(p.key) && p.key.value === key);
 }
 
 // Called workflows are read once per caller; their trees are only read, so one parse serves all.
@@ -107,10 +142,11 @@ export function parseWorkflowFast(
   let parsed = callees.get(file.content);
   if (!callees.has(file.content)) {
     if (callees.size >= 64) callees.clear();
-    parsed = fastParse(file.content);
+    parsed = fastParse(file.content) ?? packageParse(file.content);
     callees.set(file.content, parsed);
   }
-  if (!parsed) {
+  // YAML errors: the package's own path, for its messages.
+  if (!parsed || parsed.doc.errors.length) {
     return contextOrTrace instanceof TemplateContext
       ? parseWorkflow(file, contextOrTrace)
       : parseWorkflow(file, contextOrTrace);
