@@ -191,6 +191,10 @@ describe("fast YAML reader", () => {
     ["a bad indent", "a:\n  b: 1\n    c: 2\n"],
     ["a key on a value line", "a: b: c\n"],
     ["hex numbers", "a: 0x10\n"],
+    [
+      "nesting deeper than the stack",
+      `${Array.from({ length: 4000 }, (_, i) => `${" ".repeat(i)}a:`).join("\n")}\n`,
+    ],
   ])("gives up on %s", (_name, text) => {
     expect(fastParse(text)).toBeUndefined();
   });

@@ -77,7 +77,8 @@ export function fastParse(text: string): FastParsed | undefined {
   try {
     return new Reader(text).read();
   } catch (e) {
-    if (e === GIVE_UP) return undefined;
+    // Nesting deep enough to exhaust the stack: the package says so as a YAML error.
+    if (e === GIVE_UP || e instanceof RangeError) return undefined;
     throw e;
   }
 }
