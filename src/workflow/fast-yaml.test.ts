@@ -81,7 +81,30 @@ function texts(): { name: string; text: string }[] {
   return out;
 }
 
-/** Small edits of the kind people make: lines dropped, doubled, shifted, commented, blanked. */
+// Lines inserted by the edits below: the constructs the reader handles, and some it must refuse.
+const SNIPPETS = [
+  "- x",
+  "k: v",
+  "k:",
+  "-",
+  "- # c",
+  "run: |",
+  "x: >-",
+  "  body",
+  "a: [1, 2]",
+  "a: [",
+  "  x,",
+  "]",
+  "b: {c: d}",
+  "'q': 1",
+  "\"d\": 'e'",
+  "p: a &&",
+  "   b",
+  "e: &anchor 1",
+  "f: *anchor",
+];
+
+/** Small edits of the kind people make: lines dropped, doubled, shifted, commented, blanked, added. */
 function mutations(text: string, seed: number, count: number): string[] {
   let s = seed;
   const rand = (n: number) => {
@@ -93,7 +116,7 @@ function mutations(text: string, seed: number, count: number): string[] {
     const lines = text.split("\n");
     const i = rand(lines.length);
     const ind = " ".repeat(rand(9));
-    switch (rand(7)) {
+    switch (rand(9)) {
       case 0:
         lines.splice(i, 1);
         break;
@@ -112,8 +135,19 @@ function mutations(text: string, seed: number, count: number): string[] {
       case 5:
         lines.splice(i, 0, ind);
         break;
-      default:
+      case 6:
         lines[i] = `${lines[i]} # trailing`;
+        break;
+      case 7:
+        lines.splice(i, 0, `${ind}${SNIPPETS[rand(SNIPPETS.length)]}`);
+        break;
+      default:
+        lines.splice(
+          i,
+          0,
+          `${ind}${SNIPPETS[rand(SNIPPETS.length)]}`,
+          `${ind}  ${SNIPPETS[rand(SNIPPETS.length)]}`,
+        );
     }
     out.push(lines.join("\n"));
   }
