@@ -2,11 +2,12 @@
 // package's own nodes (maps, sequences, pairs, scalars with the same values, styles, source tokens
 // and ranges) so GitHub's reader and our rules cannot tell the difference, at several times the
 // speed. Anything outside its subset (anchors, tags, documents after the first, multi-line quoted
-// text, comments inside flow collections, tabs, CR, explicit keys, odd numbers, anything the package would call an error) makes it
-// give up and the caller parses with the package. fast-yaml.test.ts holds it to the package on every
-// workflow we have and on mutations of them.
+// text, comments inside flow collections, tabs, CR, explicit keys, odd numbers, anything the
+// package would call an error) makes it give up and the caller parses with the package.
+// fast-yaml.test.ts holds it to the package on every workflow we have and on mutations of them.
 
 import { Document, LineCounter, Pair, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { OUTSIDE, resolvePlain, unescapeDouble } from "./fast-yaml-scalars.js";
 
 export interface FastParsed {
   doc: Document.Parsed;
@@ -78,7 +79,7 @@ export function fastParse(text: string): FastParsed | undefined {
     return new Reader(text).read();
   } catch (e) {
     // Nesting deep enough to exhaust the stack: the package says so as a YAML error.
-    if (e === GIVE_UP || e instanceof RangeError) return undefined;
+    if (e === GIVE_UP || e === OUTSIDE || e instanceof RangeError) return undefined;
     throw e;
   }
 }
@@ -115,7 +116,7 @@ class Reader {
     doc.contents = root.node;
     doc.range = [0, (root.node.range as Range)[2], this.t.length];
     const lines = new LineCounter();
-    lines.lineStarts.push(...this.starts);
+    lines.lineStarts = this.starts;
     built.add(doc);
     return { doc: doc as Document.Parsed, lines };
   }
@@ -643,82 +644,4 @@ class Reader {
     const text = t.slice(at, e);
     return { node: this.plain(at, e, text, text, e, 0), end: e };
   }
-}
-
-/** A plain scalar's value under the YAML 1.2 core schema; odd forms go to the package. */
-function resolvePlain(s: string): string | number | boolean | null {
-  const c = s.charCodeAt(0);
-  // Most scalars start with a letter that no special value starts with.
-  if (
-    !(
-      c <= 57 ||
-      c === 46 ||
-      c === 126 ||
-      c === 110 ||
-      c === 78 ||
-      c === 116 ||
-      c === 84 ||
-      c === 102 ||
-      c === 70
-    )
-  )
-    return s;
-  switch (s) {
-    case "~":
-    case "null":
-    case "Null":
-    case "NULL":
-      return null;
-    case "true":
-    case "True":
-    case "TRUE":
-      return true;
-    case "false":
-    case "False":
-    case "FALSE":
-      return false;
-  }
-  if (/^[-+]?[0-9]+$/.test(s)) return Number.parseInt(s, 10);
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)) return Number.parseFloat(s);
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE]|^0[ox]|^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(s))
-    throw GIVE_UP;
-  return s;
-}
-
-const ESCAPES: Record<string, string> = {
-  "0": "\0",
-  a: "\x07",
-  b: "\b",
-  t: "\t",
-  n: "\n",
-  v: "\v",
-  f: "\f",
-  r: "\r",
-  e: "\x1b",
-  " ": " ",
-  '"': '"',
-  "/": "/",
-  "\\": "\\",
-};
-
-function unescapeDouble(s: string): string {
-  if (!s.includes("\\")) return s;
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch !== "\\") {
-      out += ch;
-      continue;
-    }
-    const e = s[++i];
-    if (e in ESCAPES) out += ESCAPES[e];
-    else if (e === "x" || e === "u") {
-      const n = e === "x" ? 2 : 4;
-      const hex = s.slice(i + 1, i + 1 + n);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) throw GIVE_UP;
-      out += String.fromCodePoint(Number.parseInt(hex, 16));
-      i += n;
-    } else throw GIVE_UP;
-  }
-  return out;
 }
