@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { globSync } from "tinyglobby";
 import { describe, expect, test } from "vitest";
 import { isMap, isPair, isScalar, isSeq } from "yaml";
-import { fastParse, packageParse } from "./fast-yaml.js";
+import { fastParse, packageParse, plainShape } from "./fast-yaml.js";
 
 const shared = join(import.meta.dirname, "../../../shared");
 const repo = join(import.meta.dirname, "../..");
@@ -38,6 +38,24 @@ function shape(node: unknown): unknown {
   return { other: String(node) };
 }
 
+/** Scalars and collections (keys included) and the deepest nesting of collections. */
+function sizeOf(node: unknown, level: number): { nodes: number; depth: number } {
+  if (isPair(node)) {
+    const k = sizeOf(node.key, level);
+    const v = sizeOf(node.value, level);
+    return { nodes: k.nodes + v.nodes, depth: Math.max(k.depth, v.depth) };
+  }
+  if (!isMap(node) && !isSeq(node)) return { nodes: 1, depth: level };
+  let nodes = 1;
+  let depth = level + 1;
+  for (const item of node.items) {
+    const r = sizeOf(item, level + 1);
+    nodes += r.nodes;
+    depth = Math.max(depth, r.depth);
+  }
+  return { nodes, depth };
+}
+
 /** undefined when the fast reader gave up; else whether it agreed with the package. */
 function compare(text: string): { fast: boolean; same: boolean; detail?: string } {
   const fast = fastParse(text);
@@ -48,6 +66,13 @@ function compare(text: string): { fast: boolean; same: boolean; detail?: string 
   const a = JSON.stringify(shape(fast.doc.contents));
   const b = JSON.stringify(shape(doc.contents));
   if (a !== b) return { fast: true, same: false, detail: firstDifference(a, b) };
+  const size = sizeOf(doc.contents, 0);
+  if (JSON.stringify(plainShape(fast.doc)) !== JSON.stringify(size))
+    return {
+      fast: true,
+      same: false,
+      detail: `shape ${JSON.stringify(plainShape(fast.doc))} vs ${JSON.stringify(size)}`,
+    };
   if (JSON.stringify(fast.doc.toJS()) !== JSON.stringify(doc.toJS()))
     return { fast: true, same: false, detail: "toJS differs" };
   if (JSON.stringify(fast.lines.lineStarts) !== JSON.stringify(lines.lineStarts))

@@ -17,12 +17,24 @@ export interface FastParsed {
 type Node = Scalar | YAMLMap | YAMLSeq;
 type Range = [number, number, number];
 
-// Documents built here: they hold no anchors, aliases or tags, so checks for those can skip them.
-const built = new WeakSet<object>();
+// Documents built here, with their size: they hold no anchors, aliases or tags, so checks for
+// those can skip them, and their node count and depth need no second walk.
+const built = new WeakMap<object, PlainShape>();
+
+/** Nodes (scalars and collections, keys included) and the deepest nesting of collections. */
+export interface PlainShape {
+  nodes: number;
+  depth: number;
+}
 
 /** Was `doc` built by the fast reader (and so holds no anchors, aliases or tags)? */
 export function isPlainDoc(doc: object): boolean {
   return built.has(doc);
+}
+
+/** The size of a document the fast reader built. */
+export function plainShape(doc: object): PlainShape | undefined {
+  return built.get(doc);
 }
 
 /** Thrown (and caught below) where the text leaves the subset. */
@@ -86,6 +98,9 @@ export function fastParse(text: string): FastParsed | undefined {
 
 class Reader {
   private readonly starts: number[] = [0];
+  private nodes = 0;
+  private level = 0;
+  private deepest = 0;
   private readonly doc = new Document(undefined, {
     uniqueKeys: false,
     keepSourceTokens: true,
@@ -117,7 +132,7 @@ class Reader {
     doc.range = [0, (root.node.range as Range)[2], this.t.length];
     const lines = new LineCounter();
     lines.lineStarts = this.starts;
-    built.add(doc);
+    built.set(doc, { nodes: this.nodes, depth: this.deepest });
     return { doc: doc as Document.Parsed, lines };
   }
 
@@ -222,7 +237,20 @@ class Reader {
     return { node, next: r.next, trail };
   }
 
+  /** Counts a collection and its nesting around `read`. */
+  private nested<T>(read: () => T): T {
+    this.nodes++;
+    if (++this.level > this.deepest) this.deepest = this.level;
+    const r = read();
+    this.level--;
+    return r;
+  }
+
   private blockMap(li: number, col: number): Result {
+    return this.nested(() => this.blockMapItems(li, col));
+  }
+
+  private blockMapItems(li: number, col: number): Result {
     const map = new YAMLMap(this.doc.schema);
     const start = this.starts[li] + col;
     for (;;) {
@@ -258,6 +286,10 @@ class Reader {
   }
 
   private blockSeq(li: number, col: number): Result {
+    return this.nested(() => this.blockSeqItems(li, col));
+  }
+
+  private blockSeqItems(li: number, col: number): Result {
     const seq = new YAMLSeq(this.doc.schema);
     const start = this.starts[li] + col;
     for (;;) {
@@ -299,6 +331,7 @@ class Reader {
         break;
       }
     }
+    this.nodes++;
     const s = new Scalar(null);
     s.range = [at, at, end];
     s.source = "";
@@ -430,6 +463,7 @@ class Reader {
     nodeEnd: number,
     indent: number,
   ): Scalar {
+    this.nodes++;
     const s = new Scalar(resolvePlain(text));
     if (typeof s.value === "number" && /^[-+]?[0-9]*\.[0-9]*0$/.test(text)) {
       s.minFractionDigits = text.length - text.indexOf(".") - 1;
@@ -461,6 +495,7 @@ class Reader {
   private quoted(at: number, close: number, indent: number): Scalar {
     const raw = this.t.slice(at, close);
     const double = raw.charCodeAt(0) === 34;
+    this.nodes++;
     const s = new Scalar(double ? unescapeDouble(raw.slice(1, -1)) : raw.slice(1, -1).replaceAll("''", "'"));
     s.range = [at, close, close];
     s.source = s.value as string;
@@ -533,6 +568,7 @@ class Reader {
     }
     if (chomp !== DASH) value += "\n";
     const end = this.afterLine(last);
+    this.nodes++;
     const node = new Scalar(value);
     node.range = [at, end, end];
     node.source = value;
@@ -570,6 +606,10 @@ class Reader {
   }
 
   private flow(at: number, cur: { li: number }, min: number): { node: YAMLMap | YAMLSeq; end: number } {
+    return this.nested(() => this.flowItems(at, cur, min));
+  }
+
+  private flowItems(at: number, cur: { li: number }, min: number): { node: YAMLMap | YAMLSeq; end: number } {
     const t = this.t;
     const isMap = t.charCodeAt(at) === 123;
     const close = isMap ? 125 : 93;

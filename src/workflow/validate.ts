@@ -12,7 +12,7 @@ import {
   parseDocument,
 } from "yaml";
 import type { Diagnostic } from "./diagnostic.js";
-import { isPlainDoc } from "./fast-yaml.js";
+import { isPlainDoc, plainShape } from "./fast-yaml.js";
 import { parseWorkflowFast } from "./parsed-reader.js";
 import { field, pos } from "./tokens.js";
 
@@ -153,6 +153,10 @@ export function checkSource(
       }
     });
   if (out.length) return dedupe(out);
+  // A fast-read document has no aliases: its size was counted while reading it, and only a
+  // document over a limit is walked (for the position to report).
+  const plain = plainShape(doc);
+  if (plain && plain.nodes <= lim.maxNodes && plain.depth <= lim.maxDepth) return [];
   const shape = measure(doc.contents, doc, lim);
   if (shape.tooMany) {
     return [
