@@ -101,7 +101,21 @@ function walk(e: Expr, refs: Ref[], calls: Call[]): void {
   }
 }
 
+// The same expressions recur across a repository's workflows (matrix.os, secrets.GITHUB_TOKEN, …);
+// results are only read, so each text is parsed once.
+const parsedCache = new Map<string, ParsedExpr>();
+
 export function parseExpr(expr: string): ParsedExpr {
+  let parsed = parsedCache.get(expr);
+  if (!parsed) {
+    if (parsedCache.size >= 4096) parsedCache.clear();
+    parsed = parseUncached(expr);
+    parsedCache.set(expr, parsed);
+  }
+  return parsed;
+}
+
+function parseUncached(expr: string): ParsedExpr {
   let tokens: Token[];
   try {
     tokens = new Lexer(expr).lex().tokens;

@@ -40,7 +40,10 @@ export function nodePos(src: SourceFile, node: Node | null | undefined): Pos {
 export function get(node: unknown, key: string): Node | undefined {
   if (!isMap(node)) return undefined;
   for (const pair of node.items) {
-    if (isScalar(pair.key) && String(pair.key.value) === key) return (pair.value as Node | null) ?? undefined;
+    const k = (pair.key as { value?: unknown } | null)?.value;
+    // Most keys are strings: compare first, convert only the others (numbers, booleans).
+    if (k === key || (typeof k !== "string" && isScalar(pair.key) && String(k) === key))
+      return (pair.value as Node | null) ?? undefined;
   }
   return undefined;
 }

@@ -48,9 +48,29 @@ class ParsedReader extends YamlObjectReader {
     // A document with no aliases (the fast reader's) is read from a flat list of events: the
     // package's nested generators cost more than the rest of the walk.
     self._generator = isPlainDoc(doc)
-      ? events(self, fileId, doc)[Symbol.iterator]()
+      ? events(fileId, doc, lines)[Symbol.iterator]()
       : self.getNodes(doc, new Set());
   }
+}
+
+/**
+ * The reader's getRange (line and column of a node's start and end, 1-based), with a cursor
+ * instead of a binary search per offset: the walk meets offsets almost in order.
+ */
+function ranges(lines: LineCounter): (node: { range?: number[] | null }) => TokenRange | undefined {
+  const starts = lines.lineStarts;
+  let i = 0;
+  const pos = (offset: number) => {
+    while (i + 1 < starts.length && starts[i + 1]! <= offset) i++;
+    while (i > 0 && starts[i]! > offset) i--;
+    return { line: i + 1, column: offset - starts[i]! + 1 };
+  };
+  return (node) => {
+    const r = node.range;
+    if (r?.[0] === undefined || r[1] === undefined) return undefined;
+    const start = pos(r[0]);
+    return { start, end: pos(r[1]) };
+  };
 }
 
 /** The reader's private literal conversion (null, number, boolean, or string with its source). */
@@ -61,11 +81,12 @@ const literal = (
 ).getLiteralToken;
 
 /** The events getNodes yields, for a document without aliases. */
-function events(reader: ReaderState, fileId: number, doc: Document.Parsed): ParseEvent[] {
+function events(fileId: number, doc: Document.Parsed, lines: LineCounter): ParseEvent[] {
   const out: ParseEvent[] = [new ParseEvent(EventType.DocumentStart)];
+  const rangeOf = ranges(lines);
   const visit = (node: unknown): void => {
     if (isSeq(node) || isMap(node)) {
-      const range = reader.getRange(node);
+      const range = rangeOf(node);
       out.push(
         isSeq(node)
           ? new ParseEvent(EventType.SequenceStart, new SequenceToken(fileId, range, undefined))
@@ -74,13 +95,13 @@ function events(reader: ReaderState, fileId: number, doc: Document.Parsed): Pars
       for (const item of node.items) visit(item);
       out.push(new ParseEvent(isSeq(node) ? EventType.SequenceEnd : EventType.MappingEnd));
     } else if (isScalar(node)) {
-      out.push(new ParseEvent(EventType.Literal, literal(fileId, reader.getRange(node), node)));
+      out.push(new ParseEvent(EventType.Literal, literal(fileId, rangeOf(node), node)));
     } else if (isPair(node)) {
       const key = node.key as Scalar;
       out.push(
         new ParseEvent(
           EventType.Literal,
-          new StringToken(fileId, reader.getRange(key), key.value as string, undefined),
+          new StringToken(fileId, rangeOf(key), key.value as string, undefined),
         ),
       );
       visit(node.value);
