@@ -89,7 +89,7 @@ const nAll = sets.reduce((n, s) => n + s.all, 0);
 // First, while this process is idle (no WASM instance and no warm-up work in it yet).
 // Both run from the corpus folder; slipway's `./` reusable-workflow paths then resolve there.
 const bin = join(here, "bin/slipway.js");
-if (!existsSync(join(here, "dist/slipway.js"))) throw new Error("run `npm run build` first");
+if (!existsSync(join(here, "dist/slipway.cjs"))) throw new Error("run `npm run build` first");
 const files = sets.flatMap((s) => s.workflows.map((wf) => `${s.repo}/${wf}`));
 let e2eCrashes = 0;
 function wall(args) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { writeSection } from "./section.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
-const BIN = join(ROOT, "dist/slipway.js");
+const BIN = join(ROOT, "bin/slipway.js");
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1]) || 5;
 
 function dagWorkflow(stages, width) {

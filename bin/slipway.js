@@ -3,4 +3,4 @@
 import module from "node:module";
 
 module.enableCompileCache?.();
-await import("../dist/slipway.js");
+module.createRequire(import.meta.url)("../dist/slipway.cjs");

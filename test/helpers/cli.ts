@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "../..");
 export const SHARED = join(ROOT, "../shared");
-export const BIN = join(ROOT, "dist/slipway.js");
+export const BIN = join(ROOT, "bin/slipway.js");
 
 export interface CliResult {
   code: number;
