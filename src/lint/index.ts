@@ -1,7 +1,7 @@
 // `slipway lint` as a library: every workflow and local action under .github/ (or the given
 // paths), checked by each rule, minus what the config and inline comments suppress.
 import { statSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
 import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
@@ -83,6 +83,12 @@ export async function discover(
     for (const f of found) files.add(f);
   }
   return { files: [...files].sort(), missing, loops: [...new Set(loops)] };
+}
+
+/** The folder holding the .github/ a file is under, else `fallback`. */
+export function repoRootOf(path: string, fallback: string): string {
+  const i = path.lastIndexOf(`${sep}.github${sep}`);
+  return i > 0 ? path.slice(0, i) : i === 0 ? sep : fallback;
 }
 
 async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {
@@ -169,7 +175,9 @@ export async function lintRepoDetailed(
       return [];
     }
     sources.set(file, text);
-    const ctx: LintContext = { root, src, model: undefined, config, findings: [] };
+    // `./` references resolve from the repository the file is in (the folder holding its
+    // .github/), which need not be where slipway was started.
+    const ctx: LintContext = { root: repoRootOf(path, root), src, model: undefined, config, findings: [] };
     await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
     const marks = suppressions(text);
     const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));

@@ -44,6 +44,15 @@ describe("lintRepo", () => {
     ]);
   });
 
+  test("./ references resolve from the repository a file is in, wherever lint starts", async () => {
+    const actions = join(fx, "../actions");
+    const fromRepo = await lintRepoDetailed(join(actions, "reusable"), [".github/workflows/ci.yml"], off);
+    const fromAbove = await lintRepoDetailed(actions, ["reusable/.github/workflows/ci.yml"], off);
+    const shape = (r: typeof fromRepo) => r.findings.map((f) => `${f.line}:${f.col} ${f.rule} ${f.message}`);
+    expect(shape(fromAbove)).toEqual(shape(fromRepo));
+    expect(shape(fromAbove).join("\n")).not.toMatch(/cannot read reusable workflow/);
+  });
+
   test("missing paths are reported, not thrown", async () => {
     const r = await lintRepoDetailed(fx, ["nope/"], off);
     expect(r.missing).toEqual(["nope/"]);
