@@ -373,7 +373,8 @@ class Reader {
     let e = colon;
     while (this.t.charCodeAt(e - 1) === SP) e--;
     if (e - at > 1024) throw GIVE_UP;
-    return this.plain(at, e, this.t.slice(at, e), this.t.slice(at, e), e, col);
+    const text = this.t.slice(at, e);
+    return this.plain(at, e, text, text, e, col);
   }
 
   // ---- leaves
