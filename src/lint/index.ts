@@ -157,6 +157,7 @@ export async function lintRepoDetailed(
     col: d.col ?? 1,
   }));
   const callees = new CalleeCache();
+  const store = opts.audit?.store ?? defaultActionStore();
   // One file at a time: each file's trees are garbage before the next is read (all at once kept
   // every tree alive to the end: 12% more memory and 6% more time on the corpus, mostly GC). With
   // shellcheck, a child process per file, files overlap so those processes run side by side.
@@ -185,7 +186,7 @@ export async function lintRepoDetailed(
     // A syntax error is lint's to report; audit's "cannot audit" would say it twice.
     const audited = auditSource(src, {
       root,
-      store: opts.audit.store ?? defaultActionStore(),
+      store,
       model: ctx.model,
     }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
     return [...own, ...audited];
