@@ -1,7 +1,7 @@
 // `slipway pin [paths...]`: argument parsing, output and exit codes only.
 import { parseArgs } from "node:util";
 import { checkPins, pinRepo } from "../lint/pin-repo.js";
-import { defaultActionStore } from "../lint/pin-store.js";
+import { defaultStore } from "../store/store.js";
 
 const USAGE = `usage: slipway pin [paths...] [options]
 
@@ -53,7 +53,7 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     return errors.length ? 2 : r.unpinned.length ? 1 : 0;
   }
   const r = await pinRepo(cwd, positionals, {
-    store: values.store ?? defaultActionStore(),
+    store: values.store ?? defaultStore(),
     offline: values.offline ?? false,
     ...(values["git-base"] ? { gitBase: values["git-base"] } : {}),
   });

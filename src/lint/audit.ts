@@ -2,12 +2,12 @@
 // (or the given paths), minus inline `# slipway-ignore: rule` (or zizmor's `# zizmor: ignore[rule]`)
 // comments and .slipway.yml ignores.
 import { basename, relative, resolve } from "node:path";
+import { defaultStore } from "../store/store.js";
 import { loadConfig } from "./config.js";
 import type { Finding } from "./finding.js";
 import { discover } from "./index.js";
 import { aliasBomb, readInput } from "./input.js";
 import { type WorkflowModel, workflowModel } from "./model.js";
-import { defaultActionStore } from "./pin-store.js";
 import { checkArtifacts } from "./rules-security/artifacts.js";
 import { checkCachePoisoning } from "./rules-security/cache.js";
 import { checkUntrustedCheckout } from "./rules-security/checkout.js";
@@ -100,7 +100,7 @@ export async function auditRepo(
   opts: AuditOptions = {},
 ): Promise<AuditResult> {
   root = resolve(root);
-  const store = opts.store ?? defaultActionStore();
+  const store = opts.store ?? defaultStore();
   const { config } = loadConfig(root);
   const { files, missing, loops } = await discover(root, paths);
   const sources = new Map<string, string>();

@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
+import { defaultStore } from "../store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";
@@ -11,7 +12,6 @@ import type { Finding } from "./finding.js";
 import { aliasBomb, readInput } from "./input.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
-import { defaultActionStore } from "./pin-store.js";
 import { checkCron } from "./rules/cron.js";
 import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
 import { checkDeprecatedCommands } from "./rules/deprecated-commands.js";
@@ -86,7 +86,7 @@ export async function discover(
 }
 
 /** The folder holding the .github/ a file is under, else `fallback`. */
-export function repoRootOf(path: string, fallback: string): string {
+function repositoryOf(path: string, fallback: string): string {
   const i = path.lastIndexOf(`${sep}.github${sep}`);
   return i > 0 ? path.slice(0, i) : i === 0 ? sep : fallback;
 }
@@ -157,7 +157,7 @@ export async function lintRepoDetailed(
     col: d.col ?? 1,
   }));
   const callees = new CalleeCache();
-  const store = opts.audit?.store ?? defaultActionStore();
+  const store = opts.audit?.store ?? defaultStore();
   // One file at a time: each file's trees are garbage before the next is read (all at once kept
   // every tree alive to the end: 12% more memory and 6% more time on the corpus, mostly GC). With
   // shellcheck, a child process per file, files overlap so those processes run side by side.
@@ -178,7 +178,7 @@ export async function lintRepoDetailed(
     sources.set(file, text);
     // `./` references resolve from the repository the file is in (the folder holding its
     // .github/), which need not be where slipway was started.
-    const ctx: LintContext = { root: repoRootOf(path, root), src, model: undefined, config, findings: [] };
+    const ctx: LintContext = { root: repositoryOf(path, root), src, model: undefined, config, findings: [] };
     await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
     const marks = suppressions(text);
     const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));

@@ -2,7 +2,8 @@
 // already run with `slipway run`), then `git ls-remote` against GitHub. One ls-remote per repository;
 // after a network failure no further remote lookups are tried, so an offline run fails fast.
 import { execFile } from "node:child_process";
-import { isFullSha, storeCommit } from "./pin-store.js";
+import { isSha } from "../store/ref.js";
+import { storeCommit } from "./pin-store.js";
 
 export type Resolution = { ok: true; sha: string; via: "store" | "git" } | { ok: false; error: string };
 
@@ -42,7 +43,7 @@ function lsRemote(
         const refs: Refs = new Map();
         for (const line of String(stdout).split("\n")) {
           const [sha, name] = line.split("\t");
-          if (sha && name && isFullSha(sha)) refs.set(name, sha.toLowerCase());
+          if (sha && name && isSha(sha)) refs.set(name, sha.toLowerCase());
         }
         done({ refs });
       },

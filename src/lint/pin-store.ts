@@ -1,29 +1,14 @@
-// Read side of the offline action store shared with `slipway run` (src/run/actions/store.ts):
+// Read side of the offline action store for lint, audit and pin (src/store/store.ts owns it):
 //   <store>/<owner>/<repo>/<ref>/.slipway-action.json   { "commit": "<40-hex sha>", ... }
-// <ref> is the tag, branch or SHA the action was added as. Default store: $SLIPWAY_ACTION_STORE,
-// else $XDG_CACHE_HOME/slipway/actions, else ~/.cache/slipway/actions.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-
-export const STORE_META = ".slipway-action.json";
-export const isFullSha = (ref: string) => /^[0-9a-f]{40}$/i.test(ref);
-
-export function defaultActionStore(): string {
-  if (process.env.SLIPWAY_ACTION_STORE) return resolve(process.env.SLIPWAY_ACTION_STORE);
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "slipway", "actions");
-}
+// <ref> is the tag, branch or SHA the action was added as.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { isSha } from "../store/ref.js";
+import { readMeta } from "../store/store.js";
 
 function commitIn(dir: string): string | undefined {
-  const file = join(dir, STORE_META);
-  // Most actions are not in the store: a failed read throws, which costs more than asking first.
-  if (!existsSync(file)) return undefined;
-  try {
-    const m = JSON.parse(readFileSync(file, "utf8")) as { commit?: unknown };
-    return typeof m.commit === "string" && isFullSha(m.commit) ? m.commit.toLowerCase() : undefined;
-  } catch {
-    return undefined;
-  }
+  const commit = readMeta(dir)?.commit;
+  return commit && isSha(commit) ? commit.toLowerCase() : undefined;
 }
 
 /** The commit the store recorded for owner/repo@ref, if it has that entry. */
@@ -37,5 +22,5 @@ export function storeRefsFor(store: string, owner: string, repo: string, sha: st
   const dir = join(store, owner, repo);
   if (!existsSync(dir)) return [];
   const want = sha.toLowerCase();
-  return readdirSync(dir).filter((ref) => !isFullSha(ref) && commitIn(join(dir, ref)) === want);
+  return readdirSync(dir).filter((ref) => !isSha(ref) && commitIn(join(dir, ref)) === want);
 }

@@ -5,8 +5,8 @@
 import { renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isScalar, type Node, parseDocument, type Scalar } from "yaml";
+import { isSha } from "../store/ref.js";
 import type { Resolution } from "./pin-resolve.js";
-import { isFullSha } from "./pin-store.js";
 import { entries, get, items } from "./source.js";
 
 export interface UseSite {
@@ -81,7 +81,7 @@ export function scanUses(text: string): Scan {
       end: node.range[1],
     });
   }
-  return { ok: true, sites, unpinned: sites.filter((s) => !isFullSha(s.ref)) };
+  return { ok: true, sites, unpinned: sites.filter((s) => !isSha(s.ref)) };
 }
 
 export interface Edit {

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { isMap, type Node } from "yaml";
+import { isSha } from "../store/ref.js";
 import { discover } from "./index.js";
 import { type JobInfo, workflowModel } from "./model.js";
-import { isFullSha } from "./pin-store.js";
 import { cacheSwitch, releaseTriggered } from "./rules-security/cache.js";
 import { type AuditContext, type AuditStep, actionName, stepsOf } from "./rules-security/context.js";
 import { publishesIn } from "./rules-security/publishing.js";
@@ -176,7 +176,7 @@ class Collector {
     const u = str(node);
     if (!u || u.startsWith("./") || u.startsWith("docker://") || !u.includes("@")) return;
     this.facts.remoteUses.push(this.at(node, u));
-    if (isFullSha(u.slice(u.lastIndexOf("@") + 1))) this.facts.pinnedUses.push(this.at(node, u));
+    if (isSha(u.slice(u.lastIndexOf("@") + 1))) this.facts.pinnedUses.push(this.at(node, u));
   }
 
   job(job: JobInfo, ctx: AuditContext): void {

@@ -17,6 +17,7 @@ export function symlinkLoops(dir: string, root: string): string[] {
     } catch {
       return;
     }
+    let here: string | undefined; // the folder's real path, asked for at its first link
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p, depth + 1);
@@ -30,7 +31,7 @@ export function symlinkLoops(dir: string, root: string): string[] {
           out.push(`${name}: symbolic link loop (the link never resolves); not followed`);
         continue; // a dangling link is not a loop, and there is nothing to read behind it
       }
-      const here = realpathSync(d);
+      here ??= realpathSync(d);
       if (here === target || here.startsWith(target + sep))
         out.push(
           `${name}: symbolic link loop (it points back to ${relative(root, target) || "."}); not followed`,

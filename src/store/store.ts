@@ -34,8 +34,12 @@ export function defaultStore(): string {
 }
 
 export function readMeta(dir: string): StoreMeta | undefined {
+  const file = join(dir, META);
+  // Most lookups miss (lint asks for every pinned action): a failed read throws, which costs
+  // more than asking first.
+  if (!existsSync(file)) return undefined;
   try {
-    const m = JSON.parse(readFileSync(join(dir, META), "utf8")) as StoreMeta;
+    const m = JSON.parse(readFileSync(file, "utf8")) as StoreMeta;
     return typeof m.commit === "string" ? m : undefined;
   } catch {
     return undefined;

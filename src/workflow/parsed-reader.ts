@@ -24,7 +24,7 @@ import {
   type Scalar,
   YAMLMap,
 } from "yaml";
-import { type FastParsed, fastParse, isPlainDoc, packageParse } from "./fast-yaml.js";
+import { type FastParsed, isPlainDoc, parseYaml } from "./fast-yaml.js";
 
 /** The reader's private state, set the way its constructor sets it. */
 interface ReaderState {
@@ -33,7 +33,6 @@ interface ReaderState {
   errors: unknown[];
   _generator: Iterator<ParseEvent>;
   getNodes(node: unknown, aliases: Set<unknown>): Generator<ParseEvent>;
-  getRange(node: unknown): TokenRange | undefined;
 }
 
 type TokenRange = ConstructorParameters<typeof StringToken>[1];
@@ -150,31 +149,27 @@ function pairOf(node: unknown, key: string): Pair | undefined {
 }
 
 // Called workflows are read once per caller; their trees are only read, so one parse serves all.
-const callees = new Map<string, FastParsed | undefined>();
+const callees = new Map<string, FastParsed>();
 
 /**
  * The package's parseWorkflow, over the fast YAML reader when the text is in its subset (a called
- * workflow is parsed once per caller otherwise); other text takes the package's own path.
+ * workflow is parsed once per caller otherwise); text with YAML errors takes the package's path.
  */
 export function parseWorkflowFast(
   file: { name: string; content: string },
   contextOrTrace: TemplateContext | TraceWriter,
 ): { context: TemplateContext; value: TemplateToken | undefined } {
   let parsed = callees.get(file.content);
-  if (!callees.has(file.content)) {
+  if (!parsed) {
     if (callees.size >= 64) callees.clear();
-    parsed = fastParse(file.content) ?? packageParse(file.content);
+    parsed = parseYaml(file.content);
     callees.set(file.content, parsed);
-  }
-  // YAML errors: the package's own path, for its messages.
-  if (!parsed || parsed.doc.errors.length) {
-    return contextOrTrace instanceof TemplateContext
-      ? parseWorkflow(file, contextOrTrace)
-      : parseWorkflow(file, contextOrTrace);
   }
   const context =
     contextOrTrace instanceof TemplateContext
       ? contextOrTrace
       : new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), contextOrTrace);
+  // YAML errors: the package's own messages.
+  if (parsed.doc.errors.length) return parseWorkflow(file, context);
   return readParsed(context, file.name, parsed.doc, parsed.lines);
 }

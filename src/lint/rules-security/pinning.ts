@@ -1,7 +1,8 @@
 // Tags and branches can be moved to other code after review; only a full commit SHA is immutable.
 // A SHA's `# v4.1.0` comment is what reviewers read, so it must name a tag at that commit.
 import type { Scalar } from "yaml";
-import { isFullSha, storeCommit, storeRefsFor } from "../pin-store.js";
+import { isSha } from "../../store/ref.js";
+import { storeCommit, storeRefsFor } from "../pin-store.js";
 import { str } from "../source.js";
 import { type AuditContext, report } from "./context.js";
 
@@ -50,7 +51,7 @@ export function checkPinning(ctx: AuditContext): void {
     if (!use) continue;
     const name = `${use.owner}/${use.repo}`;
     const end = node.range![1];
-    if (isFullSha(use.ref)) {
+    if (isSha(use.ref)) {
       checkComment(ctx, use, end);
       continue;
     }
