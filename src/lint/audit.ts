@@ -64,7 +64,13 @@ export function auditText(
 /** `model`: the file's workflow model when the caller (lint --audit) has built it already. */
 export function auditSource(
   src: SourceFile,
-  opts: { root?: string; store?: string; model?: WorkflowModel } = {},
+  opts: {
+    root?: string;
+    store?: string;
+    model?: WorkflowModel;
+    /** Store reads shared by the files of one run. */
+    storeSeen?: Map<string, string | undefined>;
+  } = {},
 ): Finding[] {
   const { file, text } = src;
   const ctx: AuditContext = {
@@ -73,6 +79,7 @@ export function auditSource(
     model: undefined,
     steps: [],
     store: opts.store,
+    storeSeen: opts.storeSeen ?? new Map(),
     findings: [],
   };
   if (src.doc.errors.length > 0) {
@@ -106,6 +113,7 @@ export async function auditRepo(
   const sources = new Map<string, string>();
   const findings: Finding[] = [];
   const unreadable: string[] = [...loops];
+  const storeSeen = new Map<string, string | undefined>();
   for (const path of files) {
     const file = relative(root, path) || basename(path);
     const input = readInput(path, file);
@@ -121,7 +129,7 @@ export async function auditRepo(
       continue;
     }
     sources.set(file, input.text);
-    for (const f of auditSource(src, { root, store }))
+    for (const f of auditSource(src, { root, store, storeSeen }))
       if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);

@@ -158,6 +158,7 @@ export async function lintRepoDetailed(
   }));
   const callees = new CalleeCache();
   const store = opts.audit?.store ?? defaultStore();
+  const storeSeen = new Map<string, string | undefined>();
   // One file at a time: each file's trees are garbage before the next is read (all at once kept
   // every tree alive to the end: 12% more memory and 6% more time on the corpus, mostly GC). With
   // shellcheck, a child process per file, files overlap so those processes run side by side.
@@ -187,6 +188,7 @@ export async function lintRepoDetailed(
     const audited = auditSource(src, {
       root,
       store,
+      storeSeen,
       model: ctx.model,
     }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
     return [...own, ...audited];

@@ -7,7 +7,7 @@ import { isSha } from "../store/ref.js";
 import { discover } from "./index.js";
 import { type JobInfo, workflowModel } from "./model.js";
 import { cacheSwitch, releaseTriggered } from "./rules-security/cache.js";
-import { type AuditContext, type AuditStep, actionName, stepsOf } from "./rules-security/context.js";
+import { type AuditContext, type AuditStep, stepsOf } from "./rules-security/context.js";
 import { publishesIn } from "./rules-security/publishing.js";
 import { runsOnLabels } from "./rules-security/runners.js";
 import { get, keyNode, nodePos, parseSource, type SourceFile, str } from "./source.js";
@@ -141,7 +141,7 @@ class Collector {
 
   /** `ci`: the step runs in a push/PR workflow or a composite action, where caching belongs. */
   step(s: AuditStep, onPr: boolean, ci: boolean): void {
-    const name = actionName(s.uses) ?? "";
+    const name = s.action ?? "";
     const script = String(s.run?.value ?? "");
     const withText = JSON.stringify(get(s.node, "with")?.toJSON() ?? "");
     const node = s.run ?? s.uses;
@@ -225,12 +225,12 @@ class Collector {
         ),
       );
       const pypiPassword = jobCtx.steps.some(
-        (s) => actionName(s.uses) === "pypa/gh-action-pypi-publish" && get(get(s.node, "with"), "password"),
+        (s) => s.action === "pypa/gh-action-pypi-publish" && get(get(s.node, "with"), "password"),
       );
       if (str(idToken) === "write" && !pypiPassword && !(tokens && /npm|crates/.test(what)))
         this.add("trusted-publishing", idToken, `job ${job.id} publishes with OIDC (id-token: write)`);
       if (
-        jobCtx.steps.some((s) => actionName(s.uses) === "pypa/gh-action-pypi-publish") &&
+        jobCtx.steps.some((s) => s.action === "pypa/gh-action-pypi-publish") &&
         str(idToken) === "write" &&
         !pypiPassword
       )
@@ -252,6 +252,7 @@ class Collector {
       model,
       steps: stepsOf(src, model),
       store: undefined,
+      storeSeen: new Map(),
       findings: [],
     };
     const t = model.triggers;
@@ -285,6 +286,7 @@ class Collector {
       model: undefined,
       steps: stepsOf(src, undefined),
       store: undefined,
+      storeSeen: new Map(),
       findings: [],
     };
     for (const s of ctx.steps) this.step(s, false, true);

@@ -2,7 +2,7 @@
 // request included) can plant an entry that a tag-triggered release restores and ships.
 import type { Node } from "yaml";
 import { get, str } from "../source.js";
-import { type AuditContext, type AuditStep, actionName, report, withInput } from "./context.js";
+import { type AuditContext, type AuditStep, report, withInput } from "./context.js";
 import { publishesIn } from "./publishing.js";
 
 /** Whether the workflow runs for tags or releases. */
@@ -16,7 +16,7 @@ export function releaseTriggered(ctx: AuditContext): boolean {
 
 /** The node that turns a cache on in this step, if it restores one. */
 export function cacheSwitch(step: AuditStep): Node | undefined {
-  const name = actionName(step.uses);
+  const name = step.action;
   if (!name) return undefined;
   const on = (key: string, dflt = false) => {
     const v = str(withInput(step, key));

@@ -11,6 +11,8 @@ export interface AuditStep {
   /** The job it belongs to; undefined for the steps of a composite action. */
   job: JobInfo | undefined;
   uses: Scalar | undefined;
+  /** actionName(uses), worked out once: most rules ask for it. */
+  action: string | undefined;
   run: Scalar | undefined;
   /** Effective env (workflow, then job, then step): name -> its key and value nodes. */
   env: Map<string, EnvEntry>;
@@ -28,6 +30,8 @@ export interface AuditContext {
   steps: AuditStep[];
   /** Action store directory, for checking version comments of pinned SHAs. */
   store: string | undefined;
+  /** Commits read from the store in this run, by `owner/repo@ref` (the same pins recur in every file). */
+  storeSeen: Map<string, string | undefined>;
   findings: Finding[];
 }
 
@@ -68,9 +72,12 @@ export function report(
   ctx.findings.push(f);
 }
 
+/** `into` plus the node's env; `into` itself (shared, never changed) when the node has none. */
 function envOf(node: Node | undefined, into: Map<string, EnvEntry>): Map<string, EnvEntry> {
+  const own = get(node, "env");
+  if (own === undefined) return into;
   const out = new Map(into);
-  for (const e of entries(get(node, "env"))) out.set(e.key, { key: e.keyNode, value: e.value });
+  for (const e of entries(own)) out.set(e.key, { key: e.keyNode, value: e.value });
   return out;
 }
 
@@ -85,6 +92,7 @@ export function stepsOf(src: SourceFile, model: WorkflowModel | undefined): Audi
       node,
       job,
       uses: isScalar(uses) ? uses : undefined,
+      action: isScalar(uses) ? actionName(uses) : undefined,
       run: isScalar(run) && typeof run.value === "string" ? run : undefined,
       env: envOf(node, env),
     };
@@ -109,7 +117,7 @@ export function actionName(uses: Scalar | undefined): string | undefined {
 
 /** Whether a step uses `owner/repo` (any sub-path when `prefix`). */
 export function usesAction(step: AuditStep, ...names: string[]): boolean {
-  const n = actionName(step.uses);
+  const n = step.action;
   return n !== undefined && names.some((want) => n === want || n.startsWith(`${want}/`));
 }
 

@@ -10,6 +10,8 @@ const PATTERNS: RegExp[] = [
   /\b(irm|iwr|Invoke-WebRequest|Invoke-RestMethod)\b[^|\n]*\|\s*(iex|Invoke-Expression)\b/i,
 ];
 
+const DOWNLOADS = /curl|wget|irm|iwr|invoke-/i;
+
 export function checkCurlPipe(ctx: AuditContext): void {
   for (const run of ctx.steps.flatMap((s) =>
     scriptsOf(s)
@@ -18,6 +20,7 @@ export function checkCurlPipe(ctx: AuditContext): void {
   )) {
     if (!run.range) continue;
     const raw = ctx.src.text.slice(run.range[0], run.range[1]);
+    if (!DOWNLOADS.test(raw)) continue; // every pattern names one of these
     let lineStart = 0;
     for (const line of raw.split("\n")) {
       const code = line.replace(/(^|\s)#.*$/, "");

@@ -13,8 +13,43 @@ const SHAPES: [RegExp, string][] = [
   [/-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|PGP|ENCRYPTED) )?PRIVATE KEY(?: BLOCK)?-----/g, "private key"],
 ];
 
-const SECRET_KEY =
+export const SECRET_KEY =
   /\b([\w-]*(?:token|secret|password|passwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key)[\w-]*)["']?\s*[:=]\s*["']?([^\s"'#,}]+)/gi;
+const KEYWORD = /token|secret|password|passwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key/gi;
+const SECRET_KEY_AT = new RegExp(SECRET_KEY.source, "iy");
+const inName = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+
+/**
+ * The matches of SECRET_KEY, found from its keywords: the regex alone tries its `[\w-]*` prefix at
+ * every word boundary of the file (5x slower on the corpus). A match must start in the run of
+ * [\w-] holding a keyword and its name must reach the run's end, so only that run is tried.
+ */
+export function secretKeyMatches(text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  const kw = new RegExp(KEYWORD); // lastIndex is per scan
+  let from = 0;
+  for (let k = kw.exec(text); k; k = kw.exec(text)) {
+    let start = k.index;
+    while (start > from && inName(text.charCodeAt(start - 1))) start--;
+    let m: RegExpExecArray | null = null;
+    for (let p = start; p <= k.index && !m; p++) {
+      SECRET_KEY_AT.lastIndex = p;
+      m = SECRET_KEY_AT.exec(text);
+    }
+    if (m) {
+      out.push(m);
+      from = m.index + m[0].length;
+      kw.lastIndex = from;
+    } else {
+      let end = k.index;
+      while (end < text.length && inName(text.charCodeAt(end))) end++;
+      kw.lastIndex = end; // no match starts in this run: its name ends where the run does
+    }
+  }
+  return out;
+}
+
 // No `/`, `=` or `.`: they join paths, assignments and hosts into long strings that are not random.
 /** Runs of [A-Za-z0-9+_-] at least `min` long, with their offsets (a loop: a regex retries from
  * every character of a shorter run, and matchAll builds an array for every run). */
@@ -76,7 +111,7 @@ export function checkHardcodedSecrets(ctx: AuditContext): void {
   for (const [re, what] of SHAPES)
     for (const m of text.matchAll(re))
       if (!/EXAMPLE/.test(m[0])) flag(m.index, m[0].length, `${what} (${mask(m[0])}) in the workflow file`);
-  for (const m of text.matchAll(SECRET_KEY)) {
+  for (const m of secretKeyMatches(text)) {
     const value = m[2]!;
     if (value.length < 16 || !looksRandom(value, 3.5)) continue;
     const at = m.index + m[0].lastIndexOf(value);

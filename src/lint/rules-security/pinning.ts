@@ -69,7 +69,12 @@ function checkComment(ctx: AuditContext, use: RemoteUse, end: number): void {
   if (!ctx.store) return;
   const comment = versionComment(ctx.src.text, end);
   if (!comment) return;
-  const stored = storeCommit(ctx.store, use.owner, use.repo, comment.tag);
+  const key = `${use.owner}/${use.repo}@${comment.tag}`;
+  let stored = ctx.storeSeen.get(key);
+  if (!ctx.storeSeen.has(key)) {
+    stored = storeCommit(ctx.store, use.owner, use.repo, comment.tag);
+    ctx.storeSeen.set(key, stored);
+  }
   if (!stored || stored === use.ref.toLowerCase()) return;
   const actual = storeRefsFor(ctx.store, use.owner, use.repo, use.ref);
   const real = actual.length ? `; the store has this SHA as ${actual.join(", ")}` : "";

@@ -1,14 +1,7 @@
 // Long-lived registry tokens: PyPI, npm and crates.io accept short-lived OIDC credentials from
 // GitHub Actions ("trusted publishing"), so a stored token is an avoidable secret that can leak.
 import { str } from "../source.js";
-import {
-  type AuditContext,
-  type AuditStep,
-  actionName,
-  type EnvEntry,
-  report,
-  withInput,
-} from "./context.js";
+import { type AuditContext, type AuditStep, type EnvEntry, report, withInput } from "./context.js";
 
 interface Registry {
   name: string;
@@ -21,12 +14,22 @@ interface Registry {
   fix: string;
 }
 
-/** The step's script without dry runs, which publish nothing. */
-const script = (s: AuditStep) =>
-  String(s.run?.value ?? "")
-    .split("\n")
-    .filter((l) => !/--dry[-_]run\b/.test(l))
-    .join("\n");
+const scripts = new WeakMap<AuditStep, string>();
+/** The step's script without dry runs, which publish nothing (asked for by every registry). */
+function script(s: AuditStep): string {
+  let out = scripts.get(s);
+  if (out === undefined) {
+    const all = String(s.run?.value ?? "");
+    out = all.includes("dry")
+      ? all
+          .split("\n")
+          .filter((l) => !/--dry[-_]run\b/.test(l))
+          .join("\n")
+      : all;
+    scripts.set(s, out);
+  }
+  return out;
+}
 
 export const REGISTRIES: Registry[] = [
   {
@@ -35,8 +38,7 @@ export const REGISTRIES: Registry[] = [
       /\b(twine\s+upload|maturin\s+(publish|upload)|uv\s+publish|poetry\s+publish|flit\s+publish|hatch\s+publish)\b/.test(
         script(s),
       ) ||
-      (actionName(s.uses) === "pyo3/maturin-action" &&
-        /^(upload|publish)$/.test(str(withInput(s, "command")) ?? "")),
+      (s.action === "pyo3/maturin-action" && /^(upload|publish)$/.test(str(withInput(s, "command")) ?? "")),
     tokenEnv:
       /^(TWINE_PASSWORD|MATURIN_PYPI_TOKEN|MATURIN_PASSWORD|UV_PUBLISH_TOKEN|UV_PUBLISH_PASSWORD|POETRY_PYPI_TOKEN_\w+|FLIT_PASSWORD|HATCH_INDEX_AUTH|PYPI_TOKEN|PYPI_API_TOKEN)$/,
     tokenFlag: /(?:--password|--token)[ =]["']?(\$\{\{[^}]*\}\}|\S+)/,
@@ -46,7 +48,7 @@ export const REGISTRIES: Registry[] = [
     name: "npm",
     publishes: (s) =>
       /\b(npm|pnpm|yarn(\s+npm)?)\s+publish\b/.test(script(s)) ||
-      actionName(s.uses) === "js-devtools/npm-publish" ||
+      s.action === "js-devtools/npm-publish" ||
       // semantic-release publishes to npm when it is given an npm token
       (/\bsemantic-release\b/.test(script(s)) && (s.env.has("NPM_TOKEN") || s.env.has("NODE_AUTH_TOKEN"))),
     tokenEnv: /^(NODE_AUTH_TOKEN|NPM_TOKEN|NPM_AUTH_TOKEN|NPM_CONFIG_TOKEN)$/,
@@ -76,7 +78,7 @@ export function publishesIn(ctx: AuditContext): string | undefined {
   const found = new Set<string>();
   for (const s of ctx.steps) {
     for (const r of REGISTRIES) if (r.publishes(s)) found.add(r.name);
-    const name = actionName(s.uses);
+    const name = s.action;
     if (name === "pypa/gh-action-pypi-publish") found.add("PyPI");
     if (
       /^(softprops\/action-gh-release|ncipollo\/release-action|svenstaro\/upload-release-action)$/.test(
@@ -95,7 +97,7 @@ export function publishesIn(ctx: AuditContext): string | undefined {
 
 export function checkLongLivedTokens(ctx: AuditContext): void {
   for (const step of ctx.steps) {
-    if (actionName(step.uses) === "pypa/gh-action-pypi-publish") {
+    if (step.action === "pypa/gh-action-pypi-publish") {
       const pw = withInput(step, "password");
       const repo = str(withInput(step, "repository-url")) ?? "";
       if (pw && (!repo || /(^|\.)pypi\.org/.test(repo)))

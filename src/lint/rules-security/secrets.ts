@@ -19,11 +19,19 @@ function lineAround(text: string, offset: number): { line: string; start: number
 /** `echo`/`printf` whose output goes to the log (not into a pipe or a file). */
 const PRINTS = /^\s*(?:-\s*)?(?:echo|printf|Write-Host|Write-Output)\b(?![^\n]*[|>])/i;
 
+// Workflow and job env entries are shared by every step below them: each is read once.
+const fromSecrets = new WeakMap<EnvEntry, boolean>();
+
 function secretEnvNames(env: Map<string, EnvEntry>): string[] {
   const out: string[] = [];
   for (const [name, v] of env) {
-    const s = str(v.value);
-    if (s && secretsIn(s).length > 0) out.push(name);
+    let secret = fromSecrets.get(v);
+    if (secret === undefined) {
+      const s = str(v.value);
+      secret = !!s?.includes("${{") && secretsIn(s).length > 0;
+      fromSecrets.set(v, secret);
+    }
+    if (secret) out.push(name);
   }
   return out;
 }

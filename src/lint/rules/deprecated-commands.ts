@@ -14,6 +14,7 @@ const COMMAND = /::(set-output|save-state|set-env|add-path)\b/g;
 
 export function checkDeprecatedCommands(ctx: LintContext): void {
   for (const run of runScripts(ctx)) {
+    if (!run.script.includes("::")) continue;
     const lines = run.script.split("\n");
     lines.forEach((text, i) => {
       for (const m of text.matchAll(COMMAND)) {

@@ -27,6 +27,7 @@ interface Scope {
   found: FoundExpr;
 }
 
+/** Visits every scalar with its path; `path` is one array the walk pushes to and pops from. */
 function walk(
   node: Node | null | undefined,
   path: string[],
@@ -35,12 +36,17 @@ function walk(
   if (isScalar(node)) visit(node, path);
   else if (isMap(node)) {
     for (const p of node.items) {
-      if (isScalar(p.key)) walk(p.value as Node, [...path, String(p.key.value)], visit);
+      if (!isScalar(p.key)) continue;
+      path.push(String(p.key.value));
+      walk(p.value as Node, path, visit);
+      path.pop();
     }
   } else if (isSeq(node)) {
-    node.items.forEach((n, i) => {
-      walk(n as Node, [...path, String(i)], visit);
-    });
+    for (let i = 0; i < node.items.length; i++) {
+      path.push(String(i));
+      walk(node.items[i] as Node, path, visit);
+      path.pop();
+    }
   }
 }
 
@@ -64,9 +70,10 @@ export class ExpressionChecker {
 
   run(): void {
     const { src, model } = this.ctx;
-    walk(src.doc.contents as Node, [], (scalar, path) => {
-      const found = expressionsIn(src.text, scalar, isImplicitIf(path, src.kind));
+    walk(src.doc.contents as Node, [], (scalar, at) => {
+      const found = expressionsIn(src.text, scalar, isImplicitIf(at, src.kind));
       if (found.length === 0) return;
+      const path = at.slice(); // the walk's array changes as it goes on
       const avail = src.kind === "action" ? actionAvailability(path) : workflowAvailability(path);
       const job =
         path[0] === "jobs" && path[1] !== undefined ? model?.jobs.get(path[1].toLowerCase()) : undefined;
