@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { globSync } from "tinyglobby";
 import { describe, expect, test } from "vitest";
-import { isMap, isPair, isScalar, isSeq } from "yaml";
+import { isMap, isPair, isScalar, isSeq, Pair, Scalar, type YAMLMap } from "yaml";
 import { fastParse, packageParse, plainShape } from "./fast-yaml.js";
 
 const shared = join(import.meta.dirname, "../../../shared");
@@ -198,6 +198,22 @@ describe("fast YAML reader", () => {
       `fast YAML: ${fast}/${all.length} files read fast (${corpusFast}/${corpus.length} of the corpus)`,
     );
     expect(corpusFast / corpus.length).toBeGreaterThan(0.9);
+  });
+
+  test("its scalars and pairs behave as the package's: type checks, clone, edits, stringify", () => {
+    const text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n";
+    const fast = fastParse(text)!.doc;
+    const pkg = packageParse(text).doc;
+    expect(String(fast)).toBe(String(pkg));
+    const pair = (fast.contents as YAMLMap).items[0]!;
+    expect(Object.getOwnPropertySymbols(pair)).toEqual([]); // made by fast-yaml-nodes, not the constructor
+    expect(isPair(pair) && pair instanceof Pair).toBe(true);
+    expect(isScalar(pair.key) && pair.key instanceof Scalar && !isMap(pair.key)).toBe(true);
+    const copy = (pair.key as Scalar).clone();
+    expect(isScalar(copy) && copy.value === "on").toBe(true);
+    fast.setIn(["jobs", "a", "runs-on"], "macos-latest");
+    pkg.setIn(["jobs", "a", "runs-on"], "macos-latest");
+    expect(String(fast)).toBe(String(pkg));
   });
 
   test("agrees with the yaml package on edited workflows, or gives up", () => {

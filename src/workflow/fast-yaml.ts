@@ -6,7 +6,8 @@
 // package would call an error) makes it give up and the caller parses with the package.
 // fast-yaml.test.ts holds it to the package on every workflow we have and on mutations of them.
 
-import { Document, LineCounter, Pair, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { Document, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { newPair, newScalar } from "./fast-yaml-nodes.js";
 import { OUTSIDE, resolvePlain, unescapeDouble } from "./fast-yaml-scalars.js";
 
 export interface FastParsed {
@@ -259,7 +260,7 @@ class Reader {
       if (colon === undefined) throw GIVE_UP;
       const key = this.key(at, colon, col);
       const r = this.mapValue(li, colon, col);
-      map.items.push(new Pair(key, r.node));
+      map.items.push(newPair(key, r.node));
       const offset = (r.node.range as Range)[2];
       if (r.next < 0 || this.indent(r.next) < col) return this.close(map, start, offset, col, r);
       if (this.indent(r.next) > col || this.isDash(this.starts[r.next] + col)) throw GIVE_UP;
@@ -332,7 +333,7 @@ class Reader {
       }
     }
     this.nodes++;
-    const s = new Scalar(null);
+    const s = newScalar(null);
     s.range = [at, at, end];
     s.source = "";
     s.type = Scalar.PLAIN;
@@ -465,7 +466,7 @@ class Reader {
     indent: number,
   ): Scalar {
     this.nodes++;
-    const s = new Scalar(resolvePlain(text));
+    const s = newScalar(resolvePlain(text));
     if (typeof s.value === "number" && /^[-+]?[0-9]*\.[0-9]*0$/.test(text)) {
       s.minFractionDigits = text.length - text.indexOf(".") - 1;
     }
@@ -497,7 +498,7 @@ class Reader {
     const raw = this.t.slice(at, close);
     const double = raw.charCodeAt(0) === 34;
     this.nodes++;
-    const s = new Scalar(double ? unescapeDouble(raw.slice(1, -1)) : raw.slice(1, -1).replaceAll("''", "'"));
+    const s = newScalar(double ? unescapeDouble(raw.slice(1, -1)) : raw.slice(1, -1).replaceAll("''", "'"));
     s.range = [at, close, close];
     s.source = s.value as string;
     s.type = double ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE;
@@ -570,7 +571,7 @@ class Reader {
     if (chomp !== DASH) value += "\n";
     const end = this.afterLine(last);
     this.nodes++;
-    const node = new Scalar(value);
+    const node = newScalar(value);
     node.range = [at, end, end];
     node.source = value;
     node.type = folded ? Scalar.BLOCK_FOLDED : Scalar.BLOCK_LITERAL;
@@ -634,7 +635,7 @@ class Reader {
         if (k.node instanceof YAMLMap || k.node instanceof YAMLSeq) throw GIVE_UP;
         const v = this.flowItem(this.skipSpaces(i + 1), cur, min);
         if (cur.li !== line) throw GIVE_UP;
-        (node as YAMLMap).items.push(new Pair(k.node, v.node));
+        (node as YAMLMap).items.push(newPair(k.node, v.node));
         i = this.skipSpaces(v.end);
         (v.node.range as Range)[2] = i;
       } else {

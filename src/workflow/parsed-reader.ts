@@ -47,8 +47,23 @@ class ParsedReader extends YamlObjectReader {
     // A document with no aliases (the fast reader's) is read from a flat list of events: the
     // package's nested generators cost more than the rest of the walk.
     self._generator = isPlainDoc(doc)
-      ? events(fileId, doc, lines)[Symbol.iterator]()
+      ? new Cursor(events(fileId, doc, lines))
       : self.getNodes(doc, new Set());
+  }
+}
+
+/**
+ * An iterator over the events that hands back one result object: the reader takes `value` out of
+ * a result before it asks for the next (an array iterator makes an object per event).
+ */
+class Cursor implements Iterator<ParseEvent> {
+  private i = 0;
+  private readonly result: IteratorResult<ParseEvent> = { done: false, value: undefined as never };
+  constructor(private readonly list: ParseEvent[]) {}
+  next(): IteratorResult<ParseEvent> {
+    if (this.i < this.list.length) this.result.value = this.list[this.i++]!;
+    else Object.assign(this.result, { done: true, value: undefined });
+    return this.result;
   }
 }
 

@@ -5,7 +5,11 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 /** A key of a raw mapping token (the typed model drops several keys we need). */
 export function field(map: TemplateToken | undefined, key: string): TemplateToken | undefined {
   if (!map || !isMapping(map)) return undefined;
-  for (const pair of map) if (isString(pair.key) && pair.key.value === key) return pair.value;
+  // By index: the token's iterator is a generator, an object per step.
+  for (let i = 0; i < map.count; i++) {
+    const pair = map.get(i);
+    if (isString(pair.key) && pair.key.value === key) return pair.value;
+  }
   return undefined;
 }
 

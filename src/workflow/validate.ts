@@ -278,7 +278,10 @@ function str(t: TemplateToken | undefined): string | undefined {
 }
 
 function pairs(t: TemplateToken | undefined): { key: TemplateToken; value: TemplateToken }[] {
-  return t && isMapping(t) ? [...t] : [];
+  if (!t || !isMapping(t)) return [];
+  const out: { key: TemplateToken; value: TemplateToken }[] = [];
+  for (let i = 0; i < t.count; i++) out.push(t.get(i));
+  return out;
 }
 
 function items(t: TemplateToken | undefined): TemplateToken[] {

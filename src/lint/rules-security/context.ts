@@ -128,7 +128,18 @@ export interface Script {
 }
 
 /** Code a step runs: `run:`, github-script's `script:`, and the `run:` input of actions that run one. */
+const scripts = new WeakMap<AuditStep, Script[]>();
+
 export function scriptsOf(step: AuditStep): Script[] {
+  let out = scripts.get(step);
+  if (!out) {
+    out = findScripts(step);
+    scripts.set(step, out);
+  }
+  return out;
+}
+
+function findScripts(step: AuditStep): Script[] {
   const out: Script[] = [];
   if (step.run) out.push({ node: step.run, lang: "shell" });
   const input = (key: string) => {

@@ -36,25 +36,61 @@ function secretEnvNames(env: Map<string, EnvEntry>): string[] {
   return out;
 }
 
-// Steps of one job share their secret-backed names: each set's patterns are compiled once.
-const compiled = new Map<string, [RegExp, RegExp]>();
+/** Lines printing to the log: group 2 is what follows the command (a pipe or redirect: not the log). */
+const PRINT_LINE = /^([ \t]*(?:echo|printf|Write-Host|Write-Output))\b(?![^\n]*[|>])([^\n]*)/gim;
+/** A command-line flag that takes a credential, up to the `$` of its value. */
+const SECRET_FLAG = /(?:--password|--token|--api-key|--apikey|--auth-token|(?<=\s)-p)(?:=|[ \t]+)["']?\$/g;
+const WORD = /\w+/y;
 
-/** Lines that print one of the names `alt` (a|b|c), and command-line flags that pass one. */
-function patternsFor(alt: string): [RegExp, RegExp] {
-  let p = compiled.get(alt);
-  if (!p) {
-    const ref = `(?:\\$\\{?(?:${alt})\\b\\}?|\\$env:(?:${alt})\\b)`;
-    p = [
-      new RegExp(`^[ \\t]*(?:echo|printf|Write-Host|Write-Output)\\b(?![^\\n]*[|>])[^\\n]*?${ref}`, "gim"),
-      new RegExp(
-        `(?:--password|--token|--api-key|--apikey|--auth-token|(?<=\\s)-p)(?:=|[ \\t]+)["']?${ref}`,
-        "g",
-      ),
-    ];
-    if (compiled.size > 256) compiled.clear();
-    compiled.set(alt, p);
+/**
+ * Whether the `$` at `at` starts `$NAME`, `${NAME}` or `$env:NAME` for one of `names` (compared
+ * lower-cased when `fold`). The names are fixed patterns and the regexes static: a regex built per
+ * set of names had to be compiled for nearly every step.
+ */
+function refersTo(text: string, at: number, names: Set<string>, fold: boolean): boolean {
+  const word = (from: number) => {
+    WORD.lastIndex = from;
+    const w = WORD.exec(text)?.[0];
+    return w === undefined ? undefined : fold ? w.toLowerCase() : w;
+  };
+  const anyName = names.has(""); // a name with no word characters matches any word
+  const braced = text.charCodeAt(at + 1) === 123; // {
+  const w = word(at + 1) ?? (braced ? word(at + 2) : undefined);
+  if (w !== undefined && (anyName || names.has(w))) return true;
+  const env = text.slice(at + 1, at + 5);
+  if ((fold ? env.toLowerCase() : env) !== "env:") return false;
+  const e = word(at + 5);
+  return e !== undefined && (anyName || names.has(e));
+}
+
+/** Offsets in `script` of commands printing one of `names` and of flags passing one. */
+export function secretEnvUses(script: string, names: string[]): { printed: number[]; flags: number[] } {
+  const stripped = names.map((n) => n.replace(/[^\w]/g, ""));
+  const folded = new Set(stripped.map((n) => n.toLowerCase()));
+  const exact = new Set(stripped);
+  const printed: number[] = [];
+  for (const m of script.matchAll(PRINT_LINE)) {
+    const rest = m.index + m[1]!.length;
+    for (
+      let d = script.indexOf("$", rest);
+      d >= 0 && d < rest + m[2]!.length;
+      d = script.indexOf("$", d + 1)
+    ) {
+      if (!refersTo(script, d, folded, true)) continue;
+      printed.push(m.index + m[1]!.length - m[1]!.trimStart().length);
+      break;
+    }
   }
-  return p;
+  const flags: number[] = [];
+  const flag = new RegExp(SECRET_FLAG); // lastIndex is per scan
+  for (let m = flag.exec(script); m; m = flag.exec(script)) {
+    const dollar = m.index + m[0].length - 1;
+    if (refersTo(script, dollar, exact, false)) {
+      flags.push(m.index);
+      flag.lastIndex = dollar + 1;
+    } else flag.lastIndex = m.index + 1;
+  }
+  return { printed, flags };
 }
 
 function flagSecretEnvUse(
@@ -63,23 +99,19 @@ function flagSecretEnvUse(
   names: string[],
 ) {
   if (!names.length || !run.range) return;
-  const raw = ctx.src.text.slice(run.range[0], run.range[1]);
-  const [printed, flag] = patternsFor(names.map((n) => n.replace(/[^\w]/g, "")).join("|"));
-  for (const m of raw.matchAll(printed)) {
-    const at = run.range[0] + m.index + m[0].length - m[0].trimStart().length;
-    report(ctx, "secret-exposure", at, "prints a secret-backed variable to the log", {
+  const uses = secretEnvUses(ctx.src.text.slice(run.range[0], run.range[1]), names);
+  for (const at of uses.printed) {
+    report(ctx, "secret-exposure", run.range[0] + at, "prints a secret-backed variable to the log", {
       fix: "do not print secrets; masking misses transformed values",
     });
   }
-  for (const m of raw.matchAll(flag)) {
+  for (const at of uses.flags) {
     report(
       ctx,
       "secret-exposure",
-      run.range[0] + m.index,
+      run.range[0] + at,
       "secret passed as a command-line argument (visible to other processes)",
-      {
-        fix: "pass it through an environment variable or stdin (e.g. --password-stdin)",
-      },
+      { fix: "pass it through an environment variable or stdin (e.g. --password-stdin)" },
     );
   }
 }
