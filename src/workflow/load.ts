@@ -12,13 +12,13 @@ import {
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { parseFileReference } from "@actions/workflow-parser/workflows/file-reference";
-import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import type { Document, LineCounter } from "yaml";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { parseYaml } from "./fast-yaml.js";
 import { parseWorkflowFast, readParsed } from "./parsed-reader.js";
+import { workflowSchema } from "./schema.js";
 import {
   checkReusable,
   checkSource,
@@ -230,7 +230,7 @@ async function loadWith(
   const flags = new FeatureFlags(options.features);
   const context = new TemplateContext(
     new TemplateValidationErrors(),
-    getWorkflowSchema(),
+    workflowSchema(),
     new NoOperationTraceWriter(),
   );
   context.state.featureFlags = flags; // read by the template reader (background steps) before conversion

@@ -11,7 +11,6 @@ import { readTemplate } from "@actions/workflow-parser/templates/template-reader
 import { MappingToken, SequenceToken, StringToken } from "@actions/workflow-parser/templates/tokens/index";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { WORKFLOW_ROOT } from "@actions/workflow-parser/workflows/workflow-constants";
-import { getWorkflowSchema } from "@actions/workflow-parser/workflows/workflow-schema";
 import { YamlObjectReader } from "@actions/workflow-parser/workflows/yaml-object-reader";
 import {
   type Document,
@@ -25,6 +24,7 @@ import {
   YAMLMap,
 } from "yaml";
 import { type FastParsed, isPlainDoc, parseYaml } from "./fast-yaml.js";
+import { workflowSchema } from "./schema.js";
 
 /** The reader's private state, set the way its constructor sets it. */
 interface ReaderState {
@@ -183,7 +183,7 @@ export function parseWorkflowFast(
   const context =
     contextOrTrace instanceof TemplateContext
       ? contextOrTrace
-      : new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), contextOrTrace);
+      : new TemplateContext(new TemplateValidationErrors(), workflowSchema(), contextOrTrace);
   // YAML errors: the package's own messages.
   if (parsed.doc.errors.length) return parseWorkflow(file, context);
   return readParsed(context, file.name, parsed.doc, parsed.lines);
