@@ -94,30 +94,34 @@ const literal = (
   }
 ).getLiteralToken;
 
+// Events without a token are only read, never changed: one of each serves every document.
+const SEQ_END = new ParseEvent(EventType.SequenceEnd);
+const MAP_END = new ParseEvent(EventType.MappingEnd);
+
 /** The events getNodes yields, for a document without aliases. */
 function events(fileId: number, doc: Document.Parsed, lines: LineCounter): ParseEvent[] {
   const out: ParseEvent[] = [new ParseEvent(EventType.DocumentStart)];
   const rangeOf = ranges(lines);
+  const key = (k: Scalar) =>
+    out.push(
+      new ParseEvent(EventType.Literal, new StringToken(fileId, rangeOf(k), k.value as string, undefined)),
+    );
   const visit = (node: unknown): void => {
-    if (isSeq(node) || isMap(node)) {
-      const range = rangeOf(node);
-      out.push(
-        isSeq(node)
-          ? new ParseEvent(EventType.SequenceStart, new SequenceToken(fileId, range, undefined))
-          : new ParseEvent(EventType.MappingStart, new MappingToken(fileId, range, undefined)),
-      );
-      for (const item of node.items) visit(item);
-      out.push(new ParseEvent(isSeq(node) ? EventType.SequenceEnd : EventType.MappingEnd));
-    } else if (isScalar(node)) {
+    if (isScalar(node)) {
       out.push(new ParseEvent(EventType.Literal, literal(fileId, rangeOf(node), node)));
+    } else if (isMap(node)) {
+      out.push(new ParseEvent(EventType.MappingStart, new MappingToken(fileId, rangeOf(node), undefined)));
+      for (const pair of node.items) {
+        key(pair.key as Scalar);
+        visit(pair.value);
+      }
+      out.push(MAP_END);
+    } else if (isSeq(node)) {
+      out.push(new ParseEvent(EventType.SequenceStart, new SequenceToken(fileId, rangeOf(node), undefined)));
+      for (const item of node.items) visit(item);
+      out.push(SEQ_END);
     } else if (isPair(node)) {
-      const key = node.key as Scalar;
-      out.push(
-        new ParseEvent(
-          EventType.Literal,
-          new StringToken(fileId, rangeOf(key), key.value as string, undefined),
-        ),
-      );
+      key(node.key as Scalar);
       visit(node.value);
     }
   };

@@ -51,26 +51,21 @@ export function secretKeyMatches(text: string): RegExpExecArray[] {
 }
 
 // No `/`, `=` or `.`: they join paths, assignments and hosts into long strings that are not random.
+const IN_RUN = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_-")
+  IN_RUN[c.charCodeAt(0)] = 1;
+
 /** Runs of [A-Za-z0-9+_-] at least `min` long, with their offsets (a loop: a regex retries from
  * every character of a shorter run, and matchAll builds an array for every run). */
 function longRuns(text: string, min: number): [number, string][] {
   const out: [number, string][] = [];
-  let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
-    const inRun =
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 43 ||
-      c === 95 ||
-      c === 45;
-    if (inRun) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      if (i - start >= min) out.push([start, text.slice(start, i)]);
-      start = -1;
-    }
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 128 || IN_RUN[c] === 0) continue;
+    const start = i;
+    while (++i < n && (c = text.charCodeAt(i)) < 128 && IN_RUN[c] === 1);
+    if (i - start >= min) out.push([start, text.slice(start, i)]);
   }
   return out;
 }
