@@ -4,7 +4,7 @@
 import { basename, relative, resolve } from "node:path";
 import { defaultStore } from "../store/store.js";
 import { loadConfig } from "./config.js";
-import type { Finding } from "./finding.js";
+import { type Finding, sortFindings } from "./finding.js";
 import { discover } from "./index.js";
 import { aliasBomb, readInput } from "./input.js";
 import { type WorkflowModel, workflowModel } from "./model.js";
@@ -132,6 +132,6 @@ export async function auditRepo(
     for (const f of auditSource(src, { root, store, storeSeen }))
       if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
   }
-  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  sortFindings(findings);
   return { findings, sources, missing, unreadable, files: files.length };
 }

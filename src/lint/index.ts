@@ -8,7 +8,7 @@ import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";
 import { type LintContext, report } from "./context.js";
-import type { Finding } from "./finding.js";
+import { type Finding, sortFindings } from "./finding.js";
 import { aliasBomb, readInput } from "./input.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
@@ -195,7 +195,7 @@ export async function lintRepoDetailed(
   };
   if (shellcheck) for (const list of await Promise.all(files.map(lintOne))) findings.push(...list);
   else for (const path of files) findings.push(...(await lintOne(path)));
-  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  sortFindings(findings);
   unreadable.sort();
   return { findings, sources, notes, missing, unreadable, files: files.length };
 }
