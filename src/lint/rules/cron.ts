@@ -14,6 +14,7 @@ const fmt = (d: Date) =>
 export interface CronCheck {
   error?: string;
   warning?: string;
+  /** The next runs, for the messages: empty when there is nothing to say. */
   next: Date[];
 }
 
@@ -23,11 +24,20 @@ export function checkCronPattern(pattern: string, timezone = "UTC", now = new Da
     return { error: `needs 5 fields (minute hour day month weekday), got ${fields.length}`, next: [] };
   const odd = /[LW#?]/i.exec(fields.join(" ").replace(/[a-z]{3}/gi, ""));
   if (odd) return { error: `'${odd[0]}' is not supported by GitHub's cron`, next: [] };
-  let next: Date[];
+  let cron: Cron;
   try {
     // UTC as an offset: the same dates, without Intl time-zone formatting (most of this rule's time).
     const zone = timezone === "UTC" ? { utcOffset: 0 } : { timezone };
-    next = new Cron(pattern, { mode: "5-part", ...zone, paused: true }).nextRuns(4, now);
+    cron = new Cron(pattern, { mode: "5-part", ...zone, paused: true });
+  } catch (e) {
+    return { error: (e as Error).message.replace(/^CronPattern: /, ""), next: [] };
+  }
+  // One minute of the hour on any day of the month: at least an hour apart, and some date always
+  // matches, so there is nothing to say and no need to step through dates.
+  if (timezone === "UTC" && /^\d+$/.test(fields[0]!) && fields[2] === "*") return { next: [] };
+  let next: Date[];
+  try {
+    next = cron.nextRuns(4, now);
   } catch (e) {
     return { error: (e as Error).message.replace(/^CronPattern: /, ""), next: [] };
   }
