@@ -50,8 +50,22 @@ function enclosingCall(s: string, at: number): string | undefined {
 
 const COMPARE = /^(==|!=|<=|>=|<|>)/;
 
+// The same expressions recur in every step and file (`${{ matrix.os }}`, `${{ secrets.TOKEN }}`):
+// each text is read once. Callers only read the result.
+const seen = new Map<string, readonly TaintedRef[]>();
+
 /** References whose value can end up in the expression's result. */
-export function valueRefs(expr: string): TaintedRef[] {
+export function valueRefs(expr: string): readonly TaintedRef[] {
+  let refs = seen.get(expr);
+  if (!refs) {
+    if (seen.size >= 4096) seen.clear();
+    refs = findValueRefs(expr);
+    seen.set(expr, refs);
+  }
+  return refs;
+}
+
+function findValueRefs(expr: string): TaintedRef[] {
   const s = blankStrings(expr);
   const out: TaintedRef[] = [];
   for (const m of s.matchAll(REF)) {
