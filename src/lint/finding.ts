@@ -16,11 +16,10 @@ export interface Finding {
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 /**
- * Sorts by file (in the locale's order), line and column. The few distinct file names are ranked
- * once: localeCompare on every comparison was 2% of a cold lint of the corpus.
+ * Sorts by file, line and column. Files in code-unit order, as discovery lists them: the same on
+ * every machine whatever its locale, and without the first localeCompare's 11 ms of ICU set-up
+ * (a tenth of a one-file lint).
  */
 export function sortFindings(findings: Finding[]): void {
-  const files = [...new Set(findings.map((f) => f.file))].sort((a, b) => a.localeCompare(b));
-  const rank = new Map(files.map((f, i) => [f, i]));
-  findings.sort((a, b) => rank.get(a.file)! - rank.get(b.file)! || a.line - b.line || a.col - b.col);
+  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
 }
