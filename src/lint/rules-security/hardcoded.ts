@@ -60,11 +60,15 @@ for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+
 function longRuns(text: string, min: number): [number, string][] {
   const out: [number, string][] = [];
   const n = text.length;
+  const inRun = (at: number) => {
+    const c = text.charCodeAt(at);
+    return c < 128 && IN_RUN[c] === 1;
+  };
   for (let i = 0; i < n; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 128 || IN_RUN[c] === 0) continue;
+    if (!inRun(i)) continue;
     const start = i;
-    while (++i < n && (c = text.charCodeAt(i)) < 128 && IN_RUN[c] === 1);
+    do i++;
+    while (i < n && inRun(i));
     if (i - start >= min) out.push([start, text.slice(start, i)]);
   }
   return out;
