@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -51,6 +51,34 @@ describe("lintRepo", () => {
     const shape = (r: typeof fromRepo) => r.findings.map((f) => `${f.line}:${f.col} ${f.rule} ${f.message}`);
     expect(shape(fromAbove)).toEqual(shape(fromRepo));
     expect(shape(fromAbove).join("\n")).not.toMatch(/cannot read reusable workflow/);
+  });
+
+  test("expressions made by double-quoted escapes and implicit ifs deep in steps are checked", async () => {
+    // The expression walk skips subtrees whose text holds no `${{`: escapes and `if:` must not be lost.
+    const dir = mkdtempSync(join(tmpdir(), "slipway-lint-"));
+    const wf = join(dir, ".github/workflows");
+    mkdirSync(wf, { recursive: true });
+    writeFileSync(
+      join(wf, "ci.yml"),
+      [
+        "on: push",
+        "jobs:",
+        "  a:",
+        "    runs-on: ubuntu-latest",
+        "    steps:",
+        '      - run: "echo \\x24{{ github.evnt }}"',
+        "      - run: echo ok",
+        "        if: github.evnt2 == 'x'",
+        "",
+      ].join("\n"),
+    );
+    const r = await lintRepoDetailed(dir, undefined, off);
+    const props = r.findings
+      .filter((f) => f.rule === "unknown-property")
+      .map((f) => `${f.line} ${f.message}`);
+    expect(props).toHaveLength(2);
+    expect(props.join("\n")).toMatch(/^6 .*evnt/m);
+    expect(props.join("\n")).toMatch(/^8 .*evnt2/m);
   });
 
   test("missing paths are reported, not thrown", async () => {

@@ -27,27 +27,79 @@ interface Scope {
   found: FoundExpr;
 }
 
-/** Visits every scalar with its path; `path` is one array the walk pushes to and pops from. */
+/**
+ * Visits every scalar with its path; `path` is one array the walk pushes to and pops from. A
+ * subtree `skip` approves is not entered.
+ */
 function walk(
   node: Node | null | undefined,
   path: string[],
   visit: (s: Scalar, path: string[]) => void,
+  skip: (n: Node, path: string[]) => boolean,
 ): void {
   if (isScalar(node)) visit(node, path);
   else if (isMap(node)) {
     for (const p of node.items) {
       if (!isScalar(p.key)) continue;
       path.push(String(p.key.value));
-      walk(p.value as Node, path, visit);
+      if (!skip(p.value as Node, path)) walk(p.value as Node, path, visit, skip);
       path.pop();
     }
   } else if (isSeq(node)) {
     for (let i = 0; i < node.items.length; i++) {
       path.push(String(i));
-      walk(node.items[i] as Node, path, visit);
+      if (!skip(node.items[i] as Node, path)) walk(node.items[i] as Node, path, visit, skip);
       path.pop();
     }
   }
+}
+
+/** Sorted offsets of `needle` in `text`. */
+function offsetsOf(text: string, needle: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) out.push(i);
+  return out;
+}
+
+/** Whether a sorted list has an offset in [from, to). */
+function anyIn(offsets: number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = offsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < offsets.length && offsets[lo]! < to;
+}
+
+/**
+ * Subtrees whose source holds no `${{` (nor a backslash, which a double-quoted escape could turn
+ * into one) and no place for an implicit `if:` have nothing to check: most of a workflow.
+ */
+function quietSubtrees(text: string, kind: "workflow" | "action"): (n: Node, path: string[]) => boolean {
+  const exprs = offsetsOf(text, "${{");
+  const escapes = offsetsOf(text, "\\");
+  return (n, path) => {
+    const r = n?.range;
+    if (!r || mayHoldImplicitIf(path, kind)) return false;
+    return !anyIn(exprs, r[0], r[2]) && !anyIn(escapes, r[0], r[2]);
+  };
+}
+
+/** Whether `path` is, or leads to, the place of an implicit `if:` (see isImplicitIf). */
+function mayHoldImplicitIf(path: string[], kind: "workflow" | "action"): boolean {
+  const n = path.length;
+  if (kind === "action") {
+    if (n === 0) return true;
+    if (path[0] !== "runs") return false;
+    return n === 1 || (path[1] === "steps" && (n <= 3 || (n === 4 && path[3] === "if")));
+  }
+  if (n === 0) return true;
+  if (path[0] !== "jobs") return false;
+  if (n <= 2) return true;
+  if (n === 3) return path[2] === "if" || path[2] === "steps";
+  return path[2] === "steps" && (n === 4 || (n === 5 && path[4] === "if"));
 }
 
 function isImplicitIf(path: string[], kind: "workflow" | "action"): boolean {
@@ -70,18 +122,24 @@ export class ExpressionChecker {
 
   run(): void {
     const { src, model } = this.ctx;
-    walk(src.doc.contents as Node, [], (scalar, at) => {
-      const found = expressionsIn(src.text, scalar, isImplicitIf(at, src.kind));
-      if (found.length === 0) return;
-      const path = at.slice(); // the walk's array changes as it goes on
-      const avail = src.kind === "action" ? actionAvailability(path) : workflowAvailability(path);
-      const job =
-        path[0] === "jobs" && path[1] !== undefined ? model?.jobs.get(path[1].toLowerCase()) : undefined;
-      let steps: StepInfo[] = [];
-      if (src.kind === "action") steps = this.actionSteps(path);
-      else if (job) steps = path[2] === "steps" ? job.steps.slice(0, Number(path[3])) : job.steps;
-      for (const f of found) this.check({ path, avail, job, steps, found: f });
-    });
+    const skip = quietSubtrees(src.text, src.kind);
+    walk(
+      src.doc.contents as Node,
+      [],
+      (scalar, at) => {
+        const found = expressionsIn(src.text, scalar, isImplicitIf(at, src.kind));
+        if (found.length === 0) return;
+        const path = at.slice(); // the walk's array changes as it goes on
+        const avail = src.kind === "action" ? actionAvailability(path) : workflowAvailability(path);
+        const job =
+          path[0] === "jobs" && path[1] !== undefined ? model?.jobs.get(path[1].toLowerCase()) : undefined;
+        let steps: StepInfo[] = [];
+        if (src.kind === "action") steps = this.actionSteps(path);
+        else if (job) steps = path[2] === "steps" ? job.steps.slice(0, Number(path[3])) : job.steps;
+        for (const f of found) this.check({ path, avail, job, steps, found: f });
+      },
+      skip,
+    );
     this.reportUnusedOutputs();
   }
 
