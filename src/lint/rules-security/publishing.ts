@@ -15,17 +15,22 @@ interface Registry {
 }
 
 const scripts = new WeakMap<AuditStep, string>();
-/** The step's script without dry runs, which publish nothing (asked for by every registry). */
+/**
+ * The step's script without dry runs, which publish nothing (asked for by every registry); "" for
+ * a script that names no publish, upload, release or push, which every pattern here needs.
+ */
 function script(s: AuditStep): string {
   let out = scripts.get(s);
   if (out === undefined) {
     const all = String(s.run?.value ?? "");
-    out = all.includes("dry")
-      ? all
-          .split("\n")
-          .filter((l) => !/--dry[-_]run\b/.test(l))
-          .join("\n")
-      : all;
+    out = !/publish|upload|release|push/.test(all)
+      ? ""
+      : all.includes("dry")
+        ? all
+            .split("\n")
+            .filter((l) => !/--dry[-_]run\b/.test(l))
+            .join("\n")
+        : all;
     scripts.set(s, out);
   }
   return out;
