@@ -54,7 +54,11 @@ function toHuman(findings: Finding[], sources: Sources): string {
   if (findings.length === 0) return "No problems found.\n";
   const out: string[] = [];
   const byFile = new Map<string, Finding[]>();
-  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
+  for (const f of findings) {
+    const list = byFile.get(f.file);
+    if (list) list.push(f);
+    else byFile.set(f.file, [f]);
+  }
   for (const [file, list] of byFile) {
     out.push(file);
     const lines = sourceOf(sources, file)?.split("\n");

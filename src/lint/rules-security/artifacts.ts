@@ -24,7 +24,11 @@ export function checkArtifacts(ctx: AuditContext): void {
     if (path) report(ctx, "artifact-workspace", path, "uploads the whole workspace as an artifact");
   }
   const byJob = new Map<unknown, AuditStep[]>();
-  for (const s of ctx.steps) byJob.set(s.job, [...(byJob.get(s.job) ?? []), s]);
+  for (const s of ctx.steps) {
+    const list = byJob.get(s.job);
+    if (list) list.push(s);
+    else byJob.set(s.job, [s]);
+  }
   for (const steps of byJob.values()) {
     steps.forEach((step, i) => {
       if (!usesAction(step, "actions/checkout")) return;
