@@ -1,7 +1,7 @@
 // `slipway lint` as a library: every workflow and local action under .github/ (or the given
 // paths), checked by each rule, minus what the config and inline comments suppress.
 import { statSync } from "node:fs";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { basename, join, normalize, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
 import { defaultStore } from "../store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
@@ -22,7 +22,7 @@ import { checkNeeds } from "./rules/needs.js";
 import { CalleeCache, checkReusableCalls } from "./rules/reusable.js";
 import { checkRunsOn } from "./rules/runs-on.js";
 import { checkShellcheck, shellcheckAvailable } from "./rules/shellcheck.js";
-import { get, parseSource, type SourceFile } from "./source.js";
+import { get, nodePos, parseSource, type SourceFile, str } from "./source.js";
 import { isSuppressed, suppressions } from "./suppress.js";
 import { symlinkLoops } from "./symlinks.js";
 
@@ -107,7 +107,19 @@ async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: 
     checkDeprecatedActions(ctx);
     if (shellcheck) await checkShellcheck(ctx, shellcheck);
   }
-  ctx.findings.push(...loaderFindings(loaded.diagnostics, src.file, ctx.findings));
+  // A called workflow is named as the loader read it: `./` paths relative to the repository.
+  const callSite = (callee: string) => {
+    for (const job of ctx.model?.jobs.values() ?? []) {
+      const uses = str(job.uses)?.trim();
+      if (
+        uses &&
+        (uses === callee || (uses.startsWith("./") && normalize(uses.slice(2)) === normalize(callee)))
+      )
+        return nodePos(src, job.uses);
+    }
+    return undefined;
+  };
+  ctx.findings.push(...loaderFindings(loaded.diagnostics, src.file, ctx.findings, callSite));
 }
 
 async function lintAction(ctx: LintContext, callees: CalleeCache, shellcheck: string | undefined) {

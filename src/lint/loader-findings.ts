@@ -25,17 +25,47 @@ function ruleOf(message: string): LintRuleId {
   return "syntax";
 }
 
-export function loaderFindings(diags: Diagnostic[], file: string, ours: Finding[]): Finding[] {
+/**
+ * `callSite(callee)`: where the file calls that workflow. Errors the loader met in a called
+ * workflow are not this file's: they become one finding at the call, naming the callee's first
+ * error (the callee's own lint reports each of them in place).
+ */
+export function loaderFindings(
+  diags: Diagnostic[],
+  file: string,
+  ours: Finding[],
+  callSite: (callee: string) => { line: number; col: number } | undefined = () => undefined,
+): Finding[] {
   const lines = new Set(ours.map((f) => f.line));
   const cycle = ours.some((f) => f.rule === "needs-cycle");
   const out: Finding[] = [];
+  const inCallees = new Map<string, Diagnostic[]>();
   for (const d of diags) {
     // Remote callees cannot be fetched offline; local ones are checked by rules/reusable.ts.
     if (d.message.startsWith("Unable to find reusable workflow")) continue;
+    if (d.file && d.file !== file) {
+      const list = inCallees.get(d.file);
+      if (list) list.push(d);
+      else inCallees.set(d.file, [d]);
+      continue;
+    }
     const rule = ruleOf(d.message);
     const line = d.line ?? 1;
     if (lines.has(line) || (rule === "needs-cycle" && cycle)) continue;
     out.push({ rule, severity: "error", message: d.message, file, line, col: d.col ?? 1 });
+  }
+  for (const [callee, list] of inCallees) {
+    const first = list[0]!;
+    const at = callSite(callee) ?? { line: 1, col: 1 };
+    const more = list.length > 1 ? ` (and ${list.length - 1} more)` : "";
+    out.push({
+      rule: "reusable-workflow",
+      severity: "error",
+      message: `the called workflow ${callee} has errors: ${first.line ?? 1}:${first.col ?? 1} ${first.message}${more}`,
+      file,
+      line: at.line,
+      col: at.col,
+    });
   }
   return out;
 }
