@@ -589,6 +589,18 @@ describe("bad input: one clear message, non-zero exit, no stack trace", () => {
     expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+\)?\n/);
   });
 
+  test("an error in a called workflow is named once, in the called file", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": "on: push\njobs:\n  call:\n    uses: ./.github/workflows/lib.yml\n",
+      ".github/workflows/lib.yml":
+        "on: workflow_call\njobs:\n  b:\n    runs-on: ubuntu-latest\n    bogus: 1\n    steps: [{ run: echo }]\n",
+    });
+    const r = slipway(["plan"], repo);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.match(/lib\.yml:5:5: Unexpected value 'bogus'/g)).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/ci\.yml:5/);
+  });
+
   test("a folder that is not a git repository", () => {
     const r = slipway(["run"], "/tmp");
     expect(r.code).toBe(2);

@@ -119,7 +119,8 @@ export async function setup(values: Record<string, unknown>, positionals: string
     load.permissionsPolicy = policy;
   }
   const workflows = await Promise.all(files.map((f) => loadWorkflow(f, git.root, load)));
-  const diagnostics = workflows.flatMap((w) => w.diagnostics.map(formatDiagnostic));
+  // A called workflow's errors come back from each caller and from its own load: said once.
+  const diagnostics = [...new Set(workflows.flatMap((w) => w.diagnostics.map(formatDiagnostic)))];
   return { git, event: ev.event, workflows, diagnostics, vars, secrets, inputs, env, platforms };
 }
 
