@@ -2,7 +2,6 @@
 // paths), checked by each rule, minus what the config and inline comments suppress.
 import { statSync } from "node:fs";
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
-import { glob } from "tinyglobby";
 import { defaultStore } from "../store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
@@ -56,6 +55,8 @@ export async function discover(
   paths?: string[],
 ): Promise<{ files: string[]; missing: string[]; loops: string[] }> {
   if (!paths?.length) {
+    // Loaded here: explicit files (an editor, a hook) need no globbing.
+    const { glob } = await import("tinyglobby");
     const found = await glob([...WORKFLOWS, ...ACTIONS], { cwd: root, absolute: true, dot: true });
     return { files: found.sort(), missing: [], loops: symlinkLoops(join(root, ".github"), root) };
   }
@@ -77,6 +78,7 @@ export async function discover(
     }
     loops.push(...symlinkLoops(abs, root));
     const patterns = [...WORKFLOWS, ...ACTIONS].map((g) => `**/${g}`);
+    const { glob } = await import("tinyglobby");
     let found = await glob(patterns, { cwd: abs, absolute: true, dot: true });
     // A workflows folder itself, or any folder of loose YAML files.
     if (found.length === 0) found = await glob(["*.yml", "*.yaml"], { cwd: abs, absolute: true, dot: true });

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -13,6 +12,7 @@ import {
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { childProcess } from "../builtin.js";
 import { isSha } from "./ref.js";
 
 /**
@@ -79,7 +79,9 @@ export function addHint(owner: string, repo: string, ref: string): string {
 }
 
 const git = (cwd: string, args: string[]) =>
-  execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  childProcess()
+    .execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+    .trim();
 
 function gitError(e: unknown): string {
   const err = e as { stderr?: string; message: string };

@@ -1,9 +1,8 @@
 // `run:` scripts checked by shellcheck when it is installed. Expressions are blanked to
 // same-length placeholders so columns still line up, then findings are mapped back into the YAML.
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childProcess, fsPromises } from "../../builtin.js";
 import { type LintContext, report } from "../context.js";
 import { type RunScript, runScripts, scriptPos } from "../scripts.js";
 
@@ -33,7 +32,7 @@ export function blankExpressions(script: string): string {
 
 function exec(bin: string, args: string[], input: string): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = execFile(bin, args, { maxBuffer: 16 << 20 }, (err, stdout) => {
+    const child = childProcess().execFile(bin, args, { maxBuffer: 16 << 20 }, (err, stdout) => {
       const code = err ? ((err as { code?: unknown }).code ?? null) : 0;
       resolve({ code: typeof code === "number" ? code : null, stdout });
     });
@@ -55,12 +54,12 @@ export async function shellcheckAvailable(bin: string): Promise<boolean> {
 export async function checkShellcheck(ctx: LintContext, bin: string): Promise<void> {
   const scripts = runScripts(ctx).filter((r) => shellFor(r));
   if (scripts.length === 0) return;
-  const dir = await mkdtemp(join(tmpdir(), "slipway-sc-"));
+  const dir = await fsPromises().mkdtemp(join(tmpdir(), "slipway-sc-"));
   try {
     const names = await Promise.all(
       scripts.map(async (run, i) => {
         const name = join(dir, `${i}.sh`);
-        await writeFile(name, `#!/bin/${shellFor(run)}\n${blankExpressions(run.script)}`);
+        await fsPromises().writeFile(name, `#!/bin/${shellFor(run)}\n${blankExpressions(run.script)}`);
         return name;
       }),
     );
@@ -79,6 +78,6 @@ export async function checkShellcheck(ctx: LintContext, bin: string): Promise<vo
       });
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await fsPromises().rm(dir, { recursive: true, force: true });
   }
 }
