@@ -6,6 +6,8 @@ test("the schema built from the JSON is the package's, definition by definition"
   const ours = workflowSchema();
   const theirs = getWorkflowSchema();
   expect(ours).not.toBe(theirs);
+  // What the package's load() checks, checked here rather than at every start.
+  expect(() => (ours as unknown as { validate(): void }).validate()).not.toThrow();
   expect(ours.version).toBe(theirs.version);
   expect(Object.keys(ours.definitions)).toEqual(Object.keys(theirs.definitions));
   expect(Object.keys(ours.definitions).length).toBeGreaterThan(100);
