@@ -3,6 +3,7 @@
 import { data, type Expr, Lexer, Parser } from "@actions/expressions";
 import { ContextAccess, FunctionCall, IndexAccess, Literal, Star } from "@actions/expressions/ast";
 import type { Token } from "@actions/expressions/lexer";
+import { memoByText } from "./memo.js";
 
 /** Every context name GitHub knows; which of them a field may use is checked separately. */
 export const ALL_CONTEXTS = [
@@ -101,19 +102,8 @@ function walk(e: Expr, refs: Ref[], calls: Call[]): void {
   }
 }
 
-// The same expressions recur across a repository's workflows (matrix.os, secrets.GITHUB_TOKEN, …);
-// results are only read, so each text is parsed once.
-const parsedCache = new Map<string, ParsedExpr>();
-
-export function parseExpr(expr: string): ParsedExpr {
-  let parsed = parsedCache.get(expr);
-  if (!parsed) {
-    if (parsedCache.size >= 4096) parsedCache.clear();
-    parsed = parseUncached(expr);
-    parsedCache.set(expr, parsed);
-  }
-  return parsed;
-}
+/** An expression's parse, once per text (results are only read). */
+export const parseExpr: (expr: string) => ParsedExpr = memoByText((expr) => parseUncached(expr));
 
 function parseUncached(expr: string): ParsedExpr {
   let tokens: Token[];

@@ -39,16 +39,12 @@ export function loaderFindings(
   const lines = new Set(ours.map((f) => f.line));
   const cycle = ours.some((f) => f.rule === "needs-cycle");
   const out: Finding[] = [];
-  const inCallees = new Map<string, Diagnostic[]>();
-  for (const d of diags) {
-    // Remote callees cannot be fetched offline; local ones are checked by rules/reusable.ts.
-    if (d.message.startsWith("Unable to find reusable workflow")) continue;
-    if (d.file && d.file !== file) {
-      const list = inCallees.get(d.file);
-      if (list) list.push(d);
-      else inCallees.set(d.file, [d]);
-      continue;
-    }
+  // Remote callees cannot be fetched offline; local ones are checked by rules/reusable.ts.
+  const shown = diags.filter((d) => !d.message.startsWith("Unable to find reusable workflow"));
+  const elsewhere = (d: Diagnostic) => !!d.file && d.file !== file;
+  const inCallees = Map.groupBy(shown.filter(elsewhere), (d) => d.file!);
+  for (const d of shown) {
+    if (elsewhere(d)) continue;
     const rule = ruleOf(d.message);
     const line = d.line ?? 1;
     if (lines.has(line) || (rule === "needs-cycle" && cycle)) continue;

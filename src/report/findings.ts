@@ -53,12 +53,7 @@ function excerpt(f: Finding, lines: string[] | undefined): string[] {
 function toHuman(findings: Finding[], sources: Sources): string {
   if (findings.length === 0) return "No problems found.\n";
   const out: string[] = [];
-  const byFile = new Map<string, Finding[]>();
-  for (const f of findings) {
-    const list = byFile.get(f.file);
-    if (list) list.push(f);
-    else byFile.set(f.file, [f]);
-  }
+  const byFile = Map.groupBy(findings, (f) => f.file);
   for (const [file, list] of byFile) {
     out.push(file);
     const lines = sourceOf(sources, file)?.split("\n");

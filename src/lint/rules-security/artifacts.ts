@@ -23,12 +23,7 @@ export function checkArtifacts(ctx: AuditContext): void {
     const path = workspaceUpload(step);
     if (path) report(ctx, "artifact-workspace", path, "uploads the whole workspace as an artifact");
   }
-  const byJob = new Map<unknown, AuditStep[]>();
-  for (const s of ctx.steps) {
-    const list = byJob.get(s.job);
-    if (list) list.push(s);
-    else byJob.set(s.job, [s]);
-  }
+  const byJob = Map.groupBy(ctx.steps, (s) => s.job);
   for (const steps of byJob.values()) {
     steps.forEach((step, i) => {
       if (!usesAction(step, "actions/checkout")) return;

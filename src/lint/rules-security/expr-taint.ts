@@ -1,5 +1,6 @@
 // Which context references inside an expression put their *value* into the result. A reference
 // that only feeds a comparison or contains()/startsWith() yields a boolean, which is safe.
+import { memoByText } from "../memo.js";
 
 export interface TaintedRef {
   /** Normalised path, lower-case: github.event.issue.title, github.event.commits.*.message */
@@ -50,20 +51,8 @@ function enclosingCall(s: string, at: number): string | undefined {
 
 const COMPARE = /^(==|!=|<=|>=|<|>)/;
 
-// The same expressions recur in every step and file (`${{ matrix.os }}`, `${{ secrets.TOKEN }}`):
-// each text is read once. Callers only read the result.
-const seen = new Map<string, readonly TaintedRef[]>();
-
-/** References whose value can end up in the expression's result. */
-export function valueRefs(expr: string): readonly TaintedRef[] {
-  let refs = seen.get(expr);
-  if (!refs) {
-    if (seen.size >= 4096) seen.clear();
-    refs = findValueRefs(expr);
-    seen.set(expr, refs);
-  }
-  return refs;
-}
+/** References whose value can end up in the expression's result (once per text; only read). */
+export const valueRefs: (expr: string) => readonly TaintedRef[] = memoByText((expr) => findValueRefs(expr));
 
 function findValueRefs(expr: string): TaintedRef[] {
   const s = blankStrings(expr);

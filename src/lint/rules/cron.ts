@@ -48,10 +48,10 @@ export function checkCronPattern(pattern: string, timezone = "UTC", now = new Da
     return { error: `needs 5 fields (minute hour day month weekday), got ${fields.length}`, next: [] };
   const odd = /[LW#?]/i.exec(fields.join(" ").replace(/[a-z]{3}/gi, ""));
   if (odd) return { error: `'${odd[0]}' is not supported by GitHub's cron`, next: [] };
-  // One minute of the hour on any day of the month, in plain numbers: at least an hour apart, and
-  // some date always matches, so there is nothing to say and no need to load croner at all.
-  if (timezone === "UTC" && /^\d+$/.test(fields[0]!) && fields[2] === "*" && fields.every(plainField))
-    return { next: [] };
+  // One minute of the hour on any day of the month: at least an hour apart, and some date always
+  // matches, so there is nothing to say. In plain numbers it needs no croner at all.
+  const hourlyAnyDay = timezone === "UTC" && /^\d+$/.test(fields[0]!) && fields[2] === "*";
+  if (hourlyAnyDay && fields.every(plainField)) return { next: [] };
   let cron: Cron;
   try {
     // UTC as an offset: the same dates, without Intl time-zone formatting (most of this rule's time).
@@ -60,8 +60,7 @@ export function checkCronPattern(pattern: string, timezone = "UTC", now = new Da
   } catch (e) {
     return { error: (e as Error).message.replace(/^CronPattern: /, ""), next: [] };
   }
-  // The same shape with names or other syntax: valid, so again nothing to say.
-  if (timezone === "UTC" && /^\d+$/.test(fields[0]!) && fields[2] === "*") return { next: [] };
+  if (hourlyAnyDay) return { next: [] }; // valid (croner took it), with names or other syntax
   let next: Date[];
   try {
     next = cron.nextRuns(4, now);
