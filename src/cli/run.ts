@@ -10,6 +10,7 @@ import { RunFolder } from "../report/run-folder.js";
 import type { JobResult, RunEvent } from "../run/events.js";
 import { HostExecutor } from "../run/executor/host.js";
 import { Masker } from "../run/mask.js";
+import { maskedEmit } from "../run/masked-emit.js";
 import { runWorkflows } from "../run/scheduler.js";
 import { EVENT_OPTIONS, fail, newRunId, parse, placeholderToken, setup, UsageError } from "./common.js";
 import { terminalReviewer } from "./reviewer.js";
@@ -141,12 +142,12 @@ export async function main(args: string[]): Promise<number> {
     const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
     const jobEnds: RunEvent[] = [];
     const junit = values.junit ? new JUnitReport() : undefined;
-    const emit = (e: RunEvent) => {
+    const emit = maskedEmit(masker, (e: RunEvent) => {
       rf.on(e);
       junit?.on(e);
       if (e.type === "job-end") jobEnds.push(e);
       if (!json) reporter.on(e);
-    };
+    });
     const ac = new AbortController();
     let interrupts = 0;
     const onSig = () => {

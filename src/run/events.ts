@@ -1,7 +1,8 @@
 /**
  * The run is a stream of events. The scheduler emits them; reporters, the saved run
- * folder and (later) the server consume the same stream. Every text in here has
- * already passed the masker.
+ * folder and (later) the server consume the same stream. Engine code emits plain
+ * text; consumers receive events through maskedEmit (masked-emit.ts), the one gate
+ * for secrets.
  */
 export type JobResult = "success" | "failure" | "cancelled" | "skipped";
 export type StepOutcome = "success" | "failure" | "cancelled" | "skipped";

@@ -1,7 +1,7 @@
 /**
- * One masker per run: every byte of step output passes through it before it becomes an
- * event, so no consumer can leak a secret. Multi-line values are masked line by line,
- * as GitHub does, so a secret split over lines still disappears.
+ * One masker per run: every event passes through it (maskedEmit) before any consumer
+ * sees it, and so do the names the artifact store writes to disk. Multi-line values are
+ * masked line by line, as GitHub does, so a secret split over lines still disappears.
  */
 export class Masker {
   private values: string[] = [];

@@ -279,7 +279,8 @@ async function runJobLegs(
         deploy &&
         !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
       ) {
-        if (!(o.ask && (await o.ask(deploy.name, name))))
+        // The prompt is printed outside the event stream: mask it here.
+        if (!(o.ask && (await o.ask(o.masker.mask(deploy.name), o.masker.mask(name)))))
           return end(
             "skipped",
             `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,

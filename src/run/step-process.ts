@@ -58,7 +58,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
   let stopToken: string | undefined;
   let echo = false;
   const emitLine = (stream: "stdout" | "stderr" | "debug" | "info", text: string) =>
-    job.emit({ type: "log", job: job.key, step: spec.stepIndex, stream, text: job.masker.mask(text) });
+    job.emit({ type: "log", job: job.key, step: spec.stepIndex, stream, text });
 
   const onLine = (stream: "stdout" | "stderr", line: string) => {
     const cmd = stream === "stdout" ? parseCommand(line) : undefined;
@@ -78,7 +78,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
           type: "group",
           job: job.key,
           step: spec.stepIndex,
-          title: job.masker.mask(cmd.message),
+          title: cmd.message,
         });
       case "endgroup":
         return job.emit({ type: "group", job: job.key, step: spec.stepIndex, end: true });
@@ -179,9 +179,8 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     for (const p of parsePathFile(t)) job.path.unshift(p);
   });
   apply("GITHUB_STEP_SUMMARY", (t) => {
-    const md = job.masker.mask(t);
-    job.summaries.push(md);
-    job.emit({ type: "summary", job: job.key, step: spec.stepIndex, markdown: md });
+    job.summaries.push(t);
+    job.emit({ type: "summary", job: job.key, step: spec.stepIndex, markdown: t });
   });
   job.freeFileSets.push(files);
   if (timedOut) error = `step timed out after ${Math.round((spec.timeoutMs ?? 0) / 60000)} minute(s)`;
@@ -225,8 +224,8 @@ export function annotate(
     step,
     annotation: {
       level,
-      message: job.masker.mask(message),
-      title: props.title ? job.masker.mask(props.title) : undefined,
+      message,
+      title: props.title || undefined,
       file: props.file,
       line: num(props.line),
       col: num(props.col),

@@ -67,14 +67,20 @@ function nextId(dir: string): number {
 
 export type UploadResult = { ok: true; meta: ArtifactMeta; dir: string } | { ok: false; error: string };
 
-/** Stores files (absolute paths) under their path relative to `root`. */
+/**
+ * Stores files (absolute paths) under their path relative to `root`. A symbolic link is
+ * stored as the file it points to, as upload-artifact v4 zips the link's target. `mask`
+ * hides secrets in the names that reach the disk (the artifact's name, its folder and the
+ * files' paths): they are read later by `slipway artifacts`, which knows no secrets.
+ */
 export function storeArtifact(
   runDir: string,
-  name: string,
+  givenName: string,
   root: string,
   files: string[],
-  o: { overwrite: boolean; retentionDays: number; job: string },
+  o: { overwrite: boolean; retentionDays: number; job: string; mask: (s: string) => string },
 ): UploadResult {
+  const name = o.mask(givenName);
   const base = artifactsDir(runDir);
   mkdirSync(base, { recursive: true });
   const dir = join(base, name);
@@ -94,10 +100,10 @@ export function storeArtifact(
   const digest = createHash("sha256");
   let size = 0;
   for (const f of files.sort()) {
-    const rel = f.slice(root.length + (root.endsWith("/") ? 0 : 1));
+    const rel = o.mask(f.slice(root.length + (root.endsWith("/") ? 0 : 1)));
     const to = join(dir, rel);
     mkdirSync(dirname(to), { recursive: true });
-    cpSync(f, to, { preserveTimestamps: true });
+    cpSync(f, to, { preserveTimestamps: true, dereference: true });
     size += statSync(f).size;
     digest.update(rel).update("\0").update(readFileSync(f));
   }

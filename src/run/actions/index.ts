@@ -188,7 +188,7 @@ async function runBuiltin(
 }
 
 function info(job: JobState, step: number, text: string): void {
-  job.emit({ type: "log", job: job.key, step, stream: "info", text: job.masker.mask(text) });
+  job.emit({ type: "log", job: job.key, step, stream: "info", text });
 }
 
 export type { Json };

@@ -116,6 +116,7 @@ export const uploadArtifact: Builtin = {
       overwrite: i.overwrite === "true",
       retentionDays: retention,
       job: ctx.job.key,
+      mask: (t) => ctx.job.masker.mask(t),
     });
     if (!r.ok) throw new StepError(r.error);
     ctx.log(
@@ -143,11 +144,13 @@ export const downloadArtifact: Builtin = {
     const to = resolve(ctx.workspace, expandHome(i.path || "."));
     const all = listArtifacts(runDir);
     if (i.name) {
-      if (!all.some((a) => a.name === i.name))
+      // Stored under its masked name (see storeArtifact).
+      const name = ctx.job.masker.mask(i.name);
+      if (!all.some((a) => a.name === name))
         throw new StepError(
           `Artifact not found for name: ${i.name} (this run has ${all.length ? all.map((a) => a.name).join(", ") : "no artifacts yet"}; the uploading job must finish first: add it to needs:)`,
         );
-      const n = extractArtifact(runDir, i.name, to);
+      const n = extractArtifact(runDir, name, to);
       ctx.log(`Artifact '${i.name}' (${n} file(s)) downloaded to ${to}`);
       return { "download-path": to };
     }
@@ -157,7 +160,7 @@ export const downloadArtifact: Builtin = {
       chosen = chosen.filter((a) => ids.includes(String(a.id)));
     }
     if (i.pattern) {
-      const m = picomatch(i.pattern);
+      const m = picomatch(ctx.job.masker.mask(i.pattern));
       chosen = chosen.filter((a) => m(a.name));
     }
     if (!chosen.length) ctx.warn(`No artifacts found${i.pattern ? ` matching '${i.pattern}'` : ""}`);

@@ -1,0 +1,36 @@
+import type { Emit, RunEvent } from "./events.js";
+import type { Masker } from "./mask.js";
+
+/**
+ * Fields whose values come from a closed set of words the engine writes (the event
+ * kind, the stream, the result). Every other string, at any depth, is masked, so a
+ * field added later cannot carry a secret past this gate.
+ */
+const CLOSED_TOP = new Set(["type", "stream", "result", "outcome", "conclusion"]);
+const CLOSED_NESTED: Record<string, Set<string>> = { annotation: new Set(["level"]) };
+
+/** `closed`: the keys of this object whose string values are left as they are. */
+function maskDeep(m: Masker, v: unknown, closed?: Set<string>): unknown {
+  if (typeof v === "string") return m.mask(v);
+  if (Array.isArray(v)) return v.map((x) => maskDeep(m, x));
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v))
+      out[k] =
+        typeof x === "string" && closed?.has(k)
+          ? x
+          : maskDeep(m, x, closed === CLOSED_TOP ? CLOSED_NESTED[k] : undefined);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The one gate for secrets: every event goes through it before any consumer (console,
+ * run folder, JUnit, JSON) sees it. The masker is read at each event, so values added
+ * later (::add-mask::) count from then on. Events are copied, never changed in place:
+ * the engine keeps using its own objects (outputs feed `needs`).
+ */
+export function maskedEmit(masker: Masker, emit: Emit): Emit {
+  return (e) => emit(masker.size === 0 ? e : (maskDeep(masker, e, CLOSED_TOP) as RunEvent));
+}

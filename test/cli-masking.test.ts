@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
+
+const SECRET = "Zq7-hush-4417";
+
+/** Every file under `dir`: its path (names can leak too) and its bytes. */
+function everything(dir: string): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    out.push({ path: p, text: statSync(p).isFile() ? readFileSync(p, "latin1") : "" });
+  }
+  return out;
+}
+
+describe("a secret in every field a workflow can reach", () => {
+  const repo = tempRepo(join(ROOT, "test/fixtures/masking"));
+  const secret = ["--secret", `TOKEN=${SECRET}`];
+  const plain = slipway(["run", ...secret], repo);
+  const junit = join(repo, ".slipway", "junit.xml");
+  const json = slipway(["run", ...secret, "--json", "--junit", junit], repo);
+  const list = slipway(["artifacts", "1"], repo);
+  const listJson = slipway(["artifacts", "1", "--json"], repo);
+
+  test("the run did reach every field", () => {
+    const out = JSON.parse(json.stdout) as { jobs: { name: string; reason?: string }[] };
+    const names = out.jobs.map((j) => j.name).join("\n");
+    const reasons = out.jobs.map((j) => j.reason).join("\n");
+    expect(reasons).toContain("environment 'deploy-***'");
+    expect(reasons).toContain("runs-on 'windows-***'");
+    expect(names).toContain("deploy ***");
+    expect(names).toContain("leg ***");
+    expect(names).toContain("inner ***");
+    expect(plain.stdout).toContain("step ***");
+    expect(plain.stdout).toContain("composite ***");
+    expect(plain.stdout).toMatch(/\*\*\*\.js/);
+    expect(list.stdout).toContain("art-***");
+    expect(readFileSync(junit, "utf8")).toContain("failed ***");
+  });
+
+  test("no byte Slipway printed or saved holds it", () => {
+    for (const [what, text] of [
+      ["run stdout", plain.stdout],
+      ["run stderr", plain.stderr],
+      ["run --json stdout", json.stdout],
+      ["run --json stderr", json.stderr],
+      ["artifacts", list.stdout + list.stderr],
+      ["artifacts --json", listJson.stdout + listJson.stderr],
+    ])
+      expect(text, what).not.toContain(SECRET);
+    for (const f of [
+      ...everything(join(repo, ".slipway")),
+      { path: junit, text: readFileSync(junit, "utf8") },
+    ]) {
+      expect(f.path).not.toContain(SECRET);
+      expect(f.text, f.path).not.toContain(SECRET);
+    }
+  });
+});
