@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { parseCommand } from "./commands.js";
-import { parseEnvFile, parsePathFile } from "./env-file.js";
+import { blockedEnvName, parseEnvFile, parsePathFile } from "./env-file.js";
 import { Masker } from "./mask.js";
 
 describe("env files", () => {
@@ -73,5 +73,14 @@ describe("masker", () => {
     m.add("a");
     expect(m.mask("a b")).toBe("a b");
     expect(m.size).toBe(0);
+  });
+});
+
+describe("blocked env names", () => {
+  test("NODE_OPTIONS in any case, and nothing else", () => {
+    expect(blockedEnvName("NODE_OPTIONS")).toBe("NODE_OPTIONS");
+    expect(blockedEnvName("node_Options")).toBe("NODE_OPTIONS");
+    expect(blockedEnvName("NODE_OPTIONS_X")).toBeUndefined();
+    expect(blockedEnvName("PATH")).toBeUndefined();
   });
 });

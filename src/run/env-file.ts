@@ -43,3 +43,15 @@ export function parsePathFile(text: string): string[] {
     .map((l) => l.trim())
     .filter(Boolean);
 }
+
+/**
+ * Names GitHub's runner refuses from GITHUB_ENV and ::set-env:: (compared without case):
+ * a --require in NODE_OPTIONS would run code in every later node process of the job.
+ * actions/runner keeps the same one-name list in FileCommandManager and ActionCommandManager.
+ */
+const BLOCKED_ENV = ["NODE_OPTIONS"];
+
+/** The blocked name `name` matches, if any. */
+export function blockedEnvName(name: string): string | undefined {
+  return BLOCKED_ENV.find((b) => b.toLowerCase() === name.toLowerCase());
+}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { parseCommand } from "./commands.js";
-import { parseEnvFile, parsePathFile } from "./env-file.js";
+import { blockedEnvName, parseEnvFile, parsePathFile } from "./env-file.js";
 import type { AnnotationLevel } from "./events.js";
 import type { JobState } from "./job-state.js";
 
@@ -60,6 +60,9 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
   const emitLine = (stream: "stdout" | "stderr" | "debug" | "info", text: string) =>
     job.emit({ type: "log", job: job.key, step: spec.stepIndex, stream, text });
 
+  // As GitHub's runner: an error annotation, the value dropped, the step goes on.
+  const refuseEnv = (message: string) => annotate(job, spec.stepIndex, "error", message, {});
+
   const onLine = (stream: "stdout" | "stderr", line: string) => {
     const cmd = stream === "stdout" ? parseCommand(line) : undefined;
     if (!cmd) return emitLine(stream, line);
@@ -114,8 +117,12 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
           );
           return;
         }
-        if (cmd.name === "set-env") job.env[cmd.props.name ?? ""] = cmd.message;
-        else job.path.unshift(cmd.message);
+        if (cmd.name === "add-path") job.path.unshift(cmd.message);
+        else if (blockedEnvName(cmd.props.name ?? ""))
+          refuseEnv(
+            `Can't update ${blockedEnvName(cmd.props.name ?? "")} environment variable using ::set-env:: command.`,
+          );
+        else job.env[cmd.props.name ?? ""] = cmd.message;
         return;
       default:
         return emitLine(stream, line);
@@ -162,7 +169,11 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
   apply("GITHUB_ENV", (t) => {
     const r = parseEnvFile(t);
     if (!r.ok) return `GITHUB_ENV: ${r.error}`;
-    for (const [k, v] of r.values) job.env[k] = v;
+    for (const [k, v] of r.values) {
+      const blocked = blockedEnvName(k);
+      if (blocked) refuseEnv(`Can't store ${blocked} output parameter using '$GITHUB_ENV' command.`);
+      else job.env[k] = v;
+    }
   });
   apply("GITHUB_OUTPUT", (t) => {
     const r = parseEnvFile(t);
