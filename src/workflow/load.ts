@@ -17,6 +17,7 @@ import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { parseYaml } from "./fast-yaml.js";
+import { insideRoot, OutsideRepository } from "./inside-root.js";
 import { parseWorkflowFast, readParsed } from "./parsed-reader.js";
 import { workflowSchema } from "./schema.js";
 import {
@@ -96,6 +97,8 @@ function workflowReader(repoRoot: string, files: Record<string, string> = {}, st
     const mem = files[ref];
     if (mem !== undefined) return { name: ref, content: mem };
     if (!ref.startsWith("./")) return fromStore(store ?? defaultStore(), ref);
+    // A committed link or `..` must not make the repository's workflows read files outside it.
+    if (insideRoot(repoRoot, ref) === "outside") return undefined;
     const p = resolve(repoRoot, ref);
     try {
       return { name: relative(repoRoot, p), content: readFileSync(p, "utf8") };
@@ -125,20 +128,24 @@ async function convertCallees(context: TemplateContext, template: WorkflowTempla
       const file = await provider.getFileContent(parseFileReference(job.ref.value));
       const workflow = parseWorkflowFast(file, context);
       if (workflow.value) convertReferencedWorkflow(context, workflow.value, job);
-    } catch {
-      context.error(job.ref, new Error("Unable to find reusable workflow"));
+    } catch (e) {
+      context.error(
+        job.ref,
+        e instanceof OutsideRepository ? e : new Error("Unable to find reusable workflow"),
+      );
     }
   }
   const errors = context.errors.getErrors();
   if (errors.length > 0) template.errors = errors.map((e) => ({ Message: e.message }));
 }
 
-function providerOf(read: ReadWorkflow): FileProvider {
+function providerOf(read: ReadWorkflow, repoRoot: string): FileProvider {
   return {
     async getFileContent(ref) {
       const r = ref as { path: string; owner?: string; repository?: string; version?: string };
       const id = r.repository ? `${r.owner}/${r.repository}/${r.path}@${r.version}` : `./${r.path}`;
       const f = read(id);
+      if (!f && !r.repository && insideRoot(repoRoot, id) === "outside") throw new OutsideRepository(id);
       if (!f) throw new Error(`reusable workflow not available: ${id}`);
       return f;
     },
@@ -244,7 +251,7 @@ async function loadWith(
       fetchReusableWorkflowDepth: 0,
       featureFlags: flags,
     });
-    await convertCallees(parsed.context, template, providerOf(read));
+    await convertCallees(parsed.context, template, providerOf(read, repoRoot));
   }
   const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content));
   if (parsed.value) {

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { isScalar } from "yaml";
+import { insideRoot, OutsideRepository } from "../../workflow/inside-root.js";
 import { type LintContext, report } from "../context.js";
 import { type WorkflowModel, workflowModel } from "../model.js";
 import { entries, get, parseSource, type SourceFile } from "../source.js";
@@ -18,7 +19,7 @@ export class CalleeCache {
   private cache = new Map<string, Callee | undefined>();
 
   get(root: string, uses: string): Callee | undefined {
-    if (!uses.startsWith("./")) return undefined;
+    if (!uses.startsWith("./") || insideRoot(root, uses) === "outside") return undefined;
     const path = resolve(root, uses);
     if (this.cache.has(path)) return this.cache.get(path);
     let callee: Callee | undefined;
@@ -40,7 +41,13 @@ export function checkReusableCalls(ctx: LintContext, callees: CalleeCache): void
     const target = String(uses.value);
     const callee = callees.get(ctx.root, target);
     if (!callee) {
-      report(ctx, "reusable-workflow", uses, `cannot read reusable workflow '${target}'`);
+      const outside = insideRoot(ctx.root, target) === "outside";
+      report(
+        ctx,
+        "reusable-workflow",
+        uses,
+        outside ? new OutsideRepository(target).message : `cannot read reusable workflow '${target}'`,
+      );
       continue;
     }
     const { callInputs, callSecrets } = callee.model;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   closeSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -9,6 +10,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -103,8 +105,11 @@ export function storeArtifact(
     const rel = o.mask(f.slice(root.length + (root.endsWith("/") ? 0 : 1)));
     const to = join(dir, rel);
     mkdirSync(dirname(to), { recursive: true });
-    cpSync(f, to, { preserveTimestamps: true, dereference: true });
-    size += statSync(f).size;
+    // copyFileSync reads through links (cpSync's dereference trips on relative ones).
+    copyFileSync(f, to);
+    const st = statSync(f);
+    utimesSync(to, st.atime, st.mtime);
+    size += st.size;
     digest.update(rel).update("\0").update(readFileSync(f));
   }
   const created = new Date();

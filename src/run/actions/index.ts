@@ -1,8 +1,9 @@
-import { existsSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Json } from "../../expr/index.js";
 import { type ActionRef, parseActionRef } from "../../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../../store/store.js";
+import { insideRoot } from "../../workflow/inside-root.js";
 import { field, pos } from "../../workflow/tokens.js";
 import type { JobState } from "../job-state.js";
 import { evalField, stepName } from "../step.js";
@@ -54,10 +55,25 @@ export async function runActionStep(job: JobState, call: ActionCall): Promise<Ac
     if (!found.ok) return fail(found.error);
     const loaded = loadAction(found.dir, found.shown);
     if (!loaded.ok) return fail(loaded.error);
+    if (ref.kind === "local") {
+      const ws = job.space.workspace;
+      const runs = loaded.action.template.runs as { main?: string; pre?: string; post?: string };
+      for (const f of [runs.main, runs.pre, runs.post])
+        if (f && insideRoot(ws, join(found.dir, f)) === "outside")
+          return fail(outside(uses, ws, join(found.dir, f)));
+    }
     return await runLoaded(job, call, loaded.action, ref, label);
   } catch (e) {
     return fail((e as Error).message);
   }
+}
+
+function outside(uses: string, ws: string, p: string): string {
+  let real = resolve(ws, p);
+  try {
+    real = realpathSync(real);
+  } catch {}
+  return `'${uses}' leads to ${real}, outside the repository (the job's workspace); Slipway loads local actions only from inside it`;
 }
 
 function locate(
@@ -67,11 +83,10 @@ function locate(
 ): { ok: true; dir: string; shown: string } | { ok: false; error: string } {
   if (ref.kind === "local") {
     const ws = job.space.workspace;
-    const dir = resolve(ws, ref.path);
-    const rel = relative(ws, dir);
-    if (rel.startsWith("..") || isAbsolute(rel))
-      return { ok: false, error: `'${uses}' points outside the workspace` };
-    return { ok: true, dir, shown: ref.path };
+    // The folder, and the action.yml in it, each may be a committed link.
+    for (const p of [ref.path, join(ref.path, "action.yml"), join(ref.path, "action.yaml")])
+      if (insideRoot(ws, p) === "outside") return { ok: false, error: outside(uses, ws, p) };
+    return { ok: true, dir: resolve(ws, ref.path), shown: ref.path };
   }
   if (ref.kind !== "remote") return { ok: false, error: "unreachable" };
   const store = defaultStore();

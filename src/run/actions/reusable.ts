@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
@@ -6,6 +6,7 @@ import { expandMatrix } from "../../plan/matrix.js";
 import { parseActionRef } from "../../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { formatDiagnostic } from "../../workflow/diagnostic.js";
+import { insideRoot } from "../../workflow/inside-root.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
 import { asMapping, field, pos } from "../../workflow/tokens.js";
 import type { JobResult } from "../events.js";
@@ -40,7 +41,18 @@ function locate(uses: string, caller: LoadedWorkflow): Located {
   if (uses.startsWith("./")) {
     const root = repoRootOf(caller);
     const path = resolve(root, uses);
-    if (!existsSync(path)) return { ok: false, error: `reusable workflow '${uses}' not found (${path})` };
+    const where = insideRoot(root, uses);
+    if (where === "outside") {
+      let real = path;
+      try {
+        real = realpathSync(path);
+      } catch {}
+      return {
+        ok: false,
+        error: `'${uses}' leads to ${real}, outside the repository; Slipway loads local reusable workflows only from inside it`,
+      };
+    }
+    if (where === "missing") return { ok: false, error: `reusable workflow '${uses}' not found (${path})` };
     return { ok: true, path, root, shown: uses };
   }
   const r = parseActionRef(uses);
