@@ -116,7 +116,7 @@ export function storeArtifact(
   const meta: ArtifactMeta = {
     id: nextId(base),
     name,
-    job: o.job,
+    job: o.mask(o.job),
     files: files.length,
     size,
     digest: digest.digest("hex"),
