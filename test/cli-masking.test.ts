@@ -34,7 +34,9 @@ describe("a secret in every field a workflow can reach", () => {
     expect(names).toContain("leg ***");
     expect(names).toContain("inner ***");
     expect(plain.stdout).toContain("step ***");
-    expect(plain.stdout).toContain("composite ***");
+    expect(plain.stdout).toContain("composite step ***");
+    expect(plain.stdout).toContain("inner step ***");
+    expect(plain.stdout).toContain("## summary ***");
     expect(plain.stdout).toMatch(/\*\*\*\.js/);
     expect(list.stdout).toContain("art-***");
     expect(readFileSync(junit, "utf8")).toContain("failed ***");
