@@ -118,11 +118,12 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
           return;
         }
         if (cmd.name === "add-path") job.path.unshift(cmd.message);
-        else if (blockedEnvName(cmd.props.name ?? ""))
-          refuseEnv(
-            `Can't update ${blockedEnvName(cmd.props.name ?? "")} environment variable using ::set-env:: command.`,
-          );
-        else job.env[cmd.props.name ?? ""] = cmd.message;
+        else {
+          const name = cmd.props.name ?? "";
+          const blocked = blockedEnvName(name);
+          if (blocked) refuseEnv(`Can't update ${blocked} environment variable using ::set-env:: command.`);
+          else job.env[name] = cmd.message;
+        }
         return;
       default:
         return emitLine(stream, line);
