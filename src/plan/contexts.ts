@@ -20,9 +20,8 @@ export function githubContext(
 ): Record<string, Json> {
   const [owner] = git.repository.split("/");
   const refType = ev.ref.startsWith("refs/tags/") ? "tag" : "branch";
-  const refName = ev.name.startsWith("pull_request")
-    ? `1/merge`
-    : ev.ref.replace(/^refs\/(heads|tags)\//, "");
+  // refs/pull/N/merge → N/merge, as GitHub names a pull request's merge ref.
+  const refName = ev.ref.replace(/^refs\/(heads|tags|pull)\//, "");
   const workflowRef = `${git.repository}/${wf.file}@${ev.ref}`;
   return {
     action: "",
@@ -39,7 +38,7 @@ export function githubContext(
     graphql_url: "https://api.github.com/graphql",
     head_ref: ev.headRef ?? "",
     job: "",
-    ref: ev.name.startsWith("pull_request") ? "refs/pull/1/merge" : ev.ref,
+    ref: ev.ref,
     ref_name: refName,
     ref_protected: false,
     ref_type: refType,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Json } from "../expr/index.js";
-import { changedPaths, type GitFacts, mergeBase, resolveCommit } from "./git.js";
+import { changedPaths, type GitFacts, resolveCommit } from "./git.js";
+import { pullRequestOf } from "./pull-request.js";
 
 export interface EventOptions {
   name: string;
@@ -53,9 +54,9 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
       return { ok: false, error: `${o.payloadFile}: cannot read event payload: ${(e as Error).message}` };
     }
   }
-  const ref = fullRef(o.ref ?? git.ref ?? `refs/heads/${git.defaultBranch}`, git.root);
+  let ref = fullRef(o.ref ?? git.ref ?? `refs/heads/${git.defaultBranch}`, git.root);
   // A tag or branch that exists locally is run at its commit; otherwise at HEAD.
-  const sha = resolveCommit(git.root, ref) ?? git.sha;
+  let sha = resolveCommit(git.root, ref) ?? git.sha;
   const [owner, name] = git.repository.split("/") as [string, string];
   const repository: Record<string, Json> = {
     full_name: git.repository,
@@ -94,21 +95,32 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
     }
     case "pull_request":
     case "pull_request_target": {
-      baseRef = o.base ?? git.defaultBranch;
-      headRef = shortRef;
-      const baseSha = resolveCommit(git.root, baseRef) ?? sha;
-      const mb = mergeBase(git.root, baseSha, sha);
-      changed = changedPaths(git.root, mb ?? baseSha, sha);
+      const number = prNumber(fromFile);
+      const target = o.name === "pull_request_target";
+      const r = pullRequestOf(git, { base: o.base, headRef: shortRef, headSha: sha, number, target });
+      if (!r.ok) return r;
+      const pr = r.pr;
+      baseRef = pr.baseRef;
+      headRef = pr.headRef;
+      changed = pr.changedPaths;
+      // pull_request runs on the merge (refs/pull/N/merge); pull_request_target on the base branch.
+      ref = target ? `refs/heads/${pr.baseRef}` : `refs/pull/${number}/merge`;
+      sha = target ? pr.baseSha : (pr.mergeSha ?? pr.headSha);
+      const [owner] = git.repository.split("/");
       payload = {
         ...payload,
         action: action ?? "opened",
-        number: 1,
+        number,
         pull_request: {
-          number: 1,
+          number,
+          state: "open",
           title: git.commitMessage.split("\n")[0] ?? "",
           body: "",
-          head: { ref: headRef, sha, repo: repository },
-          base: { ref: baseRef, sha: baseSha, repo: repository },
+          draft: false,
+          merged: false,
+          merge_commit_sha: pr.mergeSha ?? null,
+          head: { label: `${owner}:${headRef}`, ref: headRef, sha: pr.headSha, repo: repository },
+          base: { label: `${owner}:${baseRef}`, ref: baseRef, sha: pr.baseSha, repo: repository },
           user: sender,
         },
       };
@@ -141,4 +153,11 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
     ok: true,
     event: { name: o.name, ref, sha, baseRef, headRef, action, payload, changedPaths: changed, actor },
   };
+}
+
+/** The pull request number from --event-file (`number` or `pull_request.number`), else 1. */
+function prNumber(fromFile: Record<string, Json>): number {
+  const pr = fromFile.pull_request;
+  const n = fromFile.number ?? (pr && typeof pr === "object" && !Array.isArray(pr) ? pr.number : undefined);
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { basename } from "node:path";
 
 function git(cwd: string, args: string[]): string | undefined {
@@ -75,4 +75,47 @@ export function changedPaths(root: string, base: string | undefined, head: strin
 
 export function mergeBase(root: string, a: string, b: string): string | undefined {
   return git(root, ["merge-base", a, b]);
+}
+
+export type MergeResult =
+  | { ok: true; sha: string }
+  | { ok: false; conflicts: string[]; error?: undefined }
+  | { ok: false; conflicts?: undefined; error: string };
+
+/**
+ * The merge commit of `head` into `base`, as GitHub makes for a pull request: written to
+ * the object database only (no ref, index or working tree changes), parents base then
+ * head. Dated like the head commit so the same pair always gives the same sha.
+ */
+export function mergeCommit(root: string, base: string, head: string): MergeResult {
+  const tree = spawnSync(
+    "git",
+    ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", base, head],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  );
+  const fields = tree.stdout?.split("\0") ?? [];
+  if (tree.status === 1 && fields.length > 1)
+    return { ok: false, conflicts: [...new Set(fields.slice(1).filter(Boolean))] };
+  if (tree.status !== 0 || !/^[0-9a-f]{40,64}$/.test(fields[0] ?? ""))
+    return { ok: false, error: (tree.stderr || tree.error?.message || "git merge-tree failed").trim() };
+  const date = git(root, ["log", "-1", "--format=%cI", head]) ?? "";
+  const who: Record<string, string> = { NAME: "GitHub", EMAIL: "noreply@github.com" };
+  if (date) who.DATE = date;
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries(who)) {
+    env[`GIT_AUTHOR_${k}`] = v;
+    env[`GIT_COMMITTER_${k}`] = v;
+  }
+  const commit = spawnSync(
+    "git",
+    ["commit-tree", "--no-gpg-sign", fields[0]!, "-p", base, "-p", head, "-m", `Merge ${head} into ${base}`],
+    { cwd: root, encoding: "utf8", env },
+  );
+  const sha = commit.stdout?.trim() ?? "";
+  if (commit.status !== 0 || !/^[0-9a-f]{40,64}$/.test(sha))
+    return { ok: false, error: (commit.stderr || "git commit-tree failed").trim() };
+  return { ok: true, sha };
 }

@@ -50,6 +50,22 @@ async function resolveRef(
   throw new StepError(`ref '${ref}' is not a branch, tag or commit of ${source}`);
 }
 
+/**
+ * `refs/pull/N/merge` and `refs/pull/N/head` of the pull request this run is for: they
+ * exist on GitHub but not in the local repository; the event knows their commits.
+ */
+function pullRef(
+  ref: string,
+  github: Record<string, Json>,
+): { sha: string; branch?: string; tag?: boolean } | undefined {
+  const m = /^refs\/pull\/(\d+)\/(merge|head)$/.exec(ref);
+  const event = github.event as Record<string, Json> | undefined;
+  const pr = event?.pull_request as Record<string, Json> | undefined;
+  if (!m || !pr || String(pr.number) !== m[1]) return undefined;
+  const sha = m[2] === "merge" ? pr.merge_commit_sha : (pr.head as Record<string, Json> | undefined)?.sha;
+  return typeof sha === "string" && sha ? { sha } : undefined;
+}
+
 function emptyDir(dir: string): void {
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
 }
@@ -102,7 +118,7 @@ export const checkout: Builtin = {
     const source = repoRootOf(ctx.job);
     const bind = resolve(ws) === source;
     const { sha, branch, tag } = i.ref
-      ? await resolveRef(source, i.ref)
+      ? (pullRef(i.ref, github) ?? (await resolveRef(source, i.ref)))
       : {
           sha: String(github.sha),
           branch: String(github.ref ?? "").startsWith("refs/heads/")
@@ -114,11 +130,16 @@ export const checkout: Builtin = {
       ctx.log(`--bind: the workspace is your working tree (${ws}); left as it is`);
       return { ref: branch ?? sha, commit: (await tryGit(ws, ["rev-parse", "HEAD"])) ?? sha };
     }
+    // Like actions/checkout, a pull request's ref stays as refs/remotes/pull/N/merge.
+    const checkedRef = i.ref || String(github.ref ?? "");
+    const keep = /^refs\/pull\/\d+\/(merge|head)$/.test(checkedRef)
+      ? checkedRef.replace(/^refs\//, "refs/remotes/")
+      : undefined;
     const depth = Number(i["fetch-depth"]);
     if (!Number.isInteger(depth) || depth < 0)
       throw new StepError(`fetch-depth must be a whole number, got '${i["fetch-depth"]}'`);
     ctx.log(
-      `Checking out ${branch ?? (tag ? i.ref || github.ref : sha)} (${sha.slice(0, 12)}) from ${source} into ${target}${depth ? `, depth ${depth}` : ", full history"}`,
+      `Checking out ${branch ?? (tag || keep ? checkedRef : sha)} (${sha.slice(0, 12)}) from ${source} into ${target}${depth ? `, depth ${depth}` : ", full history"}`,
     );
 
     mkdirSync(target, { recursive: true });
@@ -142,14 +163,16 @@ export const checkout: Builtin = {
         "origin",
         "+refs/heads/*:refs/remotes/origin/*",
         "+refs/tags/*:refs/tags/*",
+        // A pull request's merge commit is on no branch: fetched by its sha.
+        ...(keep ? [`+${sha}:${keep}`] : []),
       ]);
     } else {
       const args = ["fetch", "-q", "--no-tags", `--depth=${depth}`];
       if (i.filter) args.push(`--filter=${i.filter}`);
-      const refspecs = [`+${sha}:refs/remotes/origin/${branch ?? "slipway-checkout"}`];
+      const refspecs = [`+${sha}:${keep ?? `refs/remotes/origin/${branch ?? "slipway-checkout"}`}`];
       if (i["fetch-tags"] === "true") refspecs.push("+refs/tags/*:refs/tags/*");
       await git(target, [...args, "origin", ...refspecs]);
-      if (!branch) await git(target, ["update-ref", "-d", "refs/remotes/origin/slipway-checkout"]);
+      if (!branch && !keep) await git(target, ["update-ref", "-d", "refs/remotes/origin/slipway-checkout"]);
     }
     if (i["sparse-checkout"].trim()) {
       const patterns = i["sparse-checkout"]
