@@ -8,7 +8,7 @@ import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import type { JobState } from "./job-state.js";
 import type { Masker } from "./mask.js";
-import { evaluateIf, exprHost, runStep, type StepSpec, stepName } from "./step.js";
+import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepName } from "./step.js";
 import { annotate } from "./step-process.js";
 
 /** One job, or one matrix leg of it, ready to run. */
@@ -196,6 +196,8 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
           conclusion: "failure",
           durationMs: 0,
         });
+        // GitHub fails the step without running it; continue-on-error does not apply.
+        recordStep(state, model.id, {}, { outcome: "failure", conclusion: "failure" });
         state.status = "failure";
         continue;
       }

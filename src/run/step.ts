@@ -104,7 +104,15 @@ export async function runStep(
   const m = spec.model;
   const raw = spec.raw;
   let host = exprHost(job, job.env);
-  /** Fails the step; `at` names the key of the step the error is about, for file:line:col. */
+  let continueOnError = false;
+  const settle = (ok: boolean): StepRunResult => {
+    const outcome: StepOutcome = ok ? "success" : "failure";
+    return { outcome, conclusion: ok || continueOnError ? "success" : "failure" };
+  };
+  /**
+   * Fails the step before it starts (continue-on-error holds once it is known) and sets
+   * steps.<id>; `at` names the key of the step the error is about, for file:line:col.
+   */
   const fail = (msg: string, at?: string): StepRunResult => {
     const p = at ? pos(field(raw, at)) : undefined;
     if (p && spec.file) {
@@ -114,25 +122,28 @@ export async function runStep(
         col: String(p.col),
       });
     } else annotate(job, index, "error", msg, {});
-    return { outcome: "failure", conclusion: "failure" };
+    const r = settle(false);
+    recordStep(job, m.id, {}, r);
+    return r;
   };
-  let continueOnError = false;
   let timeoutMs: number | undefined;
   let env: Record<string, string>;
+  // GitHub evaluates the step's env before the step runs: an error there fails the step
+  // whatever continue-on-error says (the runner's StepsRunner never reaches it).
   try {
     env = stepEnv(job, raw, host);
     host = exprHost(job, env);
     const coe = m["continue-on-error"];
     continueOnError = typeof coe === "boolean" ? coe : truthy(coe ? evaluateTemplate(coe, host) : false);
-    const tm = evalField(raw, "timeout-minutes", host);
-    if (tm !== undefined && tm !== null) timeoutMs = Number(tm) * 60_000;
   } catch (e) {
     return fail((e as Error).message);
   }
-  const settle = (ok: boolean): StepRunResult => {
-    const outcome: StepOutcome = ok ? "success" : "failure";
-    return { outcome, conclusion: ok || continueOnError ? "success" : "failure" };
-  };
+  try {
+    const tm = evalField(raw, "timeout-minutes", host);
+    if (tm !== undefined && tm !== null) timeoutMs = Number(tm) * 60_000;
+  } catch (e) {
+    return fail((e as Error).message, "timeout-minutes");
+  }
 
   if ("run" in m) {
     let script: string;

@@ -80,6 +80,7 @@ export async function runComposite(
       run = evaluateIf(model, host);
     } catch (e) {
       annotate(job, call.index, "error", `${action.file}: step '${name}': ${(e as Error).message}`, {});
+      recordStep(child, model.id, {}, { outcome: "failure", conclusion: "failure" });
       child.status = "failure";
       continue;
     }
