@@ -3,10 +3,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { safe } from "../report/run-folder.js";
 import { fail, parse, savedRun, UsageError } from "./common.js";
+import { jobNames } from "./job-names.js";
 
 const HELP = `usage: slipway logs [run] [job] [options]
 
-Shows the saved logs of a run (default: the latest) and, with a job, only that job.
+Shows the saved logs of a run (default: the latest) and, with a job, only that job (and
+its matrix legs or called jobs). A job is named as the run printed it ("Node.js 24",
+"call / build") or by its id.
   -C, --directory DIR   repository (default: .)`;
 
 export async function main(args: string[]): Promise<number> {
@@ -34,19 +37,44 @@ export async function main(args: string[]): Promise<number> {
           .sort()
       : [];
     const job = positionals[1];
-    const chosen = job ? logs.filter((f) => f === `${safe(job)}.log` || f.startsWith(`${safe(job)}.`)) : logs;
+    const names = jobNames(saved.dir);
+    const keyOf = (f: string) => f.slice(0, -4);
+    const bySafe = new Map([...names].map(([k, n]) => [safe(k), { key: k, name: n }]));
+    const shown = (f: string) => {
+      const j = bySafe.get(keyOf(f));
+      return j && j.name !== j.key ? `${j.name} (${j.key})` : keyOf(f);
+    };
+    const chosen = job ? pick(logs, job, names) : logs;
     if (job && chosen.length === 0)
       throw new UsageError(
-        `run ${run} has no job '${job}' (jobs: ${logs.map((f) => f.slice(0, -4)).join(", ")})`,
+        `run ${run} has no job '${job}' (jobs: ${logs.map((f) => bySafe.get(keyOf(f))?.name ?? keyOf(f)).join(", ")})`,
       );
     for (const f of chosen) {
-      console.log(`=== ${f.slice(0, -4)}`);
+      console.log(`=== ${shown(f)}`);
       process.stdout.write(readFileSync(join(dir, f), "utf8"));
-      const sum = join(dir, `${f.slice(0, -4)}.summary.md`);
+      const sum = join(dir, `${keyOf(f)}.summary.md`);
       if (existsSync(sum)) console.log(`--- summary\n${readFileSync(sum, "utf8")}`);
     }
     return 0;
   } catch (e) {
     return fail(e);
   }
+}
+
+/**
+ * The log files of a job given by id or key (`test`, `test.2`) or by the name the run
+ * printed; a job's legs and called jobs come with it.
+ */
+function pick(logs: string[], job: string, names: Map<string, string>): string[] {
+  const under = (keys: string[]) => {
+    const bases = keys.map(safe);
+    return logs.filter((f) => bases.some((b) => f === `${b}.log` || f.startsWith(`${b}.`)));
+  };
+  const byKey = under([job]);
+  if (byKey.length) return byKey;
+  for (const same of [(n: string) => n === job, (n: string) => n.toLowerCase() === job.toLowerCase()]) {
+    const keys = [...names].filter(([, n]) => same(n)).map(([k]) => k);
+    if (keys.length) return under(keys);
+  }
+  return [];
 }

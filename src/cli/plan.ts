@@ -81,7 +81,9 @@ export function renderPlan(p: WorkflowPlan): string {
         out.push(`        ${j.condition === "skip" ? "skipped" : "decided at run time"}: ${j.reason}`);
       if (j.placement === "skip") out.push(`        skipped: ${j.placementReason}`);
       if (Array.isArray(j.legs)) {
-        if (j.legs.length > 1 || j.legs[0]?.matrix) for (const l of j.legs) out.push(`        ◦ ${l.name}`);
+        // Legs, or the job's `name:` when it differs from its id: the names `slipway run` shows.
+        if (j.legs.length > 1 || j.legs[0]?.matrix || (j.legs[0] && j.legs[0].name !== id))
+          for (const l of j.legs) out.push(`        ◦ ${l.name}`);
       } else out.push(`        matrix: ${j.legs.atRunTime}`);
     }
   });

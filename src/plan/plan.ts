@@ -1,4 +1,9 @@
-import type { InputConfig, Job, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
+import type {
+  InputConfig,
+  Job,
+  WorkflowJob,
+  WorkflowTemplate,
+} from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { githubContext, type RunIds, runnerEnv } from "./contexts.js";
@@ -7,7 +12,8 @@ import { matchEvent } from "./filters.js";
 import type { GitFacts } from "./git.js";
 import { buildGraph } from "./graph.js";
 import { resolveInputs } from "./inputs.js";
-import { expandMatrix, legSuffix } from "./matrix.js";
+import { jobDisplayName } from "./job-name.js";
+import { expandMatrix, legName, legSuffix } from "./matrix.js";
 import { placeJob, runsOnLabels } from "./platform.js";
 import { evaluateStrategy } from "./strategy.js";
 
@@ -159,7 +165,7 @@ export function planWorkflow(
       stage: stageOf.get(id) ?? 0,
       kind: job.type === "job" ? "job" : "reusable",
       condition: "run",
-      legs: [{ name: id }],
+      legs: [{ name: nameOf(job, { contexts: { ...s.contexts, matrix: {} }, status }) }],
       runsOn: [],
       placement: "host",
     };
@@ -179,7 +185,15 @@ export function planWorkflow(
         strategy && typeof strategy === "object" && !Array.isArray(strategy) ? strategy.matrix : undefined;
       const m = expandMatrix(matrix ?? undefined);
       if (!m.ok) plan.errors.push(`job '${id}': strategy.matrix: ${m.error}`);
-      else if (matrix) pj.legs = m.legs.map((leg) => ({ name: `${id} ${legSuffix(leg)}`, matrix: leg }));
+      else if (matrix)
+        pj.legs = m.legs.map((leg, i) => {
+          const contexts = {
+            ...s.contexts,
+            matrix: leg,
+            strategy: { "fail-fast": true, "job-index": i, "job-total": m.legs.length },
+          };
+          return { name: nameOf(job, { contexts, status }, leg), matrix: leg };
+        });
     } catch (e) {
       pj.legs = { atRunTime: `matrix depends on run-time values (${(e as Error).message})` };
     }
@@ -207,6 +221,15 @@ export function planWorkflow(
     plan.jobs.push(pj);
   }
   return plan;
+}
+
+/** The name `slipway run` will show; from the id when `name:` needs run-time values. */
+function nameOf(job: WorkflowJob, host: ExprHost, matrix?: Record<string, Json>): string {
+  try {
+    return jobDisplayName(job, host, matrix);
+  } catch {
+    return matrix === undefined ? job.id.value : legName(job.id.value, legSuffix(matrix));
+  }
 }
 
 /** `if:` with needs unknown: throws when the answer depends on the run. */

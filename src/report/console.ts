@@ -26,6 +26,8 @@ interface JobRow {
 export class PlainReporter {
   protected jobs = new Map<string, JobRow>();
   protected order: string[] = [];
+  /** Rows that hold others: matrix jobs (legs `job.N`) and reusable-workflow callers (`caller.callee`). */
+  protected groups = new Set<string>();
   private stepNames = new Map<string, string>();
 
   constructor(protected readonly out: Write) {}
@@ -36,8 +38,19 @@ export class PlainReporter {
       r = { key, name };
       this.jobs.set(key, r);
       this.order.push(key);
+      const parent = this.parentOf(key);
+      if (parent !== undefined) this.groups.add(parent);
     }
     return r;
+  }
+
+  /** The nearest row whose key is a dotted prefix of this one. */
+  protected parentOf(key: string): string | undefined {
+    for (let dot = key.lastIndexOf("."); dot > 0; dot = key.lastIndexOf(".", dot - 1)) {
+      const p = key.slice(0, dot);
+      if (this.jobs.has(p)) return p;
+    }
+    return undefined;
   }
 
   on(e: RunEvent): void {
@@ -104,24 +117,29 @@ export class PlainReporter {
 
   resume(): void {}
 
-  /** The final table. Matrix parents are shown once their legs are. */
+  /**
+   * The final table. Matrix legs and the jobs of a called workflow go under the row of
+   * their job, indented; a group is shown once what it holds is.
+   */
   summary(result: JobResult, durationMs: number): string {
     const done = this.order.filter((k) => this.jobs.get(k)!.result !== undefined);
-    // Matrix legs (key "job.N") go right under their job, indented.
-    const legsOf = new Map<string, string[]>();
-    const top: string[] = [];
+    const childrenOf = new Map<string | undefined, string[]>();
     for (const k of done) {
-      const parent = /^(.*)\.\d+$/.exec(k)?.[1];
-      if (parent !== undefined && this.jobs.has(parent))
-        legsOf.set(parent, [...(legsOf.get(parent) ?? []), k]);
-      else top.push(k);
+      const parent = this.parentOf(k);
+      const key = parent !== undefined && this.jobs.get(parent)!.result !== undefined ? parent : undefined;
+      childrenOf.set(key, [...(childrenOf.get(key) ?? []), k]);
     }
-    const rows = top.flatMap((k) => [
-      { r: this.jobs.get(k)!, indent: "" },
-      ...(legsOf.get(k) ?? [])
-        .sort((a, b) => legNo(a) - legNo(b))
-        .map((l) => ({ r: this.jobs.get(l)!, indent: "  " })),
-    ]);
+    const rows: { r: JobRow; indent: string }[] = [];
+    const walk = (parent: string | undefined, indent: string) => {
+      const kids = childrenOf.get(parent) ?? [];
+      // Legs in matrix order; the rest in the order they were queued.
+      if (parent !== undefined && kids.every((k) => isLeg(k))) kids.sort((a, b) => legNo(a) - legNo(b));
+      for (const k of kids) {
+        rows.push({ r: this.jobs.get(k)!, indent });
+        walk(k, `${indent}  `);
+      }
+    };
+    walk(undefined, "");
     const w = Math.max(4, ...rows.map(({ r, indent }) => indent.length + r.name.length));
     const lines = ["", `${"JOB".padEnd(w)}  RESULT       TIME`];
     for (const { r, indent } of rows) {
@@ -134,4 +152,5 @@ export class PlainReporter {
   }
 }
 
+const isLeg = (key: string) => /\.\d+$/.test(key);
 const legNo = (key: string) => Number(key.slice(key.lastIndexOf(".") + 1));

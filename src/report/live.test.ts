@@ -52,4 +52,14 @@ describe("LiveReporter", () => {
     expect(block.slice(0, 3).every((l) => /starting/.test(l))).toBe(true);
     expect(block.at(-1)).toBe("  3 running, 47 queued");
   });
+
+  test("a reusable-workflow caller is not a queued row of its own: its called jobs show as 'caller / callee'", () => {
+    const { r } = live();
+    r.on(queued("call"));
+    r.on({ type: "job-queued", job: "call.inner", name: "call / inner", workflow: "lib" });
+    r.on({ type: "job-start", job: "call.inner", name: "call / inner" });
+    const block = r.block();
+    expect(block[0]).toMatch(/^ {2}\S call \/ inner {2}starting/);
+    expect(block.slice(1)).toEqual(["  1 running, 0 queued"]);
+  });
 });

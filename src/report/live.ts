@@ -59,6 +59,8 @@ export class LiveReporter extends PlainReporter {
         done.push(
           `  ${ICON[r.result]} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`,
         );
+      } else if (this.groups.has(key)) {
+        // A matrix job or a reusable-workflow caller: its legs and called jobs show instead.
       } else if (this.started.has(key)) {
         const t = fmtMs(now - this.started.get(key)!);
         running.push(`  ${SPIN[this.tick % SPIN.length]} ${r.name}  ${r.step ?? "starting"}  ${t}`);

@@ -2,7 +2,8 @@ import { basename, extname } from "node:path";
 import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
 import { ancestors } from "../plan/graph.js";
-import { expandMatrix, legSuffix } from "../plan/matrix.js";
+import { jobDisplayName } from "../plan/job-name.js";
+import { expandMatrix } from "../plan/matrix.js";
 import { placeJob, runsOnLabels } from "../plan/platform.js";
 import { evaluateStrategy } from "../plan/strategy.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
@@ -23,6 +24,8 @@ export interface WorkflowRun {
   runnerEnv: Record<string, string>;
   /** --env values: the lowest layer of the workflow env. */
   extraEnv: Record<string, string>;
+  /** A called workflow's jobs are shown as `caller / callee`: this is `caller / `. */
+  namePrefix?: string;
 }
 
 export interface SchedulerOptions {
@@ -104,8 +107,14 @@ export async function runWorkflow(
     });
     return [{ result: "failure", outputs: {}, continueOnError: false }];
   }
+  const shown = (id: string) => `${run.namePrefix ?? ""}${id}`;
   for (const j of template.jobs) {
-    o.emit({ type: "job-queued", job: `${pre}${j.id.value}`, name: j.id.value, workflow: run.wf.name });
+    o.emit({
+      type: "job-queued",
+      job: `${pre}${j.id.value}`,
+      name: shown(j.id.value),
+      workflow: run.wf.name,
+    });
     // Jobs that wait on others get their workspace ready meanwhile (matrix legs are not known yet).
     if (j.type === "job" && j.needs?.length && !(j as Job).strategy)
       o.executor.prefetch?.({ ...o.prepare, jobKey: `${pre}${j.id.value}` });
@@ -137,7 +146,7 @@ export async function runWorkflow(
         o.emit({
           type: "job-end",
           job: key,
-          name: id,
+          name: shown(id),
           result: "skipped",
           durationMs: 0,
           reason,
@@ -153,7 +162,7 @@ export async function runWorkflow(
         o.emit({
           type: "job-end",
           job: key,
-          name: id,
+          name: shown(id),
           result: "failure",
           durationMs: 0,
           reason: (e as Error).message,
@@ -193,10 +202,11 @@ async function runJobLegs(
   groups: Groups,
 ): Promise<JobOutcome> {
   const id = job.id.value;
+  const shown = `${run.namePrefix ?? ""}${id}`;
   const raw = rawJob(run.wf.root, id);
   const fail = (reason: string): JobOutcome => {
     o.emit({ type: "log", job: key, stream: "stderr", text: reason });
-    o.emit({ type: "job-end", job: key, name: id, result: "failure", durationMs: 0, reason, outputs: {} });
+    o.emit({ type: "job-end", job: key, name: shown, result: "failure", durationMs: 0, reason, outputs: {} });
     return { result: "failure", outputs: {}, continueOnError: false };
   };
   let strategy: Record<string, Json> = {};
@@ -235,7 +245,7 @@ async function runJobLegs(
         },
       };
       const legHost: ExprHost = { contexts, status: host.status };
-      let name = id;
+      let name = shown;
       /** Ends the leg before it runs: one job-end event, and the same as its outcome. */
       const end = (result: JobResult, reason?: string): LegResult => {
         o.emit({ type: "job-end", job: legKey, name, result, durationMs: 0, reason, outputs: {} });
@@ -245,8 +255,7 @@ async function runJobLegs(
       let deploy: { name: string; url?: string } | undefined;
       let labels: string[] = [];
       try {
-        if (job.name) name = toStr(evaluateTemplate(job.name, legHost));
-        if (isMatrix && !job.name?.isExpression) name = `${name} ${legSuffix(matrix)}`;
+        name = `${run.namePrefix ?? ""}${jobDisplayName(job, legHost, isMatrix ? matrix : undefined)}`;
         legNames[i] = name;
         const coe = field(raw, "continue-on-error");
         if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
@@ -356,7 +365,7 @@ async function runJobLegs(
     o.emit({
       type: "job-end",
       job: key,
-      name: id,
+      name: shown,
       result,
       durationMs: Date.now() - started,
       reason: result === "success" ? undefined : reason,

@@ -2,6 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
+import { jobDisplayName } from "../../plan/job-name.js";
 import { expandMatrix } from "../../plan/matrix.js";
 import { parseActionRef } from "../../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../../store/store.js";
@@ -143,6 +144,7 @@ function combine(results: JobResult[]): JobResult {
 export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
   const o = call.options;
   const id = call.job.id.value;
+  const shown = `${call.run.namePrefix ?? ""}${id}`;
   const uses = call.job.ref.value;
   const at = pos(call.job.ref);
   const where = `${call.run.wf.file}${at ? `:${at.line}:${at.col}` : ""}`;
@@ -152,12 +154,13 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
     reason: string | undefined,
     outputs: Record<string, string>,
     started: number,
+    name = shown,
   ) => {
     if (reason && result !== "success") o.emit({ type: "log", job: key, stream: "stderr", text: reason });
     o.emit({
       type: "job-end",
       job: key,
-      name: id,
+      name,
       result,
       durationMs: Date.now() - started,
       reason,
@@ -204,10 +207,16 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
         },
       };
       const host: ExprHost = { ...call.host, contexts };
+      let name = shown;
       const legFail = (reason: string): JobOutcome => {
-        end(key, "failure", `${where}: job '${id}': ${reason}`, {}, started);
+        end(key, "failure", `${where}: job '${id}': ${reason}`, {}, started, name);
         return { result: "failure", outputs: {}, continueOnError: false };
       };
+      try {
+        name = `${call.run.namePrefix ?? ""}${jobDisplayName(call.job, host, isMatrix ? matrix : undefined)}`;
+      } catch (e) {
+        return legFail(`name: ${(e as Error).message}`);
+      }
       let given: Record<string, Json>;
       let secrets: Record<string, Json>;
       try {
@@ -231,7 +240,8 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
           return legFail(
             `secret '${name}' is required by ${wf.file} and was not passed (secrets: ${name}: ... or secrets: inherit)`,
           );
-      o.emit({ type: "job-start", job: key, name: id });
+      // No job-start: on GitHub the caller is not a job of its own; its called jobs
+      // are, shown as `caller / callee`.
       o.emit({
         type: "log",
         job: key,
@@ -248,6 +258,7 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
         },
         runnerEnv: call.run.runnerEnv,
         extraEnv: call.run.extraEnv,
+        namePrefix: `${name} / `,
       };
       depths.set(run, depth);
       const outcomes = await runWorkflow(run, o, call.slots, call.groups, false, `${key}.`);
@@ -282,6 +293,7 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
         result === "success" ? undefined : `a job of ${wf.file} did not succeed`,
         outputs,
         started,
+        name,
       );
       return { result, outputs, continueOnError: false };
     }),
@@ -291,6 +303,6 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
   for (const r of legs)
     for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
   const result = combine(legs.map((r) => r.result));
-  o.emit({ type: "job-end", job: call.key, name: id, result, durationMs: 0, outputs });
+  o.emit({ type: "job-end", job: call.key, name: shown, result, durationMs: 0, outputs });
   return { result, outputs, continueOnError: false };
 }
