@@ -103,3 +103,25 @@ jobs:
     expect(r.out.jobs.find((j) => j.name === "build")?.outputs.seen).toBe("failure/failure failure/failure");
   });
 });
+
+describe("a step's own env", () => {
+  test("is visible in its if: and its name, as on GitHub", () => {
+    const r = run(`on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.check.outputs.seen }}
+    steps:
+      - id: mine
+        name: step \${{ env.WHO }}
+        if: env.WHO == 'me'
+        env: { WHO: me }
+        run: echo "ran as $WHO"
+      - id: check
+        run: echo "seen=\${{ steps.mine.outcome }}" >> "$GITHUB_OUTPUT"
+`);
+    expect(r.out.jobs.find((j) => j.name === "build")?.outputs.seen, r.logs).toBe("success");
+    expect(r.logs).toContain("##[step] step me");
+  });
+});

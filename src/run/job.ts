@@ -8,7 +8,7 @@ import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import type { JobState } from "./job-state.js";
 import type { Masker } from "./mask.js";
-import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepName } from "./step.js";
+import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepEnv, stepName } from "./step.js";
 import { annotate } from "./step-process.js";
 
 /** One job, or one matrix leg of it, ready to run. */
@@ -178,11 +178,16 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       const index = state.stepCounter++;
       if (ac.signal.aborted && state.status === "success") state.status = "cancelled";
       (state.contexts.job as Record<string, Json>).status = state.status;
-      const host = hostOf();
+      let host = hostOf();
       let run: boolean;
       let name = model.id;
+      let ownEnv: Record<string, string>;
       try {
+        // As on GitHub, the step's env is evaluated first and its `if` sees it.
         name = stepName(spec, host);
+        ownEnv = stepEnv(state, spec.raw, host);
+        host = exprHost(state, ownEnv);
+        if (spec.model.name?.isExpression) name = stepName(spec, host);
         run = evaluateIf(model, host);
       } catch (e) {
         env.emit({ type: "step-start", job: leg.key, step: index, name });
@@ -217,7 +222,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       }
       const t0 = Date.now();
       env.emit({ type: "step-start", job: leg.key, step: index, name });
-      const r = await runStep(state, spec, index, baseEnv);
+      const r = await runStep(state, spec, index, baseEnv, ownEnv);
       env.emit({
         type: "step-end",
         job: leg.key,

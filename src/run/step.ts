@@ -100,6 +100,8 @@ export async function runStep(
   spec: StepSpec,
   index: number,
   baseEnv: (stepEnv: Record<string, string>) => Record<string, string>,
+  /** The step's env when the caller already evaluated it (for `if:`). */
+  given?: Record<string, string>,
 ): Promise<StepRunResult> {
   const m = spec.model;
   const raw = spec.raw;
@@ -131,7 +133,7 @@ export async function runStep(
   // GitHub evaluates the step's env before the step runs: an error there fails the step
   // whatever continue-on-error says (the runner's StepsRunner never reaches it).
   try {
-    env = stepEnv(job, raw, host);
+    env = given ?? stepEnv(job, raw, host);
     host = exprHost(job, env);
     const coe = m["continue-on-error"];
     continueOnError = typeof coe === "boolean" ? coe : truthy(coe ? evaluateTemplate(coe, host) : false);

@@ -1,6 +1,6 @@
 import { evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 import type { JobState } from "../job-state.js";
-import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepName } from "../step.js";
+import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepEnv, stepName } from "../step.js";
 import { annotate } from "../step-process.js";
 import type { LoadedAction } from "./action-file.js";
 import { setRoot } from "./post.js";
@@ -72,11 +72,16 @@ export async function runComposite(
     if (!model.id) model.id = `__${i}`;
     const spec: StepSpec = { model, raw: action.rawSteps[i], defaults: {}, file: action.file };
     if (job.signal.aborted && child.status === "success") child.status = "cancelled";
-    const host = exprHost(child, child.env);
+    let host = exprHost(child, child.env);
     let name = model.id;
     let run: boolean;
+    let ownEnv: Record<string, string>;
     try {
+      // As on GitHub, the step's env is evaluated first and its `if` sees it.
       name = stepName(spec, host);
+      ownEnv = stepEnv(child, spec.raw, host);
+      host = exprHost(child, ownEnv);
+      if (spec.model.name?.isExpression) name = stepName(spec, host);
       run = evaluateIf(model, host);
     } catch (e) {
       annotate(job, call.index, "error", `${action.file}: step '${name}': ${(e as Error).message}`, {});
@@ -89,7 +94,7 @@ export async function runComposite(
       continue;
     }
     job.emit({ type: "group", job: job.key, step: call.index, title: name });
-    const r = await runStep(child, spec, call.index, baseEnv);
+    const r = await runStep(child, spec, call.index, baseEnv, ownEnv);
     job.emit({ type: "group", job: job.key, step: call.index, end: true });
     if (r.outcome === "cancelled") child.status = "cancelled";
     else if (r.conclusion === "failure" && child.status === "success") child.status = "failure";
