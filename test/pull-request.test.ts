@@ -31,6 +31,16 @@ jobs:
         with: { fetch-depth: 0 }
       - id: p
         run: echo "parents=$(git rev-parse HEAD HEAD^1 HEAD^2 | tr '\\n' ' ')" >> "$GITHUB_OUTPUT"
+  shallow:
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.s.outputs.seen }}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/checkout@v4
+        with: { ref: refs/pull/1/head, path: head }
+      - id: s
+        run: echo "seen=$(git rev-parse HEAD refs/remotes/pull/1/merge | tr '\\n' ' ') $(ls head | grep txt | tr '\\n' ' ')" >> "$GITHUB_OUTPUT"
 `;
 
 interface Out {
@@ -75,13 +85,12 @@ describe("pull_request runs on the merge of the head into the base", () => {
     expect(f.head).toBe(`${head}/feat`);
     expect(f.base).toBe(`${base}/main`);
     expect(outputs(out, "checkout").parents?.trim()).toBe(`${f.sha} ${base} ${head}`);
+    expect(outputs(out, "shallow").seen?.trim().split(/\s+/)).toEqual([f.sha, f.sha, "a.txt", "f.txt"]);
     expect(git("for-each-ref")).toBe(before);
     expect(git("status", "--porcelain")).toBe("");
     expect(git("symbolic-ref", "HEAD")).toBe("refs/heads/feat");
-    // The same pull request gives the same merge commit.
-    const again = JSON.parse(
-      slipway(["run", "pull_request", "--base", "main", "--json"], repo).stdout,
-    ) as Out;
+    // The same pull request gives the same merge commit; the base defaults to the default branch.
+    const again = JSON.parse(slipway(["run", "pull_request", "-j", "facts", "--json"], repo).stdout) as Out;
     expect(outputs(again, "facts").sha).toBe(f.sha);
   });
 

@@ -56,7 +56,7 @@ export function readGit(cwd: string): GitResult {
     "refs/heads/main",
   ]);
   const originHead = /^refs\/remotes\/origin\/HEAD refs\/remotes\/origin\/(.+)$/m.exec(refs ?? "")?.[1];
-  const defaultBranch = originHead ?? (/^refs\/heads\/main /m.test(`${refs ?? ""}\n`) ? "main" : "master");
+  const defaultBranch = originHead ?? (/^refs\/heads\/main(?: |$)/m.test(refs ?? "") ? "main" : "master");
   const commitMessage = git(root, ["log", "-1", "--format=%B", sha]) ?? "";
   return { ok: true, facts: { root, sha, ref, repository, actor, defaultBranch, commitMessage } };
 }
