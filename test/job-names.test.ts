@@ -70,6 +70,8 @@ describe("job names are GitHub's in plan, run, JSON and logs", () => {
     expect(plain.stdout).toContain("[call / Inner x] ⏵ job started");
     expect(plain.stdout).not.toMatch(/^\[call\] ⏵ job started/m);
     expect(plain.stdout).not.toMatch(/^\[Inner x\]/m);
+    expect(plain.stdout).not.toMatch(/^\[call\] ✓ job success/m);
+    expect(plain.stdout).toMatch(/^\[call \/ Inner x\] ✓ job success/m);
     expect(plain.stdout).toContain("[Node.js 24] ⏵ job started");
     expect(plain.stdout).toContain("[plain (linux, yes)] ⏵ job started");
     const table = plain.stdout.slice(plain.stdout.indexOf("\nJOB"));

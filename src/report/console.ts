@@ -98,6 +98,9 @@ export class PlainReporter {
         r.result = e.result;
         r.durationMs = e.durationMs;
         r.reason = e.reason;
+        // A matrix job or a caller of a reusable workflow that succeeded says nothing its
+        // legs and called jobs did not already say.
+        if (this.groups.has(e.job) && e.result === "success") return;
         this.out(`[${e.name}] ${ICON[e.result]} job ${e.result}${e.reason ? `: ${e.reason}` : ""}`);
         return;
       }
