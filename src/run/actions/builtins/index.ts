@@ -2,7 +2,12 @@ import type { Builtin } from "../types.js";
 import { downloadArtifact, uploadArtifact } from "./artifacts.js";
 import { cache, cacheRestore, cacheSave, rustCache } from "./cache.js";
 import { checkout } from "./checkout.js";
-import { rustToolchain, setupGo, setupJava, setupNode, setupPython, setupUv } from "./setup.js";
+import { rustToolchain } from "./rust-toolchain.js";
+import { setupGo } from "./setup-go.js";
+import { setupJava } from "./setup-java.js";
+import { setupNode } from "./setup-node.js";
+import { setupPython } from "./setup-python.js";
+import { setupUv } from "./setup-uv.js";
 
 /** Actions Slipway runs itself, by lower-cased owner/repo[/path]: no download, offline. */
 export const BUILTINS: Record<string, Builtin> = {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, join } from "node:path";
 import semver from "semver";
 
 /** One installation of a tool found on this machine. */
@@ -89,7 +89,3 @@ export function pick(found: Installed[], spec: string): Installed | undefined {
 }
 
 export const home = homedir;
-
-export function binDir(exe: string): string {
-  return dirname(exe);
-}
