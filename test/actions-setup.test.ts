@@ -95,3 +95,37 @@ describe.runIf(systemNode && process.platform === "linux")("setup-* actions and 
     expect(r.log("python")).toMatch(/Using Python \d+\.\d+\.\d+: /);
   });
 });
+
+const rustup = join(homedir(), ".cargo", "bin", "rustup");
+const nightlyClippy =
+  existsSync(rustup) &&
+  /^clippy/m.test(
+    (() => {
+      try {
+        return execFileSync(rustup, ["component", "list", "--installed", "--toolchain", "nightly"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        });
+      } catch {
+        return "";
+      }
+    })(),
+  );
+
+describe.runIf(nightlyClippy)("dtolnay/rust-toolchain refs on a host with nightly and clippy", () => {
+  const r = run(tempRepo(join(FIX, "rust-refs")), {
+    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-xdg-")),
+  });
+
+  test("@clippy is nightly with clippy", () => {
+    expect(r.jobs.clippy, r.log("clippy")).toBe("success");
+    expect(r.log("clippy")).toMatch(/Using Rust nightly-\S+: rustc \S+.*components clippy/);
+  });
+
+  test("@miri asks for miri and rust-src, and says how to add what is missing", () => {
+    const log = r.log("miri");
+    if (r.jobs.miri === "failure")
+      expect(log).toMatch(/component\(s\) .*not installed for nightly-\S+; run 'rustup component add/);
+    else expect(log).toMatch(/components miri, rust-src/);
+  });
+});
