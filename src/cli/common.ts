@@ -26,6 +26,7 @@ export const EVENT_OPTIONS = {
   actor: { type: "string" },
   platform: { type: "string", multiple: true, short: "P" },
   bind: { type: "boolean" },
+  offline: { type: "boolean" },
   approve: { type: "string", multiple: true },
   limit: { type: "string", multiple: true },
   "permissions-policy": { type: "string" },
@@ -111,7 +112,9 @@ export async function setup(values: Record<string, unknown>, positionals: string
     throw new UsageError(
       `no workflows found in ${v.workflows ? resolve(git.root, v.workflows) : `${git.root}/.github/workflows`}`,
     );
-  const load: LoadOptions = { limits: limitsOf(v.limit) };
+  // The environment carries it to every place that resolves actions, in this process and below.
+  if (v.offline) process.env.SLIPWAY_OFFLINE = "1";
+  const load: LoadOptions = { limits: limitsOf(v.limit), fetchMissing: true };
   const policy = v["permissions-policy"];
   if (policy !== undefined) {
     if (policy !== "LimitedRead" && policy !== "Write")

@@ -35,6 +35,8 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --actor NAME         github.actor
   -P, --platform L=host|skip   where a runs-on label runs
       --bind               run in the working tree instead of a clean checkout
+      --offline            never fetch a remote action or reusable workflow missing from the
+                           action store (default: fetch it from GitHub or $SLIPWAY_GITHUB_URL)
       --approve NAME       run jobs that deploy to environment NAME ('*': all); others are skipped
       --limit NAME=N       a GitHub limit as your server sets it, e.g. max-nested-reusable-workflows-depth=4
                            for GHES (also max-depth, max-file-size, max-job-limit, max-expression-length)

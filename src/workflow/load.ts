@@ -13,6 +13,7 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { parseFileReference } from "@actions/workflow-parser/workflows/file-reference";
 import type { Document, LineCounter } from "yaml";
+import { findOrFetch } from "../store/fetch.js";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
@@ -41,6 +42,8 @@ export interface LoadOptions {
   features?: ExperimentalFeatures;
   /** Where remote called workflows are found offline; default: the action store `slipway run` uses. */
   actionStore?: string;
+  /** Fetch remote called workflows missing from the action store into it (unless SLIPWAY_OFFLINE): run and plan do, lint does not. */
+  fetchMissing?: boolean;
 }
 
 export interface LoadedWorkflow {
@@ -139,12 +142,29 @@ async function convertCallees(context: TemplateContext, template: WorkflowTempla
   if (errors.length > 0) template.errors = errors.map((e) => ({ Message: e.message }));
 }
 
-function providerOf(read: ReadWorkflow, repoRoot: string): FileProvider {
+function providerOf(
+  read: ReadWorkflow,
+  repoRoot: string,
+  options: LoadOptions,
+  fetchErrors: Map<string, string>,
+): FileProvider {
   return {
     async getFileContent(ref) {
       const r = ref as { path: string; owner?: string; repository?: string; version?: string };
       const id = r.repository ? `${r.owner}/${r.repository}/${r.path}@${r.version}` : `./${r.path}`;
-      const f = read(id);
+      let f = read(id);
+      if (!f && r.repository && r.owner && r.version && options.fetchMissing) {
+        // Fetched here, before the checks that read called workflows synchronously.
+        const got = await findOrFetch(
+          r.owner,
+          r.repository,
+          r.version,
+          `'${id}'`,
+          options.actionStore ?? defaultStore(),
+        );
+        if (!got.ok) fetchErrors.set(id, got.error);
+        f = read(id);
+      }
       if (!f && !r.repository && insideRoot(repoRoot, id) === "outside") throw new OutsideRepository(id);
       if (!f) throw new Error(`reusable workflow not available: ${id}`);
       return f;
@@ -243,6 +263,7 @@ async function loadWith(
   context.state.featureFlags = flags; // read by the template reader (background steps) before conversion
   const parsed = parse(context);
   const read = workflowReader(repoRoot, options.files, options.actionStore);
+  const fetchErrors = new Map<string, string>();
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
     // Called workflows are fetched here rather than by the package, so their YAML takes the fast
@@ -251,9 +272,9 @@ async function loadWith(
       fetchReusableWorkflowDepth: 0,
       featureFlags: flags,
     });
-    await convertCallees(parsed.context, template, providerOf(read, repoRoot));
+    await convertCallees(parsed.context, template, providerOf(read, repoRoot, options, fetchErrors));
   }
-  const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content));
+  const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content, fetchErrors));
   if (parsed.value) {
     diagnostics.push(...checkTree(parsed.value, file, options.limits));
     if (!diagnostics.length) diagnostics.push(...checkReusable(parsed.value, file, read, options));
@@ -274,11 +295,13 @@ async function loadWith(
 }
 
 /** The package says only "Unable to find reusable workflow"; for a remote one, say how to add it. */
-function withStoreHint(d: Diagnostic, content: string): Diagnostic {
+function withStoreHint(d: Diagnostic, content: string, fetchErrors: Map<string, string>): Diagnostic {
   if (d.message !== "Unable to find reusable workflow" || !d.line) return d;
   const uses = /uses:\s*['"]?([^\s'"#]+)/.exec(content.split("\n")[d.line - 1] ?? "")?.[1];
   const m = uses && /^([^./][^/]*)\/([^/]+)\/.+@(.+)$/.exec(uses);
   if (!m) return d;
+  const fetchError = fetchErrors.get(uses);
+  if (fetchError) return { ...d, message: `${d.message}: ${fetchError}` };
   return {
     ...d,
     message: `${d.message}: '${uses}' is not in the offline action store; add it with: ${addHint(m[1]!, m[2]!, m[3]!)}`,

@@ -1,8 +1,8 @@
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Json } from "../../expr/index.js";
+import { findOrFetch } from "../../store/fetch.js";
 import { type ActionRef, parseActionRef } from "../../store/ref.js";
-import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { insideRoot } from "../../workflow/inside-root.js";
 import { field, pos } from "../../workflow/tokens.js";
 import type { JobState } from "../job-state.js";
@@ -51,7 +51,7 @@ export async function runActionStep(job: JobState, call: ActionCall): Promise<Ac
       const builtin = BUILTINS[ref.name];
       if (builtin) return await runBuiltin(job, call, builtin, ref, label);
     }
-    const found = locate(job, ref, uses);
+    const found = await locate(job, call.index, ref, uses);
     if (!found.ok) return fail(found.error);
     const loaded = loadAction(found.dir, found.shown);
     if (!loaded.ok) return fail(loaded.error);
@@ -76,11 +76,12 @@ function outside(uses: string, ws: string, p: string): string {
   return `'${uses}' leads to ${real}, outside the repository (the job's workspace); Slipway loads local actions only from inside it`;
 }
 
-function locate(
+async function locate(
   job: JobState,
+  step: number,
   ref: ActionRef,
   uses: string,
-): { ok: true; dir: string; shown: string } | { ok: false; error: string } {
+): Promise<{ ok: true; dir: string; shown: string } | { ok: false; error: string }> {
   if (ref.kind === "local") {
     const ws = job.space.workspace;
     // The folder, and the action.yml in it, each may be a committed link.
@@ -89,15 +90,14 @@ function locate(
     return { ok: true, dir: resolve(ws, ref.path), shown: ref.path };
   }
   if (ref.kind !== "remote") return { ok: false, error: "unreachable" };
-  const store = defaultStore();
-  const hit = findInStore(store, ref.owner, ref.repo, ref.ref);
-  if (!hit.ok) {
-    if (hit.error) return hit;
-    return {
-      ok: false,
-      error: `action '${uses}' is not built in and not in the action store (${store}); Slipway runs offline, so add it first: ${addHint(ref.owner, ref.repo, ref.ref)}`,
-    };
-  }
+  const hit = await findOrFetch(ref.owner, ref.repo, ref.ref, `action '${uses}' is not built in and`);
+  if (!hit.ok) return hit;
+  if (hit.fetchedFrom)
+    info(
+      job,
+      step,
+      `Fetched ${ref.owner}/${ref.repo}@${ref.ref} (${hit.meta?.commit}) from ${hit.fetchedFrom} into the action store`,
+    );
   const dir = ref.path ? join(hit.dir, ref.path) : hit.dir;
   if (!existsSync(dir))
     return { ok: false, error: `the stored ${ref.owner}/${ref.repo}@${ref.ref} has no folder '${ref.path}'` };

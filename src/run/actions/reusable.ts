@@ -4,8 +4,8 @@ import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflo
 import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 import { jobDisplayName } from "../../plan/job-name.js";
 import { expandMatrix } from "../../plan/matrix.js";
+import { findOrFetch } from "../../store/fetch.js";
 import { parseActionRef } from "../../store/ref.js";
-import { addHint, defaultStore, findInStore } from "../../store/store.js";
 import { formatDiagnostic } from "../../workflow/diagnostic.js";
 import { insideRoot } from "../../workflow/inside-root.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
@@ -38,7 +38,7 @@ function repoRootOf(wf: LoadedWorkflow): string {
 }
 
 /** `./.github/workflows/x.yml` in this repository, or `owner/repo/path@ref` from the action store. */
-function locate(uses: string, caller: LoadedWorkflow): Located {
+async function locate(uses: string, caller: LoadedWorkflow): Promise<Located> {
   if (uses.startsWith("./")) {
     const root = repoRootOf(caller);
     const path = resolve(root, uses);
@@ -63,15 +63,8 @@ function locate(uses: string, caller: LoadedWorkflow): Located {
       error: `'${uses}' is not a reusable workflow reference (expected ./.github/workflows/x.yml or owner/repo/.github/workflows/x.yml@ref)`,
     };
   const { owner, repo, path, ref } = r.ref;
-  const store = defaultStore();
-  const hit = findInStore(store, owner, repo, ref);
-  if (!hit.ok)
-    return {
-      ok: false,
-      error:
-        hit.error ||
-        `reusable workflow '${uses}' is not in the action store (${store}); Slipway runs offline, so add it first: ${addHint(owner, repo, ref)}`,
-    };
+  const hit = await findOrFetch(owner, repo, ref, `reusable workflow '${uses}'`);
+  if (!hit.ok) return hit;
   const file = join(hit.dir, path);
   if (!existsSync(file))
     return { ok: false, error: `the stored ${owner}/${repo}@${ref} has no file ${path}` };
@@ -174,9 +167,9 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
   const depth = (depths.get(call.run) ?? 1) + 1;
   if (depth > MAX_WORKFLOW_DEPTH)
     return fail(`reusable workflows are nested deeper than ${MAX_WORKFLOW_DEPTH} levels`);
-  const loc = locate(uses, call.run.wf);
+  const loc = await locate(uses, call.run.wf);
   if (!loc.ok) return fail(loc.error);
-  const wf = await loadWorkflow(loc.path, loc.root);
+  const wf = await loadWorkflow(loc.path, loc.root, { fetchMissing: true });
   if (wf.diagnostics.length || !wf.template)
     return fail(`${uses}: ${wf.diagnostics.map(formatDiagnostic).join("; ") || "cannot load"}`);
   if (!wf.template.events.workflow_call)
