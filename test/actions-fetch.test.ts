@@ -108,3 +108,18 @@ describe("remote actions missing from the store are fetched on first use", () =>
     expect(r.jobs.after, r.stdout).toBe("success");
   });
 });
+
+test("slipway actions add without --from fetches from GitHub (here: SLIPWAY_GITHUB_URL)", () => {
+  const gh = fakeGithub();
+  const store = mkdtempSync(join(tmpdir(), "slipway-store-"));
+  const env = { SLIPWAY_ACTION_STORE: store, SLIPWAY_GITHUB_URL: gh.base };
+  const add = slipway(["actions", "add", "acme/hello@v1"], tmpdir(), env);
+  expect(add.stderr).toBe("");
+  expect(add.stdout).toContain(`Added acme/hello@v1 at ${gh.sha}`);
+  expect(slipway(["actions", "list"], tmpdir(), env).stdout).toContain(`acme/hello@v1  ${gh.sha}`);
+  // Again: the stored copy is replaced, not kept.
+  expect(slipway(["actions", "add", "acme/hello@v1"], tmpdir(), env).code).toBe(0);
+  const missing = slipway(["actions", "add", "acme/nothing@v1"], tmpdir(), env);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/cannot fetch v1 from .*acme\/nothing/);
+});

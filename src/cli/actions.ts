@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { fetchToStore, githubBase } from "../store/fetch.js";
 import { parseActionRef } from "../store/ref.js";
 import { addToStore, defaultStore, listStore } from "../store/store.js";
 import { fail, parse, UsageError } from "./common.js";
@@ -9,9 +10,12 @@ const HELP = `usage: slipway actions <add|list> [options]
 The offline action store: actions that are neither local (uses: ./path) nor built in
 are run from here. Default store: $SLIPWAY_ACTION_STORE, else $XDG_CACHE_HOME/slipway/actions.
 
-  add OWNER/REPO@REF --from SOURCE   copy an action in; SOURCE is a git URL, a git
-                                     checkout or a plain folder. From git, REF (tag,
+  add OWNER/REPO@REF [--from SOURCE] copy an action in; SOURCE is a git URL, a git
+                                     checkout or a plain folder (default: the repository on
+                                     GitHub, or under $SLIPWAY_GITHUB_URL). From git, REF (tag,
                                      branch or commit) is checked out and its commit recorded.
+                                     'slipway run' and 'plan' do this by themselves for a
+                                     missing action unless --offline.
   list                               list stored actions with their commits
       --action-store DIR             use this store
       --json                         list as JSON`;
@@ -45,8 +49,6 @@ export async function main(args: string[]): Promise<number> {
     }
     if (cmd !== "add") throw new UsageError(`unknown subcommand '${cmd}' (expected add or list)`);
     if (!target || extra.length) throw new UsageError("expected one OWNER/REPO@REF");
-    if (!values.from)
-      throw new UsageError("--from SOURCE is required (a git URL, a git checkout or a folder)");
     const r = parseActionRef(target);
     if (!r.ok || r.ref.kind !== "remote")
       throw new UsageError(r.ok ? `'${target}' is not OWNER/REPO@REF` : r.error);
@@ -54,7 +56,10 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(
         `add the repository (${r.ref.owner}/${r.ref.repo}@${r.ref.ref}); its sub-folders come with it`,
       );
-    const added = addToStore(store, r.ref.owner, r.ref.repo, r.ref.ref, values.from);
+    const { owner, repo, ref } = r.ref;
+    const added = values.from
+      ? addToStore(store, owner, repo, ref, values.from)
+      : await fetchToStore(store, owner, repo, ref, githubBase(), true);
     if (!added.ok) {
       console.error(`slipway: ${added.error}`);
       return 1;

@@ -13,6 +13,10 @@ import { addHint, defaultStore, findInStore, META, readMeta, type StoreMeta } fr
 export function fetchBase(): string | undefined {
   const off = process.env.SLIPWAY_OFFLINE;
   if (off && off !== "0" && off !== "false") return undefined;
+  return githubBase();
+}
+
+export function githubBase(): string {
   return process.env.SLIPWAY_GITHUB_URL || "https://github.com";
 }
 
@@ -88,6 +92,7 @@ async function fetchInto(
   repo: string,
   ref: string,
   base: string,
+  replace: boolean,
 ): Promise<FetchResult> {
   const url = repoUrl(base, owner, repo);
   const parent = join(store, owner, repo);
@@ -113,6 +118,7 @@ async function fetchInto(
     writeFileSync(join(work, META), `${JSON.stringify(meta, null, 2)}\n`);
     const dest = join(parent, ref);
     mkdirSync(dirname(dest), { recursive: true });
+    if (replace) rmSync(dest, { recursive: true, force: true });
     try {
       renameSync(work, dest);
     } catch (e) {
@@ -130,8 +136,9 @@ async function fetchInto(
 const pending = new Map<string, Promise<FetchResult>>();
 
 /**
- * Clones owner/repo at `ref` from `base` into the store, as `slipway actions add` would. Jobs of one
- * run that need the same action share one fetch.
+ * Clones owner/repo at `ref` from `base` into the store. Jobs of one run that need the same action
+ * share one fetch; a copy stored meanwhile by another Slipway is kept unless `replace`
+ * (`slipway actions add`, which refreshes a branch).
  */
 export function fetchToStore(
   store: string,
@@ -139,13 +146,14 @@ export function fetchToStore(
   repo: string,
   ref: string,
   base: string,
+  replace = false,
 ): Promise<FetchResult> {
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(ref) || ref.split("/").some((p) => p === "." || p === ".."))
     return Promise.resolve({ ok: false, error: `invalid ref '${ref}'` });
   const key = JSON.stringify([store, owner, repo, ref, base]);
   let p = pending.get(key);
   if (!p) {
-    p = fetchInto(store, owner, repo, ref, base).catch(
+    p = fetchInto(store, owner, repo, ref, base, replace).catch(
       (e: Error) => ({ ok: false, error: e.message }) as const,
     );
     pending.set(key, p);

@@ -155,7 +155,7 @@ export function listStore(store: string): StoredAction[] {
     existsSync(p) ? readdirSync(p).filter((d) => statSync(join(p, d)).isDirectory()) : [];
   for (const owner of dirs(store))
     for (const repo of dirs(join(store, owner)))
-      for (const ref of dirs(join(store, owner, repo))) {
+      for (const ref of dirs(join(store, owner, repo)).filter((d) => !d.startsWith(".fetch-"))) {
         const dir = join(store, owner, repo, ref);
         const meta = readMeta(dir);
         out.push({
