@@ -103,6 +103,9 @@ describe("remote actions missing from the store are fetched on first use", () =>
     expect(offline.stderr).toMatch(/ci\.yml:4:\d+: .*fetching is off.*slipway actions add acme\/greeter@v1/);
     const plan = slipway(["plan"], repo, env);
     expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toMatch(
+      /fetched acme\/greeter\/\.github\/workflows\/build\.yml@v1 \([0-9a-f]{40}\) from /,
+    );
     expect(existsSync(join(store, "acme", "greeter", "v1", ".github", "workflows", "build.yml"))).toBe(true);
     const r = run(repo, env);
     expect(r.jobs.after, r.stdout).toBe("success");

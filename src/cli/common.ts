@@ -114,7 +114,11 @@ export async function setup(values: Record<string, unknown>, positionals: string
     );
   // The environment carries it to every place that resolves actions, in this process and below.
   if (v.offline) process.env.SLIPWAY_OFFLINE = "1";
-  const load: LoadOptions = { limits: limitsOf(v.limit), fetchMissing: true };
+  const load: LoadOptions = {
+    limits: limitsOf(v.limit),
+    fetchMissing: true,
+    onFetched: (text) => console.error(`slipway: ${text}`),
+  };
   const policy = v["permissions-policy"];
   if (policy !== undefined) {
     if (policy !== "LimitedRead" && policy !== "Write")

@@ -41,7 +41,8 @@ async function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((done, fail) =>
     execFile(
       "git",
-      args,
+      // A stalled transfer fails after 30 s instead of holding the job until the timeout.
+      ["-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=30", ...args],
       {
         cwd,
         encoding: "utf8",
@@ -134,6 +135,10 @@ async function fetchInto(
 }
 
 const pending = new Map<string, Promise<FetchResult>>();
+/** Bases that could not be reached: one network failure, not one per action, when offline by accident. */
+const unreachable = new Map<string, string>();
+const NETWORK =
+  /could not resolve host|failed to connect|connection refused|timed out|network is unreachable/i;
 
 /**
  * Clones owner/repo at `ref` from `base` into the store. Jobs of one run that need the same action
@@ -150,12 +155,18 @@ export function fetchToStore(
 ): Promise<FetchResult> {
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(ref) || ref.split("/").some((p) => p === "." || p === ".."))
     return Promise.resolve({ ok: false, error: `invalid ref '${ref}'` });
+  const down = unreachable.get(base);
+  if (down)
+    return Promise.resolve({ ok: false, error: `${down} (${shown(base)} is unreachable: not tried again)` });
   const key = JSON.stringify([store, owner, repo, ref, base]);
   let p = pending.get(key);
   if (!p) {
-    p = fetchInto(store, owner, repo, ref, base, replace).catch(
-      (e: Error) => ({ ok: false, error: e.message }) as const,
-    );
+    p = fetchInto(store, owner, repo, ref, base, replace)
+      .catch((e: Error): FetchResult => ({ ok: false, error: e.message }))
+      .then((r) => {
+        if (!r.ok && NETWORK.test(r.error)) unreachable.set(base, r.error);
+        return r;
+      });
     pending.set(key, p);
     void p.finally(() => pending.delete(key));
   }

@@ -44,6 +44,8 @@ export interface LoadOptions {
   actionStore?: string;
   /** Fetch remote called workflows missing from the action store into it (unless SLIPWAY_OFFLINE): run and plan do, lint does not. */
   fetchMissing?: boolean;
+  /** Told what was fetched, for the user to see where the time went. */
+  onFetched?: (text: string) => void;
 }
 
 export interface LoadedWorkflow {
@@ -163,6 +165,10 @@ function providerOf(
           options.actionStore ?? defaultStore(),
         );
         if (!got.ok) fetchErrors.set(id, got.error);
+        else if (got.fetchedFrom)
+          options.onFetched?.(
+            `fetched ${id} (${got.meta?.commit}) from ${got.fetchedFrom} into the action store`,
+          );
         f = read(id);
       }
       if (!f && !r.repository && insideRoot(repoRoot, id) === "outside") throw new OutsideRepository(id);
