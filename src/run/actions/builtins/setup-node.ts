@@ -114,10 +114,13 @@ export const setupNode: Builtin = {
       const v = packageVersion(p);
       ctx.log(`Using ${n}${v ? ` ${v}` : ""}: ${p}`);
     }
-    if (!own.npm)
+    if (!own.npm) {
+      const other = onPath("npm", pathOf(ctx))[0];
+      const v = other && packageVersion(other);
       ctx.warn(
-        `Node.js v${hit.version} (${hit.exe}) has no npm beside it; npm and npx are whatever comes next on PATH`,
+        `Node.js v${hit.version} (${hit.exe}) has no npm beside it; npm comes from the rest of PATH: ${other ? `${other}${v ? ` (npm ${v})` : ""}, which may not support this Node.js` : "none"}`,
       );
+    }
     ctx.log(`Put first on PATH: ${shims}`);
     if (ctx.inputs.cache)
       ctx.log(
