@@ -113,9 +113,12 @@ const nightlyClippy =
   );
 
 describe.runIf(nightlyClippy)("dtolnay/rust-toolchain refs on a host with nightly and clippy", () => {
-  const r = run(tempRepo(join(FIX, "rust-refs")), {
-    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-xdg-")),
-  });
+  const r = run(
+    tempRepo(join(FIX, "rust-refs"), { "rust-toolchain.toml": '[toolchain]\nchannel = "nightly"\n' }),
+    {
+      XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-xdg-")),
+    },
+  );
 
   test("@clippy is nightly with clippy", () => {
     expect(r.jobs.clippy, r.log("clippy")).toBe("success");
@@ -127,5 +130,9 @@ describe.runIf(nightlyClippy)("dtolnay/rust-toolchain refs on a host with nightl
     if (r.jobs.miri === "failure")
       expect(log).toMatch(/component\(s\) .*not installed for nightly-\S+; run 'rustup component add/);
     else expect(log).toMatch(/components miri, rust-src/);
+  });
+
+  test("a rust-toolchain.toml in the repository still chooses the toolchain, as on GitHub", () => {
+    expect(r.jobs["toolchain-file"], r.log("toolchain-file")).toBe("success");
   });
 });

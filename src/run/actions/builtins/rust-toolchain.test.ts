@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { rustRequest } from "./rust-toolchain.js";
+import { relativeStable, rustRequest } from "./rust-toolchain.js";
 
 const none = { toolchain: "", components: "", targets: "", target: "" };
 
@@ -54,6 +54,24 @@ describe("dtolnay/rust-toolchain refs", () => {
       toolchain: "stable",
       components: [],
       targets: [],
+    });
+  });
+});
+
+describe("relative stable toolchains", () => {
+  // 1.95.0 came out on 2026-04-16; 1.94.0 six weeks before.
+  const now = new Date("2026-04-20T12:00:00Z");
+  test("'stable minus N releases' and 'stable N <unit>s ago'", () => {
+    expect(relativeStable("stable minus 0 releases", now)).toBe("1.95");
+    expect(relativeStable("stable minus 2 releases", now)).toBe("1.93");
+    expect(relativeStable("stable 1 week ago", now)).toBe("1.94");
+    expect(relativeStable("stable 6 months ago", now)).toBe("1.90"); // 2025-10-20: 1.91 came on 10-30
+    expect(relativeStable("stable", now)).toBeUndefined();
+  });
+
+  test("as the toolchain input of any ref", () => {
+    expect(rustRequest("master", { ...none, toolchain: "stable minus 1 release" }, now)).toMatchObject({
+      toolchain: "1.94",
     });
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type Builtin, type BuiltinContext, StepError } from "../types.js";
 import { companions, useTool } from "./tool-path.js";
 import { home, onPath, run } from "./toolchains.js";
@@ -21,7 +21,11 @@ const list = (s: string | undefined) => (s ?? "").split(/[\s,]+/).filter(Boolean
  * @clippy and @miri are @nightly with `components` defaulting to `clippy` and `miri, rust-src`.
  * A given input replaces a default, as GitHub does with an input's default.
  */
-export function rustRequest(ref: string, inputs: Record<string, string>): RustRequest | { error: string } {
+export function rustRequest(
+  ref: string,
+  inputs: Record<string, string>,
+  now = new Date(),
+): RustRequest | { error: string } {
   const given = inputs.toolchain?.trim() ?? "";
   const targets = list(`${inputs.targets ?? ""} ${inputs.target ?? ""}`);
   const components = (fallback: string) => list(inputs.components?.trim() ? inputs.components : fallback);
@@ -41,12 +45,40 @@ export function rustRequest(ref: string, inputs: Record<string, string>): RustRe
   };
   // nightly-YYYY-MM-DD is no branch of the action, but says what it means.
   const preset = presets[ref] ?? (/^nightly-\d{4}-\d{2}-\d{2}$/.test(ref) ? [ref, ""] : undefined);
-  const toolchain = given || preset?.[0];
+  const toolchain = relativeStable(given, now) || given || preset?.[0];
   if (!toolchain)
     return {
       error: `'toolchain' input is required: dtolnay/rust-toolchain@${ref} does not name a toolchain (use @stable, @beta, @nightly, @1.N, @clippy or @miri, or give toolchain:)`,
     };
   return { toolchain, components: components(preset?.[1] ?? ""), targets };
+}
+
+const DAY = 86_400_000;
+
+/** The minor version of the stable release out on a day: 1.0 came on 2015-05-15 (day 16569), then one every six weeks. */
+function stableMinor(at: Date): number {
+  return Math.floor((Math.floor(at.getTime() / DAY) - 16569) / 42);
+}
+
+/** `now` moved back n calendar days, weeks, months or years, as `date --date "n months ago"` does. */
+function before(now: Date, n: number, unit: string): Date {
+  const d = new Date(now);
+  if (unit === "year") d.setUTCFullYear(d.getUTCFullYear() - n);
+  else if (unit === "month") d.setUTCMonth(d.getUTCMonth() - n);
+  else d.setUTCDate(d.getUTCDate() - n * (unit === "week" ? 7 : 1));
+  return d;
+}
+
+/**
+ * The action's relative toolchains: "stable 6 months ago" and "stable minus 2 releases" name the
+ * stable release of that time.
+ */
+export function relativeStable(toolchain: string, now: Date): string | undefined {
+  const ago = /^stable (\d+) (day|week|month|year)s? ago$/.exec(toolchain);
+  if (ago) return `1.${stableMinor(before(now, Number(ago[1]), ago[2]!))}`;
+  const minus = /^stable minus (\d+) releases?$/.exec(toolchain);
+  if (minus) return `1.${stableMinor(now) - Number(minus[1])}`;
+  return undefined;
 }
 
 /** rustup's proxies in ~/.cargo/bin: linked first on PATH so a distribution's /usr/bin/cargo does not win. */
@@ -137,10 +169,20 @@ export const rustToolchain: Builtin = {
     ctx.log(
       `Using Rust ${name}: rustc ${version}${rustc ? ` (${rustc})` : ""}${req.components.length ? `, components ${req.components.join(", ")}` : ""}${req.targets.length ? `, targets ${req.targets.join(", ")}` : ""}`,
     );
-    ctx.log(
-      `RUSTUP_TOOLCHAIN is set for this job instead of changing your default; put first on PATH: ${shims}`,
-    );
-    ctx.setEnv("RUSTUP_TOOLCHAIN", name);
+    // The action runs `rustup default`, which a toolchain file in the repository overrides;
+    // RUSTUP_TOOLCHAIN (this job only, not your default) would override the file, so it is left unset then.
+    const file = ["rust-toolchain.toml", "rust-toolchain"].find((f) => existsSync(join(ctx.workspace, f)));
+    if (file)
+      ctx.log(
+        `${file} in the workspace chooses the toolchain where it applies, as on GitHub; put first on PATH: ${shims}`,
+      );
+    else {
+      ctx.log(
+        `RUSTUP_TOOLCHAIN is set for this job instead of changing your default; put first on PATH: ${shims}`,
+      );
+      ctx.setEnv("RUSTUP_TOOLCHAIN", name);
+    }
+    ctx.setEnv("CARGO_HOME", dirname(cargoBin));
     for (const [k, v] of [
       ["CARGO_INCREMENTAL", "0"],
       ["CARGO_TERM_COLOR", "always"],
