@@ -33,6 +33,10 @@ export const LINT_RULES = {
   "job-output-unused": { severity: "warning", description: "job output that nothing reads" },
   "step-undefined": { severity: "error", description: "steps.<id> read where no earlier step has that id" },
   "matrix-key-undefined": { severity: "error", description: "matrix key read but not defined in the matrix" },
+  "if-always-true": {
+    severity: "warning",
+    description: "if: condition with text around its ${{ }}, which makes it always true",
+  },
   "runner-label": { severity: "error", description: "runs-on label that no known runner has" },
   "deprecated-command": { severity: "error", description: "workflow command GitHub disabled" },
   "deprecated-action": { severity: "warning", description: "action version running on a retired Node.js" },

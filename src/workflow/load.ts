@@ -18,6 +18,7 @@ import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { parseYaml } from "./fast-yaml.js";
+import { fixWorkflowIfs } from "./if-blocks.js";
 import { insideRoot, OutsideRepository } from "./inside-root.js";
 import { parseWorkflowFast, readParsed } from "./parsed-reader.js";
 import { workflowSchema } from "./schema.js";
@@ -132,7 +133,10 @@ async function convertCallees(context: TemplateContext, template: WorkflowTempla
     try {
       const file = await provider.getFileContent(parseFileReference(job.ref.value));
       const workflow = parseWorkflowFast(file, context);
-      if (workflow.value) convertReferencedWorkflow(context, workflow.value, job);
+      if (workflow.value) {
+        fixWorkflowIfs(workflow.value);
+        convertReferencedWorkflow(context, workflow.value, job);
+      }
     } catch (e) {
       context.error(
         job.ref,
@@ -272,6 +276,7 @@ async function loadWith(
   const fetchErrors = new Map<string, string>();
   let template: WorkflowTemplate | undefined;
   if (parsed.value && parsed.context.errors.count === 0) {
+    fixWorkflowIfs(parsed.value);
     // Called workflows are fetched here rather than by the package, so their YAML takes the fast
     // reader too (the package would parse each one again for every caller).
     template = await convertWorkflowTemplate(parsed.context, parsed.value, undefined, {

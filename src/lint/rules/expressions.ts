@@ -2,6 +2,7 @@
 // context availability per field, and references to needs, job outputs, steps, matrix keys and
 // inputs that are not defined. Also reports job outputs that nothing reads.
 import { isMap, isScalar, isSeq, type Node, type Scalar } from "yaml";
+import { splitTemplate } from "../../expr/split.js";
 import {
   type Availability,
   actionAvailability,
@@ -127,7 +128,9 @@ export class ExpressionChecker {
       src.doc.contents as Node,
       [],
       (scalar, at) => {
-        const found = expressionsIn(src.text, scalar, isImplicitIf(at, src.kind));
+        const implicitIf = isImplicitIf(at, src.kind);
+        if (implicitIf) this.checkIfAround(scalar);
+        const found = expressionsIn(src.text, scalar, implicitIf);
         if (found.length === 0) return;
         const path = at.slice(); // the walk's array changes as it goes on
         const avail = src.kind === "action" ? actionAvailability(path) : workflowAvailability(path);
@@ -141,6 +144,27 @@ export class ExpressionChecker {
       skip,
     );
     this.reportUnusedOutputs();
+  }
+
+  /**
+   * GitHub reads an `if:` holding `${{ }}` and other text (spaces or the final line break a
+   * block scalar keeps, a second expression) as a string to interpolate: never empty, so true.
+   */
+  private checkIfAround(scalar: Scalar): void {
+    const v = scalar.value;
+    if (typeof v !== "string" || !v.includes("${{")) return;
+    const parts = splitTemplate(v);
+    if (!parts.some((p) => p.expr) || (parts.length === 1 && parts[0]!.expr)) return;
+    const shown = JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
+    report(
+      this.ctx,
+      "if-always-true",
+      scalar,
+      `if: condition ${shown} is always true: GitHub reads text around \${{ }} as a non-empty string`,
+      {
+        fix: "put the whole condition in one ${{ }} with nothing around it (use |- or >- for a block), or drop the ${{ }}",
+      },
+    );
   }
 
   private actionSteps(path: string[]): StepInfo[] {

@@ -8,6 +8,7 @@ import {
 } from "@actions/workflow-parser/actions/index";
 import { ErrorPolicy } from "@actions/workflow-parser/model/convert";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { fixActionIfs } from "../../workflow/if-blocks.js";
 import { field, rawSteps } from "../../workflow/tokens.js";
 
 export const NODE_RUNTIMES = ["node12", "node16", "node20", "node24"] as const;
@@ -73,6 +74,7 @@ export function loadAction(dir: string, shown: string): LoadActionResult {
       errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""})` : "";
     return { ok: false, error: `${where}: ${msg}${more}` };
   }
+  fixActionIfs(parsed.value);
   const template = convertActionTemplate(parsed.context, parsed.value, {
     errorPolicy: ErrorPolicy.TryConversion,
   });
