@@ -6,7 +6,8 @@
 // package would call an error) makes it give up and the caller parses with the package.
 // fast-yaml.test.ts holds it to the package on every workflow we have and on mutations of them.
 
-import { Document, LineCounter, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { Document, LineCounter, parseDocument, Scalar, YAMLMap, YAMLParseError, YAMLSeq } from "yaml";
+import { nestingPastLimit } from "./depth-scan.js";
 import { newPair, newScalar } from "./fast-yaml-nodes.js";
 import { OUTSIDE, resolvePlain, unescapeDouble } from "./fast-yaml-scalars.js";
 
@@ -72,9 +73,26 @@ export function parseYaml(text: string): FastParsed {
   return fastParse(text) ?? packageParse(text);
 }
 
+/**
+ * Nesting the scan before a parse lets through: twice GitHub's limit of 50 (the exact check runs on
+ * the parsed document), far below the few thousand levels that exhaust the package's stack.
+ */
+export const PARSER_NESTING_GUARD = 100;
+
+export const TOO_DEEP = "Maximum object depth exceeded";
+
 /** The yaml package's parse with the options GitHub's reader uses. */
 export function packageParse(text: string): FastParsed {
   const lines = new LineCounter();
+  const deep = nestingPastLimit(text, PARSER_NESTING_GUARD);
+  if (deep !== undefined) {
+    // Refused before the package recurses: a document holding only the error, at its place.
+    lines.addNewLine(0);
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+    const doc = new Document(undefined, { uniqueKeys: false, keepSourceTokens: true, prettyErrors: false });
+    doc.errors.push(new YAMLParseError([deep, deep + 1], "RESOURCE_EXHAUSTION", TOO_DEEP));
+    return { doc: doc as Document.Parsed, lines };
+  }
   const doc = parseDocument(text, {
     lineCounter: lines,
     uniqueKeys: false,
@@ -241,7 +259,10 @@ class Reader {
   /** Counts a collection and its nesting around `read`. */
   private nested<T>(read: () => T): T {
     this.nodes++;
-    if (++this.level > this.deepest) this.deepest = this.level;
+    if (++this.level > this.deepest) {
+      this.deepest = this.level;
+      if (this.level > PARSER_NESTING_GUARD) throw GIVE_UP; // the package's path refuses it
+    }
     const r = read();
     this.level--;
     return r;

@@ -285,7 +285,14 @@ async function loadWith(
     });
     await convertCallees(parsed.context, template, providerOf(read, repoRoot, options, fetchErrors));
   }
-  const diagnostics = diagnosticsOf(parsed.context, file).map((d) => withStoreHint(d, content, fetchErrors));
+  // A file-wide error (an empty file, only comments) points at its start: every error has a place.
+  const diagnostics = diagnosticsOf(parsed.context, file).map((d) =>
+    withStoreHint(
+      d.line === undefined && d.file === file ? { ...d, line: 1, col: 1 } : d,
+      content,
+      fetchErrors,
+    ),
+  );
   if (parsed.value) {
     diagnostics.push(...checkTree(parsed.value, file, options.limits));
     if (!diagnostics.length) diagnostics.push(...checkReusable(parsed.value, file, read, options));

@@ -188,6 +188,14 @@ export function parseWorkflowFast(
     contextOrTrace instanceof TemplateContext
       ? contextOrTrace
       : new TemplateContext(new TemplateValidationErrors(), workflowSchema(), contextOrTrace);
+  // Nesting refused before parsing: the package's parse would run out of stack.
+  const deep = parsed.doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
+  if (deep) {
+    const p = parsed.lines.linePos(deep.pos[0]);
+    const at = { line: p.line, column: p.col };
+    context.error(context.getFileId(file.name), deep.message, { start: at, end: at });
+    return { context, value: undefined };
+  }
   // YAML errors: the package's own messages.
   if (parsed.doc.errors.length) return parseWorkflow(file, context);
   return readParsed(context, file.name, parsed.doc, parsed.lines);

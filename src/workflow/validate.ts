@@ -11,8 +11,9 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
+import { nestingPastLimit } from "./depth-scan.js";
 import type { Diagnostic } from "./diagnostic.js";
-import { isPlainDoc, plainShape } from "./fast-yaml.js";
+import { isPlainDoc, PARSER_NESTING_GUARD, plainShape, TOO_DEEP } from "./fast-yaml.js";
 import { parseWorkflowFast } from "./parsed-reader.js";
 import { field, pos } from "./tokens.js";
 
@@ -121,6 +122,11 @@ export function checkSource(
       },
     ];
   }
+  if (!parsed) {
+    // Before the package parses: it recurses once per level and runs out of stack.
+    const deep = nestingPastLimit(content, PARSER_NESTING_GUARD);
+    if (deep !== undefined) return [{ file, ...lineCol(content, deep), message: TOO_DEEP }];
+  }
   const doc =
     parsed?.doc ?? parseDocument(content, { lineCounter: lc, uniqueKeys: false, keepSourceTokens: true });
   const out: Diagnostic[] = [];
@@ -166,8 +172,7 @@ export function checkSource(
       },
     ];
   }
-  if (shape.tooDeep !== undefined)
-    return [{ ...at(shape.tooDeep), message: "Maximum object depth exceeded" }];
+  if (shape.tooDeep !== undefined) return [{ ...at(shape.tooDeep), message: TOO_DEEP }];
   return [];
 }
 
