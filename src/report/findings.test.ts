@@ -77,3 +77,40 @@ describe("renderFindings", () => {
     expect(JSON.parse(renderFindings(findings, "json"))).toEqual(findings);
   });
 });
+
+const at = (line: number, col: number, endCol?: number): Finding => ({
+  rule: "syntax",
+  severity: "error",
+  message: "Unexpected value 'x'",
+  file: "a.yml",
+  line,
+  col,
+  ...(endCol ? { endLine: line, endCol } : {}),
+});
+
+describe("human findings on long lines", () => {
+  test("a long line is clipped around the column: output linear in the input", () => {
+    // A one-line workflow of 200 KB with a finding every 1,000 columns (40 MB of output before).
+    const line = "x".repeat(200_000);
+    const findings = Array.from({ length: 200 }, (_, i) => at(1, i * 1000 + 1, i * 1000 + 100_000));
+    const out = renderFindings(findings, "human", new Map([["a.yml", `${line}\n`]]));
+    expect(out.length).toBeLessThan(findings.length * 400);
+    const [, src, caret] = out.split("\n").slice(1, 4);
+    expect(src).toBe(`    1 | ${"x".repeat(120)}…`);
+    expect(caret).toBe(`      | ${"^".repeat(120)}`);
+  });
+
+  test("the caret stays under the column in a clipped line", () => {
+    const text = `${"a".repeat(5000)}HERE${"b".repeat(5000)}`;
+    const out = renderFindings([at(1, 5001)], "human", { "a.yml": text }).split("\n");
+    const src = out[2]!;
+    const caret = out[3]!;
+    expect(src.length).toBeLessThan(140);
+    expect(src.slice(caret.indexOf("^"), caret.indexOf("^") + 4)).toBe("HERE");
+  });
+
+  test("short lines are shown whole", () => {
+    const out = renderFindings([at(2, 3, 6)], "human", { "a.yml": "on: push\njobs: x  \n" });
+    expect(out).toContain("    2 | jobs: x\n      |   ^^^\n");
+  });
+});

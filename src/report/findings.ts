@@ -39,15 +39,32 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** The source line and a caret under the flagged columns; tabs are kept so the caret lines up. */
+/** Columns of a long line shown around the flagged column (a one-line workflow can be megabytes). */
+const EXCERPT_WIDTH = 120;
+const EXCERPT_BEFORE = 40;
+
+/**
+ * The source line and a caret under the flagged columns; tabs are kept so the caret lines up.
+ * A long line is clipped to a window around the column, so the output stays linear in the input.
+ */
 function excerpt(f: Finding, lines: string[] | undefined): string[] {
   const text = lines?.[f.line - 1];
   if (text === undefined) return [];
   const num = String(f.line);
   const pad = " ".repeat(num.length);
-  const lead = text.slice(0, Math.max(0, f.col - 1)).replace(/[^\t]/g, " ");
+  const col = Math.max(0, f.col - 1);
+  let from = 0;
+  let to = text.length;
+  if (text.length > EXCERPT_WIDTH) {
+    from = Math.max(0, Math.min(col - EXCERPT_BEFORE, text.length - EXCERPT_WIDTH));
+    to = from + EXCERPT_WIDTH;
+  }
+  const shown = text.slice(from, to).replace(/[\r\v\f]/g, " ");
+  const lead = (from > 0 ? " " : "") + text.slice(from, Math.max(from, col)).replace(/[^\t]/g, " ");
   const width = f.endLine === f.line && f.endCol && f.endCol > f.col ? f.endCol - f.col : 1;
-  return [`    ${num} | ${text.trimEnd()}`, `    ${pad} | ${lead}${"^".repeat(width)}`];
+  const caret = "^".repeat(Math.max(1, Math.min(width, to - col)));
+  const line = `${from > 0 ? "…" : ""}${to < text.length ? `${shown}…` : shown.trimEnd()}`;
+  return [`    ${num} | ${line}`, `    ${pad} | ${lead}${caret}`];
 }
 
 function toHuman(findings: Finding[], sources: Sources): string {

@@ -84,4 +84,17 @@ describe("load", () => {
     const strict = await loadWithPackageParser(wf(""), "w.yml", "w.yml", "/nonexistent");
     expect(strict.diagnostics.length).toBeGreaterThan(0);
   });
+
+  test("CR-only line ends are line breaks, as in YAML and on GitHub (the yaml package reads one line)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-cr-"));
+    const text =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n        bad: 1\n";
+    writeFileSync(join(dir, "cr.yml"), text.replaceAll("\n", "\r"));
+    const wf = await loadWorkflow(join(dir, "cr.yml"), dir);
+    expect(wf.diagnostics.map(formatDiagnostic)).toEqual(["cr.yml:7:9: Unexpected value 'bad'"]);
+    writeFileSync(join(dir, "cr.yml"), text.replace("        bad: 1\n", "").replaceAll("\n", "\r"));
+    const ok = await loadWorkflow(join(dir, "cr.yml"), dir);
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.template?.jobs.map((j) => j.id.value)).toEqual(["a"]);
+  });
 });

@@ -28,6 +28,7 @@ import {
   checkTree,
   decodeWorkflow,
   type Limits,
+  lfBreaks,
   MAX_FILE_BYTES,
   type PermissionsPolicy,
   type ReadWorkflow,
@@ -107,7 +108,7 @@ function workflowReader(repoRoot: string, files: Record<string, string> = {}, st
     if (insideRoot(repoRoot, ref) === "outside") return undefined;
     const p = resolve(repoRoot, ref);
     try {
-      return { name: relative(repoRoot, p), content: readFileSync(p, "utf8") };
+      return { name: relative(repoRoot, p), content: lfBreaks(readFileSync(p, "utf8")) };
     } catch {
       return undefined;
     }
@@ -120,7 +121,7 @@ function fromStore(store: string, ref: string): { name: string; content: string 
   const hit = findInStore(store, r.ref.owner, r.ref.repo, r.ref.ref);
   if (!hit.ok) return undefined;
   try {
-    return { name: ref, content: readFileSync(join(hit.dir, r.ref.path), "utf8") };
+    return { name: ref, content: lfBreaks(readFileSync(join(hit.dir, r.ref.path), "utf8")) };
   } catch {
     return undefined;
   }

@@ -73,11 +73,19 @@ export function decodeWorkflow(
     };
   }
   try {
-    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    return { content: lfBreaks(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
   } catch {
     const lossy = new TextDecoder("utf-8").decode(bytes);
     return { message: "the file is not valid UTF-8 text", at: lineCol(lossy, lossy.indexOf("\uFFFD")) };
   }
+}
+
+/**
+ * YAML (and GitHub's parser) ends a line at CR alone as at LF or CRLF; the yaml package does not,
+ * and reads a CR-only file as one long line. A lone CR becomes LF: offsets stay the same.
+ */
+export function lfBreaks(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
 }
 
 function lineCol(text: string, offset: number): { line: number; col: number } {
