@@ -10,7 +10,8 @@ export type MatrixResult =
       /** GitHub's display suffix per leg, e.g. "(linux, 20)"; "" when a leg shows no values. */
       suffixes: string[];
     }
-  | { ok: false; error: string };
+  /** tooLarge: over GitHub's limit of 256 legs (lint says so at the matrix). */
+  | { ok: false; error: string; tooLarge?: true };
 
 const MAX_LEGS = 256;
 // Guards the cross-product walk itself; excludes could still trim it below MAX_LEGS.
@@ -65,6 +66,7 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
     return {
       ok: false,
       error: `the matrix has ${size} combinations; GitHub allows at most ${MAX_LEGS} jobs`,
+      tooLarge: true,
     };
   const legs: Obj[] = [];
   const suffixes: string[] = [];
@@ -96,7 +98,11 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
     }
   if (legs.length === 0) return { ok: false, error: `matrix expands to no jobs${whyEmpty(vectors)}` };
   if (legs.length > MAX_LEGS)
-    return { ok: false, error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit` };
+    return {
+      ok: false,
+      error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit`,
+      tooLarge: true,
+    };
   return { ok: true, legs, suffixes };
 }
 

@@ -1,8 +1,9 @@
 // `strategy.matrix.exclude` entries must name matrix keys and match some value of each key.
 // Objects match partially (GitHub matches nested maps key by key), so only what is written is compared.
 import { isMap, isSeq } from "yaml";
+import { expandMatrix, type Json } from "../../plan/matrix.js";
 import { type LintContext, report } from "../context.js";
-import { entries, get, items } from "../source.js";
+import { entries, get, items, keyNode } from "../source.js";
 
 /** Whether `pattern` matches `value`: equal scalars, or every key of a pattern map matching. */
 export function partialMatch(pattern: unknown, value: unknown): boolean {
@@ -17,8 +18,10 @@ export function partialMatch(pattern: unknown, value: unknown): boolean {
 
 export function checkMatrixExclude(ctx: LintContext): void {
   for (const job of ctx.model?.jobs.values() ?? []) {
-    const matrix = get(get(job.node, "strategy"), "matrix");
+    const strategy = get(job.node, "strategy");
+    const matrix = get(strategy, "matrix");
     if (!isMap(matrix)) continue;
+    checkSize(ctx, matrix.toJSON() as Json, keyNode(strategy, "matrix")!);
     const rows = new Map<string, unknown[] | undefined>();
     for (const e of entries(matrix)) {
       if (e.key === "include" || e.key === "exclude") continue;
@@ -51,4 +54,13 @@ export function checkMatrixExclude(ctx: LintContext): void {
       }
     }
   }
+}
+
+/**
+ * GitHub refuses a matrix of more than 256 legs (plan does too): said at `matrix:`. Expressions
+ * in it stay as text, so a written matrix is counted as GitHub would count it.
+ */
+function checkSize(ctx: LintContext, matrix: Json, at: Parameters<typeof report>[2]): void {
+  const r = expandMatrix(matrix);
+  if (!r.ok && r.tooLarge) report(ctx, "matrix-too-large", at, r.error);
 }
