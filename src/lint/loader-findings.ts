@@ -2,10 +2,12 @@
 // and needs) as findings. Where our own rules already flag the same line, theirs go: it is the
 // same problem told twice, and ours says more.
 import type { Diagnostic } from "../workflow/diagnostic.js";
+import { isMissingCallee } from "../workflow/load.js";
 import { ALL_CONTEXTS } from "./expr-refs.js";
 import type { Finding } from "./finding.js";
 import type { LintRuleId } from "./rule-docs.js";
 
+const NOT_IN_STORE = /is not in the offline action store/;
 const SPECIAL_FUNCTIONS = /^Unrecognized function: '(always|success|failure|cancelled|hashFiles)'/i;
 
 function ruleOf(message: string): LintRuleId {
@@ -39,8 +41,9 @@ export function loaderFindings(
   const lines = new Set(ours.map((f) => f.line));
   const cycle = ours.some((f) => f.rule === "needs-cycle");
   const out: Finding[] = [];
-  // Remote callees cannot be fetched offline; local ones are checked by rules/reusable.ts.
-  const shown = diags.filter((d) => !d.message.startsWith("Unable to find reusable workflow"));
+  // A remote callee not in the action store is said at its uses: line (a warning: the workflow is
+  // valid, this machine lacks the file); a missing local one is rules/reusable.ts's.
+  const shown = diags.filter((d) => !isMissingCallee(d) || NOT_IN_STORE.test(d.message));
   const elsewhere = (d: Diagnostic) => !!d.file && d.file !== file;
   const inCallees = Map.groupBy(shown.filter(elsewhere), (d) => d.file!);
   for (const d of shown) {
@@ -48,6 +51,17 @@ export function loaderFindings(
     const rule = ruleOf(d.message);
     const line = d.line ?? 1;
     if (lines.has(line) || (rule === "needs-cycle" && cycle)) continue;
+    if (isMissingCallee(d)) {
+      out.push({
+        rule: "reusable-workflow",
+        severity: "warning",
+        message: d.message,
+        file,
+        line,
+        col: d.col ?? 1,
+      });
+      continue;
+    }
     out.push({ rule, severity: "error", message: d.message, file, line, col: d.col ?? 1 });
   }
   for (const [callee, list] of inCallees) {

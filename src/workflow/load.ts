@@ -63,6 +63,7 @@ export interface LoadedWorkflow {
 }
 
 const WORKFLOW_EXT = /\.ya?ml$/;
+const MISSING_CALLEE = "Unable to find reusable workflow";
 
 /** Workflow files under `.github/workflows` of `root`, or the file/dir given with -W. */
 export function discoverWorkflows(root: string, target?: string): string[] {
@@ -139,10 +140,7 @@ async function convertCallees(context: TemplateContext, template: WorkflowTempla
         convertReferencedWorkflow(context, workflow.value, job);
       }
     } catch (e) {
-      context.error(
-        job.ref,
-        e instanceof OutsideRepository ? e : new Error("Unable to find reusable workflow"),
-      );
+      context.error(job.ref, e instanceof OutsideRepository ? e : new Error(MISSING_CALLEE));
     }
   }
   const errors = context.errors.getErrors();
@@ -296,7 +294,8 @@ async function loadWith(
   );
   if (parsed.value) {
     diagnostics.push(...checkTree(parsed.value, file, options.limits));
-    if (!diagnostics.length) diagnostics.push(...checkReusable(parsed.value, file, read, options));
+    if (diagnostics.every(isMissingCallee))
+      diagnostics.push(...checkReusable(parsed.value, file, read, options));
   }
   const nameTok =
     parsed.value && "find" in parsed.value
@@ -308,14 +307,21 @@ async function loadWith(
     file,
     name,
     root: parsed.value,
-    template: diagnostics.length ? undefined : template,
+    // A called workflow that is not at hand fails only the job that calls it (at run time, with
+    // this message): the other jobs stay planned and runnable.
+    template: diagnostics.every(isMissingCallee) ? template : undefined,
     diagnostics,
   };
 }
 
+/** The loader's error for a `uses:` whose workflow cannot be read (not in the store, no such file). */
+export function isMissingCallee(d: Diagnostic): boolean {
+  return d.message.startsWith(MISSING_CALLEE);
+}
+
 /** The package says only "Unable to find reusable workflow"; for a remote one, say how to add it. */
 function withStoreHint(d: Diagnostic, content: string, fetchErrors: Map<string, string>): Diagnostic {
-  if (d.message !== "Unable to find reusable workflow" || !d.line) return d;
+  if (d.message !== MISSING_CALLEE || !d.line) return d;
   const uses = /uses:\s*['"]?([^\s'"#]+)/.exec(content.split("\n")[d.line - 1] ?? "")?.[1];
   const m = uses && /^([^./][^/]*)\/([^/]+)\/.+@(.+)$/.exec(uses);
   if (!m) return d;

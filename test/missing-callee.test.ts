@@ -1,0 +1,51 @@
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { slipway, tempRepo } from "./helpers/cli.js";
+
+// A remote reusable workflow that is not in the action store: one error at its uses: line in
+// list, plan and lint; the workflow's other jobs are still listed, planned and run.
+const WORKFLOW = `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo built
+  deploy:
+    needs: build
+    uses: someone/shared/.github/workflows/deploy.yml@v1
+  docs:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo docs
+`;
+
+describe("a remote reusable workflow missing from the action store", () => {
+  const dir = tempRepo(undefined, { ".github/workflows/ci.yml": WORKFLOW });
+  const env = { SLIPWAY_ACTION_STORE: join(dir, "empty-store") };
+  const at =
+    /\.github\/workflows\/ci\.yml:9:11: Unable to find reusable workflow: 'someone\/shared\/\.github\/workflows\/deploy\.yml@v1' is not in the offline action store/g;
+
+  test("list shows the triggers and jobs, and the error once", () => {
+    const r = slipway(["list"], dir, env);
+    expect(r.stdout).toContain("  on: push\n");
+    expect(r.stdout).toMatch(/- build 1 step\n\s+- deploy \(needs build\) uses someone\/shared/);
+    expect(r.stdout.match(at)).toHaveLength(1);
+    expect(r.code).toBe(1);
+  });
+
+  test("plan plans the other jobs and says the error once", () => {
+    const r = slipway(["plan", "push"], dir, env);
+    expect(r.stdout).not.toContain("No workflow is triggered");
+    expect(r.stdout).toMatch(/• build/);
+    expect(r.stdout).toMatch(/• docs/);
+    expect((r.stdout + r.stderr).match(at)).toHaveLength(1);
+    expect(r.code).toBe(1);
+  });
+
+  test("lint reports it at the uses: line", () => {
+    const r = slipway(["lint", "--no-shellcheck"], dir, env);
+    expect(r.stdout).toMatch(
+      /9:11 {2}warning {2}Unable to find reusable workflow: 'someone\/shared\/\.github\/workflows\/deploy\.yml@v1' is not in the offline action store.*\[reusable-workflow\]/,
+    );
+  });
+});
