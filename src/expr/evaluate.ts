@@ -3,6 +3,7 @@ import { Binary, FunctionCall, Grouping, IndexAccess, Logical, Unary } from "@ac
 import type { FunctionDefinition, FunctionInfo } from "@actions/expressions/funcs/info";
 import { TokenType } from "@actions/expressions/lexer";
 import { fromExpressionData, toExpressionData, truthy } from "./convert.js";
+import { lexMessage } from "./lex-message.js";
 import { splitTemplate } from "./split.js";
 import { ExprError, type ExprHost, type Json } from "./types.js";
 
@@ -60,9 +61,7 @@ export function compile(expr: string, contexts: string[], functions: FunctionInf
     }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (msg === "ErrorExceededMaxLength") {
-      throw new ExprError("parsing", "Exceeded max expression length 21000", expr);
-    }
+    if (msg !== lexMessage(msg)) throw new ExprError("parsing", lexMessage(msg), expr);
     throw new ExprError("lexing", msg, expr);
   }
   try {

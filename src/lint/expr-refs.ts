@@ -3,6 +3,7 @@
 import { data, type Expr, Lexer, Parser } from "@actions/expressions";
 import { ContextAccess, FunctionCall, IndexAccess, Literal, Star } from "@actions/expressions/ast";
 import type { Token } from "@actions/expressions/lexer";
+import { lexMessage } from "../expr/lex-message.js";
 import { memoByText } from "./memo.js";
 
 /** Every context name GitHub knows; which of them a field may use is checked separately. */
@@ -111,7 +112,11 @@ function parseUncached(expr: string): ParsedExpr {
     tokens = new Lexer(expr).lex().tokens;
   } catch (e) {
     const msg = (e as Error).message;
-    return { ok: false, message: msg.replace(/\. Located at position.*/s, ""), ...lexErrorPos(expr, msg) };
+    return {
+      ok: false,
+      message: lexMessage(msg).replace(/\. Located at position.*/s, ""),
+      ...lexErrorPos(expr, msg),
+    };
   }
   let ast: Expr;
   try {

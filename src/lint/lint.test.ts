@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { parseExpr } from "./expr-refs.js";
 import { lintRepo, lintRepoDetailed } from "./index.js";
 import { blankExpressions } from "./rules/shellcheck.js";
 
@@ -116,4 +117,9 @@ console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }))
   test("expressions are blanked to same-length placeholders for shellcheck", () => {
     expect(blankExpressions('echo "${{ github.sha }}" x')).toBe(`echo "${"_".repeat(17)}" x`);
   });
+});
+
+test("an over-long expression is said in GitHub's words, not the lexer's error code", () => {
+  const r = parseExpr(`'${"x".repeat(21001)}'`);
+  expect(r.ok ? "" : r.message).toBe("Exceeded max expression length 21000");
 });

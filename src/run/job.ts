@@ -10,6 +10,7 @@ import type { JobState } from "./job-state.js";
 import type { Masker } from "./mask.js";
 import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepEnv, stepName } from "./step.js";
 import { annotate } from "./step-process.js";
+import { timeoutWords } from "./timeout-words.js";
 
 /** One job, or one matrix leg of it, ready to run. */
 export interface LegSpec {
@@ -155,7 +156,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     const tm = field(leg.raw, "timeout-minutes");
     const minutes = tm ? Number(evaluateTemplate(tm, hostOf())) : 360;
     jobTimer = setTimeout(() => {
-      reason = `the job exceeded its timeout of ${minutes} minute(s)`;
+      reason = `the job exceeded its timeout of ${timeoutWords(minutes)}`;
       ac.abort();
     }, minutes * 60_000);
     const raws = rawSteps(leg.raw);

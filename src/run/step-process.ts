@@ -5,6 +5,7 @@ import { parseCommand } from "./commands.js";
 import { blockedEnvName, parseEnvFile, parsePathFile } from "./env-file.js";
 import type { AnnotationLevel } from "./events.js";
 import type { JobState } from "./job-state.js";
+import { timeoutWords } from "./timeout-words.js";
 
 export interface ProcessStepSpec {
   argv: string[];
@@ -195,7 +196,7 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     job.emit({ type: "summary", job: job.key, step: spec.stepIndex, markdown: t });
   });
   job.freeFileSets.push(files);
-  if (timedOut) error = `step timed out after ${Math.round((spec.timeoutMs ?? 0) / 60000)} minute(s)`;
+  if (timedOut) error = `step timed out after ${timeoutWords((spec.timeoutMs ?? 0) / 60_000)}`;
   if (error) annotate(job, spec.stepIndex, "error", error, {});
   const cancelled = res.aborted && !timedOut;
   return {

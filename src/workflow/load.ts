@@ -13,6 +13,7 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { parseFileReference } from "@actions/workflow-parser/workflows/file-reference";
 import type { Document, LineCounter } from "yaml";
+import { lexMessage } from "../expr/lex-message.js";
 import { findOrFetch } from "../store/fetch.js";
 import { parseActionRef } from "../store/ref.js";
 import { addHint, defaultStore, findInStore } from "../store/store.js";
@@ -91,7 +92,7 @@ export function diagnosticsOf(context: TemplateContext, file: string): Diagnosti
       file: m?.[1] || file,
       line: m?.[2] ? Number(m[2]) : e.range?.start.line,
       col: m?.[3] ? Number(m[3]) : e.range?.start.column,
-      message: e.rawMessage,
+      message: lexMessage(e.rawMessage),
     };
   });
 }

@@ -149,3 +149,25 @@ describe("checks the package misses", () => {
     ]);
   });
 });
+
+describe("messages a user can act on (issue 9)", () => {
+  const load = (text: string) =>
+    loadWorkflowText(text, "w.yml", "/x/w.yml", "/x").then((w) => w.diagnostics.map(formatDiagnostic));
+
+  test("a complex key is named and placed, not 'Unexpected value undefined'", async () => {
+    expect(await load("on: push\njobs:\n  a:\n    ? k: v\n")).toEqual([
+      "w.yml:4:7: A mapping key must be plain text, not a mapping (a complex key written with '?' or in brackets)",
+    ]);
+    expect(await load("on: push\njobs:\n  ? [a, b]\n  : runs-on: x\n")).toEqual([
+      "w.yml:3:5: A mapping key must be plain text, not a list (a complex key written with '?' or in brackets)",
+    ]);
+    expect(await load("on: push\njobs:\n  : x\n")).toEqual([
+      "w.yml:3:3: A mapping entry has no key before its ':'",
+    ]);
+  });
+
+  test("an over-long expression says GitHub's limit, not the lexer's error code", async () => {
+    const long = `on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo \${{ '${"x".repeat(22000)}' }}\n`;
+    expect(await load(long)).toEqual(["w.yml:6:14: Exceeded max expression length 21000"]);
+  });
+});

@@ -7,6 +7,7 @@ import {
   isCollection,
   isPair,
   isScalar,
+  isSeq,
   LineCounter,
   type Node,
   parseDocument,
@@ -167,6 +168,8 @@ export function checkSource(
       }
     });
   if (out.length) return dedupe(out);
+  const odd = isPlainDoc(doc) ? undefined : oddKey(doc.contents);
+  if (odd) return [{ ...at(odd.offset), message: odd.message }];
   // A fast-read document has no aliases: its size was counted while reading it, and only a
   // document over a limit is walked (for the position to report).
   const plain = plainShape(doc);
@@ -182,6 +185,52 @@ export function checkSource(
   }
   if (shape.tooDeep !== undefined) return [{ ...at(shape.tooDeep), message: TOO_DEEP }];
   return [];
+}
+
+/**
+ * A mapping key that is itself a mapping or a list (`? k: v`, `? [a, b]`), or missing: the package's
+ * reader turns such keys into "Unexpected value 'undefined'" or loses the position, so they are
+ * said here, where they are.
+ */
+function oddKey(root: unknown): { offset: number; message: string } | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!isCollection(node)) continue;
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        stack.push(item);
+        continue;
+      }
+      const key = item.key as Node | null;
+      const value = item.value as Node | null;
+      if (key === null || (isScalar(key) && key.value === null && key.source === "")) {
+        const offset = key?.range?.[0] ?? value?.range?.[0] ?? node.range?.[0] ?? 0;
+        return { offset, message: "A mapping entry has no key before its ':'" };
+      }
+      if (isCollection(key)) {
+        const kind = isSeq(key) ? "a list" : "a mapping";
+        return {
+          offset: firstOffset(key),
+          message: `A mapping key must be plain text, not ${kind} (a complex key written with '?' or in brackets)`,
+        };
+      }
+      stack.push(value);
+    }
+  }
+  return undefined;
+}
+
+/** Where a node's text starts (a block mapping's range may start at its first ':'). */
+function firstOffset(node: unknown): number {
+  let at = Number.POSITIVE_INFINITY;
+  for (let n = node; n; ) {
+    const r = (n as Node).range?.[0];
+    if (r !== undefined && r < at) at = r;
+    const first: unknown = isCollection(n) ? n.items[0] : undefined;
+    n = isPair(first) ? first.key : first;
+  }
+  return Number.isFinite(at) ? at : 0;
 }
 
 /** The plain word that follows a tag, for messages. */
