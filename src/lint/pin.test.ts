@@ -137,3 +137,8 @@ describe("slipway pin", () => {
     expect(await main(["--bogus"], dir)).toBe(2);
   });
 });
+
+test("deep nesting is refused at its place before the YAML parser runs out of stack", () => {
+  const scan = scanUses(`on: push\nx:\n  - ${"- ".repeat(3000)}y\n`);
+  expect(scan).toMatchObject({ ok: false, line: 3, error: "Maximum object depth exceeded" });
+});

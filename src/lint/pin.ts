@@ -6,6 +6,8 @@ import { renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isScalar, type Node, parseDocument, type Scalar } from "yaml";
 import { isSha } from "../store/ref.js";
+import { nestingPastLimit } from "../workflow/depth-scan.js";
+import { PARSER_NESTING_GUARD, TOO_DEEP } from "../workflow/fast-yaml.js";
 import type { Resolution } from "./pin-resolve.js";
 import { entries, get, items } from "./source.js";
 
@@ -53,6 +55,9 @@ export function usesScalars(root: Node | null | undefined): Scalar[] {
 
 /** Every remote `uses:` of a file; `unpinned` are those whose ref is not a full SHA. */
 export function scanUses(text: string): Scan {
+  // The yaml package recurses per level: refuse deep nesting before it runs out of stack.
+  const deep = nestingPastLimit(text, PARSER_NESTING_GUARD);
+  if (deep !== undefined) return { ok: false, ...lineCol(text, deep), error: TOO_DEEP };
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
