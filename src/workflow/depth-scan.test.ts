@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { globSync } from "tinyglobby";
 import { describe, expect, test } from "vitest";
+import { loadAction } from "../run/actions/action-file.js";
 import { nestingPastLimit } from "./depth-scan.js";
 import { loadWorkflowText } from "./load.js";
 
@@ -35,5 +37,18 @@ describe("nesting scan before parsing", () => {
   test("block scalar bodies and quoted brackets are not nesting", () => {
     const text = `run: |\n  ${"[".repeat(500)}\nname: '${"[".repeat(500)}'\nif: contains(x, '[[[[')\n`;
     expect(nestingPastLimit(text, 10)).toBeUndefined();
+  });
+});
+
+test("a deeply nested action.yml is refused at its place too", () => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-deep-action-"));
+  writeFileSync(
+    join(dir, "action.yml"),
+    `name: a\nruns:\n  using: composite\n  steps:\n    - ${"- ".repeat(3000)}x\n`,
+  );
+  const r = loadAction(dir, "./a");
+  expect(r).toEqual({
+    ok: false,
+    error: expect.stringMatching(/^a\/action\.yml:5:\d+: Maximum object depth exceeded$/),
   });
 });

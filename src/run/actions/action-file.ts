@@ -8,6 +8,8 @@ import {
 } from "@actions/workflow-parser/actions/index";
 import { ErrorPolicy } from "@actions/workflow-parser/model/convert";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { nestingPastLimit } from "../../workflow/depth-scan.js";
+import { PARSER_NESTING_GUARD, TOO_DEEP } from "../../workflow/fast-yaml.js";
 import { fixActionIfs } from "../../workflow/if-blocks.js";
 import { field, rawSteps } from "../../workflow/tokens.js";
 
@@ -47,10 +49,15 @@ export function loadAction(dir: string, shown: string): LoadActionResult {
     };
   }
   const file = join(shown, path.slice(dir.length + 1)).replace(/^\.\//, "./");
-  const parsed = parseAction(
-    { name: file, content: readFileSync(path, "utf8") },
-    new NoOperationTraceWriter(),
-  );
+  const content = readFileSync(path, "utf8");
+  // The yaml package recurses per level: deep nesting is refused before it runs out of stack.
+  const deep = nestingPastLimit(content, PARSER_NESTING_GUARD);
+  if (deep !== undefined) {
+    const before = content.slice(0, deep);
+    const line = before.split("\n").length;
+    return { ok: false, error: `${file}:${line}:${deep - before.lastIndexOf("\n")}: ${TOO_DEEP}` };
+  }
+  const parsed = parseAction({ name: file, content }, new NoOperationTraceWriter());
   // GitHub's runner accepts an action.yml without name or description; the schema does not.
   const errors = parsed.context.errors
     .getErrors()
