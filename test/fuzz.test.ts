@@ -134,7 +134,10 @@ describe("fuzz: mutated workflows", () => {
     const bad = res.findings
       .filter((f) => !(f.line >= 1 && f.col >= 1) || /call stack|internal error/.test(f.message))
       .map((f) => `${f.file}:${f.line}:${f.col}: ${f.message}`);
+    // Files that are not workflow text at all (invalid UTF-8, alias bombs) are the run's errors.
+    for (const u of res.unreadable) if (!/^[^:]+:\d+:\d+: /.test(u)) bad.push(`no position: ${u}`);
     expect(bad).toEqual([]);
+    expect(res.unreadable.length).toBeGreaterThan(0);
     expect(ms).toBeLessThan(PER_CASE_MS * cases.length);
   });
 });
