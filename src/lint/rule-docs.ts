@@ -37,7 +37,10 @@ export const LINT_RULES = {
     severity: "warning",
     description: "if: condition with text around its ${{ }}, which makes it always true",
   },
-  "matrix-too-large": { severity: "error", description: "matrix of more than 256 jobs, GitHub's limit" },
+  "matrix-expansion": {
+    severity: "error",
+    description: "matrix that expands to more than 256 jobs (GitHub's limit) or to none",
+  },
   "runner-label": { severity: "error", description: "runs-on label that no known runner has" },
   "deprecated-command": { severity: "error", description: "workflow command GitHub disabled" },
   "deprecated-action": { severity: "warning", description: "action version running on a retired Node.js" },
