@@ -49,3 +49,11 @@ describe("a remote reusable workflow missing from the action store", () => {
     );
   });
 });
+
+test("plan over a workflow that cannot be loaded says so, not 'No workflow is triggered'", () => {
+  const dir = tempRepo(undefined, { ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    ? k: v\n" });
+  const r = slipway(["plan", "push"], dir);
+  expect(r.stderr).toMatch(/ci\.yml:4:7: A mapping key must be plain text/);
+  expect(r.stdout).toContain("No workflow is planned: 1 workflow file could not be loaded (errors above).");
+  expect(r.code).toBe(1);
+});

@@ -55,7 +55,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(`Event ${s.event.name} on ${s.event.ref} (${s.event.sha.slice(0, 7)})`);
     for (const p of plans) console.log(renderPlan(p));
     for (const k of sel.skipped) console.log(`\n${k.wf.file}: not triggered (${k.reason})`);
-    if (plans.length === 0) console.log("\nNo workflow is triggered.");
+    if (plans.length === 0) {
+      // Files that did not load are not "not triggered": say so, as run does.
+      const broken = s.workflows.filter((w) => !w.template).length;
+      console.log(
+        broken
+          ? `\nNo workflow is planned: ${broken} workflow file${broken > 1 ? "s" : ""} could not be loaded (errors above).`
+          : "\nNo workflow is triggered.",
+      );
+    }
     return bad ? 1 : 0;
   } catch (e) {
     return fail(e);
