@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { renderFindings } from "../report/findings.js";
 import { parseExpr } from "./expr-refs.js";
 import { lintRepo, lintRepoDetailed } from "./index.js";
 import { blankExpressions } from "./rules/shellcheck.js";
@@ -122,4 +123,17 @@ console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }))
 test("an over-long expression is said in GitHub's words, not the lexer's error code", () => {
   const r = parseExpr(`'${"x".repeat(21001)}'`);
   expect(r.ok ? "" : r.message).toBe("Exceeded max expression length 21000");
+});
+
+test("a CR-only file is read line by line: findings on their lines, output linear in the input", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-cr-lint-"));
+  mkdirSync(join(dir, ".github/workflows"), { recursive: true });
+  const lines = ["on: push", "jobs:", "  a:", "    runs-on: ubuntu-latest", "    steps:"];
+  for (let i = 0; i < 4000; i++) lines.push("      - run: echo ${{ foo.bar }}", `        bad${i}: 1`);
+  writeFileSync(join(dir, ".github/workflows/cr.yml"), `${lines.join("\r")}\r`); // ~250 KB
+  const r = await lintRepoDetailed(dir, undefined, off);
+  expect(r.findings.length).toBeGreaterThan(4000);
+  expect(r.findings[0]).toMatchObject({ line: 6, col: 23, rule: "unknown-context" });
+  const out = renderFindings(r.findings, "human", r.sources);
+  expect(out.length).toBeLessThan(r.findings.length * 400);
 });
