@@ -21,9 +21,9 @@ jobs:
 
 describe("a remote reusable workflow missing from the action store", () => {
   const dir = tempRepo(undefined, { ".github/workflows/ci.yml": WORKFLOW });
-  const env = { SLIPWAY_ACTION_STORE: join(dir, "empty-store") };
+  const env = { SLIPWAY_ACTION_STORE: join(dir, "empty-store"), SLIPWAY_OFFLINE: "1" };
   const at =
-    /\.github\/workflows\/ci\.yml:9:11: Unable to find reusable workflow: 'someone\/shared\/\.github\/workflows\/deploy\.yml@v1' is not in the offline action store/g;
+    /\.github\/workflows\/ci\.yml:9:11: Unable to find reusable workflow: 'someone\/shared\/\.github\/workflows\/deploy\.yml@v1' is not in the (offline )?action store/g;
 
   test("list shows the triggers and jobs, and the error once", () => {
     const r = slipway(["list"], dir, env);
@@ -55,5 +55,17 @@ test("plan over a workflow that cannot be loaded says so, not 'No workflow is tr
   const r = slipway(["plan", "push"], dir);
   expect(r.stderr).toMatch(/ci\.yml:4:7: A mapping key must be plain text/);
   expect(r.stdout).toContain("No workflow is planned: 1 workflow file could not be loaded (errors above).");
+  expect(r.code).toBe(1);
+});
+
+test("a callee the store lacks and the fetch cannot get fails only its job's plan line", () => {
+  const dir = tempRepo(undefined, { ".github/workflows/ci.yml": WORKFLOW });
+  const r = slipway(["plan", "push"], dir, {
+    SLIPWAY_ACTION_STORE: join(dir, "empty-store"),
+    SLIPWAY_GITHUB_URL: join(dir, "no-such-host"),
+  });
+  expect(r.stderr).toMatch(/ci\.yml:9:11: Unable to find reusable workflow: /);
+  expect(r.stdout).toMatch(/• build/);
+  expect(r.stdout).toMatch(/• docs/);
   expect(r.code).toBe(1);
 });

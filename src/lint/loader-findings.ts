@@ -7,7 +7,7 @@ import { ALL_CONTEXTS } from "./expr-refs.js";
 import type { Finding } from "./finding.js";
 import type { LintRuleId } from "./rule-docs.js";
 
-const NOT_IN_STORE = /is not in the offline action store/;
+const BARE_MISSING = "Unable to find reusable workflow";
 const SPECIAL_FUNCTIONS = /^Unrecognized function: '(always|success|failure|cancelled|hashFiles)'/i;
 
 function ruleOf(message: string): LintRuleId {
@@ -43,7 +43,8 @@ export function loaderFindings(
   const out: Finding[] = [];
   // A remote callee not in the action store is said at its uses: line (a warning: the workflow is
   // valid, this machine lacks the file); a missing local one is rules/reusable.ts's.
-  const shown = diags.filter((d) => !isMissingCallee(d) || NOT_IN_STORE.test(d.message));
+  // (only the bare message, without a store hint, is a local one).
+  const shown = diags.filter((d) => !isMissingCallee(d) || d.message !== BARE_MISSING);
   const elsewhere = (d: Diagnostic) => !!d.file && d.file !== file;
   const inCallees = Map.groupBy(shown.filter(elsewhere), (d) => d.file!);
   for (const d of shown) {
