@@ -42,8 +42,8 @@ export function loaderFindings(
   const cycle = ours.some((f) => f.rule === "needs-cycle");
   const out: Finding[] = [];
   // A remote callee not in the action store is said at its uses: line (a warning: the workflow is
-  // valid, this machine lacks the file); a missing local one is rules/reusable.ts's.
-  // (only the bare message, without a store hint, is a local one).
+  // valid, this machine lacks the file). A missing local one, whose message has no store hint, is
+  // rules/reusable.ts's.
   const shown = diags.filter((d) => !isMissingCallee(d) || d.message !== BARE_MISSING);
   const elsewhere = (d: Diagnostic) => !!d.file && d.file !== file;
   const inCallees = Map.groupBy(shown.filter(elsewhere), (d) => d.file!);
