@@ -63,7 +63,10 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
     name,
     owner: { login: owner },
     default_branch: git.defaultBranch,
-    private: true,
+    // Whether the repository is private is not known offline; GitHub's payloads say false
+    // for public repositories (an --event-file can say otherwise).
+    private: false,
+    visibility: "public",
   };
   const actor = o.actor ?? git.actor;
   const sender = { login: actor };

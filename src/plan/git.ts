@@ -28,6 +28,21 @@ export function ownerRepoFromUrl(url: string): string | undefined {
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
+/**
+ * `name` as a GitHub login (letters, digits and single inner hyphens, at most 39; bots end in
+ * `[bot]`): other characters become '-'; undefined when nothing is left.
+ */
+export function loginShaped(name: string | undefined): string | undefined {
+  const bot = name?.endsWith("[bot]") ? "[bot]" : "";
+  const login = (bot ? name!.slice(0, -5) : (name ?? ""))
+    .replace(/[^A-Za-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 39)
+    .replace(/-+$/, "");
+  return login ? login + bot : undefined;
+}
+
 export function readGit(cwd: string): GitResult {
   // Four git processes instead of eight: each costs several milliseconds at every start.
   const heads = git(cwd, ["rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD"]);
@@ -47,7 +62,10 @@ export function readGit(cwd: string): GitResult {
   }
   const origin = config.get("remote.origin.url");
   const repository = (origin && ownerRepoFromUrl(origin)) ?? `local/${basename(root)}`;
-  const actor = config.get("user.name") || process.env.USER || "slipway";
+  // github.actor is a login (git's user.name is a display name, often with spaces): the
+  // remote's owner, else the local user.
+  const owner = origin ? ownerRepoFromUrl(origin)?.split("/")[0] : undefined;
+  const actor = loginShaped(owner) ?? loginShaped(process.env.USER) ?? "slipway";
   // origin/HEAD names the default branch when there is a remote; else main, else master.
   const refs = git(root, [
     "for-each-ref",
