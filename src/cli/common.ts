@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
+import { constants } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { buildEvent, type RunEvent } from "../plan/event.js";
-import { type GitFacts, readGit } from "../plan/git.js";
+import { type GitFacts, loginShaped, readGit, resolveCommit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { discoverWorkflows, type LoadedWorkflow, type LoadOptions, loadWorkflow } from "../workflow/load.js";
 import type { Limits } from "../workflow/validate.js";
 import { pairs, readDotenv } from "./dotenv.js";
+import { activityTypes, knownEvents } from "./events.js";
 
 /** Options shared by run and plan: which repository, workflows and event. */
 export const EVENT_OPTIONS = {
@@ -36,7 +38,29 @@ export const EVENT_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/**
+ * Exit codes every command shares (each HELP lists the ones it uses): 0 success, 1 the
+ * workflows or findings failed, 2 bad usage, 70 a bug in Slipway, 74 an I/O error saving
+ * results (EX_IOERR), 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, internal: 70, io: 74, interrupted: 130 } as const;
+
+/** The exit code of a run stopped by a signal: 128 + its number, as shells report it. */
+export function signalExit(sig: NodeJS.Signals): number {
+  return 128 + (constants.signals[sig] ?? 2);
+}
+
 export class UsageError extends Error {}
+
+/** A file Slipway could not write (disk full, read-only, ...): exit 74 with the path. */
+export class IoError extends Error {
+  constructor(
+    readonly path: string,
+    readonly cause: Error,
+  ) {
+    super(`cannot write ${path}: ${cause.message}`);
+  }
+}
 
 /** parseArgs with its errors turned into usage errors (exit 2, no stack). */
 export function parse<T>(fn: () => T): T {
@@ -71,7 +95,7 @@ function bareFacts(root: string): GitFacts {
     sha: "0".repeat(40),
     ref: "refs/heads/main",
     repository: `local/${basename(root)}`,
-    actor: process.env.USER || "slipway",
+    actor: loginShaped(process.env.USER) ?? "slipway",
     defaultBranch: "main",
     commitMessage: "",
   };
@@ -84,6 +108,19 @@ export async function setup(values: Record<string, unknown>, positionals: string
   if (!g.ok && !v.bind) throw new UsageError(g.error);
   const git = g.ok ? g.facts : bareFacts(cwd);
   const eventName = positionals[0] ?? "push";
+  if (positionals.length > 1)
+    throw new UsageError(`expected one event, got ${positionals.map((p) => `'${p}'`).join(" ")}`);
+  checkEvent(eventName, v.type);
+  if (v.base !== undefined && !(g.ok && resolveCommit(git.root, v.base)))
+    throw new UsageError(
+      g.ok
+        ? `--base ${v.base}: no such branch, tag or commit in ${git.root}`
+        : "--base needs a git repository",
+    );
+  if (v.actor !== undefined && loginShaped(v.actor) !== v.actor)
+    throw new UsageError(
+      `--actor expects a GitHub login (letters, digits, '-'; e.g. octocat), got '${v.actor}'`,
+    );
   const inputs = must(pairs(v.input, "--input"));
   const ev = buildEvent(git, {
     name: eventName,
@@ -139,11 +176,47 @@ export function placeholderToken(): string {
   return `ghs_slipway${randomBytes(18).toString("hex")}`;
 }
 
-/** Renders errors the same way for every command; exit code 2 for usage, 1 otherwise. */
+/** An event GitHub knows, and an activity type it has: otherwise nothing would ever trigger. */
+function checkEvent(name: string, type: string | undefined): void {
+  const events = knownEvents();
+  if (!events.includes(name))
+    throw new UsageError(`unknown event '${name}'; GitHub's events are:\n  ${wrap(events)}`);
+  const types = activityTypes(name);
+  if (type !== undefined && !types?.includes(type))
+    throw new UsageError(
+      types
+        ? `--type: '${name}' has no activity type '${type}'; its types are:\n  ${wrap(types)}`
+        : `--type: '${name}' has no activity types`,
+    );
+}
+
+function wrap(words: string[]): string {
+  const lines: string[] = [];
+  for (const w of words) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + w.length < 86) lines[last] += `, ${w}`;
+    else lines.push(w);
+  }
+  return lines.join(",\n  ");
+}
+
+/** `--jobs N` and the like: a whole number from 1. */
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value))
+    throw new UsageError(`${flag} expects a whole number from 1, got '${value}'`);
+  return Number(value);
+}
+
+/** Renders errors the same way for every command: 2 for usage, 74 for I/O; others are bugs. */
 export function fail(e: unknown): number {
   if (e instanceof UsageError) {
     console.error(`slipway: ${e.message}`);
-    return 2;
+    return EXIT.usage;
+  }
+  if (e instanceof IoError) {
+    console.error(`slipway: ${e.message}`);
+    return EXIT.io;
   }
   throw e;
 }
@@ -187,9 +260,7 @@ function limitsOf(given: string[] | undefined): Partial<Limits> {
   for (const [k, x] of Object.entries(must(pairs(given, "--limit")))) {
     const name = LIMIT_NAMES[k];
     if (!name) throw new UsageError(`--limit: unknown limit '${k}' (${Object.keys(LIMIT_NAMES).join(", ")})`);
-    if (!/^[1-9]\d*$/.test(x))
-      throw new UsageError(`--limit ${k} expects a positive whole number, got '${x}'`);
-    out[name] = Number(x);
+    out[name] = positiveInt(x, `--limit ${k}`)!;
   }
   return out;
 }

@@ -49,6 +49,8 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(
         `run ${run} has no job '${job}' (jobs: ${logs.map((f) => bySafe.get(keyOf(f))?.name ?? keyOf(f)).join(", ")})`,
       );
+    const note = runNote(saved.dir, run);
+    if (note) console.log(note);
     for (const f of chosen) {
       console.log(`=== ${shown(f)}`);
       process.stdout.write(readFileSync(join(dir, f), "utf8"));
@@ -77,4 +79,18 @@ function pick(logs: string[], job: string, names: Map<string, string>): string[]
     if (keys.length) return under(keys);
   }
   return [];
+}
+
+/** A first line for a run that did not end on its own: interrupted, or never saved a result. */
+function runNote(dir: string, run: number): string | undefined {
+  const path = join(dir, "result.json");
+  if (!existsSync(path)) return `Run ${run} has no saved result: it was stopped before it ended.`;
+  try {
+    const r = JSON.parse(readFileSync(path, "utf8")) as { interrupted?: string; result?: string };
+    if (r.interrupted)
+      return `Run ${run} was interrupted (${r.interrupted === "SIGINT" ? "Ctrl-C" : r.interrupted}); result: ${r.result}.`;
+  } catch {
+    return `Run ${run}: its result.json cannot be read (the disk may have been full).`;
+  }
+  return undefined;
 }

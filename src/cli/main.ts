@@ -45,6 +45,11 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).main(rest);
 }
 
+// A reader that went away (`slipway run | head -3`) is no error of the command: output
+// stops, the work goes on and is saved. Without a listener, EPIPE would crash Slipway with
+// a stack trace and leave its temporary folders behind.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,18 +1,32 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { availableParallelism, homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { selectWorkflows } from "../plan/plan.js";
+import { type Selection, selectWorkflows } from "../plan/plan.js";
 import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
 import type { JobResult, RunEvent } from "../run/events.js";
 import { HostExecutor } from "../run/executor/host.js";
+import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
 import { maskedEmit } from "../run/masked-emit.js";
-import { runWorkflows } from "../run/scheduler.js";
-import { EVENT_OPTIONS, fail, newRunId, parse, placeholderToken, setup, UsageError } from "./common.js";
+import { runWorkflows, type WorkflowRun } from "../run/scheduler.js";
+import {
+  EVENT_OPTIONS,
+  EXIT,
+  fail,
+  IoError,
+  newRunId,
+  parse,
+  placeholderToken,
+  positiveInt,
+  type Setup,
+  setup,
+  signalExit,
+  UsageError,
+} from "./common.js";
 import { terminalReviewer } from "./reviewer.js";
 import { onlyJob } from "./select-job.js";
 
@@ -41,11 +55,16 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --limit NAME=N       a GitHub limit as your server sets it, e.g. max-nested-reusable-workflows-depth=4
                            for GHES (also max-depth, max-file-size, max-job-limit, max-expression-length)
       --permissions-policy LimitedRead|Write   the repository's default GITHUB_TOKEN permissions
-      --matrix K=V         run only the matrix legs with K=V (repeatable)
+      --matrix K=V         run only the matrix legs with K=V (repeatable: values of one key are
+                           alternatives, different keys must all match)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
-  -v, --verbose            show ::debug:: lines`;
+  -v, --verbose            show ::debug:: lines
+
+Exit codes: 0 the run succeeded (or nothing was triggered), 1 it failed or was cancelled,
+2 usage error, 74 the run could not be saved (disk full, ...; the result is still printed),
+130 stopped by Ctrl-C (143 by SIGTERM); a second Ctrl-C stops at once.`;
 
 function xdgCache(): string {
   return process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
@@ -62,8 +81,10 @@ export async function main(args: string[]): Promise<number> {
     );
     if (values.help) {
       console.log(HELP);
-      return 0;
+      return EXIT.ok;
     }
+    const maxJobs = positiveInt(values.jobs, "--jobs") ?? availableParallelism();
+    const matrix = matrixFilter(values.matrix);
     const s = await setup(values, positionals);
     const json = !!values.json;
     const log = json
@@ -71,167 +92,252 @@ export async function main(args: string[]): Promise<number> {
       : (t: string) => process.stdout.write(`${t}\n`);
     for (const d of s.diagnostics) console.error(d);
     const runId = newRunId();
-    const folder = RunFolder.next(s.git.root);
-    const runNumber = Number(folder.number);
-    const rf = new RunFolder(folder.dir);
-    const eventPath = join(folder.dir, "event.json");
     const token = placeholderToken();
-    const sel = selectWorkflows(s.workflows, {
-      git: s.git,
-      event: s.event,
-      ids: { runId, runNumber, eventPath },
-      inputs: s.inputs,
-      vars: s.vars,
-      secrets: s.secrets,
-      token,
-    });
-    for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
-    if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
-    const runs = [];
-    for (const w of sel.selected) {
-      const limited = values.job ? onlyJob(w.template, values.job) : w.template;
-      if (!limited) continue;
-      runs.push({
-        wf: { ...w.wf, template: limited },
-        contexts: w.contexts,
-        runnerEnv: w.runnerEnv,
-        extraEnv: s.env,
+    // The run folder is made only once something runs; its number is in the contexts, so
+    // a number another run took meanwhile means selecting again with the next one.
+    let runNumber = RunFolder.peek(s.git.root);
+    for (;;) {
+      const folderDir = join(s.git.root, ".slipway", "runs", String(runNumber));
+      const eventPath = join(folderDir, "event.json");
+      const sel = selectWorkflows(s.workflows, {
+        git: s.git,
+        event: s.event,
+        ids: { runId, runNumber, eventPath },
+        inputs: s.inputs,
+        vars: s.vars,
+        secrets: s.secrets,
+        token,
+      });
+      const runs: WorkflowRun[] = [];
+      for (const w of sel.selected) {
+        const limited = values.job ? onlyJob(w.template, values.job) : w.template;
+        if (!limited) continue;
+        runs.push({
+          wf: { ...w.wf, template: limited },
+          contexts: w.contexts,
+          runnerEnv: w.runnerEnv,
+          extraEnv: s.env,
+        });
+      }
+      if (runs.length === 0) {
+        for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
+        if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
+        return nothingRan(s, sel, values.job, json, log);
+      }
+      const dir = saving(folderDir, () => RunFolder.claim(s.git.root, runNumber));
+      if (!dir) {
+        runNumber++;
+        continue;
+      }
+      for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
+      if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
+      saving(eventPath, () => writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2)));
+      return await execute(s, runs, {
+        runId,
+        runNumber,
+        dir,
+        token,
+        json,
+        log,
+        maxJobs,
+        matrix,
+        failed: s.diagnostics.length > 0 || sel.errors.length > 0,
+        values,
       });
     }
-    const nothing = (code: number, message: string): number => {
-      if (json)
-        console.log(
-          JSON.stringify(
-            {
-              run: runNumber,
-              runId,
-              event: s.event.name,
-              ref: s.event.ref,
-              sha: s.event.sha,
-              result: code ? "failure" : "success",
-              message,
-              jobs: [],
-            },
-            null,
-            2,
-          ),
-        );
-      else if (code) console.error(message);
-      else log(message);
-      return code;
-    };
-    if (values.job && runs.length === 0)
-      return nothing(1, `slipway: no triggered workflow has a job '${values.job}'`);
-    if (runs.length === 0) {
-      const broken = s.workflows.filter((w) => w.diagnostics.length).length;
-      if (broken)
-        return nothing(
-          1,
-          `No workflow ran: ${broken} workflow file${broken > 1 ? "s" : ""} could not be loaded.`,
-        );
-      if (sel.errors.length) return nothing(1, "No workflow ran.");
-      return nothing(
-        0,
-        `No workflow is triggered by '${s.event.name}' on ${s.event.ref}${sel.skipped.length ? ` (${sel.skipped.length} not matching; --verbose says why)` : ""}.`,
-      );
-    }
-    writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2));
-
-    const masker = new Masker();
-    for (const v of Object.values(s.secrets)) masker.add(v);
-    masker.add(token);
-    const live = !json && process.stdout.isTTY && !process.env.CI;
-    const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
-    const jobEnds: RunEvent[] = [];
-    const junit = values.junit ? new JUnitReport() : undefined;
-    const emit = maskedEmit(masker, (e: RunEvent) => {
-      rf.on(e);
-      junit?.on(e);
-      if (e.type === "job-end") jobEnds.push(e);
-      if (!json) reporter.on(e);
-    });
-    const ac = new AbortController();
-    let interrupts = 0;
-    const onSig = () => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      log("Cancelling… (Ctrl-C again to exit at once)");
-      ac.abort();
-    };
-    process.on("SIGINT", onSig);
-    process.on("SIGTERM", onSig);
-    const workRoot = join(tmpdir(), `slipway-${runId}`);
-    mkdirSync(workRoot, { recursive: true });
-    const started = Date.now();
-    emit({ type: "run-start", runNumber, runId, event: s.event.name, workflows: runs.map((r) => r.wf.file) });
-    let result: JobResult;
-    const executor = new HostExecutor();
-    const reviewer = json ? undefined : terminalReviewer(reporter, ac.signal);
-    try {
-      result = await runWorkflows(runs, {
-        executor,
-        masker,
-        emit,
-        maxJobs: values.jobs
-          ? Math.max(1, Number(values.jobs) || 1)
-          : (await import("node:os")).availableParallelism(),
-        platforms: s.platforms,
-        verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
-        signal: ac.signal,
-        approve: values.approve,
-        ask: reviewer && ((environment, job) => reviewer.ask(environment, job)),
-        matrix: matrixFilter(values.matrix),
-        prepare: {
-          repoRoot: s.git.root,
-          sha: values.bind ? undefined : s.event.sha,
-          bind: !!values.bind,
-          workRoot,
-          toolCache: join(xdgCache(), "slipway", "tool-cache"),
-        },
-      });
-    } finally {
-      process.off("SIGINT", onSig);
-      process.off("SIGTERM", onSig);
-      await executor.close();
-      reviewer?.close();
-      rmSync(workRoot, { recursive: true, force: true });
-    }
-    if (ac.signal.aborted && result !== "failure") result = "cancelled";
-    if (s.diagnostics.length || sel.errors.length) result = "failure";
-    const durationMs = Date.now() - started;
-    emit({ type: "run-end", result, durationMs });
-    const summary = {
-      run: runNumber,
-      runId,
-      event: s.event.name,
-      ref: s.event.ref,
-      sha: s.event.sha,
-      result,
-      durationMs,
-      folder: folder.dir,
-      jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
-    };
-    await rf.writeResult(summary);
-    if (junit && values.junit) writeFileSync(resolve(values.junit), junit.xml());
-    if (json) console.log(JSON.stringify(summary, null, 2));
-    else {
-      reporter.finish();
-      log(reporter.summary(result, durationMs));
-      log(`Logs: ${folder.dir}`);
-    }
-    return result === "success" ? 0 : 1;
   } catch (e) {
     return fail(e);
   }
 }
 
-function matrixFilter(pairs: string[] | undefined): Record<string, string> | undefined {
+/** A file system call whose error (disk full, read-only, ...) is an I/O error at `path`. */
+function saving<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new IoError(path, e as Error);
+  }
+}
+
+/** Nothing to run: said once, no run folder made. */
+function nothingRan(
+  s: Setup,
+  sel: Selection,
+  job: string | undefined,
+  json: boolean,
+  log: (t: string) => void,
+): number {
+  const say = (code: number, message: string): number => {
+    if (json)
+      console.log(
+        JSON.stringify(
+          {
+            event: s.event.name,
+            ref: s.event.ref,
+            sha: s.event.sha,
+            result: code ? "failure" : "success",
+            message,
+            jobs: [],
+          },
+          null,
+          2,
+        ),
+      );
+    else if (code) console.error(message);
+    else log(message);
+    return code;
+  };
+  if (job) return say(EXIT.failure, `slipway: no triggered workflow has a job '${job}'`);
+  const broken = s.workflows.filter((w) => w.diagnostics.length).length;
+  if (broken)
+    return say(
+      EXIT.failure,
+      `No workflow ran: ${broken} workflow file${broken > 1 ? "s" : ""} could not be loaded.`,
+    );
+  if (sel.errors.length) return say(EXIT.failure, "No workflow ran.");
+  return say(
+    EXIT.ok,
+    `No workflow is triggered by '${s.event.name}' on ${s.event.ref}${sel.skipped.length ? ` (${sel.skipped.length} not matching; --verbose says why)` : ""}.`,
+  );
+}
+
+interface RunSpec {
+  runId: string;
+  runNumber: number;
+  dir: string;
+  token: string;
+  json: boolean;
+  log: (t: string) => void;
+  maxJobs: number;
+  matrix: Record<string, string[]> | undefined;
+  /** Load or selection errors were printed: the run fails whatever its jobs do. */
+  failed: boolean;
+  values: { bind?: boolean; verbose?: boolean; approve?: string[]; junit?: string };
+}
+
+async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<number> {
+  const { json, log, values } = r;
+  const rf = saving(r.dir, () => new RunFolder(r.dir));
+  const masker = new Masker();
+  for (const v of Object.values(s.secrets)) masker.add(v);
+  masker.add(r.token);
+  const live = !json && process.stdout.isTTY && !process.env.CI;
+  const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
+  const jobEnds: RunEvent[] = [];
+  const junit = values.junit ? new JUnitReport() : undefined;
+  const emit = maskedEmit(masker, (e: RunEvent) => {
+    rf.on(e);
+    junit?.on(e);
+    if (e.type === "job-end") jobEnds.push(e);
+    if (!json) reporter.on(e);
+  });
+  const started = Date.now();
+  const summary = (result: JobResult, interrupted: NodeJS.Signals | undefined) => ({
+    run: r.runNumber,
+    runId: r.runId,
+    event: s.event.name,
+    ref: s.event.ref,
+    sha: s.event.sha,
+    result,
+    durationMs: Date.now() - started,
+    ...(interrupted ? { interrupted } : {}),
+    folder: r.dir,
+    jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
+  });
+  const workRoot = join(tmpdir(), `slipway-${r.runId}`);
+  const executor: Executor = new HostExecutor();
+  const ac = new AbortController();
+  // Ctrl-C cancels: running steps are stopped, the run ends and is saved. A second one
+  // stops at once, still removing the temporary folders and saving what is known.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) {
+      executor.abandon?.();
+      rmSync(workRoot, { recursive: true, force: true });
+      rf.abandon(summary("cancelled", interrupted));
+      process.exit(signalExit(interrupted));
+    }
+    interrupted = sig;
+    log("Cancelling… (Ctrl-C again to stop at once)");
+    ac.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let result: JobResult;
+  const reviewer = json ? undefined : terminalReviewer(reporter, ac.signal);
+  try {
+    saving(workRoot, () => mkdirSync(workRoot, { recursive: true }));
+    emit({
+      type: "run-start",
+      runNumber: r.runNumber,
+      runId: r.runId,
+      event: s.event.name,
+      workflows: runs.map((w) => w.wf.file),
+    });
+    result = await runWorkflows(runs, {
+      executor,
+      masker,
+      emit,
+      maxJobs: r.maxJobs,
+      platforms: s.platforms,
+      verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
+      signal: ac.signal,
+      approve: values.approve,
+      ask: reviewer && ((environment, job) => reviewer.ask(environment, job)),
+      matrix: r.matrix,
+      prepare: {
+        repoRoot: s.git.root,
+        sha: values.bind ? undefined : s.event.sha,
+        bind: !!values.bind,
+        workRoot,
+        toolCache: join(xdgCache(), "slipway", "tool-cache"),
+      },
+    });
+  } finally {
+    await executor.close?.();
+    reviewer?.close();
+    rmSync(workRoot, { recursive: true, force: true });
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  if (ac.signal.aborted && result !== "failure") result = "cancelled";
+  if (r.failed) result = "failure";
+  const durationMs = Date.now() - started;
+  emit({ type: "run-end", result, durationMs });
+  const sum = summary(result, interrupted);
+  // A full disk loses the saved run, not its result: printed all the same, with the path.
+  const notSaved: string[] = [];
+  const saveError = await rf.writeResult(sum);
+  if (saveError) notSaved.push(saveError);
+  if (junit && values.junit) {
+    const path = resolve(values.junit);
+    try {
+      writeFileSync(path, junit.xml());
+    } catch (e) {
+      notSaved.push(`${path}: ${(e as Error).message}`);
+    }
+  }
+  if (json) console.log(JSON.stringify(notSaved.length ? { ...sum, notSaved } : sum, null, 2));
+  else {
+    reporter.finish();
+    log(reporter.summary(result, durationMs));
+    log(notSaved.length ? `Logs (incomplete): ${r.dir}` : `Logs: ${r.dir}`);
+  }
+  for (const n of notSaved) console.error(`slipway: could not save the run: ${n}`);
+  if (interrupted) return signalExit(interrupted);
+  if (notSaved.length) return EXIT.io;
+  return result === "success" ? EXIT.ok : EXIT.failure;
+}
+
+/** `--matrix k=a --matrix k=b --matrix j=c`: k is a or b, and j is c. */
+export function matrixFilter(pairs: string[] | undefined): Record<string, string[]> | undefined {
   if (!pairs?.length) return undefined;
-  const out: Record<string, string> = {};
+  const out: Record<string, string[]> = {};
   for (const p of pairs) {
     const eq = p.indexOf("=");
     if (eq <= 0) throw new UsageError(`--matrix expects key=value, got '${p}'`);
-    out[p.slice(0, eq)] = p.slice(eq + 1);
+    const k = p.slice(0, eq);
+    out[k] = [...(out[k] ?? []), p.slice(eq + 1)];
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunEvent } from "../run/events.js";
@@ -10,7 +10,8 @@ export class RunFolder {
   /** The last write of each file: writes to one file go in order. */
   private chains = new Map<string, Promise<void>>();
   private scheduled = false;
-  private failed?: Error;
+  /** The first write that failed, as `path: error` (a full disk must not lose the others). */
+  private failed?: string;
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, "logs"), { recursive: true });
@@ -35,7 +36,7 @@ export class RunFolder {
         path,
         prev.then(() =>
           appendFile(path, text).catch((e: Error) => {
-            this.failed ??= e;
+            this.failed ??= `${path}: ${e.message}`;
           }),
         ),
       );
@@ -43,26 +44,37 @@ export class RunFolder {
     this.pending.clear();
   }
 
-  /** Everything written; throws the first write error, if any. */
-  async close(): Promise<void> {
+  /** Everything written; the first write error as `path: error`, if any. */
+  async close(): Promise<string | undefined> {
     this.flush();
     await Promise.all(this.chains.values());
-    if (this.failed) throw this.failed;
+    return this.failed;
   }
 
-  static next(root: string): { dir: string; number: number } {
+  /** The number the next run of `root` would get; creates nothing (a run may trigger nothing). */
+  static peek(root: string): number {
+    const base = join(root, ".slipway", "runs");
+    return existsSync(base) ? nextNumber(base) : 1;
+  }
+
+  /**
+   * Creates run `n`'s folder; undefined when another run took that number meanwhile.
+   * Throws the file system's error (disk full, read-only) with its path.
+   */
+  static claim(root: string, n: number): string | undefined {
     const base = join(root, ".slipway", "runs");
     mkdirSync(base, { recursive: true });
     // Our own folder ignores itself, so the user's .gitignore is never touched.
     const gi = join(root, ".slipway", ".gitignore");
     if (!existsSync(gi)) writeFileSync(gi, "*\n");
-    for (let n = nextNumber(base); ; n++) {
-      const dir = join(base, String(n));
-      try {
-        mkdirSync(dir);
-        return { dir, number: n };
-      } catch {}
+    const dir = join(base, String(n));
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return undefined;
+      throw e;
     }
+    return dir;
   }
 
   on(e: RunEvent): void {
@@ -82,9 +94,37 @@ export class RunFolder {
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
   }
 
-  async writeResult(result: unknown): Promise<void> {
-    await this.close();
-    writeFileSync(join(this.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+  /**
+   * Logs, then result.json. Errors are values: a full disk still lets the caller print the
+   * result; the first failure comes back as `path: error`.
+   */
+  async writeResult(result: unknown): Promise<string | undefined> {
+    const failed = await this.close();
+    return this.writeResultFile(result) ?? failed;
+  }
+
+  /**
+   * For a run stopped at once (a second Ctrl-C): what is still buffered and result.json,
+   * synchronously, as the process is about to exit.
+   */
+  abandon(result: unknown): string | undefined {
+    for (const [path, text] of this.pending) {
+      try {
+        appendFileSync(path, text);
+      } catch {}
+    }
+    this.pending.clear();
+    return this.writeResultFile(result);
+  }
+
+  private writeResultFile(result: unknown): string | undefined {
+    const path = join(this.dir, "result.json");
+    try {
+      writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+    } catch (e) {
+      return `${path}: ${(e as Error).message}`;
+    }
+    return undefined;
   }
 }
 

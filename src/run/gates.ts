@@ -5,12 +5,16 @@ import { truthy } from "./step.js";
 // What holds a job back before it runs: --matrix selection, deployment environments and
 // concurrency groups (workflow and job level share one table, as on GitHub).
 
-/** The first `--matrix` filter this leg fails, as `k=v`. */
+/**
+ * The first `--matrix` key this leg fails, as `k=a or k=b`. Values given for one key are
+ * alternatives; every key given must match (a leg without the key is not filtered).
+ */
 export function deselected(
   leg: Record<string, Json>,
-  filter: Record<string, string> | undefined,
+  filter: Record<string, string[]> | undefined,
 ): string | undefined {
-  for (const [k, v] of Object.entries(filter ?? {})) if (k in leg && toStr(leg[k]!) !== v) return `${k}=${v}`;
+  for (const [k, vs] of Object.entries(filter ?? {}))
+    if (k in leg && !vs.includes(toStr(leg[k]!))) return vs.map((v) => `${k}=${v}`).join(" or ");
   return undefined;
 }
 

@@ -41,8 +41,8 @@ export interface SchedulerOptions {
   approve?: string[];
   /** Asks a person to approve a deployment not covered by `approve` (a terminal prompt). */
   ask?: (environment: string, job: string) => Promise<boolean>;
-  /** `--matrix k=v`: only matrix legs whose value for k is v run (jobs without k are not filtered). */
-  matrix?: Record<string, string>;
+  /** `--matrix k=v`: only matrix legs whose value for k is one of these run (jobs without k are not filtered). */
+  matrix?: Record<string, string[]>;
 }
 
 export interface JobOutcome {
@@ -57,6 +57,11 @@ const toEnv = (v: Json | undefined): Record<string, string> => {
     for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
   return out;
 };
+
+/** Why a job did not finish when the whole run (or its concurrency group) was cancelled. */
+function runCancelled(signal: AbortSignal): string {
+  return typeof signal.reason === "string" ? signal.reason : "the run was cancelled";
+}
 
 function combine(results: JobResult[]): JobResult {
   if (results.includes("failure")) return "failure";
@@ -314,14 +319,13 @@ async function runJobLegs(
       const releaseSlot = await slots.acquire();
       let releaseGroup: (() => void) | undefined;
       try {
-        if (legAbort.signal.aborted) {
-          const reason = o.signal.aborted
-            ? typeof o.signal.reason === "string"
-              ? o.signal.reason
-              : "the run was cancelled"
-            : "cancelled by fail-fast after another matrix job failed";
-          return end("cancelled", reason);
-        }
+        if (legAbort.signal.aborted)
+          return end(
+            "cancelled",
+            o.signal.aborted
+              ? runCancelled(o.signal)
+              : "cancelled by fail-fast after another matrix job failed",
+          );
         const legCtl = new AbortController();
         const relay = () => legCtl.abort();
         legAbort.signal.addEventListener("abort", relay, { once: true });
@@ -361,7 +365,12 @@ async function runJobLegs(
     const failed = legResults.flatMap((r, i) =>
       r.result === "failure" ? [legNames[i] ?? `leg ${i + 1}`] : [],
     );
-    const reason = failed.length ? `${failed.join(", ")} failed` : legResults.find((r) => r.reason)?.reason;
+    // Otherwise the reason of a leg that ended as the job did: a leg --matrix left out does
+    // not explain a cancelled run.
+    const reason = failed.length
+      ? `${failed.join(", ")} failed`
+      : (legResults.find((r) => r.result === result && r.reason)?.reason ??
+        (result === "cancelled" && o.signal.aborted ? runCancelled(o.signal) : undefined));
     o.emit({
       type: "job-end",
       job: key,

@@ -215,6 +215,11 @@ export class HostExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    this.abandon();
+  }
+
+  /** Synchronous: for a process about to exit (a second Ctrl-C). */
+  abandon(): void {
     this.forks?.close();
     if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
   }

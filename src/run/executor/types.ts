@@ -61,4 +61,6 @@ export interface Executor {
   prefetch?(spec: PrepareSpec): void;
   /** After the last job of a run: removes what the executor kept for the run. */
   close?(): Promise<void>;
+  /** What close does, synchronously, for a process about to exit (a second Ctrl-C). */
+  abandon?(): void;
 }
