@@ -76,6 +76,37 @@ jobs:
     expect(out.jobs.find((j) => j.name === "t (c, 1)")?.reason).toBe("not selected by --matrix k=a or k=b");
     expect(r.code).toBe(0);
   });
+
+  test("a called workflow's matrix legs and plan obey it too", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  call:
+    strategy:
+      matrix: { k: [a, b, c] }
+    uses: ./.github/workflows/lib.yml
+    with: { k: "\${{ matrix.k }}" }
+`,
+      ".github/workflows/lib.yml": `on:
+  workflow_call:
+    inputs: { k: { type: string } }
+jobs:
+  inner:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "inner-\${{ inputs.k }}"
+`,
+    });
+    const r = slipway(["run", "--matrix", "k=b", "--matrix", "k=c"], repo);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("inner-b");
+    expect(r.stdout).toContain("inner-c");
+    expect(r.stdout).not.toContain("inner-a");
+    const p = slipway(["plan", "--matrix", "k=b", "--matrix", "nokey=1"], repo);
+    expect(p.stdout).toMatch(/- call \(a\) {2}\(not selected by --matrix k=b\)/);
+    expect(p.stdout).toMatch(/◦ call \(b\)/);
+    expect(p.stderr).toMatch(/--matrix nokey: no matrix job of the plan has a 'nokey' value/);
+  });
 });
 
 describe("signals", () => {

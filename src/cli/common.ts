@@ -264,3 +264,16 @@ function limitsOf(given: string[] | undefined): Partial<Limits> {
   }
   return out;
 }
+
+/** `--matrix k=a --matrix k=b --matrix j=c`: k is a or b, and j is c. */
+export function matrixFilter(pairs: string[] | undefined): Record<string, string[]> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--matrix expects key=value, got '${p}'`);
+    const k = p.slice(0, eq);
+    out[k] = [...(out[k] ?? []), p.slice(eq + 1)];
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { planWorkflow, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
-import { EVENT_OPTIONS, fail, parse, placeholderToken, setup } from "./common.js";
+import { deselected } from "../run/gates.js";
+import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, setup } from "./common.js";
 import { onlyJob } from "./select-job.js";
 
 const HELP = `usage: slipway plan [event] [options]
@@ -17,6 +18,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
+    const matrix = matrixFilter(values.matrix);
     const s = await setup(values, positionals);
     for (const d of s.diagnostics) console.error(d);
     const sel = selectWorkflows(s.workflows, {
@@ -34,6 +36,7 @@ export async function main(args: string[]): Promise<number> {
       const t = values.job ? onlyJob(w.template, values.job) : w.template;
       if (t) plans.push(planWorkflow({ ...w, template: t }, s.platforms, values.approve));
     }
+    if (matrix) markDeselected(plans, matrix);
     const bad = s.diagnostics.length > 0 || sel.errors.length > 0 || plans.some((p) => p.errors.length);
     if (values.json) {
       console.log(
@@ -91,9 +94,30 @@ export function renderPlan(p: WorkflowPlan): string {
       if (Array.isArray(j.legs)) {
         // Legs, or the job's `name:` when it differs from its id: the names `slipway run` shows.
         if (j.legs.length > 1 || j.legs[0]?.matrix || (j.legs[0] && j.legs[0].name !== id))
-          for (const l of j.legs) out.push(`        ◦ ${l.name}`);
+          for (const l of j.legs)
+            out.push(
+              l.deselected
+                ? `        - ${l.name}  (not selected by --matrix ${l.deselected})`
+                : `        ◦ ${l.name}`,
+            );
       } else out.push(`        matrix: ${j.legs.atRunTime}`);
     }
   });
   return out.join("\n");
+}
+
+/** `--matrix` as `run` applies it: legs it leaves out are marked; a key no leg has is said. */
+function markDeselected(plans: WorkflowPlan[], filter: Record<string, string[]>): void {
+  const seen = new Set<string>();
+  for (const p of plans)
+    for (const j of p.jobs) {
+      if (!Array.isArray(j.legs)) continue;
+      for (const l of j.legs) {
+        if (!l.matrix) continue;
+        for (const k of Object.keys(l.matrix)) seen.add(k);
+        l.deselected = deselected(l.matrix, filter);
+      }
+    }
+  for (const k of Object.keys(filter))
+    if (!seen.has(k)) console.error(`slipway: --matrix ${k}: no matrix job of the plan has a '${k}' value`);
 }

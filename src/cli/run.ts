@@ -18,6 +18,7 @@ import {
   EXIT,
   fail,
   IoError,
+  matrixFilter,
   newRunId,
   parse,
   placeholderToken,
@@ -25,7 +26,6 @@ import {
   type Setup,
   setup,
   signalExit,
-  UsageError,
 } from "./common.js";
 import { terminalReviewer } from "./reviewer.js";
 import { onlyJob } from "./select-job.js";
@@ -327,17 +327,4 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   if (interrupted) return signalExit(interrupted);
   if (notSaved.length) return EXIT.io;
   return result === "success" ? EXIT.ok : EXIT.failure;
-}
-
-/** `--matrix k=a --matrix k=b --matrix j=c`: k is a or b, and j is c. */
-export function matrixFilter(pairs: string[] | undefined): Record<string, string[]> | undefined {
-  if (!pairs?.length) return undefined;
-  const out: Record<string, string[]> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--matrix expects key=value, got '${p}'`);
-    const k = p.slice(0, eq);
-    out[k] = [...(out[k] ?? []), p.slice(eq + 1)];
-  }
-  return out;
 }

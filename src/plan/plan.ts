@@ -109,6 +109,8 @@ function stringsOf(v: Json | undefined): Record<string, string> {
 export interface PlannedLeg {
   name: string;
   matrix?: Record<string, Json>;
+  /** The `--matrix` filter that leaves this leg out (`k=v`). */
+  deselected?: string;
 }
 
 export interface PlannedJob {

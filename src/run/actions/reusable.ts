@@ -11,6 +11,7 @@ import { insideRoot } from "../../workflow/inside-root.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
 import { asMapping, field, pos } from "../../workflow/tokens.js";
 import type { JobResult } from "../events.js";
+import { deselected } from "../gates.js";
 import { type JobOutcome, runWorkflow, type SchedulerOptions, type WorkflowRun } from "../scheduler.js";
 import type { Semaphore } from "../semaphore.js";
 import { truthy } from "../step.js";
@@ -210,6 +211,11 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
       } catch (e) {
         return legFail(`name: ${(e as Error).message}`);
       }
+      const unselected = isMatrix && deselected(matrix, o.matrix);
+      if (unselected) {
+        end(key, "skipped", `not selected by --matrix ${unselected}`, {}, started, name);
+        return { result: "skipped", outputs: {}, continueOnError: false };
+      }
       let given: Record<string, Json>;
       let secrets: Record<string, Json>;
       try {
@@ -295,7 +301,8 @@ export async function runReusableJob(call: ReusableCall): Promise<JobOutcome> {
   const outputs: Record<string, string> = {};
   for (const r of legs)
     for (const [k, v] of Object.entries(r.outputs)) if (v !== "" || !(k in outputs)) outputs[k] = v;
-  const result = combine(legs.map((r) => r.result));
+  // Every leg left out by --matrix: the job did not run.
+  const result = legs.every((r) => r.result === "skipped") ? "skipped" : combine(legs.map((r) => r.result));
   o.emit({ type: "job-end", job: call.key, name: shown, result, durationMs: 0, outputs });
   return { result, outputs, continueOnError: false };
 }
