@@ -304,6 +304,27 @@ describe("arguments that used to pass silently", () => {
     expect(existsSync(join(repo, ".slipway"))).toBe(false);
   });
 
+  test("every command: a bad option is exit 2, one line naming the command, and where --help is", () => {
+    for (const cmd of [
+      "run",
+      "plan",
+      "list",
+      "logs",
+      "lint",
+      "audit",
+      "score",
+      "pin",
+      "artifacts",
+      "actions",
+    ]) {
+      const r = slipway([cmd, "--no-such-option"], repo);
+      expect(r.code, cmd).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^slipway ${cmd}: Unknown option '--no-such-option'`));
+      expect(r.stderr).toContain(`Run 'slipway ${cmd} --help' for its options.`);
+    }
+    expect(slipway(["score", "--min", "abc"], repo).stderr).toMatch(/^slipway score: --min must be/);
+  });
+
   test("a run that triggers nothing makes no run folder", () => {
     const r = slipway(["run", "release"], repo);
     expect(r.code).toBe(0);

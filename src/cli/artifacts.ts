@@ -52,6 +52,6 @@ export async function main(args: string[]): Promise<number> {
       );
     return 0;
   } catch (e) {
-    return fail(e);
+    return fail(e, "artifacts");
   }
 }

@@ -4,6 +4,7 @@ import { auditRepo } from "../lint/audit.js";
 import { SEVERITY_RANK, type Severity } from "../lint/finding.js";
 import { AUDIT_RULES } from "../lint/rules-security/docs.js";
 import { FINDINGS_FORMATS, type FindingsFormat, renderFindings } from "../report/findings.js";
+import { EXIT, fail, parse, UsageError } from "./common.js";
 
 const USAGE = `usage: slipway audit [paths...] [options]
 
@@ -28,48 +29,41 @@ ${Object.entries(AUDIT_RULES)
 
 /** `cwd` is the repository root; tests pass their own. */
 export async function main(args: string[], cwd = process.cwd()): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  let positionals: string[];
   try {
-    ({ values, positionals } = parse(args));
+    const { values, positionals } = parse(() => options(args));
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    const format = (values.json ? "json" : (values.format ?? "human")) as FindingsFormat;
+    if (!FINDINGS_FORMATS.includes(format))
+      throw new UsageError(`unknown format '${format}' (${FINDINGS_FORMATS.join(", ")})`);
+    const failOn = values["fail-on"] ?? "warning";
+    if (failOn !== "never" && !(failOn in SEVERITY_RANK))
+      throw new UsageError("--fail-on must be error, warning, info or never");
+    const result = await auditRepo(cwd, positionals, values.store ? { store: values.store } : {});
+    for (const m of result.missing) console.error(`slipway audit: ${m}: no such file or directory`);
+    if (result.missing.length) return EXIT.usage;
+    if (result.files === 0) throw new UsageError("no workflows or actions found (looked in .github/)");
+    const rules = Object.fromEntries(
+      Object.entries(AUDIT_RULES).map(([id, d]) => [
+        id,
+        { severity: d.severity, description: d.description },
+      ]),
+    );
+    if (result.findings.length || !result.unreadable.length || format !== "human")
+      process.stdout.write(renderFindings(result.findings, format, result.sources, { rules }));
+    for (const u of result.unreadable) console.error(`slipway audit: ${u}`);
+    if (result.unreadable.length) return EXIT.usage;
+    if (failOn === "never") return EXIT.ok;
+    const bar = SEVERITY_RANK[failOn as Severity];
+    return result.findings.some((f) => SEVERITY_RANK[f.severity] >= bar) ? EXIT.failure : EXIT.ok;
   } catch (e) {
-    console.error(`slipway audit: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return fail(e, "audit");
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const format = (values.json ? "json" : (values.format ?? "human")) as FindingsFormat;
-  if (!FINDINGS_FORMATS.includes(format)) {
-    console.error(`slipway audit: unknown format '${format}' (${FINDINGS_FORMATS.join(", ")})`);
-    return 2;
-  }
-  const failOn = values["fail-on"] ?? "warning";
-  if (failOn !== "never" && !(failOn in SEVERITY_RANK)) {
-    console.error("slipway audit: --fail-on must be error, warning, info or never");
-    return 2;
-  }
-  const result = await auditRepo(cwd, positionals, values.store ? { store: values.store } : {});
-  for (const m of result.missing) console.error(`slipway audit: ${m}: no such file or directory`);
-  if (result.missing.length) return 2;
-  if (result.files === 0) {
-    console.error("slipway audit: no workflows or actions found (looked in .github/)");
-    return 2;
-  }
-  const rules = Object.fromEntries(
-    Object.entries(AUDIT_RULES).map(([id, d]) => [id, { severity: d.severity, description: d.description }]),
-  );
-  if (result.findings.length || !result.unreadable.length || format !== "human")
-    process.stdout.write(renderFindings(result.findings, format, result.sources, { rules }));
-  for (const u of result.unreadable) console.error(`slipway audit: ${u}`);
-  if (result.unreadable.length) return 2;
-  if (failOn === "never") return 0;
-  const bar = SEVERITY_RANK[failOn as Severity];
-  return result.findings.some((f) => SEVERITY_RANK[f.severity] >= bar) ? 1 : 0;
 }
 
-function parse(args: string[]) {
+function options(args: string[]) {
   return parseArgs({
     args,
     allowPositionals: true,

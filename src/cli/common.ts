@@ -62,12 +62,15 @@ export class IoError extends Error {
   }
 }
 
+/** Bad options or arguments: the message ends with where the command's options are listed. */
+class ArgsError extends UsageError {}
+
 /** parseArgs with its errors turned into usage errors (exit 2, no stack). */
 export function parse<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new ArgsError((e as Error).message);
   }
 }
 
@@ -209,13 +212,15 @@ export function positiveInt(value: string | undefined, flag: string): number | u
 }
 
 /** Renders errors the same way for every command: 2 for usage, 74 for I/O; others are bugs. */
-export function fail(e: unknown): number {
+export function fail(e: unknown, name?: string): number {
+  const who = name ? `slipway ${name}` : "slipway";
   if (e instanceof UsageError) {
-    console.error(`slipway: ${e.message}`);
+    console.error(`${who}: ${e.message}`);
+    if (e instanceof ArgsError) console.error(`Run '${who} --help' for its options.`);
     return EXIT.usage;
   }
   if (e instanceof IoError) {
-    console.error(`slipway: ${e.message}`);
+    console.error(`${who}: ${e.message}`);
     return EXIT.io;
   }
   throw e;

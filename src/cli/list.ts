@@ -61,6 +61,6 @@ export async function main(args: string[]): Promise<number> {
       }
     return rows.some((r) => r.errors.length) ? 1 : 0;
   } catch (e) {
-    return fail(e);
+    return fail(e, "list");
   }
 }

@@ -59,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    return fail(e);
+    return fail(e, "logs");
   }
 }
 

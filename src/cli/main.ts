@@ -25,7 +25,10 @@ const USAGE = `usage: slipway <command> [options]
   actions add|list  keep remote actions in the offline action store
   artifacts [run]   list the artifacts a run uploaded
 
-Run 'slipway <command> --help' for a command's options.`;
+Run 'slipway <command> --help' for a command's options.
+
+Exit codes: 0 success, 1 the run or the findings failed, 2 usage error, 70 a bug in Slipway,
+74 results could not be saved (disk full, ...), 130 stopped by Ctrl-C (143 by SIGTERM).`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

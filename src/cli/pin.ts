@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { checkPins, pinRepo } from "../lint/pin-repo.js";
 import { defaultStore } from "../store/store.js";
+import { EXIT, fail, parse } from "./common.js";
 
 const USAGE = `usage: slipway pin [paths...] [options]
 
@@ -21,17 +22,18 @@ Exit codes: 0 everything pinned, 1 uses left unpinned, 2 usage error or a file t
 be read, parsed or written (such files are left unchanged).`;
 
 export async function main(args: string[], cwd = process.cwd()): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  let positionals: string[];
   try {
-    ({ values, positionals } = parse(args));
+    return await pin(args, cwd);
   } catch (e) {
-    console.error(`slipway pin: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return fail(e, "pin");
   }
+}
+
+async function pin(args: string[], cwd: string): Promise<number> {
+  const { values, positionals } = parse(() => options(args));
   if (values.help) {
     console.log(USAGE);
-    return 0;
+    return EXIT.ok;
   }
   if (values.check) {
     const r = await checkPins(cwd, positionals);
@@ -106,7 +108,7 @@ function noFiles(missing: string[], files: number, loops: string[]): boolean {
   return false;
 }
 
-function parse(args: string[]) {
+function options(args: string[]) {
   return parseArgs({
     args,
     allowPositionals: true,

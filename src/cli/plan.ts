@@ -7,7 +7,9 @@ import { onlyJob } from "./select-job.js";
 const HELP = `usage: slipway plan [event] [options]
 
 Shows what 'slipway run' would do for an event: the workflows it triggers, their
-stages, matrix legs, and why a job would be skipped. Takes the options of 'slipway run'.`;
+stages, matrix legs, and why a job would be skipped. Takes the options of 'slipway run'.
+
+Exit codes: 0 the plan has no errors, 1 it has some, 2 usage error.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
@@ -69,7 +71,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return bad ? 1 : 0;
   } catch (e) {
-    return fail(e);
+    return fail(e, "plan");
   }
 }
 

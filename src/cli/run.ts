@@ -146,7 +146,7 @@ export async function main(args: string[]): Promise<number> {
       });
     }
   } catch (e) {
-    return fail(e);
+    return fail(e, "run");
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { scoreRepo } from "../lint/score.js";
 import { renderScore } from "../lint/score-render.js";
+import { EXIT, fail, parse, UsageError } from "./common.js";
 
 const USAGE = `usage: slipway score [options]
 
@@ -16,39 +17,35 @@ listed by the points they would gain.
       --all             show every piece of evidence and every fix
       --min N           exit 1 when the score is below N
       --store DIR       action store for 'slipway audit' (version comments of SHA pins)
-  -h, --help            show this help`;
+  -h, --help            show this help
+
+Exit codes: 0 graded (at or above --min), 1 below --min, 2 usage error or unreadable input.`;
 
 export async function main(args: string[], cwd = process.cwd()): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
   try {
-    ({ values } = parse(args));
+    const { values } = parse(() => options(args));
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    const min = values.min === undefined ? undefined : Number(values.min);
+    if (min !== undefined && !(/^\d+$/.test(values.min!) && min >= 0 && min <= 100))
+      throw new UsageError("--min must be a whole number from 0 to 100");
+    if (!existsSync(join(cwd, ".github")))
+      throw new UsageError("no .github/ folder here; run it at the repository root");
+    const card = await scoreRepo(cwd, values.store ? { store: values.store } : {});
+    if (values.json) console.log(JSON.stringify(card, null, 2));
+    else process.stdout.write(renderScore(card, values.all ? { evidence: Infinity, fixes: Infinity } : {}));
+    // A card that had to leave files out is not a grade of the pipeline.
+    for (const u of card.unreadable ?? []) console.error(`slipway score: ${u}`);
+    if (card.unreadable?.length) return EXIT.usage;
+    return min !== undefined && card.score < min ? EXIT.failure : EXIT.ok;
   } catch (e) {
-    console.error(`slipway score: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return fail(e, "score");
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const min = values.min === undefined ? undefined : Number(values.min);
-  if (min !== undefined && !(Number.isInteger(min) && min >= 0 && min <= 100)) {
-    console.error("slipway score: --min must be a whole number from 0 to 100");
-    return 2;
-  }
-  if (!existsSync(join(cwd, ".github"))) {
-    console.error("slipway score: no .github/ folder here; run it at the repository root");
-    return 2;
-  }
-  const card = await scoreRepo(cwd, values.store ? { store: values.store } : {});
-  if (values.json) console.log(JSON.stringify(card, null, 2));
-  else process.stdout.write(renderScore(card, values.all ? { evidence: Infinity, fixes: Infinity } : {}));
-  // A card that had to leave files out is not a grade of the pipeline.
-  for (const u of card.unreadable ?? []) console.error(`slipway score: ${u}`);
-  if (card.unreadable?.length) return 2;
-  return min !== undefined && card.score < min ? 1 : 0;
 }
 
-function parse(args: string[]) {
+function options(args: string[]) {
   return parseArgs({
     args,
     options: {
