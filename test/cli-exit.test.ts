@@ -173,6 +173,7 @@ jobs:
     expect(existsSync(shm)).toBe(false);
     const result = JSON.parse(readFileSync(join(repo, ".slipway/runs/1/result.json"), "utf8")) as Summary;
     expect(result).toMatchObject({ result: "cancelled", interrupted: "SIGINT" });
+    expect(JSON.parse(run.out().stdout)).toMatchObject({ result: "cancelled", interrupted: "SIGINT" });
     expect(run.out().stderr).not.toMatch(STACK);
   });
 });
@@ -295,6 +296,14 @@ describe("arguments that used to pass silently", () => {
     [["run", "--type", "opened"], /'push' has no activity types/],
     [["run", "--actor", "Jane Doe"], /--actor expects a GitHub login/],
     [["run", "--limit", "max-depth=0"], /--limit max-depth expects a whole number from 1/],
+    [
+      ["run", "--ref", "feature branch"],
+      /--ref expects a branch, a tag or refs\/\.\.\., got 'feature branch'/,
+    ],
+    [["run", "--ref", "a..b"], /--ref expects/],
+    [["run", "--secret", "my token=x"], /--secret: 'my token' is not a valid name/],
+    [["run", "--var", "1X=x"], /--var: '1X' is not a valid name/],
+    [["run", "--job", "nosuchjob"], /--job: no workflow has a job 'nosuchjob' \(jobs: a\)/],
   ];
   test.each(cases)("%j", (args, message) => {
     const r = slipway(args, repo);

@@ -114,6 +114,8 @@ export async function setup(values: Record<string, unknown>, positionals: string
   if (positionals.length > 1)
     throw new UsageError(`expected one event, got ${positionals.map((p) => `'${p}'`).join(" ")}`);
   checkEvent(eventName, v.type);
+  if (v.ref !== undefined && !validRef(v.ref))
+    throw new UsageError(`--ref expects a branch, a tag or refs/..., got '${v.ref}'`);
   if (v.base !== undefined && !(g.ok && resolveCommit(git.root, v.base)))
     throw new UsageError(
       g.ok
@@ -135,10 +137,10 @@ export async function setup(values: Record<string, unknown>, positionals: string
     actor: v.actor,
   });
   if (!ev.ok) throw new UsageError(ev.error);
-  const vars = { ...(v["var-file"] ? must(readDotenv(v["var-file"])) : {}), ...must(pairs(v.var, "--var")) };
+  const vars = { ...(v["var-file"] ? must(readDotenv(v["var-file"])) : {}), ...named(v.var, "--var") };
   const secrets = {
     ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}),
-    ...must(pairs(v.secret, "--secret")),
+    ...named(v.secret, "--secret"),
   };
   const env = must(pairs(v.env, "--env"));
   const platforms: Record<string, "host" | "skip"> = {};
@@ -201,6 +203,26 @@ function wrap(words: string[]): string {
     else lines.push(w);
   }
   return lines.join(",\n  ");
+}
+
+/** git's rules for a ref name (check-ref-format), enough to refuse what no ref can be. */
+function validRef(ref: string): boolean {
+  return (
+    ref !== "" &&
+    !/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|\.$|(^|\/)\./.test(ref) &&
+    ref !== "@"
+  );
+}
+
+/** `--var`/`--secret NAME=VALUE`: names as GitHub allows them (letters, digits, '_'; no leading digit). */
+function named(list: string[] | undefined, flag: string): Record<string, string> {
+  const values = must(pairs(list, flag));
+  for (const k of Object.keys(values))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new UsageError(
+        `${flag}: '${k}' is not a valid name (letters, digits and '_', not starting with a digit)`,
+      );
+  return values;
 }
 
 /** `--jobs N` and the like: a whole number from 1. */

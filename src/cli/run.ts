@@ -26,6 +26,7 @@ import {
   type Setup,
   setup,
   signalExit,
+  UsageError,
 } from "./common.js";
 import { terminalReviewer } from "./reviewer.js";
 import { onlyJob } from "./select-job.js";
@@ -187,7 +188,12 @@ function nothingRan(
     else log(message);
     return code;
   };
-  if (job) return say(EXIT.failure, `slipway: no triggered workflow has a job '${job}'`);
+  if (job) {
+    const ids = new Set(s.workflows.flatMap((w) => w.template?.jobs.map((j) => j.id.value) ?? []));
+    if (!ids.has(job))
+      throw new UsageError(`--job: no workflow has a job '${job}' (jobs: ${[...ids].sort().join(", ")})`);
+    return say(EXIT.failure, `slipway: no triggered workflow has a job '${job}'`);
+  }
   const broken = s.workflows.filter((w) => w.diagnostics.length).length;
   if (broken)
     return say(
@@ -254,7 +260,11 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     if (interrupted) {
       executor.abandon?.();
       rmSync(workRoot, { recursive: true, force: true });
-      rf.abandon(summary("cancelled", interrupted));
+      const sum = summary("cancelled", interrupted);
+      const notSaved = rf.abandon(sum);
+      if (json) console.log(JSON.stringify(notSaved ? { ...sum, notSaved: [notSaved] } : sum, null, 2));
+      else log(`Stopped at once. Logs: ${r.dir}`);
+      if (notSaved) console.error(`slipway: could not save the run: ${notSaved}`);
       process.exit(signalExit(interrupted));
     }
     interrupted = sig;
