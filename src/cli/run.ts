@@ -65,7 +65,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
 
 Exit codes: 0 the run succeeded (or nothing was triggered), 1 it failed or was cancelled,
 2 usage error, 74 the run could not be saved (disk full, ...; the result is still printed),
-130 stopped by Ctrl-C (143 by SIGTERM); a second Ctrl-C stops at once.`;
+130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); a second Ctrl-C stops at once.`;
 
 function xdgCache(): string {
   return process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
@@ -132,7 +132,12 @@ export async function main(args: string[]): Promise<number> {
       }
       for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
       if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
-      saving(eventPath, () => writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2)));
+      try {
+        writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2));
+      } catch (e) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new IoError(eventPath, e as Error);
+      }
       return await execute(s, runs, {
         runId,
         runNumber,
@@ -271,8 +276,9 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     log("Cancelling… (Ctrl-C again to stop at once)");
     ac.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // SIGHUP: the terminal went away; the run is cancelled and saved, not left half-done.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const sig of signals) process.on(sig, onSignal);
   let result: JobResult;
   const reviewer = json ? undefined : terminalReviewer(reporter, ac.signal);
   try {
@@ -307,8 +313,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     await executor.close?.();
     reviewer?.close();
     rmSync(workRoot, { recursive: true, force: true });
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const sig of signals) process.off(sig, onSignal);
   }
   if (ac.signal.aborted && result !== "failure") result = "cancelled";
   if (r.failed) result = "failure";
@@ -316,9 +321,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   emit({ type: "run-end", result, durationMs });
   const sum = summary(result, interrupted);
   // A full disk loses the saved run, not its result: printed all the same, with the path.
-  const notSaved: string[] = [];
-  const saveError = await rf.writeResult(sum);
-  if (saveError) notSaved.push(saveError);
+  const notSaved = await rf.writeResult(sum);
   if (junit && values.junit) {
     const path = resolve(values.junit);
     try {

@@ -96,11 +96,11 @@ export class RunFolder {
 
   /**
    * Logs, then result.json. Errors are values: a full disk still lets the caller print the
-   * result; the first failure comes back as `path: error`.
+   * result; each failure (the first log write, result.json) comes back as `path: error`.
    */
-  async writeResult(result: unknown): Promise<string | undefined> {
-    const failed = await this.close();
-    return this.writeResultFile(result) ?? failed;
+  async writeResult(result: unknown): Promise<string[]> {
+    const failed = [await this.close(), this.writeResultFile(result)];
+    return failed.filter((f) => f !== undefined);
   }
 
   /**
