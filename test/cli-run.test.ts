@@ -578,7 +578,7 @@ describe("bad input: one clear message, non-zero exit, no stack trace", () => {
       wf("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo, shell: fish }]\n"),
       /ci\.yml:5:\d+: unknown shell 'fish'/,
     ],
-    ["bad flag", wf("on: push\njobs: {}\n"), /slipway: /, ["--no-such-flag"]],
+    ["bad flag", wf("on: push\njobs: {}\n"), /slipway run: Unknown option/, ["--no-such-flag"]],
     ["unknown --limit", wf("on: push\njobs: {}\n"), /--limit: unknown limit 'nope'/, ["--limit", "nope=1"]],
   ];
   test.each(cases)("%s", (_name, files, message, extra) => {
