@@ -47,7 +47,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --var K=V, --var-file FILE        vars context
   -s, --secret K=V, --secret-file FILE  secrets (masked in all output)
       --env K=V            extra workflow env
-      --actor NAME         github.actor
+      --actor LOGIN        github.actor (default: the owner in the remote URL, else $USER)
   -P, --platform L=host|skip   where a runs-on label runs
       --bind               run in the working tree instead of a clean checkout
       --offline            never fetch a remote action or reusable workflow missing from the
