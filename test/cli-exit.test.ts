@@ -1,6 +1,6 @@
 // Exit codes, signals, closed output, full disks and arguments that must not pass silently.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -267,8 +267,17 @@ jobs:
         expect(r.stdout).toMatch(/loud +✓ success/);
         expect(r.stderr + r.stdout).not.toMatch(STACK);
         expect(r.stderr).not.toMatch(/internal error/);
+        rmSync(join(store, "runs"), { recursive: true });
         const j = slipway(["run", "--json"], repo);
         expect(j.code).toBe(74);
+        expect((JSON.parse(j.stdout) as Summary).notSaved?.[0]).toMatch(/ENOSPC/);
+        // Full before the run starts: said at once, nothing runs, no half-made run folder.
+        spawnSync("dd", ["if=/dev/zero", `of=${join(store, "fill")}`, "bs=4k"]);
+        const full = slipway(["run"], repo);
+        expect(full.code).toBe(74);
+        expect(full.stderr).toMatch(/^slipway run: cannot write .*\.slipway\/runs\/2\/event\.json: ENOSPC/);
+        expect(full.stdout).not.toMatch(/loud/);
+        expect(readdirSync(join(store, "runs"))).toEqual(["1"]);
       } finally {
         execFileSync("umount", [store]);
       }

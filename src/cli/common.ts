@@ -244,8 +244,17 @@ export function fail(e: unknown, name?: string): number {
     console.error(`${who}: ${e.message}`);
     return EXIT.io;
   }
+  // The file system refusing a write or read anywhere (disk full, read-only, permissions)
+  // is the machine's state, not a bug: say which file, exit 74.
+  const io = e as NodeJS.ErrnoException;
+  if (io?.code && IO_CODES.has(io.code)) {
+    console.error(`${who}: ${io.path ? `${io.path}: ` : ""}${io.message}`);
+    return EXIT.io;
+  }
   throw e;
 }
+
+const IO_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO", "EACCES", "EPERM", "EMFILE", "ENFILE"]);
 
 /**
  * A saved run of the repository at `directory` (or above it): `which` is a run number or
