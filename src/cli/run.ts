@@ -195,7 +195,7 @@ function nothingRan(
   };
   if (job) {
     const ids = new Set(s.workflows.flatMap((w) => w.template?.jobs.map((j) => j.id.value) ?? []));
-    if (!ids.has(job))
+    if (!ids.has(job) && s.workflows.every((w) => w.template))
       throw new UsageError(`--job: no workflow has a job '${job}' (jobs: ${[...ids].sort().join(", ")})`);
     return say(EXIT.failure, `slipway: no triggered workflow has a job '${job}'`);
   }
@@ -313,7 +313,6 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     await executor.close?.();
     reviewer?.close();
     rmSync(workRoot, { recursive: true, force: true });
-    for (const sig of signals) process.off(sig, onSignal);
   }
   if (ac.signal.aborted && result !== "failure") result = "cancelled";
   if (r.failed) result = "failure";
@@ -322,6 +321,8 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const sum = summary(result, interrupted);
   // A full disk loses the saved run, not its result: printed all the same, with the path.
   const notSaved = await rf.writeResult(sum);
+  // Until here a Ctrl-C still ends with a saved result (a second one: the summary so far).
+  for (const sig of signals) process.off(sig, onSignal);
   if (junit && values.junit) {
     const path = resolve(values.junit);
     try {
