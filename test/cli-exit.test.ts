@@ -1,6 +1,14 @@
 // Exit codes, signals, closed output, full disks and arguments that must not pass silently.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -290,6 +298,7 @@ describe("arguments that used to pass silently", () => {
     undefined,
     wf("on: push\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo }] } }\n"),
   );
+  writeFileSync(join(repo, "array.json"), "[1, 2]");
   const cases: [string[], RegExp][] = [
     [["run", "nosuchevent"], /unknown event 'nosuchevent'; GitHub's events are:[\s\S]*workflow_dispatch/],
     [["plan", "nosuchevent"], /unknown event 'nosuchevent'/],
@@ -312,6 +321,12 @@ describe("arguments that used to pass silently", () => {
     [["run", "--ref", "a..b"], /--ref expects/],
     [["run", "--secret", "my token=x"], /--secret: 'my token' is not a valid name/],
     [["run", "--var", "1X=x"], /--var: '1X' is not a valid name/],
+    [["run", "-e", "/dev/null"], /--event-file \/dev\/null: not JSON/],
+    [
+      ["run", "-e", "array.json"],
+      /--event-file array\.json: expected a JSON object \(an event payload\), got an array/,
+    ],
+    [["run", "-e", "/nonexistent.json"], /--event-file \/nonexistent\.json: file not found/],
     [["run", "--job", "nosuchjob"], /--job: no workflow has a job 'nosuchjob' \(jobs: a\)/],
   ];
   test.each(cases)("%j", (args, message) => {

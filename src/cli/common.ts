@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { buildEvent, type RunEvent } from "../plan/event.js";
@@ -125,6 +125,7 @@ export async function setup(values: Record<string, unknown>, positionals: string
   // Taken as given (act's tests use 'nektos/act'), but a login has no spaces.
   if (v.actor !== undefined && !/^[^\s\p{C}]+$/u.test(v.actor))
     throw new UsageError(`--actor expects a GitHub login (e.g. octocat), got '${v.actor}'`);
+  if (v["event-file"] !== undefined) checkPayload(v["event-file"]);
   const inputs = must(pairs(v.input, "--input"));
   const ev = buildEvent(git, {
     name: eventName,
@@ -202,6 +203,28 @@ function wrap(words: string[]): string {
     else lines.push(w);
   }
   return lines.join(",\n  ");
+}
+
+/** `--event-file`: a JSON object, as GitHub's payloads are (an array or a string would be spread into nonsense). */
+function checkPayload(path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(
+      `--event-file ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (e as Error).message}`,
+    );
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--event-file ${path}: not JSON: ${(e as Error).message}`);
+  }
+  if (!payload || typeof payload !== "object" || Array.isArray(payload))
+    throw new UsageError(
+      `--event-file ${path}: expected a JSON object (an event payload), got ${Array.isArray(payload) ? "an array" : JSON.stringify(payload)}`,
+    );
 }
 
 /** git's rules for a ref name (check-ref-format), enough to refuse what no ref can be. */
