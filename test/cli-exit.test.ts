@@ -358,6 +358,16 @@ describe("arguments that used to pass silently", () => {
     expect(slipway(["score", "--min", "abc"], repo).stderr).toMatch(/^slipway score: --min must be/);
   });
 
+  test("--base may name a branch only the remote has", () => {
+    const r = tempRepo(
+      undefined,
+      wf("on: pull_request\njobs: { a: { runs-on: ubuntu-latest, steps: [{ run: echo }] } }\n"),
+    );
+    execFileSync("git", ["update-ref", "refs/remotes/origin/develop", "HEAD"], { cwd: r });
+    expect(slipway(["plan", "pull_request", "--base", "develop"], r).code).toBe(0);
+    expect(slipway(["plan", "pull_request", "--base", "develo"], r).code).toBe(2);
+  });
+
   test("a run that triggers nothing makes no run folder", () => {
     const r = slipway(["run", "release"], repo);
     expect(r.code).toBe(0);

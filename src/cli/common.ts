@@ -116,7 +116,11 @@ export async function setup(values: Record<string, unknown>, positionals: string
   checkEvent(eventName, v.type);
   if (v.ref !== undefined && !validRef(v.ref))
     throw new UsageError(`--ref expects a branch, a tag or refs/..., got '${v.ref}'`);
-  if (v.base !== undefined && !(g.ok && resolveCommit(git.root, v.base)))
+  // As the pull request's base is looked up: the name, else the remote's branch of that name.
+  const knownBase = (b: string) =>
+    resolveCommit(git.root, b) ??
+    resolveCommit(git.root, `refs/remotes/origin/${b.replace(/^refs\/(heads|remotes\/origin)\//, "")}`);
+  if (v.base !== undefined && !(g.ok && knownBase(v.base)))
     throw new UsageError(
       g.ok
         ? `--base ${v.base}: no such branch, tag or commit in ${git.root}`
