@@ -8,7 +8,7 @@ import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
 import type { JobResult, RunEvent } from "../run/events.js";
-import { HostExecutor } from "../run/executor/host.js";
+import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
 import { maskedEmit } from "../run/masked-emit.js";
@@ -58,6 +58,10 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --permissions-policy LimitedRead|Write   the repository's default GITHUB_TOKEN permissions
       --matrix K=V         run only the matrix legs with K=V (repeatable: values of one key are
                            alternatives, different keys must all match)
+      --sandbox            run each job in a throw-away layer over this machine (default where
+                           it works); --no-sandbox / --host: run on the host as it is
+                           (SLIPWAY_SANDBOX=1 / 0 in the environment does the same)
+      --network host|none  none: jobs get only their own loopback (needs the sandbox)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
@@ -76,7 +80,15 @@ export async function main(args: string[]): Promise<number> {
     const { values, positionals } = parse(() =>
       parseArgs({
         args,
-        options: { ...EVENT_OPTIONS, jobs: { type: "string" }, junit: { type: "string" } },
+        options: {
+          ...EVENT_OPTIONS,
+          jobs: { type: "string" },
+          junit: { type: "string" },
+          sandbox: { type: "boolean" },
+          "no-sandbox": { type: "boolean" },
+          host: { type: "boolean" },
+          network: { type: "string" },
+        },
         allowPositionals: true,
       }),
     );
@@ -97,6 +109,9 @@ export async function main(args: string[]): Promise<number> {
     // The run folder is made only once something runs; its number is in the contexts, so
     // a number another run took meanwhile means selecting again with the next one.
     let runNumber = RunFolder.peek(s.git.root);
+    // Sandbox or host: decided once, before a run folder is made (a --sandbox that cannot
+    // work here is an error, not an empty run).
+    let choice: Extract<ExecutorChoice, { ok: true }> | undefined;
     for (;;) {
       const folderDir = join(s.git.root, ".slipway", "runs", String(runNumber));
       const eventPath = join(folderDir, "event.json");
@@ -125,6 +140,20 @@ export async function main(args: string[]): Promise<number> {
         if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
         return nothingRan(s, sel, values.job, json, log);
       }
+      if (!choice) {
+        const c = chooseExecutor({
+          sandbox: values["no-sandbox"] || values.host ? false : values.sandbox,
+          network: values.network,
+          scratch: tmpdir(),
+          envSetting: process.env.SLIPWAY_SANDBOX,
+        });
+        if (!c.ok) {
+          if (c.usage) throw new UsageError(c.error);
+          console.error(c.error);
+          return EXIT.failure;
+        }
+        choice = c;
+      }
       const dir = saving(folderDir, () => RunFolder.claim(s.git.root, runNumber));
       if (!dir) {
         runNumber++;
@@ -139,6 +168,8 @@ export async function main(args: string[]): Promise<number> {
         throw new IoError(eventPath, e as Error);
       }
       return await execute(s, runs, {
+        executor: choice.executor,
+        executorHeader: choice.header,
         runId,
         runNumber,
         dir,
@@ -213,6 +244,9 @@ function nothingRan(
 }
 
 interface RunSpec {
+  executor: Executor;
+  /** The run header's line saying where jobs run (sandbox or host, and why). */
+  executorHeader: string;
   runId: string;
   runNumber: number;
   dir: string;
@@ -256,7 +290,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
   });
   const workRoot = join(tmpdir(), `slipway-${r.runId}`);
-  const executor: Executor = new HostExecutor();
+  const executor = r.executor;
   const ac = new AbortController();
   // Ctrl-C cancels: running steps are stopped, the run ends and is saved. A second one
   // stops at once, still removing the temporary folders and saving what is known.
@@ -290,6 +324,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       event: s.event.name,
       workflows: runs.map((w) => w.wf.file),
     });
+    log(r.executorHeader);
     result = await runWorkflows(runs, {
       executor,
       masker,

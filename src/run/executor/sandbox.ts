@@ -1,0 +1,245 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { which } from "../shells.js";
+import { HostExecutor } from "./host.js";
+import { helperCommand, hostTree, makeRoot, overlayOptions, planSandbox } from "./sandbox-mounts.js";
+import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
+
+export type SandboxNetwork = "host" | "none";
+
+/** How this machine can make sandboxes: as root, or in an unprivileged user namespace. */
+export type SandboxSupport =
+  | { ok: true; userns: boolean; volatile: boolean; unshare: string; nsenter: string }
+  | { ok: false; reason: string };
+
+/** The sandbox's helper: a process that holds the job's namespaces open. */
+interface Helper {
+  child: ChildProcess;
+  pid: number;
+  /** The helper's root as the host sees it, for finding commands inside. */
+  root: string;
+}
+
+interface SandboxSpace extends JobSpace {
+  helper: Helper;
+}
+
+/**
+ * Package managers' download caches: shared between jobs and runs (writes go to the host),
+ * so a sandboxed `npm ci` or `pip install` stays as fast as on the host. What they install
+ * still lands in the job's layer.
+ */
+export function sharedCaches(env: NodeJS.ProcessEnv = process.env): string[] {
+  const home = homedir();
+  const cargo = env.CARGO_HOME || join(home, ".cargo");
+  return [
+    join(env.npm_config_cache || join(home, ".npm"), "_cacache"),
+    env.PIP_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, ".cache"), "pip"),
+    join(cargo, "registry"),
+    join(cargo, "git"),
+  ];
+}
+
+/**
+ * Tries, once, what a sandbox needs: unshare and nsenter (util-linux), a private mount
+ * namespace (root) or a user namespace (anyone else, where the kernel allows it), and an
+ * overlay whose upper layer lives under `scratch`. The reason says what is missing.
+ */
+export function detectSandbox(scratch: string, network: SandboxNetwork): SandboxSupport {
+  if (process.platform !== "linux") return { ok: false, reason: `needs Linux (this is ${process.platform})` };
+  const unshare = which("unshare");
+  const nsenter = which("nsenter");
+  if (!unshare || !nsenter) return { ok: false, reason: "unshare/nsenter not found (util-linux)" };
+  if (network === "none" && !which("ip", `${process.env.PATH}:/usr/sbin:/sbin`))
+    return { ok: false, reason: "--network none needs 'ip' (iproute2) to bring up loopback" };
+  const userns = process.getuid?.() !== 0;
+  mkdirSync(scratch, { recursive: true });
+  const dir = mkdtempSync(join(scratch, "probe-"));
+  try {
+    const probe = (volatile: boolean) => {
+      const d = mkdtempSync(join(dir, "o-"));
+      for (const x of ["u", "w", "m"]) mkdirSync(join(d, x));
+      const script = `mount -t overlay slipway-probe -o "$2lowerdir=/usr,upperdir=$1/u,workdir=$1/w" "$1/m" && touch "$1/m/.slipway-probe"`;
+      const ns = userns ? ["-U", "-r"] : [];
+      const args = [...ns, "-m", "--propagation", "private", "sh", "-c", script, "sh", d];
+      return spawnSync(unshare, [...args, overlayOptions({ userns, volatile })], {
+        encoding: "utf8",
+        timeout: 10_000,
+      });
+    };
+    // Kernels before 5.10 do not know "volatile": then the layer is synced like any folder.
+    let volatile = true;
+    let r = probe(true);
+    if (r.status !== 0) {
+      volatile = false;
+      r = probe(false);
+    }
+    if (r.status !== 0) {
+      const why = (r.stderr || r.error?.message || "").trim().split("\n")[0];
+      return {
+        ok: false,
+        reason: userns
+          ? `no unprivileged user namespace with overlayfs here (${why}); run as root or allow user namespaces (kernel >= 5.11)`
+          : `overlayfs in a private mount namespace failed (${why})`,
+      };
+    }
+    return { ok: true, userns, volatile, unshare, nsenter };
+  } finally {
+    openWorkDirs(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** overlayfs leaves its work dirs mode 000; without root, rm needs them opened first. */
+function openWorkDirs(dir: string): void {
+  const walk = (d: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      try {
+        chmodSync(d, 0o700);
+        names = readdirSync(d);
+      } catch {
+        return;
+      }
+    }
+    if (depth > 0) for (const n of names) walk(join(d, n), depth - 1);
+  };
+  walk(dir, 3);
+}
+
+/**
+ * Runs each job in its own sandbox: the host's file system is visible, but every write
+ * outside the workspace, RUNNER_TEMP, the tool cache and the package download caches goes
+ * to a per-job layer that is thrown away at job end (GitHub gives each job a fresh
+ * machine). Optionally without network. Steps are started by the host executor, wrapped
+ * in nsenter, so they keep its fast fork server and its process handling.
+ */
+export class SandboxExecutor implements Executor {
+  readonly name = "sandbox";
+  private host = new HostExecutor();
+  private perl = which("perl");
+
+  constructor(
+    private support: Extract<SandboxSupport, { ok: true }>,
+    private network: SandboxNetwork,
+    private caches: string[] = sharedCaches(),
+  ) {}
+
+  /** The run header's words for it. */
+  describe(): string {
+    return `sandbox (overlay${this.support.userns ? " in a user namespace" : ""}, network: ${this.network})`;
+  }
+
+  prefetch(spec: PrepareSpec): void {
+    this.host.prefetch(spec);
+  }
+
+  async prepareJob(spec: PrepareSpec): Promise<JobSpace> {
+    const space = await this.host.prepareJob(spec);
+    const layer = join(spec.workRoot, spec.jobKey, "layer");
+    const keep = [space.workspace, space.temp, space.control, space.toolCache, ...this.caches];
+    for (const k of keep) mkdirSync(k, { recursive: true });
+    const plan = planSandbox(
+      {
+        layer,
+        keep,
+        networkNone: this.network === "none",
+        userns: this.support.userns,
+        volatile: this.support.volatile,
+      },
+      hostTree(),
+    );
+    try {
+      makeRoot(plan);
+      const helper = await this.startHelper(helperCommand(plan, this.perl));
+      return Object.assign(space, { helper }) satisfies SandboxSpace;
+    } catch (e) {
+      await this.host.cleanupJob(space, spec);
+      throw e;
+    }
+  }
+
+  private startHelper(command: string[]): Promise<Helper> {
+    const args = [
+      ...(this.support.userns ? ["-U", "-r"] : []),
+      "-m",
+      "--propagation",
+      "private",
+      ...(this.network === "none" ? ["-n"] : []),
+      "--",
+      ...command,
+    ];
+    // The helper reads stdin until Slipway closes it (or dies): then it exits.
+    const child = spawn(this.support.unshare, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+    });
+    return new Promise((resolve, reject) => {
+      let err = "";
+      let out = "";
+      child.stderr!.on("data", (d) => {
+        err += d;
+      });
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("ready\n") && child.pid)
+          resolve({ child, pid: child.pid, root: `/proc/${child.pid}/root` });
+      });
+      child.on("error", (e) => reject(new Error(`sandbox: ${e.message}`)));
+      child.on("exit", (code) =>
+        reject(
+          new Error(
+            `sandbox: could not set up the job's sandbox (exit ${code}): ${err.trim() || "no message"}`,
+          ),
+        ),
+      );
+    });
+  }
+
+  spawn(spec: SpawnSpec): Promise<SpawnResult> {
+    const { helper } = spec.space as SandboxSpace;
+    const argv0 = spec.argv[0]!;
+    // Look for the command as the sandbox sees it: an earlier step may have installed it
+    // into the layer.
+    if (!argv0.includes("/")) {
+      const inside = (spec.env.PATH ?? "")
+        .split(":")
+        .filter((d) => d.startsWith("/"))
+        .map((d) => helper.root + d)
+        .join(":");
+      if (!which(argv0, inside))
+        return Promise.resolve({ exitCode: 127, aborted: false, startError: `'${argv0}' not found` });
+    }
+    const argv = [
+      this.support.nsenter,
+      `--target=${helper.pid}`,
+      ...(this.support.userns ? ["--user", "--preserve-credentials"] : []),
+      "--mount",
+      ...(this.network === "none" ? ["--net"] : []),
+      // A path opened through the helper's root: nsenter opens it before it enters.
+      `--wd=${helper.root}${spec.cwd}`,
+      "--",
+      ...spec.argv,
+    ];
+    return this.host.spawn({ ...spec, argv });
+  }
+
+  async cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void> {
+    const { helper } = space as SandboxSpace;
+    // No need to wait for it: the namespace goes when its last process does.
+    helper?.child.kill("SIGKILL");
+    // Steps' processes go first (host cleanup kills their groups), then the layer with the
+    // job's folder.
+    const layer = join(spec.workRoot, spec.jobKey, "layer");
+    if (this.support.userns) openWorkDirs(join(layer, "w"));
+    await this.host.cleanupJob(space, spec);
+  }
+
+  async close(): Promise<void> {
+    await this.host.close();
+  }
+}
