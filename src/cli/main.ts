@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   score: () => import("./score.js"),
   actions: () => import("./actions.js"),
   artifacts: () => import("./artifacts.js"),
+  doctor: () => import("./doctor.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -24,6 +25,7 @@ const USAGE = `usage: slipway <command> [options]
   score         grade the pipeline 0-100
   actions add|list  keep remote actions in the offline action store
   artifacts [run]   list the artifacts a run uploaded
+  doctor [event]    what this machine lacks for a run: toolchains, actions, shells, sandbox
 
 Run 'slipway <command> --help' for a command's options.
 

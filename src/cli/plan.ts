@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { planWorkflow, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
+import { planWorkflow, type Selection, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
 import { deselected } from "../run/gates.js";
-import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, setup } from "./common.js";
+import { findLacks, lackOptions, renderLacks } from "../run/lacks.js";
+import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, type Setup, setup } from "./common.js";
 import { onlyJob } from "./select-job.js";
 
 const HELP = `usage: slipway plan [event] [options]
@@ -23,22 +24,11 @@ export async function main(args: string[]): Promise<number> {
     const matrix = matrixFilter(values.matrix);
     const s = await setup(values, positionals);
     for (const d of s.diagnostics) console.error(d);
-    const sel = selectWorkflows(s.workflows, {
-      git: s.git,
-      event: s.event,
-      ids: { runId: "0", runNumber: 0, eventPath: "" },
-      inputs: s.inputs,
-      vars: s.vars,
-      secrets: s.secrets,
-      token: placeholderToken(),
-    });
+    const { sel, plans, planned } = plansOf(s, values);
     for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
-    const plans: WorkflowPlan[] = [];
-    for (const w of sel.selected) {
-      const t = values.job ? onlyJob(w.template, values.job) : w.template;
-      if (t) plans.push(planWorkflow({ ...w, template: t }, s.platforms, values.approve));
-    }
     if (matrix) markDeselected(plans, matrix);
+    // What the run will lack (toolchains, actions, shells, skipped runs-on), said up front.
+    const { lacks } = await findLacks(planned, plans, lackOptions(s.git.root));
     const bad = s.diagnostics.length > 0 || sel.errors.length > 0 || plans.some((p) => p.errors.length);
     if (values.json) {
       console.log(
@@ -49,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
             sha: s.event.sha,
             workflows: plans,
             notTriggered: sel.skipped.map((k) => ({ file: k.wf.file, reason: k.reason })),
+            lacks,
             errors: [...s.diagnostics, ...sel.errors.map((e) => `${e.file}: ${e.message}`)],
           },
           null,
@@ -69,10 +60,36 @@ export async function main(args: string[]): Promise<number> {
           : "\nNo workflow is triggered.",
       );
     }
+    if (lacks.length) console.log(`\n${renderLacks(lacks)}`);
     return bad ? 1 : 0;
   } catch (e) {
     return fail(e, "plan");
   }
+}
+
+/** The workflows an event triggers and their plans (plans[i] is planned[i]'s). */
+export function plansOf(
+  s: Setup,
+  values: { job?: string; approve?: string[] },
+): { sel: Selection; plans: WorkflowPlan[]; planned: Selection["selected"] } {
+  const sel = selectWorkflows(s.workflows, {
+    git: s.git,
+    event: s.event,
+    ids: { runId: "0", runNumber: 0, eventPath: "" },
+    inputs: s.inputs,
+    vars: s.vars,
+    secrets: s.secrets,
+    token: placeholderToken(),
+  });
+  const plans: WorkflowPlan[] = [];
+  const planned: Selection["selected"] = [];
+  for (const w of sel.selected) {
+    const t = values.job ? onlyJob(w.template, values.job) : w.template;
+    if (!t) continue;
+    plans.push(planWorkflow({ ...w, template: t }, s.platforms, values.approve));
+    planned.push({ ...w, template: t });
+  }
+  return { sel, plans, planned };
 }
 
 export function renderPlan(p: WorkflowPlan): string {
