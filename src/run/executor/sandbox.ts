@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, type Dirent, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { which } from "../shells.js";
@@ -92,23 +92,23 @@ export function detectSandbox(scratch: string, network: SandboxNetwork): Sandbox
   }
 }
 
-/** overlayfs leaves its work dirs mode 000; without root, rm needs them opened first. */
+/**
+ * overlayfs leaves folders of mode 000 in its work dirs (work/, work/incompat/volatile/);
+ * without root, rm needs them opened first. Only work-dir trees come here: they are small.
+ */
 function openWorkDirs(dir: string): void {
-  const walk = (d: string, depth: number) => {
-    let names: string[];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
     try {
-      names = readdirSync(d);
+      chmodSync(dir, 0o700);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      try {
-        chmodSync(d, 0o700);
-        names = readdirSync(d);
-      } catch {
-        return;
-      }
+      return;
     }
-    if (depth > 0) for (const n of names) walk(join(d, n), depth - 1);
-  };
-  walk(dir, 3);
+  }
+  for (const e of entries) if (e.isDirectory()) openWorkDirs(join(dir, e.name));
 }
 
 /**
