@@ -178,7 +178,9 @@ jobs:
 `),
     );
     // Its own process group, so the signal goes to the whole group as a terminal's Ctrl-C does.
-    const child = spawn(process.execPath, [BIN, "run", "--json"], {
+    // The step reports its pids through a file outside the workspace: on the host, since the
+    // sandbox keeps such writes in the job's layer.
+    const child = spawn(process.execPath, [BIN, "run", "--json", "--no-sandbox"], {
       cwd: repo,
       env: { ...process.env, CI: "true" },
       detached: true,
@@ -280,7 +282,8 @@ jobs:
   j2: { runs-on: ubuntu-latest, concurrency: "jobs-\${{ github.ref }}", steps: [${step("j2", 0)}] }
 `,
       },
-      ["--jobs", "6", "--env", `LOG=${log}`],
+      // The log is outside the workspace: on the host, the sandbox would keep it per job.
+      ["--jobs", "6", "--env", `LOG=${log}`, "--no-sandbox"],
     );
     expect(r.out?.result, r.logs).toBe("success");
     const lines = readFileSync(log, "utf8").trim().split("\n");

@@ -25,7 +25,7 @@ function machine(): string[] {
     const sb = detectSandbox(scratch, "host");
     out.push(
       sb.ok
-        ? `executor: sandbox (overlay${sb.userns ? " in a user namespace" : ""}${sb.volatile ? "" : ", layers synced: kernel < 5.10"}); --network none ${which("ip", `${process.env.PATH}:/usr/sbin:/sbin`) ? "available" : "needs ip (iproute2)"}`
+        ? `executor: sandbox (overlay${sb.userns ? " in a user namespace" : ""}${sb.volatile ? "" : ", layers synced: kernel < 5.10"}); --network none ${detectSandbox(scratch, "none").ok ? "available" : "not available"}`
         : `executor: host (no sandbox: ${sb.reason})`,
     );
   } finally {

@@ -56,21 +56,28 @@ describe("planSandbox", () => {
   });
 
   it("runs as one Perl process where it can, as mount(8) commands otherwise", () => {
-    const perl = helperCommand(plan, "/usr/bin/perl", "x64");
+    const perl = helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "x64" });
     expect(perl.slice(0, 2)).toEqual(["/usr/bin/perl", "-e"]);
-    expect(perl.slice(3, 9)).toEqual(["165", "166", "155", "", "/L/root", "1"]);
-    expect(perl.slice(9, 14)).toEqual(["O", "/", "/L/u/1", "/L/w/1", "/L/root"]);
-    const sh = helperCommand(plan, undefined)[2]!;
+    expect(perl.slice(3, 11)).toEqual(["165", "166", "155", "272", "", "1", "", "/L/root"]);
+    expect(perl.slice(11, 16)).toEqual(["O", "/", "/L/u/1", "/L/w/1", "/L/root"]);
+    const shell = helperCommand(plan, { unshare: "unshare" });
+    expect(shell.slice(0, 8)).toEqual(["unshare", "-m", "--propagation", "private", "-n", "--", "sh", "-c"]);
+    const sh = shell[8]!;
     expect(sh).toMatch(/mount -t overlay slipway-layer -o lowerdir='\/',upperdir='\/L\/u\/1'/);
     expect(sh).toContain("mount --rbind '/proc' '/L/root/proc'");
     expect(sh).toContain("ip link set lo up");
-    expect(helperCommand(plan, "/usr/bin/perl", "riscv64")[0]).toBe("sh");
+    expect(helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "riscv64" })[0]).toBe(
+      "unshare",
+    );
   });
 
   it("uses user xattrs in a user namespace, and volatile layers where the kernel can", () => {
     const u = planSandbox({ layer: "/L", keep: [], networkNone: false, userns: true, volatile: true }, tree);
-    expect(helperCommand(u, undefined)[2]).toContain("-o userxattr,volatile,lowerdir='/usr'");
-    expect(helperCommand(u, "/usr/bin/perl", "x64")[6]).toBe("userxattr,volatile,");
+    const shell = helperCommand(u, { unshare: "unshare" });
+    expect(shell.slice(0, 3)).toEqual(["unshare", "-U", "-r"]);
+    expect(shell.at(-1)).toContain("-o userxattr,volatile,lowerdir='/usr'");
+    const perl = helperCommand(u, { perl: "/usr/bin/perl", unshare: "unshare", arch: "x64" });
+    expect(perl.slice(7, 10)).toEqual(["1", "", "userxattr,volatile,"]);
   });
 });
 

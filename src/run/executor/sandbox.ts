@@ -52,8 +52,9 @@ export function detectSandbox(scratch: string, network: SandboxNetwork): Sandbox
   const unshare = which("unshare");
   const nsenter = which("nsenter");
   if (!unshare || !nsenter) return { ok: false, reason: "unshare/nsenter not found (util-linux)" };
-  if (network === "none" && !which("ip", `${process.env.PATH}:/usr/sbin:/sbin`))
-    return { ok: false, reason: "--network none needs 'ip' (iproute2) to bring up loopback" };
+  // Without Perl the helper is a shell script, which raises loopback with ip(8).
+  if (network === "none" && !which("perl") && !which("ip", `${process.env.PATH}:/usr/sbin:/sbin`))
+    return { ok: false, reason: "--network none needs Perl or 'ip' (iproute2) to bring up loopback" };
   const userns = process.getuid?.() !== 0;
   mkdirSync(scratch, { recursive: true });
   const dir = mkdtempSync(join(scratch, "probe-"));
@@ -155,7 +156,9 @@ export class SandboxExecutor implements Executor {
     );
     try {
       makeRoot(plan);
-      const helper = await this.startHelper(helperCommand(plan, this.perl));
+      const helper = await this.startHelper(
+        helperCommand(plan, { perl: this.perl, unshare: this.support.unshare }),
+      );
       return Object.assign(space, { helper }) satisfies SandboxSpace;
     } catch (e) {
       await this.host.cleanupJob(space, spec);
@@ -164,17 +167,8 @@ export class SandboxExecutor implements Executor {
   }
 
   private startHelper(command: string[]): Promise<Helper> {
-    const args = [
-      ...(this.support.userns ? ["-U", "-r"] : []),
-      "-m",
-      "--propagation",
-      "private",
-      ...(this.network === "none" ? ["-n"] : []),
-      "--",
-      ...command,
-    ];
     // The helper reads stdin until Slipway closes it (or dies): then it exits.
-    const child = spawn(this.support.unshare, args, {
+    const child = spawn(command[0]!, command.slice(1), {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
     });
