@@ -1,10 +1,12 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { detectSandbox } from "../src/run/executor/sandbox.js";
-import { slipway, tempRepo } from "./helpers/cli.js";
+import { which } from "../src/run/shells.js";
+import { BIN, slipway, tempRepo } from "./helpers/cli.js";
 
 const wf = (body: string) => ({ ".github/workflows/ci.yml": body });
 const support = detectSandbox(mkdtempSync(join(tmpdir(), "slipway-sbx-")), "host");
@@ -102,3 +104,95 @@ jobs:
     expect(r.code).toBe(0);
   });
 });
+
+describe.skipIf(!support.ok)("slipway run in the sandbox: real package managers", () => {
+  const name = `slipway-probe-${randomBytes(4).toString("hex")}`;
+  const cache = mkdtempSync(join(tmpdir(), "slipway-npm-cache-"));
+  afterAll(() => {
+    // Only if the sandbox failed: the host must not keep the package.
+    spawnSync("npm", ["rm", "-g", name], { stdio: "ignore" });
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  test.skipIf(!which("npm"))(
+    "npm install -g in one job is gone for the next job and the host; npm's download cache is kept",
+    () => {
+      const repo = tempRepo(undefined, {
+        "pkg/package.json": JSON.stringify({ name, version: "1.0.0", bin: { [name]: "cli.js" } }),
+        "pkg/cli.js": "#!/usr/bin/env node\nconsole.log('probe ran');\n",
+        ".github/workflows/ci.yml": `on: push
+jobs:
+  install:
+    runs-on: ubuntu-latest
+    steps:
+      - run: cd pkg && npm pack --silent && npm install -g --offline ./${name}-1.0.0.tgz --silent
+      - run: ${name}
+  after:
+    needs: install
+    runs-on: ubuntu-latest
+    steps:
+      - run: command -v ${name} || echo "no ${name}"
+`,
+      });
+      const r = slipway(["run"], repo, { ...env, npm_config_cache: cache });
+      expect(r.stdout).toContain("| probe ran");
+      expect(r.stdout).toContain(`| no ${name}`);
+      expect(r.code).toBe(0);
+      const prefix = execFileSync("npm", ["prefix", "-g"], { encoding: "utf8" }).trim();
+      expect(existsSync(join(prefix, "lib", "node_modules", name))).toBe(false);
+      expect(existsSync(join(prefix, "bin", name))).toBe(false);
+      // npm pack / install wrote the tarball into the shared content cache.
+      expect(existsSync(join(cache, "_cacache"))).toBe(true);
+    },
+  );
+});
+
+// Without root: the same sandbox in an unprivileged user namespace, the user staying who they are.
+const setpriv = which("setpriv");
+describe.skipIf(!support.ok || process.getuid?.() !== 0 || !setpriv)(
+  "slipway run in the sandbox without root",
+  () => {
+    test("a user's writes to their home stay in the job; the download cache is kept", () => {
+      // A folder the user 'nobody' can reach (the test run's TMPDIR is private to root).
+      const base = mkdtempSync("/tmp/slipway-nobody-");
+      chmodSync(base, 0o755);
+      try {
+        const repo = tempRepo(undefined, {
+          ".github/workflows/ci.yml": `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: id -u && mkdir -p ~/.local/lib && echo x > ~/.local/lib/pkg && mkdir -p ~/.npm/_cacache && echo c > ~/.npm/_cacache/entry
+  b:
+    needs: a
+    runs-on: ubuntu-latest
+    steps:
+      - run: test ! -e ~/.local/lib/pkg && echo clean
+`,
+        });
+        const home = join(base, "home");
+        execFileSync("mkdir", ["-p", home]);
+        execFileSync("cp", ["-r", repo, join(base, "repo")]);
+        execFileSync("chown", ["-R", "65534:65534", base]);
+        const r = spawnSync(
+          setpriv!,
+          ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BIN, "run", "--bind"],
+          {
+            cwd: join(base, "repo"),
+            encoding: "utf8",
+            env: { HOME: home, PATH: "/usr/local/bin:/usr/bin:/bin", TMPDIR: base, CI: "true" },
+          },
+        );
+        expect(r.stdout).toContain("executor: sandbox (overlay in a user namespace, network: host)");
+        expect(r.stdout).toContain("| 65534");
+        expect(r.stdout).toContain("| clean");
+        expect(r.status).toBe(0);
+        expect(existsSync(join(home, ".local"))).toBe(false);
+        expect(existsSync(join(home, ".npm", "_cacache", "entry"))).toBe(true);
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
+    });
+  },
+);
