@@ -28,6 +28,8 @@ export interface SandboxLayout {
   layer: string;
   /** Host folders bound writable at the same path. Must exist. */
   keep: string[];
+  /** Folders inside kept ones that the job must not see (covered by an empty read-only tmpfs). */
+  hide?: string[];
   /** A new network namespace with only loopback. */
   networkNone: boolean;
   /** In a user namespace (no root): overlays keep their metadata in user.* xattrs. */
@@ -52,7 +54,8 @@ export type Mount =
   /** Bound as it is (kernel file systems, odd paths, files beside mounts). */
   | { kind: "bind"; source: string; target: string }
   /** Bound writable on purpose: the target may have to be made first. */
-  | { kind: "keep"; source: string; target: string };
+  | { kind: "keep"; source: string; target: string }
+  | { kind: "hide"; target: string };
 
 export interface SandboxPlan {
   root: string;
@@ -120,6 +123,7 @@ export function planSandbox(layout: SandboxLayout, tree: HostTree): SandboxPlan 
     build("/");
   }
   for (const k of layout.keep) plan.mounts.push({ kind: "keep", source: k, target: root + k });
+  for (const h of layout.hide ?? []) plan.mounts.push({ kind: "hide", target: root + h });
   return plan;
 }
 
@@ -168,6 +172,9 @@ while (@ops) {
     mnt("slipway-layer", $t, "overlay", 0, $opt . "lowerdir=$l,upperdir=$u,workdir=$w")
       or mnt($l, $t, "none", $BIND, 0) or die "overlay $l: $!
 ";
+  } elsif ($k eq "H") {
+    my $t = shift @ops;
+    mnt("slipway-hidden", $t, "tmpfs", 1, "size=4k") or die "hide $t: $!\n";
   } else {
     my ($s, $t) = splice(@ops, 0, 2);
     mkp($t) if $k eq "K" && !-e $t;
@@ -210,7 +217,8 @@ function shellScript(plan: SandboxPlan): string {
   const r = q(plan.root);
   const lines = ["set -e", `mount --rbind ${r} ${r}`];
   for (const m of plan.mounts) {
-    if (m.kind === "overlay")
+    if (m.kind === "hide") lines.push(`mount -t tmpfs -o ro,size=4k slipway-hidden ${q(m.target)}`);
+    else if (m.kind === "overlay")
       lines.push(
         `mount -t overlay slipway-layer -o ${opts}lowerdir=${q(m.lower)},upperdir=${q(m.upper)},workdir=${q(m.work)} ${q(m.target)} 2>/dev/null || mount --rbind ${q(m.lower)} ${q(m.target)}`,
       );
@@ -256,6 +264,7 @@ export function helperCommand(plan: SandboxPlan, tools: HelperTools): string[] {
   const ops: string[] = [];
   for (const m of plan.mounts) {
     if (m.kind === "overlay") ops.push("O", m.lower, m.upper, m.work, m.target);
+    else if (m.kind === "hide") ops.push("H", m.target);
     else ops.push(m.kind === "keep" ? "K" : "B", m.source, m.target);
   }
   return [

@@ -28,15 +28,28 @@ describe("planSandbox", () => {
       return t[dir] ?? [];
     },
   };
-  const plan = planSandbox({ layer: "/L", keep: ["/w/ws"], networkNone: true, userns: false }, tree);
+  const plan = planSandbox(
+    { layer: "/w/_layers/j", keep: ["/w"], hide: ["/w/_layers"], networkNone: true, userns: false },
+    tree,
+  );
+
+  const R = "/w/_layers/j/root";
 
   it("as root: one overlay per mount point, kernel file systems bound, kept folders last", () => {
     expect(plan.mounts).toEqual([
-      { kind: "overlay", lower: "/", upper: "/L/u/1", work: "/L/w/1", target: "/L/root" },
-      { kind: "bind", source: "/proc", target: "/L/root/proc" },
-      { kind: "bind", source: "/dev", target: "/L/root/dev" },
-      { kind: "overlay", lower: "/mnt/a/b", upper: "/L/u/2", work: "/L/w/2", target: "/L/root/mnt/a/b" },
-      { kind: "keep", source: "/w/ws", target: "/L/root/w/ws" },
+      { kind: "overlay", lower: "/", upper: "/w/_layers/j/u/1", work: "/w/_layers/j/w/1", target: R },
+      { kind: "bind", source: "/proc", target: `${R}/proc` },
+      { kind: "bind", source: "/dev", target: `${R}/dev` },
+      {
+        kind: "overlay",
+        lower: "/mnt/a/b",
+        upper: "/w/_layers/j/u/2",
+        work: "/w/_layers/j/w/2",
+        target: `${R}/mnt/a/b`,
+      },
+      { kind: "keep", source: "/w", target: `${R}/w` },
+      // The layers sit in the bound work folder: covered inside.
+      { kind: "hide", target: `${R}/w/_layers` },
     ]);
   });
 
@@ -58,13 +71,15 @@ describe("planSandbox", () => {
   it("runs as one Perl process where it can, as mount(8) commands otherwise", () => {
     const perl = helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "x64" });
     expect(perl.slice(0, 2)).toEqual(["/usr/bin/perl", "-e"]);
-    expect(perl.slice(3, 11)).toEqual(["165", "166", "155", "272", "", "1", "", "/L/root"]);
-    expect(perl.slice(11, 16)).toEqual(["O", "/", "/L/u/1", "/L/w/1", "/L/root"]);
+    expect(perl.slice(3, 11)).toEqual(["165", "166", "155", "272", "", "1", "", R]);
+    expect(perl.slice(11, 16)).toEqual(["O", "/", "/w/_layers/j/u/1", "/w/_layers/j/w/1", R]);
+    expect(perl.slice(-2)).toEqual(["H", `${R}/w/_layers`]);
     const shell = helperCommand(plan, { unshare: "unshare" });
     expect(shell.slice(0, 8)).toEqual(["unshare", "-m", "--propagation", "private", "-n", "--", "sh", "-c"]);
     const sh = shell[8]!;
-    expect(sh).toMatch(/mount -t overlay slipway-layer -o lowerdir='\/',upperdir='\/L\/u\/1'/);
-    expect(sh).toContain("mount --rbind '/proc' '/L/root/proc'");
+    expect(sh).toMatch(/mount -t overlay slipway-layer -o lowerdir='\/',upperdir='\/w\/_layers\/j\/u\/1'/);
+    expect(sh).toContain(`mount --rbind '/proc' '${R}/proc'`);
+    expect(sh).toContain(`mount -t tmpfs -o ro,size=4k slipway-hidden '${R}/w/_layers'`);
     expect(sh).toContain("ip link set lo up");
     expect(helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "riscv64" })[0]).toBe(
       "unshare",
@@ -141,7 +156,12 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
     expect((await sh(ex, space, `cat ${globalPkg}/index.js && ls ${probe}`)).out).toBe(`made\n${probe}`);
     expect(existsSync(probe)).toBe(false);
     expect(existsSync(globalPkg)).toBe(false);
+    // The layers are in the run's work folder, which is bound through, but hidden inside.
+    const layers = join(spec.workRoot, "_layers");
+    expect((await sh(ex, space, `ls -A ${layers} | wc -l`)).out).toBe("0");
+    expect(existsSync(join(layers, spec.jobKey))).toBe(true);
     await ex.cleanupJob(space, spec);
+    expect(existsSync(join(layers, spec.jobKey))).toBe(false);
     // The next job starts from the host as it was.
     const spec2 = prep();
     const next = await ex.prepareJob(spec2);
