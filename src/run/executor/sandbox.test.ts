@@ -161,14 +161,16 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
     expect((await sh(ex, space, `ls -A ${layers} | wc -l`)).out).toBe("0");
     expect(existsSync(join(layers, spec.jobKey))).toBe(true);
     await ex.cleanupJob(space, spec);
-    expect(existsSync(join(layers, spec.jobKey))).toBe(false);
     // The next job starts from the host as it was.
     const spec2 = prep();
     const next = await ex.prepareJob(spec2);
     expect((await sh(ex, next, `ls ${probe}`)).code).not.toBe(0);
     await ex.cleanupJob(next, spec2);
     expect(existsSync(probe)).toBe(false);
+    // Layers go in the background after their job; close() waits for them.
     await ex.close();
+    expect(existsSync(join(layers, spec.jobKey))).toBe(false);
+    expect(existsSync(join(layers, spec2.jobKey))).toBe(false);
   });
 
   it("lets the workspace, RUNNER_TEMP, tool cache and download caches write through", async () => {
