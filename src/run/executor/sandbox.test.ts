@@ -110,6 +110,7 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
 
   beforeAll(() => {
     mkdirSync(repo, { recursive: true });
+    mkdirSync(join(caches, "npm"), { recursive: true });
     writeFileSync(join(repo, "README"), "hi\n");
   });
   afterAll(() => {
@@ -120,7 +121,12 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
 
   const open = (network: SandboxNetwork = "host") => {
     if (!support.ok) throw new Error("unreachable");
-    return new SandboxExecutor(support, network, [join(caches, "npm", "_cacache"), join(caches, "pip")]);
+    return new SandboxExecutor(support, network, [
+      join(caches, "npm", "_cacache"),
+      join(caches, "pip"),
+      // No ~/.cargo here: not made, not shared.
+      join(caches, "cargo", "registry"),
+    ]);
   };
   const prep = (): PrepareSpec => ({
     jobKey: `job${++n}`,
@@ -194,6 +200,7 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
     expect(readFileSync(cacheFile, "utf8")).toBe("c\n");
     expect(readFileSync(join(caches, "pip", "wheel"), "utf8")).toBe("p\n");
     expect(existsSync(join(toolCache, "node", "18"))).toBe(true);
+    expect(existsSync(join(caches, "cargo"))).toBe(false);
     rmSync(join(repo, "out.txt"));
     await ex.close();
   });

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, type Dirent, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, type Dirent, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { which } from "../shells.js";
 import { HostExecutor } from "./host.js";
 import { helperCommand, hostTree, makeRoot, overlayOptions, planSandbox } from "./sandbox-mounts.js";
@@ -155,7 +155,10 @@ export class SandboxExecutor implements Executor {
   async prepareJob(spec: PrepareSpec): Promise<JobSpace> {
     const layers = join(spec.workRoot, "_layers");
     const layer = join(layers, spec.jobKey);
-    const keep = [spec.workRoot, spec.toolCache, ...this.caches];
+    // A cache is shared only where its tool has a home here (~/.npm, ~/.cache, ~/.cargo):
+    // Slipway makes no ~/.cargo on a machine without Rust.
+    const caches = this.caches.filter((c) => existsSync(dirname(c)));
+    const keep = [spec.workRoot, spec.toolCache, ...caches];
     if (spec.bind || !spec.sha) keep.push(spec.repoRoot);
     for (const k of keep) mkdirSync(k, { recursive: true });
     const start = (extra: string[]) => {
