@@ -128,6 +128,8 @@ function openWorkDirs(dir: string): void {
 export class SandboxExecutor implements Executor {
   readonly name = "sandbox";
   private host = new HostExecutor();
+  /** Helpers alive, for abandon(). */
+  private helpers = new Set<ChildProcess>();
   private perl = which("perl");
   /** Layers being removed after their job (see cleanupJob). */
   private removals = new Set<Promise<void>>();
@@ -214,6 +216,8 @@ export class SandboxExecutor implements Executor {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
     });
+    this.helpers.add(child);
+    child.on("exit", () => this.helpers.delete(child));
     return new Promise((resolve, reject) => {
       let err = "";
       let out = "";
@@ -283,5 +287,11 @@ export class SandboxExecutor implements Executor {
   async close(): Promise<void> {
     await Promise.all(this.removals);
     await this.host.close();
+  }
+
+  /** Synchronous, for a process about to exit: the helpers go, and with them the namespaces. */
+  abandon(): void {
+    for (const h of this.helpers) h.kill("SIGKILL");
+    this.host.abandon();
   }
 }
