@@ -27,7 +27,7 @@ describe("what the run will lack, before it runs", () => {
     expect(r.stdout).toContain("What the run will lack");
     expect(r.stdout).toMatch(
       new RegExp(
-        `${file}:11:15 {2}job 'test': actions/setup-node@v4: Node.js 7.1.0 is not installed.*Looked in: PATH`,
+        `${file}:11:15 {2}job 'test': actions/setup-node@v4: Node.js 7.1.0 is not installed.*Looked in: .*PATH`,
       ),
     );
     expect(r.stdout).toContain(
@@ -60,7 +60,7 @@ describe("what the run will lack, before it runs", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^executor: (sandbox|host) /m);
     expect(r.stdout).toMatch(/^shells: bash/m);
-    expect(r.stdout).toMatch(/✓ actions\/setup-node@v4 \(test \(current\)\): Using the host's Node\.js v\d+/);
+    expect(r.stdout).toMatch(/✓ actions\/setup-node@v4 \(test \(current\)\): Using .*Node\.js v\d+/);
     expect(r.stdout).toContain("What the run will lack (");
   });
 

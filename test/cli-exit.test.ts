@@ -30,7 +30,9 @@ interface Summary {
 function start(repo: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, "run", ...args], {
     cwd: repo,
-    env: { ...process.env, CI: "true", ...env },
+    // Host executor: steps signal "ready" through files outside the workspace, which the
+    // sandbox would keep in the job's layer.
+    env: { ...process.env, CI: "true", SLIPWAY_SANDBOX: "0", ...env },
     detached: true,
   });
   let stdout = "";

@@ -172,7 +172,8 @@ jobs:
 `,
         });
         const home = join(base, "home");
-        execFileSync("mkdir", ["-p", home]);
+        // A user who has used npm: ~/.npm exists, so its cache is shared.
+        execFileSync("mkdir", ["-p", join(home, ".npm")]);
         execFileSync("cp", ["-r", repo, join(base, "repo")]);
         execFileSync("chown", ["-R", "65534:65534", base]);
         const r = spawnSync(

@@ -68,6 +68,6 @@ export async function main(args: string[]): Promise<number> {
     console.log(lacks.length ? renderLacks(lacks) : "Nothing the run needs is missing.");
     return lacks.length ? 1 : 0;
   } catch (e) {
-    return fail(e);
+    return fail(e, "doctor");
   }
 }

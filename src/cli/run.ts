@@ -149,7 +149,7 @@ export async function main(args: string[]): Promise<number> {
         });
         if (!c.ok) {
           if (c.usage) throw new UsageError(c.error);
-          console.error(c.error);
+          console.error(`slipway run: ${c.error}`);
           return EXIT.failure;
         }
         choice = c;

@@ -35,7 +35,7 @@ export function chooseExecutor(w: ExecutorWish): ExecutorChoice {
   const support = detectSandbox(w.scratch, network as SandboxNetwork);
   if (!support.ok) {
     if (wanted || network === "none")
-      return { ok: false, usage: false, error: `slipway: the sandbox cannot run here: ${support.reason}` };
+      return { ok: false, usage: false, error: `the sandbox cannot run here: ${support.reason}` };
     return {
       ok: true,
       executor: new HostExecutor(),
