@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -39,14 +39,23 @@ describe("slipway run: executor choice", () => {
     expect(both.stderr).toContain("--network none needs the sandbox");
   });
 
-  test.skipIf(support.ok)("without namespaces the run falls back to the host with the reason", () => {
+  test("where no sandbox can be made the run falls back to the host and says why; --sandbox fails", () => {
     const repo = tempRepo(
       undefined,
       wf("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n"),
     );
-    const r = slipway(["run"], repo, env);
-    expect(r.stdout).toMatch(/executor: host \(no sandbox: .+\)/);
-    expect(slipway(["run", "--sandbox"], repo, env).code).toBe(1);
+    // A PATH without util-linux's unshare and nsenter.
+    const bin = mkdtempSync(join(tmpdir(), "slipway-path-"));
+    for (const tool of ["git", "sh", "bash", "echo", "tar"]) symlinkSync(which(tool)!, join(bin, tool));
+    const r = slipway(["run"], repo, { ...env, PATH: bin });
+    expect(r.stdout).toContain(
+      "executor: host (no sandbox: unshare/nsenter not found (util-linux); jobs can change this machine)",
+    );
+    expect(r.code).toBe(0);
+    const forced = slipway(["run", "--sandbox"], repo, { ...env, PATH: bin });
+    expect(forced.stderr).toContain("slipway run: the sandbox cannot run here: unshare/nsenter not found");
+    expect(forced.code).toBe(1);
+    expect(existsSync(join(repo, ".slipway", "runs"))).toBe(false);
   });
 });
 
