@@ -134,84 +134,11 @@ export function makeRoot(plan: SandboxPlan): void {
   for (const [target, path] of plan.links) symlinkSync(target, path);
 }
 
-// The system call numbers Perl needs: mount, umount2, pivot_root, unshare.
-const SYSCALLS: Record<string, [number, number, number, number]> = {
-  x64: [165, 166, 155, 272],
-  arm64: [40, 39, 41, 97],
-};
-
-/**
- * The helper as one Perl process making the calls itself: ~25 `mount` processes from a
- * shell cost ~90 ms a job, this ~5 ms. It enters its own namespaces (no exec after, so it
- * keeps the capabilities a new user namespace gives, and the user can stay who they are
- * inside: uid mapped to itself), mounts, raises loopback with an ioctl (no `ip` needed),
- * pivots and waits. The mounts come as arguments (no quoting).
- */
-const PERL = String.raw`use strict;    # no other modules: each costs milliseconds per job
-my ($MOUNT, $UMOUNT, $PIVOT, $UNSHARE, $userns, $net, $opt, $root, @ops) = @ARGV;
-my ($uid, $gid) = ($<, $( + 0);
-my $flags = 0x20000 | ($userns ? 0x10000000 : 0) | ($net ? 0x40000000 : 0);
-syscall($UNSHARE + 0, $flags) == 0 or die "unshare: $!
-";
-sub put { my ($f, $t) = @_; open(my $h, ">", $f) or die "$f: $!
-"; print $h $t; close $h or die "$f: $!
-" }
-if ($userns) { put("/proc/self/setgroups", "deny"); put("/proc/self/uid_map", "$uid $uid 1"); put("/proc/self/gid_map", "$gid $gid 1") }
-sub mnt { my ($s, $t, $type, $flags, $data) = @_; syscall($MOUNT + 0, $s, $t, $type, $flags + 0, $data) == 0 }
-sub mkp { my $p = shift; return if -d $p; (my $up = $p) =~ s{/[^/]+$}{}; mkp($up) if length $up; mkdir $p }
-# Nothing mounted here may reach the host: every mount private (MS_REC | MS_PRIVATE).
-mnt("none", "/", "none", 0x4000 | 0x40000, 0) or die "private mounts: $!
-";
-my $BIND = 0x1000 | 0x4000;
-mnt($root, $root, "none", $BIND, 0) or die "bind $root: $!
-";
-while (@ops) {
-  my $k = shift @ops;
-  if ($k eq "O") {
-    my ($l, $u, $w, $t) = splice(@ops, 0, 4);
-    mnt("slipway-layer", $t, "overlay", 0, $opt . "lowerdir=$l,upperdir=$u,workdir=$w")
-      or mnt($l, $t, "none", $BIND, 0) or die "overlay $l: $!
-";
-  } elsif ($k eq "H") {
-    my $t = shift @ops;
-    mnt("slipway-hidden", $t, "tmpfs", 1, "size=4k") or die "hide $t: $!\n";
-  } else {
-    my ($s, $t) = splice(@ops, 0, 2);
-    mkp($t) if $k eq "K" && !-e $t;
-    mnt($s, $t, "none", $BIND, 0) or die "bind $s: $!
-";
-  }
-}
-if ($net) {
-  # SIOCGIFFLAGS / SIOCSIFFLAGS on "lo" with IFF_UP: struct ifreq is 40 bytes.
-  socket(my $sock, 2, 2, 0) or die "socket: $!
-";
-  my $ifr = pack("a16 s x22", "lo", 0);
-  ioctl($sock, 0x8913, $ifr) or die "loopback: $!
-";
-  $ifr = pack("a16 s x22", "lo", unpack("x16 s", $ifr) | 1);
-  ioctl($sock, 0x8914, $ifr) or die "loopback up: $!
-";
-}
-chdir $root or die "$root: $!
-";
-my ($new, $old) = (".", ".");    # syscall may write to its string arguments: no literals
-syscall($PIVOT + 0, $new, $old) == 0 or die "pivot_root: $!
-";
-syscall($UMOUNT + 0, $new, 2) == 0 or die "umount old root: $!
-";
-chdir "/";
-$| = 1;
-print "ready
-";
-while (sysread(STDIN, my $b, 4096)) {}
-`;
-
 function q(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The same steps with mount(8), where there is no Perl or the system call numbers are unknown. */
+/** The sandbox built with mount(8) commands. */
 function shellScript(plan: SandboxPlan): string {
   const opts = overlayOptions(plan.layout);
   const r = q(plan.root);
@@ -232,52 +159,37 @@ function shellScript(plan: SandboxPlan): string {
   return lines.join("\n");
 }
 
-export interface HelperTools {
-  /** Perl: the fast path. */
-  perl?: string;
-  /** util-linux unshare: the fallback with mount(8). */
-  unshare: string;
-  arch?: string;
+/**
+ * The command that enters new namespaces with unshare(1), builds the sandbox with mount(8)
+ * and then holds it open: where the Perl helper server cannot run (see sandbox-server.ts).
+ * A user without root is root inside.
+ */
+export function shellHelper(plan: SandboxPlan, unshare: string): string[] {
+  const { userns, networkNone } = plan.layout;
+  return [
+    unshare,
+    ...(userns ? ["-U", "-r"] : []),
+    "-m",
+    "--propagation",
+    "private",
+    ...(networkNone ? ["-n"] : []),
+    "--",
+    "sh",
+    "-c",
+    shellScript(plan),
+  ];
 }
 
-/**
- * The command that enters new namespaces, builds the sandbox and then holds it open.
- * Without Perl (or on an architecture whose call numbers we do not know): unshare(1) and
- * mount(8), where a user without root is root inside.
- */
-export function helperCommand(plan: SandboxPlan, tools: HelperTools): string[] {
-  const calls = SYSCALLS[tools.arch ?? process.arch];
+/** The plan as the Perl helper server takes it: flags, then one op per mount. */
+export function helperArgs(plan: SandboxPlan): string[] {
   const { userns, networkNone } = plan.layout;
-  if (!tools.perl || !calls)
-    return [
-      tools.unshare,
-      ...(userns ? ["-U", "-r"] : []),
-      "-m",
-      "--propagation",
-      "private",
-      ...(networkNone ? ["-n"] : []),
-      "--",
-      "sh",
-      "-c",
-      shellScript(plan),
-    ];
   const ops: string[] = [];
   for (const m of plan.mounts) {
     if (m.kind === "overlay") ops.push("O", m.lower, m.upper, m.work, m.target);
     else if (m.kind === "hide") ops.push("H", m.target);
     else ops.push(m.kind === "keep" ? "K" : "B", m.source, m.target);
   }
-  return [
-    tools.perl,
-    "-e",
-    PERL,
-    ...calls.map(String),
-    userns ? "1" : "",
-    networkNone ? "1" : "",
-    overlayOptions(plan.layout),
-    plan.root,
-    ...ops,
-  ];
+  return [userns ? "1" : "", networkNone ? "1" : "", overlayOptions(plan.layout), plan.root, ...ops];
 }
 
 /** Mount points from /proc/self/mountinfo (field 5, with its octal escapes undone). */

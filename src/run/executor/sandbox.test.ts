@@ -4,8 +4,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { which } from "../shells.js";
 import { detectSandbox, SandboxExecutor, type SandboxNetwork } from "./sandbox.js";
-import { helperCommand, planSandbox } from "./sandbox-mounts.js";
+import { helperArgs, planSandbox, shellHelper } from "./sandbox-mounts.js";
+import { SandboxServer } from "./sandbox-server.js";
 import type { JobSpace, PrepareSpec } from "./types.js";
 
 describe("planSandbox", () => {
@@ -68,38 +70,39 @@ describe("planSandbox", () => {
     expect(u.files).toEqual(["/L/root/.dockerenv"]);
   });
 
-  it("runs as one Perl process where it can, as mount(8) commands otherwise", () => {
-    const perl = helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "x64" });
-    expect(perl.slice(0, 2)).toEqual(["/usr/bin/perl", "-e"]);
-    expect(perl.slice(3, 11)).toEqual(["165", "166", "155", "272", "", "1", "", R]);
-    expect(perl.slice(11, 16)).toEqual(["O", "/", "/w/_layers/j/u/1", "/w/_layers/j/w/1", R]);
-    expect(perl.slice(-2)).toEqual(["H", `${R}/w/_layers`]);
-    const shell = helperCommand(plan, { unshare: "unshare" });
+  it("is handed to the Perl helper server as fields, or run as mount(8) commands", () => {
+    const fields = helperArgs(plan);
+    expect(fields.slice(0, 4)).toEqual(["", "1", "", R]);
+    expect(fields.slice(4, 9)).toEqual(["O", "/", "/w/_layers/j/u/1", "/w/_layers/j/w/1", R]);
+    expect(fields.slice(-2)).toEqual(["H", `${R}/w/_layers`]);
+    const shell = shellHelper(plan, "unshare");
     expect(shell.slice(0, 8)).toEqual(["unshare", "-m", "--propagation", "private", "-n", "--", "sh", "-c"]);
     const sh = shell[8]!;
     expect(sh).toMatch(/mount -t overlay slipway-layer -o lowerdir='\/',upperdir='\/w\/_layers\/j\/u\/1'/);
     expect(sh).toContain(`mount --rbind '/proc' '${R}/proc'`);
     expect(sh).toContain(`mount -t tmpfs -o ro,size=4k slipway-hidden '${R}/w/_layers'`);
     expect(sh).toContain("ip link set lo up");
-    expect(helperCommand(plan, { perl: "/usr/bin/perl", unshare: "unshare", arch: "riscv64" })[0]).toBe(
-      "unshare",
-    );
   });
 
   it("uses user xattrs in a user namespace, and volatile layers where the kernel can", () => {
     const u = planSandbox({ layer: "/L", keep: [], networkNone: false, userns: true, volatile: true }, tree);
-    const shell = helperCommand(u, { unshare: "unshare" });
+    const shell = shellHelper(u, "unshare");
     expect(shell.slice(0, 3)).toEqual(["unshare", "-U", "-r"]);
     expect(shell.at(-1)).toContain("-o userxattr,volatile,lowerdir='/usr'");
-    const perl = helperCommand(u, { perl: "/usr/bin/perl", unshare: "unshare", arch: "x64" });
-    expect(perl.slice(7, 10)).toEqual(["1", "", "userxattr,volatile,"]);
+    expect(helperArgs(u).slice(0, 3)).toEqual(["1", "", "userxattr,volatile,"]);
+  });
+
+  it("has a helper server only where Perl is and the system call numbers are known", () => {
+    expect(SandboxServer.start(undefined)).toBeUndefined();
+    expect(SandboxServer.start("/usr/bin/perl", "riscv64")).toBeUndefined();
   });
 });
 
 const scratch = mkdtempSync(join(tmpdir(), "slipway-sandbox-"));
 const support = detectSandbox(join(scratch, "probe"), "none");
 
-describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
+/** The same tests for both ways of starting a helper. */
+const realTests = (perl: string | undefined) => () => {
   const caches = join(scratch, "caches");
   const toolCache = join(scratch, "tools");
   const repo = join(scratch, "repo");
@@ -121,12 +124,17 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
 
   const open = (network: SandboxNetwork = "host") => {
     if (!support.ok) throw new Error("unreachable");
-    return new SandboxExecutor(support, network, [
-      join(caches, "npm", "_cacache"),
-      join(caches, "pip"),
-      // No ~/.cargo here: not made, not shared.
-      join(caches, "cargo", "registry"),
-    ]);
+    return new SandboxExecutor(
+      support,
+      network,
+      [
+        join(caches, "npm", "_cacache"),
+        join(caches, "pip"),
+        // No ~/.cargo here: not made, not shared.
+        join(caches, "cargo", "registry"),
+      ],
+      perl,
+    );
   };
   const prep = (): PrepareSpec => ({
     jobKey: `job${++n}`,
@@ -251,4 +259,9 @@ describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
       server.close();
     }
   });
+};
+
+describe.skipIf(!support.ok)("SandboxExecutor (real namespaces)", () => {
+  describe.skipIf(!which("perl"))("helpers forked by the Perl server", realTests(which("perl")));
+  describe("helpers made with unshare(1) and mount(8)", realTests(undefined));
 });

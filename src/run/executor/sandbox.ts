@@ -1,11 +1,20 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, type Dirent, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { which } from "../shells.js";
 import { HostExecutor } from "./host.js";
-import { helperCommand, hostTree, makeRoot, overlayOptions, planSandbox } from "./sandbox-mounts.js";
+import {
+  helperArgs,
+  hostTree,
+  makeRoot,
+  overlayOptions,
+  planSandbox,
+  type SandboxPlan,
+  shellHelper,
+} from "./sandbox-mounts.js";
+import { SandboxServer } from "./sandbox-server.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
 export type SandboxNetwork = "host" | "none";
@@ -17,10 +26,12 @@ export type SandboxSupport =
 
 /** The sandbox's helper: a process that holds the job's namespaces open. */
 interface Helper {
-  child: ChildProcess;
   pid: number;
   /** The helper's root as the host sees it, for finding commands inside. */
   root: string;
+  kill(): void;
+  /** Resolves when it has exited: its namespaces go with their last process. */
+  exited: Promise<void>;
 }
 
 interface SandboxSpace extends JobSpace {
@@ -53,8 +64,12 @@ export function detectSandbox(scratch: string, network: SandboxNetwork): Sandbox
   const unshare = which("unshare");
   const nsenter = which("nsenter");
   if (!unshare || !nsenter) return { ok: false, reason: "unshare/nsenter not found (util-linux)" };
-  // Without Perl the helper is a shell script, which raises loopback with ip(8).
-  if (network === "none" && !which("perl") && !which("ip", `${process.env.PATH}:/usr/sbin:/sbin`))
+  // Without the Perl server the helper is a shell script, which raises loopback with ip(8).
+  if (
+    network === "none" &&
+    !SandboxServer.possible(which("perl")) &&
+    !which("ip", `${process.env.PATH}:/usr/sbin:/sbin`)
+  )
     return { ok: false, reason: "--network none needs Perl or 'ip' (iproute2) to bring up loopback" };
   const userns = process.getuid?.() !== 0;
   mkdirSync(scratch, { recursive: true });
@@ -94,11 +109,6 @@ export function detectSandbox(scratch: string, network: SandboxNetwork): Sandbox
   }
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => child.once("exit", () => r()));
-}
-
 /**
  * overlayfs leaves folders of mode 000 in its work dirs (work/, work/incompat/volatile/);
  * without root, rm needs them opened first. Only work-dir trees come here: they are small.
@@ -129,8 +139,9 @@ export class SandboxExecutor implements Executor {
   readonly name = "sandbox";
   private host = new HostExecutor();
   /** Helpers alive, for abandon(). */
-  private helpers = new Set<ChildProcess>();
-  private perl = which("perl");
+  private helpers = new Set<Helper>();
+  /** Forks each job's helper; undefined without Perl (then helpers start one by one). */
+  private server: SandboxServer | undefined;
   /** Layers being removed after their job (see cleanupJob). */
   private removals = new Set<Promise<void>>();
 
@@ -138,7 +149,10 @@ export class SandboxExecutor implements Executor {
     private support: Extract<SandboxSupport, { ok: true }>,
     private network: SandboxNetwork,
     private caches: string[] = sharedCaches(),
-  ) {}
+    perl = which("perl"),
+  ) {
+    this.server = SandboxServer.start(perl);
+  }
 
   /** The run header's words for it. */
   describe(): string {
@@ -176,11 +190,11 @@ export class SandboxExecutor implements Executor {
         hostTree(),
       );
       makeRoot(plan);
-      return this.startHelper(helperCommand(plan, { perl: this.perl, unshare: this.support.unshare }));
+      return this.startHelper(plan);
     };
     const [space, helper] = await Promise.allSettled([this.host.prepareJob(spec), start([])]);
     if (space.status === "rejected") {
-      if (helper.status === "fulfilled") helper.value.child.kill("SIGKILL");
+      if (helper.status === "fulfilled") helper.value.kill();
       await this.removeLayers(layer);
       throw space.reason;
     }
@@ -194,7 +208,7 @@ export class SandboxExecutor implements Executor {
         (p) => !covered(p),
       );
       if (!missing.length) return Object.assign(space.value, { helper: helper.value }) satisfies SandboxSpace;
-      helper.value.child.kill("SIGKILL");
+      helper.value.kill();
       return Object.assign(space.value, { helper: await start(missing) }) satisfies SandboxSpace;
     } catch (e) {
       await this.host.cleanupJob(space.value, spec);
@@ -210,34 +224,23 @@ export class SandboxExecutor implements Executor {
     }
   }
 
-  private startHelper(command: string[]): Promise<Helper> {
-    // The helper reads stdin until Slipway closes it (or dies): then it exits.
-    const child = spawn(command[0]!, command.slice(1), {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
-    });
-    this.helpers.add(child);
-    child.on("exit", () => this.helpers.delete(child));
-    return new Promise((resolve, reject) => {
-      let err = "";
-      let out = "";
-      child.stderr!.on("data", (d) => {
-        err += d;
-      });
-      child.stdout!.on("data", (d) => {
-        out += d;
-        if (out.includes("ready\n") && child.pid)
-          resolve({ child, pid: child.pid, root: `/proc/${child.pid}/root` });
-      });
-      child.on("error", (e) => reject(new Error(`sandbox: ${e.message}`)));
-      child.on("exit", (code) =>
-        reject(
-          new Error(
-            `sandbox: could not set up the job's sandbox (exit ${code}): ${err.trim() || "no message"}`,
-          ),
-        ),
-      );
-    });
+  private async startHelper(plan: SandboxPlan): Promise<Helper> {
+    const h = this.server
+      ? await this.served(plan)
+      : await spawnHelper(shellHelper(plan, this.support.unshare));
+    this.helpers.add(h);
+    h.exited.then(() => this.helpers.delete(h));
+    return h;
+  }
+
+  private async served(plan: SandboxPlan): Promise<Helper> {
+    const { pid, exited } = await this.server!.helper(helperArgs(plan));
+    const kill = () => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    };
+    return { pid, root: `/proc/${pid}/root`, kill, exited };
   }
 
   spawn(spec: SpawnSpec): Promise<SpawnResult> {
@@ -270,8 +273,9 @@ export class SandboxExecutor implements Executor {
 
   async cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void> {
     const { helper } = space as SandboxSpace;
-    const gone = helper ? exited(helper.child) : Promise.resolve();
-    helper?.child.kill("SIGKILL");
+    // A helper that does not report its exit within 2 s is not waited for longer.
+    const gone = helper ? within(helper.exited, 2000) : Promise.resolve();
+    helper?.kill();
     // Steps' processes go first (host cleanup kills their groups).
     await this.host.cleanupJob(space, spec);
     // The layer goes after the job, off its path: removing folders that are still mount
@@ -286,12 +290,56 @@ export class SandboxExecutor implements Executor {
 
   async close(): Promise<void> {
     await Promise.all(this.removals);
+    this.server?.close();
     await this.host.close();
   }
 
   /** Synchronous, for a process about to exit: the helpers go, and with them the namespaces. */
   abandon(): void {
-    for (const h of this.helpers) h.kill("SIGKILL");
+    for (const h of this.helpers) h.kill();
+    this.server?.close();
     this.host.abandon();
   }
+}
+
+/** p, or after ms if it takes longer (the timer holds the process only that long). */
+function within(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.then(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** A helper of its own (no Perl): unshare(1) and a shell script; it says "ready" on stdout. */
+function spawnHelper(command: string[]): Promise<Helper> {
+  // It reads stdin until Slipway closes it (or dies): then it exits.
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return new Promise((resolve, reject) => {
+    let err = "";
+    let out = "";
+    child.stderr!.on("data", (d) => {
+      err += d;
+    });
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const pid = child.pid;
+      if (out.includes("ready\n") && pid)
+        resolve({ pid, root: `/proc/${pid}/root`, kill: () => child.kill("SIGKILL"), exited });
+    });
+    child.on("error", (e) => reject(new Error(`sandbox: ${e.message}`)));
+    child.on("exit", (code) =>
+      reject(
+        new Error(
+          `sandbox: could not set up the job's sandbox (exit ${code}): ${err.trim() || "no message"}`,
+        ),
+      ),
+    );
+  });
 }
