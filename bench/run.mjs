@@ -117,6 +117,105 @@ const rows = [
     "step",
   ),
 ];
+/** A repository of `n` files in folders of 50, like a mid-sized project (plus the workflow). */
+function bigRepo(n, workflow) {
+  const files = { ".github/workflows/dag.yml": workflow, ".gitignore": "*.log\nnode_modules/\n" };
+  for (let i = 0; i < n - 2; i++)
+    files[`src/m${Math.floor(i / 50)}/f${i % 50}.ts`] =
+      `export const v${i} = ${i}; // ${"x".repeat(i % 400)}\n`;
+  return repo(files);
+}
+
+/**
+ * The 50-job DAG in a generated repository of `files` files, with a clean checkout per job
+ * and with --bind, alternating in the same run: the ratio is what checking out costs.
+ */
+function benchRepo(files) {
+  const dir = bigRepo(files, dagWorkflow(5, 10));
+  const run = (extra) => () => {
+    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, ...extra], {
+      env: { ...process.env, CI: "true" },
+      stdio: ["ignore", "ignore", "pipe"],
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`big repo run failed:\n${r.stderr}`);
+  };
+  const clean = run([]);
+  const bind = run(["--bind"]);
+  clean();
+  bind();
+  const c = [];
+  const b = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2) {
+      c.push(time(clean));
+      b.push(time(bind));
+    } else {
+      b.push(time(bind));
+      c.push(time(clean));
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const ratios = c.map((x, i) => x / b[i]);
+  return {
+    files,
+    clean: median(c),
+    bind: median(b),
+    ratio: median(ratios),
+    perJob: (median(c) - median(b)) / 50,
+  };
+}
+
+/** Peak resident memory of a process, polled from /proc while it runs. */
+async function runWithPeak(args, env) {
+  const { spawn } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+  let peak = 0;
+  let err = "";
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const poll = setInterval(() => {
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]);
+      if (kb > peak) peak = kb;
+    } catch {}
+  }, 20);
+  const t = process.hrtime.bigint();
+  const code = await new Promise((r) => child.on("exit", r));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`output run failed: ${err}`);
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, peakMb: peak / 1024 };
+}
+
+/** A step that prints `mb` MB of 100-byte lines, and one that prints one line of `lineMb` MB. */
+async function benchOutput(mb, lineMb) {
+  const wf = [
+    "on: push",
+    "jobs:",
+    "  lines:",
+    "    runs-on: ubuntu-latest",
+    "    steps:",
+    `      - run: yes '${"x".repeat(99)}' | head -c ${mb * 1e6}`,
+    "  line:",
+    "    runs-on: ubuntu-latest",
+    "    steps:",
+    `      - run: head -c ${lineMb * 1e6} /dev/zero | tr '\\0' y; echo`,
+  ].join("\n");
+  const dir = repo({ ".github/workflows/out.yml": `${wf}\n` });
+  const env = { ...process.env, CI: "true" };
+  const lines = await runWithPeak([BIN, "run", "-C", dir, "--bind", "--job", "lines"], env);
+  const line = await runWithPeak([BIN, "run", "-C", dir, "--bind", "--job", "line"], env);
+  rmSync(dir, { recursive: true, force: true });
+  return { mb, lineMb, lines, line };
+}
+
+const files = Number(process.argv[process.argv.indexOf("--files") + 1]) || 5000;
+const big = benchRepo(files);
+const outMb = Number(process.argv[process.argv.indexOf("--output-mb") + 1]) || 1000;
+const output = await benchOutput(outMb, 50);
+
 const out = [
   `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians; \`slipway run\` with its default \`--jobs\` (cores) and \`CI=true\` (plain output), from process start to exit.`,
   "The baseline runs every step's command from its own script file with `bash -e`, one after another, in the same bench run.",
@@ -130,7 +229,24 @@ const out = [
   "",
   "Goal (issue 2): at most 15 ms per job and 5 ms per step over the commands themselves. Overhead includes Node start-up and loading the workflow (about 150 ms, once per run).",
   "",
-  "Reproduce: `npm run build && node bench/run.mjs --reps 5 --write`",
+  `The same 50-job DAG in a generated repository of ${big.files} files, each job in a clean checkout of the commit against \`--bind\` (the live tree), alternating in the same run (${reps} each, medians; ratio: median of the per-pair ratios):`,
+  "",
+  "| files | clean checkout | --bind | ratio | checkout cost |",
+  "|---:|---:|---:|---:|---:|",
+  `| ${big.files} | ${big.clean.toFixed(0)} ms | ${big.bind.toFixed(0)} ms | ${big.ratio.toFixed(2)}x | ${big.perJob.toFixed(1)} ms/job |`,
+  "",
+  "Goal (issue 9): within 2x of --bind; set-up at most 50 ms a job.",
+  "",
+  "Step output (one run each, `--bind`; peak resident memory of the slipway process, read from /proc every 20 ms; output goes to the run folder and to stdout, here /dev/null):",
+  "",
+  "| step prints | time | peak RSS |",
+  "|---|---:|---:|",
+  `| ${output.mb} MB in 100-byte lines | ${(output.lines.ms / 1000).toFixed(1)} s | ${output.lines.peakMb.toFixed(0)} MB |`,
+  `| one ${output.lineMb} MB line | ${(output.line.ms / 1000).toFixed(1)} s | ${output.line.peakMb.toFixed(0)} MB |`,
+  "",
+  "Goal (issue 9): under 150 MB for 1 GB of output.",
+  "",
+  "Reproduce: `npm run build && node bench/run.mjs --reps 5 --write` (`--files N`: size of the generated repository; `--output-mb N`: size of the output case)",
 ];
 console.log(out.join("\n"));
 if (process.argv.includes("--write")) writeSection("engine", out.join("\n"));

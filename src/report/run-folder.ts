@@ -1,14 +1,20 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
+import { backlog } from "../run/backlog.js";
 import type { RunEvent } from "../run/events.js";
+
+/** An open log file and the last write queued on it: writes to one file go in order. */
+interface LogFile {
+  chain: Promise<void>;
+  handle?: FileHandle;
+}
 
 /** `.slipway/runs/<n>/`: events.jsonl, one log per job, step summaries, result.json. */
 export class RunFolder {
   /** Text not yet handed to the file system, per file. */
   private pending = new Map<string, string>();
-  /** The last write of each file: writes to one file go in order. */
-  private chains = new Map<string, Promise<void>>();
+  private files = new Map<string, LogFile>();
   private scheduled = false;
   /** The first write that failed, as `path: error` (a full disk must not lose the others). */
   private failed?: string;
@@ -19,35 +25,61 @@ export class RunFolder {
 
   /**
    * Buffered and written off the main thread: creating a file costs about a millisecond
-   * on some disks, and a run with many jobs creates one log per job.
+   * on some disks, and a run with many jobs creates one log per job. Each file is opened
+   * once and written through its handle; what waits counts in the backlog, so steps that
+   * print faster than the disk writes are paused.
    */
   private append(path: string, text: string): void {
+    backlog.add(text.length);
     this.pending.set(path, (this.pending.get(path) ?? "") + text);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
   }
 
+  private file(path: string): LogFile {
+    let f = this.files.get(path);
+    if (!f) {
+      f = { chain: Promise.resolve() };
+      this.files.set(path, f);
+    }
+    return f;
+  }
+
   private flush(): void {
     this.scheduled = false;
     for (const [path, text] of this.pending) {
-      const prev = this.chains.get(path) ?? Promise.resolve();
-      this.chains.set(
-        path,
-        prev.then(() =>
-          appendFile(path, text).catch((e: Error) => {
-            this.failed ??= `${path}: ${e.message}`;
-          }),
-        ),
-      );
+      const f = this.file(path);
+      f.chain = f.chain
+        .then(async () => {
+          f.handle ??= await open(path, "a");
+          await f.handle.appendFile(text);
+        })
+        .catch((e: Error) => {
+          this.failed ??= `${path}: ${e.message}`;
+        })
+        .finally(() => backlog.done(text.length));
     }
     this.pending.clear();
+  }
+
+  /** A job's log is complete: its handle closes (a run can have more jobs than open files). */
+  private release(path: string): void {
+    if (this.pending.has(path)) this.flush();
+    const f = this.files.get(path);
+    if (!f) return;
+    f.chain = f.chain.then(async () => {
+      const h = f.handle;
+      f.handle = undefined;
+      await h?.close().catch(() => {});
+    });
   }
 
   /** Everything written; the first write error as `path: error`, if any. */
   async close(): Promise<string | undefined> {
     this.flush();
-    await Promise.all(this.chains.values());
+    for (const path of this.files.keys()) this.release(path);
+    await Promise.all([...this.files.values()].map((f) => f.chain));
     return this.failed;
   }
 
@@ -92,6 +124,10 @@ export class RunFolder {
     } else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
     else if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
+    if (e.type === "job-end") {
+      this.release(join(this.dir, "logs", `${safe(job)}.log`));
+      this.release(join(this.dir, "logs", `${safe(job)}.summary.md`));
+    }
   }
 
   /**

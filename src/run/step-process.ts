@@ -4,6 +4,7 @@ import { delimiter, join } from "node:path";
 import { parseCommand } from "./commands.js";
 import { blockedEnvName, parseEnvFile, parsePathFile } from "./env-file.js";
 import type { AnnotationLevel } from "./events.js";
+import { type LineCut, MAX_LINE } from "./executor/lines.js";
 import type { JobState } from "./job-state.js";
 import { timeoutWords } from "./timeout-words.js";
 
@@ -64,7 +65,8 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
   // As GitHub's runner: an error annotation, the value dropped, the step goes on.
   const refuseEnv = (message: string) => annotate(job, spec.stepIndex, "error", message, {});
 
-  const onLine = (stream: "stdout" | "stderr", line: string) => {
+  const onLine = (stream: "stdout" | "stderr", line: string, cut?: LineCut) => {
+    if (cut) return emitLine(stream, cutLine(job, line, cut));
     const cmd = stream === "stdout" ? parseCommand(line) : undefined;
     if (!cmd) return emitLine(stream, line);
     if (stopToken) {
@@ -207,6 +209,21 @@ export async function runProcessStep(job: JobState, spec: ProcessStepSpec): Prom
     timedOut,
     cancelled,
   };
+}
+
+/**
+ * A line the executor cut (too long): masked with the text after the cut in view, so a
+ * secret that straddles the cut shows as *** rather than as its first characters.
+ */
+export function cutLine(job: Pick<JobState, "masker">, line: string, cut: LineCut): string {
+  const whole = job.masker.mask(line + cut.next);
+  let kept = job.masker.mask(line);
+  if (!whole.startsWith(kept)) {
+    let i = 0;
+    while (i < kept.length && kept.charCodeAt(i) === whole.charCodeAt(i)) i++;
+    kept = `${kept.slice(0, i)}***`;
+  }
+  return `${kept} [slipway: line longer than ${MAX_LINE / 1024 / 1024} MiB cut here; ${cut.dropped} more characters not shown]`;
 }
 
 /**

@@ -7,6 +7,8 @@ export interface ProcessSink {
   data(stream: "stdout" | "stderr", chunk: Buffer): void;
   eof(stream: "stdout" | "stderr"): void;
   exit(code: number): void;
+  /** True while output already read waits to be written: reading pauses (backpressure). */
+  hold?(): boolean;
 }
 
 export interface Launch {
@@ -26,8 +28,13 @@ const SCRIPT = String.raw`# Slipway's fork server: starts step processes for the
 #   O id len\n<bytes>     stdout chunk;   E id len\n<bytes>  stderr chunk
 #   C id O|E\n            that stream reached end of file
 #   X id status\n         exited: the exit code, or 128 + signal
+# Also "F pgid 0\n": that process group is Slipway's no more (its job ended).
+# When Slipway goes away (stdin reaches end of file, even after kill -9), the server kills
+# every process group it started and every process whose environment carries this run's
+# RUNNER_TRACKING_ID prefix (the first argument), then exits: nothing outlives the run.
 use strict;
 use warnings;
+use IO::Handle;
 use IO::Select;
 use POSIX qw(setsid _exit WNOHANG);
 
@@ -39,6 +46,25 @@ my $in = "";
 my $out = "";    # replies of one turn of the loop, written at once: fewer wake-ups for Node
 
 my $wsel = IO::Select->new(\*STDOUT);
+my $tag = $ARGV[0] // "";
+my %group;    # process groups started and not yet forgotten
+
+# Kills what this run started: its process groups, then any process that left them
+# (setsid, double fork) but still carries the run's tracking id.
+sub end_all {
+  kill "KILL", -$_ for keys %group;
+  if (length $tag && opendir(my $d, "/proc")) {
+    for my $p (readdir $d) {
+      next unless $p =~ /^\d+$/ && $p != $$;
+      open(my $f, "<", "/proc/$p/environ") or next;
+      local $/;
+      my $e = <$f>;
+      close $f;
+      kill "KILL", $p if defined $e && $e =~ /(?:^|\0)RUNNER_TRACKING_ID=\Q$tag\E/;
+    }
+  }
+  exit 0;
+}
 
 sub flush {
   while (length $out) {
@@ -46,12 +72,18 @@ sub flush {
     if (!defined $n) {
       # The pipe may be non-blocking (Node made it): wait until Slipway reads.
       if ($!{EAGAIN} || $!{EINTR}) { $wsel->can_write(1); next }
-      exit 0;    # Slipway went away
+      end_all();    # Slipway went away
     }
     substr($out, 0, $n) = "";
   }
 }
-$SIG{CHLD} = sub { };    # interrupts select so exits are seen at once
+# A child's exit wakes the loop through this pipe: a signal that arrives while the loop is
+# busy (not in select) would otherwise wait for the next event or the poll timeout.
+pipe(my $wake_r, my $wake_w) or die "pipe: $!";
+$wake_r->blocking(0);
+$wake_w->blocking(0);
+$sel->add($wake_r);
+$SIG{CHLD} = sub { syswrite($wake_w, "x") };
 $SIG{PIPE} = "IGNORE";
 $SIG{INT} = "IGNORE";    # Ctrl-C is Slipway's to handle: it cancels steps itself
 
@@ -73,6 +105,7 @@ sub start {
     open(STDIN, "<", "/dev/null");
     open(STDOUT, ">&", $ow); open(STDERR, ">&", $ew);
     close $ow; close $ew;
+    close $wake_r; close $wake_w;
     $SIG{PIPE} = "DEFAULT"; $SIG{CHLD} = "DEFAULT"; $SIG{INT} = "DEFAULT";
     %ENV = ();
     for my $kv (@env) { my $i = index($kv, "="); $ENV{substr($kv, 0, $i)} = substr($kv, $i + 1) }
@@ -83,6 +116,7 @@ sub start {
   }
   close $ow; close $ew;
   $pid{$pid} = $id;
+  $group{$pid} = 1;
   $pipe{fileno $or} = [$id, "O", $or];
   $pipe{fileno $er} = [$id, "E", $er];
   $sel->add($or, $er);
@@ -99,18 +133,24 @@ sub reap {
 }
 
 while (1) {
-  # A child that exits just before select starts would wait for the next event: poll too.
-  my @ready = $sel->can_read(%pid ? 0.25 : undef);
+  # The wake pipe covers exits while the loop runs; the short poll covers a signal caught
+  # in the instant between Perl's last check and the select call itself.
+  my @ready = $sel->can_read(%pid ? 0.1 : undef);
   reap();
   for my $h (@ready) {
+    if (fileno($h) == fileno($wake_r)) {
+      1 while sysread($wake_r, my $drain, 4096);
+      next;
+    }
     if (fileno($h) == fileno(STDIN)) {
       my $n = sysread(STDIN, my $buf, 65536);
-      exit 0 unless $n;    # Slipway went away
+      end_all() unless $n;    # Slipway went away
       $in .= $buf;
       while ((my $nl = index($in, "\n")) >= 0) {
-        my (undef, $id, $len) = split / /, substr($in, 0, $nl);
+        my ($kind, $id, $len) = split / /, substr($in, 0, $nl);
         last if length($in) < $nl + 1 + $len;
-        start($id, substr($in, $nl + 1, $len));
+        if ($kind eq "F") { delete $group{$id} }
+        else { start($id, substr($in, $nl + 1, $len)) }
         $in = substr($in, $nl + 1 + $len);
       }
       next;
@@ -144,24 +184,59 @@ export class ForkServer {
   private buf: Buffer = Buffer.alloc(0);
   private nextId = 0;
   private dead = false;
+  private held = false;
 
-  private constructor(perl: string) {
-    this.child = spawn(perl, ["-e", SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
+  private constructor(perl: string, tag: string) {
+    this.child = spawn(perl, ["-e", SCRIPT, tag], { stdio: ["pipe", "pipe", "inherit"] });
     this.child.stdout!.on("data", (d: Buffer) => this.read(d));
     this.child.on("exit", () => this.die());
     this.child.on("error", () => this.die());
     this.child.stdin!.on("error", () => this.die());
-    // Idle, it must not keep Slipway alive.
-    this.child.unref();
-    (this.child.stdout as unknown as { unref?(): void }).unref?.();
-    (this.child.stdin as unknown as { unref?(): void }).unref?.();
+    this.idle(true);
   }
 
-  /** A server when Perl is installed and not turned off with SLIPWAY_FORK_SERVER=0. */
-  static start(): ForkServer | undefined {
+  /** Idle, it must not keep Slipway alive; busy, its replies must. */
+  private idle(yes: boolean): void {
+    const m = yes ? "unref" : "ref";
+    this.child[m]();
+    (this.child.stdout as unknown as Record<string, (() => void) | undefined>)[m]?.();
+    (this.child.stdin as unknown as Record<string, (() => void) | undefined>)[m]?.();
+  }
+
+  /**
+   * A server when Perl is installed and not turned off with SLIPWAY_FORK_SERVER=0. `tag`:
+   * the RUNNER_TRACKING_ID prefix of this run's processes, killed when Slipway dies.
+   */
+  static start(tag = ""): ForkServer | undefined {
     if (process.env.SLIPWAY_FORK_SERVER === "0") return undefined;
     const perl = which("perl");
-    return perl ? new ForkServer(perl) : undefined;
+    return perl ? new ForkServer(perl, tag) : undefined;
+  }
+
+  /** The server's own pid (tests kill it). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The process group is gone (its job ended): the server must not kill it later. */
+  forget(pgid: number): void {
+    if (!this.dead) this.child.stdin!.write(`F ${pgid} 0\n`);
+  }
+
+  /**
+   * Stops reading step output until `ready` says so: the server then stops reading the
+   * steps' pipes and the steps block on write, so output waits in the kernel, not here.
+   */
+  hold(ready: () => boolean): void {
+    if (this.held || this.dead) return;
+    this.held = true;
+    this.child.stdout!.pause();
+    const check = () => {
+      if (!ready() && !this.dead) return void setTimeout(check, 5);
+      this.held = false;
+      this.child.stdout!.resume();
+    };
+    setTimeout(check, 5);
   }
 
   get alive(): boolean {
@@ -170,6 +245,7 @@ export class ForkServer {
 
   launch(l: Launch, sink: ProcessSink): void {
     const id = String(++this.nextId);
+    if (!this.sinks.size) this.idle(false);
     this.sinks.set(id, sink);
     const fields = [l.cwd, String(l.argv.length), ...l.argv];
     for (const k in l.env) fields.push(`${k}=${l.env[k]}`);
@@ -198,6 +274,7 @@ export class ForkServer {
       s.exit(1);
     }
     this.sinks.clear();
+    this.idle(true);
   }
 
   private read(d: Buffer): void {
@@ -213,6 +290,7 @@ export class ForkServer {
         const chunk = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + len));
         this.buf = this.buf.subarray(nl + 1 + len);
         sink?.data(kind === "O" ? "stdout" : "stderr", chunk);
+        if (sink?.hold?.()) this.hold(() => !sink.hold!());
         continue;
       }
       this.buf = this.buf.subarray(nl + 1);
@@ -226,6 +304,7 @@ export class ForkServer {
         if (n === 3) {
           this.pending.delete(id!);
           this.sinks.delete(id!);
+          if (!this.sinks.size) this.idle(true);
         } else this.pending.set(id!, n);
       }
     }

@@ -1,107 +1,113 @@
 import { execFile, spawn } from "node:child_process";
-import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
-import { cp, mkdir, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { promisify } from "node:util";
-import { Semaphore } from "../semaphore.js";
+import { backlog } from "../backlog.js";
 import { which } from "../shells.js";
 import { ForkServer, type ProcessSink } from "./fork-server.js";
+import { type Folders, JobFolders, type RunCommand } from "./job-folders.js";
+import { lineSplitter } from "./lines.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
 const space = (spec: SpawnSpec) => spec.space.processGroups;
 
-const run = promisify(execFile);
+/** What the executor keeps per job beside its JobSpace. */
+interface JobExtra {
+  folders: Folders;
+  /** RUNNER_TRACKING_ID of the job's processes (GitHub's runner uses it the same way). */
+  trackingId: string;
+}
 
 /** Runs steps as child processes of this machine. */
 export class HostExecutor implements Executor {
   readonly name = "host";
-  private snapshots = new Map<string, Promise<string>>();
+  /** Prefix of this run's RUNNER_TRACKING_ID values. */
+  private readonly tag = `slipway_${process.pid}_${randomBytes(4).toString("hex")}`;
+  private jobCount = 0;
+  private extras = new WeakMap<JobSpace, JobExtra>();
+  private pool?: JobFolders;
   private controlRoot?: string;
-  /** Workspaces being copied ahead of their job (see prefetch). */
-  private copies = new Map<string, Promise<void>>();
-  private prefetchSlots = new Semaphore(2);
+  private toolCacheMade?: Promise<unknown>;
+  /** Job ends still killing processes and resetting folders. */
+  private cleanups = new Set<Promise<void>>();
   /** Started with the executor; undefined without Perl (then Node spawns). */
-  private forks = ForkServer.start();
+  private forks = ForkServer.start(this.tag);
 
   /**
    * Creating a file costs far more than writing a few bytes on many disks (0.3-1 ms here),
    * and every step creates some; a memory file system (/dev/shm) makes that ~30x cheaper.
    */
-  private async control(spec: PrepareSpec): Promise<string> {
-    if (!this.controlRoot) {
+  private folders(spec: PrepareSpec): JobFolders {
+    if (!this.pool) {
       let root = join(spec.workRoot, "_control");
       try {
         accessSync("/dev/shm", constants.W_OK);
         root = join("/dev/shm", basename(spec.workRoot));
       } catch {}
       this.controlRoot = root;
+      this.pool = new JobFolders(spec.workRoot, root, this.runCommand);
     }
-    const dir = join(this.controlRoot, spec.jobKey);
-    await mkdir(dir, { recursive: true });
-    return dir;
+    return this.pool;
   }
 
-  private snapshot(spec: PrepareSpec): Promise<string> {
-    const key = `${spec.repoRoot}@${spec.sha}`;
-    let p = this.snapshots.get(key);
-    if (!p) {
-      const dir = join(spec.workRoot, `_snapshot-${this.snapshots.size}`);
-      mkdirSync(dir, { recursive: true });
-      p = run("sh", [
-        "-c",
-        'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
-        "sh",
-        spec.repoRoot,
-        spec.sha!,
-        dir,
-      ]).then(() => dir);
-      this.snapshots.set(key, p);
-    }
-    return p;
-  }
+  /** Slipway's own short commands (git): through the fork server, whose forks are cheap. */
+  private runCommand: RunCommand = (argv, cwd, env) =>
+    new Promise((resolve) => {
+      if (!this.forks?.alive) {
+        execFile(argv[0]!, argv.slice(1), { cwd, env, maxBuffer: 1 << 26 }, (e, stdout, stderr) =>
+          resolve({ code: e ? Number((e as { code?: number }).code) || 1 : 0, stdout, stderr }),
+        );
+        return;
+      }
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let ends = 0;
+      let code = 1;
+      const end = () => {
+        if (++ends === 3)
+          resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      };
+      this.forks.launch(
+        { argv, cwd, env },
+        {
+          pid: (p) => this.forks?.forget(p),
+          data: (s, d) => (s === "stdout" ? out : err).push(d),
+          eof: end,
+          exit: (c) => {
+            code = c;
+            end();
+          },
+        },
+      );
+    });
 
   async prepareJob(spec: PrepareSpec): Promise<JobSpace> {
-    const base = join(spec.workRoot, spec.jobKey);
-    const temp = join(base, "temp");
-    const toolCache = spec.toolCache;
-    // Asynchronous file calls: the thread pool overlaps one job's set-up with the others'.
-    const [control] = await Promise.all([
-      this.control(spec),
-      mkdir(temp, { recursive: true }),
-      mkdir(toolCache, { recursive: true }),
+    const bind = spec.bind || !spec.sha;
+    this.toolCacheMade ??= mkdir(spec.toolCache, { recursive: true });
+    // The commit's files, checked out once per set of job folders and reset from git
+    // between jobs: the user's working tree and refs stay untouched, and no job sees
+    // another's changes. Like a fresh runner there is no .git until actions/checkout
+    // makes one.
+    const [folders] = await Promise.all([
+      this.folders(spec).take(spec.repoRoot, bind ? undefined : spec.sha),
+      this.toolCacheMade,
     ]);
-    if (spec.bind || !spec.sha)
-      return { workspace: spec.repoRoot, temp, control, toolCache, processGroups: new Set() };
-    const workspace = join(base, "workspace");
-    // The commit's files, exported once per run and copied per job: the user's working
-    // tree and refs stay untouched, and no job sees another's changes. Like a fresh
-    // runner there is no .git until actions/checkout makes one.
-    await (this.copies.get(spec.jobKey) ?? this.copy(spec, workspace));
-    return { workspace, temp, control, toolCache, processGroups: new Set() };
+    const js: JobSpace = {
+      workspace: folders.workspace ?? spec.repoRoot,
+      temp: folders.temp,
+      control: folders.control,
+      toolCache: spec.toolCache,
+      processGroups: new Set(),
+    };
+    this.extras.set(js, { folders, trackingId: `${this.tag}_${++this.jobCount}` });
+    return js;
   }
 
-  private async copy(spec: PrepareSpec, workspace: string): Promise<void> {
-    const snapshot = await this.snapshot(spec);
-    await cp(snapshot, workspace, { recursive: true, verbatimSymlinks: true });
-  }
-
-  /**
-   * Copies the commit for a job that waits on others, while they run: the copy is file
-   * system latency that would otherwise sit on the job's critical path. Two at a time, so
-   * running jobs keep the thread pool.
-   */
+  /** A job waits on others: a spare set of folders gets ready meanwhile. */
   prefetch(spec: PrepareSpec): void {
-    if (spec.bind || !spec.sha || this.copies.has(spec.jobKey)) return;
-    const workspace = join(spec.workRoot, spec.jobKey, "workspace");
-    const p = this.prefetchSlots.acquire().then(async (release) => {
-      try {
-        await this.copy(spec, workspace);
-      } finally {
-        release();
-      }
-    });
-    p.catch(() => {});
-    this.copies.set(spec.jobKey, p);
+    this.folders(spec).spare(spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha);
   }
 
   spawn(spec: SpawnSpec): Promise<SpawnResult> {
@@ -120,26 +126,8 @@ export class HostExecutor implements Executor {
         setTimeout(() => killGroup("SIGKILL"), 2000).unref();
       };
       spec.signal.addEventListener("abort", kill, { once: true });
-      const lines = (stream: "stdout" | "stderr") => {
-        let buf = "";
-        const decoder = new TextDecoder();
-        return {
-          data(chunk: Buffer) {
-            buf += decoder.decode(chunk, { stream: true });
-            let nl = buf.indexOf("\n");
-            while (nl >= 0) {
-              spec.onLine(stream, buf.slice(0, nl).replace(/\r$/, ""));
-              buf = buf.slice(nl + 1);
-              nl = buf.indexOf("\n");
-            }
-          },
-          end() {
-            buf += decoder.decode();
-            if (buf) spec.onLine(stream, buf);
-            buf = "";
-          },
-        };
-      };
+      const lines = (stream: "stdout" | "stderr") =>
+        lineSplitter((line, cut) => spec.onLine(stream, line, cut));
       const streams = { stdout: lines("stdout"), stderr: lines("stderr") };
       const open = new Set<"stdout" | "stderr">(["stdout", "stderr"]);
       let done = false;
@@ -165,6 +153,7 @@ export class HostExecutor implements Executor {
           streams[stream].data(chunk);
           if (quiet && Date.now() - exitedAt < 2000) quiet.refresh();
         },
+        hold: () => backlog.full,
         eof(stream) {
           if (!open.delete(stream) || done) return;
           streams[stream].end();
@@ -184,6 +173,8 @@ export class HostExecutor implements Executor {
           }
         },
       };
+      const tracking = this.extras.get(spec.space)?.trackingId;
+      const launch = tracking ? { ...spec, env: { ...spec.env, RUNNER_TRACKING_ID: tracking } } : spec;
       if (this.forks?.alive) {
         const argv0 = spec.argv[0]!;
         if (!argv0.includes("/") && !which(argv0, spec.env.PATH)) {
@@ -191,38 +182,133 @@ export class HostExecutor implements Executor {
           exitCode = 127;
           return finish();
         }
-        this.forks.launch(spec, sink);
+        this.forks.launch(launch, sink);
         return;
       }
-      launchWithNode(spec, sink, (e) => {
+      launchWithNode(launch, sink, (e) => {
         startError = e;
       });
     });
   }
 
+  /**
+   * Kills what the job left running, then resets its folders for the next job; both after
+   * the job has ended, off its critical path (close() waits for them).
+   */
   async cleanupJob(js: JobSpace, spec: PrepareSpec): Promise<void> {
-    for (const pgid of js.processGroups) {
-      try {
-        process.kill(-pgid, "SIGKILL");
-      } catch {}
-    }
-    // The job's folder (its copy of the commit, RUNNER_TEMP) goes now, while other jobs
-    // run, rather than all at the end of the run.
-    await Promise.all([
-      rm(join(spec.workRoot, spec.jobKey), { recursive: true, force: true }),
-      rm(js.control, { recursive: true, force: true }),
-    ]);
+    const extra = this.extras.get(js);
+    const pids = killJob(js.processGroups, extra?.trackingId);
+    for (const g of js.processGroups) this.forks?.forget(g);
+    if (!extra) return;
+    const p = gone(pids).then(() =>
+      this.pool!.give(extra.folders, spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha),
+    );
+    this.cleanups.add(p);
+    p.finally(() => this.cleanups.delete(p));
   }
 
   async close(): Promise<void> {
+    while (this.cleanups.size) await Promise.allSettled([...this.cleanups]);
+    await this.pool?.settle();
     this.abandon();
   }
 
-  /** Synchronous: for a process about to exit (a second Ctrl-C). */
+  /**
+   * Synchronous: for a process about to exit (a second Ctrl-C). The fork server, seeing
+   * its input close, kills every process the run started.
+   */
   abandon(): void {
     this.forks?.close();
     if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
+    if (this.pool) discardLater(this.pool.folderPaths());
   }
+}
+
+/**
+ * Kills a job's processes: its steps' process groups, and every process carrying its
+ * RUNNER_TRACKING_ID (found in /proc), which catches the ones that left their group
+ * (setsid, daemons). As on GitHub, a process that changed the variable is left alone.
+ * Returns the pids it signalled.
+ */
+export function killJob(groups: Iterable<number>, trackingId: string | undefined): number[] {
+  const pids: number[] = [];
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+      pids.push(-pgid);
+    } catch {}
+  }
+  if (!trackingId) return pids;
+  const marker = Buffer.from(`RUNNER_TRACKING_ID=${trackingId}\0`);
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return pids;
+  }
+  for (const d of entries) {
+    const c = d.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let env: Buffer;
+    try {
+      env = readFileSync(`/proc/${d}/environ`);
+    } catch {
+      continue;
+    }
+    const at = env.indexOf(marker);
+    if (at < 0 || (at > 0 && env[at - 1] !== 0)) continue;
+    try {
+      process.kill(Number(d), "SIGKILL");
+      pids.push(Number(d));
+    } catch {}
+  }
+  return pids;
+}
+
+/** Waits (1 s at most) until the processes (negative: process groups) are gone. */
+async function gone(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 1000;
+  let left = pids;
+  while (left.length && Date.now() < deadline) {
+    left = left.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return !isZombie(p);
+      } catch {
+        return false;
+      }
+    });
+    if (left.length) await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** A zombie has exited; only its parent's wait is missing (a group: its leader checked). */
+function isZombie(p: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${Math.abs(p)}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return p > 0;
+  }
+}
+
+/**
+ * Moves folders full of checked-out files aside and removes them in a process of their
+ * own: removing thousands of files would otherwise hold up the end of the run.
+ */
+function discardLater(dirs: string[]): void {
+  if (!dirs.length) return;
+  const trash = join(tmpdir(), `slipway-trash-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    mkdirSync(trash);
+  } catch {
+    return;
+  }
+  for (const d of dirs)
+    try {
+      renameSync(d, join(trash, basename(d)));
+    } catch {}
+  spawn("rm", ["-rf", trash], { detached: true, stdio: "ignore" }).unref();
 }
 
 /** Node's own spawn: when there is no fork server. */
@@ -235,8 +321,26 @@ function launchWithNode(spec: SpawnSpec, sink: ProcessSink, startError: (e: stri
     detached: true,
   });
   if (child.pid) sink.pid(child.pid);
-  child.stdout.on("data", (d: Buffer) => sink.data("stdout", d));
-  child.stderr.on("data", (d: Buffer) => sink.data("stderr", d));
+  // Backpressure: while written output lags, the child waits in its pipe.
+  const hold = () => {
+    if (!sink.hold?.()) return;
+    child.stdout.pause();
+    child.stderr.pause();
+    const check = () => {
+      if (sink.hold?.()) return void setTimeout(check, 5);
+      child.stdout.resume();
+      child.stderr.resume();
+    };
+    setTimeout(check, 5);
+  };
+  child.stdout.on("data", (d: Buffer) => {
+    sink.data("stdout", d);
+    hold();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    sink.data("stderr", d);
+    hold();
+  });
   child.stdout.on("close", () => sink.eof("stdout"));
   child.stderr.on("close", () => sink.eof("stderr"));
   child.on("error", (e) => {

@@ -1,3 +1,5 @@
+import type { LineCut } from "./lines.js";
+
 /**
  * Where steps run. Lifecycle, for every job: prepareJob once, then spawn once per step
  * process (sequentially; a job never runs two steps at once), then cleanupJob, also
@@ -38,8 +40,11 @@ export interface SpawnSpec {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
-  /** Called per complete line (without the newline). */
-  onLine: (stream: "stdout" | "stderr", line: string) => void;
+  /**
+   * Called per complete line (without the newline). A line longer than MAX_LINE (lines.ts)
+   * comes cut, with `cut` saying how much was dropped.
+   */
+  onLine: (stream: "stdout" | "stderr", line: string, cut?: LineCut) => void;
   signal: AbortSignal;
   space: JobSpace;
 }

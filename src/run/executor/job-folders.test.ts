@@ -1,0 +1,144 @@
+import { execFile, execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { JobFolders, type RunCommand } from "./job-folders.js";
+
+const run: RunCommand = (argv, cwd, env) =>
+  new Promise((resolve) =>
+    execFile(argv[0]!, argv.slice(1), { cwd, env }, (e, stdout, stderr) =>
+      resolve({ code: e ? 1 : 0, stdout, stderr }),
+    ),
+  );
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "slipway-folders-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function repo(): { root: string; sha: string } {
+  const root = tmp();
+  const files: Record<string, string> = {
+    "README.md": "hello\n",
+    ".gitignore": "*.log\nbuild/\n",
+    "src/a.ts": "export const a = 1;\n",
+    "src/deep/b.ts": "export const b = 2;\n",
+    "bin/run.sh": "#!/bin/sh\necho hi\n",
+  };
+  for (const [p, t] of Object.entries(files)) {
+    mkdirSync(join(root, p, ".."), { recursive: true });
+    writeFileSync(join(root, p), t);
+  }
+  chmodSync(join(root, "bin/run.sh"), 0o755);
+  symlinkSync("src/a.ts", join(root, "link"));
+  const git = (...a: string[]) => execFileSync("git", a, { cwd: root, encoding: "utf8" }).trim();
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "c");
+  return { root, sha: git("rev-parse", "HEAD") };
+}
+
+/** Every path under dir with its type, mode and content (or link target). */
+function tree(dir: string, rel = ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    const p = join(rel, name);
+    const st = lstatSync(join(dir, p));
+    if (st.isSymbolicLink()) out[p] = `link ${readlinkSync(join(dir, p))}`;
+    else if (st.isDirectory()) Object.assign(out, { [p]: "dir" }, tree(dir, p));
+    else out[p] = `file ${(st.mode & 0o111) !== 0} ${readFileSync(join(dir, p), "hex")}`;
+  }
+  return out;
+}
+
+function exported(root: string, sha: string): Record<string, string> {
+  const d = tmp();
+  execFileSync("sh", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "sh", root, sha, d]);
+  return tree(d);
+}
+
+describe("job folders", () => {
+  test("the next job in the same folders sees exactly the commit, whatever the last job did", async () => {
+    const { root, sha } = repo();
+    const work = tmp();
+    const pool = new JobFolders(join(work, "jobs"), join(work, "control"), run);
+    const want = exported(root, sha);
+
+    const f = await pool.take(root, sha);
+    expect(tree(f.workspace!)).toEqual(want);
+    const ws = f.workspace!;
+    // A job that dirties, adds, deletes, changes modes and types, ignored files included.
+    writeFileSync(join(ws, "README.md"), "changed\n");
+    writeFileSync(join(ws, "src/a.ts"), "export const a = 2;\n"); // same size
+    rmSync(join(ws, "src/deep/b.ts"));
+    chmodSync(join(ws, "bin/run.sh"), 0o644);
+    writeFileSync(join(ws, "new.txt"), "x");
+    writeFileSync(join(ws, "debug.log"), "ignored");
+    mkdirSync(join(ws, "build/out"), { recursive: true });
+    writeFileSync(join(ws, "build/out/x.js"), "ignored");
+    rmSync(join(ws, "link"));
+    mkdirSync(join(ws, "link"));
+    mkdirSync(join(ws, ".git"));
+    writeFileSync(join(ws, ".git/HEAD"), "ref: refs/heads/main\n");
+    mkdirSync(join(ws, "vendor/.git"), { recursive: true });
+    writeFileSync(join(ws, "vendor/.git/HEAD"), "x");
+    writeFileSync(join(f.temp, "t"), "temp");
+    writeFileSync(join(f.control, "c"), "control");
+    pool.give(f, root, sha);
+    await pool.settle();
+
+    const g = await pool.take(root, sha);
+    expect(g.n).toBe(f.n);
+    expect(tree(g.workspace!)).toEqual(want);
+    const spare = await pool.take(root, sha);
+    expect(tree(spare.workspace!)).toEqual(want);
+    expect(readdirSync(g.temp)).toEqual([]);
+    expect(readdirSync(g.control)).toEqual([]);
+    // The user's repository is untouched.
+    expect(execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8" })).toBe("");
+  });
+
+  test("a workspace replaced by a link is discarded, never cleaned through", async () => {
+    const { root, sha } = repo();
+    const work = tmp();
+    const outside = tmp();
+    writeFileSync(join(outside, "precious"), "keep");
+    const pool = new JobFolders(join(work, "jobs"), join(work, "control"), run);
+    const f = await pool.take(root, sha);
+    rmSync(f.workspace!, { recursive: true });
+    symlinkSync(outside, f.workspace!);
+    pool.give(f, root, sha);
+    await pool.settle();
+    expect(readFileSync(join(outside, "precious"), "utf8")).toBe("keep");
+    const g = await pool.take(root, sha);
+    expect(g.n).not.toBe(f.n);
+    expect(tree(g.workspace!)).toEqual(exported(root, sha));
+  });
+
+  test("jobs that start together get folders of their own", async () => {
+    const { root, sha } = repo();
+    const work = tmp();
+    const pool = new JobFolders(join(work, "jobs"), join(work, "control"), run);
+    const [a, b, c] = await Promise.all([pool.take(root, sha), pool.take(root, sha), pool.take(root, sha)]);
+    expect(new Set([a!.n, b!.n, c!.n]).size).toBe(3);
+    const bind = await pool.take(root, undefined);
+    expect(bind.workspace).toBeUndefined();
+  });
+});
