@@ -1,7 +1,6 @@
 import { basename, extname } from "node:path";
 import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
 import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
-import { ancestors } from "../plan/graph.js";
 import { jobDisplayName } from "../plan/job-name.js";
 import { expandMatrix } from "../plan/matrix.js";
 import { placeJob, runsOnLabels } from "../plan/platform.js";
@@ -95,8 +94,13 @@ export async function runWorkflow(
   const wfKey = basename(run.wf.file, extname(run.wf.file)).replace(/[^A-Za-z0-9_.-]/g, "_");
   const pre = keyPrefix ?? (prefix ? `${wfKey}.` : "");
   const done = new Map<string, Promise<JobOutcome>>();
-  const outcome = new Map<string, JobOutcome>();
-  const nodes = template.jobs.map((j) => ({ id: j.id.value, needs: (j.needs ?? []).map((n) => n.value) }));
+  const byId = new Map(template.jobs.map((j) => [j.id.value, j]));
+  /**
+   * Per finished job, over it and everything it needs (directly or not): all succeeded,
+   * some failed. Worked out once from its needs' entries, so a job's status functions
+   * cost O(needs), not a walk over every ancestor.
+   */
+  const chain = new Map<string, { ok: boolean; failed: boolean }>();
   let workflowEnv: Record<string, string> = {};
   try {
     const own = template.env
@@ -131,19 +135,16 @@ export async function runWorkflow(
     if (existing) return existing;
     const p = (async (): Promise<JobOutcome> => {
       const needs = (job.needs ?? []).map((n) => n.value);
-      const needOutcomes = await Promise.all(
-        needs.map((n) => start(template.jobs.find((j) => j.id.value === n)!)),
-      );
+      const needOutcomes = await Promise.all(needs.map((n) => start(byId.get(n)!)));
       const needsCtx: Record<string, Json> = {};
       needs.forEach((n, i) => {
         const r = needOutcomes[i]!;
         needsCtx[n] = { result: r.result, outputs: r.outputs };
       });
       const key = `${pre}${id}`;
-      const anc = [...ancestors(nodes, id)].map((a) => outcome.get(a)!).filter(Boolean);
       const status = {
-        success: anc.every((a) => a.result === "success" || (a.continueOnError && a.result === "failure")),
-        failure: anc.some((a) => a.result === "failure" && !a.continueOnError),
+        success: needs.every((n) => chain.get(n)?.ok ?? true),
+        failure: needs.some((n) => chain.get(n)?.failed ?? false),
         cancelled: o.signal.aborted,
       };
       const host: ExprHost = { contexts: { ...run.contexts, needs: needsCtx }, status };
@@ -188,7 +189,16 @@ export async function runWorkflow(
       }
       return runJobLegs(job as Job, key, run, host, needsCtx, workflowEnv, o, slots, groups);
     })();
-    p.then((r) => outcome.set(id, r));
+    p.then((r) => {
+      const needs = (job.needs ?? []).map((n) => n.value);
+      chain.set(id, {
+        ok:
+          (r.result === "success" || (r.continueOnError && r.result === "failure")) &&
+          needs.every((n) => chain.get(n)?.ok ?? true),
+        failed:
+          (r.result === "failure" && !r.continueOnError) || needs.some((n) => chain.get(n)?.failed ?? false),
+      });
+    });
     done.set(id, p);
     return p;
   };

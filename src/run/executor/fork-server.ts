@@ -47,6 +47,7 @@ my $out = "";    # replies of one turn of the loop, written at once: fewer wake-
 
 my $wsel = IO::Select->new(\*STDOUT);
 my $tag = $ARGV[0] // "";
+my $poll = $ARGV[1] // 0.05;    # seconds; 0: none (tests prove exits are not missed)
 my %group;    # process groups started and not yet forgotten
 
 # Kills what this run started: its process groups, then any process that left them
@@ -135,7 +136,7 @@ sub reap {
 while (1) {
   # The wake pipe covers exits while the loop runs; the short poll covers a signal caught
   # in the instant between Perl's last check and the select call itself.
-  my @ready = $sel->can_read(%pid ? 0.1 : undef);
+  my @ready = $sel->can_read(%pid && $poll ? $poll : undef);
   reap();
   for my $h (@ready) {
     if (fileno($h) == fileno($wake_r)) {
@@ -186,8 +187,9 @@ export class ForkServer {
   private dead = false;
   private held = false;
 
-  private constructor(perl: string, tag: string) {
-    this.child = spawn(perl, ["-e", SCRIPT, tag], { stdio: ["pipe", "pipe", "inherit"] });
+  private constructor(perl: string, tag: string, poll?: number) {
+    const args = ["-e", SCRIPT, tag, ...(poll === undefined ? [] : [String(poll)])];
+    this.child = spawn(perl, args, { stdio: ["pipe", "pipe", "inherit"] });
     this.child.stdout!.on("data", (d: Buffer) => this.read(d));
     this.child.on("exit", () => this.die());
     this.child.on("error", () => this.die());
@@ -205,12 +207,13 @@ export class ForkServer {
 
   /**
    * A server when Perl is installed and not turned off with SLIPWAY_FORK_SERVER=0. `tag`:
-   * the RUNNER_TRACKING_ID prefix of this run's processes, killed when Slipway dies.
+   * the RUNNER_TRACKING_ID prefix of this run's processes, killed when Slipway dies;
+   * `poll`: seconds between checks for exits the server may have missed (0: none).
    */
-  static start(tag = ""): ForkServer | undefined {
+  static start(tag = "", poll?: number): ForkServer | undefined {
     if (process.env.SLIPWAY_FORK_SERVER === "0") return undefined;
     const perl = which("perl");
-    return perl ? new ForkServer(perl, tag) : undefined;
+    return perl ? new ForkServer(perl, tag, poll) : undefined;
   }
 
   /** The server's own pid (tests kill it). */

@@ -1,13 +1,12 @@
 import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { accessSync, constants, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { backlog } from "../backlog.js";
 import { which } from "../shells.js";
 import { ForkServer, type ProcessSink } from "./fork-server.js";
-import { type Folders, JobFolders, type RunCommand } from "./job-folders.js";
+import { type Folders, JobFolders, type RunCommand, staleKept } from "./job-folders.js";
 import { lineSplitter } from "./lines.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
@@ -28,6 +27,8 @@ export class HostExecutor implements Executor {
   private jobCount = 0;
   private extras = new WeakMap<JobSpace, JobExtra>();
   private pool?: JobFolders;
+  private bindPool?: JobFolders;
+  private keptRoot?: string;
   private controlRoot?: string;
   private toolCacheMade?: Promise<unknown>;
   /** Job ends still killing processes and resetting folders. */
@@ -40,14 +41,34 @@ export class HostExecutor implements Executor {
    * and every step creates some; a memory file system (/dev/shm) makes that ~30x cheaper.
    */
   private folders(spec: PrepareSpec): JobFolders {
-    if (!this.pool) {
+    if (!this.controlRoot) {
       let root = join(spec.workRoot, "_control");
       try {
         accessSync("/dev/shm", constants.W_OK);
         root = join("/dev/shm", basename(spec.workRoot));
       } catch {}
       this.controlRoot = root;
-      this.pool = new JobFolders(spec.workRoot, root, this.runCommand);
+    }
+    if (spec.bind || !spec.sha) {
+      this.bindPool ??= new JobFolders(
+        join(spec.workRoot, "b"),
+        join(this.controlRoot, "b"),
+        this.runCommand,
+      );
+      return this.bindPool;
+    }
+    if (!this.pool) {
+      // Checkouts are kept between runs, per repository, beside the tool cache: creating
+      // thousands of files costs seconds on a busy disk, resetting them milliseconds.
+      this.keptRoot = join(dirname(spec.toolCache), "workspaces");
+      const id = `${basename(spec.repoRoot).replace(/[^A-Za-z0-9_.-]/g, "_")}-${createHash("sha256").update(spec.repoRoot).digest("hex").slice(0, 12)}`;
+      const keep = process.env.SLIPWAY_KEEP_WORKSPACES !== "0";
+      this.pool = new JobFolders(
+        keep ? join(this.keptRoot, id) : spec.workRoot,
+        this.controlRoot,
+        this.runCommand,
+        keep,
+      );
     }
     return this.pool;
   }
@@ -201,7 +222,7 @@ export class HostExecutor implements Executor {
     for (const g of js.processGroups) this.forks?.forget(g);
     if (!extra) return;
     const p = gone(pids).then(() =>
-      this.pool!.give(extra.folders, spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha),
+      this.folders(spec).give(extra.folders, spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha),
     );
     this.cleanups.add(p);
     p.finally(() => this.cleanups.delete(p));
@@ -209,8 +230,10 @@ export class HostExecutor implements Executor {
 
   async close(): Promise<void> {
     while (this.cleanups.size) await Promise.allSettled([...this.cleanups]);
-    await this.pool?.settle();
+    await Promise.all([this.pool?.settle(), this.bindPool?.settle()]);
+    const stale = this.keptRoot ? await staleKept(this.keptRoot).catch(() => []) : [];
     this.abandon();
+    discardLater(stale);
   }
 
   /**
@@ -218,9 +241,10 @@ export class HostExecutor implements Executor {
    * its input close, kills every process the run started.
    */
   abandon(): void {
+    this.pool?.releaseNow();
     this.forks?.close();
     if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
-    if (this.pool) discardLater(this.pool.folderPaths());
+    discardLater([...(this.pool?.folderPaths() ?? []), ...(this.bindPool?.folderPaths() ?? [])]);
   }
 }
 
@@ -297,18 +321,17 @@ function isZombie(p: number): boolean {
  * own: removing thousands of files would otherwise hold up the end of the run.
  */
 function discardLater(dirs: string[]): void {
-  if (!dirs.length) return;
-  const trash = join(tmpdir(), `slipway-trash-${process.pid}-${randomBytes(4).toString("hex")}`);
-  try {
-    mkdirSync(trash);
-  } catch {
-    return;
-  }
-  for (const d of dirs)
+  const moved: string[] = [];
+  const tag = randomBytes(4).toString("hex");
+  for (const d of dirs) {
+    // Renamed in place (same file system, so instant); the old name is free at once.
+    const to = `${d}.trash-${tag}`;
     try {
-      renameSync(d, join(trash, basename(d)));
+      renameSync(d, to);
+      moved.push(to);
     } catch {}
-  spawn("rm", ["-rf", trash], { detached: true, stdio: "ignore" }).unref();
+  }
+  if (moved.length) spawn("rm", ["-rf", ...moved], { detached: true, stdio: "ignore" }).unref();
 }
 
 /** Node's own spawn: when there is no fork server. */

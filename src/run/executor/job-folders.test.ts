@@ -115,6 +115,27 @@ describe("job folders", () => {
     expect(execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8" })).toBe("");
   });
 
+  test("once the index's stat data settled, a job's changes are still found (same size, in place)", async () => {
+    const { root, sha } = repo();
+    const work = tmp();
+    const pool = new JobFolders(join(work, "jobs"), join(work, "control"), run);
+    const want = exported(root, sha);
+    const f = await pool.take(root, sha);
+    await new Promise((r) => setTimeout(r, 1200));
+    pool.give(f, root, sha); // untouched: checked, not reset; the stat data settle
+    await pool.settle();
+    const g = await pool.take(root, sha);
+    expect(g.n).toBe(f.n);
+    expect(g.written).toBe(0);
+    writeFileSync(join(g.workspace!, "src/a.ts"), "export const a = 3;\n");
+    writeFileSync(join(g.workspace!, "src/deep/.hidden"), "");
+    pool.give(g, root, sha);
+    await pool.settle();
+    const h = await pool.take(root, sha);
+    expect(h.n).toBe(f.n);
+    expect(tree(h.workspace!)).toEqual(want);
+  });
+
   test("a workspace replaced by a link is discarded, never cleaned through", async () => {
     const { root, sha } = repo();
     const work = tmp();
@@ -130,6 +151,36 @@ describe("job folders", () => {
     const g = await pool.take(root, sha);
     expect(g.n).not.toBe(f.n);
     expect(tree(g.workspace!)).toEqual(exported(root, sha));
+  });
+
+  test("kept folders: the next run resets them to its own commit; runs at the same time never share", async () => {
+    const { root, sha } = repo();
+    const kept = join(tmp(), "kept");
+    const control = join(tmp(), "control");
+    const first = new JobFolders(kept, control, run, true);
+    const f = await first.take(root, sha);
+    writeFileSync(join(f.workspace!, "left-behind.txt"), "x");
+    writeFileSync(join(f.workspace!, "README.md"), "dirty\n");
+    // The run ends without a reset (as if killed): the next run must not trust the folder.
+    await first.release();
+
+    writeFileSync(join(root, "README.md"), "second commit\n");
+    rmSync(join(root, "src/deep"), { recursive: true });
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: root, encoding: "utf8" }).trim();
+    git("add", "-A");
+    git("commit", "-q", "-m", "second");
+    const sha2 = git("rev-parse", "HEAD");
+
+    const second = new JobFolders(kept, control, run, true);
+    const third = new JobFolders(kept, control, run, true);
+    const g = await second.take(root, sha2);
+    expect(g.n).toBe(f.n);
+    expect(tree(g.workspace!)).toEqual(exported(root, sha2));
+    // Another run at the same time gets a set of its own.
+    const h = await third.take(root, sha);
+    expect(h.n).not.toBe(g.n);
+    expect(tree(h.workspace!)).toEqual(exported(root, sha));
+    await Promise.all([second.release(), third.release()]);
   });
 
   test("jobs that start together get folders of their own", async () => {

@@ -1,4 +1,5 @@
-import { lstat, mkdir, realpath, rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 
 /** Runs a command to its end: exit code and what it wrote on stderr. */
@@ -17,7 +18,21 @@ export interface Folders {
   /** What the folders were made for: repoRoot@sha, or "" for bind. */
   kind: string;
   n: number;
+  /** When its files were last written by git (ms); 0 once the index's stat data settled. */
+  written: number;
 }
+
+/**
+ * Whether a used workspace differs from the commit: tracked files modified or deleted
+ * (by the stat data in the private index, content compared where that cannot tell) and
+ * anything untracked or ignored.
+ */
+const CHECK = ["git", "ls-files", "-z", "-m", "-d", "-o", "--directory"];
+/**
+ * Files checked out in the second the index was written are "racily clean": every check
+ * would read them in full. Refreshed once, later, their stat data settle.
+ */
+const SETTLE = ["git", "update-index", "-q", "--refresh"];
 
 /** The reset of a used workspace, in one shell so it costs one cheap fork. */
 const RESET = [
@@ -41,13 +56,29 @@ export class JobFolders {
   private ready: Folders[] = [];
   private pending = new Set<Promise<unknown>>();
   private waiting = 0;
+  private resetting = 0;
+  private making = 0;
+  /** Folder sets of this run (made or being made), jobs holding one, and the most at once. */
+  private sets = 0;
+  private inUse = 0;
+  private peak = 0;
   private made = 0;
   private gitDirs = new Map<string, Promise<string>>();
 
+  /** Folder numbers this run holds the lock of (kept folders only). */
+  private claimed: number[] = [];
+
+  /**
+   * `keep`: the folders outlive the run (root is then per repository, in the user's
+   * cache): the next run resets them to its commit, which rewrites only the files that
+   * differ, instead of checking out every file again. A lock per folder set keeps runs
+   * at the same time apart.
+   */
   constructor(
     private readonly root: string,
     private readonly controlRoot: string,
     private readonly run: RunCommand,
+    private readonly keep = false,
   ) {}
 
   private kind(repoRoot: string, sha: string | undefined): string {
@@ -57,17 +88,24 @@ export class JobFolders {
   /** Folders for a job that starts now. */
   async take(repoRoot: string, sha: string | undefined): Promise<Folders> {
     const kind = this.kind(repoRoot, sha);
+    let waited = false;
     for (;;) {
       // The most recently used first: its files are the likeliest in the page cache.
       const i = this.ready.findLastIndex((f) => f.kind === kind);
       if (i >= 0) {
         const f = this.ready.splice(i, 1)[0]!;
-        this.spare(repoRoot, sha);
+        // Waiting for a reset means the jobs outrun the resets: one set more than jobs
+        // at once keeps them ahead (once: a run never has more than that).
+        this.inUse++;
+        this.peak = Math.max(this.peak, this.inUse);
+        if (waited && this.resetting && !this.making && this.sets < this.peak + 1)
+          this.spare(repoRoot, sha, true);
         return f;
       }
       // Folders being made or reset come sooner than new ones, unless others wait for them.
       if (this.pending.size <= this.waiting) break;
       this.waiting++;
+      waited = true;
       try {
         await Promise.race(this.pending);
       } finally {
@@ -75,30 +113,85 @@ export class JobFolders {
       }
     }
     const f = await this.make(repoRoot, sha);
-    this.spare(repoRoot, sha);
+    this.inUse++;
+    this.peak = Math.max(this.peak, this.inUse);
     return f;
   }
 
   /** A job will need folders soon: make a set if none is ready or on its way. */
-  spare(repoRoot: string, sha: string | undefined): void {
+  spare(repoRoot: string, sha: string | undefined, always = false): void {
     const kind = this.kind(repoRoot, sha);
-    if (this.pending.size || this.ready.some((f) => f.kind === kind)) return;
+    if (!always && (this.pending.size || this.ready.some((f) => f.kind === kind))) return;
     this.track(this.make(repoRoot, sha).then((f) => this.ready.push(f)));
   }
 
   /** Folders of a job that ended (its processes gone): reset them for the next job. */
   give(f: Folders, repoRoot: string, sha: string | undefined): void {
+    this.inUse--;
+    this.resetting++;
     this.track(
-      this.reset(f, repoRoot, sha).then(
-        () => this.ready.push(f),
-        () => this.discard(f),
-      ),
+      this.reset(f, repoRoot, sha)
+        .then(
+          () => this.ready.push(f),
+          () => {
+            this.sets--;
+            this.discard(f);
+          },
+        )
+        .finally(() => this.resetting--),
     );
   }
 
-  /** Every folder made for the run that holds files (for removal at its end). */
+  /** Every folder made for the run that holds files (for removal at its end; none kept). */
   folderPaths(): string[] {
+    if (this.keep) return [];
     return Array.from({ length: this.made }, (_, i) => join(this.root, String(i + 1)));
+  }
+
+  /** The run is over: kept folders are free for the next run. */
+  async release(): Promise<void> {
+    this.releaseNow();
+  }
+
+  /** As release, synchronously (a process about to exit). */
+  releaseNow(): void {
+    for (const n of this.claimed) rmSync(join(this.root, `${n}.lock`), { recursive: true, force: true });
+    this.claimed = [];
+  }
+
+  /** The lowest folder number no other run holds; locks of runs that died are taken over. */
+  private async claim(repoRoot: string): Promise<number> {
+    await mkdir(this.root, { recursive: true });
+    // Which repository the folders belong to: folders of a repository that is gone are pruned.
+    await writeFile(join(this.root, "repo"), repoRoot);
+    for (let n = 1; ; n++) {
+      if (this.claimed.includes(n)) continue;
+      const lock = join(this.root, `${n}.lock`);
+      for (let tries = 0; tries < 2; tries++) {
+        try {
+          await mkdir(lock);
+          await writeFile(join(lock, "pid"), String(process.pid));
+          this.claimed.push(n);
+          return n;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        }
+        const pid = Number(await readFile(join(lock, "pid"), "utf8").catch(() => "0"));
+        if (pid && alive(pid)) break;
+        // A lock without a pid may be one being written this instant: only a dead run's goes.
+        if (
+          !pid &&
+          Date.now() -
+            (await lstat(lock).then(
+              (st) => st.mtimeMs,
+              () => 0,
+            )) <
+            5000
+        )
+          break;
+        await rm(lock, { recursive: true, force: true });
+      }
+    }
   }
 
   /** Resets and makes still under way (the run's end waits for them). */
@@ -113,13 +206,27 @@ export class JobFolders {
   }
 
   private async make(repoRoot: string, sha: string | undefined): Promise<Folders> {
-    const n = ++this.made;
+    this.making++;
+    this.sets++;
+    try {
+      return await this.makeNow(repoRoot, sha);
+    } catch (e) {
+      this.sets--;
+      throw e;
+    } finally {
+      this.making--;
+    }
+  }
+
+  private async makeNow(repoRoot: string, sha: string | undefined): Promise<Folders> {
+    const n = this.keep ? await this.claim(repoRoot) : ++this.made;
     const base = join(this.root, String(n));
     const f: Folders = {
       temp: join(base, "_temp"),
       control: join(this.controlRoot, String(n)),
       kind: this.kind(repoRoot, sha),
       n,
+      written: 0,
     };
     // The workspace is named after the repository, as on GitHub (work/<repo>/<repo>).
     if (sha) f.workspace = join(base, basename(repoRoot) || "workspace");
@@ -128,21 +235,67 @@ export class JobFolders {
       mkdir(f.control, { recursive: true }),
       f.workspace && mkdir(f.workspace, { recursive: true }),
     ]);
-    if (f.workspace) await this.git(f, repoRoot, ["git", "read-tree", "-u", "--reset", sha!]);
+    if (f.workspace) {
+      // A kept folder (an earlier run's) holds some commit and whatever its last job left.
+      const kept =
+        this.keep &&
+        (await lstat(join(this.root, `${n}.index`)).then(
+          () => true,
+          () => false,
+        ));
+      const fresh = () => this.git(f, repoRoot, ["git", "read-tree", "-u", "--reset", sha!]);
+      if (kept)
+        await this.reset(f, repoRoot, sha, true).catch(async () => {
+          await rm(join(this.root, `${n}.index`), { force: true });
+          await rm(f.workspace!, { recursive: true, force: true });
+          await mkdir(f.workspace!, { recursive: true });
+          await fresh();
+        });
+      else await fresh();
+      f.written = Date.now();
+    }
     return f;
   }
 
-  private async reset(f: Folders, repoRoot: string, sha: string | undefined): Promise<void> {
-    await Promise.all([empty(f.temp), empty(f.control)]);
+  private async reset(f: Folders, repoRoot: string, sha: string | undefined, full = false): Promise<void> {
+    await Promise.all([empty(f.temp), empty(f.control), this.tidyBase(f)]);
     if (!f.workspace) return;
     // A job may have replaced its workspace with a link to elsewhere: never clean through it.
     const st = await lstat(f.workspace);
     if (!st.isDirectory() || (await realpath(f.workspace)) !== f.workspace)
       throw new Error("workspace replaced");
+    if (full) {
+      await this.git(f, repoRoot, ["sh", "-c", RESET, "sh", f.workspace, sha!]);
+      return;
+    }
+    // Most jobs leave the workspace as it was: finding that out costs a third of a reset.
+    if (f.written > 0 && Date.now() - f.written > 1100) {
+      await this.git(f, repoRoot, SETTLE, true);
+      f.written = 0;
+    }
+    const check = await this.git(f, repoRoot, CHECK);
+    const dotGit = await lstat(join(f.workspace, ".git")).then(
+      () => true,
+      () => false,
+    );
+    if (!check && !dotGit) return;
     await this.git(f, repoRoot, ["sh", "-c", RESET, "sh", f.workspace, sha!]);
+    f.written ||= Date.now();
   }
 
-  private async git(f: Folders, repoRoot: string, argv: string[]): Promise<void> {
+  /** What a job left beside its workspace and temp (`$GITHUB_WORKSPACE/..`) goes too. */
+  private async tidyBase(f: Folders): Promise<void> {
+    if (!f.workspace) return;
+    const base = join(f.workspace, "..");
+    const keep = new Set([basename(f.workspace), basename(f.temp)]);
+    const names = await readdir(base).catch(() => []);
+    await Promise.all(
+      names.filter((n) => !keep.has(n)).map((n) => rm(join(base, n), { recursive: true, force: true })),
+    );
+  }
+
+  /** Runs a git command for a workspace; its output. */
+  private async git(f: Folders, repoRoot: string, argv: string[], quiet = false): Promise<string> {
     let gitDir = this.gitDirs.get(repoRoot);
     if (!gitDir) {
       gitDir = this.run(["git", "rev-parse", "--absolute-git-dir"], repoRoot, gitEnv({})).then((r) => {
@@ -157,7 +310,10 @@ export class JobFolders {
       GIT_INDEX_FILE: join(this.root, `${f.n}.index`),
     });
     const r = await this.run(argv, f.workspace!, env);
-    if (r.code) throw new Error(`could not check out the commit: ${r.stderr.trim() || `exit ${r.code}`}`);
+    // update-index --refresh exits 1 when files differ: the check after it tells what.
+    if (r.code && !quiet)
+      throw new Error(`could not check out the commit: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return r.stdout;
   }
 
   private discard(f: Folders): void {
@@ -171,8 +327,19 @@ export class JobFolders {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Removes what a folder holds, keeping the folder. */
 async function empty(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => undefined);
+  if (names?.length === 0) return;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
 }
@@ -195,4 +362,32 @@ function gitEnv(extra: Record<string, string>): Record<string, string> {
     GIT_CONFIG_VALUE_2: "false",
   });
   return env;
+}
+
+/**
+ * Removes kept folder sets of repositories that are gone (their path no longer holds a
+ * repository) and that no live run holds; returns the folders to delete.
+ */
+export async function staleKept(parent: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(parent).catch(() => [])) {
+    const dir = join(parent, d);
+    const repo = await readFile(join(dir, "repo"), "utf8").catch(() => "");
+    if (
+      repo &&
+      (await lstat(repo).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
+    const names = await readdir(dir).catch(() => []);
+    let held = false;
+    for (const lock of names.filter((n) => n.endsWith(".lock"))) {
+      const pid = Number(await readFile(join(dir, lock, "pid"), "utf8").catch(() => "0"));
+      if (!pid || alive(pid)) held = true;
+    }
+    if (!held) out.push(dir);
+  }
+  return out;
 }
