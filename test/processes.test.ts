@@ -116,3 +116,28 @@ jobs:
     }
   }, 30_000);
 });
+
+describe("step output", () => {
+  test("a line over 1 MiB is cut with a note; the lines after it and the run go on", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          head -c 3000000 /dev/zero | tr '\\0' y; echo
+          echo after
+`,
+    });
+    repos.push(repo);
+    const r = slipway(["run", "--bind"], repo);
+    expect(r.code).toBe(0);
+    const log = readFileSync(`${repo}/.slipway/runs/1/logs/a.log`, "utf8").split("\n");
+    const cut = log.find((l) => l.startsWith("yyy"))!;
+    expect(cut).toBe(
+      `${"y".repeat(1024 * 1024)} [slipway: line longer than 1 MiB cut here; ${3_000_000 - 1024 * 1024} more characters not shown]`,
+    );
+    expect(log).toContain("after");
+  }, 30_000);
+});

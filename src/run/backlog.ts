@@ -3,7 +3,7 @@
  * step output stop reading while it is over the limit, so a step that prints faster than
  * the disk or the terminal takes waits in its own pipe instead of filling Slipway's memory.
  */
-const LIMIT = 4 * 1024 * 1024;
+const LIMIT = 1024 * 1024;
 let queued = 0;
 
 export const backlog = {

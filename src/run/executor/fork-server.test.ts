@@ -46,3 +46,44 @@ describe.skipIf(!ForkServer.start())("fork server", () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(!ForkServer.start())("fork server backpressure", () => {
+  test("while output waits to be written, the server stops reading: the step waits in its pipe", async () => {
+    const server = ForkServer.start("", 0)!;
+    let held = true;
+    let bytes = 0;
+    let code = -1;
+    try {
+      await new Promise<void>((resolve) => {
+        let ends = 0;
+        const end = () => {
+          if (++ends === 3) resolve();
+        };
+        server.launch(
+          { argv: ["/bin/sh", "-c", "head -c 50000000 /dev/zero"], cwd: "/", env: { PATH: "/usr/bin:/bin" } },
+          {
+            pid: (p) => server.forget(p),
+            data: (_s, d) => {
+              bytes += d.length;
+            },
+            eof: end,
+            exit: (c) => {
+              code = c;
+              end();
+            },
+            hold: () => held,
+          },
+        );
+        setTimeout(() => {
+          // Held since the first chunk: what got through is what was in flight, not 50 MB.
+          expect(bytes).toBeLessThan(2_000_000);
+          held = false;
+        }, 500);
+      });
+      expect(code).toBe(0);
+      expect(bytes).toBe(50_000_000);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});
