@@ -1,5 +1,6 @@
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { BIN, slipway, tempRepo } from "./helpers/cli.js";
 
@@ -139,5 +140,29 @@ jobs:
       `${"y".repeat(1024 * 1024)} [slipway: line longer than 1 MiB cut here; ${3_000_000 - 1024 * 1024} more characters not shown]`,
     );
     expect(log).toContain("after");
+  }, 30_000);
+});
+
+describe("start-up", () => {
+  test("git is asked what the run needs in a few processes", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml":
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    });
+    repos.push(repo);
+    writeFileSync(join(repo, "second.txt"), "x");
+    execFileSync("git", ["add", "-A"], { cwd: repo });
+    execFileSync("git", ["commit", "-q", "-m", "second"], { cwd: repo });
+    // A git on PATH that logs each call, then runs the real one.
+    const bin = join(repo, ".fakebin");
+    mkdirSync(bin);
+    const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> "${bin}/calls"\nexec "${real}" "$@"\n`);
+    chmodSync(join(bin, "git"), 0o755);
+    const r = slipway(["run", "--bind"], repo, { PATH: `${bin}:${process.env.PATH}` });
+    expect(r.code).toBe(0);
+    const calls = readFileSync(join(bin, "calls"), "utf8").trim().split("\n");
+    // Eight before: rev-parse, config, for-each-ref, log, the branch, the parent twice, diff.
+    expect(calls.length).toBeLessThanOrEqual(5);
   }, 30_000);
 });

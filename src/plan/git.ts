@@ -43,9 +43,25 @@ export function loginShaped(name: string | undefined): string | undefined {
   return login ? login + bot : undefined;
 }
 
+/** Separates the answers of the git commands readGit runs in one shell. */
+const SEP = "--slipway-git--";
+
 export function readGit(cwd: string): GitResult {
-  // Four git processes instead of eight: each costs several milliseconds at every start.
-  const heads = git(cwd, ["rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD"]);
+  // One process (a shell running four git commands) instead of eight: each process costs
+  // several milliseconds at every start.
+  const out = shell(
+    cwd,
+    [
+      "git rev-parse --show-toplevel HEAD --symbolic-full-name HEAD || exit 1",
+      `echo ${SEP}`,
+      "git config --get-regexp '^(remote\\.origin\\.url|user\\.name)$'",
+      `echo ${SEP}`,
+      "git for-each-ref '--format=%(refname) %(symref)' refs/remotes/origin/HEAD refs/heads/main",
+      `echo ${SEP}`,
+      "git log -1 --format=%P%n%B HEAD",
+    ].join("\n"),
+  );
+  const [heads, configText, refs, log] = out?.split(`${SEP}\n`) ?? [];
   const root = heads?.split("\n")[0] || git(cwd, ["rev-parse", "--show-toplevel"]);
   if (!root)
     return { ok: false, error: `${cwd} is not a git repository (run 'git init' and commit, or use --bind)` };
@@ -54,9 +70,7 @@ export function readGit(cwd: string): GitResult {
     return { ok: false, error: `${root} has no commits yet (commit once, or use --bind)` };
   const ref = symbolic?.startsWith("refs/") ? symbolic : undefined;
   const config = new Map<string, string>();
-  for (const line of git(root, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name)$"])?.split(
-    "\n",
-  ) ?? []) {
+  for (const line of configText?.split("\n") ?? []) {
     const sp = line.indexOf(" ");
     if (sp > 0 && !config.has(line.slice(0, sp))) config.set(line.slice(0, sp), line.slice(sp + 1));
   }
@@ -67,19 +81,33 @@ export function readGit(cwd: string): GitResult {
   const owner = origin ? ownerRepoFromUrl(origin)?.split("/")[0] : undefined;
   const actor = loginShaped(owner) ?? loginShaped(process.env.USER) ?? "slipway";
   // origin/HEAD names the default branch when there is a remote; else main, else master.
-  const refs = git(root, [
-    "for-each-ref",
-    "--format=%(refname) %(symref)",
-    "refs/remotes/origin/HEAD",
-    "refs/heads/main",
-  ]);
   const originHead = /^refs\/remotes\/origin\/HEAD refs\/remotes\/origin\/(.+)$/m.exec(refs ?? "")?.[1];
   const defaultBranch = originHead ?? (/^refs\/heads\/main(?: |$)/m.test(refs ?? "") ? "main" : "master");
-  const commitMessage = git(root, ["log", "-1", "--format=%B", sha]) ?? "";
+  // The parents line answers `<sha>~1` and the branch look-up later without more processes.
+  const nl = log?.indexOf("\n") ?? -1;
+  if (nl >= 0) remember(root, `${sha}~1`, log!.slice(0, nl).split(" ")[0] || undefined);
+  if (ref) remember(root, ref, sha);
+  const commitMessage =
+    nl >= 0 ? log!.slice(nl + 1).trim() : (git(root, ["log", "-1", "--format=%B", sha]) ?? "");
   return { ok: true, facts: { root, sha, ref, repository, actor, defaultBranch, commitMessage } };
 }
 
+/** Runs a shell script; its stdout (untrimmed), or undefined when it fails. */
+function shell(cwd: string, script: string): string | undefined {
+  try {
+    return execFileSync("sh", ["-c", script], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Look-ups readGit answered on the way (HEAD's parent, HEAD's branch), per root and revision. */
+const commits = new Map<string, string | undefined>();
+const remember = (root: string, rev: string, sha: string | undefined) => commits.set(`${root}\0${rev}`, sha);
+
 export function resolveCommit(root: string, rev: string): string | undefined {
+  const key = `${root}\0${rev}`;
+  if (commits.has(key)) return commits.get(key);
   return git(root, ["rev-parse", "--verify", "-q", `${rev}^{commit}`]);
 }
 

@@ -183,6 +183,22 @@ describe("job folders", () => {
     await Promise.all([second.release(), third.release()]);
   });
 
+  test("kept folders at the same commit: what the last job of a killed run left is found and undone", async () => {
+    const { root, sha } = repo();
+    const kept = join(tmp(), "kept");
+    const control = join(tmp(), "control");
+    const first = new JobFolders(kept, control, run, true);
+    const f = await first.take(root, sha);
+    writeFileSync(join(f.workspace!, "src/a.ts"), "export const a = 9;\n");
+    writeFileSync(join(f.workspace!, "debug.log"), "x");
+    await first.release();
+    const second = new JobFolders(kept, control, run, true);
+    const g = await second.take(root, sha);
+    expect(g.n).toBe(f.n);
+    expect(tree(g.workspace!)).toEqual(exported(root, sha));
+    await second.release();
+  });
+
   test("jobs that start together get folders of their own", async () => {
     const { root, sha } = repo();
     const work = tmp();

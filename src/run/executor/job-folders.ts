@@ -243,16 +243,24 @@ export class JobFolders {
           () => true,
           () => false,
         ));
-      const fresh = () => this.git(f, repoRoot, ["git", "read-tree", "-u", "--reset", sha!]);
+      const fresh = async () => {
+        await this.git(f, repoRoot, ["git", "read-tree", "-u", "--reset", sha!]);
+        await this.holds(f, sha!);
+      };
+      // Its index holding this commit, a check finds what the last job left; else a reset
+      // rewrites the files that differ.
+      const same = kept && (await readFile(this.shaFile(f), "utf8").catch(() => "")) === sha;
       if (kept)
-        await this.reset(f, repoRoot, sha, true).catch(async () => {
+        await this.reset(f, repoRoot, sha, !same).catch(async () => {
           await rm(join(this.root, `${n}.index`), { force: true });
+          await rm(this.shaFile(f), { force: true });
           await rm(f.workspace!, { recursive: true, force: true });
           await mkdir(f.workspace!, { recursive: true });
           await fresh();
         });
       else await fresh();
-      f.written = Date.now();
+      // A kept index was written by an earlier run: its stat data settle at the first check.
+      f.written = same ? 1 : Date.now();
     }
     return f;
   }
@@ -265,7 +273,9 @@ export class JobFolders {
     if (!st.isDirectory() || (await realpath(f.workspace)) !== f.workspace)
       throw new Error("workspace replaced");
     if (full) {
+      await rm(this.shaFile(f), { force: true });
       await this.git(f, repoRoot, ["sh", "-c", RESET, "sh", f.workspace, sha!]);
+      await this.holds(f, sha!);
       return;
     }
     // Most jobs leave the workspace as it was: finding that out costs a third of a reset.
@@ -281,6 +291,15 @@ export class JobFolders {
     if (!check && !dotGit) return;
     await this.git(f, repoRoot, ["sh", "-c", RESET, "sh", f.workspace, sha!]);
     f.written ||= Date.now();
+  }
+
+  /** Which commit a kept folder's index holds (read by the next run). */
+  private shaFile(f: Folders): string {
+    return join(this.root, `${f.n}.sha`);
+  }
+
+  private async holds(f: Folders, sha: string): Promise<void> {
+    if (this.keep) await writeFile(this.shaFile(f), sha);
   }
 
   /** What a job left beside its workspace and temp (`$GITHUB_WORKSPACE/..`) goes too. */
@@ -322,6 +341,7 @@ export class JobFolders {
         rm(join(this.root, String(f.n)), { recursive: true, force: true }),
         rm(f.control, { recursive: true, force: true }),
         rm(join(this.root, `${f.n}.index`), { force: true }),
+        rm(this.shaFile(f), { force: true }),
       ]),
     );
   }
