@@ -226,12 +226,16 @@ export class HostExecutor implements Executor {
    */
   async cleanupJob(js: JobSpace, spec: PrepareSpec): Promise<void> {
     const extra = this.extras.get(js);
-    const pids = killJob(js.processGroups, extra?.trackingId);
+    const groups = killJob(js.processGroups, undefined);
     for (const g of js.processGroups) this.forks?.forget(g);
     if (!extra) return;
-    const p = gone(pids).then(() =>
-      this.folders(spec).give(extra.folders, spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha),
-    );
+    // The scan of /proc for processes that left the job's groups runs after the job's end
+    // is reported: it reads every process's environment.
+    const p = new Promise((r) => setImmediate(r))
+      .then(() => gone([...groups, ...killJob([], extra.trackingId)]))
+      .then(() =>
+        this.folders(spec).give(extra.folders, spec.repoRoot, spec.bind || !spec.sha ? undefined : spec.sha),
+      );
     this.cleanups.add(p);
     p.finally(() => this.cleanups.delete(p));
   }

@@ -61,6 +61,10 @@ export interface Executor {
   readonly name: string;
   prepareJob(spec: PrepareSpec): Promise<JobSpace>;
   spawn(spec: SpawnSpec): Promise<SpawnResult>;
+  /**
+   * Ends the job's processes and frees its folders. May return before the slow part (the
+   * host executor resets folders for the next job in the background); close() waits.
+   */
   cleanupJob(space: JobSpace, spec: PrepareSpec): Promise<void>;
   /** May start preparing a job that will run later (a hint; prepareJob must still work without it). */
   prefetch?(spec: PrepareSpec): void;
