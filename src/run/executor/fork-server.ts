@@ -4,6 +4,7 @@ import { which } from "../shells.js";
 /** What a launched process reports, from Node's own spawn or from the fork server. */
 export interface ProcessSink {
   pid(pid: number): void;
+  /** `chunk` is valid during the call only (the fork server reuses its buffer): copy to keep. */
   data(stream: "stdout" | "stderr", chunk: Buffer): void;
   eof(stream: "stdout" | "stderr"): void;
   exit(code: number): void;
@@ -182,7 +183,10 @@ export class ForkServer {
   private sinks = new Map<string, ProcessSink>();
   /** Per process: how many of its three ends (stdout, stderr, exit) have been seen. */
   private pending = new Map<string, number>();
-  private buf: Buffer = Buffer.alloc(0);
+  private acc: Buffer = Buffer.allocUnsafe(1 << 18);
+  /** The unread replies: acc[start, end). */
+  private start = 0;
+  private end = 0;
   private nextId = 0;
   private dead = false;
   private held = false;
@@ -280,23 +284,38 @@ export class ForkServer {
     this.idle(true);
   }
 
+  /**
+   * Replies are gathered in one reused buffer, not a new one per read: 1 GB of step output
+   * would otherwise allocate gigabytes of short-lived buffers (memory the process keeps).
+   */
   private read(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (this.end + d.length > this.acc.length) {
+      const used = this.end - this.start;
+      if (used + d.length > this.acc.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.acc.length * 2, used + d.length));
+        this.acc.copy(bigger, 0, this.start, this.end);
+        this.acc = bigger;
+      } else this.acc.copyWithin(0, this.start, this.end);
+      this.start = 0;
+      this.end = used;
+    }
+    d.copy(this.acc, this.end);
+    this.end += d.length;
     for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl < 0) return;
-      const [kind, id, arg] = this.buf.subarray(0, nl).toString("latin1").split(" ");
+      const nl = this.acc.subarray(this.start, this.end).indexOf(10);
+      if (nl < 0) break;
+      const head = this.start;
+      const [kind, id, arg] = this.acc.toString("latin1", head, head + nl).split(" ");
       const sink = this.sinks.get(id!);
       if (kind === "O" || kind === "E") {
         const len = Number(arg);
-        if (this.buf.length < nl + 1 + len) return; // the rest of the chunk is still coming
-        const chunk = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + len));
-        this.buf = this.buf.subarray(nl + 1 + len);
-        sink?.data(kind === "O" ? "stdout" : "stderr", chunk);
+        if (this.end - head < nl + 1 + len) break; // the rest of the chunk is still coming
+        this.start = head + nl + 1 + len;
+        sink?.data(kind === "O" ? "stdout" : "stderr", this.acc.subarray(head + nl + 1, this.start));
         if (sink?.hold?.()) this.hold(() => !sink.hold!());
         continue;
       }
-      this.buf = this.buf.subarray(nl + 1);
+      this.start = head + nl + 1;
       if (!sink) continue;
       if (kind === "P") sink.pid(Number(arg));
       else if (kind === "C") sink.eof(arg === "O" ? "stdout" : "stderr");
@@ -311,5 +330,6 @@ export class ForkServer {
         } else this.pending.set(id!, n);
       }
     }
+    if (this.start === this.end) this.start = this.end = 0;
   }
 }

@@ -102,7 +102,7 @@ export class HostExecutor implements Executor {
         { argv, cwd, env },
         {
           pid: (p) => this.forks?.forget(p),
-          data: (s, d) => (s === "stdout" ? out : err).push(d),
+          data: (s, d) => (s === "stdout" ? out : err).push(Buffer.from(d)),
           eof: end,
           exit: (c) => {
             code = c;
