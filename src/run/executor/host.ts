@@ -66,19 +66,17 @@ export class HostExecutor implements Executor {
       return this.bindPool;
     }
     if (!this.pool) {
-      // Checkouts are kept between runs, per repository, beside the tool cache: creating
-      // thousands of files costs seconds on a busy disk, resetting them milliseconds.
-      this.keptRoot = join(dirname(spec.toolCache), "workspaces");
-      const id = `${basename(spec.repoRoot).replace(/[^A-Za-z0-9_.-]/g, "_")}-${createHash("sha256").update(spec.repoRoot).digest("hex").slice(0, 12)}`;
-      const keep = process.env.SLIPWAY_KEEP_WORKSPACES !== "0";
-      this.pool = new JobFolders(
-        keep ? join(this.keptRoot, id) : spec.workRoot,
-        this.controlRoot,
-        this.runCommand,
-        keep,
-      );
+      const kept = keptFolder(spec);
+      if (kept) this.keptRoot = dirname(kept);
+      this.pool = new JobFolders(kept ?? spec.workRoot, this.controlRoot, this.runCommand, !!kept);
     }
     return this.pool;
+  }
+
+  /** Folders outside spec.workRoot where job folders (workspace, temp) may be (a sandbox binds them). */
+  jobFolderRoots(spec: PrepareSpec): string[] {
+    const kept = keptFolder(spec);
+    return kept ? [kept] : [];
   }
 
   /** Slipway's own short commands (git): through the fork server, whose forks are cheap. */
@@ -258,6 +256,18 @@ export class HostExecutor implements Executor {
     if (this.controlRoot) rmSync(this.controlRoot, { recursive: true, force: true });
     discardLater([...(this.pool?.folderPaths() ?? []), ...(this.bindPool?.folderPaths() ?? [])]);
   }
+}
+
+/**
+ * Where a repository's checkouts are kept between runs, beside the tool cache: creating
+ * thousands of files costs seconds on a busy disk, resetting them milliseconds. Undefined
+ * when they are not kept (bind, or SLIPWAY_KEEP_WORKSPACES=0: made in the run's folder).
+ */
+function keptFolder(spec: PrepareSpec): string | undefined {
+  if (spec.bind || !spec.sha || process.env.SLIPWAY_KEEP_WORKSPACES === "0") return undefined;
+  const name = basename(spec.repoRoot).replace(/[^A-Za-z0-9_.-]/g, "_");
+  const hash = createHash("sha256").update(spec.repoRoot).digest("hex").slice(0, 12);
+  return join(dirname(spec.toolCache), "workspaces", `${name}-${hash}`);
 }
 
 /**

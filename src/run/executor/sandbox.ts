@@ -174,7 +174,7 @@ export class SandboxExecutor implements Executor {
     // A cache is shared only where its tool has a home here (~/.npm, ~/.cache, ~/.cargo):
     // Slipway makes no ~/.cargo on a machine without Rust.
     const caches = this.caches.filter((c) => existsSync(dirname(c)));
-    const keep = [spec.workRoot, spec.toolCache, ...caches];
+    const keep = [spec.workRoot, spec.toolCache, ...this.host.jobFolderRoots(spec), ...caches];
     if (spec.bind || !spec.sha) keep.push(spec.repoRoot);
     for (const k of keep) mkdirSync(k, { recursive: true });
     const start = (extra: string[]) => {
