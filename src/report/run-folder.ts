@@ -16,6 +16,7 @@ export class RunFolder {
   private pending = new Map<string, string>();
   private files = new Map<string, LogFile>();
   private scheduled = false;
+  private pendingChars = 0;
   /** The first write that failed, as `path: error` (a full disk must not lose the others). */
   private failed?: string;
 
@@ -32,6 +33,10 @@ export class RunFolder {
   private append(path: string, text: string): void {
     backlog.add(text.length);
     this.pending.set(path, (this.pending.get(path) ?? "") + text);
+    this.pendingChars += text.length;
+    // A burst of output is handed on in pieces: text held for long is promoted to the old
+    // generation, which then grows with garbage.
+    if (this.pendingChars > 64 * 1024) return this.flush();
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
@@ -48,6 +53,7 @@ export class RunFolder {
 
   private flush(): void {
     this.scheduled = false;
+    this.pendingChars = 0;
     for (const [path, text] of this.pending) {
       const f = this.file(path);
       f.chain = f.chain
