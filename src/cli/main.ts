@@ -55,11 +55,23 @@ async function main(argv: string[]): Promise<number> {
 // a stack trace and leave its temporary folders behind.
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
+// A command whose promise never settles lets Node exit 0 once nothing keeps it alive (a
+// job timeout on the host once ended a run that way): that is a bug, never a success.
+let settled = false;
+process.on("beforeExit", () => {
+  if (settled) return;
+  settled = true;
+  console.error("slipway: internal error: the command stopped before it finished");
+  process.exitCode = 70;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     // Last resort: a bug, not user input. Still no stack trace unless asked for.
     console.error(`slipway: internal error: ${err instanceof Error ? err.message : String(err)}`);
     if (process.env.SLIPWAY_DEBUG) console.error(err);

@@ -36,7 +36,10 @@ export class RunFolder {
     this.pendingChars += text.length;
     // A burst of output is handed on in pieces: text held for long is promoted to the old
     // generation, which then grows with garbage.
-    if (this.pendingChars > 64 * 1024) return this.flush();
+    if (this.pendingChars > 64 * 1024) {
+      this.flush();
+      return;
+    }
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
