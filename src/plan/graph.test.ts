@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ancestors, buildGraph, type JobNode } from "./graph.js";
+import { buildGraph, type JobNode } from "./graph.js";
 
 const job = (id: string, ...needs: string[]): JobNode => ({ id, needs });
 
@@ -75,23 +75,5 @@ describe("buildGraph", () => {
   test("the cycle named is the real loop, not the jobs waiting on it", () => {
     const r = buildGraph([job("entry", "x"), job("x", "y"), job("y", "z"), job("z", "y")]);
     expect(r).toMatchObject({ ok: false, errors: [{ message: "needs cycle: y -> z -> y", jobId: "y" }] });
-  });
-});
-
-describe("ancestors", () => {
-  const jobs = [job("a"), job("b", "a"), job("c", "b"), job("d"), job("e", "c", "d")];
-
-  test("transitive needs", () => {
-    expect([...ancestors(jobs, "e")].sort()).toEqual(["a", "b", "c", "d"]);
-    expect([...ancestors(jobs, "c")].sort()).toEqual(["a", "b"]);
-  });
-
-  test("roots and unknown ids have none", () => {
-    expect(ancestors(jobs, "a").size).toBe(0);
-    expect(ancestors(jobs, "nope").size).toBe(0);
-  });
-
-  test("terminates on cycles", () => {
-    expect([...ancestors([job("a", "b"), job("b", "a")], "a")].sort()).toEqual(["a", "b"]);
   });
 });

@@ -64,17 +64,3 @@ function findCycle(jobs: JobNode[]): string[] {
   }
   return jobs.map((j) => j.id);
 }
-
-/** Every job `id` needs, directly or through others. */
-export function ancestors(jobs: JobNode[], id: string): Set<string> {
-  const byId = new Map(jobs.map((j) => [j.id, j]));
-  const out = new Set<string>();
-  const stack = [...(byId.get(id)?.needs ?? [])];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (out.has(n)) continue;
-    out.add(n);
-    stack.push(...(byId.get(n)?.needs ?? []));
-  }
-  return out;
-}

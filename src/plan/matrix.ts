@@ -7,8 +7,6 @@ export type MatrixResult =
       ok: true;
       /** One matrix context per job leg, in GitHub's order. */
       legs: Obj[];
-      /** GitHub's display suffix per leg, e.g. "(linux, 20)"; "" when a leg shows no values. */
-      suffixes: string[];
     }
   /** tooLarge: over GitHub's limit of 256 legs (lint says so at the matrix). */
   | { ok: false; error: string; tooLarge?: true };
@@ -25,7 +23,7 @@ const MAX_NAME = 100;
  * matches none becomes a combination of its own, after the product.
  */
 export function expandMatrix(matrix: Json | undefined): MatrixResult {
-  if (matrix === undefined || matrix === null) return { ok: true, legs: [{}], suffixes: [""] };
+  if (matrix === undefined || matrix === null) return { ok: true, legs: [{}] };
   if (!isObj(matrix)) return { ok: false, error: "matrix must be a mapping" };
   const vectors: [string, Json[]][] = [];
   let includeList: Json[] = [];
@@ -69,7 +67,6 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
       tooLarge: true,
     };
   const legs: Obj[] = [];
-  const suffixes: string[] = [];
   for (let i = 0; i < size; i++) {
     // Index arithmetic gives the product in key order, the last vector varying fastest.
     const combo: Obj = {};
@@ -79,8 +76,6 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
       combo[k] = values[Math.floor(i / block) % values.length]!;
     }
     if (excludes.some((ex) => matches(combo, ex))) continue;
-    // The name shows the product values only, never the keys an include adds.
-    suffixes.push(legSuffix(combo));
     let leg = combo;
     for (const inc of includes)
       if (matches(combo, inc.match)) {
@@ -94,7 +89,6 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
     if (!inc.used) {
       const leg = { ...inc.filter, ...inc.extra };
       legs.push(leg);
-      suffixes.push(legSuffix(leg));
     }
   if (legs.length === 0) return { ok: false, error: `matrix expands to no jobs${whyEmpty(vectors)}` };
   if (legs.length > MAX_LEGS)
@@ -103,7 +97,7 @@ export function expandMatrix(matrix: Json | undefined): MatrixResult {
       error: `matrix expands to more than ${MAX_LEGS} jobs, GitHub's limit`,
       tooLarge: true,
     };
-  return { ok: true, legs, suffixes };
+  return { ok: true, legs };
 }
 
 function whyEmpty(vectors: [string, Json[]][]): string {
