@@ -100,6 +100,15 @@ const rows = [
     "job",
   ),
   bench(
+    "50-job DAG (5x10), clean checkout, --no-sandbox",
+    "dag.yml",
+    dagWorkflow(5, 10),
+    Array.from({ length: 50 }, (_, i) => `echo job ${i}`),
+    50,
+    "job",
+    ["--no-sandbox"],
+  ),
+  bench(
     "50-job DAG (5x10), --bind",
     "dag.yml",
     dagWorkflow(5, 10),
@@ -219,7 +228,7 @@ const outMb = Number(process.argv[process.argv.indexOf("--output-mb") + 1]) || 1
 const output = await benchOutput(outMb, 50);
 
 const out = [
-  `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians; \`slipway run\` with its default \`--jobs\` (cores) and \`CI=true\` (plain output), from process start to exit.`,
+  `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians; \`slipway run\` with its default \`--jobs\` (cores) and \`CI=true\` (plain output), from process start to exit. Rows without \`--no-sandbox\` use the default executor (the sandbox where it works; the run's first line says which).`,
   "The baseline runs every step's command from its own script file with `bash -e`, one after another, in the same bench run.",
   "",
   "| case | slipway run | same commands in bash | ratio | overhead |",
