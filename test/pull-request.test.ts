@@ -118,4 +118,20 @@ describe("pull_request runs on the merge of the head into the base", () => {
     const t = slipway(["run", "pull_request_target", "--base", "main", "-j", "facts", "--json"], repo);
     expect((JSON.parse(t.stdout) as Out).result, t.stderr).toBe("success");
   });
+
+  test("--bind says the working tree is not the merge the event names", () => {
+    const { repo } = prRepo();
+    const r = slipway(["run", "pull_request", "--base", "main", "--bind", "-j", "facts"], repo);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /note: --bind runs in the working tree at [0-9a-f]{7}, not in the event's commit/,
+    );
+    const plain = tempRepo(undefined, {
+      ".github/workflows/ci.yml":
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+    });
+    const push = slipway(["run", "--bind"], plain);
+    expect(push.stdout, push.stderr).toMatch(/Run success/);
+    expect(push.stdout).not.toMatch(/note: --bind/);
+  });
 });

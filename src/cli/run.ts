@@ -325,6 +325,12 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       workflows: runs.map((w) => w.wf.file),
     });
     log(r.executorHeader);
+    // --bind runs in the working tree, whatever commit the event names (a pull request's merge,
+    // a --ref elsewhere): say so rather than let GITHUB_SHA and the files disagree silently.
+    if (values.bind && s.event.sha !== s.git.sha)
+      log(
+        `note: --bind runs in the working tree at ${s.git.sha.slice(0, 7)}, not in the event's commit ${s.event.sha.slice(0, 7)}`,
+      );
     result = await runWorkflows(runs, {
       executor,
       masker,
