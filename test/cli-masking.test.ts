@@ -61,3 +61,29 @@ describe("a secret in every field a workflow can reach", () => {
     }
   });
 });
+
+describe("commands that print evaluated values mask secrets too", () => {
+  // Literal values equal to a secret: GitHub masks them in anything it shows, whoever wrote them.
+  const workflow = `on: push
+jobs:
+  deploy:
+    name: deploy to ${SECRET}
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        target: [${SECRET}, other]
+    steps:
+      - run: echo ${SECRET}
+`;
+  test("plan, plan --json and doctor", () => {
+    const repo = tempRepo(undefined, { ".github/workflows/ci.yml": workflow });
+    const secret = ["--secret", `TOKEN=${SECRET}`];
+    const shown = slipway(["plan"], repo);
+    expect(shown.stdout).toContain(SECRET); // the workflow does show it without --secret
+    for (const args of [["plan"], ["plan", "--json"], ["doctor"]]) {
+      const r = slipway([...args, ...secret], repo);
+      expect(r.stdout.length, r.stderr).toBeGreaterThan(0);
+      expect(r.stdout + r.stderr, args.join(" ")).not.toContain(SECRET);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { discoverWorkflows, type LoadedWorkflow, type LoadOptions, loadWorkflow 
 import type { Limits } from "../workflow/validate.js";
 import { pairs, readDotenv } from "./dotenv.js";
 import { activityTypes, knownEvents } from "./events.js";
+import { maskProcessOutput } from "./output-mask.js";
 
 /** Options shared by run and plan: which repository, workflows and event. */
 export const EVENT_OPTIONS = {
@@ -146,6 +147,7 @@ export async function setup(values: Record<string, unknown>, positionals: string
     ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}),
     ...named(v.secret, "--secret"),
   };
+  maskProcessOutput(Object.values(secrets));
   const env = must(pairs(v.env, "--env"));
   const platforms: Record<string, "host" | "skip"> = {};
   for (const [k, x] of Object.entries(must(pairs(v.platform, "--platform")))) {
