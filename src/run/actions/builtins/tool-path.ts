@@ -1,7 +1,5 @@
 import {
-  accessSync,
   chmodSync,
-  constants,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -12,6 +10,7 @@ import {
 } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import type { BuiltinContext } from "../types.js";
+import { executable } from "./toolchains.js";
 import { pathOf } from "./version-input.js";
 
 function real(p: string): string {
@@ -19,15 +18,6 @@ function real(p: string): string {
     return realpathSync(p);
   } catch {
     return resolve(p);
-  }
-}
-
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -11,7 +11,7 @@ export interface Installed {
   exe: string;
 }
 
-function executable(p: string): boolean {
+export function executable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return true;
