@@ -2,7 +2,7 @@
 // measured in the same run. Usage: npm run build && node bench/run.mjs [--reps N] [--write]
 // --write puts the table in BENCHMARKS.md (engine section).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSection } from "./section.mjs";
@@ -177,10 +177,37 @@ function benchRepo(files) {
   };
 }
 
+/**
+ * Start-up: from spawning `slipway run` to its first step's command running (the step writes
+ * the wall clock to a file), one job in the generated repository on the host executor, against
+ * Node starting and exiting with nothing to do, alternating in the same run.
+ */
+function benchStartup(files) {
+  const stamp = join(mkdtempSync(join(tmpdir(), "slipway-stamp-")), "first");
+  const wf = `on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: date +%s%N > ${stamp}\n`;
+  const dir = bigRepo(files, wf);
+  const env = { ...process.env, CI: "true" };
+  const first = () => {
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, "--no-sandbox"], { env, stdio: "ignore" });
+    if (r.status !== 0) throw new Error("start-up run failed");
+    return Number(BigInt(readFileSync(stamp, "utf8").trim()) - t0) / 1e6;
+  };
+  const bare = () => time(() => spawnSync(process.execPath, ["-e", "0"], { stdio: "ignore" }));
+  first(); // the job folders are made on the first run
+  const s = [];
+  const n = [];
+  for (let i = 0; i < reps; i++) {
+    s.push(first());
+    n.push(bare());
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { files, first: median(s), node: median(n) };
+}
+
 /** Peak resident memory of a process, polled from /proc while it runs. */
 async function runWithPeak(args, env) {
   const { spawn } = await import("node:child_process");
-  const { readFileSync } = await import("node:fs");
   const child = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
   let peak = 0;
   let err = "";
@@ -224,6 +251,7 @@ async function benchOutput(mb, lineMb) {
 
 const files = Number(process.argv[process.argv.indexOf("--files") + 1]) || 5000;
 const big = benchRepo(files);
+const startup = benchStartup(files);
 const outMb = Number(process.argv[process.argv.indexOf("--output-mb") + 1]) || 1000;
 const output = await benchOutput(outMb, 50);
 
@@ -249,6 +277,8 @@ const out = [
   "Job folders (workspace, RUNNER_TEMP) are kept between runs per repository (in the cache folder, beside the tool cache) and reset from git between jobs; the first run of a repository checks the commit out into them.",
   "",
   "Goal (issue 9): within 2x of --bind; set-up at most 50 ms a job.",
+  "",
+  `Start-up (one job in the same ${startup.files}-file repository, host executor, job folders already made): the first step's command runs ${startup.first.toFixed(0)} ms after \`slipway run\` is started; Node itself starts and exits in ${startup.node.toFixed(0)} ms (${reps} each, alternating, medians).`,
   "",
   "Step output (one run each, `--bind`; peak resident memory of the slipway process, read from /proc every 20 ms; output goes to the run folder and to stdout, here /dev/null):",
   "",
