@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fetchToStore, githubBase } from "../store/fetch.js";
-import { parseActionRef } from "../store/ref.js";
-import { addToStore, defaultStore, listStore } from "../store/store.js";
+import { fetchToStore, githubBase } from "../action-store/fetch.js";
+import { parseActionRef } from "../action-store/ref.js";
+import { addToStore, defaultStore, listStore } from "../action-store/store.js";
 import { fail, parse, UsageError } from "./common.js";
 
 const HELP = `usage: slipway actions <add|list> [options]

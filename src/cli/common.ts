@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { buildEvent, type RunEvent } from "../plan/event.js";
+import { buildEvent, type TriggerEvent } from "../plan/event.js";
 import { type GitFacts, loginShaped, readGit, resolveCommit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { discoverWorkflows, type LoadedWorkflow, type LoadOptions, loadWorkflow } from "../workflow/load.js";
@@ -77,7 +77,7 @@ export function parse<T>(fn: () => T): T {
 
 export interface Setup {
   git: GitFacts;
-  event: RunEvent;
+  event: TriggerEvent;
   workflows: LoadedWorkflow[];
   diagnostics: string[];
   vars: Record<string, string>;

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { defaultStore, listStore } from "../action-store/store.js";
 import { detectSandbox } from "../run/executor/sandbox.js";
 import { defaultToolCache, findLacks, lackOptions, renderLacks } from "../run/lacks.js";
 import { which } from "../run/shells.js";
-import { defaultStore, listStore } from "../store/store.js";
 import { EVENT_OPTIONS, fail, parse, setup } from "./common.js";
 import { plansOf } from "./plan.js";
 

@@ -1,7 +1,7 @@
 // `slipway pin [paths...]`: argument parsing, output and exit codes only.
 import { parseArgs } from "node:util";
+import { defaultStore } from "../action-store/store.js";
 import { checkPins, pinRepo } from "../lint/pin-repo.js";
-import { defaultStore } from "../store/store.js";
 import { EXIT, fail, parse } from "./common.js";
 
 const USAGE = `usage: slipway pin [paths...] [options]

@@ -2,7 +2,7 @@
 // (or the given paths), minus inline `# slipway-ignore: rule` (or zizmor's `# zizmor: ignore[rule]`)
 // comments and .slipway.yml ignores.
 import { basename, relative, resolve } from "node:path";
-import { defaultStore } from "../store/store.js";
+import { defaultStore } from "../action-store/store.js";
 import { loadConfig } from "./config.js";
 import { type Finding, sortFindings } from "./finding.js";
 import { discover } from "./index.js";

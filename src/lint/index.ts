@@ -2,7 +2,7 @@
 // paths), checked by each rule, minus what the config and inline comments suppress.
 import { statSync } from "node:fs";
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
-import { defaultStore } from "../store/store.js";
+import { defaultStore } from "../action-store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
 import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";

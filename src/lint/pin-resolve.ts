@@ -2,7 +2,7 @@
 // already run with `slipway run`), then `git ls-remote` against GitHub. One ls-remote per repository;
 // after a network failure no further remote lookups are tried, so an offline run fails fast.
 import { execFile } from "node:child_process";
-import { isSha } from "../store/ref.js";
+import { isSha } from "../action-store/ref.js";
 import { storeCommit } from "./pin-store.js";
 
 export type Resolution = { ok: true; sha: string; via: "store" | "git" } | { ok: false; error: string };

@@ -1,10 +1,10 @@
-// Read side of the offline action store for lint, audit and pin (src/store/store.ts owns it):
+// Read side of the offline action store for lint, audit and pin (src/action-store/store.ts owns it):
 //   <store>/<owner>/<repo>/<ref>/.slipway-action.json   { "commit": "<40-hex sha>", ... }
 // <ref> is the tag, branch or SHA the action was added as.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { isSha } from "../store/ref.js";
-import { readMeta } from "../store/store.js";
+import { isSha } from "../action-store/ref.js";
+import { readMeta } from "../action-store/store.js";
 
 function commitIn(dir: string): string | undefined {
   const commit = readMeta(dir)?.commit;

@@ -5,7 +5,7 @@
 import { renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isScalar, type Node, parseDocument, type Scalar } from "yaml";
-import { isSha } from "../store/ref.js";
+import { isSha } from "../action-store/ref.js";
 import { nestingPastLimit } from "../workflow/depth-scan.js";
 import { PARSER_NESTING_GUARD, TOO_DEEP } from "../workflow/fast-yaml.js";
 import type { Resolution } from "./pin-resolve.js";

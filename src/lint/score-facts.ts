@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { isMap, type Node } from "yaml";
-import { isSha } from "../store/ref.js";
+import { isSha } from "../action-store/ref.js";
 import { discover } from "./index.js";
 import { type JobInfo, workflowModel } from "./model.js";
 import { cacheSwitch, releaseTriggered } from "./rules-security/cache.js";

@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import type { Json } from "../expr/index.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
-import type { RunEvent } from "./event.js";
+import type { TriggerEvent } from "./event.js";
 import type { GitFacts } from "./git.js";
 
 export interface RunIds {
@@ -13,7 +13,7 @@ export interface RunIds {
 /** The `github` context of a workflow run, as GitHub fills it. */
 export function githubContext(
   git: GitFacts,
-  ev: RunEvent,
+  ev: TriggerEvent,
   wf: LoadedWorkflow,
   ids: RunIds,
   token: string,

@@ -16,7 +16,8 @@ export interface EventOptions {
   actor?: string;
 }
 
-export interface RunEvent {
+/** What triggered a run (push, pull_request, ...): not to be confused with run/events.ts's stream. */
+export interface TriggerEvent {
   name: string;
   ref: string;
   sha: string;
@@ -43,7 +44,7 @@ function fullRef(ref: string, root: string): string {
   return `refs/heads/${ref}`;
 }
 
-export type EventResult = { ok: true; event: RunEvent } | { ok: false; error: string };
+export type EventResult = { ok: true; event: TriggerEvent } | { ok: false; error: string };
 
 export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
   let fromFile: Record<string, Json> = {};

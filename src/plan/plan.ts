@@ -7,7 +7,7 @@ import type {
 import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { githubContext, type RunIds, runnerEnv } from "./contexts.js";
-import type { RunEvent } from "./event.js";
+import type { TriggerEvent } from "./event.js";
 import { matchEvent } from "./filters.js";
 import type { GitFacts } from "./git.js";
 import { buildGraph } from "./graph.js";
@@ -37,7 +37,7 @@ export interface Selection {
 
 export interface SelectOptions {
   git: GitFacts;
-  event: RunEvent;
+  event: TriggerEvent;
   ids: RunIds;
   inputs: Record<string, string>;
   vars: Record<string, string>;

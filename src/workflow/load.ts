@@ -13,10 +13,10 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import type { FileProvider } from "@actions/workflow-parser/workflows/file-provider";
 import { parseFileReference } from "@actions/workflow-parser/workflows/file-reference";
 import type { Document, LineCounter } from "yaml";
+import { findOrFetch } from "../action-store/fetch.js";
+import { parseActionRef } from "../action-store/ref.js";
+import { addHint, defaultStore, findInStore } from "../action-store/store.js";
 import { lexMessage } from "../expr/lex-message.js";
-import { findOrFetch } from "../store/fetch.js";
-import { parseActionRef } from "../store/ref.js";
-import { addHint, defaultStore, findInStore } from "../store/store.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { parseYaml } from "./fast-yaml.js";
 import { fixWorkflowIfs } from "./if-blocks.js";

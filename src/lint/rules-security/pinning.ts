@@ -1,7 +1,7 @@
 // Tags and branches can be moved to other code after review; only a full commit SHA is immutable.
 // A SHA's `# v4.1.0` comment is what reviewers read, so it must name a tag at that commit.
 import type { Scalar } from "yaml";
-import { isSha } from "../../store/ref.js";
+import { isSha } from "../../action-store/ref.js";
 import { storeCommit, storeRefsFor } from "../pin-store.js";
 import { str } from "../source.js";
 import { type AuditContext, report } from "./context.js";

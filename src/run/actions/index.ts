@@ -1,8 +1,8 @@
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { findOrFetch } from "../../action-store/fetch.js";
+import { type ActionRef, parseActionRef } from "../../action-store/ref.js";
 import type { Json } from "../../expr/index.js";
-import { findOrFetch } from "../../store/fetch.js";
-import { type ActionRef, parseActionRef } from "../../store/ref.js";
 import { insideRoot } from "../../workflow/inside-root.js";
 import { field, pos } from "../../workflow/tokens.js";
 import type { JobState } from "../job-state.js";

@@ -1,11 +1,11 @@
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ReusableWorkflowJob } from "@actions/workflow-parser/model/workflow-template";
+import { findOrFetch } from "../../action-store/fetch.js";
+import { parseActionRef } from "../../action-store/ref.js";
 import { type ExprHost, evaluateTemplate, type Json, toStr } from "../../expr/index.js";
 import { jobDisplayName } from "../../plan/job-name.js";
 import { expandMatrix } from "../../plan/matrix.js";
-import { findOrFetch } from "../../store/fetch.js";
-import { parseActionRef } from "../../store/ref.js";
 import { formatDiagnostic } from "../../workflow/diagnostic.js";
 import { insideRoot } from "../../workflow/inside-root.js";
 import { type LoadedWorkflow, loadWorkflow } from "../../workflow/load.js";
