@@ -7,11 +7,11 @@ import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
-import type { JobResult, RunEvent } from "../run/events.js";
+import { eventGate } from "../run/event-gate.js";
+import type { JobResult, StampedEvent } from "../run/events.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
-import { maskedEmit } from "../run/masked-emit.js";
 import { runWorkflows, type WorkflowRun } from "../run/scheduler.js";
 import {
   EVENT_OPTIONS,
@@ -268,9 +268,9 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   masker.add(r.token);
   const live = !json && process.stdout.isTTY && !process.env.CI;
   const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
-  const jobEnds: RunEvent[] = [];
+  const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
-  const emit = maskedEmit(masker, (e: RunEvent) => {
+  const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     junit?.on(e);
     if (e.type === "job-end") jobEnds.push(e);
@@ -287,7 +287,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
     durationMs: Date.now() - started,
     ...(interrupted ? { interrupted } : {}),
     folder: r.dir,
-    jobs: jobEnds.map((e) => ({ ...e, type: undefined })),
+    jobs: jobEnds.map(({ type, runId, seq, time, ...job }) => job),
   });
   const workRoot = join(tmpdir(), `slipway-${r.runId}`);
   const executor = r.executor;

@@ -1,7 +1,7 @@
 /**
  * The run is a stream of events. The scheduler emits them; reporters, the saved run
  * folder and (later) the server consume the same stream. Engine code emits plain
- * text; consumers receive events through maskedEmit (masked-emit.ts), the one gate
+ * text; consumers receive events through eventGate (event-gate.ts), the one gate
  * for secrets.
  */
 export type JobResult = "success" | "failure" | "cancelled" | "skipped";
@@ -47,3 +47,16 @@ export type RunEvent =
   | { type: "run-end"; result: JobResult; durationMs: number };
 
 export type Emit = (e: RunEvent) => void;
+
+/**
+ * Where an event stands: its run, its place in the run's stream (from 1, no gaps: a consumer
+ * that has stored up to `seq` N resumes from N + 1) and when it happened (ms since the epoch).
+ */
+export interface EventStamp {
+  runId: string;
+  seq: number;
+  time: number;
+}
+
+/** An event as consumers receive it, past the gate. */
+export type StampedEvent = RunEvent & EventStamp;

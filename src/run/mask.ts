@@ -1,5 +1,5 @@
 /**
- * One masker per run: every event passes through it (maskedEmit) before any consumer
+ * One masker per run: every event passes through it (eventGate) before any consumer
  * sees it, and so do the names the artifact store writes to disk. Multi-line values are
  * masked line by line, as GitHub does, so a secret split over lines still disappears.
  */

@@ -1,16 +1,16 @@
 import { describe, expect, test } from "vitest";
-import type { RunEvent } from "./events.js";
+import { eventGate } from "./event-gate.js";
+import type { RunEvent, StampedEvent } from "./events.js";
 import { Masker } from "./mask.js";
-import { maskedEmit } from "./masked-emit.js";
 
 function gate(...secrets: string[]) {
   const m = new Masker();
   for (const s of secrets) m.add(s);
-  const seen: RunEvent[] = [];
-  return { emit: maskedEmit(m, (e) => seen.push(e)), seen, m };
+  const seen: StampedEvent[] = [];
+  return { emit: eventGate("run-1", m, (e) => seen.push(e)), seen, m };
 }
 
-describe("maskedEmit", () => {
+describe("eventGate", () => {
   test("masks every string of every event, at any depth", () => {
     const { emit, seen } = gate("s3cr3t");
     emit({ type: "job-start", job: "j", name: "deploy s3cr3t" });
@@ -63,5 +63,20 @@ describe("maskedEmit", () => {
     m.add("late-value");
     emit({ type: "log", job: "j", stream: "stdout", text: "late-value" });
     expect(seen.map((e) => (e.type === "log" ? e.text : ""))).toEqual(["late-value", "***"]);
+  });
+
+  test("stamps every event with its run, a gap-free sequence from 1 and the time", () => {
+    const { emit, seen } = gate();
+    const before = Date.now();
+    emit({ type: "job-start", job: "a", name: "a" });
+    emit({ type: "log", job: "a", stream: "stdout", text: "x" });
+    emit({ type: "job-start", job: "b", name: "b" });
+    expect(seen.map((e) => [e.runId, e.seq])).toEqual([
+      ["run-1", 1],
+      ["run-1", 2],
+      ["run-1", 3],
+    ]);
+    for (const e of seen) expect(e.time).toBeGreaterThanOrEqual(before);
+    expect(seen[1]!.time).toBeGreaterThanOrEqual(seen[0]!.time);
   });
 });

@@ -1,4 +1,4 @@
-import type { Emit, RunEvent } from "./events.js";
+import type { Emit, RunEvent, StampedEvent } from "./events.js";
 import type { Masker } from "./mask.js";
 
 /**
@@ -26,11 +26,16 @@ function maskDeep(m: Masker, v: unknown, closed?: Set<string>): unknown {
 }
 
 /**
- * The one gate for secrets: every event goes through it before any consumer (console,
- * run folder, JUnit, JSON) sees it. The masker is read at each event, so values added
- * later (::add-mask::) count from then on. Events are copied, never changed in place:
- * the engine keeps using its own objects (outputs feed `needs`).
+ * The one gate every event passes before any consumer (console, run folder, JUnit, JSON and,
+ * later, the database and the server): it masks secrets, then stamps the event with its run,
+ * its place in the run (`seq`, from 1, no gaps) and the time. The masker is read at each event,
+ * so values added later (::add-mask::) count from then on. Events are copied, never changed in
+ * place: the engine keeps using its own objects (outputs feed `needs`).
  */
-export function maskedEmit(masker: Masker, emit: Emit): Emit {
-  return (e) => emit(masker.size === 0 ? e : (maskDeep(masker, e, CLOSED_TOP) as RunEvent));
+export function eventGate(runId: string, masker: Masker, sink: (e: StampedEvent) => void): Emit {
+  let seq = 0;
+  return (e) => {
+    const masked = masker.size === 0 ? e : (maskDeep(masker, e, CLOSED_TOP) as RunEvent);
+    sink({ ...masked, runId, seq: ++seq, time: Date.now() });
+  };
 }
