@@ -7,6 +7,7 @@ import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
+import { listApprover } from "../run/approval.js";
 import { eventGate } from "../run/event-gate.js";
 import type { JobResult, StampedEvent } from "../run/events.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
@@ -339,8 +340,10 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       platforms: s.platforms,
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
-      approve: values.approve,
-      ask: reviewer && ((environment, job) => reviewer.ask(environment, job)),
+      approver: listApprover(
+        values.approve ?? [],
+        reviewer && ((environment, job) => reviewer.ask(environment, job)),
+      ),
       matrix: r.matrix,
       prepare: {
         repoRoot: s.git.root,

@@ -35,6 +35,8 @@ export type RunEvent =
       durationMs: number;
     }
   | { type: "summary"; job: string; step: number; markdown: string }
+  | { type: "approval-requested"; job: string; environment: string }
+  | { type: "approval-decided"; job: string; environment: string; approved: boolean; by: string }
   | {
       type: "job-end";
       job: string;

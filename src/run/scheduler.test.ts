@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadWorkflowText } from "../workflow/load.js";
+import type { Approver } from "./approval.js";
 import type { RunEvent } from "./events.js";
 import type { Executor, JobSpace } from "./executor/types.js";
 import { Masker } from "./mask.js";
@@ -43,7 +44,7 @@ function fanIn(stages: number, width: number, failAt?: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function run(text: string) {
+async function run(text: string, approver?: Approver) {
   const wf = await loadWorkflowText(text, "fan.yml", join(base, "fan.yml"), base, {
     limits: { maxJobs: 10_000 },
   });
@@ -60,6 +61,7 @@ async function run(text: string) {
     verbose: false,
     signal: new AbortController().signal,
     prepare: { repoRoot: base, bind: true, workRoot: base, toolCache: base },
+    approver,
   });
   return { result, events, executor, ms: performance.now() - t };
 }
@@ -81,5 +83,56 @@ describe("scheduler", () => {
     expect(ends.get("s1j0")).toBe("success");
     expect(ends.get("s2j0")).toBe("skipped");
     expect(ends.get("s3j2")).toBe("skipped");
+  });
+});
+
+describe("approvals are events, decided outside the scheduler", () => {
+  const deploys = `on: push
+jobs:
+  staging:
+    runs-on: ubuntu-latest
+    environment: staging
+    steps:
+      - run: 'true'
+  production:
+    needs: staging
+    runs-on: ubuntu-latest
+    environment: { name: production, url: https://example.com }
+    steps:
+      - run: 'true'
+`;
+  test("each deployment is requested, then decided by whatever source the caller gives", async () => {
+    const asked: string[] = [];
+    // A source that answers later, as a person on a web page would.
+    const approver: Approver = async (r) => {
+      asked.push(`${r.job}:${r.environment}`);
+      await new Promise((done) => setTimeout(done, 5));
+      return { approved: r.environment === "staging", by: "a reviewer" };
+    };
+    const r = await run(deploys, approver);
+    expect(asked).toEqual(["staging:staging", "production:production"]);
+    const approvals = r.events.filter((e) => e.type.startsWith("approval-"));
+    expect(approvals).toEqual([
+      { type: "approval-requested", job: "staging", environment: "staging" },
+      { type: "approval-decided", job: "staging", environment: "staging", approved: true, by: "a reviewer" },
+      { type: "approval-requested", job: "production", environment: "production" },
+      {
+        type: "approval-decided",
+        job: "production",
+        environment: "production",
+        approved: false,
+        by: "a reviewer",
+      },
+    ]);
+    const ends = new Map(r.events.flatMap((e) => (e.type === "job-end" ? [[e.job, e.result]] : [])));
+    expect(ends.get("staging")).toBe("success");
+    expect(ends.get("production")).toBe("skipped");
+    expect(r.executor.spawns).toBe(1);
+  });
+
+  test("without an approver no deployment runs", async () => {
+    const r = await run(deploys);
+    expect(r.events.find((e) => e.type === "approval-decided")).toMatchObject({ approved: false });
+    expect(r.executor.spawns).toBe(0);
   });
 });

@@ -8,6 +8,7 @@ import { evaluateStrategy } from "../plan/strategy.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { field, rawJob } from "../workflow/tokens.js";
 import { runReusableJob } from "./actions/reusable.js";
+import type { Approver } from "./approval.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import { concurrencyOf, deselected, enterGroup, environmentOf, type Groups, runInGroup } from "./gates.js";
@@ -36,10 +37,8 @@ export interface SchedulerOptions {
   verbose: boolean;
   signal: AbortSignal;
   prepare: Omit<PrepareSpec, "jobKey">;
-  /** Deployment environments the user approved (`--approve`); "*" approves every one. */
-  approve?: string[];
-  /** Asks a person to approve a deployment not covered by `approve` (a terminal prompt). */
-  ask?: (environment: string, job: string) => Promise<boolean>;
+  /** Decides whether a job may deploy to its environment; without one, no deployment runs. */
+  approver?: Approver;
   /** `--matrix k=v`: only matrix legs whose value for k is one of these run (jobs without k are not filtered). */
   matrix?: Record<string, string[]>;
 }
@@ -298,18 +297,24 @@ async function runJobLegs(
       const place = placeJob(labels, o.platforms);
       if (!place.run) return end("skipped", place.reason);
       // Like a required reviewer on GitHub: asked when the job is reached, not before.
-      let approvedBy = "--approve";
-      if (
-        deploy &&
-        !(o.approve ?? []).some((a) => a === "*" || a.toLowerCase() === deploy.name.toLowerCase())
-      ) {
-        // The prompt is printed outside the event stream: mask it here.
-        if (!(o.ask && (await o.ask(o.masker.mask(deploy.name), o.masker.mask(name)))))
+      let approvedBy = "";
+      if (deploy) {
+        o.emit({ type: "approval-requested", job: legKey, environment: deploy.name });
+        // A prompt is printed outside the event stream: the request is masked here.
+        const decision = o.approver
+          ? await o.approver({
+              job: legKey,
+              name: o.masker.mask(name),
+              environment: o.masker.mask(deploy.name),
+            })
+          : { approved: false, by: "nobody (no approver)" };
+        o.emit({ type: "approval-decided", job: legKey, environment: deploy.name, ...decision });
+        if (!decision.approved)
           return end(
             "skipped",
             `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,
           );
-        approvedBy = "you, at the prompt";
+        approvedBy = decision.by;
       }
       if (field(raw, "snapshot"))
         o.emit({
