@@ -182,6 +182,10 @@ describe("setup actions use the host's toolchains", () => {
     expect(r.log("node-missing")).toMatch(
       /ancient node: Node\.js 4\.x is not installed on this machine.*Found: .*v?\d+\.\d+\.\d+/,
     );
+    // The hint names the tool cache, the first place searched (it used to name the last, e.g. volta).
+    expect(r.log("node-missing")).toMatch(
+      /Install it, or unpack it into \S*tool-cache\/node\/<version>\/x64\./,
+    );
     expect(r.log("go-missing")).toMatch(/Go 1\.0\.1 is not installed on this machine/);
     expect(r.log("rust-missing")).toMatch(
       /Rust toolchain '1\.2\.0' is not installed|rustup is not installed/,

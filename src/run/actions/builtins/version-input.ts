@@ -30,10 +30,16 @@ export function wanted(
   return "";
 }
 
+/** Where to put a toolchain: the first place searched (the tool cache, where there is one). */
+function installHint(where: string): string {
+  const first = where.split(", ")[0]!;
+  return first === "PATH" ? "Install it on PATH." : `Install it, or unpack it into ${first}.`;
+}
+
 export function notFound(tool: string, spec: string, found: Installed[], where: string): StepError {
   const have = found.length ? found.map((f) => `${f.version} (${f.exe})`).join(", ") : "none";
   return new StepError(
-    `${tool} ${spec || "(any version)"} is not installed on this machine, and Slipway does not download toolchains. Found: ${have}. Looked in: ${where}. Install it, or put it in ${where.split(", ").pop()}`,
+    `${tool} ${spec || "(any version)"} is not installed on this machine, and Slipway does not download toolchains. Found: ${have}. Looked in: ${where}. ${installHint(where)}`,
   );
 }
 
