@@ -42,6 +42,18 @@ describe("a remote reusable workflow missing from the action store", () => {
     expect(r.code).toBe(1);
   });
 
+  test("run fails the calling job only; a run of the other jobs succeeds", () => {
+    const all = slipway(["run", "--json"], dir, env);
+    const out = JSON.parse(all.stdout) as { result: string; jobs: { name: string; result: string }[] };
+    expect(out.result).toBe("failure");
+    expect(out.jobs.find((j) => j.name === "docs")?.result).toBe("success");
+    expect(all.stderr.match(at)).toHaveLength(1);
+    const docs = slipway(["run", "-j", "docs"], dir, env);
+    expect(docs.stderr.match(at)).toHaveLength(1);
+    expect(docs.stdout).toMatch(/Run success/);
+    expect(docs.code).toBe(0);
+  });
+
   test("lint reports it at the uses: line", () => {
     const r = slipway(["lint", "--no-shellcheck"], dir, env);
     expect(r.stdout).toMatch(

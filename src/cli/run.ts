@@ -14,6 +14,7 @@ import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-cho
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
 import { runWorkflows, type WorkflowRun } from "../run/scheduler.js";
+import { isMissingCallee } from "../workflow/load.js";
 import {
   EVENT_OPTIONS,
   EXIT,
@@ -179,7 +180,9 @@ export async function main(args: string[]): Promise<number> {
         log,
         maxJobs,
         matrix,
-        failed: s.diagnostics.length > 0 || sel.errors.length > 0,
+        // A missing callee fails the job that calls it, if that job runs; other errors fail the run.
+        failed:
+          s.workflows.some((w) => w.diagnostics.some((d) => !isMissingCallee(d))) || sel.errors.length > 0,
         values,
       });
     }
