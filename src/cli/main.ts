@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   actions: () => import("./actions.js"),
   artifacts: () => import("./artifacts.js"),
   doctor: () => import("./doctor.js"),
+  history: () => import("./history.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -26,6 +27,7 @@ const USAGE = `usage: slipway <command> [options]
   actions add|list  keep remote actions in the offline action store
   artifacts [run]   list the artifacts a run uploaded
   doctor [event]    what this machine lacks for a run: toolchains, actions, shells, sandbox
+  history [run]     the recorded runs, newest first; with a run: its jobs, steps and annotations
 
 Run 'slipway <command> --help' for a command's options.
 

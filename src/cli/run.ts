@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { Recorder } from "../db/recorder.js";
 import { type Selection, selectWorkflows } from "../plan/plan.js";
 import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
@@ -68,6 +69,9 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
   -v, --verbose            show ::debug:: lines
+
+The run is recorded in the run history (.slipway/slipway.db, shown by 'slipway history');
+SLIPWAY_HISTORY=0 in the environment turns that off.
 
 Exit codes: 0 the run succeeded (or nothing was triggered), 1 it failed or was cancelled,
 2 usage error, 74 the run could not be saved (disk full, ...; the result is still printed),
@@ -191,6 +195,30 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * The run history (.slipway/slipway.db) records the run unless SLIPWAY_HISTORY=0. It never
+ * fails the run: a database error is said once on stderr and the run goes on without it.
+ */
+function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number): Recorder | undefined {
+  if (process.env.SLIPWAY_HISTORY === "0") return undefined;
+  return Recorder.start(
+    s.git.root,
+    {
+      number: r.runNumber,
+      runId: r.runId,
+      workflows: runs.map((w) => w.wf.file),
+      event: s.event.name,
+      ref: s.event.ref,
+      sha: s.event.sha,
+      actor: s.event.actor,
+      startedAt,
+      pid: process.pid,
+      folder: relative(s.git.root, r.dir),
+    },
+    (m) => console.error(`slipway: ${m}`),
+  );
+}
+
 /** A file system call whose error (disk full, read-only, ...) is an I/O error at `path`. */
 function saving<T>(path: string, fn: () => T): T {
   try {
@@ -274,13 +302,15 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
+  const started = Date.now();
+  const history = recorder(s, runs, r, started);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
+    history?.on(e);
     junit?.on(e);
     if (e.type === "job-end") jobEnds.push(e);
     if (!json) reporter.on(e);
   });
-  const started = Date.now();
   const summary = (result: JobResult, interrupted: NodeJS.Signals | undefined) => ({
     run: r.runNumber,
     runId: r.runId,
@@ -304,6 +334,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       executor.abandon?.();
       rmSync(workRoot, { recursive: true, force: true });
       const sum = summary("cancelled", interrupted);
+      history?.close(interrupted, "cancelled");
       const notSaved = rf.abandon(sum);
       if (json) console.log(JSON.stringify(notSaved ? { ...sum, notSaved: [notSaved] } : sum, null, 2));
       else log(`Stopped at once. Logs: ${r.dir}`);
@@ -368,6 +399,8 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const sum = summary(result, interrupted);
   // A full disk loses the saved run, not its result: printed all the same, with the path.
   const notSaved = await rf.writeResult(sum);
+  history?.close(interrupted);
+  if (history?.full) notSaved.push(history.full);
   // Until here a Ctrl-C still ends with a saved result (a second one: the summary so far).
   for (const sig of signals) process.off(sig, onSignal);
   if (junit && values.junit) {

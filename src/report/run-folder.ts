@@ -122,16 +122,8 @@ export class RunFolder {
     this.append(join(this.dir, "events.jsonl"), `${JSON.stringify(e)}\n`);
     const job = "job" in e ? e.job : undefined;
     if (!job) return;
-    let line: string | undefined;
-    if (e.type === "log") line = e.text;
-    else if (e.type === "step-start") line = `##[step] ${e.name}`;
-    else if (e.type === "step-end") line = `##[step-end] ${e.name}: ${e.conclusion}`;
-    else if (e.type === "annotation") {
-      const a = e.annotation;
-      const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
-      line = `##[${a.level}] ${at}${a.message}`;
-    } else if (e.type === "job-end") line = `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
-    else if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
+    if (e.type === "summary") this.append(join(this.dir, "logs", `${safe(job)}.summary.md`), e.markdown);
+    const line = logLine(e);
     if (line !== undefined) this.append(join(this.dir, "logs", `${safe(job)}.log`), `${line}\n`);
     if (e.type === "job-end") {
       this.release(join(this.dir, "logs", `${safe(job)}.log`));
@@ -171,6 +163,23 @@ export class RunFolder {
     }
     return undefined;
   }
+}
+
+/**
+ * The text an event adds to its job's log file (`logs/<job>.log`, one line plus a newline), if
+ * any. The run history's log index counts the same lines, so both read it from here.
+ */
+export function logLine(e: RunEvent): string | undefined {
+  if (e.type === "log") return e.text;
+  if (e.type === "step-start") return `##[step] ${e.name}`;
+  if (e.type === "step-end") return `##[step-end] ${e.name}: ${e.conclusion}`;
+  if (e.type === "annotation") {
+    const a = e.annotation;
+    const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
+    return `##[${a.level}] ${at}${a.message}`;
+  }
+  if (e.type === "job-end") return `##[job-end] ${e.result}${e.reason ? `: ${e.reason}` : ""}`;
+  return undefined;
 }
 
 export const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "_");

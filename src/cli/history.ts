@@ -1,0 +1,171 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { openHistory } from "../db/open.js";
+import { type JobRow, jobsOfRun, latestRun, listRuns, type RunRow, runByNumber } from "../db/reads.js";
+import { readGit } from "../plan/git.js";
+import { EXIT, fail, parse, positiveInt, UsageError } from "./common.js";
+
+const HELP = `usage: slipway history [run] [options]
+
+Without a run: the recorded runs, newest first, with their result, duration, commit, event
+and branch. With a run (a number, or 'latest'): its jobs and matrix legs, their steps with
+durations, and annotations. Runs are recorded by 'slipway run' in .slipway/slipway.db.
+
+  -C, --directory DIR   repository (default: .)
+      --workflow W      only runs of this workflow file (ci.yml or .github/workflows/ci.yml)
+      --branch B        only runs on this branch (or full ref)
+      --limit N         at most N runs (default: 20)
+      --json            print as JSON
+
+Exit codes: 0 shown (or no runs recorded yet), 2 usage error (no such run), 74 the history
+could not be read.`;
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parse(() =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          directory: { type: "string", short: "C" },
+          workflow: { type: "string" },
+          branch: { type: "string" },
+          limit: { type: "string" },
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
+      }),
+    );
+    if (values.help) {
+      console.log(HELP);
+      return EXIT.ok;
+    }
+    if (positionals.length > 1)
+      throw new UsageError(`expected at most one run, got ${positionals.join(" ")}`);
+    const which = positionals[0];
+    if (which !== undefined && which !== "latest" && !/^[1-9]\d*$/.test(which))
+      throw new UsageError(`a run is a number or 'latest', got '${which}'`);
+    const limit = positiveInt(values.limit, "--limit") ?? 20;
+    const cwd = resolve(values.directory ?? ".");
+    const g = readGit(cwd);
+    const db = openHistory(g.ok ? g.facts.root : cwd, false);
+    if (!db) {
+      if (values.json) console.log(which ? "null" : "[]");
+      else console.log("No runs recorded yet (slipway run records them in .slipway/slipway.db).");
+      return EXIT.ok;
+    }
+    try {
+      if (which === undefined) {
+        const runs = listRuns(db, { workflow: values.workflow, branch: values.branch, limit });
+        if (values.json) console.log(JSON.stringify(runs.map(withDuration), null, 2));
+        else if (runs.length === 0) console.log("No runs recorded yet.");
+        else process.stdout.write(runTable(runs));
+        return EXIT.ok;
+      }
+      const run = which === "latest" ? latestRun(db) : runByNumber(db, Number(which));
+      if (!run) {
+        const last = latestRun(db);
+        throw new UsageError(
+          `no run ${which} in the history${last ? ` (the latest is ${last.number})` : ""}`,
+        );
+      }
+      const jobs = jobsOfRun(db, run.number);
+      if (values.json)
+        console.log(JSON.stringify({ ...withDuration(run), jobs: jobs.map(jobJson) }, null, 2));
+      else process.stdout.write(runDetail(run, jobs));
+      return EXIT.ok;
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    return fail(e, "history");
+  }
+}
+
+const durationOf = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
+
+function withDuration(r: RunRow) {
+  return { ...r, durationMs: durationOf(r.startedAt, r.endedAt) };
+}
+
+function jobJson(j: JobRow) {
+  return {
+    ...j,
+    durationMs: durationOf(j.startedAt, j.endedAt),
+    steps: j.steps.map((s) => ({ ...s, durationMs: durationOf(s.startedAt, s.endedAt) })),
+  };
+}
+
+/** 850 ms, 3.2 s, 4m05s. */
+export function duration(ms: number | null): string {
+  if (ms === null) return "-";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** A run's state in one word: its result, or why it has none. */
+function state(r: RunRow): string {
+  if (r.interrupted === "lost") return "interrupted";
+  if (r.interrupted) return `${r.result ?? "cancelled"} (${r.interrupted})`;
+  return r.result ?? "running";
+}
+
+const branchOf = (ref: string) => ref.replace(/^refs\/(heads|tags)\//, "");
+const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}\n`)
+    .join("");
+}
+
+function runTable(runs: RunRow[]): string {
+  return table([
+    ["RUN", "RESULT", "DURATION", "COMMIT", "EVENT", "BRANCH", "STARTED (UTC)", "WORKFLOWS"],
+    ...runs.map((r) => [
+      String(r.number),
+      state(r),
+      duration(durationOf(r.startedAt, r.endedAt)),
+      r.sha.slice(0, 7),
+      r.event,
+      branchOf(r.ref),
+      when(r.startedAt),
+      r.workflows.map((w) => w.slice(w.lastIndexOf("/") + 1)).join(", "),
+    ]),
+  ]);
+}
+
+function runDetail(r: RunRow, jobs: JobRow[]): string {
+  const out = [
+    `Run ${r.number}: ${state(r)} in ${duration(durationOf(r.startedAt, r.endedAt))}`,
+    `  ${r.event} on ${branchOf(r.ref)} at ${r.sha.slice(0, 7)} by ${r.actor}, ${when(r.startedAt)} UTC`,
+    `  workflows: ${r.workflows.join(", ")}`,
+    `  logs: ${r.folder}`,
+    "",
+  ];
+  const open = r.endedAt === null || r.interrupted === "lost";
+  const job = (j: JobRow, pad: string) => {
+    const result = j.result ?? (open && j.startedAt !== null ? "interrupted" : "not run");
+    out.push(`${pad}${j.name}  ${result}  ${duration(durationOf(j.startedAt, j.endedAt))}`);
+    if (j.reason) out.push(`${pad}  reason: ${j.reason}`);
+    for (const s of j.steps)
+      out.push(
+        `${pad}  ${s.number + 1}. ${s.name}  ${s.conclusion ?? (open ? "interrupted" : "-")}${s.outcome && s.outcome !== s.conclusion ? ` (outcome ${s.outcome})` : ""}  ${duration(durationOf(s.startedAt, s.endedAt))}`,
+      );
+    for (const a of j.annotations) {
+      const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
+      out.push(`${pad}  ${a.level}: ${at}${a.title ? `${a.title}: ` : ""}${a.message}`);
+    }
+  };
+  // Matrix legs under their job, in the order the jobs were queued.
+  const parents = new Set(jobs.filter((j) => j.leg === null).map((j) => j.key));
+  for (const j of jobs) {
+    if (j.leg !== null && parents.has(j.job)) continue;
+    job(j, "");
+    for (const l of jobs) if (l.leg !== null && l.job === j.key && j.leg === null) job(l, "  ");
+  }
+  return `${out.join("\n")}\n`;
+}

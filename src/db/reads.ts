@@ -1,0 +1,159 @@
+import type { DatabaseSync } from "node:sqlite";
+import { stmt } from "./statements.js";
+
+/** The typed read queries behind `slipway history` (column names as the JSON output shows them). */
+
+export interface RunRow {
+  number: number;
+  runId: string;
+  workflows: string[];
+  event: string;
+  ref: string;
+  sha: string;
+  actor: string;
+  result: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  interrupted: string | null;
+  folder: string;
+}
+
+const RUN_COLUMNS = `number, run_id AS runId, workflows, event, ref, sha, actor, result,
+  started_at AS startedAt, ended_at AS endedAt, interrupted, folder`;
+
+function runOf(row: Record<string, unknown>): RunRow {
+  return { ...(row as unknown as RunRow), workflows: JSON.parse(row.workflows as string) as string[] };
+}
+
+export interface RunFilter {
+  /** A workflow file, as recorded (.github/workflows/ci.yml) or by its base name (ci.yml). */
+  workflow?: string;
+  /** A branch name (main) or a full ref (refs/heads/main). */
+  branch?: string;
+  limit: number;
+}
+
+/** Runs, newest first. */
+export function listRuns(db: DatabaseSync, f: RunFilter): RunRow[] {
+  const ref =
+    f.branch === undefined ? null : f.branch.startsWith("refs/") ? f.branch : `refs/heads/${f.branch}`;
+  return stmt(
+    db,
+    `SELECT ${RUN_COLUMNS} FROM runs
+     WHERE (?1 IS NULL OR ref = ?1)
+       AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.workflows) w
+                                  WHERE w.value = ?2 OR w.value LIKE '%/' || ?2))
+     ORDER BY started_at DESC, number DESC LIMIT ?3`,
+  )
+    .all(ref, f.workflow ?? null, f.limit)
+    .map(runOf);
+}
+
+export function runByNumber(db: DatabaseSync, n: number): RunRow | undefined {
+  const row = stmt(db, `SELECT ${RUN_COLUMNS} FROM runs WHERE number = ?`).get(n);
+  return row ? runOf(row) : undefined;
+}
+
+export function latestRun(db: DatabaseSync): RunRow | undefined {
+  const row = stmt(db, `SELECT ${RUN_COLUMNS} FROM runs ORDER BY number DESC LIMIT 1`).get();
+  return row ? runOf(row) : undefined;
+}
+
+export function runNumbers(db: DatabaseSync): number[] {
+  return stmt(db, "SELECT number FROM runs ORDER BY number")
+    .all()
+    .map((r) => r.number as number);
+}
+
+export interface StepRow {
+  number: number;
+  name: string;
+  outcome: string | null;
+  conclusion: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface AnnotationRow {
+  step: number | null;
+  level: string;
+  message: string;
+  title: string | null;
+  file: string | null;
+  line: number | null;
+  col: number | null;
+}
+
+export interface LogSpanRow {
+  step: number | null;
+  file: string;
+  firstSeq: number;
+  lastSeq: number;
+  firstLine: number;
+  lastLine: number;
+}
+
+export interface JobRow {
+  key: string;
+  job: string;
+  leg: number | null;
+  name: string;
+  workflow: string | null;
+  result: string | null;
+  reason: string | null;
+  outputs: Record<string, string>;
+  startedAt: number | null;
+  endedAt: number | null;
+  steps: StepRow[];
+  annotations: AnnotationRow[];
+  summaries: { step: number; markdown: string }[];
+  logs: LogSpanRow[];
+}
+
+/** A run's jobs and legs in the order they were first seen, each with its steps, annotations and log spans. */
+export function jobsOfRun(db: DatabaseSync, runNumber: number): JobRow[] {
+  const jobs = stmt(
+    db,
+    `SELECT jobs.id, key, job, leg, name, workflow, jobs.result, reason, outputs,
+       jobs.started_at AS startedAt, jobs.ended_at AS endedAt
+     FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.number = ? ORDER BY jobs.id`,
+  ).all(runNumber);
+  const out = new Map<number, JobRow>();
+  for (const j of jobs) {
+    const { id, outputs, ...rest } = j as Record<string, unknown>;
+    out.set(id as number, {
+      ...(rest as unknown as JobRow),
+      outputs: outputs ? (JSON.parse(outputs as string) as Record<string, string>) : {},
+      steps: [],
+      annotations: [],
+      summaries: [],
+      logs: [],
+    });
+  }
+  const each = (sql: string, add: (j: JobRow, row: Record<string, unknown>) => void) => {
+    for (const row of stmt(db, sql).all(runNumber)) {
+      const { job, ...rest } = row as Record<string, unknown>;
+      const j = out.get(job as number);
+      if (j) add(j, rest);
+    }
+  };
+  const inRun = "job IN (SELECT jobs.id FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.number = ?)";
+  each(
+    `SELECT job, number, name, outcome, conclusion, started_at AS startedAt, ended_at AS endedAt
+     FROM steps WHERE ${inRun} ORDER BY job, number`,
+    (j, r) => j.steps.push(r as unknown as StepRow),
+  );
+  each(
+    `SELECT job, step, level, message, title, file, line, col FROM annotations WHERE ${inRun} ORDER BY seq`,
+    (j, r) => j.annotations.push(r as unknown as AnnotationRow),
+  );
+  each(`SELECT job, step, markdown FROM summaries WHERE ${inRun} ORDER BY id`, (j, r) =>
+    j.summaries.push(r as { step: number; markdown: string }),
+  );
+  each(
+    `SELECT job, step, file, first_seq AS firstSeq, last_seq AS lastSeq, first_line AS firstLine,
+       last_line AS lastLine FROM log_index WHERE ${inRun} ORDER BY first_seq`,
+    (j, r) => j.logs.push(r as unknown as LogSpanRow),
+  );
+  return [...out.values()];
+}
