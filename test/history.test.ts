@@ -1,0 +1,199 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { expect, test } from "vitest";
+import { BIN, slipway, slipwayAsync, tempRepo } from "./helpers/cli.js";
+
+const CI = `name: ci
+on: push
+jobs:
+  build:
+    strategy:
+      matrix: { n: [1, 2] }
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo hello \${{ matrix.n }}
+      - run: echo "::warning file=a.txt,line=3::careful"
+  after:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo done
+`;
+
+interface RunJson {
+  number: number;
+  result: string | null;
+  interrupted: string | null;
+  durationMs: number | null;
+  ref: string;
+  event: string;
+  sha: string;
+  jobs: {
+    key: string;
+    leg: number | null;
+    result: string | null;
+    startedAt: number | null;
+    steps: { name: string; conclusion: string | null; durationMs: number | null }[];
+    annotations: { level: string; message: string }[];
+  }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("history: no database yet says so and exits 0", () => {
+  const repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+  const r = slipway(["history"], repo);
+  expect(r).toMatchObject({ code: 0, stderr: "" });
+  expect(r.stdout).toMatch(/^No runs recorded yet/);
+  expect(JSON.parse(slipway(["history", "--json"], repo).stdout)).toEqual([]);
+  expect(existsSync(join(repo, ".slipway", "slipway.db"))).toBe(false);
+});
+
+test("history lists recorded runs newest first, filters them, and shows one run's jobs, legs, steps and annotations", () => {
+  const repo = tempRepo(undefined, {
+    ".github/workflows/ci.yml": CI,
+    ".github/workflows/other.yml":
+      "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: exit 1\n",
+  });
+  const first = slipway(["run", "-W", ".github/workflows/ci.yml"], repo);
+  expect(first.code, first.stderr).toBe(0);
+  // Node's ExperimentalWarning for SQLite is not Slipway's output.
+  expect(first.stderr).toBe("");
+  expect(slipway(["run", "-W", ".github/workflows/other.yml", "--ref", "feature"], repo).code).toBe(1);
+  const list = slipway(["history"], repo);
+  expect(list).toMatchObject({ code: 0, stderr: "" });
+  const rows = list.stdout.trim().split("\n");
+  expect(rows[0]).toMatch(/^RUN\s+RESULT\s+DURATION\s+COMMIT\s+EVENT\s+BRANCH/);
+  expect(rows[1]).toMatch(/^2\s+failure\s+\S+ m?s\s+[0-9a-f]{7}\s+push\s+feature\s.*other\.yml$/);
+  expect(rows[2]).toMatch(/^1\s+success\s+.*\bmain\s.*ci\.yml$/);
+  const json = (args: string[]) => JSON.parse(slipway(["history", ...args, "--json"], repo).stdout);
+  expect(json([]).map((r: RunJson) => r.number)).toEqual([2, 1]);
+  expect(json(["--branch", "main"]).map((r: RunJson) => r.number)).toEqual([1]);
+  expect(json(["--branch", "refs/heads/feature"]).map((r: RunJson) => r.number)).toEqual([2]);
+  expect(json(["--workflow", "ci.yml"]).map((r: RunJson) => r.number)).toEqual([1]);
+  expect(json(["--workflow", ".github/workflows/other.yml"]).map((r: RunJson) => r.number)).toEqual([2]);
+  expect(json(["--limit", "1"]).map((r: RunJson) => r.number)).toEqual([2]);
+
+  const one = json(["1"]) as RunJson;
+  expect(one).toMatchObject({ number: 1, result: "success", event: "push", ref: "refs/heads/main" });
+  expect(one.durationMs).toBeGreaterThan(0);
+  expect(one.jobs.map((j) => [j.key, j.leg, j.result])).toEqual([
+    ["build", null, "success"],
+    ["after", null, "success"],
+    ["build.1", 1, "success"],
+    ["build.2", 2, "success"],
+  ]);
+  const leg = one.jobs[2]!;
+  expect(leg.steps.map((s) => s.conclusion)).toEqual(["success", "success"]);
+  expect(leg.steps[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  expect(leg.annotations).toMatchObject([{ level: "warning", message: "careful" }]);
+
+  const text = slipway(["history", "1"], repo);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/^Run 1: success in /);
+  expect(text.stdout).toMatch(/\nbuild {2}success .*\n {2}build \(1\) {2}success .*\n {4}1\. Run echo hello/);
+  expect(text.stdout).toContain("    warning: a.txt:3: careful");
+  expect(slipway(["history", "latest", "--json"], repo).stdout).toContain('"number": 2');
+
+  const missing = slipway(["history", "9"], repo);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain("no run 9 in the history (the latest is 2)");
+  expect(slipway(["history", "--limit", "0"], repo).code).toBe(2);
+});
+
+test("SLIPWAY_HISTORY=0 records nothing; a broken database is warned about once and the run goes on", () => {
+  const repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+  const off = slipway(["run"], repo, { SLIPWAY_HISTORY: "0" });
+  expect(off.code, off.stderr).toBe(0);
+  expect(existsSync(join(repo, ".slipway", "slipway.db"))).toBe(false);
+  // A folder where the database should be: nothing SQLite can open.
+  mkdirSync(join(repo, ".slipway", "slipway.db"));
+  const r = slipway(["run"], repo);
+  expect(r.code).toBe(0);
+  expect(r.stderr.trim().split("\n")).toEqual([
+    expect.stringMatching(/^slipway: run history not recorded: /),
+  ]);
+  expect(r.stdout).toMatch(/Run success/);
+});
+
+test("kill -9 mid-run: the database stays consistent, and the run shows as interrupted with its jobs and steps so far", async () => {
+  const repo = tempRepo(undefined, {
+    ".github/workflows/slow.yml": `on: push
+jobs:
+  quick:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo quick
+  slow:
+    needs: quick
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo before
+      - run: sleep 30
+`,
+  });
+  const child = spawn(process.execPath, [BIN, "run", "--no-sandbox"], {
+    cwd: repo,
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, CI: "true" },
+  });
+  const db = join(repo, ".slipway", "slipway.db");
+  // Until the sleep step's start is in the database (written in batches of 50 ms).
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (existsSync(db)) {
+      const d = new DatabaseSync(db, { readOnly: true });
+      const n = d.prepare("SELECT count(*) AS n FROM steps WHERE name = 'Run sleep 30'").get() as {
+        n: number;
+      };
+      d.close();
+      if (n.n > 0) break;
+    }
+    if (Date.now() > deadline) throw new Error("the sleep step never started");
+    await sleep(50);
+  }
+  process.kill(-child.pid!, "SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+
+  const check = new DatabaseSync(db);
+  expect(check.prepare("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+  check.close();
+  const list = JSON.parse(slipway(["history", "--json"], repo).stdout) as RunJson[];
+  expect(list).toMatchObject([{ number: 1, result: "cancelled", interrupted: "lost" }]);
+  const run = JSON.parse(slipway(["history", "1", "--json"], repo).stdout) as RunJson;
+  expect(run.jobs.map((j) => [j.key, j.result])).toEqual([
+    ["quick", "success"],
+    ["slow", null],
+  ]);
+  expect(run.jobs[1]!.steps.map((s) => [s.name, s.conclusion])).toEqual([
+    ["Run echo before", "success"],
+    ["Run sleep 30", null],
+  ]);
+  expect(slipway(["history"], repo).stdout).toMatch(/\n1\s+interrupted\s/);
+  expect(slipway(["history", "1"], repo).stdout).toMatch(/slow {2}interrupted/);
+  // The log index still points into the run folder's files.
+  expect(readFileSync(join(repo, ".slipway", "runs", "1", "logs", "quick.log"), "utf8")).toContain("quick");
+}, 40_000);
+
+test("two runs at once in one repository are both recorded", async () => {
+  const jobs = Array.from(
+    { length: 8 },
+    (_, i) => `  j${i}:\n    runs-on: ubuntu-latest\n    steps:\n${"      - run: echo step\n".repeat(5)}`,
+  );
+  const repo = tempRepo(undefined, { ".github/workflows/ci.yml": `on: push\njobs:\n${jobs.join("")}` });
+  const [a, b] = await Promise.all([slipwayAsync(["run"], repo), slipwayAsync(["run"], repo)]);
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  expect(a.stderr + b.stderr).toBe("");
+  const list = JSON.parse(slipway(["history", "--json"], repo).stdout) as RunJson[];
+  expect(list.map((r) => r.number).sort()).toEqual([1, 2]);
+  for (const r of list) {
+    expect(r.result).toBe("success");
+    const detail = JSON.parse(slipway(["history", String(r.number), "--json"], repo).stdout) as RunJson;
+    expect(detail.jobs).toHaveLength(8);
+    expect(detail.jobs.flatMap((j) => j.steps)).toHaveLength(40);
+  }
+}, 60_000);
