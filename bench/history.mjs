@@ -1,0 +1,172 @@
+// Run history: what recording costs a run, and how fast `slipway history` answers on a big
+// database. Usage: npm run build && node bench/history.mjs [--reps N] [--runs N] [--write]
+// --write puts the table in BENCHMARKS.md (history section).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { writeSection } from "./section.mjs";
+
+const ROOT = join(import.meta.dirname, "..");
+const BIN = join(ROOT, "bin/slipway.js");
+const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1]) || dflt;
+const reps = arg("--reps", 7);
+const runs = arg("--runs", 10_000);
+
+function dagWorkflow(stages, width) {
+  const lines = ["name: dag", "on: push", "jobs:"];
+  for (let s = 0; s < stages; s++)
+    for (let j = 0; j < width; j++) {
+      lines.push(`  s${s}j${j}:`, "    runs-on: ubuntu-latest");
+      if (s > 0)
+        lines.push(`    needs: [${Array.from({ length: width }, (_, k) => `s${s - 1}j${k}`).join(", ")}]`);
+      lines.push("    steps:", `      - run: echo stage ${s} job ${j}`);
+    }
+  return `${lines.join("\n")}\n`;
+}
+
+function repo(files) {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-bench-"));
+  for (const [p, t] of Object.entries(files)) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), t);
+  }
+  const git = (...a) => execFileSync("git", a, { cwd: dir, stdio: "ignore" });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "b");
+  return dir;
+}
+
+function time(fn) {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The 50-job DAG with history on and off (SLIPWAY_HISTORY=0), alternating in the same run. */
+function benchRecording() {
+  const dir = repo({ ".github/workflows/dag.yml": dagWorkflow(5, 10) });
+  const run = (history) => () => {
+    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir], {
+      env: { ...process.env, CI: "true", SLIPWAY_HISTORY: history },
+      stdio: ["ignore", "ignore", "pipe"],
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`DAG run failed:\n${r.stderr}`);
+  };
+  const on = run("1");
+  const off = run("0");
+  on();
+  off();
+  const a = [];
+  const b = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2) {
+      a.push(time(on));
+      b.push(time(off));
+    } else {
+      b.push(time(off));
+      a.push(time(on));
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const diffs = a.map((x, i) => x - b[i]);
+  return { on: median(a), off: median(b), perJob: median(diffs) / 50 };
+}
+
+/** The recorder, bundled from the sources as the CLI bundles it. */
+async function loadRecorder() {
+  const out = join(mkdtempSync(join(tmpdir(), "slipway-bench-rec-")), "recorder.mjs");
+  await build({
+    entryPoints: [join(ROOT, "src/db/recorder.ts")],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "warning",
+  });
+  return import(out);
+}
+
+/**
+ * `runs` runs of 5 jobs x 3 steps each, recorded through the recorder as `slipway run` records
+ * them, then `slipway history --limit 20` timed from process start to exit.
+ */
+async function benchListing() {
+  const { Recorder } = await loadRecorder();
+  const dir = repo({ ".github/workflows/ci.yml": "on: push\njobs: {}\n" });
+  const t0 = Date.UTC(2026, 0, 1);
+  const fillMs = time(() => {
+    for (let n = 1; n <= runs; n++) {
+      const start = t0 + n * 60_000;
+      const rec = Recorder.start(
+        dir,
+        {
+          number: n,
+          runId: `bench-${n}`,
+          workflows: [".github/workflows/ci.yml"],
+          event: "push",
+          ref: n % 3 ? "refs/heads/main" : "refs/heads/feature",
+          sha: n.toString(16).padStart(40, "0"),
+          actor: "bench",
+          startedAt: start,
+          pid: process.pid,
+          folder: `.slipway/runs/${n}`,
+        },
+        (m) => {
+          throw new Error(m);
+        },
+      );
+      let seq = 0;
+      let time = start;
+      const on = (e) => rec.on({ ...e, runId: `bench-${n}`, seq: ++seq, time: (time += 5) });
+      on({ type: "run-start", runNumber: n, runId: `bench-${n}`, event: "push", workflows: ["ci.yml"] });
+      for (let j = 0; j < 5; j++) {
+        const job = `job${j}`;
+        on({ type: "job-queued", job, name: job, workflow: ".github/workflows/ci.yml" });
+        on({ type: "job-start", job, name: job });
+        for (let s = 0; s < 3; s++) {
+          on({ type: "step-start", job, step: s, name: `step ${s}` });
+          on({ type: "log", job, step: s, stream: "stdout", text: `output of step ${s}` });
+          const result = n % 17 === 0 && s === 2 ? "failure" : "success";
+          on({ type: "step-end", job, step: s, name: `step ${s}`, outcome: result, conclusion: result, durationMs: 4 });
+        }
+        on({ type: "job-end", job, name: job, result: "success", durationMs: 40, outputs: {} });
+      }
+      on({ type: "run-end", result: n % 17 === 0 ? "failure" : "success", durationMs: time - start });
+      rec.close();
+    }
+  });
+  const list = () => {
+    const r = spawnSync(process.execPath, [BIN, "history", "-C", dir, "--limit", "20"], { encoding: "utf8" });
+    if (r.status !== 0 || r.stdout.split("\n").length < 21) throw new Error(`history failed:\n${r.stderr}`);
+  };
+  const version = () => spawnSync(process.execPath, [BIN, "--version"], { stdio: "ignore" });
+  list();
+  const l = [];
+  const v = [];
+  for (let i = 0; i < reps; i++) {
+    l.push(time(list));
+    v.push(time(version));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { fillMs, list: median(l), version: median(v) };
+}
+
+const rec = benchRecording();
+const listing = await benchListing();
+const f = (x) => x.toFixed(1);
+const out = [
+  `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians, from process start to exit.`,
+  "",
+  "| What | With | Without | Cost |",
+  "|---|---|---|---|",
+  `| 50-job DAG (5x10), history on vs SLIPWAY_HISTORY=0, alternating | ${f(rec.on)} ms | ${f(rec.off)} ms | ${f(rec.perJob)} ms/job |`,
+  `| \`slipway history --limit 20\` on ${runs.toLocaleString("en")} recorded runs (5 jobs x 3 steps each) | ${f(listing.list)} ms | \`slipway --version\`: ${f(listing.version)} ms | filling them through the recorder: ${f(listing.fillMs / 1000)} s |`,
+].join("\n");
+console.log(out);
+if (process.argv.includes("--write")) writeSection("history", out);
