@@ -351,6 +351,7 @@ describe("arguments that used to pass silently", () => {
       "pin",
       "artifacts",
       "actions",
+      "history",
     ]) {
       const r = slipway([cmd, "--no-such-option"], repo);
       expect(r.code, cmd).toBe(2);

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, test } from "vitest";
@@ -197,3 +197,40 @@ test("two runs at once in one repository are both recorded", async () => {
     expect(detail.jobs.flatMap((j) => j.steps)).toHaveLength(40);
   }
 }, 60_000);
+
+// As a run folder that cannot be written: the run goes on, the result is printed, exit 74.
+test.skipIf(process.getuid?.() !== 0)(
+  "a full disk under the database: the run ends, says what was not saved, exit 74; the database stays whole",
+  () => {
+    const steps = "      - run: true\n".repeat(300);
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: push\njobs:\n  many:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`,
+    });
+    const store = join(repo, ".slipway");
+    mkdirSync(store);
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", store]);
+    } catch {
+      return; // no tmpfs here: nothing to test against
+    }
+    try {
+      // The database exists, then the disk is filled but for room enough for the run folder.
+      expect(slipway(["run", "--job", "many", "--env", "X=1"], repo, { SLIPWAY_HISTORY: "1" }).code).toBe(0);
+      const fill = join(store, "fill");
+      spawnSync("dd", ["if=/dev/zero", `of=${fill}`, "bs=4k"]);
+      truncateSync(fill, statSync(fill).size - 400 * 1024);
+      const r = slipway(["run", "--no-sandbox"], repo);
+      expect(r.stderr).toMatch(/could not save the run: .*slipway\.db: database or disk is full/);
+      expect(r.code).toBe(74);
+      expect(r.stdout).toMatch(/many +✓ success/);
+      rmSync(fill);
+      const check = new DatabaseSync(join(store, "slipway.db"));
+      expect(check.prepare("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+      check.close();
+      expect(slipway(["history"], repo).code).toBe(0);
+    } finally {
+      execFileSync("umount", [store]);
+    }
+  },
+  60_000,
+);
