@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, test } from "vitest";
@@ -116,6 +116,12 @@ test("SLIPWAY_HISTORY=0 records nothing; a broken database is warned about once 
     expect.stringMatching(/^slipway: run history not recorded: /),
   ]);
   expect(r.stdout).toMatch(/Run success/);
+  rmSync(join(repo, ".slipway", "slipway.db"), { recursive: true });
+  // A file that is no database: history says so, exit 74, no stack trace.
+  writeFileSync(join(repo, ".slipway", "slipway.db"), "x".repeat(4096));
+  const bad = slipway(["history"], repo);
+  expect(bad.code).toBe(74);
+  expect(bad.stderr).toMatch(/^slipway history: .*slipway\.db: file is not a database\n$/);
 });
 
 test("kill -9 mid-run: the database stays consistent, and the run shows as interrupted with its jobs and steps so far", async () => {
