@@ -122,8 +122,10 @@ async function benchListing() {
         },
       );
       let seq = 0;
-      let time = start;
-      const on = (e) => rec.on({ ...e, runId: `bench-${n}`, seq: ++seq, time: (time += 5) });
+      const on = (e) => {
+        seq++;
+        rec.on({ ...e, runId: `bench-${n}`, seq, time: start + seq * 5 });
+      };
       on({ type: "run-start", runNumber: n, runId: `bench-${n}`, event: "push", workflows: ["ci.yml"] });
       for (let j = 0; j < 5; j++) {
         const job = `job${j}`;
@@ -133,11 +135,19 @@ async function benchListing() {
           on({ type: "step-start", job, step: s, name: `step ${s}` });
           on({ type: "log", job, step: s, stream: "stdout", text: `output of step ${s}` });
           const result = n % 17 === 0 && s === 2 ? "failure" : "success";
-          on({ type: "step-end", job, step: s, name: `step ${s}`, outcome: result, conclusion: result, durationMs: 4 });
+          on({
+            type: "step-end",
+            job,
+            step: s,
+            name: `step ${s}`,
+            outcome: result,
+            conclusion: result,
+            durationMs: 4,
+          });
         }
         on({ type: "job-end", job, name: job, result: "success", durationMs: 40, outputs: {} });
       }
-      on({ type: "run-end", result: n % 17 === 0 ? "failure" : "success", durationMs: time - start });
+      on({ type: "run-end", result: n % 17 === 0 ? "failure" : "success", durationMs: seq * 5 });
       rec.close();
     }
   });
