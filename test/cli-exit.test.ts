@@ -352,6 +352,7 @@ describe("arguments that used to pass silently", () => {
       "artifacts",
       "actions",
       "history",
+      "stats",
     ]) {
       const r = slipway([cmd, "--no-such-option"], repo);
       expect(r.code, cmd).toBe(2);

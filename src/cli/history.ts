@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { historyPath, openHistory } from "../db/open.js";
 import { type JobRow, jobsOfRun, latestRun, listRuns, type RunRow, runByNumber } from "../db/reads.js";
 import { readGit } from "../plan/git.js";
+import { duration, table } from "./columns.js";
 import { EXIT, fail, parse, positiveInt, UsageError } from "./common.js";
 
 const HELP = `usage: slipway history [run] [options]
@@ -13,7 +14,7 @@ and branch. With a run (a number, or 'latest'): its jobs and matrix legs, their 
 durations, and annotations. Runs are recorded by 'slipway run' in .slipway/slipway.db.
 
   -C, --directory DIR   repository (default: .)
-      --workflow W      only runs of this workflow file (ci.yml or .github/workflows/ci.yml)
+      --workflow W      only runs of this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
       --branch B        only runs on this branch (or full ref)
       --limit N         at most N runs (default: 20)
       --json            print as JSON
@@ -105,15 +106,6 @@ function jobJson(j: JobRow) {
   };
 }
 
-/** 850 ms, 3.2 s, 4m05s. */
-export function duration(ms: number | null): string {
-  if (ms === null) return "-";
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-}
-
 /** A run's state in one word: its result, or why it has none. */
 function state(r: RunRow): string {
   if (r.interrupted === "lost") return "interrupted";
@@ -123,13 +115,6 @@ function state(r: RunRow): string {
 
 const branchOf = (ref: string) => ref.replace(/^refs\/(heads|tags)\//, "");
 const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}\n`)
-    .join("");
-}
 
 function runTable(runs: RunRow[]): string {
   return table([

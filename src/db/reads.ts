@@ -26,7 +26,7 @@ function runOf(row: Record<string, unknown>): RunRow {
 }
 
 export interface RunFilter {
-  /** A workflow file, as recorded (.github/workflows/ci.yml) or by its base name (ci.yml). */
+  /** A workflow file, as recorded (.github/workflows/ci.yml) or by its base name (ci.yml), or a workflow's name. */
   workflow?: string;
   /** A branch name (main) or a full ref (refs/heads/main). */
   branch?: string;
@@ -42,7 +42,8 @@ export function listRuns(db: DatabaseSync, f: RunFilter): RunRow[] {
     `SELECT ${RUN_COLUMNS} FROM runs
      WHERE (?1 IS NULL OR ref = ?1)
        AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.workflows) w
-                                  WHERE w.value = ?2 OR w.value LIKE '%/' || ?2))
+                                  WHERE w.value = ?2 OR w.value LIKE '%/' || ?2)
+            OR EXISTS (SELECT 1 FROM jobs WHERE jobs.run = runs.id AND jobs.workflow = ?2))
      ORDER BY started_at DESC, number DESC LIMIT ?3`,
   )
     .all(ref, f.workflow ?? null, f.limit)

@@ -77,10 +77,10 @@ test("a run's stream is recorded: legs, steps, annotations, summaries, and a log
   });
   expect(run.endedAt).toBeGreaterThanOrEqual(run.startedAt);
   const jobs = jobsOfRun(db, 1);
-  expect(jobs.map((j) => [j.key, j.job, j.leg, j.name, j.result])).toEqual([
-    ["build", "build", null, "build", null],
-    ["build.1", "build", 1, "build (1)", "success"],
-    ["build.2", "build", 2, "build (2)", "failure"],
+  expect(jobs.map((j) => [j.key, j.job, j.leg, j.name, j.workflow, j.result])).toEqual([
+    ["build", "build", null, "build", "ci.yml", null],
+    ["build.1", "build", 1, "build (1)", "ci.yml", "success"],
+    ["build.2", "build", 2, "build (2)", "ci.yml", "failure"],
   ]);
   const leg2 = jobs[2]!;
   expect(leg2.reason).toBe("step failed");

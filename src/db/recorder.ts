@@ -15,6 +15,7 @@ import {
   jobRow,
   type NewRun,
   setInterrupted,
+  splitKey,
   startJob,
   startStep,
 } from "./writes.js";
@@ -42,6 +43,7 @@ export class Recorder {
   private buffer: StampedEvent[] = [];
   private timer?: NodeJS.Timeout;
   private jobs = new Map<string, number>();
+  private workflows = new Map<string, string>();
   /** Lines written so far to each job's log file, as the run folder writes them. */
   private lines = new Map<string, number>();
   private spans = new Map<string, Span>();
@@ -123,8 +125,10 @@ export class Recorder {
 
   private job(key: string, name = key, workflow?: string): number {
     let id = this.jobs.get(key);
+    if (workflow !== undefined) this.workflows.set(key, workflow);
     if (id === undefined || workflow !== undefined) {
-      id = jobRow(this.db, this.run, key, name, workflow);
+      // A matrix leg is never queued on its own: it is in its job's workflow.
+      id = jobRow(this.db, this.run, key, name, workflow ?? this.workflows.get(splitKey(key).job));
       this.jobs.set(key, id);
     }
     return id;

@@ -1,0 +1,166 @@
+import type { DatabaseSync } from "node:sqlite";
+import { stmt } from "./statements.js";
+
+/** Durations and reliability over the last runs: what `slipway stats` shows. */
+
+export interface Timing {
+  runs: number;
+  p50: number;
+  p90: number;
+  /** p50 of the newer half against the older half (0.1 = 10% slower); null below 4 samples. */
+  trend: number | null;
+}
+
+export interface JobStats extends Timing {
+  workflow: string;
+  job: string;
+  failureRate: number;
+  /** Commits on which the job failed, then passed in a later run: flaky. */
+  flakyCommits: string[];
+}
+
+export interface StepStats extends Timing {
+  workflow: string;
+  job: string;
+  step: string;
+}
+
+export interface Stats {
+  /** The runs looked at, oldest to newest. */
+  runs: number[];
+  workflows: (Timing & { workflow: string; failureRate: number })[];
+  jobs: JobStats[];
+  slowestSteps: StepStats[];
+}
+
+/** Nearest-rank percentile of sorted numbers. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** `samples` in run order (oldest first). */
+export function timing(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const half = Math.floor(samples.length / 2);
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  const older = median(samples.slice(0, half));
+  const trend = samples.length >= 4 && older > 0 ? median(samples.slice(half)) / older - 1 : null;
+  return { runs: samples.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), trend };
+}
+
+interface JobSample {
+  run: number;
+  sha: string;
+  workflow: string;
+  name: string;
+  result: string;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+function group<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    m.set(k, [...(m.get(k) ?? []), x]);
+  }
+  return m;
+}
+
+const RECENT = `SELECT id FROM runs WHERE ended_at IS NOT NULL
+  AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.workflows) w WHERE w.value = ?2 OR w.value LIKE '%/' || ?2)
+       OR EXISTS (SELECT 1 FROM jobs WHERE jobs.run = runs.id AND jobs.workflow = ?2))
+  ORDER BY started_at DESC LIMIT ?1`;
+
+/** Stats over the last `last` finished runs (of workflow `workflow`, a file or a name, when given). */
+export function stats(db: DatabaseSync, last: number, workflow?: string, top = 10): Stats {
+  const runs = stmt(db, `SELECT number FROM runs WHERE id IN (${RECENT}) ORDER BY started_at`)
+    .all(last, workflow ?? null)
+    .map((r) => r.number as number);
+  const jobs = stmt(
+    db,
+    `SELECT r.number AS run, r.sha, coalesce(j.workflow, '') AS workflow, j.name, j.result,
+       j.started_at AS startedAt, j.ended_at AS endedAt
+     FROM jobs j JOIN runs r ON r.id = j.run
+     WHERE r.id IN (${RECENT}) AND j.result IN ('success', 'failure') ORDER BY r.started_at, j.id`,
+  ).all(last, workflow ?? null) as unknown as JobSample[];
+  // Jobs carry their workflow's name; a run, its workflow files. W names either.
+  const byName = jobs.some((j) => j.workflow === workflow);
+  const matches = (w: string) => !byName || w === workflow;
+  const timed = (xs: JobSample[]) =>
+    xs.filter((x) => x.startedAt !== null && x.endedAt !== null).map((x) => x.endedAt! - x.startedAt!);
+  const failureRate = (xs: { result: string }[]) =>
+    xs.filter((x) => x.result === "failure").length / xs.length;
+
+  const perJob: JobStats[] = [];
+  for (const xs of group(
+    jobs.filter((j) => matches(j.workflow)),
+    (j) => `${j.workflow}\0${j.name}`,
+  ).values()) {
+    const durations = timed(xs);
+    if (durations.length === 0) continue;
+    const flaky = new Set<string>();
+    const failedOn = new Set<string>();
+    for (const x of xs) {
+      if (x.result === "failure") failedOn.add(x.sha);
+      else if (failedOn.has(x.sha)) flaky.add(x.sha);
+    }
+    perJob.push({
+      workflow: xs[0]!.workflow,
+      job: xs[0]!.name,
+      ...timing(durations),
+      failureRate: failureRate(xs),
+      flakyCommits: [...flaky],
+    });
+  }
+
+  // A workflow's time in a run: from its first job's start to its last job's end.
+  const perWorkflow = [];
+  for (const xs of group(
+    jobs.filter((j) => matches(j.workflow) && j.workflow),
+    (j) => j.workflow,
+  ).values()) {
+    const byRun = [...group(xs, (x) => String(x.run)).values()];
+    const spans = byRun.map((r) => {
+      const t = r.filter((x) => x.startedAt !== null && x.endedAt !== null);
+      return Math.max(...t.map((x) => x.endedAt!)) - Math.min(...t.map((x) => x.startedAt!));
+    });
+    const results = byRun.map((r) => ({
+      result: r.some((x) => x.result === "failure") ? "failure" : "success",
+    }));
+    perWorkflow.push({
+      workflow: xs[0]!.workflow,
+      ...timing(spans.filter((s) => Number.isFinite(s))),
+      failureRate: failureRate(results),
+    });
+  }
+
+  const steps = stmt(
+    db,
+    `SELECT coalesce(j.workflow, '') AS workflow, j.name AS job, s.name AS step, s.ended_at - s.started_at AS ms
+     FROM steps s JOIN jobs j ON j.id = s.job JOIN runs r ON r.id = j.run
+     WHERE r.id IN (${RECENT}) AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL
+       AND s.conclusion IN ('success', 'failure')
+     ORDER BY r.started_at, s.id`,
+  ).all(last, workflow ?? null) as { workflow: string; job: string; step: string; ms: number }[];
+  const slowestSteps = [
+    ...group(
+      steps.filter((s) => matches(s.workflow)),
+      (s) => `${s.workflow}\0${s.job}\0${s.step}`,
+    ).values(),
+  ]
+    .map((xs) => ({
+      workflow: xs[0]!.workflow,
+      job: xs[0]!.job,
+      step: xs[0]!.step,
+      ...timing(xs.map((x) => x.ms)),
+    }))
+    .sort((a, b) => b.p50 - a.p50)
+    .slice(0, top);
+
+  return { runs, workflows: perWorkflow, jobs: perJob, slowestSteps };
+}
