@@ -261,3 +261,32 @@ test("stats: durations, failure rates and slowest steps from the history; none y
   const json = JSON.parse(slipway(["stats", "--json", "--last", "1"], repo).stdout) as { runs: number[] };
   expect(json.runs).toEqual([2]);
 });
+
+test("deployments: each approval request and its decision are recorded with who decided", () => {
+  const repo = tempRepo(undefined, {
+    ".github/workflows/cd.yml": `on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - run: echo deployed
+`,
+  });
+  expect(slipway(["run", "--approve", "production"], repo).code).toBe(0);
+  // Not approved (no --approve, no terminal): the job is skipped.
+  expect(slipway(["run", "--json"], repo).stdout).toContain("deploys to environment 'production'");
+  const approvals = (n: number) =>
+    (
+      JSON.parse(slipway(["history", String(n), "--json"], repo).stdout) as {
+        jobs: {
+          key: string;
+          approvals: { environment: string; approved: boolean; by: string; decidedAt: number }[];
+        }[];
+      }
+    ).jobs.find((j) => j.key === "deploy")?.approvals;
+  expect(approvals(1)).toMatchObject([{ environment: "production", approved: true, by: "--approve" }]);
+  expect(approvals(2)).toMatchObject([{ environment: "production", approved: false }]);
+  expect(approvals(1)![0]!.decidedAt).toBeGreaterThan(0);
+  expect(slipway(["history", "1"], repo).stdout).toContain("environment 'production': approved by --approve");
+});

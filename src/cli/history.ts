@@ -149,6 +149,10 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
       out.push(
         `${pad}  ${s.number + 1}. ${s.name}  ${s.conclusion ?? (open ? "interrupted" : "-")}${s.outcome && s.outcome !== s.conclusion ? ` (outcome ${s.outcome})` : ""}  ${duration(durationOf(s.startedAt, s.endedAt))}`,
       );
+    for (const a of j.approvals)
+      out.push(
+        `${pad}  environment '${a.environment}': ${a.approved === null ? "waiting for approval" : `${a.approved ? "approved" : "not approved"} by ${a.by}`}`,
+      );
     for (const a of j.annotations) {
       const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
       out.push(`${pad}  ${a.level}: ${at}${a.title ? `${a.title}: ` : ""}${a.message}`);

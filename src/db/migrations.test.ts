@@ -58,6 +58,8 @@ test("a database from a newer Slipway is refused with a clear message", () => {
   const { DatabaseSync } = sqlite();
   const db = new DatabaseSync(":memory:");
   db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
-  expect(() => migrate(db)).toThrow(/schema version 3; this Slipway knows up to 2/);
+  expect(() => migrate(db)).toThrow(
+    `schema version ${MIGRATIONS.length + 1}; this Slipway knows up to ${MIGRATIONS.length}`,
+  );
   db.close();
 });

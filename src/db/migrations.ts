@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly string[] = [
      last_line INTEGER NOT NULL
    );
    CREATE INDEX log_index_job ON log_index (job);`,
+  // 3: deployments waiting for a decision, and the decision (who, when, yes or no).
+  `CREATE TABLE approvals (
+     id INTEGER PRIMARY KEY,
+     job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+     environment TEXT NOT NULL,
+     requested_at INTEGER NOT NULL,
+     decided_at INTEGER,                -- NULL while waiting
+     approved INTEGER,                  -- 1 or 0 once decided
+     decided_by TEXT
+   );
+   CREATE INDEX approvals_job ON approvals (job);`,
 ];
 
 export class NewerDatabaseError extends Error {}

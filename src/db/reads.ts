@@ -108,7 +108,16 @@ export interface JobRow {
   steps: StepRow[];
   annotations: AnnotationRow[];
   summaries: { step: number; markdown: string }[];
+  approvals: ApprovalRow[];
   logs: LogSpanRow[];
+}
+
+export interface ApprovalRow {
+  environment: string;
+  requestedAt: number;
+  decidedAt: number | null;
+  approved: boolean | null;
+  by: string | null;
 }
 
 /** A run's jobs and legs in the order they were first seen, each with its steps, annotations and log spans. */
@@ -128,6 +137,7 @@ export function jobsOfRun(db: DatabaseSync, runNumber: number): JobRow[] {
       steps: [],
       annotations: [],
       summaries: [],
+      approvals: [],
       logs: [],
     });
   }
@@ -150,6 +160,15 @@ export function jobsOfRun(db: DatabaseSync, runNumber: number): JobRow[] {
   );
   each(`SELECT job, step, markdown FROM summaries WHERE ${inRun} ORDER BY id`, (j, r) =>
     j.summaries.push(r as { step: number; markdown: string }),
+  );
+  each(
+    `SELECT job, environment, requested_at AS requestedAt, decided_at AS decidedAt, approved,
+       decided_by AS by FROM approvals WHERE ${inRun} ORDER BY id`,
+    (j, r) =>
+      j.approvals.push({
+        ...(r as unknown as ApprovalRow),
+        approved: r.approved === null ? null : r.approved === 1,
+      }),
   );
   each(
     `SELECT job, step, file, first_seq AS firstSeq, last_seq AS lastSeq, first_line AS firstLine,

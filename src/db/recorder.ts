@@ -6,6 +6,7 @@ import { transaction } from "./transaction.js";
 import {
   addAnnotation,
   addSummary,
+  decideApproval,
   endJob,
   endRun,
   endStep,
@@ -14,6 +15,7 @@ import {
   insertRun,
   jobRow,
   type NewRun,
+  requestApproval,
   setInterrupted,
   splitKey,
   startJob,
@@ -163,6 +165,12 @@ export class Recorder {
         break;
       case "run-end":
         endRun(db, this.run, e.result, e.time);
+        break;
+      case "approval-requested":
+        requestApproval(db, this.job(e.job), e.environment, e.time);
+        break;
+      case "approval-decided":
+        decideApproval(db, this.job(e.job), e.environment, { approved: e.approved, by: e.by, at: e.time });
         break;
       case "log":
         break;

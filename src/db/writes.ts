@@ -164,3 +164,25 @@ export function insertLogSpan(db: DatabaseSync, job: number, step: number | unde
 export function extendLogSpan(db: DatabaseSync, id: number, lastSeq: number, lastLine: number): void {
   stmt(db, "UPDATE log_index SET last_seq = ?, last_line = ? WHERE id = ?").run(lastSeq, lastLine, id);
 }
+
+export function requestApproval(db: DatabaseSync, job: number, environment: string, at: number): void {
+  stmt(db, "INSERT INTO approvals (job, environment, requested_at) VALUES (?, ?, ?)").run(
+    job,
+    environment,
+    at,
+  );
+}
+
+/** The decision on the job's open request for `environment` (one is open at a time). */
+export function decideApproval(
+  db: DatabaseSync,
+  job: number,
+  environment: string,
+  d: { approved: boolean; by: string; at: number },
+): void {
+  stmt(
+    db,
+    `UPDATE approvals SET decided_at = ?, approved = ?, decided_by = ?
+     WHERE job = ? AND environment = ? AND decided_at IS NULL`,
+  ).run(d.at, d.approved ? 1 : 0, d.by, job, environment);
+}
