@@ -274,8 +274,11 @@ jobs:
 `,
   });
   expect(slipway(["run", "--approve", "production"], repo).code).toBe(0);
-  // Not approved (no --approve, no terminal): the job is skipped.
-  expect(slipway(["run", "--json"], repo).stdout).toContain("deploys to environment 'production'");
+  // Not approved (no --approve, no terminal): the job is skipped, and a run of skipped jobs failed nothing.
+  const skipped = slipway(["run", "--json"], repo);
+  expect(skipped.stdout).toContain("deploys to environment 'production'");
+  expect(JSON.parse(skipped.stdout).result).toBe("skipped");
+  expect(skipped.code).toBe(0);
   const approvals = (n: number) =>
     (
       JSON.parse(slipway(["history", String(n), "--json"], repo).stdout) as {

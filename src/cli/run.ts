@@ -73,9 +73,10 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
 The run is recorded in the run history (.slipway/slipway.db, shown by 'slipway history');
 SLIPWAY_HISTORY=0 in the environment turns that off.
 
-Exit codes: 0 the run succeeded (or nothing was triggered), 1 it failed or was cancelled,
-2 usage error, 74 the run could not be saved (disk full, ...; the result is still printed),
-130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); a second Ctrl-C stops at once.`;
+Exit codes: 0 the run succeeded (or all its jobs were skipped, or nothing was triggered),
+1 it failed or was cancelled, 2 usage error, 74 the run could not be saved (disk full, ...;
+the result is still printed), 130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP); a second
+Ctrl-C stops at once.`;
 
 function xdgCache(): string {
   return process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
@@ -420,5 +421,6 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   for (const n of notSaved) console.error(`slipway: could not save the run: ${n}`);
   if (interrupted) return signalExit(interrupted);
   if (notSaved.length) return EXIT.io;
-  return result === "success" ? EXIT.ok : EXIT.failure;
+  // A run whose jobs were all skipped failed nothing: GitHub shows it as skipped, not failed.
+  return result === "success" || result === "skipped" ? EXIT.ok : EXIT.failure;
 }
