@@ -1,11 +1,12 @@
 // Run history: what recording costs a run, and how fast `slipway history` answers on a big
 // database. Usage: npm run build && node bench/history.mjs [--reps N] [--runs N] [--write]
 // --write puts the table in BENCHMARKS.md (history section).
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { dagWorkflow, median, repo, time } from "./common.mjs";
 import { writeSection } from "./section.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -13,39 +14,6 @@ const BIN = join(ROOT, "bin/slipway.js");
 const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1]) || dflt;
 const reps = arg("--reps", 7);
 const runs = arg("--runs", 10_000);
-
-function dagWorkflow(stages, width) {
-  const lines = ["name: dag", "on: push", "jobs:"];
-  for (let s = 0; s < stages; s++)
-    for (let j = 0; j < width; j++) {
-      lines.push(`  s${s}j${j}:`, "    runs-on: ubuntu-latest");
-      if (s > 0)
-        lines.push(`    needs: [${Array.from({ length: width }, (_, k) => `s${s - 1}j${k}`).join(", ")}]`);
-      lines.push("    steps:", `      - run: echo stage ${s} job ${j}`);
-    }
-  return `${lines.join("\n")}\n`;
-}
-
-function repo(files) {
-  const dir = mkdtempSync(join(tmpdir(), "slipway-bench-"));
-  for (const [p, t] of Object.entries(files)) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), t);
-  }
-  const git = (...a) => execFileSync("git", a, { cwd: dir, stdio: "ignore" });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "b");
-  return dir;
-}
-
-function time(fn) {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The 50-job DAG with history on and off (SLIPWAY_HISTORY=0), alternating in the same run. */
 function benchRecording() {

@@ -1,54 +1,22 @@
 // Engine overhead: slipway run vs the same commands as a sequential shell script,
 // measured in the same run. Usage: npm run build && node bench/run.mjs [--reps N] [--write]
 // --write puts the table in BENCHMARKS.md (engine section).
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { dagWorkflow, median, repo, time } from "./common.mjs";
 import { writeSection } from "./section.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
 const BIN = join(ROOT, "bin/slipway.js");
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1]) || 5;
 
-function dagWorkflow(stages, width) {
-  const lines = ["name: dag", "on: push", "jobs:"];
-  for (let s = 0; s < stages; s++)
-    for (let j = 0; j < width; j++) {
-      lines.push(`  s${s}j${j}:`, "    runs-on: ubuntu-latest");
-      if (s > 0)
-        lines.push(`    needs: [${Array.from({ length: width }, (_, k) => `s${s - 1}j${k}`).join(", ")}]`);
-      lines.push("    steps:", `      - run: echo stage ${s} job ${j}`);
-    }
-  return `${lines.join("\n")}\n`;
-}
-
 function stepsWorkflow(n) {
   const lines = ["name: steps", "on: push", "jobs:", "  one:", "    runs-on: ubuntu-latest", "    steps:"];
   for (let i = 0; i < n; i++) lines.push(`      - run: echo step ${i}`);
   return `${lines.join("\n")}\n`;
 }
-
-function repo(files) {
-  const dir = mkdtempSync(join(tmpdir(), "slipway-bench-"));
-  for (const [p, t] of Object.entries(files)) {
-    mkdirSync(join(dir, p, ".."), { recursive: true });
-    writeFileSync(join(dir, p), t);
-  }
-  const git = (...a) => execFileSync("git", a, { cwd: dir, stdio: "ignore" });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "b");
-  return dir;
-}
-
-function time(fn) {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The baseline: each step's command run by bash -e from a script file, one after another. */
 function shellBaseline(dir, commands) {

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, join, resolve } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { historyPath, openHistory } from "../db/open.js";
 import { buildEvent, type TriggerEvent } from "../plan/event.js";
 import { type GitFacts, loginShaped, readGit, resolveCommit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
@@ -58,9 +60,30 @@ export class IoError extends Error {
   constructor(
     readonly path: string,
     readonly cause: Error,
+    message = `cannot write ${path}: ${cause.message}`,
   ) {
-    super(`cannot write ${path}: ${cause.message}`);
+    super(message);
   }
+}
+
+/**
+ * The run history of `root` for reading, undefined when nothing was recorded. A file that is
+ * no database, a newer schema, a read-only folder: the machine's state, so exit 74 via fail().
+ */
+export function readHistory(root: string): DatabaseSync | undefined {
+  try {
+    return openHistory(root, false);
+  } catch (e) {
+    const path = historyPath(root);
+    throw new IoError(path, e as Error, `${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The repository holding `directory` (default: the current folder); outside git, the folder itself. */
+export function repoRootOf(directory: string | undefined): string {
+  const cwd = resolve(directory ?? ".");
+  const g = readGit(cwd);
+  return g.ok ? g.facts.root : cwd;
 }
 
 /** Bad options or arguments: the message ends with where the command's options are listed. */
@@ -293,9 +316,7 @@ export function savedRun(
   directory: string | undefined,
   which: string | undefined,
 ): { dir: string; number: number } {
-  const cwd = resolve(directory ?? ".");
-  const g = readGit(cwd);
-  const base = join(g.ok ? g.facts.root : cwd, ".slipway", "runs");
+  const base = join(repoRootOf(directory), ".slipway", "runs");
   const runs = existsSync(base)
     ? readdirSync(base)
         .filter((d) => /^\d+$/.test(d))

@@ -1,11 +1,7 @@
-import { resolve } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { historyPath, openHistory } from "../db/open.js";
 import { type JobRow, jobsOfRun, latestRun, listRuns, type RunRow, runByNumber } from "../db/reads.js";
-import { readGit } from "../plan/git.js";
 import { duration, table } from "./columns.js";
-import { EXIT, fail, parse, positiveInt, UsageError } from "./common.js";
+import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf, UsageError } from "./common.js";
 
 const HELP = `usage: slipway history [run] [options]
 
@@ -48,17 +44,7 @@ export async function main(args: string[]): Promise<number> {
     if (which !== undefined && which !== "latest" && !/^[1-9]\d*$/.test(which))
       throw new UsageError(`a run is a number or 'latest', got '${which}'`);
     const limit = positiveInt(values.limit, "--limit") ?? 20;
-    const cwd = resolve(values.directory ?? ".");
-    const g = readGit(cwd);
-    const root = g.ok ? g.facts.root : cwd;
-    let db: DatabaseSync | undefined;
-    try {
-      db = openHistory(root, false);
-    } catch (e) {
-      // Not a database, a newer schema, a read-only folder: the machine's state, not a bug.
-      console.error(`slipway history: ${historyPath(root)}: ${(e as Error).message}`);
-      return EXIT.io;
-    }
+    const db = readHistory(repoRootOf(values.directory));
     if (!db) {
       if (values.json) console.log(which ? "null" : "[]");
       else console.log("No runs recorded yet (slipway run records them in .slipway/slipway.db).");

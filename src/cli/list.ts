@@ -1,9 +1,7 @@
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { readGit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { discoverWorkflows, loadWorkflow } from "../workflow/load.js";
-import { fail, parse, UsageError } from "./common.js";
+import { fail, parse, repoRootOf, UsageError } from "./common.js";
 
 const HELP = `usage: slipway list [options]
 
@@ -30,9 +28,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    const cwd = resolve(values.directory ?? ".");
-    const g = readGit(cwd);
-    const root = g.ok ? g.facts.root : cwd;
+    const root = repoRootOf(values.directory);
     const files = discoverWorkflows(root, values.workflows);
     if (files.length === 0) throw new UsageError(`no workflows found under ${root}`);
     const loaded = await Promise.all(files.map((f) => loadWorkflow(f, root)));

@@ -1,11 +1,7 @@
-import { resolve } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { historyPath, openHistory } from "../db/open.js";
 import { type Stats, stats, type Timing } from "../db/stats.js";
-import { readGit } from "../plan/git.js";
 import { duration, table } from "./columns.js";
-import { EXIT, fail, parse, positiveInt } from "./common.js";
+import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf } from "./common.js";
 
 const HELP = `usage: slipway stats [options]
 
@@ -39,16 +35,7 @@ export async function main(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const last = positiveInt(values.last, "--last") ?? 50;
-    const cwd = resolve(values.directory ?? ".");
-    const g = readGit(cwd);
-    const root = g.ok ? g.facts.root : cwd;
-    let db: DatabaseSync | undefined;
-    try {
-      db = openHistory(root, false);
-    } catch (e) {
-      console.error(`slipway stats: ${historyPath(root)}: ${(e as Error).message}`);
-      return EXIT.io;
-    }
+    const db = readHistory(repoRootOf(values.directory));
     const s = db ? stats(db, last, values.workflow) : undefined;
     db?.close();
     if (values.json) console.log(JSON.stringify(s ?? null, null, 2));
