@@ -27,9 +27,7 @@ export function beginLeg(ctx: Ctx, leg: LegState, plan: LegPlan): void {
       name: leg.name,
       environment: leg.environment.name,
     });
-    return;
-  }
-  mayRun(ctx, leg, "");
+  } else mayRun(ctx, leg, "");
 }
 
 export function approvalDecided(ctx: Ctx, leg: LegState, approved: boolean, by: string): void {
