@@ -14,10 +14,10 @@ import {
   leaveGroup,
   legFinished,
 } from "./legs.js";
+import { collectCommand, expandCommand } from "./questions.js";
 import { combine, counted, mergeOutputs } from "./result.js";
 import type {
   CallPlan,
-  ChildResult,
   Command,
   Decision,
   JobState,
@@ -25,7 +25,6 @@ import type {
   MachineConfig,
   MachineEvent,
   MachineState,
-  NeedResult,
   NodeSpec,
 } from "./types.js";
 
@@ -167,17 +166,7 @@ function insert(ctx: Ctx, nodes: NodeSpec[], run: number, scope: string, workflo
 
 function expand(ctx: Ctx, j: JobState): void {
   j.phase = "expanding";
-  const needs: Record<string, NeedResult> = {};
-  let success = true;
-  let failure = false;
-  for (const k of j.needs) {
-    const n = ctx.s.jobs[k]!;
-    needs[n.id] = { result: n.result!, outputs: n.outputs! };
-    success &&= n.ok!;
-    failure ||= n.failed!;
-  }
-  const cancelled = ctx.s.runs[j.run]!.cancelled !== undefined;
-  ctx.out.push({ type: "expand", job: j.key, needs, status: { success, failure, cancelled } });
+  ctx.out.push(expandCommand(ctx.s, j));
 }
 
 function expanded(ctx: Ctx, j: JobState, d: Decision): void {
@@ -241,12 +230,7 @@ function start(ctx: Ctx, j: JobState, l: LegState, c: CallPlan): void {
 
 function collect(ctx: Ctx, l: LegState): void {
   l.phase = "collecting";
-  const results: Record<string, ChildResult> = {};
-  for (const k of l.children!) {
-    const c = ctx.s.jobs[k]!;
-    results[c.id] = { result: c.result!, outputs: c.outputs!, continueOnError: c.continueOnError };
-  }
-  ctx.out.push({ type: "collect", job: l.job, leg: l.key, results });
+  ctx.out.push(collectCommand(ctx.s, l));
 }
 
 function legEnded(ctx: Ctx, key: string): void {

@@ -3,6 +3,7 @@
 // records every command. No processes, no timers.
 import type { JobResult, RunEvent } from "../events.js";
 import { initialState, step } from "./core.js";
+import { unanswered } from "./questions.js";
 import { combine, counted } from "./result.js";
 import type {
   ChildResult,
@@ -70,6 +71,16 @@ export class Sim {
 
   send(e: Untimed): this {
     this.queue.push({ ...e, time: ++this.time } as MachineEvent);
+    return this.flush();
+  }
+
+  /** Asks again what the (loaded) state has not had answered, as a driver does after a crash. */
+  resume(): this {
+    for (const c of unanswered(this.state)) this.run(c);
+    return this.flush();
+  }
+
+  private flush(): this {
     while (this.queue.length) {
       if (this.roundTrip) this.state = JSON.parse(JSON.stringify(this.state));
       const { commands } = step(this.state, this.queue.shift()!);

@@ -112,8 +112,8 @@ const newerJob = (group: string) => `cancelled by a newer job in concurrency gro
 export function cancelLeg(ctx: Ctx, leg: LegState, reason: string): void {
   switch (leg.phase) {
     case "running":
-      if (leg.stopping) return;
-      leg.stopping = true;
+      if (leg.stopping !== undefined) return;
+      leg.stopping = reason;
       ctx.out.push({ type: "cancel-leg", leg: leg.key, reason });
       return;
     case "done":

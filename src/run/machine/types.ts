@@ -140,8 +140,8 @@ export interface LegState {
   result?: JobResult;
   outputs?: Outputs;
   reason?: string;
-  /** cancel-leg was issued. */
-  stopping?: boolean;
+  /** cancel-leg was issued, with this reason. */
+  stopping?: string;
   /** Called workflow: its jobs' keys, and how many are not done. */
   children?: string[];
   open?: number;
