@@ -379,7 +379,9 @@ describe("cancellation", () => {
     const sim = new Sim(one({ d: [] }), {
       expand: plan({ d: legs([{ key: "d", name: "d", environment: { name: "prod" } }]) }),
     }).start();
-    sim.send({ type: "cancel", reason: "interrupted" }).decide("d", true);
+    sim.send({ type: "cancel", reason: "interrupted" });
+    expect(sim.stopped).toEqual({ d: "interrupted" }); // the question is withdrawn
+    sim.decide("d", true);
     expect(sim.ends().d).toMatchObject({ result: "cancelled", reason: "interrupted" });
     expect(sim.running).toEqual([]);
     expect(sim.result).toBe("cancelled");
@@ -452,6 +454,10 @@ describe("the run's result", () => {
     }).start();
     sim.drain((leg) => outcome[leg] as "success");
     expect(sim.result).toBe(result);
+  });
+
+  test("a run of no workflows ends at once", () => {
+    expect(new Sim({ maxJobs: 1, workflows: [] }).start().result).toBe("success");
   });
 
   test("a workflow that could not start fails the run", () => {

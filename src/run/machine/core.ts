@@ -76,6 +76,7 @@ function apply(ctx: Ctx, ev: MachineEvent): void {
     case "start":
       if (s.started) return;
       s.started = true;
+      if (s.runs.length === 0) ctx.out.push({ type: "run-finished", result: "success" });
       for (const [i, run] of s.runs.entries()) {
         const c = run.concurrency;
         if (run.failedToStart) finishRun(ctx, i);

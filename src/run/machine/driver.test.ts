@@ -102,6 +102,34 @@ describe("in-memory driver", () => {
     expect(f.started).toEqual(["a"]);
   });
 
+  test("a question no longer needed is withdrawn through its signal", async () => {
+    const ac = new AbortController();
+    let withdrawn = "";
+    const f = fakePorts({
+      expand: (job) => ({
+        type: "legs",
+        legs: [{ key: job, name: job, environment: { name: "prod" } }],
+        failFast: true,
+        maxParallel: 1,
+        continueOnError: false,
+        isMatrix: false,
+      }),
+      approve: (_r, signal) => {
+        setTimeout(() => ac.abort("interrupted"), 1);
+        return new Promise((resolve) =>
+          signal.addEventListener("abort", () => {
+            withdrawn = String(signal.reason);
+            resolve({ approved: true, by: "too late" });
+          }),
+        );
+      },
+    });
+    const config: MachineConfig = { maxJobs: 2, workflows: [{ workflow: "ci", nodes: nodes({ d: [] }) }] };
+    expect(await drive(config, f.ports, ac.signal)).toBe("cancelled");
+    expect(withdrawn).toBe("interrupted");
+    expect(f.started).toEqual([]);
+  });
+
   test("a port that throws fails its job, not the run's machinery", async () => {
     const f = fakePorts({
       expand: (job, needs, status) => {

@@ -29,7 +29,7 @@ export interface Ports {
   collect(job: string, leg: string, results: Record<string, ChildResult>): LegOutcome | Promise<LegOutcome>;
   /** Runs one leg to its end; its job-start and job-end are its own. `signal` asks it to stop. */
   startLeg(job: string, leg: string, signal: AbortSignal): Promise<LegOutcome>;
-  /** `signal` is the run's: a cancelled run no longer needs the answer. */
+  /** `signal` aborts when the answer is no longer needed (the run or the job was cancelled). */
   approve(
     request: { leg: string; name: string; environment: string },
     signal: AbortSignal,
@@ -54,6 +54,7 @@ class Driver {
   private busy = false;
   /** Questions asked of the ports and not answered yet. */
   private waiting = 0;
+  /** Per leg waiting for approval or running: aborted by cancel-leg. */
   private legs = new Map<string, AbortController>();
   private now: () => number;
   private done!: (r: JobResult) => void;
@@ -154,13 +155,19 @@ class Driver {
           (e): LegOutcome => ({ result: "failure", outputs: {}, reason: message(e) }),
         );
         return;
-      case "request-approval":
+      case "request-approval": {
+        const ac = new AbortController();
+        this.legs.set(c.leg, ac);
         this.ask(
-          () => p.approve({ leg: c.leg, name: c.name, environment: c.environment }, this.signal),
-          (d) => ({ type: "approval-decided", leg: c.leg, ...d, time: this.now() }),
+          () => p.approve({ leg: c.leg, name: c.name, environment: c.environment }, ac.signal),
+          (d) => {
+            this.legs.delete(c.leg);
+            return { type: "approval-decided", leg: c.leg, ...d, time: this.now() };
+          },
           (e) => ({ approved: false, by: `nobody (${message(e)})` }),
         );
         return;
+      }
       case "start-leg": {
         const ac = new AbortController();
         this.legs.set(c.leg, ac);

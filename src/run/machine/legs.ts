@@ -120,6 +120,11 @@ export function cancelLeg(ctx: Ctx, leg: LegState, reason: string): void {
     case "calling":
     case "collecting":
       return;
+    case "approval":
+      // Withdraws the question (a prompt, a web page); a late answer is ignored.
+      ctx.out.push({ type: "cancel-leg", leg: leg.key, reason });
+      endLeg(ctx, leg, "cancelled", {}, reason, true);
+      return;
     default:
       release(ctx, leg);
       endLeg(ctx, leg, "cancelled", {}, reason, true);

@@ -114,7 +114,7 @@ export type Command =
   | { type: "request-approval"; leg: string; name: string; environment: string }
   /** Answered by `leg-finished`; the leg's own job-start and job-end are the runner's. */
   | { type: "start-leg"; job: string; leg: string }
-  /** The leg still answers with `leg-finished`. */
+  /** A running leg still answers with `leg-finished`; for a leg waiting for approval, the question is withdrawn. */
   | { type: "cancel-leg"; leg: string; reason: string }
   | { type: "run-finished"; result: JobResult };
 
