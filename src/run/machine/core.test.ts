@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { initialState, step } from "./core.js";
 import { nodes, plainLeg, Sim } from "./fake.js";
 import { denied, FAIL_FAST } from "./legs.js";
+import { replay } from "./resume.js";
 import type { Decision, LegPlan, MachineConfig, NeedResult, Status } from "./types.js";
 
 const one = (graph: Record<string, string[]>, maxJobs = 10): MachineConfig => ({
@@ -535,6 +536,11 @@ describe("state", () => {
     secondHalf(after);
     expect(after.result).toBe(before.result);
     expect(after.events).toEqual(before.events.slice(seen));
+  });
+
+  test("replaying the events rebuilds the state", () => {
+    const sim = scenario(false);
+    expect(replay(config, sim.log)).toEqual(sim.state);
   });
 
   test("the same events give the same commands", () => {

@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import type { RunEvent } from "../events.js";
 import { drive, type LegOutcome, type Ports } from "./driver.js";
 import { nodes, plainLeg } from "./fake.js";
-import type { MachineConfig } from "./types.js";
+import { replay } from "./resume.js";
+import type { MachineConfig, MachineEvent } from "./types.js";
 
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,7 +60,7 @@ describe("in-memory driver", () => {
         return { result: "cancelled", outputs: {}, reason: String(signal.reason) };
       },
     });
-    expect(await drive(dag, f.ports, ac.signal)).toBe("cancelled");
+    expect(await drive(dag, f.ports, { signal: ac.signal })).toBe("cancelled");
     expect(f.started).toEqual(["a"]);
     expect(f.events.filter((e) => e.type === "job-end").map((e) => [e.job, e.result])).toEqual([
       ["b", "skipped"],
@@ -72,7 +73,7 @@ describe("in-memory driver", () => {
     const ac = new AbortController();
     ac.abort("stop");
     const f = fakePorts();
-    expect(await drive(dag, f.ports, ac.signal)).toBe("skipped");
+    expect(await drive(dag, f.ports, { signal: ac.signal })).toBe("skipped");
     expect(f.started).toEqual([]);
   });
 
@@ -125,9 +126,32 @@ describe("in-memory driver", () => {
       },
     });
     const config: MachineConfig = { maxJobs: 2, workflows: [{ workflow: "ci", nodes: nodes({ d: [] }) }] };
-    expect(await drive(config, f.ports, ac.signal)).toBe("cancelled");
+    expect(await drive(config, f.ports, { signal: ac.signal })).toBe("cancelled");
     expect(withdrawn).toBe("interrupted");
     expect(f.started).toEqual([]);
+  });
+
+  test("a run recorded as events resumes in a new driver after a crash", async () => {
+    const log: MachineEvent[] = [];
+    // The first process dies while c runs: its leg never ends there.
+    const first = fakePorts({
+      startLeg: async (_job, leg) => {
+        first.started.push(leg);
+        if (leg === "c") return new Promise<LegOutcome>(() => {});
+        await tick();
+        return { result: "success", outputs: { leg } };
+      },
+    });
+    void drive(dag, first.ports, { record: (e) => log.push(e) });
+    while (!log.some((e) => e.type === "leg-finished" && e.leg === "b")) await tick();
+    expect(first.started).toEqual(["a", "b", "c"]);
+
+    const saved: MachineEvent[] = JSON.parse(JSON.stringify(log));
+    const second = fakePorts();
+    const result = await drive(dag, second.ports, { from: replay(dag, saved), record: (e) => saved.push(e) });
+    expect(result).toBe("success");
+    expect(second.started).toEqual(["c", "d"]); // c again: its runner was lost with the process
+    expect(replay(dag, saved).result).toBe("success");
   });
 
   test("a port that throws fails its job, not the run's machinery", async () => {

@@ -3,6 +3,7 @@
 // database, saving the state (or the events) at every transition.
 import type { JobResult, RunEvent } from "../events.js";
 import { initialState, step } from "./core.js";
+import { unanswered } from "./questions.js";
 import type {
   ChildResult,
   Command,
@@ -43,9 +44,21 @@ export interface Ports {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Runs the workflows to their end; the run's result. Aborting `signal` cancels the run. */
-export function drive(config: MachineConfig, ports: Ports, signal?: AbortSignal): Promise<JobResult> {
-  return new Driver(config, ports, signal).run();
+export interface DriveOptions {
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+  /** Every event, before it is applied: a database-backed driver appends it to the run's log. */
+  record?(event: MachineEvent): void;
+  /**
+   * The state of a run an earlier process did not finish (replay() of its recorded events):
+   * the driver asks again what it was waiting for, instead of starting.
+   */
+  from?: MachineState;
+}
+
+/** Runs the workflows to their end; the run's result. */
+export function drive(config: MachineConfig, ports: Ports, options: DriveOptions = {}): Promise<JobResult> {
+  return new Driver(config, ports, options).run();
 }
 
 class Driver {
@@ -61,12 +74,15 @@ class Driver {
   private failed!: (e: Error) => void;
   private finished = false;
 
+  private signal: AbortSignal;
+
   constructor(
     config: MachineConfig,
     private ports: Ports,
-    private signal = new AbortController().signal,
+    private options: DriveOptions,
   ) {
-    this.state = initialState(config);
+    this.state = options.from ?? initialState(config);
+    this.signal = options.signal ?? new AbortController().signal;
     this.now = ports.now ?? Date.now;
   }
 
@@ -82,16 +98,31 @@ class Driver {
       // Cancelled already: the jobs are expanded with cancelled() true, as the old scheduler did.
       if (this.signal.aborted) this.queue.push(cancel());
       else this.signal.addEventListener("abort", onAbort, { once: true });
-      this.push({ type: "start", time: this.now() });
+      if (this.state.result) resolve(this.state.result);
+      else if (this.options.from) this.resume();
+      else this.push({ type: "start", time: this.now() });
     }).finally(() => this.signal.removeEventListener("abort", onAbort));
   }
 
   private push(e: MachineEvent): void {
     this.queue.push(e);
+    this.loop(() => {});
+  }
+
+  private resume(): void {
+    this.loop(() => {
+      for (const c of unanswered(this.state)) this.carryOut(c);
+    });
+  }
+
+  /** Runs `first`, then every queued event, one transition at a time. */
+  private loop(first: () => void): void {
     if (this.busy) return;
     this.busy = true;
     try {
+      first();
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        this.options.record?.(e);
         const { commands } = step(this.state, e);
         for (const c of commands) this.carryOut(c);
       }

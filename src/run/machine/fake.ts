@@ -56,6 +56,8 @@ export class Sim {
   expanded: { job: string; status: Status; needs: Record<string, NeedResult> }[] = [];
   collected: { leg: string; results: Record<string, ChildResult> }[] = [];
   result?: JobResult;
+  /** Every event applied, in order. */
+  log: MachineEvent[] = [];
   /** Most legs running at once. */
   peak = 0;
   private queue: MachineEvent[] = [];
@@ -83,7 +85,9 @@ export class Sim {
   private flush(): this {
     while (this.queue.length) {
       if (this.roundTrip) this.state = JSON.parse(JSON.stringify(this.state));
-      const { commands } = step(this.state, this.queue.shift()!);
+      const e = this.queue.shift()!;
+      this.log.push(e);
+      const { commands } = step(this.state, e);
       for (const c of commands) this.run(c);
     }
     return this;
