@@ -94,8 +94,15 @@ describe("needs graph", () => {
     expect(performance.now() - t).toBeLessThan(5000);
   });
 
-  test("a need unknown to the workflow is an error, not a hang", () => {
+  test("a need unknown to the workflow, or a key used twice, is an error, not a hang", () => {
     expect(() => new Sim(one({ a: ["zz"] })).start()).toThrow(/job 'a' needs 'zz'/);
+    const twice = {
+      maxJobs: 1,
+      workflows: [{ workflow: "w", nodes: [...nodes({ a: [] }), ...nodes({ a: [] })] }],
+    };
+    expect(() => new Sim(twice).start()).toThrow(/two jobs have the key 'a'/);
+    const legTwice = { expand: plan({ b: legs([{ key: "a", name: "b" }]) }) };
+    expect(() => new Sim(one({ a: [], b: [] }), legTwice).start()).toThrow(/two legs have the key 'a'/);
   });
 });
 

@@ -138,6 +138,7 @@ function insert(ctx: Ctx, nodes: NodeSpec[], run: number, scope: string, workflo
       if (k === undefined) throw new Error(`job '${n.key}' needs '${id}', which is not in its workflow`);
       return k;
     });
+    if (n.key in s.jobs) throw new Error(`two jobs have the key '${n.key}'`);
     s.jobs[n.key] = {
       key: n.key,
       id: n.id,
@@ -197,6 +198,7 @@ function expanded(ctx: Ctx, j: JobState, d: Decision): void {
     j.continueOnError = d.continueOnError;
   }
   for (const p of plans) {
+    if (p.key in s.legs) throw new Error(`two legs have the key '${p.key}'`);
     s.legs[p.key] = {
       key: p.key,
       job: j.key,

@@ -154,6 +154,15 @@ describe("in-memory driver", () => {
     expect(replay(dag, saved).result).toBe("success");
   });
 
+  test("a run that can make no progress fails loudly instead of hanging", async () => {
+    // A needs cycle (the loader rejects one before the run) leaves no job ready.
+    const cycle: MachineConfig = {
+      maxJobs: 1,
+      workflows: [{ workflow: "ci", nodes: nodes({ a: ["b"], b: ["a"] }) }],
+    };
+    await expect(drive(cycle, fakePorts().ports)).rejects.toThrow(/stalled/);
+  });
+
   test("a port that throws fails its job, not the run's machinery", async () => {
     const f = fakePorts({
       expand: (job, needs, status) => {
