@@ -1,5 +1,14 @@
 // The scheduler as data: what goes into the pure core (specs, events), what comes out
 // (commands), and the state it keeps between transitions. All plain JSON.
+//
+// The protocol, per job: queued when its workflow starts (after the workflow's concurrency
+// group) → `expand` once its needs are done → the driver answers `expanded` with skip, fail,
+// legs or a call. Per leg: planner-ended (skip/fail) legs end at once; otherwise
+// `request-approval` if it deploys (answered `approval-decided`) → a max-parallel slot of its
+// job → a global slot → its concurrency group → `start-leg` (answered `leg-finished`). Per
+// call leg: its child jobs follow the same protocol, then `collect` (answered `collected`).
+// `cancel` and cancel-in-progress issue `cancel-leg` to running legs and end waiting ones.
+// Every question is answered by exactly one event; answers that come too late are ignored.
 import type { JobResult, RunEvent } from "../events.js";
 
 export type Outputs = Record<string, string>;
