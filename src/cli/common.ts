@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, join, resolve } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
-import { historyPath, openHistory } from "../db/open.js";
+import { type Db, errorMessage } from "../db/db.js";
+import { DatabaseOptionError, databaseUrl, historyWhere, openHistory } from "../db/open.js";
 import { buildEvent, type TriggerEvent } from "../plan/event.js";
 import { type GitFacts, loginShaped, readGit, resolveCommit } from "../plan/git.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
@@ -66,16 +66,41 @@ export class IoError extends Error {
   }
 }
 
-/**
- * The run history of `root` for reading, undefined when nothing was recorded. A file that is
- * no database, a newer schema, a read-only folder: the machine's state, so exit 74 via fail().
- */
-export function readHistory(root: string): DatabaseSync | undefined {
+/** The PostgreSQL URL of `--db` or SLIPWAY_DATABASE_URL; anything else there is a usage error. */
+export function historyDatabase(flag: string | undefined): string | undefined {
   try {
-    return openHistory(root, false);
+    return databaseUrl(flag);
   } catch (e) {
-    const path = historyPath(root);
-    throw new IoError(path, e as Error, `${path}: ${(e as Error).message}`);
+    throw e instanceof DatabaseOptionError ? new UsageError(e.message) : e;
+  }
+}
+
+/**
+ * The run history of `root` for reading (the PostgreSQL database of `--db` or
+ * SLIPWAY_DATABASE_URL when given), undefined when nothing was recorded; closed after `read`.
+ * A file that is no database, a newer schema, a read-only folder, a server that refuses or is
+ * gone: the machine's state, so exit 74 via fail(), with where and why and no stack.
+ */
+export async function readHistory<T>(
+  root: string,
+  db: string | undefined,
+  read: (db: Db | undefined) => Promise<T>,
+): Promise<T> {
+  const url = historyDatabase(db);
+  const where = historyWhere(root, url);
+  let opened: Db | undefined;
+  try {
+    opened = await openHistory(root, false, url);
+  } catch (e) {
+    throw new IoError(where, e as Error, `${where}: ${errorMessage(e)}`);
+  }
+  try {
+    return await read(opened);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new IoError(where, e as Error, `${where}: ${errorMessage(e)}`);
+  } finally {
+    await opened?.close();
   }
 }
 

@@ -13,6 +13,8 @@ durations, and annotations. Runs are recorded by 'slipway run' in .slipway/slipw
       --workflow W      only runs of this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
       --branch B        only runs on this branch (or full ref)
       --limit N         at most N runs (default: 20)
+      --db URL          the PostgreSQL database holding the history (postgres://...;
+                        default: SLIPWAY_DATABASE_URL, else .slipway/slipway.db)
       --json            print as JSON
 
 Exit codes: 0 shown (or no runs recorded yet), 2 usage error (no such run), 74 the history
@@ -29,6 +31,7 @@ export async function main(args: string[]): Promise<number> {
           workflow: { type: "string" },
           branch: { type: "string" },
           limit: { type: "string" },
+          db: { type: "string" },
           json: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
@@ -44,35 +47,32 @@ export async function main(args: string[]): Promise<number> {
     if (which !== undefined && which !== "latest" && !/^[1-9]\d*$/.test(which))
       throw new UsageError(`a run is a number or 'latest', got '${which}'`);
     const limit = positiveInt(values.limit, "--limit") ?? 20;
-    const db = readHistory(repoRootOf(values.directory));
-    if (!db) {
-      if (values.json) console.log(which ? "null" : "[]");
-      else console.log("No runs recorded yet (slipway run records them in .slipway/slipway.db).");
-      return EXIT.ok;
-    }
-    try {
+    return await readHistory(repoRootOf(values.directory), values.db, async (db) => {
+      if (!db) {
+        if (values.json) console.log(which ? "null" : "[]");
+        else console.log("No runs recorded yet (slipway run records them in .slipway/slipway.db).");
+        return EXIT.ok;
+      }
       if (which === undefined) {
-        const runs = listRuns(db, { workflow: values.workflow, branch: values.branch, limit });
+        const runs = await listRuns(db, { workflow: values.workflow, branch: values.branch, limit });
         if (values.json) console.log(JSON.stringify(runs.map(withDuration), null, 2));
         else if (runs.length === 0) console.log("No runs recorded yet.");
         else process.stdout.write(runTable(runs));
         return EXIT.ok;
       }
-      const run = which === "latest" ? latestRun(db) : runByNumber(db, Number(which));
+      const run = which === "latest" ? await latestRun(db) : await runByNumber(db, Number(which));
       if (!run) {
-        const last = latestRun(db);
+        const last = await latestRun(db);
         throw new UsageError(
           `no run ${which} in the history${last ? ` (the latest is ${last.number})` : ""}`,
         );
       }
-      const jobs = jobsOfRun(db, run.number);
+      const jobs = await jobsOfRun(db, run.number);
       if (values.json)
         console.log(JSON.stringify({ ...withDuration(run), jobs: jobs.map(jobJson) }, null, 2));
       else process.stdout.write(runDetail(run, jobs));
       return EXIT.ok;
-    } finally {
-      db.close();
-    }
+    });
   } catch (e) {
     return fail(e, "history");
   }

@@ -20,6 +20,7 @@ import {
   EVENT_OPTIONS,
   EXIT,
   fail,
+  historyDatabase,
   IoError,
   matrixFilter,
   newRunId,
@@ -70,8 +71,9 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
   -v, --verbose            show ::debug:: lines
 
-The run is recorded in the run history (.slipway/slipway.db, shown by 'slipway history');
-SLIPWAY_HISTORY=0 in the environment turns that off.
+The run is recorded in the run history (.slipway/slipway.db, shown by 'slipway history'), or
+in the PostgreSQL database of --db postgres://... (or SLIPWAY_DATABASE_URL); SLIPWAY_HISTORY=0
+in the environment turns recording off.
 
 Exit codes: 0 the run succeeded (or all its jobs were skipped, or nothing was triggered),
 1 it failed or was cancelled, 2 usage error, 74 the run could not be saved (disk full, ...;
@@ -95,6 +97,7 @@ export async function main(args: string[]): Promise<number> {
           "no-sandbox": { type: "boolean" },
           host: { type: "boolean" },
           network: { type: "string" },
+          db: { type: "string" },
         },
         allowPositionals: true,
       }),
@@ -105,6 +108,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const maxJobs = positiveInt(values.jobs, "--jobs") ?? availableParallelism();
     const matrix = matrixFilter(values.matrix);
+    historyDatabase(values.db);
     const s = await setup(values, positionals);
     const json = !!values.json;
     const log = json
@@ -200,7 +204,12 @@ export async function main(args: string[]): Promise<number> {
  * The run history (.slipway/slipway.db) records the run unless SLIPWAY_HISTORY=0. It never
  * fails the run: a database error is said once on stderr and the run goes on without it.
  */
-function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number): Recorder | undefined {
+async function recorder(
+  s: Setup,
+  runs: WorkflowRun[],
+  r: RunSpec,
+  startedAt: number,
+): Promise<Recorder | undefined> {
   if (process.env.SLIPWAY_HISTORY === "0") return undefined;
   return Recorder.start(
     s.git.root,
@@ -217,6 +226,7 @@ function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number):
       folder: relative(s.git.root, r.dir),
     },
     (m) => console.error(`slipway: ${m}`),
+    historyDatabase(r.values.db),
   );
 }
 
@@ -290,7 +300,7 @@ interface RunSpec {
   matrix: Record<string, string[]> | undefined;
   /** Load or selection errors were printed: the run fails whatever its jobs do. */
   failed: boolean;
-  values: { bind?: boolean; verbose?: boolean; approve?: string[]; junit?: string };
+  values: { bind?: boolean; verbose?: boolean; approve?: string[]; junit?: string; db?: string };
 }
 
 async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<number> {
@@ -304,7 +314,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
   const started = Date.now();
-  const history = recorder(s, runs, r, started);
+  const history = await recorder(s, runs, r, started);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);
@@ -335,7 +345,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       executor.abandon?.();
       rmSync(workRoot, { recursive: true, force: true });
       const sum = summary("cancelled", interrupted);
-      history?.close(interrupted, "cancelled");
+      void history?.close(interrupted, "cancelled");
       const notSaved = rf.abandon(sum);
       if (json) console.log(JSON.stringify(notSaved ? { ...sum, notSaved: [notSaved] } : sum, null, 2));
       else log(`Stopped at once. Logs: ${r.dir}`);
@@ -400,7 +410,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const sum = summary(result, interrupted);
   // A full disk loses the saved run, not its result: printed all the same, with the path.
   const notSaved = await rf.writeResult(sum);
-  history?.close(interrupted);
+  await history?.close(interrupted);
   if (history?.full) notSaved.push(history.full);
   // Until here a Ctrl-C still ends with a saved result (a second one: the summary so far).
   for (const sig of signals) process.off(sig, onSignal);

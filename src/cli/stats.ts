@@ -12,6 +12,8 @@ rate, flaky jobs (failed, then passed on the same commit) and the slowest steps.
   -C, --directory DIR   repository (default: .)
       --workflow W      only this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
       --last N          the last N finished runs (default: 50)
+      --db URL          the PostgreSQL database holding the history (postgres://...;
+                        default: SLIPWAY_DATABASE_URL, else .slipway/slipway.db)
       --json            print as JSON
 
 Exit codes: 0 shown (or no runs recorded yet), 2 usage error, 74 the history could not be read.`;
@@ -25,6 +27,7 @@ export async function main(args: string[]): Promise<number> {
           directory: { type: "string", short: "C" },
           workflow: { type: "string" },
           last: { type: "string" },
+          db: { type: "string" },
           json: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
@@ -35,9 +38,9 @@ export async function main(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const last = positiveInt(values.last, "--last") ?? 50;
-    const db = readHistory(repoRootOf(values.directory));
-    const s = db ? stats(db, last, values.workflow) : undefined;
-    db?.close();
+    const s = await readHistory(repoRootOf(values.directory), values.db, async (db) =>
+      db ? stats(db, last, values.workflow) : undefined,
+    );
     if (values.json) console.log(JSON.stringify(s ?? null, null, 2));
     else if (!s || s.runs.length === 0) console.log("No runs recorded yet.");
     else process.stdout.write(render(s));

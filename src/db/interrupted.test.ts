@@ -1,32 +1,30 @@
 import { spawnSync } from "node:child_process";
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { alive } from "./interrupted.js";
 import { openHistory } from "./open.js";
 import { runByNumber } from "./reads.js";
-import { newRun, tempRoots } from "./test-helpers.js";
-import { transaction } from "./transaction.js";
+import { backends, freshHistory, newRun } from "./test-helpers.js";
 import { insertRun, jobRow, startJob } from "./writes.js";
 
-const root = tempRoots();
-
-test("a run left open by a process that is gone is marked interrupted at the next open; a live one is not", () => {
-  const dir = root();
-  const gone = spawnSync("true").pid!;
-  expect(alive(gone)).toBe(false);
-  expect(alive(process.ppid)).toBe(true);
-  const db = openHistory(dir)!;
-  transaction(db, () => {
-    const dead = insertRun(db, newRun(1, { pid: gone }));
-    startJob(db, jobRow(db, dead, "a", "a"), 1_005_000);
-    insertRun(db, newRun(2, { pid: process.ppid }));
+describe.each(backends())("$name", (b) => {
+  test("a run left open by a process that is gone is marked interrupted at the next open; a live one is not", async () => {
+    const gone = spawnSync("true").pid!;
+    expect(alive(gone)).toBe(false);
+    expect(alive(process.ppid)).toBe(true);
+    const { db, root, url } = await freshHistory(b);
+    await db.transaction(async () => {
+      const dead = await insertRun(db, newRun(1, { pid: gone }));
+      await startJob(db, await jobRow(db, dead, "a", "a"), 1_005_000);
+      await insertRun(db, newRun(2, { pid: process.ppid }));
+    });
+    await db.close();
+    const again = (await openHistory(root, true, url))!;
+    expect(await runByNumber(again, 1)).toMatchObject({
+      result: "cancelled",
+      interrupted: "lost",
+      endedAt: 1_005_000,
+    });
+    expect(await runByNumber(again, 2)).toMatchObject({ result: null, interrupted: null, endedAt: null });
+    await again.close();
   });
-  db.close();
-  const again = openHistory(dir)!;
-  expect(runByNumber(again, 1)).toMatchObject({
-    result: "cancelled",
-    interrupted: "lost",
-    endedAt: 1_005_000,
-  });
-  expect(runByNumber(again, 2)).toMatchObject({ result: null, interrupted: null, endedAt: null });
-  again.close();
 });

@@ -1,6 +1,4 @@
-import type { DatabaseSync } from "node:sqlite";
-import { stmt } from "./statements.js";
-import { transaction } from "./transaction.js";
+import type { Db } from "./db.js";
 
 /** Whether process `pid` still exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {
@@ -15,23 +13,25 @@ export function alive(pid: number): boolean {
 /**
  * Runs that never ended and whose Slipway process is gone (kill -9, a crash, a power cut)
  * are marked: result cancelled, interrupted 'lost', ended at the last thing recorded of them.
- * Their jobs and steps stay as far as they got.
+ * Their jobs and steps stay as far as they got. Only this repository's runs are looked at:
+ * a shared PostgreSQL database's other runs are other machines' processes.
  */
-export function markInterrupted(db: DatabaseSync, isAlive: (pid: number) => boolean = alive): number {
-  const open = stmt(db, "SELECT id, pid FROM runs WHERE ended_at IS NULL").all() as {
-    id: number;
-    pid: number;
-  }[];
+export async function markInterrupted(db: Db, isAlive: (pid: number) => boolean = alive): Promise<number> {
+  const open = await db.all<{ id: number; pid: number }>(
+    "SELECT id, pid FROM runs WHERE ended_at IS NULL AND repo = ?",
+    [db.repo],
+  );
   const lost = open.filter((r) => r.pid !== process.pid && !isAlive(r.pid));
   if (lost.length === 0) return 0;
-  transaction(db, () => {
+  await db.transaction(async () => {
     for (const r of lost)
-      stmt(
-        db,
+      await db.run(
         `UPDATE runs SET result = 'cancelled', interrupted = 'lost',
-           ended_at = max(started_at, coalesce((SELECT max(coalesce(ended_at, started_at)) FROM jobs WHERE run = runs.id), 0))
+           ended_at = (SELECT CASE WHEN max(t) > runs.started_at THEN max(t) ELSE runs.started_at END
+                       FROM (SELECT coalesce(ended_at, started_at) AS t FROM jobs WHERE run = runs.id) AS j)
          WHERE id = ? AND ended_at IS NULL`,
-      ).run(r.id);
+        [r.id],
+      );
   });
   return lost.length;
 }

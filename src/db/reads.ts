@@ -1,5 +1,4 @@
-import type { DatabaseSync } from "node:sqlite";
-import { stmt } from "./statements.js";
+import { type Db, jsonStrings } from "./db.js";
 
 /** The typed read queries behind `slipway history` (column names as the JSON output shows them). */
 
@@ -18,8 +17,9 @@ export interface RunRow {
   folder: string;
 }
 
-const RUN_COLUMNS = `number, run_id AS runId, workflows, event, ref, sha, actor, result,
-  started_at AS startedAt, ended_at AS endedAt, interrupted, folder`;
+// Aliases are quoted: PostgreSQL folds unquoted names to lower case.
+const RUN_COLUMNS = `number, run_id AS "runId", workflows, event, ref, sha, actor, result,
+  started_at AS "startedAt", ended_at AS "endedAt", interrupted, folder`;
 
 function runOf(row: Record<string, unknown>): RunRow {
   return { ...(row as unknown as RunRow), workflows: JSON.parse(row.workflows as string) as string[] };
@@ -33,37 +33,51 @@ export interface RunFilter {
   limit: number;
 }
 
+/**
+ * The runs of workflow ?N (a file as recorded, its base name, or a workflow's name; all runs
+ * when ?N is NULL). The CAST tells PostgreSQL the parameter's type.
+ */
+export function ofWorkflow(db: Db, n: number): string {
+  return `(CAST(?${n} AS TEXT) IS NULL
+    OR EXISTS (SELECT 1 FROM ${jsonStrings(db.dialect, "runs.workflows", "w")}
+               WHERE w.value = ?${n} OR w.value LIKE '%/' || ?${n})
+    OR EXISTS (SELECT 1 FROM jobs WHERE jobs.run = runs.id AND jobs.workflow = ?${n}))`;
+}
+
 /** Runs, newest first. */
-export function listRuns(db: DatabaseSync, f: RunFilter): RunRow[] {
+export async function listRuns(db: Db, f: RunFilter): Promise<RunRow[]> {
   const ref =
     f.branch === undefined ? null : f.branch.startsWith("refs/") ? f.branch : `refs/heads/${f.branch}`;
-  return stmt(
-    db,
+  const rows = await db.all<Record<string, unknown>>(
     `SELECT ${RUN_COLUMNS} FROM runs
-     WHERE (?1 IS NULL OR ref = ?1)
-       AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.workflows) w
-                                  WHERE w.value = ?2 OR w.value LIKE '%/' || ?2)
-            OR EXISTS (SELECT 1 FROM jobs WHERE jobs.run = runs.id AND jobs.workflow = ?2))
+     WHERE repo = ?4 AND (CAST(?1 AS TEXT) IS NULL OR ref = ?1) AND ${ofWorkflow(db, 2)}
      ORDER BY started_at DESC, number DESC LIMIT ?3`,
-  )
-    .all(ref, f.workflow ?? null, f.limit)
-    .map(runOf);
+    [ref, f.workflow ?? null, f.limit, db.repo],
+  );
+  return rows.map(runOf);
 }
 
-export function runByNumber(db: DatabaseSync, n: number): RunRow | undefined {
-  const row = stmt(db, `SELECT ${RUN_COLUMNS} FROM runs WHERE number = ?`).get(n);
+export async function runByNumber(db: Db, n: number): Promise<RunRow | undefined> {
+  const row = await db.get<Record<string, unknown>>(
+    `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = ? AND number = ?`,
+    [db.repo, n],
+  );
   return row ? runOf(row) : undefined;
 }
 
-export function latestRun(db: DatabaseSync): RunRow | undefined {
-  const row = stmt(db, `SELECT ${RUN_COLUMNS} FROM runs ORDER BY number DESC LIMIT 1`).get();
+export async function latestRun(db: Db): Promise<RunRow | undefined> {
+  const row = await db.get<Record<string, unknown>>(
+    `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = ? ORDER BY number DESC LIMIT 1`,
+    [db.repo],
+  );
   return row ? runOf(row) : undefined;
 }
 
-export function runNumbers(db: DatabaseSync): number[] {
-  return stmt(db, "SELECT number FROM runs ORDER BY number")
-    .all()
-    .map((r) => r.number as number);
+export async function runNumbers(db: Db): Promise<number[]> {
+  const rows = await db.all<{ number: number }>("SELECT number FROM runs WHERE repo = ? ORDER BY number", [
+    db.repo,
+  ]);
+  return rows.map((r) => r.number);
 }
 
 export interface StepRow {
@@ -121,13 +135,13 @@ export interface ApprovalRow {
 }
 
 /** A run's jobs and legs in the order they were first seen, each with its steps, annotations and log spans. */
-export function jobsOfRun(db: DatabaseSync, runNumber: number): JobRow[] {
-  const jobs = stmt(
-    db,
+export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
+  const jobs = await db.all<Record<string, unknown>>(
     `SELECT jobs.id, key, job, leg, name, workflow, jobs.result, reason, outputs,
-       jobs.started_at AS startedAt, jobs.ended_at AS endedAt
-     FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.number = ? ORDER BY jobs.id`,
-  ).all(runNumber);
+       jobs.started_at AS "startedAt", jobs.ended_at AS "endedAt"
+     FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.repo = ? AND runs.number = ? ORDER BY jobs.id`,
+    [db.repo, runNumber],
+  );
   const out = new Map<number, JobRow>();
   for (const j of jobs) {
     const { id, outputs, ...rest } = j as Record<string, unknown>;
@@ -141,38 +155,39 @@ export function jobsOfRun(db: DatabaseSync, runNumber: number): JobRow[] {
       logs: [],
     });
   }
-  const each = (sql: string, add: (j: JobRow, row: Record<string, unknown>) => void) => {
-    for (const row of stmt(db, sql).all(runNumber)) {
+  const each = async (sql: string, add: (j: JobRow, row: Record<string, unknown>) => void) => {
+    for (const row of await db.all<Record<string, unknown>>(sql, [db.repo, runNumber])) {
       const { job, ...rest } = row as Record<string, unknown>;
       const j = out.get(job as number);
       if (j) add(j, rest);
     }
   };
-  const inRun = "job IN (SELECT jobs.id FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.number = ?)";
-  each(
-    `SELECT job, number, name, outcome, conclusion, started_at AS startedAt, ended_at AS endedAt
+  const inRun =
+    "job IN (SELECT jobs.id FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.repo = ? AND runs.number = ?)";
+  await each(
+    `SELECT job, number, name, outcome, conclusion, started_at AS "startedAt", ended_at AS "endedAt"
      FROM steps WHERE ${inRun} ORDER BY job, number`,
     (j, r) => j.steps.push(r as unknown as StepRow),
   );
-  each(
+  await each(
     `SELECT job, step, level, message, title, file, line, col FROM annotations WHERE ${inRun} ORDER BY seq`,
     (j, r) => j.annotations.push(r as unknown as AnnotationRow),
   );
-  each(`SELECT job, step, markdown FROM summaries WHERE ${inRun} ORDER BY id`, (j, r) =>
+  await each(`SELECT job, step, markdown FROM summaries WHERE ${inRun} ORDER BY id`, (j, r) =>
     j.summaries.push(r as { step: number; markdown: string }),
   );
-  each(
-    `SELECT job, environment, requested_at AS requestedAt, decided_at AS decidedAt, approved,
-       decided_by AS by FROM approvals WHERE ${inRun} ORDER BY id`,
+  await each(
+    `SELECT job, environment, requested_at AS "requestedAt", decided_at AS "decidedAt", approved,
+       decided_by AS "by" FROM approvals WHERE ${inRun} ORDER BY id`,
     (j, r) =>
       j.approvals.push({
         ...(r as unknown as ApprovalRow),
         approved: r.approved === null ? null : r.approved === 1,
       }),
   );
-  each(
-    `SELECT job, step, file, first_seq AS firstSeq, last_seq AS lastSeq, first_line AS firstLine,
-       last_line AS lastLine FROM log_index WHERE ${inRun} ORDER BY first_seq`,
+  await each(
+    `SELECT job, step, file, first_seq AS "firstSeq", last_seq AS "lastSeq", first_line AS "firstLine",
+       last_line AS "lastLine" FROM log_index WHERE ${inRun} ORDER BY first_seq`,
     (j, r) => j.logs.push(r as unknown as LogSpanRow),
   );
   return [...out.values()];

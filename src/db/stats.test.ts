@@ -1,11 +1,7 @@
-import { expect, test } from "vitest";
-import { openHistory } from "./open.js";
+import { describe, expect, test } from "vitest";
 import { percentile, stats, timing } from "./stats.js";
-import { newRun, tempRoots } from "./test-helpers.js";
-import { transaction } from "./transaction.js";
+import { backends, freshHistory, newRun } from "./test-helpers.js";
 import { endJob, endRun, endStep, insertRun, jobRow, startJob } from "./writes.js";
-
-const root = tempRoots();
 
 test("percentiles are nearest-rank; the trend compares the newer half's median with the older half's", () => {
   expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
@@ -15,58 +11,72 @@ test("percentiles are nearest-rank; the trend compares the newer half's median w
   expect(timing([10, 20]).trend).toBeNull();
 });
 
-test("stats: per workflow and job durations, failure rate, flaky jobs (failed then passed on one commit), slowest steps", () => {
-  const db = openHistory(root())!;
-  // Runs 1-4: 'test' fails on commit b then passes on it (flaky); 'build' slows down.
-  const plan = [
-    { sha: "a", test: "success", build: 100 },
-    { sha: "b", test: "failure", build: 100 },
-    { sha: "b", test: "success", build: 300 },
-    { sha: "c", test: "success", build: 300 },
-  ];
-  transaction(db, () =>
-    plan.forEach((p, i) => {
-      const n = i + 1;
-      const t = 1_000_000 * n;
-      const run = insertRun(db, newRun(n, { sha: p.sha.repeat(40), startedAt: t }));
-      const build = jobRow(db, run, "build", "build", "ci");
-      startJob(db, build, t);
-      endStep(db, build, 0, {
-        name: "compile",
-        outcome: "success",
-        conclusion: "success",
-        endedAt: t + p.build,
-        durationMs: p.build,
-      });
-      endJob(db, build, { result: "success", outputs: {}, endedAt: t + p.build, durationMs: p.build });
-      const test = jobRow(db, run, "test", "test", "ci");
-      startJob(db, test, t + p.build);
-      endJob(db, test, {
-        result: p.test as "success",
-        outputs: {},
-        endedAt: t + p.build + 50,
-        durationMs: 50,
-      });
-      endRun(db, run, p.test as "success", t + p.build + 50);
-    }),
-  );
-  const s = stats(db, 50);
-  expect(s.runs).toEqual([1, 2, 3, 4]);
-  // The workflow's time in a run: build, then test (150, 150, 350, 350 ms).
-  expect(s.workflows).toEqual([
-    { workflow: "ci", runs: 4, p50: 150, p90: 350, trend: expect.closeTo(4 / 3), failureRate: 0.25 },
-  ]);
-  expect(s.jobs).toEqual([
-    expect.objectContaining({ job: "build", p50: 100, p90: 300, trend: 2, failureRate: 0, flakyCommits: [] }),
-    expect.objectContaining({ job: "test", p50: 50, failureRate: 0.25, flakyCommits: ["b".repeat(40)] }),
-  ]);
-  expect(s.slowestSteps).toEqual([
-    expect.objectContaining({ job: "build", step: "compile", p50: 100, p90: 300 }),
-  ]);
-  // The last 2 runs only; and by workflow.
-  expect(stats(db, 2).runs).toEqual([3, 4]);
-  expect(stats(db, 50, "other.yml").jobs).toEqual([]);
-  expect(stats(db, 50, "ci.yml").jobs).toHaveLength(2);
-  expect(stats(db, 50, "ci").jobs).toHaveLength(2);
-  db.close();
+describe.each(backends())("$name", (b) => {
+  test("stats: per workflow and job durations, failure rate, flaky jobs (failed then passed on one commit), slowest steps", async () => {
+    const { db } = await freshHistory(b);
+    // Runs 1-4: 'test' fails on commit b then passes on it (flaky); 'build' slows down.
+    const plan = [
+      { sha: "a", test: "success", build: 100 },
+      { sha: "b", test: "failure", build: 100 },
+      { sha: "b", test: "success", build: 300 },
+      { sha: "c", test: "success", build: 300 },
+    ];
+    await db.transaction(async () => {
+      for (const [i, p] of plan.entries()) {
+        const n = i + 1;
+        const t = 1_000_000 * n;
+        const run = await insertRun(db, newRun(n, { sha: p.sha.repeat(40), startedAt: t }));
+        const build = await jobRow(db, run, "build", "build", "ci");
+        await startJob(db, build, t);
+        await endStep(db, build, 0, {
+          name: "compile",
+          outcome: "success",
+          conclusion: "success",
+          endedAt: t + p.build,
+          durationMs: p.build,
+        });
+        await endJob(db, build, {
+          result: "success",
+          outputs: {},
+          endedAt: t + p.build,
+          durationMs: p.build,
+        });
+        const test = await jobRow(db, run, "test", "test", "ci");
+        await startJob(db, test, t + p.build);
+        await endJob(db, test, {
+          result: p.test as "success",
+          outputs: {},
+          endedAt: t + p.build + 50,
+          durationMs: 50,
+        });
+        await endRun(db, run, p.test as "success", t + p.build + 50);
+      }
+    });
+    const s = await stats(db, 50);
+    expect(s.runs).toEqual([1, 2, 3, 4]);
+    // The workflow's time in a run: build, then test (150, 150, 350, 350 ms).
+    expect(s.workflows).toEqual([
+      { workflow: "ci", runs: 4, p50: 150, p90: 350, trend: expect.closeTo(4 / 3), failureRate: 0.25 },
+    ]);
+    expect(s.jobs).toEqual([
+      expect.objectContaining({
+        job: "build",
+        p50: 100,
+        p90: 300,
+        trend: 2,
+        failureRate: 0,
+        flakyCommits: [],
+      }),
+      expect.objectContaining({ job: "test", p50: 50, failureRate: 0.25, flakyCommits: ["b".repeat(40)] }),
+    ]);
+    expect(s.slowestSteps).toEqual([
+      expect.objectContaining({ job: "build", step: "compile", p50: 100, p90: 300 }),
+    ]);
+    // The last 2 runs only; and by workflow.
+    expect((await stats(db, 2)).runs).toEqual([3, 4]);
+    expect((await stats(db, 50, "other.yml")).jobs).toEqual([]);
+    expect((await stats(db, 50, "ci.yml")).jobs).toHaveLength(2);
+    expect((await stats(db, 50, "ci")).jobs).toHaveLength(2);
+    await db.close();
+  });
 });

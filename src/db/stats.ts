@@ -1,5 +1,5 @@
-import type { DatabaseSync } from "node:sqlite";
-import { stmt } from "./statements.js";
+import type { Db } from "./db.js";
+import { ofWorkflow } from "./reads.js";
 
 /** Durations and reliability over the last runs: what `slipway stats` shows. */
 
@@ -71,23 +71,26 @@ function group<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   return m;
 }
 
-const RECENT = `SELECT id FROM runs WHERE ended_at IS NOT NULL
-  AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.workflows) w WHERE w.value = ?2 OR w.value LIKE '%/' || ?2)
-       OR EXISTS (SELECT 1 FROM jobs WHERE jobs.run = runs.id AND jobs.workflow = ?2))
-  ORDER BY started_at DESC LIMIT ?1`;
+/** The last ?1 finished runs of this repository (?3), of workflow ?2 when not NULL. */
+const recent = (db: Db) => `SELECT id FROM runs WHERE ended_at IS NOT NULL AND repo = ?3
+  AND ${ofWorkflow(db, 2)} ORDER BY started_at DESC LIMIT ?1`;
 
 /** Stats over the last `last` finished runs (of workflow `workflow`, a file or a name, when given). */
-export function stats(db: DatabaseSync, last: number, workflow?: string, top = 10): Stats {
-  const runs = stmt(db, `SELECT number FROM runs WHERE id IN (${RECENT}) ORDER BY started_at`)
-    .all(last, workflow ?? null)
-    .map((r) => r.number as number);
-  const jobs = stmt(
-    db,
+export async function stats(db: Db, last: number, workflow?: string, top = 10): Promise<Stats> {
+  const params = [last, workflow ?? null, db.repo];
+  const runs = (
+    await db.all<{ number: number }>(
+      `SELECT number FROM runs WHERE id IN (${recent(db)}) ORDER BY started_at`,
+      params,
+    )
+  ).map((r) => r.number);
+  const jobs = await db.all<JobSample>(
     `SELECT r.number AS run, r.sha, coalesce(j.workflow, '') AS workflow, j.name, j.result,
-       j.started_at AS startedAt, j.ended_at AS endedAt
+       j.started_at AS "startedAt", j.ended_at AS "endedAt"
      FROM jobs j JOIN runs r ON r.id = j.run
-     WHERE r.id IN (${RECENT}) AND j.result IN ('success', 'failure') ORDER BY r.started_at, j.id`,
-  ).all(last, workflow ?? null) as unknown as JobSample[];
+     WHERE r.id IN (${recent(db)}) AND j.result IN ('success', 'failure') ORDER BY r.started_at, j.id`,
+    params,
+  );
   // Jobs carry their workflow's name; a run, its workflow files. W names either.
   const byName = jobs.some((j) => j.workflow === workflow);
   const matches = (w: string) => !byName || w === workflow;
@@ -139,14 +142,14 @@ export function stats(db: DatabaseSync, last: number, workflow?: string, top = 1
     });
   }
 
-  const steps = stmt(
-    db,
+  const steps = await db.all<{ workflow: string; job: string; step: string; ms: number }>(
     `SELECT coalesce(j.workflow, '') AS workflow, j.name AS job, s.name AS step, s.ended_at - s.started_at AS ms
      FROM steps s JOIN jobs j ON j.id = s.job JOIN runs r ON r.id = j.run
-     WHERE r.id IN (${RECENT}) AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL
+     WHERE r.id IN (${recent(db)}) AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL
        AND s.conclusion IN ('success', 'failure')
      ORDER BY r.started_at, s.id`,
-  ).all(last, workflow ?? null) as { workflow: string; job: string; step: string; ms: number }[];
+    params,
+  );
   const slowestSteps = [
     ...group(
       steps.filter((s) => matches(s.workflow)),

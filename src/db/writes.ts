@@ -1,10 +1,9 @@
-import type { DatabaseSync } from "node:sqlite";
 import type { Annotation, JobResult, StepOutcome } from "../run/events.js";
-import { stmt } from "./statements.js";
+import type { Db } from "./db.js";
 
 /**
- * The typed write queries: plain functions over prepared statements. No ORM or query
- * builder: node:sqlite is synchronous and small, and these few statements read best as SQL.
+ * The typed write queries: plain functions over the query layer (db.ts), in the SQL both
+ * back ends read alike. Each is one statement, so a batch is a handful of round trips.
  */
 
 export interface NewRun {
@@ -21,32 +20,33 @@ export interface NewRun {
   folder: string;
 }
 
-export function insertRun(db: DatabaseSync, r: NewRun): number {
-  const row = stmt(
-    db,
-    `INSERT INTO runs (number, run_id, workflows, event, ref, sha, actor, started_at, pid, folder)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-  ).get(
-    r.number,
-    r.runId,
-    JSON.stringify(r.workflows),
-    r.event,
-    r.ref,
-    r.sha,
-    r.actor,
-    r.startedAt,
-    r.pid,
-    r.folder,
+export async function insertRun(db: Db, r: NewRun): Promise<number> {
+  const row = await db.get<{ id: number }>(
+    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, folder)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      db.repo,
+      r.number,
+      r.runId,
+      JSON.stringify(r.workflows),
+      r.event,
+      r.ref,
+      r.sha,
+      r.actor,
+      r.startedAt,
+      r.pid,
+      r.folder,
+    ],
   );
-  return (row as { id: number }).id;
+  return row!.id;
 }
 
-export function endRun(db: DatabaseSync, run: number, result: JobResult, endedAt: number): void {
-  stmt(db, "UPDATE runs SET result = ?, ended_at = ? WHERE id = ?").run(result, endedAt, run);
+export async function endRun(db: Db, run: number, result: JobResult, endedAt: number): Promise<void> {
+  await db.run("UPDATE runs SET result = ?, ended_at = ? WHERE id = ?", [result, endedAt, run]);
 }
 
-export function setInterrupted(db: DatabaseSync, run: number, signal: string): void {
-  stmt(db, "UPDATE runs SET interrupted = ? WHERE id = ?").run(signal, run);
+export async function setInterrupted(db: Db, run: number, signal: string): Promise<void> {
+  await db.run("UPDATE runs SET interrupted = ? WHERE id = ?", [signal, run]);
 }
 
 /** A job or matrix leg by its key: 'build.2' is leg 2 of 'build' (job ids have no dots). */
@@ -58,19 +58,25 @@ export function splitKey(key: string): { job: string; leg: number | null } {
 }
 
 /** The job's row (made on first sight), its name and workflow kept up to date. */
-export function jobRow(db: DatabaseSync, run: number, key: string, name: string, workflow?: string): number {
+export async function jobRow(
+  db: Db,
+  run: number,
+  key: string,
+  name: string,
+  workflow?: string,
+): Promise<number> {
   const { job, leg } = splitKey(key);
-  const row = stmt(
-    db,
+  const row = await db.get<{ id: number }>(
     `INSERT INTO jobs (run, key, job, leg, name, workflow) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (run, key) DO UPDATE SET name = excluded.name, workflow = coalesce(excluded.workflow, workflow)
+     ON CONFLICT (run, key) DO UPDATE SET name = excluded.name, workflow = coalesce(excluded.workflow, jobs.workflow)
      RETURNING id`,
-  ).get(run, key, job, leg, name, workflow ?? null);
-  return (row as { id: number }).id;
+    [run, key, job, leg, name, workflow ?? null],
+  );
+  return row!.id;
 }
 
-export function startJob(db: DatabaseSync, job: number, at: number): void {
-  stmt(db, "UPDATE jobs SET started_at = ? WHERE id = ?").run(at, job);
+export async function startJob(db: Db, job: number, at: number): Promise<void> {
+  await db.run("UPDATE jobs SET started_at = ? WHERE id = ?", [at, job]);
 }
 
 export interface JobEnd {
@@ -81,20 +87,20 @@ export interface JobEnd {
   durationMs: number;
 }
 
-export function endJob(db: DatabaseSync, job: number, e: JobEnd): void {
-  stmt(
-    db,
+export async function endJob(db: Db, job: number, e: JobEnd): Promise<void> {
+  await db.run(
     `UPDATE jobs SET result = ?, reason = ?, outputs = ?, ended_at = ?,
        started_at = coalesce(started_at, ?) WHERE id = ?`,
-  ).run(e.result, e.reason ?? null, JSON.stringify(e.outputs), e.endedAt, e.endedAt - e.durationMs, job);
+    [e.result, e.reason ?? null, JSON.stringify(e.outputs), e.endedAt, e.endedAt - e.durationMs, job],
+  );
 }
 
-export function startStep(db: DatabaseSync, job: number, step: number, name: string, at: number): void {
-  stmt(
-    db,
+export async function startStep(db: Db, job: number, step: number, name: string, at: number): Promise<void> {
+  await db.run(
     `INSERT INTO steps (job, number, name, started_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (job, number) DO UPDATE SET name = excluded.name, started_at = excluded.started_at`,
-  ).run(job, step, name, at);
+    [job, step, name, at],
+  );
 }
 
 export interface StepEnd {
@@ -105,42 +111,42 @@ export interface StepEnd {
   durationMs: number;
 }
 
-export function endStep(db: DatabaseSync, job: number, step: number, e: StepEnd): void {
-  stmt(
-    db,
+export async function endStep(db: Db, job: number, step: number, e: StepEnd): Promise<void> {
+  await db.run(
     `INSERT INTO steps (job, number, name, outcome, conclusion, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (job, number) DO UPDATE SET name = excluded.name, outcome = excluded.outcome,
        conclusion = excluded.conclusion, ended_at = excluded.ended_at,
        started_at = coalesce(steps.started_at, excluded.started_at)`,
-  ).run(job, step, e.name, e.outcome, e.conclusion, e.endedAt - e.durationMs, e.endedAt);
+    [job, step, e.name, e.outcome, e.conclusion, e.endedAt - e.durationMs, e.endedAt],
+  );
 }
 
-export function addAnnotation(
-  db: DatabaseSync,
+export async function addAnnotation(
+  db: Db,
   job: number,
   step: number | undefined,
   seq: number,
   a: Annotation,
-): void {
-  stmt(
-    db,
+): Promise<void> {
+  await db.run(
     `INSERT INTO annotations (job, step, seq, level, message, title, file, line, col)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    job,
-    step ?? null,
-    seq,
-    a.level,
-    a.message,
-    a.title ?? null,
-    a.file ?? null,
-    a.line ?? null,
-    a.col ?? null,
+    [
+      job,
+      step ?? null,
+      seq,
+      a.level,
+      a.message,
+      a.title ?? null,
+      a.file ?? null,
+      a.line ?? null,
+      a.col ?? null,
+    ],
   );
 }
 
-export function addSummary(db: DatabaseSync, job: number, step: number, markdown: string): void {
-  stmt(db, "INSERT INTO summaries (job, step, markdown) VALUES (?, ?, ?)").run(job, step, markdown);
+export async function addSummary(db: Db, job: number, step: number, markdown: string): Promise<void> {
+  await db.run("INSERT INTO summaries (job, step, markdown) VALUES (?, ?, ?)", [job, step, markdown]);
 }
 
 /** Where a job's or step's lines are: seq and line ranges in one log file of the run folder. */
@@ -152,37 +158,42 @@ export interface LogSpan {
   lastLine: number;
 }
 
-export function insertLogSpan(db: DatabaseSync, job: number, step: number | undefined, s: LogSpan): number {
-  const row = stmt(
-    db,
+export async function insertLogSpan(
+  db: Db,
+  job: number,
+  step: number | undefined,
+  s: LogSpan,
+): Promise<number> {
+  const row = await db.get<{ id: number }>(
     `INSERT INTO log_index (job, step, file, first_seq, last_seq, first_line, last_line)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-  ).get(job, step ?? null, s.file, s.firstSeq, s.lastSeq, s.firstLine, s.lastLine);
-  return (row as { id: number }).id;
+    [job, step ?? null, s.file, s.firstSeq, s.lastSeq, s.firstLine, s.lastLine],
+  );
+  return row!.id;
 }
 
-export function extendLogSpan(db: DatabaseSync, id: number, lastSeq: number, lastLine: number): void {
-  stmt(db, "UPDATE log_index SET last_seq = ?, last_line = ? WHERE id = ?").run(lastSeq, lastLine, id);
+export async function extendLogSpan(db: Db, id: number, lastSeq: number, lastLine: number): Promise<void> {
+  await db.run("UPDATE log_index SET last_seq = ?, last_line = ? WHERE id = ?", [lastSeq, lastLine, id]);
 }
 
-export function requestApproval(db: DatabaseSync, job: number, environment: string, at: number): void {
-  stmt(db, "INSERT INTO approvals (job, environment, requested_at) VALUES (?, ?, ?)").run(
+export async function requestApproval(db: Db, job: number, environment: string, at: number): Promise<void> {
+  await db.run("INSERT INTO approvals (job, environment, requested_at) VALUES (?, ?, ?)", [
     job,
     environment,
     at,
-  );
+  ]);
 }
 
 /** The decision on the job's open request for `environment` (one is open at a time). */
-export function decideApproval(
-  db: DatabaseSync,
+export async function decideApproval(
+  db: Db,
   job: number,
   environment: string,
   d: { approved: boolean; by: string; at: number },
-): void {
-  stmt(
-    db,
+): Promise<void> {
+  await db.run(
     `UPDATE approvals SET decided_at = ?, approved = ?, decided_by = ?
      WHERE job = ? AND environment = ? AND decided_at IS NULL`,
-  ).run(d.at, d.approved ? 1 : 0, d.by, job, environment);
+    [d.at, d.approved ? 1 : 0, d.by, job, environment],
+  );
 }

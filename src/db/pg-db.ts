@@ -1,0 +1,98 @@
+import type { Client, ClientConfig } from "pg";
+import { type Db, type Param, safeUrl, toDollar } from "./db.js";
+
+/** OIDs of the integer types PostgreSQL sends as text: int8 (ids, ms times, counts), numeric. */
+const INT8 = 20;
+const NUMERIC = 1700;
+
+/**
+ * The query layer over one PostgreSQL connection (`pg`, loaded only when a URL is given).
+ * Statements are named, so the server plans each once per connection. Times are ms since the
+ * epoch in BIGINT columns, read back as numbers (exact below 2^53).
+ */
+export class PgDb implements Db {
+  readonly dialect = "postgres";
+  private readonly names = new Map<string, string>();
+  /** The connection broke (server gone): every later call fails with this. */
+  private broken?: Error;
+
+  private constructor(
+    private readonly client: Client,
+    readonly where: string,
+    readonly repo: string,
+  ) {
+    // An idle connection's error (the server stopped) must not crash the process.
+    client.on("error", (e) => {
+      this.broken = e;
+    });
+  }
+
+  static async connect(url: string, repo: string, timeoutMs = 5000): Promise<PgDb> {
+    const pg = (await import("pg")).default;
+    const parse = (v: string) => Number(v);
+    const config: ClientConfig = {
+      connectionString: url,
+      connectionTimeoutMillis: timeoutMs,
+      application_name: "slipway",
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          oid === INT8 || oid === NUMERIC
+            ? parse
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    };
+    const client = new pg.Client(config);
+    const db = new PgDb(client, safeUrl(url), repo);
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => {});
+      throw e;
+    }
+    return db;
+  }
+
+  private async query<T>(sql: string, params: readonly Param[]): Promise<T[]> {
+    if (this.broken) throw this.broken;
+    let name = this.names.get(sql);
+    if (!name) {
+      name = `s${this.names.size + 1}`;
+      this.names.set(sql, name);
+    }
+    const r = await this.client.query({ name, text: toDollar(sql), values: params as Param[] });
+    return r.rows as T[];
+  }
+
+  all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return this.query<T>(sql, params);
+  }
+
+  async get<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: readonly Param[] = []): Promise<void> {
+    await this.query(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    if (this.broken) throw this.broken;
+    await this.client.query(sql);
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.exec("BEGIN");
+    try {
+      const out = await fn();
+      await this.exec("COMMIT");
+      return out;
+    } catch (e) {
+      await this.exec("ROLLBACK").catch(() => {});
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
