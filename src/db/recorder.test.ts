@@ -157,6 +157,29 @@ describe.each(backends())("$name", (b) => {
     expect(warnings).toEqual([expect.stringMatching(/^run history not recorded from here on: .*steps/)]);
     expect(rec.full).toBeUndefined();
   });
+  test.skipIf(b.name !== "postgres")(
+    "a PostgreSQL connection that breaks mid-run (server restarted, connection killed) is warned once; the run goes on",
+    async () => {
+      const { root: dir, url } = await b.fresh();
+      const warnings: string[] = [];
+      const rec = (await Recorder.start(dir, newRun(1), (m) => warnings.push(m), url))!;
+      const emit = eventGate("run-1", new Masker(), (e) => rec.on(e));
+      emit({ type: "job-queued", job: "a", name: "a", workflow: "ci.yml" });
+      await rec.flush();
+      const admin = (await openHistory(dir, true, url))!;
+      await admin.get(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      await admin.close();
+      await sleep(50);
+      for (let i = 0; i < 3; i++) {
+        emit({ type: "step-start", job: "a", step: i, name: "s" });
+        await rec.flush();
+      }
+      await rec.close(undefined, "success");
+      expect(warnings).toEqual([expect.stringMatching(/^run history not recorded from here on: /)]);
+    },
+  );
 });
 
 test("a history that cannot be opened is warned about; the recorder is off", async () => {
