@@ -1,8 +1,14 @@
 // Run history: what recording costs a run, and how fast `slipway history` answers on a big
-// database. Usage: npm run build && node bench/history.mjs [--reps N] [--runs N] [--write]
+// database, on SQLite and, when a server is given (SLIPWAY_BENCH_DATABASE_URL, else
+// SLIPWAY_TEST_DATABASE_URL: a postgres:// URL whose user may create databases), on PostgreSQL
+// in a database made for the bench and dropped after.
+// Usage: npm run build && node bench/history.mjs [--reps N] [--runs N] [--write]
 // --write puts the table in BENCHMARKS.md (history section).
+
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -15,12 +21,14 @@ const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1])
 const reps = arg("--reps", 7);
 const runs = arg("--runs", 10_000);
 
+const server = process.env.SLIPWAY_BENCH_DATABASE_URL || process.env.SLIPWAY_TEST_DATABASE_URL;
+
 /** The 50-job DAG with history on and off (SLIPWAY_HISTORY=0), alternating in the same run. */
-function benchRecording() {
+function benchRecording(url = "") {
   const dir = repo({ ".github/workflows/dag.yml": dagWorkflow(5, 10) });
   const run = (history) => () => {
     const r = spawnSync(process.execPath, [BIN, "run", "-C", dir], {
-      env: { ...process.env, CI: "true", SLIPWAY_HISTORY: history },
+      env: { ...process.env, CI: "true", SLIPWAY_HISTORY: history, SLIPWAY_DATABASE_URL: url },
       stdio: ["ignore", "ignore", "pipe"],
       encoding: "utf8",
     });
@@ -46,81 +54,88 @@ function benchRecording() {
   return { on: median(a), off: median(b), perJob: median(diffs) / 50 };
 }
 
-/** The recorder, bundled from the sources as the CLI bundles it. */
+/** The recorder and the PostgreSQL layer, bundled from the sources as the CLI bundles them. */
 async function loadRecorder() {
-  const out = join(mkdtempSync(join(tmpdir(), "slipway-bench-rec-")), "recorder.mjs");
+  const out = join(mkdtempSync(join(tmpdir(), "slipway-bench-rec-")), "recorder.cjs");
   await build({
-    entryPoints: [join(ROOT, "src/db/recorder.ts")],
+    stdin: {
+      contents: 'export { Recorder } from "./src/db/recorder.ts"; export { PgDb } from "./src/db/pg-db.ts";',
+      resolveDir: ROOT,
+    },
     outfile: out,
     bundle: true,
     platform: "node",
-    format: "esm",
+    format: "cjs",
     logLevel: "warning",
   });
-  return import(out);
+  return createRequire(import.meta.url)(out);
 }
 
 /**
  * `runs` runs of 5 jobs x 3 steps each, recorded through the recorder as `slipway run` records
  * them, then `slipway history --limit 20` timed from process start to exit.
  */
-async function benchListing() {
+async function benchListing(url) {
   const { Recorder } = await loadRecorder();
   const dir = repo({ ".github/workflows/ci.yml": "on: push\njobs: {}\n" });
   const t0 = Date.UTC(2026, 0, 1);
-  const fillMs = time(() => {
-    for (let n = 1; n <= runs; n++) {
-      const start = t0 + n * 60_000;
-      const rec = Recorder.start(
-        dir,
-        {
-          number: n,
-          runId: `bench-${n}`,
-          workflows: [".github/workflows/ci.yml"],
-          event: "push",
-          ref: n % 3 ? "refs/heads/main" : "refs/heads/feature",
-          sha: n.toString(16).padStart(40, "0"),
-          actor: "bench",
-          startedAt: start,
-          pid: process.pid,
-          folder: `.slipway/runs/${n}`,
-        },
-        (m) => {
-          throw new Error(m);
-        },
-      );
-      let seq = 0;
-      const on = (e) => {
-        seq++;
-        rec.on({ ...e, runId: `bench-${n}`, seq, time: start + seq * 5 });
-      };
-      on({ type: "run-start", runNumber: n, runId: `bench-${n}`, event: "push", workflows: ["ci.yml"] });
-      for (let j = 0; j < 5; j++) {
-        const job = `job${j}`;
-        on({ type: "job-queued", job, name: job, workflow: ".github/workflows/ci.yml" });
-        on({ type: "job-start", job, name: job });
-        for (let s = 0; s < 3; s++) {
-          on({ type: "step-start", job, step: s, name: `step ${s}` });
-          on({ type: "log", job, step: s, stream: "stdout", text: `output of step ${s}` });
-          const result = n % 17 === 0 && s === 2 ? "failure" : "success";
-          on({
-            type: "step-end",
-            job,
-            step: s,
-            name: `step ${s}`,
-            outcome: result,
-            conclusion: result,
-            durationMs: 4,
-          });
-        }
-        on({ type: "job-end", job, name: job, result: "success", durationMs: 40, outputs: {} });
+  const fill0 = process.hrtime.bigint();
+  for (let n = 1; n <= runs; n++) {
+    const start = t0 + n * 60_000;
+    const rec = await Recorder.start(
+      dir,
+      {
+        number: n,
+        runId: `bench-${n}`,
+        workflows: [".github/workflows/ci.yml"],
+        event: "push",
+        ref: n % 3 ? "refs/heads/main" : "refs/heads/feature",
+        sha: n.toString(16).padStart(40, "0"),
+        actor: "bench",
+        startedAt: start,
+        pid: process.pid,
+        folder: `.slipway/runs/${n}`,
+      },
+      (m) => {
+        throw new Error(m);
+      },
+      url,
+    );
+    let seq = 0;
+    const on = (e) => {
+      seq++;
+      rec.on({ ...e, runId: `bench-${n}`, seq, time: start + seq * 5 });
+    };
+    on({ type: "run-start", runNumber: n, runId: `bench-${n}`, event: "push", workflows: ["ci.yml"] });
+    for (let j = 0; j < 5; j++) {
+      const job = `job${j}`;
+      on({ type: "job-queued", job, name: job, workflow: ".github/workflows/ci.yml" });
+      on({ type: "job-start", job, name: job });
+      for (let s = 0; s < 3; s++) {
+        on({ type: "step-start", job, step: s, name: `step ${s}` });
+        on({ type: "log", job, step: s, stream: "stdout", text: `output of step ${s}` });
+        const result = n % 17 === 0 && s === 2 ? "failure" : "success";
+        on({
+          type: "step-end",
+          job,
+          step: s,
+          name: `step ${s}`,
+          outcome: result,
+          conclusion: result,
+          durationMs: 4,
+        });
       }
-      on({ type: "run-end", result: n % 17 === 0 ? "failure" : "success", durationMs: seq * 5 });
-      rec.close();
+      on({ type: "job-end", job, name: job, result: "success", durationMs: 40, outputs: {} });
     }
-  });
+    on({ type: "run-end", result: n % 17 === 0 ? "failure" : "success", durationMs: seq * 5 });
+    await rec.close();
+  }
+  const fillMs = Number(process.hrtime.bigint() - fill0) / 1e6;
   const list = () => {
-    const r = spawnSync(process.execPath, [BIN, "history", "-C", dir, "--limit", "20"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [BIN, "history", "-C", dir, "--limit", "20"], {
+      encoding: "utf8",
+      env: { ...process.env, SLIPWAY_DATABASE_URL: url ?? "" },
+    });
     if (r.status !== 0 || r.stdout.split("\n").length < 21) throw new Error(`history failed:\n${r.stderr}`);
   };
   const version = () => spawnSync(process.execPath, [BIN, "--version"], { stdio: "ignore" });
@@ -135,16 +150,43 @@ async function benchListing() {
   return { fillMs, list: median(l), version: median(v) };
 }
 
-const rec = benchRecording();
-const listing = await benchListing();
+/** A database of its own on the server, dropped after `fn`. */
+async function onServer(fn) {
+  const { PgDb } = await loadRecorder();
+  const name = `slipway_bench_${randomBytes(6).toString("hex")}`;
+  const admin = await PgDb.connect(server, "");
+  await admin.exec(`CREATE DATABASE ${name}`);
+  const u = new URL(server);
+  u.pathname = `/${name}`;
+  try {
+    return await fn(u.toString());
+  } finally {
+    await admin.exec(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+}
+
 const f = (x) => x.toFixed(1);
+const rows = (backend, rec, listing) => [
+  `| ${backend}: 50-job DAG (5x10), history on vs SLIPWAY_HISTORY=0, alternating | ${f(rec.on)} ms | ${f(rec.off)} ms | ${f(rec.perJob)} ms/job |`,
+  `| ${backend}: \`slipway history --limit 20\` on ${runs.toLocaleString("en")} recorded runs (5 jobs x 3 steps each) | ${f(listing.list)} ms | \`slipway --version\`: ${f(listing.version)} ms | filling them through the recorder: ${f(listing.fillMs / 1000)} s |`,
+];
+const table = rows("SQLite", benchRecording(), await benchListing());
+let version = "";
+if (server) {
+  const pg = await onServer(async (url) => [benchRecording(url), await benchListing(url)]);
+  table.push(...rows("PostgreSQL", ...pg));
+  const { PgDb } = await loadRecorder();
+  const db = await PgDb.connect(server, "");
+  version = `, PostgreSQL ${(await db.get("SHOW server_version")).server_version} on loopback`;
+  await db.close();
+}
 const out = [
-  `Node ${process.version}, ${availableParallelism()} cores, ${reps} repetitions each, medians, from process start to exit.`,
+  `Node ${process.version}, ${availableParallelism()} cores${version}, ${reps} repetitions each, medians, from process start to exit.`,
   "",
   "| What | With | Without | Cost |",
   "|---|---|---|---|",
-  `| 50-job DAG (5x10), history on vs SLIPWAY_HISTORY=0, alternating | ${f(rec.on)} ms | ${f(rec.off)} ms | ${f(rec.perJob)} ms/job |`,
-  `| \`slipway history --limit 20\` on ${runs.toLocaleString("en")} recorded runs (5 jobs x 3 steps each) | ${f(listing.list)} ms | \`slipway --version\`: ${f(listing.version)} ms | filling them through the recorder: ${f(listing.fillMs / 1000)} s |`,
+  ...table,
 ].join("\n");
 console.log(out);
 if (process.argv.includes("--write")) writeSection("history", out);

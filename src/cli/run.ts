@@ -204,12 +204,7 @@ export async function main(args: string[]): Promise<number> {
  * The run history (.slipway/slipway.db) records the run unless SLIPWAY_HISTORY=0. It never
  * fails the run: a database error is said once on stderr and the run goes on without it.
  */
-async function recorder(
-  s: Setup,
-  runs: WorkflowRun[],
-  r: RunSpec,
-  startedAt: number,
-): Promise<Recorder | undefined> {
+function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number): Recorder | undefined {
   if (process.env.SLIPWAY_HISTORY === "0") return undefined;
   return Recorder.start(
     s.git.root,
@@ -314,7 +309,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
   const started = Date.now();
-  const history = await recorder(s, runs, r, started);
+  const history = recorder(s, runs, r, started);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);

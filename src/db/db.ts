@@ -10,6 +10,12 @@ export type Param = string | number | null;
 
 export type Dialect = "sqlite" | "postgres";
 
+/** A statement whose answer is not needed: one of a batch. */
+export interface Statement {
+  sql: string;
+  params: readonly Param[];
+}
+
 export interface Db {
   readonly dialect: Dialect;
   /** Where the history is, for messages: a file, or a URL without its password. */
@@ -22,6 +28,11 @@ export interface Db {
   all<T>(sql: string, params?: readonly Param[]): Promise<T[]>;
   get<T>(sql: string, params?: readonly Param[]): Promise<T | undefined>;
   run(sql: string, params?: readonly Param[]): Promise<void>;
+  /**
+   * `statements` in one transaction, all or none. PostgreSQL gets them in one round trip,
+   * which is what keeps recording cheap there.
+   */
+  batch(statements: readonly Statement[]): Promise<void>;
   /** Statements without parameters, one after the other (a migration). */
   exec(sql: string): Promise<void>;
   /**
@@ -37,6 +48,11 @@ export interface Db {
  * Plain `?` are numbered in order; the two kinds are not mixed in one statement.
  */
 export function toDollar(sql: string): string {
+  return placeholders(sql, (n) => `$${n}`);
+}
+
+/** `sql` with each placeholder replaced by `fill(its number from 1)`. */
+export function placeholders(sql: string, fill: (n: number) => string): string {
   let out = "";
   let n = 0;
   for (let i = 0; i < sql.length; i++) {
@@ -54,9 +70,9 @@ export function toDollar(sql: string): string {
     } else if (c === "?") {
       const m = /^\d+/.exec(sql.slice(i + 1));
       if (m) {
-        out += `$${m[0]}`;
+        out += fill(Number(m[0]));
         i += m[0].length;
-      } else out += `$${++n}`;
+      } else out += fill(++n);
     } else out += c;
   }
   return out;

@@ -4,7 +4,7 @@ import { alive } from "./interrupted.js";
 import { openHistory } from "./open.js";
 import { runByNumber } from "./reads.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
-import { insertRun, jobRow, startJob } from "./writes.js";
+import { insertRun, startJob, upsertJob } from "./writes.js";
 
 describe.each(backends())("$name", (b) => {
   test("a run left open by a process that is gone is marked interrupted at the next open; a live one is not", async () => {
@@ -12,11 +12,9 @@ describe.each(backends())("$name", (b) => {
     expect(alive(gone)).toBe(false);
     expect(alive(process.ppid)).toBe(true);
     const { db, root, url } = await freshHistory(b);
-    await db.transaction(async () => {
-      const dead = await insertRun(db, newRun(1, { pid: gone }));
-      await startJob(db, await jobRow(db, dead, "a", "a"), 1_005_000);
-      await insertRun(db, newRun(2, { pid: process.ppid }));
-    });
+    const dead = await insertRun(db, newRun(1, { pid: gone }));
+    await db.batch([upsertJob(dead, "a", "a"), startJob(dead, "a", 1_005_000)]);
+    await insertRun(db, newRun(2, { pid: process.ppid }));
     await db.close();
     const again = (await openHistory(root, true, url))!;
     expect(await runByNumber(again, 1)).toMatchObject({

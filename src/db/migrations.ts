@@ -228,9 +228,12 @@ const MIGRATION_LOCK = 0x51177a7;
 async function migratePostgres(db: Db, steps: readonly string[]): Promise<void> {
   const version = async () =>
     (await db.get<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations"))!.v ?? 0;
-  const known = async () =>
-    (await db.get<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t"))!.t !== null;
-  if ((await known()) && (await version()) === steps.length) return;
+  // One round trip when nothing is to do (every start); an empty database has no table yet.
+  const current = await version().catch((e: { code?: string }) => {
+    if (e.code === "42P01") return -1;
+    throw e;
+  });
+  if (current === steps.length) return;
   await db.transaction(async () => {
     // Two processes starting at once: the second waits here, then finds the work done.
     await db.get("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK]);

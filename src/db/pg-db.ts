@@ -1,9 +1,15 @@
 import type { Client, ClientConfig } from "pg";
-import { type Db, type Param, safeUrl, toDollar } from "./db.js";
+import { type Db, type Param, placeholders, type Statement, safeUrl, toDollar } from "./db.js";
 
 /** OIDs of the integer types PostgreSQL sends as text: int8 (ids, ms times, counts), numeric. */
 const INT8 = 20;
 const NUMERIC = 1700;
+
+/** A number as SQL: only finite ones are ever bound (ids, ms times, line numbers). */
+function numeric(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`not a number to store: ${v}`);
+  return String(v);
+}
 
 /**
  * The query layer over one PostgreSQL connection (`pg`, loaded only when a URL is given).
@@ -73,6 +79,17 @@ export class PgDb implements Db {
 
   async run(sql: string, params: readonly Param[] = []): Promise<void> {
     await this.query(sql, params);
+  }
+
+  /**
+   * One simple query of all the statements, their parameters written as literals (the
+   * driver's escaping): the server runs it as one implicit transaction, in one round trip.
+   */
+  async batch(statements: readonly Statement[]): Promise<void> {
+    if (statements.length === 0) return;
+    const literal = (v: Param) =>
+      v === null ? "NULL" : typeof v === "number" ? numeric(v) : this.client.escapeLiteral(v);
+    await this.exec(statements.map((s) => placeholders(s.sql, (n) => literal(s.params[n - 1]!))).join(";\n"));
   }
 
   async exec(sql: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { logLine, safe } from "../report/run-folder.js";
 import type { JobResult, StampedEvent } from "../run/events.js";
-import { type Db, errorMessage } from "./db.js";
+import { type Db, errorMessage, type Statement } from "./db.js";
 import { openHistory } from "./open.js";
 import {
   addAnnotation,
@@ -12,13 +12,13 @@ import {
   extendLogSpan,
   insertLogSpan,
   insertRun,
-  jobRow,
   type NewRun,
   requestApproval,
   setInterrupted,
   splitKey,
   startJob,
   startStep,
+  upsertJob,
 } from "./writes.js";
 
 /** A batch is written after this long, or at this many events, whichever comes first. */
@@ -29,7 +29,8 @@ const BATCH_EVENTS = 500;
 const isFull = (e: unknown) => ((e as { errcode?: number }).errcode ?? 0) % 256 === 13;
 
 interface Span {
-  id: number;
+  job: string;
+  firstSeq: number;
   lastSeq: number;
   lastLine: number;
 }
@@ -44,7 +45,10 @@ interface Span {
 export class Recorder {
   private buffer: StampedEvent[] = [];
   private timer?: NodeJS.Timeout;
-  private jobs = new Map<string, number>();
+  /** Jobs that have a row (or will, once the batch that makes it is written). */
+  private jobs = new Set<string>();
+  /** The statements of the batch being made. */
+  private out: Statement[] = [];
   private workflows = new Map<string, string>();
   /** Lines written so far to each job's log file, as the run folder writes them. */
   private lines = new Map<string, number>();
@@ -56,33 +60,30 @@ export class Recorder {
   /** The disk was full: the run's history is incomplete, as a run folder write failing is. */
   full?: string;
 
-  private constructor(
-    private readonly db: Db,
-    private readonly run: number,
-    private readonly warn: (message: string) => void,
-  ) {}
+  private db?: Db;
+  /** The run's row. */
+  private run = 0;
+
+  private constructor(private readonly warn: (message: string) => void) {}
 
   /**
-   * Opens the history of `root` (the PostgreSQL database at `url` when given) and records the
-   * run's start; undefined when that failed (warned).
+   * Records a run in the history of `root` (the PostgreSQL database at `url` when given). The
+   * database is opened and the run's row written in the background, before the first batch:
+   * the run never waits for a server. When that fails, it is warned once and nothing is recorded.
    */
-  static async start(
-    root: string,
-    run: NewRun,
-    warn: (message: string) => void,
-    url?: string,
-  ): Promise<Recorder | undefined> {
-    let db: Db | undefined;
-    try {
-      db = (await openHistory(root, true, url))!;
-      const d = db;
-      const id = await d.transaction(() => insertRun(d, run));
-      return new Recorder(d, id, warn);
-    } catch (e) {
-      await db?.close();
-      warn(`run history not recorded: ${errorMessage(e)}`);
-      return undefined;
-    }
+  static start(root: string, run: NewRun, warn: (message: string) => void, url?: string): Recorder {
+    const r = new Recorder(warn);
+    r.writing = (async () => {
+      try {
+        r.db = (await openHistory(root, true, url))!;
+        r.run = await insertRun(r.db, run);
+      } catch (e) {
+        r.broken = true;
+        await r.db?.close();
+        warn(`run history not recorded: ${errorMessage(e)}`);
+      }
+    })();
+    return r;
   }
 
   on(e: StampedEvent): void {
@@ -104,27 +105,30 @@ export class Recorder {
     if (this.broken || this.buffer.length === 0) return this.writing;
     const batch = this.buffer;
     this.buffer = [];
-    return this.queue(() =>
-      this.db.transaction(async () => {
-        for (const e of batch) await this.apply(e);
-        // A span grows line by line; written once per batch, not once per line.
-        for (const sp of this.dirty) await extendLogSpan(this.db, sp.id, sp.lastSeq, sp.lastLine);
-        this.dirty.clear();
-      }),
-    );
+    // Made once the run's row is known: after the batches before it.
+    return this.queue(() => {
+      for (const e of batch) this.apply(e);
+      // A span grows line by line; written once per batch, not once per line.
+      for (const sp of this.dirty)
+        this.out.push(extendLogSpan(this.run, sp.job, sp.firstSeq, sp.lastSeq, sp.lastLine));
+      this.dirty.clear();
+      const statements = this.out;
+      this.out = [];
+      return this.db!.batch(statements);
+    });
   }
 
   /** Writes the rest and closes the database; `interrupted`: the signal that stopped the run. */
   async close(interrupted?: string, result?: JobResult): Promise<void> {
     await this.flush();
     await this.queue(() =>
-      this.db.transaction(async () => {
-        if (interrupted) await setInterrupted(this.db, this.run, interrupted);
-        if (result) await endRun(this.db, this.run, result, Date.now());
-      }),
+      this.db!.batch([
+        ...(interrupted ? [setInterrupted(this.run, interrupted)] : []),
+        ...(result ? [endRun(this.run, result, Date.now())] : []),
+      ]),
     );
     this.broken = true;
-    await this.db.close().catch(() => {});
+    await this.db?.close().catch(() => {});
   }
 
   /** `write` after what is being written; its error is warned once, and nothing more is written. */
@@ -135,72 +139,72 @@ export class Recorder {
         await write();
       } catch (e) {
         this.broken = true;
-        if (isFull(e)) this.full = `${this.db.where}: ${errorMessage(e)}`;
+        if (isFull(e)) this.full = `${this.db!.where}: ${errorMessage(e)}`;
         this.warn(`run history not recorded from here on: ${errorMessage(e)}`);
       }
     });
     return this.writing;
   }
 
-  private async job(key: string, name = key, workflow?: string): Promise<number> {
-    let id = this.jobs.get(key);
+  /** Job `key`, its row made on first sight (a job-queued event names its workflow). */
+  private job(key: string, name = key, workflow?: string): string {
     if (workflow !== undefined) this.workflows.set(key, workflow);
-    if (id === undefined || workflow !== undefined) {
+    if (!this.jobs.has(key) || workflow !== undefined) {
       // A matrix leg is never queued on its own: it is in its job's workflow.
-      id = await jobRow(this.db, this.run, key, name, workflow ?? this.workflows.get(splitKey(key).job));
-      this.jobs.set(key, id);
+      this.out.push(upsertJob(this.run, key, name, workflow ?? this.workflows.get(splitKey(key).job)));
+      this.jobs.add(key);
     }
-    return id;
+    return key;
   }
 
-  private async apply(e: StampedEvent): Promise<void> {
-    const db = this.db;
+  private apply(e: StampedEvent): void {
+    const run = this.run;
+    const out = this.out;
     switch (e.type) {
       case "run-start":
       case "group":
-        break;
-      case "job-queued":
-        await this.job(e.job, e.name, e.workflow);
-        break;
-      case "job-start":
-        await startJob(db, await this.job(e.job, e.name), e.time);
-        break;
-      case "step-start":
-        await startStep(db, await this.job(e.job), e.step, e.name, e.time);
-        break;
-      case "step-end":
-        await endStep(db, await this.job(e.job), e.step, { ...e, endedAt: e.time });
-        break;
-      case "annotation":
-        await addAnnotation(db, await this.job(e.job), e.step, e.seq, e.annotation);
-        break;
-      case "summary":
-        await addSummary(db, await this.job(e.job), e.step, e.markdown);
-        break;
-      case "job-end":
-        await endJob(db, await jobRow(db, this.run, e.job, e.name), { ...e, endedAt: e.time });
-        break;
-      case "run-end":
-        await endRun(db, this.run, e.result, e.time);
-        break;
-      case "approval-requested":
-        await requestApproval(db, await this.job(e.job), e.environment, e.time);
-        break;
-      case "approval-decided":
-        await decideApproval(db, await this.job(e.job), e.environment, {
-          approved: e.approved,
-          by: e.by,
-          at: e.time,
-        });
-        break;
       case "log":
         break;
+      case "job-queued":
+        this.job(e.job, e.name, e.workflow);
+        break;
+      case "job-start":
+        out.push(startJob(run, this.job(e.job, e.name), e.time));
+        break;
+      case "step-start":
+        out.push(startStep(run, this.job(e.job), e.step, e.name, e.time));
+        break;
+      case "step-end":
+        out.push(endStep(run, this.job(e.job), e.step, { ...e, endedAt: e.time }));
+        break;
+      case "annotation":
+        out.push(addAnnotation(run, this.job(e.job), e.step, e.seq, e.annotation));
+        break;
+      case "summary":
+        out.push(addSummary(run, this.job(e.job), e.step, e.markdown));
+        break;
+      case "job-end":
+        // Its name as it ended (a leg's name has its matrix values).
+        this.jobs.delete(e.job);
+        out.push(endJob(run, this.job(e.job, e.name), { ...e, endedAt: e.time }));
+        break;
+      case "run-end":
+        out.push(endRun(run, e.result, e.time));
+        break;
+      case "approval-requested":
+        out.push(requestApproval(run, this.job(e.job), e.environment, e.time));
+        break;
+      case "approval-decided":
+        out.push(
+          decideApproval(run, this.job(e.job), e.environment, { approved: e.approved, by: e.by, at: e.time }),
+        );
+        break;
     }
-    if ("job" in e) await this.index(e);
+    if ("job" in e) this.index(e);
   }
 
   /** The log index: the event's line in its job's log file extends its step's span. */
-  private async index(e: StampedEvent & { job: string }): Promise<void> {
+  private index(e: StampedEvent & { job: string }): void {
     const line = logLine(e);
     if (line === undefined) return;
     const step = "step" in e ? e.step : undefined;
@@ -217,11 +221,8 @@ export class Recorder {
     } else {
       const file = `logs/${safe(e.job)}.log`;
       const s = { file, firstSeq: e.seq, lastSeq: e.seq, firstLine: first, lastLine: last };
-      this.spans.set(key, {
-        id: await insertLogSpan(this.db, await this.job(e.job), step, s),
-        lastSeq: e.seq,
-        lastLine: last,
-      });
+      this.out.push(insertLogSpan(this.run, this.job(e.job), step, s));
+      this.spans.set(key, { job: e.job, firstSeq: e.seq, lastSeq: e.seq, lastLine: last });
     }
   }
 }

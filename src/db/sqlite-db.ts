@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Db, Param } from "./db.js";
+import type { Db, Param, Statement } from "./db.js";
 
 /**
  * The query layer over node:sqlite. Each statement is prepared once per connection (preparing
@@ -36,6 +36,12 @@ export class SqliteDb implements Db {
     this.stmt(sql).run(...params);
   }
 
+  async batch(statements: readonly Statement[]): Promise<void> {
+    await this.transaction(async () => {
+      for (const s of statements) this.stmt(s.sql).run(...s.params);
+    });
+  }
+
   async exec(sql: string): Promise<void> {
     this.raw.exec(sql);
   }
@@ -43,6 +49,8 @@ export class SqliteDb implements Db {
   /**
    * IMMEDIATE takes the write lock at the start, so a second Slipway process waits
    * (busy_timeout) instead of failing when it would upgrade a read lock mid-transaction.
+   * That wait blocks the thread: two connections of one process must not hold transactions
+   * open at once (one process records through one connection).
    */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     this.raw.exec("BEGIN IMMEDIATE");

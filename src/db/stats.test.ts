@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { percentile, stats, timing } from "./stats.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
-import { endJob, endRun, endStep, insertRun, jobRow, startJob } from "./writes.js";
+import { endJob, endRun, endStep, insertRun, startJob, upsertJob } from "./writes.js";
 
 test("percentiles are nearest-rank; the trend compares the newer half's median with the older half's", () => {
   expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
@@ -21,37 +21,32 @@ describe.each(backends())("$name", (b) => {
       { sha: "b", test: "success", build: 300 },
       { sha: "c", test: "success", build: 300 },
     ];
-    await db.transaction(async () => {
-      for (const [i, p] of plan.entries()) {
-        const n = i + 1;
-        const t = 1_000_000 * n;
-        const run = await insertRun(db, newRun(n, { sha: p.sha.repeat(40), startedAt: t }));
-        const build = await jobRow(db, run, "build", "build", "ci");
-        await startJob(db, build, t);
-        await endStep(db, build, 0, {
+    for (const [i, p] of plan.entries()) {
+      const n = i + 1;
+      const t = 1_000_000 * n;
+      const run = await insertRun(db, newRun(n, { sha: p.sha.repeat(40), startedAt: t }));
+      await db.batch([
+        upsertJob(run, "build", "build", "ci"),
+        startJob(run, "build", t),
+        endStep(run, "build", 0, {
           name: "compile",
           outcome: "success",
           conclusion: "success",
           endedAt: t + p.build,
           durationMs: p.build,
-        });
-        await endJob(db, build, {
-          result: "success",
-          outputs: {},
-          endedAt: t + p.build,
-          durationMs: p.build,
-        });
-        const test = await jobRow(db, run, "test", "test", "ci");
-        await startJob(db, test, t + p.build);
-        await endJob(db, test, {
+        }),
+        endJob(run, "build", { result: "success", outputs: {}, endedAt: t + p.build, durationMs: p.build }),
+        upsertJob(run, "test", "test", "ci"),
+        startJob(run, "test", t + p.build),
+        endJob(run, "test", {
           result: p.test as "success",
           outputs: {},
           endedAt: t + p.build + 50,
           durationMs: 50,
-        });
-        await endRun(db, run, p.test as "success", t + p.build + 50);
-      }
-    });
+        }),
+        endRun(run, p.test as "success", t + p.build + 50),
+      ]);
+    }
     const s = await stats(db, 50);
     expect(s.runs).toEqual([1, 2, 3, 4]);
     // The workflow's time in a run: build, then test (150, 150, 350, 350 ms).

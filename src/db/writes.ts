@@ -1,9 +1,10 @@
 import type { Annotation, JobResult, StepOutcome } from "../run/events.js";
-import type { Db } from "./db.js";
+import type { Db, Param, Statement } from "./db.js";
 
 /**
- * The typed write queries: plain functions over the query layer (db.ts), in the SQL both
- * back ends read alike. Each is one statement, so a batch is a handful of round trips.
+ * The typed writes. Each but insertRun is a statement to give db.batch(): none needs an answer
+ * from the database (a job is named by its run and key, not by an id read back), so a batch of
+ * them is one transaction and, on PostgreSQL, one round trip.
  */
 
 export interface NewRun {
@@ -41,12 +42,17 @@ export async function insertRun(db: Db, r: NewRun): Promise<number> {
   return row!.id;
 }
 
-export async function endRun(db: Db, run: number, result: JobResult, endedAt: number): Promise<void> {
-  await db.run("UPDATE runs SET result = ?, ended_at = ? WHERE id = ?", [result, endedAt, run]);
+const st = (sql: string, ...params: Param[]): Statement => ({ sql, params });
+
+/** The id of job `key` of run `run`, inside a statement (its two parameters: run, key). */
+const JOB = "(SELECT id FROM jobs WHERE run = ? AND key = ?)";
+
+export function endRun(run: number, result: JobResult, endedAt: number): Statement {
+  return st("UPDATE runs SET result = ?, ended_at = ? WHERE id = ?", result, endedAt, run);
 }
 
-export async function setInterrupted(db: Db, run: number, signal: string): Promise<void> {
-  await db.run("UPDATE runs SET interrupted = ? WHERE id = ?", [signal, run]);
+export function setInterrupted(run: number, signal: string): Statement {
+  return st("UPDATE runs SET interrupted = ? WHERE id = ?", signal, run);
 }
 
 /** A job or matrix leg by its key: 'build.2' is leg 2 of 'build' (job ids have no dots). */
@@ -58,25 +64,22 @@ export function splitKey(key: string): { job: string; leg: number | null } {
 }
 
 /** The job's row (made on first sight), its name and workflow kept up to date. */
-export async function jobRow(
-  db: Db,
-  run: number,
-  key: string,
-  name: string,
-  workflow?: string,
-): Promise<number> {
+export function upsertJob(run: number, key: string, name: string, workflow?: string): Statement {
   const { job, leg } = splitKey(key);
-  const row = await db.get<{ id: number }>(
+  return st(
     `INSERT INTO jobs (run, key, job, leg, name, workflow) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (run, key) DO UPDATE SET name = excluded.name, workflow = coalesce(excluded.workflow, jobs.workflow)
-     RETURNING id`,
-    [run, key, job, leg, name, workflow ?? null],
+     ON CONFLICT (run, key) DO UPDATE SET name = excluded.name, workflow = coalesce(excluded.workflow, jobs.workflow)`,
+    run,
+    key,
+    job,
+    leg,
+    name,
+    workflow ?? null,
   );
-  return row!.id;
 }
 
-export async function startJob(db: Db, job: number, at: number): Promise<void> {
-  await db.run("UPDATE jobs SET started_at = ? WHERE id = ?", [at, job]);
+export function startJob(run: number, key: string, at: number): Statement {
+  return st("UPDATE jobs SET started_at = ? WHERE run = ? AND key = ?", at, run, key);
 }
 
 export interface JobEnd {
@@ -87,19 +90,29 @@ export interface JobEnd {
   durationMs: number;
 }
 
-export async function endJob(db: Db, job: number, e: JobEnd): Promise<void> {
-  await db.run(
+export function endJob(run: number, key: string, e: JobEnd): Statement {
+  return st(
     `UPDATE jobs SET result = ?, reason = ?, outputs = ?, ended_at = ?,
-       started_at = coalesce(started_at, ?) WHERE id = ?`,
-    [e.result, e.reason ?? null, JSON.stringify(e.outputs), e.endedAt, e.endedAt - e.durationMs, job],
+       started_at = coalesce(started_at, ?) WHERE run = ? AND key = ?`,
+    e.result,
+    e.reason ?? null,
+    JSON.stringify(e.outputs),
+    e.endedAt,
+    e.endedAt - e.durationMs,
+    run,
+    key,
   );
 }
 
-export async function startStep(db: Db, job: number, step: number, name: string, at: number): Promise<void> {
-  await db.run(
-    `INSERT INTO steps (job, number, name, started_at) VALUES (?, ?, ?, ?)
+export function startStep(run: number, key: string, step: number, name: string, at: number): Statement {
+  return st(
+    `INSERT INTO steps (job, number, name, started_at) VALUES (${JOB}, ?, ?, ?)
      ON CONFLICT (job, number) DO UPDATE SET name = excluded.name, started_at = excluded.started_at`,
-    [job, step, name, at],
+    run,
+    key,
+    step,
+    name,
+    at,
   );
 }
 
@@ -111,42 +124,48 @@ export interface StepEnd {
   durationMs: number;
 }
 
-export async function endStep(db: Db, job: number, step: number, e: StepEnd): Promise<void> {
-  await db.run(
-    `INSERT INTO steps (job, number, name, outcome, conclusion, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+export function endStep(run: number, key: string, step: number, e: StepEnd): Statement {
+  return st(
+    `INSERT INTO steps (job, number, name, outcome, conclusion, started_at, ended_at) VALUES (${JOB}, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (job, number) DO UPDATE SET name = excluded.name, outcome = excluded.outcome,
        conclusion = excluded.conclusion, ended_at = excluded.ended_at,
        started_at = coalesce(steps.started_at, excluded.started_at)`,
-    [job, step, e.name, e.outcome, e.conclusion, e.endedAt - e.durationMs, e.endedAt],
+    run,
+    key,
+    step,
+    e.name,
+    e.outcome,
+    e.conclusion,
+    e.endedAt - e.durationMs,
+    e.endedAt,
   );
 }
 
-export async function addAnnotation(
-  db: Db,
-  job: number,
+export function addAnnotation(
+  run: number,
+  key: string,
   step: number | undefined,
   seq: number,
   a: Annotation,
-): Promise<void> {
-  await db.run(
+): Statement {
+  return st(
     `INSERT INTO annotations (job, step, seq, level, message, title, file, line, col)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      job,
-      step ?? null,
-      seq,
-      a.level,
-      a.message,
-      a.title ?? null,
-      a.file ?? null,
-      a.line ?? null,
-      a.col ?? null,
-    ],
+     VALUES (${JOB}, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    run,
+    key,
+    step ?? null,
+    seq,
+    a.level,
+    a.message,
+    a.title ?? null,
+    a.file ?? null,
+    a.line ?? null,
+    a.col ?? null,
   );
 }
 
-export async function addSummary(db: Db, job: number, step: number, markdown: string): Promise<void> {
-  await db.run("INSERT INTO summaries (job, step, markdown) VALUES (?, ?, ?)", [job, step, markdown]);
+export function addSummary(run: number, key: string, step: number, markdown: string): Statement {
+  return st(`INSERT INTO summaries (job, step, markdown) VALUES (${JOB}, ?, ?)`, run, key, step, markdown);
 }
 
 /** Where a job's or step's lines are: seq and line ranges in one log file of the run folder. */
@@ -158,42 +177,64 @@ export interface LogSpan {
   lastLine: number;
 }
 
-export async function insertLogSpan(
-  db: Db,
-  job: number,
-  step: number | undefined,
-  s: LogSpan,
-): Promise<number> {
-  const row = await db.get<{ id: number }>(
+export function insertLogSpan(run: number, key: string, step: number | undefined, s: LogSpan): Statement {
+  return st(
     `INSERT INTO log_index (job, step, file, first_seq, last_seq, first_line, last_line)
-     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [job, step ?? null, s.file, s.firstSeq, s.lastSeq, s.firstLine, s.lastLine],
+     VALUES (${JOB}, ?, ?, ?, ?, ?, ?)`,
+    run,
+    key,
+    step ?? null,
+    s.file,
+    s.firstSeq,
+    s.lastSeq,
+    s.firstLine,
+    s.lastLine,
   );
-  return row!.id;
 }
 
-export async function extendLogSpan(db: Db, id: number, lastSeq: number, lastLine: number): Promise<void> {
-  await db.run("UPDATE log_index SET last_seq = ?, last_line = ? WHERE id = ?", [lastSeq, lastLine, id]);
+/** The span that starts at `firstSeq` (a seq is the run's: one span starts there). */
+export function extendLogSpan(
+  run: number,
+  key: string,
+  firstSeq: number,
+  lastSeq: number,
+  lastLine: number,
+): Statement {
+  return st(
+    `UPDATE log_index SET last_seq = ?, last_line = ? WHERE job = ${JOB} AND first_seq = ?`,
+    lastSeq,
+    lastLine,
+    run,
+    key,
+    firstSeq,
+  );
 }
 
-export async function requestApproval(db: Db, job: number, environment: string, at: number): Promise<void> {
-  await db.run("INSERT INTO approvals (job, environment, requested_at) VALUES (?, ?, ?)", [
-    job,
+export function requestApproval(run: number, key: string, environment: string, at: number): Statement {
+  return st(
+    `INSERT INTO approvals (job, environment, requested_at) VALUES (${JOB}, ?, ?)`,
+    run,
+    key,
     environment,
     at,
-  ]);
+  );
 }
 
 /** The decision on the job's open request for `environment` (one is open at a time). */
-export async function decideApproval(
-  db: Db,
-  job: number,
+export function decideApproval(
+  run: number,
+  key: string,
   environment: string,
   d: { approved: boolean; by: string; at: number },
-): Promise<void> {
-  await db.run(
+): Statement {
+  return st(
     `UPDATE approvals SET decided_at = ?, approved = ?, decided_by = ?
-     WHERE job = ? AND environment = ? AND decided_at IS NULL`,
-    [d.at, d.approved ? 1 : 0, d.by, job, environment],
+     WHERE job = ${JOB} AND environment = ? AND decided_at IS NULL`,
+    d.at,
+    d.approved ? 1 : 0,
+    d.by,
+    run,
+    key,
+    environment,
   );
 }
