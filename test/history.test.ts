@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, test } from "vitest";
@@ -226,6 +227,83 @@ jobs:
     expect(r.stdout).toMatch(/\nSLOWEST STEP\s/);
     const json = JSON.parse(cli(["stats", "--json", "--last", "1"], repo).stdout) as { runs: number[] };
     expect(json.runs).toEqual([2]);
+  });
+
+  test("a run's event payload (masked), where each job ran, step summaries, artifacts and caches are recorded and shown", async () => {
+    const { cli } = await backend(b);
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir -p out && echo hi > out/a.txt && echo there > out/b.txt
+      - uses: actions/upload-artifact@v4
+        with: { name: dist, path: out }
+      - uses: actions/cache@v4
+        with: { path: out, key: "k-\${{ github.event.n }}", restore-keys: k- }
+      - run: echo "# Built it" >> "$GITHUB_STEP_SUMMARY"
+`,
+      "one.json": JSON.stringify({ n: "1", note: "s3cr3t-value" }),
+      "two.json": JSON.stringify({ n: "2" }),
+    });
+    const run = (event: string) =>
+      expect(cli(["run", "--no-sandbox", "-e", event, "-s", "TOKEN=s3cr3t-value"], repo).code).toBe(0);
+    run("one.json");
+    run("one.json");
+    run("two.json");
+    interface Detail {
+      branch: string;
+      payload: { n: string; note?: string };
+      jobs: {
+        runner: { executor: string; name: string };
+        summaries: { step: number; markdown: string }[];
+        artifacts: { name: string; files: number; size: number; path: string }[];
+        caches: {
+          action: string;
+          key: string;
+          hit: boolean;
+          matchedKey: string | null;
+          size: number | null;
+        }[];
+      }[];
+    }
+    const detail = (n: number) => JSON.parse(cli(["history", String(n), "--json"], repo).stdout) as Detail;
+    const first = detail(1);
+    expect(first.branch).toBe("main");
+    expect(first.payload).toMatchObject({ n: "1", note: "***" });
+    const job = first.jobs[0]!;
+    expect(job.runner).toEqual({ executor: "host", name: hostname() });
+    expect(job.summaries).toEqual([{ step: 3, markdown: "# Built it\n" }]);
+    expect(job.artifacts).toEqual([
+      { name: "dist", files: 2, size: 9, path: "artifacts/dist", createdAt: expect.any(Number) },
+    ]);
+    expect(job.caches).toEqual([
+      { action: "restore", key: "k-1", hit: false, matchedKey: null, size: null, at: expect.any(Number) },
+      {
+        action: "save",
+        key: "k-1",
+        hit: false,
+        matchedKey: null,
+        size: expect.any(Number),
+        at: expect.any(Number),
+      },
+    ]);
+    expect(detail(2).jobs[0]!.caches).toMatchObject([
+      { action: "restore", key: "k-1", hit: true, matchedKey: "k-1" },
+    ]);
+    expect(detail(3).jobs[0]!.caches).toMatchObject([
+      { action: "restore", key: "k-2", hit: false, matchedKey: "k-1" },
+      { action: "save", key: "k-2" },
+    ]);
+    const text = cli(["history", "1"], repo).stdout;
+    expect(text).toContain(`\n  runner: host on ${hostname()}\n`);
+    expect(text).toContain("\n  summary of step 4: # Built it\n");
+    expect(text).toContain("\n  artifact 'dist': 2 file(s), 9 B (.slipway/runs/1/artifacts/dist)\n");
+    expect(text).toMatch(/\n {2}cache 'k-1': miss\n {2}cache 'k-1': saved, \d+ B\n/);
+    expect(cli(["history", "2"], repo).stdout).toMatch(/\n {2}cache 'k-1': hit, \d+ B\n/);
+    expect(cli(["history", "3"], repo).stdout).toMatch(/\n {2}cache 'k-2': restored from 'k-1', \d+ B\n/);
+    expect(JSON.stringify(detail(1))).not.toContain("s3cr3t");
   });
 
   test("deployments: each approval request and its decision are recorded with who decided", async () => {

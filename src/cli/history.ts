@@ -6,8 +6,10 @@ import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf, UsageError } f
 const HELP = `usage: slipway history [run] [options]
 
 Without a run: the recorded runs, newest first, with their result, duration, commit, event
-and branch. With a run (a number, or 'latest'): its jobs and matrix legs, their steps with
-durations, and annotations. Runs are recorded by 'slipway run' in .slipway/slipway.db.
+and branch. With a run (a number, or 'latest'): where its jobs ran, its jobs and matrix legs,
+their steps with durations, annotations, step summaries, artifacts and caches (--json adds the
+event payload and job outputs). Runs are recorded by 'slipway run' in .slipway/slipway.db, or
+in the PostgreSQL database of --db / SLIPWAY_DATABASE_URL.
 
   -C, --directory DIR   repository (default: .)
       --workflow W      only runs of this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
@@ -81,7 +83,8 @@ export async function main(args: string[]): Promise<number> {
 const durationOf = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
 
 function withDuration(r: RunRow) {
-  return { ...r, durationMs: durationOf(r.startedAt, r.endedAt) };
+  const branch = r.ref.startsWith("refs/heads/") ? r.ref.slice("refs/heads/".length) : null;
+  return { ...r, branch, durationMs: durationOf(r.startedAt, r.endedAt) };
 }
 
 function jobJson(j: JobRow) {
@@ -118,11 +121,26 @@ function runTable(runs: RunRow[]): string {
   ]);
 }
 
+const bytes = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 ** 2).toFixed(1)} MB`;
+
+const runnerOf = (j: JobRow) => (j.runner ? `${j.runner.executor} on ${j.runner.name}` : undefined);
+
+function cacheLine(c: JobRow["caches"][number]): string {
+  if (c.action === "save") return `cache '${c.key}': saved${c.size !== null ? `, ${bytes(c.size)}` : ""}`;
+  if (c.matchedKey === null) return `cache '${c.key}': miss`;
+  const size = c.size !== null ? `, ${bytes(c.size)}` : "";
+  return c.hit ? `cache '${c.key}': hit${size}` : `cache '${c.key}': restored from '${c.matchedKey}'${size}`;
+}
+
 function runDetail(r: RunRow, jobs: JobRow[]): string {
+  // One runner for the run (today's case) is said once; a job elsewhere says where.
+  const runner = jobs.map(runnerOf).find((x) => x);
   const out = [
     `Run ${r.number}: ${state(r)} in ${duration(durationOf(r.startedAt, r.endedAt))}`,
     `  ${r.event} on ${branchOf(r.ref)} at ${r.sha.slice(0, 7)} by ${r.actor}, ${when(r.startedAt)} UTC`,
     `  workflows: ${r.workflows.join(", ")}`,
+    ...(runner ? [`  runner: ${runner}`] : []),
     `  logs: ${r.folder}`,
     "",
   ];
@@ -131,6 +149,8 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
     const result = j.result ?? (open && j.startedAt !== null ? "interrupted" : "not run");
     out.push(`${pad}${j.name}  ${result}  ${duration(durationOf(j.startedAt, j.endedAt))}`);
     if (j.reason) out.push(`${pad}  reason: ${j.reason}`);
+    const where = runnerOf(j);
+    if (where && where !== runner) out.push(`${pad}  runner: ${where}`);
     for (const s of j.steps)
       out.push(
         `${pad}  ${s.number + 1}. ${s.name}  ${s.conclusion ?? (open ? "interrupted" : "-")}${s.outcome && s.outcome !== s.conclusion ? ` (outcome ${s.outcome})` : ""}  ${duration(durationOf(s.startedAt, s.endedAt))}`,
@@ -143,6 +163,11 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
       const at = a.file ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ""}` : ""}: ` : "";
       out.push(`${pad}  ${a.level}: ${at}${a.title ? `${a.title}: ` : ""}${a.message}`);
     }
+    for (const m of j.summaries)
+      out.push(`${pad}  summary of step ${m.step + 1}: ${m.markdown.trim().split("\n")[0]}`);
+    for (const a of j.artifacts)
+      out.push(`${pad}  artifact '${a.name}': ${a.files} file(s), ${bytes(a.size)} (${r.folder}/${a.path})`);
+    for (const c of j.caches) out.push(`${pad}  ${cacheLine(c)}`);
   };
   // Matrix legs under their job, in the order the jobs were queued.
   const parents = new Set(jobs.filter((j) => j.leg === null).map((j) => j.key));

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, homedir, tmpdir } from "node:os";
+import { availableParallelism, homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Recorder } from "../db/recorder.js";
@@ -204,7 +204,13 @@ export async function main(args: string[]): Promise<number> {
  * The run history (.slipway/slipway.db) records the run unless SLIPWAY_HISTORY=0. It never
  * fails the run: a database error is said once on stderr and the run goes on without it.
  */
-function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number): Recorder | undefined {
+function recorder(
+  s: Setup,
+  runs: WorkflowRun[],
+  r: RunSpec,
+  startedAt: number,
+  masker: Masker,
+): Recorder | undefined {
   if (process.env.SLIPWAY_HISTORY === "0") return undefined;
   return Recorder.start(
     s.git.root,
@@ -219,9 +225,11 @@ function recorder(s: Setup, runs: WorkflowRun[], r: RunSpec, startedAt: number):
       startedAt,
       pid: process.pid,
       folder: relative(s.git.root, r.dir),
+      payload: masker.mask(JSON.stringify(s.event.payload, null, 2)),
     },
     (m) => console.error(`slipway: ${m}`),
     historyDatabase(r.values.db),
+    { executor: r.executor.name, name: hostname() },
   );
 }
 
@@ -309,7 +317,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
   const started = Date.now();
-  const history = recorder(s, runs, r, started);
+  const history = recorder(s, runs, r, started, masker);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);

@@ -15,14 +15,20 @@ export interface RunRow {
   endedAt: number | null;
   interrupted: string | null;
   folder: string;
+  /** The event's payload (event.json, masked); null for runs recorded before it was kept. */
+  payload: unknown;
 }
 
 // Aliases are quoted: PostgreSQL folds unquoted names to lower case.
 const RUN_COLUMNS = `number, run_id AS "runId", workflows, event, ref, sha, actor, result,
-  started_at AS "startedAt", ended_at AS "endedAt", interrupted, folder`;
+  started_at AS "startedAt", ended_at AS "endedAt", interrupted, folder, payload`;
 
 function runOf(row: Record<string, unknown>): RunRow {
-  return { ...(row as unknown as RunRow), workflows: JSON.parse(row.workflows as string) as string[] };
+  return {
+    ...(row as unknown as RunRow),
+    workflows: JSON.parse(row.workflows as string) as string[],
+    payload: row.payload ? JSON.parse(row.payload as string) : null,
+  };
 }
 
 export interface RunFilter {
@@ -124,6 +130,19 @@ export interface JobRow {
   summaries: { step: number; markdown: string }[];
   approvals: ApprovalRow[];
   logs: LogSpanRow[];
+  /** Where it ran: the executor and the runner's name; null when it never started. */
+  runner: { executor: string; name: string } | null;
+  artifacts: { name: string; files: number; size: number; path: string; createdAt: number }[];
+  caches: CacheRow[];
+}
+
+export interface CacheRow {
+  action: "restore" | "save";
+  key: string;
+  hit: boolean;
+  matchedKey: string | null;
+  size: number | null;
+  at: number;
 }
 
 export interface ApprovalRow {
@@ -137,17 +156,20 @@ export interface ApprovalRow {
 /** A run's jobs and legs in the order they were first seen, each with its steps, annotations and log spans. */
 export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
   const jobs = await db.all<Record<string, unknown>>(
-    `SELECT jobs.id, key, job, leg, name, workflow, jobs.result, reason, outputs,
+    `SELECT jobs.id, key, job, leg, name, workflow, jobs.result, reason, outputs, runner,
        jobs.started_at AS "startedAt", jobs.ended_at AS "endedAt"
      FROM jobs JOIN runs ON runs.id = jobs.run WHERE runs.repo = ? AND runs.number = ? ORDER BY jobs.id`,
     [db.repo, runNumber],
   );
   const out = new Map<number, JobRow>();
   for (const j of jobs) {
-    const { id, outputs, ...rest } = j as Record<string, unknown>;
+    const { id, outputs, runner, ...rest } = j as Record<string, unknown>;
     out.set(id as number, {
       ...(rest as unknown as JobRow),
       outputs: outputs ? (JSON.parse(outputs as string) as Record<string, string>) : {},
+      runner: runner ? (JSON.parse(runner as string) as JobRow["runner"]) : null,
+      artifacts: [],
+      caches: [],
       steps: [],
       annotations: [],
       summaries: [],
@@ -189,6 +211,14 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
     `SELECT job, step, file, first_seq AS "firstSeq", last_seq AS "lastSeq", first_line AS "firstLine",
        last_line AS "lastLine" FROM log_index WHERE ${inRun} ORDER BY first_seq`,
     (j, r) => j.logs.push(r as unknown as LogSpanRow),
+  );
+  await each(
+    `SELECT job, name, files, size, path, created_at AS "createdAt" FROM artifacts WHERE ${inRun} ORDER BY id`,
+    (j, r) => j.artifacts.push(r as unknown as JobRow["artifacts"][number]),
+  );
+  await each(
+    `SELECT job, action, key, hit, matched_key AS "matchedKey", size, at FROM caches WHERE ${inRun} ORDER BY id`,
+    (j, r) => j.caches.push({ ...(r as unknown as CacheRow), hit: r.hit === 1 }),
   );
   return [...out.values()];
 }

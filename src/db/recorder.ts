@@ -4,6 +4,8 @@ import { type Db, errorMessage, type Statement } from "./db.js";
 import { openHistory } from "./open.js";
 import {
   addAnnotation,
+  addArtifact,
+  addCache,
   addSummary,
   decideApproval,
   endJob,
@@ -13,6 +15,7 @@ import {
   insertLogSpan,
   insertRun,
   type NewRun,
+  type Runner,
   requestApproval,
   setInterrupted,
   splitKey,
@@ -64,15 +67,25 @@ export class Recorder {
   /** The run's row. */
   private run = 0;
 
-  private constructor(private readonly warn: (message: string) => void) {}
+  private constructor(
+    private readonly warn: (message: string) => void,
+    /** Where this run's jobs run (one executor on this machine). */
+    private readonly runner?: Runner,
+  ) {}
 
   /**
    * Records a run in the history of `root` (the PostgreSQL database at `url` when given). The
    * database is opened and the run's row written in the background, before the first batch:
    * the run never waits for a server. When that fails, it is warned once and nothing is recorded.
    */
-  static start(root: string, run: NewRun, warn: (message: string) => void, url?: string): Recorder {
-    const r = new Recorder(warn);
+  static start(
+    root: string,
+    run: NewRun,
+    warn: (message: string) => void,
+    url?: string,
+    runner?: Runner,
+  ): Recorder {
+    const r = new Recorder(warn, runner);
     r.writing = (async () => {
       try {
         r.db = (await openHistory(root, true, url))!;
@@ -169,7 +182,7 @@ export class Recorder {
         this.job(e.job, e.name, e.workflow);
         break;
       case "job-start":
-        out.push(startJob(run, this.job(e.job, e.name), e.time));
+        out.push(startJob(run, this.job(e.job, e.name), e.time, this.runner));
         break;
       case "step-start":
         out.push(startStep(run, this.job(e.job), e.step, e.name, e.time));
@@ -187,6 +200,12 @@ export class Recorder {
         // Its name as it ended (a leg's name has its matrix values).
         this.jobs.delete(e.job);
         out.push(endJob(run, this.job(e.job, e.name), { ...e, endedAt: e.time }));
+        break;
+      case "artifact":
+        out.push(addArtifact(run, this.job(e.job), e, e.time));
+        break;
+      case "cache":
+        out.push(addCache(run, this.job(e.job), e, e.time));
         break;
       case "run-end":
         out.push(endRun(run, e.result, e.time));

@@ -19,12 +19,22 @@ export interface NewRun {
   pid: number;
   /** The run folder, relative to the repository. */
   folder: string;
+  /** The event's payload as event.json has it, masked. */
+  payload?: string;
+}
+
+/** Where a job ran. */
+export interface Runner {
+  /** The executor: host or sandbox. */
+  executor: string;
+  /** The runner's name (runner.name: this machine). */
+  name: string;
 }
 
 export async function insertRun(db: Db, r: NewRun): Promise<number> {
   const row = await db.get<{ id: number }>(
-    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, folder)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, folder, payload)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
       db.repo,
       r.number,
@@ -37,6 +47,7 @@ export async function insertRun(db: Db, r: NewRun): Promise<number> {
       r.startedAt,
       r.pid,
       r.folder,
+      r.payload ?? null,
     ],
   );
   return row!.id;
@@ -78,8 +89,14 @@ export function upsertJob(run: number, key: string, name: string, workflow?: str
   );
 }
 
-export function startJob(run: number, key: string, at: number): Statement {
-  return st("UPDATE jobs SET started_at = ? WHERE run = ? AND key = ?", at, run, key);
+export function startJob(run: number, key: string, at: number, runner?: Runner): Statement {
+  return st(
+    "UPDATE jobs SET started_at = ?, runner = ? WHERE run = ? AND key = ?",
+    at,
+    runner ? JSON.stringify(runner) : null,
+    run,
+    key,
+  );
 }
 
 export interface JobEnd {
@@ -236,5 +253,49 @@ export function decideApproval(
     run,
     key,
     environment,
+  );
+}
+
+export interface ArtifactRow {
+  name: string;
+  files: number;
+  /** Bytes. */
+  size: number;
+  /** Relative to the run folder. */
+  path: string;
+}
+
+export function addArtifact(run: number, key: string, a: ArtifactRow, at: number): Statement {
+  return st(
+    `INSERT INTO artifacts (job, name, files, size, path, created_at) VALUES (${JOB}, ?, ?, ?, ?, ?)`,
+    run,
+    key,
+    a.name,
+    a.files,
+    a.size,
+    a.path,
+    at,
+  );
+}
+
+export interface CacheUse {
+  action: "restore" | "save";
+  key: string;
+  hit: boolean;
+  matchedKey?: string;
+  size?: number;
+}
+
+export function addCache(run: number, key: string, c: CacheUse, at: number): Statement {
+  return st(
+    `INSERT INTO caches (job, action, key, hit, matched_key, size, at) VALUES (${JOB}, ?, ?, ?, ?, ?, ?)`,
+    run,
+    key,
+    c.action,
+    c.key,
+    c.hit ? 1 : 0,
+    c.matchedKey ?? null,
+    c.size ?? null,
+    at,
   );
 }

@@ -35,6 +35,18 @@ export type RunEvent =
       durationMs: number;
     }
   | { type: "summary"; job: string; step: number; markdown: string }
+  /** An artifact a job stored: its files are at `path` in the run folder. */
+  | { type: "artifact"; job: string; name: string; files: number; size: number; path: string }
+  /** A cache looked up (hit: the key itself; matchedKey: the key restored, maybe a restore key) or saved. */
+  | {
+      type: "cache";
+      job: string;
+      action: "restore" | "save";
+      key: string;
+      hit: boolean;
+      matchedKey?: string;
+      size?: number;
+    }
   | { type: "approval-requested"; job: string; environment: string }
   | { type: "approval-decided"; job: string; environment: string; approved: boolean; by: string }
   | {

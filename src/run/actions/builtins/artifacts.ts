@@ -119,6 +119,15 @@ export const uploadArtifact: Builtin = {
       mask: (t) => ctx.job.masker.mask(t),
     });
     if (!r.ok) throw new StepError(r.error);
+    const { meta } = r;
+    ctx.job.emit({
+      type: "artifact",
+      job: ctx.job.key,
+      name: meta.name,
+      files: meta.files,
+      size: meta.size,
+      path: `artifacts/${meta.name}`,
+    });
     ctx.log(
       `Artifact '${name}' stored: ${files.length} file(s), ${r.meta.size} bytes, root ${root}, kept ${retention} day(s) (${r.dir})`,
     );

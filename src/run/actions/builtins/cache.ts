@@ -76,6 +76,15 @@ async function restore(
   await resolvePaths(paths, ctx.workspace, c.roots);
   const hit = findEntry(c.root, [key, ...restoreKeys], cacheVersion(paths), c.scopes);
   const outputs: Record<string, string> = { "cache-primary-key": key };
+  ctx.job.emit({
+    type: "cache",
+    job: ctx.job.key,
+    action: "restore",
+    key,
+    hit: hit?.key === key,
+    matchedKey: hit?.key,
+    size: hit?.size,
+  });
   if (!hit) {
     if (failOnMiss) {
       const err = new StepError(
@@ -118,6 +127,7 @@ async function save(
   }
   const t0 = Date.now();
   const size = await saveEntry(c.root, key, version, c.ref, ctx.workspace, found);
+  ctx.job.emit({ type: "cache", job: ctx.job.key, action: "save", key, hit: false, size });
   log(`Cache saved with key: ${key} (${mb(size)} in ${Date.now() - t0} ms)`);
   return true;
 }
