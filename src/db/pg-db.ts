@@ -39,6 +39,10 @@ export class PgDb implements Db {
     const config: ClientConfig = {
       connectionString: url,
       connectionTimeoutMillis: timeoutMs,
+      // A server that stops answering (a lock, a dead network) must not hold a run's end for
+      // long: the recorder warns and lets the run finish.
+      statement_timeout: 15_000,
+      query_timeout: 20_000,
       application_name: "slipway",
       types: {
         getTypeParser: ((oid: number, format?: "text" | "binary") =>
