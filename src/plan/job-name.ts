@@ -1,4 +1,5 @@
 import type { WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { type ExprHost, evaluateTemplate, toStr } from "../expr/index.js";
 import { type Json, legName, legSuffix } from "./matrix.js";
 
@@ -9,6 +10,16 @@ import { type Json, legName, legSuffix } from "./matrix.js";
  * `matrix` is undefined for a job without one. Throws when `name:` cannot be evaluated.
  */
 export function jobDisplayName(job: WorkflowJob, host: ExprHost, matrix?: Record<string, Json>): string {
-  const name = job.name ? toStr(evaluateTemplate(job.name, host)) : job.id.value;
-  return matrix !== undefined && !job.name?.isExpression ? legName(name, legSuffix(matrix)) : name;
+  return displayName(job.id.value, job.name, host, matrix);
+}
+
+/** jobDisplayName from the job's id and its raw `name:` token. */
+export function displayName(
+  id: string,
+  name: TemplateToken | undefined,
+  host: ExprHost,
+  matrix?: Record<string, Json>,
+): string {
+  const shown = name ? toStr(evaluateTemplate(name, host)) : id;
+  return matrix !== undefined && !name?.isExpression ? legName(shown, legSuffix(matrix)) : shown;
 }

@@ -224,3 +224,24 @@ export function tokenFromJson(j: unknown, path = "token"): TemplateToken {
       throw new TokenJsonError(`unknown token type ${JSON.stringify(j.type)}`, path);
   }
 }
+
+// In one process the plan and its tokens travel together: the JSON form remembers the token it
+// was made from, so the CLI's run decodes nothing; a plan read from a file decodes each body once.
+const live = new WeakMap<object, TemplateToken>();
+
+/** tokenToJson, remembering the token for liveToken. */
+export function encodeToken(t: TemplateToken): TokenJson {
+  const j = tokenToJson(t);
+  live.set(j, t);
+  return j;
+}
+
+/** The token a JSON form stands for: the original in this process, else decoded (once). */
+export function liveToken(j: TokenJson): TemplateToken {
+  let t = live.get(j);
+  if (!t) {
+    t = tokenFromJson(j);
+    live.set(j, t);
+  }
+  return t;
+}
