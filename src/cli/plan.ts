@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
+import { deselected } from "../plan/gates.js";
 import { planWorkflow, type Selection, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
-import { deselected } from "../run/gates.js";
 import { findLacks, lackOptions, renderLacks } from "../run/lacks.js";
 import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, type Setup, setup } from "./common.js";
 import { onlyJob } from "./select-job.js";

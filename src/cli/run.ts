@@ -3,7 +3,9 @@ import { availableParallelism, homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Recorder } from "../db/recorder.js";
+import { buildRunPlan, triggerOf } from "../plan/build.js";
 import { type Selection, selectWorkflows } from "../plan/plan.js";
+import type { RunPlan } from "../plan/run-plan.js";
 import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
@@ -14,7 +16,7 @@ import type { JobResult, StampedEvent } from "../run/events.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
-import { runWorkflows, type WorkflowRun } from "../run/scheduler.js";
+import { runPlan } from "../run/scheduler.js";
 import { isMissingCallee } from "../workflow/load.js";
 import {
   EVENT_OPTIONS,
@@ -135,18 +137,16 @@ export async function main(args: string[]): Promise<number> {
         secrets: s.secrets,
         token,
       });
-      const runs: WorkflowRun[] = [];
-      for (const w of sel.selected) {
-        const limited = values.job ? onlyJob(w.template, values.job) : w.template;
-        if (!limited) continue;
-        runs.push({
-          wf: { ...w.wf, template: limited },
-          contexts: w.contexts,
-          runnerEnv: w.runnerEnv,
-          extraEnv: s.env,
-        });
-      }
-      if (runs.length === 0) {
+      const plan = buildRunPlan(sel.selected, {
+        runId,
+        runNumber,
+        trigger: triggerOf(s.event),
+        secretNames: Object.keys(s.secrets),
+        extraEnv: s.env,
+        options: { platforms: s.platforms, ...(matrix ? { matrix } : {}) },
+        only: values.job ? (t) => onlyJob(t, values.job!) : undefined,
+      });
+      if (plan.workflows.length === 0) {
         for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
         if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
         return nothingRan(s, sel, values.job, json, log);
@@ -178,7 +178,7 @@ export async function main(args: string[]): Promise<number> {
         rmSync(dir, { recursive: true, force: true });
         throw new IoError(eventPath, e as Error);
       }
-      return await execute(s, runs, {
+      return await execute(s, plan, {
         executor: choice.executor,
         executorHeader: choice.header,
         runId,
@@ -188,7 +188,6 @@ export async function main(args: string[]): Promise<number> {
         json,
         log,
         maxJobs,
-        matrix,
         // A missing callee fails the job that calls it, if that job runs; other errors fail the run.
         failed:
           s.workflows.some((w) => w.diagnostics.some((d) => !isMissingCallee(d))) || sel.errors.length > 0,
@@ -206,7 +205,7 @@ export async function main(args: string[]): Promise<number> {
  */
 function recorder(
   s: Setup,
-  runs: WorkflowRun[],
+  plan: RunPlan,
   r: RunSpec,
   startedAt: number,
   masker: Masker,
@@ -217,7 +216,7 @@ function recorder(
     {
       number: r.runNumber,
       runId: r.runId,
-      workflows: runs.map((w) => w.wf.file),
+      workflows: plan.workflows.map((w) => w.file),
       event: s.event.name,
       ref: s.event.ref,
       sha: s.event.sha,
@@ -300,13 +299,12 @@ interface RunSpec {
   json: boolean;
   log: (t: string) => void;
   maxJobs: number;
-  matrix: Record<string, string[]> | undefined;
   /** Load or selection errors were printed: the run fails whatever its jobs do. */
   failed: boolean;
   values: { bind?: boolean; verbose?: boolean; approve?: string[]; junit?: string; db?: string };
 }
 
-async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<number> {
+async function execute(s: Setup, plan: RunPlan, r: RunSpec): Promise<number> {
   const { json, log, values } = r;
   const rf = saving(r.dir, () => new RunFolder(r.dir));
   const masker = new Masker();
@@ -317,7 +315,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
   const started = Date.now();
-  const history = recorder(s, runs, r, started, masker);
+  const history = recorder(s, plan, r, started, masker);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);
@@ -371,7 +369,7 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       runNumber: r.runNumber,
       runId: r.runId,
       event: s.event.name,
-      workflows: runs.map((w) => w.wf.file),
+      workflows: plan.workflows.map((w) => w.file),
     });
     log(r.executorHeader);
     // --bind runs in the working tree, whatever commit the event names (a pull request's merge,
@@ -380,19 +378,19 @@ async function execute(s: Setup, runs: WorkflowRun[], r: RunSpec): Promise<numbe
       log(
         `note: --bind runs in the working tree at ${s.git.sha.slice(0, 7)}, not in the event's commit ${s.event.sha.slice(0, 7)}`,
       );
-    result = await runWorkflows(runs, {
+    result = await runPlan(plan, {
       executor,
       masker,
       emit,
       maxJobs: r.maxJobs,
-      platforms: s.platforms,
+      secrets: s.secrets,
+      token: r.token,
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
       approver: listApprover(
         values.approve ?? [],
         reviewer && ((environment, job) => reviewer.ask(environment, job)),
       ),
-      matrix: r.matrix,
       prepare: {
         repoRoot: s.git.root,
         sha: values.bind ? undefined : s.event.sha,

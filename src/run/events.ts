@@ -20,6 +20,11 @@ export interface Annotation {
 export type RunEvent =
   | { type: "run-start"; runNumber: number; runId: string; event: string; workflows: string[] }
   | { type: "job-queued"; job: string; name: string; workflow: string }
+  /**
+   * A deferred node of the plan expanded at run time by the planner: a job's legs once its
+   * needs' outputs exist (names), or a reusable workflow's jobs once it is called (keys).
+   */
+  | { type: "plan-expanded"; job: string; legs: string[] }
   | { type: "job-start"; job: string; name: string }
   | { type: "step-start"; job: string; step: number; name: string }
   | { type: "log"; job: string; step?: number; stream: "stdout" | "stderr" | "info" | "debug"; text: string }

@@ -1,9 +1,10 @@
 import { arch, hostname } from "node:os";
-import type { Job } from "@actions/workflow-parser/model/workflow-template";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { evaluateTemplate, hashFilesImpl, type Json, toStr } from "../expr/index.js";
-import type { LoadedWorkflow } from "../workflow/load.js";
-import { field, rawSteps } from "../workflow/tokens.js";
+import { jobSteps } from "../workflow/job-steps.js";
+import { liveToken } from "../workflow/token-json.js";
+import { asMapping, field, rawSteps } from "../workflow/tokens.js";
+import type { JobAssignment } from "./assignment.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import type { JobState } from "./job-state.js";
@@ -12,28 +13,11 @@ import { evaluateIf, exprHost, recordStep, runStep, type StepSpec, stepEnv, step
 import { annotate } from "./step-process.js";
 import { timeoutWords } from "./timeout-words.js";
 
-/** One job, or one matrix leg of it, ready to run. */
-export interface LegSpec {
-  key: string;
-  jobId: string;
-  name: string;
-  workflow: LoadedWorkflow;
-  job: Job;
-  raw: TemplateToken | undefined;
-  /** github, vars, secrets, inputs, matrix, strategy, needs: fixed for the job. */
-  contexts: Record<string, Json>;
-  /** Workflow-level env, already evaluated. */
-  workflowEnv: Record<string, string>;
-}
-
+/** What a job runner gets besides its assignment: nothing that reaches back into the scheduler. */
 export interface LegEnv {
   executor: Executor;
   masker: Masker;
   emit: Emit;
-  prepare: Omit<PrepareSpec, "jobKey">;
-  /** Runner variables that do not depend on the job (CI, GITHUB_SHA, ...). */
-  runnerEnv: Record<string, string>;
-  verbose: boolean;
   signal: AbortSignal;
 }
 
@@ -62,26 +46,29 @@ function runnerContext(temp: string, toolCache: string, verbose: boolean): Recor
   };
 }
 
-/** defaults.run of the job over the workflow's. */
+/** defaults.run of the job over the workflow's (`wf` is the workflow's `defaults:`). */
 function runDefaults(
   wf: TemplateToken | undefined,
   job: TemplateToken | undefined,
   host: Parameters<typeof evaluateTemplate>[1],
 ) {
   const pick = (t: TemplateToken | undefined, k: string) => {
-    const v = field(field(field(t, "defaults"), "run"), k);
+    const v = field(field(t, "run"), k);
     return v === undefined ? undefined : toStr(evaluateTemplate(v, host));
   };
   return {
-    shell: pick(job, "shell") ?? pick(wf, "shell"),
-    workingDirectory: pick(job, "working-directory") ?? pick(wf, "working-directory"),
+    shell: pick(field(job, "defaults"), "shell") ?? pick(wf, "shell"),
+    workingDirectory: pick(field(job, "defaults"), "working-directory") ?? pick(wf, "working-directory"),
   };
 }
 
-export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
+/** Runs one assignment: prepares its workspace, runs its steps, cleans up; emits its events. */
+export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult> {
   const started = Date.now();
   env.emit({ type: "job-start", job: leg.key, name: leg.name });
-  const prep: PrepareSpec = { ...env.prepare, jobKey: leg.key };
+  const prep: PrepareSpec = { ...leg.prepare, jobKey: leg.key };
+  const body = liveToken(leg.body);
+  const steps = jobSteps(body);
   let space: Awaited<ReturnType<Executor["prepareJob"]>>;
   try {
     space = await env.executor.prepareJob(prep);
@@ -121,11 +108,12 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     summaries: [],
     contexts: {
       ...leg.contexts,
+      secrets: leg.secrets ?? {},
       github,
-      runner: runnerContext(space.temp, space.toolCache, env.verbose),
+      runner: runnerContext(space.temp, space.toolCache, leg.verbose),
       job: { status: "success", container: {}, services: {} },
     },
-    verbose: env.verbose,
+    verbose: leg.verbose,
     signal: ac.signal,
     stepCounter: 0,
     postSteps: [],
@@ -141,40 +129,45 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
       h.hashFiles = (p) => hashFilesImpl(space.workspace, p);
       return h;
     };
+    const jobEnv = field(body, "env");
     state.env = {
       ...leg.workflowEnv,
       ...toEnv(
-        leg.job.env
-          ? evaluateTemplate(leg.job.env, {
+        jobEnv
+          ? evaluateTemplate(jobEnv, {
               ...hostOf(),
               contexts: { ...hostOf().contexts, env: leg.workflowEnv },
             })
           : undefined,
       ),
     };
-    const defaults = runDefaults(leg.workflow.root, leg.raw, hostOf());
-    const tm = field(leg.raw, "timeout-minutes");
+    const defaults = runDefaults(
+      leg.workflowDefaults ? liveToken(leg.workflowDefaults) : undefined,
+      body,
+      hostOf(),
+    );
+    const tm = field(body, "timeout-minutes");
     const minutes = tm ? Number(evaluateTemplate(tm, hostOf())) : 360;
     jobTimer = setTimeout(() => {
       reason = `the job exceeded its timeout of ${timeoutWords(minutes)}`;
       ac.abort();
     }, minutes * 60_000);
-    const raws = rawSteps(leg.raw);
+    const raws = rawSteps(body);
     // process.env reads through getenv() key by key; every step copies it, so copy it once.
     const hostEnv = { ...process.env } as Record<string, string>;
     const baseEnv = (stepEnv: Record<string, string>) => ({
       ...hostEnv,
-      ...env.runnerEnv,
+      ...leg.runnerEnv,
       GITHUB_WORKSPACE: space.workspace,
       GITHUB_JOB: leg.jobId,
       RUNNER_TEMP: space.temp,
       RUNNER_TOOL_CACHE: space.toolCache,
       RUNNER_NAME: hostname(),
-      ...(env.verbose ? { RUNNER_DEBUG: "1" } : {}),
+      ...(leg.verbose ? { RUNNER_DEBUG: "1" } : {}),
       ...stepEnv,
     });
-    for (let i = 0; i < leg.job.steps.length; i++) {
-      const model = leg.job.steps[i]!;
+    for (let i = 0; i < steps.length; i++) {
+      const model = steps[i]!;
       const spec: StepSpec = { model, raw: raws[i], defaults, file: leg.workflow.file };
       const index = state.stepCounter++;
       if (ac.signal.aborted && state.status === "success") state.status = "cancelled";
@@ -239,7 +232,7 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
     for (const post of state.postSteps.reverse()) await post();
     result = state.status;
     if (ac.signal.aborted && result === "success") result = "cancelled";
-    outputs = jobOutputs(leg, state, hostOf());
+    outputs = jobOutputs(field(body, "outputs"), state, hostOf());
   } catch (e) {
     result = "failure";
     reason = (e as Error).message;
@@ -263,13 +256,14 @@ export async function runLeg(leg: LegSpec, env: LegEnv): Promise<LegResult> {
 }
 
 function jobOutputs(
-  leg: LegSpec,
+  defs: TemplateToken | undefined,
   state: JobState,
   host: ReturnType<typeof exprHost>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  if (!leg.job.outputs) return out;
-  for (const pair of leg.job.outputs) {
+  const map = asMapping(defs);
+  if (!map) return out;
+  for (const pair of map) {
     const key = String((pair.key as unknown as { value: string }).value);
     let value: string;
     try {

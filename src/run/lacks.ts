@@ -5,7 +5,7 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import { parseActionRef } from "../action-store/ref.js";
 import { addHint, defaultStore, findInStore } from "../action-store/store.js";
 import { evaluateTemplate, type Json, toStr } from "../expr/index.js";
-import type { SelectedWorkflow, WorkflowPlan } from "../plan/plan.js";
+import type { SelectedWorkflow, WorkflowPlan } from "../plan/api.js";
 import { field, pos, rawJob, rawSteps } from "../workflow/tokens.js";
 import { BUILTINS } from "./actions/builtins/index.js";
 import { withValues } from "./actions/inputs.js";

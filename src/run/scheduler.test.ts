@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { buildRunPlan } from "../plan/build.js";
 import { loadWorkflowText } from "../workflow/load.js";
 import type { Approver } from "./approval.js";
 import type { RunEvent } from "./events.js";
 import type { Executor, JobSpace } from "./executor/types.js";
 import { Masker } from "./mask.js";
-import { runWorkflows } from "./scheduler.js";
+import { runPlan } from "./scheduler.js";
 
 const base = mkdtempSync(join(process.platform === "linux" ? "/dev/shm" : tmpdir(), "slipway-sched-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -52,12 +53,21 @@ async function run(text: string, approver?: Approver) {
   const executor = new FakeExecutor();
   const events: RunEvent[] = [];
   const t = performance.now();
-  const result = await runWorkflows([{ wf, contexts: { github: {} }, runnerEnv: {}, extraEnv: {} }], {
+  const plan = buildRunPlan([{ wf, template: wf.template!, contexts: { github: {} }, runnerEnv: {} }], {
+    runId: "1",
+    runNumber: 1,
+    trigger: { event: "push", ref: "refs/heads/main", sha: "0".repeat(40), actor: "a", payload: {} },
+    secretNames: [],
+    extraEnv: {},
+    options: { platforms: { linux: "host" } },
+  });
+  const result = await runPlan(plan, {
     executor,
     masker: new Masker(),
     emit: (e) => events.push(e),
     maxJobs: 2,
-    platforms: { linux: "host" },
+    secrets: {},
+    token: "",
     verbose: false,
     signal: new AbortController().signal,
     prepare: { repoRoot: base, bind: true, workRoot: base, toolCache: base },

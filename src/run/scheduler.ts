@@ -1,31 +1,37 @@
-import { basename, extname } from "node:path";
-import type { Job, ReusableWorkflowJob, WorkflowJob } from "@actions/workflow-parser/model/workflow-template";
-import { type ExprHost, evaluate, evaluateTemplate, type Json, toStr } from "../expr/index.js";
-import { jobDisplayName } from "../plan/job-name.js";
-import { expandMatrix } from "../plan/matrix.js";
-import { placeJob, runsOnLabels } from "../plan/platform.js";
-import { evaluateStrategy } from "../plan/strategy.js";
-import type { LoadedWorkflow } from "../workflow/load.js";
-import { field, rawJob } from "../workflow/tokens.js";
+import type { ExprHost, Json } from "../expr/index.js";
+import {
+  type Expansion,
+  expandNode,
+  isDeferred,
+  type JobNode,
+  jobCondition,
+  type LegNode,
+  type Legs,
+  notApproved,
+  type PlanOptions,
+  type RunPlan,
+  type WorkflowNode,
+  workflowConcurrency,
+  workflowEnv,
+  workflowKey,
+} from "../plan/api.js";
+import { liveToken } from "../workflow/token-json.js";
+import { field } from "../workflow/tokens.js";
 import { runReusableJob } from "./actions/reusable.js";
 import type { Approver } from "./approval.js";
+import type { JobAssignment } from "./assignment.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
-import { concurrencyOf, deselected, enterGroup, environmentOf, type Groups, runInGroup } from "./gates.js";
+import { enterGroup, type Groups } from "./gates.js";
 import { type LegResult, runLeg } from "./job.js";
 import type { Masker } from "./mask.js";
 import { Semaphore } from "./semaphore.js";
-import { truthy } from "./step.js";
 
+/** A workflow of the plan as it runs: its node, and the contexts with the run's secret values. */
 export interface WorkflowRun {
-  wf: LoadedWorkflow;
-  /** github, vars, secrets, inputs */
+  node: WorkflowNode;
+  /** The node's contexts plus the run's token and the secrets context (values). */
   contexts: Record<string, Json>;
-  runnerEnv: Record<string, string>;
-  /** --env values: the lowest layer of the workflow env. */
-  extraEnv: Record<string, string>;
-  /** A called workflow's jobs are shown as `caller / callee`: this is `caller / `. */
-  namePrefix?: string;
 }
 
 export interface SchedulerOptions {
@@ -33,14 +39,22 @@ export interface SchedulerOptions {
   masker: Masker;
   emit: Emit;
   maxJobs: number;
-  platforms: Record<string, "host" | "skip">;
   verbose: boolean;
   signal: AbortSignal;
   prepare: Omit<PrepareSpec, "jobKey">;
   /** Decides whether a job may deploy to its environment; without one, no deployment runs. */
   approver?: Approver;
-  /** `--matrix k=v`: only matrix legs whose value for k is one of these run (jobs without k are not filtered). */
-  matrix?: Record<string, string[]>;
+  /** Secret values by name: the plan names them, the run gives them. */
+  secrets: Record<string, string>;
+  /** The run's GITHUB_TOKEN (github.token, secrets.GITHUB_TOKEN). */
+  token: string;
+}
+
+/** What run-time expansion of a deferred node needs: the plan's own command-line decisions. */
+export interface RunState {
+  options: PlanOptions;
+  slots: Semaphore;
+  groups: Groups;
 }
 
 export interface JobOutcome {
@@ -49,12 +63,19 @@ export interface JobOutcome {
   continueOnError: boolean;
 }
 
-const toEnv = (v: Json | undefined): Record<string, string> => {
-  const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v))
-    for (const [k, x] of Object.entries(v)) out[k] = toStr(x);
-  return out;
-};
+/** The contexts expressions see: the node's, with the run's token and secret values. */
+export function runContexts(
+  node: WorkflowNode,
+  secrets: Record<string, Json>,
+  token: string,
+): Record<string, Json> {
+  const github = node.contexts.github;
+  return {
+    ...node.contexts,
+    github: github && typeof github === "object" && !Array.isArray(github) ? { ...github, token } : {},
+    secrets,
+  };
+}
 
 /** Why a job did not finish when the whole run (or its concurrency group) was cancelled. */
 function runCancelled(signal: AbortSignal): string {
@@ -68,234 +89,252 @@ function combine(results: JobResult[]): JobResult {
   return "success";
 }
 
-/** Runs every job of the given workflows in dependency order; the result of the whole run. */
-export async function runWorkflows(runs: WorkflowRun[], o: SchedulerOptions): Promise<JobResult> {
-  const slots = new Semaphore(Math.max(1, o.maxJobs));
-  const groups: Groups = new Map();
+/** Runs a plan: every job of its workflows in dependency order; the result of the whole run. */
+export async function runPlan(plan: RunPlan, o: SchedulerOptions): Promise<JobResult> {
+  const state: RunState = {
+    options: plan.options,
+    slots: new Semaphore(Math.max(1, o.maxJobs)),
+    groups: new Map(),
+  };
+  const secrets = { ...o.secrets, GITHUB_TOKEN: o.token };
   const results = await Promise.all(
-    runs.map((r) => runInGroup(r, o, groups, (ro) => runWorkflow(r, ro, slots, groups, runs.length > 1))),
+    plan.workflows.map((node) => {
+      const run = { node, contexts: runContexts(node, secrets, o.token) };
+      return runInGroup(run, o, state.groups, (ro) => runWorkflow(run, ro, state));
+    }),
   );
   return combine(
     results.flat().map((x) => (x.continueOnError && x.result === "failure" ? "success" : x.result)),
   );
 }
 
-/** One workflow's jobs; reusable workflows call it again with their caller's key as `keyPrefix`. */
+/**
+ * Workflow-level `concurrency:`: a workflow waits for the one holding its group, or with
+ * cancel-in-progress cancels it. Job groups share the same table, as on GitHub.
+ */
+async function runInGroup(
+  run: WorkflowRun,
+  o: SchedulerOptions,
+  groups: Groups,
+  body: (o: SchedulerOptions) => Promise<JobOutcome[]>,
+): Promise<JobOutcome[]> {
+  const d = workflowConcurrency(run.node, run.contexts);
+  if (!d.ok) {
+    const file = run.node.file;
+    o.emit({ type: "log", job: file, stream: "stderr", text: `${file}: concurrency: ${d.error}` });
+    return [{ result: "failure", outputs: {}, continueOnError: false }];
+  }
+  const c = d.value;
+  if (!c) return body(o);
+  const ac = new AbortController();
+  const relay = () => ac.abort();
+  o.signal.addEventListener("abort", relay, { once: true });
+  const release = await enterGroup(groups, c.group, c.cancel, () => {
+    ac.abort(`cancelled by a newer run in concurrency group '${c.group}'`);
+  });
+  try {
+    return await body({ ...o, signal: ac.signal });
+  } finally {
+    o.signal.removeEventListener("abort", relay);
+    release();
+  }
+}
+
+/** One workflow's jobs; a reusable workflow's call runs its callee's node through it again. */
 export async function runWorkflow(
   run: WorkflowRun,
   o: SchedulerOptions,
-  slots: Semaphore,
-  groups: Groups,
-  prefix: boolean,
-  keyPrefix?: string,
+  rs: RunState,
 ): Promise<JobOutcome[]> {
-  const template = run.wf.template!;
-  const wfKey = basename(run.wf.file, extname(run.wf.file)).replace(/[^A-Za-z0-9_.-]/g, "_");
-  const pre = keyPrefix ?? (prefix ? `${wfKey}.` : "");
+  const node = run.node;
+  const wfKey = workflowKey(node.file);
+  if (node.errors.length) {
+    for (const e of node.errors)
+      o.emit({ type: "log", job: wfKey, stream: "stderr", text: `${node.file}: ${e}` });
+    return [{ result: "failure", outputs: {}, continueOnError: false }];
+  }
   const done = new Map<string, Promise<JobOutcome>>();
-  const byId = new Map(template.jobs.map((j) => [j.id.value, j]));
+  const byId = new Map(node.jobs.map((j) => [j.id, j]));
   /**
    * Per finished job, over it and everything it needs (directly or not): all succeeded,
    * some failed. Worked out once from its needs' entries, so a job's status functions
    * cost O(needs), not a walk over every ancestor.
    */
   const chain = new Map<string, { ok: boolean; failed: boolean }>();
-  let workflowEnv: Record<string, string> = {};
-  try {
-    const own = template.env
-      ? evaluateTemplate(template.env, { contexts: { ...run.contexts, env: run.extraEnv } })
-      : undefined;
-    workflowEnv = { ...run.extraEnv, ...toEnv(own) };
-  } catch (e) {
-    o.emit({
-      type: "log",
-      job: wfKey,
-      stream: "stderr",
-      text: `${run.wf.file}: env: ${(e as Error).message}`,
-    });
+  const env = workflowEnv(node, run.contexts);
+  if (!env.ok) {
+    o.emit({ type: "log", job: wfKey, stream: "stderr", text: `${node.file}: env: ${env.error}` });
     return [{ result: "failure", outputs: {}, continueOnError: false }];
   }
-  const shown = (id: string) => `${run.namePrefix ?? ""}${id}`;
-  for (const j of template.jobs) {
-    o.emit({
-      type: "job-queued",
-      job: `${pre}${j.id.value}`,
-      name: shown(j.id.value),
-      workflow: run.wf.name,
-    });
+  const shown = (id: string) => `${node.namePrefix}${id}`;
+  for (const j of node.jobs) {
+    o.emit({ type: "job-queued", job: j.key, name: shown(j.id), workflow: node.name });
     // Jobs that wait on others get their workspace ready meanwhile (matrix legs are not known yet).
-    if (j.type === "job" && j.needs?.length && !(j as Job).strategy)
-      o.executor.prefetch?.({ ...o.prepare, jobKey: `${pre}${j.id.value}` });
+    if (j.kind === "job" && j.needs.length && !hasStrategy(j))
+      o.executor.prefetch?.({ ...o.prepare, jobKey: j.key });
   }
 
-  const start = (job: WorkflowJob): Promise<JobOutcome> => {
-    const id = job.id.value;
+  const start = (job: JobNode): Promise<JobOutcome> => {
+    const id = job.id;
     const existing = done.get(id);
     if (existing) return existing;
     const p = (async (): Promise<JobOutcome> => {
-      const needs = (job.needs ?? []).map((n) => n.value);
+      const needs = job.needs;
       const needOutcomes = await Promise.all(needs.map((n) => start(byId.get(n)!)));
       const needsCtx: Record<string, Json> = {};
       needs.forEach((n, i) => {
         const r = needOutcomes[i]!;
         needsCtx[n] = { result: r.result, outputs: r.outputs };
       });
-      const key = `${pre}${id}`;
+      const key = job.key;
       const status = {
         success: needs.every((n) => chain.get(n)?.ok ?? true),
         failure: needs.some((n) => chain.get(n)?.failed ?? false),
         cancelled: o.signal.aborted,
       };
       const host: ExprHost = { contexts: { ...run.contexts, needs: needsCtx }, status };
-      const skip = (reason: string): JobOutcome => {
-        o.emit({
-          type: "job-end",
-          job: key,
-          name: shown(id),
-          result: "skipped",
-          durationMs: 0,
-          reason,
-          outputs: {},
-        });
-        return { result: "skipped", outputs: {}, continueOnError: false };
-      };
-      let cond: boolean;
-      try {
-        cond = truthy(evaluate(job.if.expression, host));
-      } catch (e) {
-        o.emit({ type: "log", job: key, stream: "stderr", text: `if: ${(e as Error).message}` });
+      const cond = jobCondition(
+        job,
+        host,
+        needOutcomes.map((r) => r.result),
+      );
+      if (!cond.ok) {
+        o.emit({ type: "log", job: key, stream: "stderr", text: `if: ${cond.error}` });
         o.emit({
           type: "job-end",
           job: key,
           name: shown(id),
           result: "failure",
           durationMs: 0,
-          reason: (e as Error).message,
+          reason: cond.error,
           outputs: {},
         });
         return { result: "failure", outputs: {}, continueOnError: false };
       }
-      if (!cond) {
-        const failed = needs.filter((_n, i) => needOutcomes[i]!.result !== "success");
-        return skip(
-          failed.length && !/\b(always|failure|cancelled)\(/.test(job.if.expression)
-            ? `needed job${failed.length > 1 ? "s" : ""} ${failed.join(", ")} did not succeed`
-            : `if: ${job.if.expression} was false`,
-        );
+      if (!cond.run) {
+        o.emit({
+          type: "job-end",
+          job: key,
+          name: shown(id),
+          result: "skipped",
+          durationMs: 0,
+          reason: cond.reason,
+          outputs: {},
+        });
+        return { result: "skipped", outputs: {}, continueOnError: false };
       }
-      if (job.type === "reusableWorkflowJob") {
-        return runReusableJob({ job: job as ReusableWorkflowJob, key, run, host, options: o, slots, groups });
-      }
-      return runJobLegs(job as Job, key, run, host, needsCtx, workflowEnv, o, slots, groups);
+      const legs = legsOf(job, host, node, rs, o);
+      if (job.kind === "reusable") return runReusableJob({ job, legs, run, host, options: o, state: rs });
+      return runJobLegs(job, legs, run, needsCtx, env.value, o, rs);
     })();
     p.then((r) => {
-      const needs = (job.needs ?? []).map((n) => n.value);
       chain.set(id, {
         ok:
           (r.result === "success" || (r.continueOnError && r.result === "failure")) &&
-          needs.every((n) => chain.get(n)?.ok ?? true),
+          job.needs.every((n) => chain.get(n)?.ok ?? true),
         failed:
-          (r.result === "failure" && !r.continueOnError) || needs.some((n) => chain.get(n)?.failed ?? false),
+          (r.result === "failure" && !r.continueOnError) ||
+          job.needs.some((n) => chain.get(n)?.failed ?? false),
       });
     });
     done.set(id, p);
     return p;
   };
-  return Promise.all(template.jobs.map(start));
+  return Promise.all(node.jobs.map(start));
 }
 
-async function runJobLegs(
-  job: Job,
-  key: string,
-  run: WorkflowRun,
+/** A job written with a `strategy:`: its legs' keys are known only once expanded. */
+function hasStrategy(j: JobNode): boolean {
+  return field(liveToken(j.body), "strategy") !== undefined;
+}
+
+/** The plan's legs of a job, or, for a deferred node, the planner's expansion now (recorded as an event). */
+function legsOf(
+  job: JobNode,
   host: ExprHost,
+  node: WorkflowNode,
+  rs: RunState,
+  o: SchedulerOptions,
+): Expansion {
+  if (!isDeferred(job.legs)) return { ok: true, legs: job.legs };
+  const x = expandNode(job, host, node.namePrefix, rs.options);
+  if (x.ok)
+    o.emit({
+      type: "plan-expanded",
+      job: job.key,
+      legs: x.legs.legs.map((l) => l.name ?? l.key),
+    });
+  return x;
+}
+
+/** The assignment of a leg about to run: everything its runner needs, secrets at dispatch. */
+function assignment(
+  job: JobNode,
+  leg: LegNode,
+  legs: Legs,
+  run: WorkflowRun,
   needsCtx: Record<string, Json>,
   workflowEnv: Record<string, string>,
   o: SchedulerOptions,
-  slots: Semaphore,
-  groups: Groups,
+): JobAssignment {
+  const { secrets, ...contexts } = run.contexts;
+  return {
+    key: leg.key,
+    jobId: job.id,
+    name: leg.name!,
+    workflow: { file: run.node.file, name: run.node.name },
+    body: job.body,
+    workflowDefaults: run.node.defaults,
+    contexts: { ...contexts, needs: needsCtx, matrix: leg.matrix, strategy: leg.strategy },
+    secretNames: run.node.secretNames,
+    secrets: (secrets ?? {}) as Record<string, Json>,
+    workflowEnv,
+    runnerEnv: run.node.runnerEnv,
+    prepare: o.prepare,
+    runsOn: leg.labels,
+    continueOnError: legs.continueOnError,
+    verbose: o.verbose,
+  };
+}
+
+async function runJobLegs(
+  job: JobNode,
+  expansion: Expansion,
+  run: WorkflowRun,
+  needsCtx: Record<string, Json>,
+  workflowEnv: Record<string, string>,
+  o: SchedulerOptions,
+  rs: RunState,
 ): Promise<JobOutcome> {
-  const id = job.id.value;
-  const shown = `${run.namePrefix ?? ""}${id}`;
-  const raw = rawJob(run.wf.root, id);
-  const fail = (reason: string): JobOutcome => {
+  const key = job.key;
+  const shown = `${run.node.namePrefix}${job.id}`;
+  if (!expansion.ok) {
+    const reason = expansion.reason;
     o.emit({ type: "log", job: key, stream: "stderr", text: reason });
     o.emit({ type: "job-end", job: key, name: shown, result: "failure", durationMs: 0, reason, outputs: {} });
     return { result: "failure", outputs: {}, continueOnError: false };
-  };
-  let strategy: Record<string, Json> = {};
-  try {
-    const s = job.strategy ? evaluateStrategy(job.strategy, host) : undefined;
-    if (s && typeof s === "object" && !Array.isArray(s)) strategy = s;
-  } catch (e) {
-    return fail(`strategy: ${(e as Error).message}`);
   }
-  const m = expandMatrix(strategy.matrix ?? undefined);
-  if (!m.ok) return fail(`strategy.matrix: ${m.error}`);
-  const failFast = strategy["fail-fast"] === undefined ? true : truthy(strategy["fail-fast"]);
-  const maxParallel = typeof strategy["max-parallel"] === "number" ? strategy["max-parallel"] : m.legs.length;
-  const legSlots = new Semaphore(Math.max(1, maxParallel));
-  const isMatrix = strategy.matrix !== undefined && strategy.matrix !== null;
+  const plan = expansion.legs;
+  const { isMatrix, failFast } = plan;
+  const legSlots = new Semaphore(Math.max(1, plan.maxParallel));
   const legAbort = new AbortController();
   const onRunAbort = () => legAbort.abort();
   o.signal.addEventListener("abort", onRunAbort, { once: true });
   if (o.signal.aborted) legAbort.abort();
-  let continueOnError = false;
+  const continueOnError = plan.continueOnError;
   const started = Date.now();
-  const legNames: string[] = [];
 
   const legResults = await Promise.all(
-    m.legs.map(async (matrix, i): Promise<LegResult> => {
-      const legKey = isMatrix ? `${key}.${i + 1}` : key;
-      const contexts: Record<string, Json> = {
-        ...run.contexts,
-        needs: needsCtx,
-        matrix: isMatrix ? matrix : {},
-        strategy: {
-          "fail-fast": failFast,
-          "job-index": i,
-          "job-total": m.legs.length,
-          "max-parallel": maxParallel,
-        },
-      };
-      const legHost: ExprHost = { contexts, status: host.status };
-      let name = shown;
+    plan.legs.map(async (leg): Promise<LegResult> => {
+      const legKey = leg.key;
+      const name = leg.name ?? shown;
       /** Ends the leg before it runs: one job-end event, and the same as its outcome. */
       const end = (result: JobResult, reason?: string): LegResult => {
         o.emit({ type: "job-end", job: legKey, name, result, durationMs: 0, reason, outputs: {} });
         return { result, outputs: {}, reason };
       };
-      let concurrency: { group: string; cancel: boolean } | undefined;
-      let deploy: { name: string; url?: string } | undefined;
-      let labels: string[] = [];
-      try {
-        name = `${run.namePrefix ?? ""}${jobDisplayName(job, legHost, isMatrix ? matrix : undefined)}`;
-        legNames[i] = name;
-        const coe = field(raw, "continue-on-error");
-        if (coe) continueOnError = truthy(evaluateTemplate(coe, legHost));
-        if (job.concurrency) concurrency = concurrencyOf(evaluateTemplate(job.concurrency, legHost));
-      } catch (e) {
-        return end("failure", (e as Error).message);
-      }
-      try {
-        deploy = job.environment ? environmentOf(evaluateTemplate(job.environment, legHost)) : undefined;
-      } catch (e) {
-        return end("failure", `environment: ${(e as Error).message}`);
-      }
-      try {
-        labels = runsOnLabels(job["runs-on"] ? evaluateTemplate(job["runs-on"], legHost) : undefined);
-      } catch (e) {
-        return end("failure", (e as Error).message);
-      }
-      const unselected = isMatrix && deselected(matrix, o.matrix);
-      if (unselected) return end("skipped", `not selected by --matrix ${unselected}`);
-      if (job.container || job.services)
-        return end(
-          "skipped",
-          `the job uses \`${job.container ? "container" : "services"}:\`, which needs a container executor (this machine has none); skipped`,
-        );
-      const place = placeJob(labels, o.platforms);
-      if (!place.run) return end("skipped", place.reason);
+      if (!leg.decision.run) return end(leg.decision.result, leg.decision.reason);
+      const deploy = leg.environment;
       // Like a required reviewer on GitHub: asked when the job is reached, not before.
       let approvedBy = "";
       if (deploy) {
@@ -309,20 +348,10 @@ async function runJobLegs(
             })
           : { approved: false, by: "nobody (no approver)" };
         o.emit({ type: "approval-decided", job: legKey, environment: deploy.name, ...decision });
-        if (!decision.approved)
-          return end(
-            "skipped",
-            `the job deploys to environment '${deploy.name}', which on GitHub can require reviewers; approve it with --approve ${deploy.name} (or --approve '*')`,
-          );
+        if (!decision.approved) return end("skipped", notApproved(deploy.name));
         approvedBy = decision.by;
       }
-      if (field(raw, "snapshot"))
-        o.emit({
-          type: "log",
-          job: legKey,
-          stream: "info",
-          text: "snapshot: ignored: Slipway runs on this machine and does not make runner images",
-        });
+      for (const text of plan.notes) o.emit({ type: "log", job: legKey, stream: "info", text });
       if (deploy)
         o.emit({
           type: "log",
@@ -331,7 +360,7 @@ async function runJobLegs(
           text: `environment '${deploy.name}' approved by ${approvedBy}${deploy.url ? `; url: ${deploy.url}` : ""}`,
         });
       const releaseLeg = await legSlots.acquire();
-      const releaseSlot = await slots.acquire();
+      const releaseSlot = await rs.slots.acquire();
       let releaseGroup: (() => void) | undefined;
       try {
         if (legAbort.signal.aborted)
@@ -344,22 +373,17 @@ async function runJobLegs(
         const legCtl = new AbortController();
         const relay = () => legCtl.abort();
         legAbort.signal.addEventListener("abort", relay, { once: true });
+        const concurrency = leg.concurrency;
         if (concurrency?.group)
-          releaseGroup = await enterGroup(groups, concurrency.group, concurrency.cancel, () =>
+          releaseGroup = await enterGroup(rs.groups, concurrency.group, concurrency.cancel, () =>
             legCtl.abort(),
           );
-        const r = await runLeg(
-          { key: legKey, jobId: id, name, workflow: run.wf, job, raw, contexts, workflowEnv },
-          {
-            executor: o.executor,
-            masker: o.masker,
-            emit: o.emit,
-            prepare: o.prepare,
-            runnerEnv: run.runnerEnv,
-            verbose: o.verbose,
-            signal: legCtl.signal,
-          },
-        );
+        const r = await runLeg(assignment(job, leg, plan, run, needsCtx, workflowEnv, o), {
+          executor: o.executor,
+          masker: o.masker,
+          emit: o.emit,
+          signal: legCtl.signal,
+        });
         legAbort.signal.removeEventListener("abort", relay);
         if (r.result === "failure" && failFast && !continueOnError && isMatrix) legAbort.abort();
         return r;
@@ -378,7 +402,7 @@ async function runJobLegs(
   if (isMatrix) {
     // The legs that failed say more than the ones fail-fast cancelled because of them.
     const failed = legResults.flatMap((r, i) =>
-      r.result === "failure" ? [legNames[i] ?? `leg ${i + 1}`] : [],
+      r.result === "failure" ? [plan.legs[i]!.name ?? `leg ${i + 1}`] : [],
     );
     // Otherwise the reason of a leg that ended as the job did: a leg --matrix left out does
     // not explain a cancelled run.
