@@ -191,11 +191,7 @@ export async function setup(values: Record<string, unknown>, positionals: string
   });
   if (!ev.ok) throw new UsageError(ev.error);
   const vars = { ...(v["var-file"] ? must(readDotenv(v["var-file"])) : {}), ...named(v.var, "--var") };
-  const secrets = {
-    ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}),
-    ...named(v.secret, "--secret"),
-  };
-  maskProcessOutput(Object.values(secrets));
+  const secrets = secretValues(v);
   const env = must(pairs(v.env, "--env"));
   const platforms: Record<string, "host" | "skip"> = {};
   for (const [k, x] of Object.entries(must(pairs(v.platform, "--platform")))) {
@@ -291,6 +287,16 @@ function validRef(ref: string): boolean {
 }
 
 /** `--var`/`--secret NAME=VALUE`: names as GitHub allows them (letters, digits, '_'; no leading digit). */
+/** --secret-file then --secret: values masked in this process's output from now on. */
+export function secretValues(v: { secret?: string[]; "secret-file"?: string }): Record<string, string> {
+  const secrets = {
+    ...(v["secret-file"] ? must(readDotenv(v["secret-file"])) : {}),
+    ...named(v.secret, "--secret"),
+  };
+  maskProcessOutput(Object.values(secrets));
+  return secrets;
+}
+
 function named(list: string[] | undefined, flag: string): Record<string, string> {
   const values = must(pairs(list, flag));
   for (const k of Object.keys(values))

@@ -1,7 +1,10 @@
 import { parseArgs } from "node:util";
+import { buildRunPlan, triggerOf } from "../plan/build.js";
 import { deselected } from "../plan/gates.js";
 import { planWorkflow, type Selection, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
 import { findLacks, lackOptions, renderLacks } from "../run/lacks.js";
+import { formatDiagnostic } from "../workflow/diagnostic.js";
+import { isMissingCallee } from "../workflow/load.js";
 import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, type Setup, setup } from "./common.js";
 import { onlyJob } from "./select-job.js";
 
@@ -9,6 +12,10 @@ const HELP = `usage: slipway plan [event] [options]
 
 Shows what 'slipway run' would do for an event: the workflows it triggers, their
 stages, matrix legs, and why a job would be skipped. Takes the options of 'slipway run'.
+
+With --json it prints a summary (event, workflows, notTriggered, lacks, errors) and, under
+'plan', the run plan itself: 'slipway plan --json > p.json' then 'slipway run --plan p.json'
+runs exactly that plan. Secrets are named in it, never their values.
 
 Exit codes: 0 the plan has no errors, 1 it has some, 2 usage error.`;
 
@@ -41,6 +48,23 @@ export async function main(args: string[]): Promise<number> {
             notTriggered: sel.skipped.map((k) => ({ file: k.wf.file, reason: k.reason })),
             lacks,
             errors: [...s.diagnostics, ...sel.errors.map((e) => `${e.file}: ${e.message}`)],
+            plan: buildRunPlan(planned, {
+              runId: "0",
+              runNumber: 0,
+              trigger: triggerOf(s.event),
+              secretNames: Object.keys(s.secrets),
+              extraEnv: s.env,
+              options: { platforms: s.platforms, ...(matrix ? { matrix } : {}) },
+              // As `slipway run` counts them: a missing callee fails only the job that calls it.
+              errors: [
+                ...new Set(
+                  s.workflows.flatMap((w) =>
+                    w.diagnostics.filter((d) => !isMissingCallee(d)).map(formatDiagnostic),
+                  ),
+                ),
+                ...sel.errors.map((e) => `${e.file}: ${e.message}`),
+              ],
+            }),
           },
           null,
           2,

@@ -113,6 +113,8 @@ export interface PlanSpec {
   secretNames: string[];
   extraEnv: Record<string, string>;
   options: PlanOptions;
+  /** Load and selection errors (see RunPlan.errors). */
+  errors: string[];
   /** --job: the template cut to the jobs to run; undefined leaves the workflow out. */
   only?: (t: WorkflowTemplate) => WorkflowTemplate | undefined;
 }
@@ -131,6 +133,7 @@ export function buildRunPlan(selected: SelectedWorkflow[], p: PlanSpec): RunPlan
     trigger: p.trigger,
     secretNames: p.secretNames,
     options: p.options,
+    errors: p.errors,
     workflows: kept.map(({ w, template }) =>
       workflowNode(
         {

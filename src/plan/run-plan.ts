@@ -16,6 +16,8 @@ export interface RunPlan {
   /** Names of the secrets given to the planner; their values are given to the run. */
   secretNames: string[];
   options: PlanOptions;
+  /** Load and selection errors, as said when planning: a run of this plan fails whatever its jobs do. */
+  errors: string[];
   workflows: WorkflowNode[];
 }
 

@@ -58,6 +58,7 @@ async function run(text: string, approver?: Approver) {
     runNumber: 1,
     trigger: { event: "push", ref: "refs/heads/main", sha: "0".repeat(40), actor: "a", payload: {} },
     secretNames: [],
+    errors: [],
     extraEnv: {},
     options: { platforms: { linux: "host" } },
   });

@@ -1,0 +1,152 @@
+import { liveToken, type TokenJson, TokenJsonError } from "../workflow/token-json.js";
+import type { RunIds } from "./contexts.js";
+import { isDeferred, PLAN_VERSION, type RunPlan } from "./run-plan.js";
+
+// A saved plan read back: the version checked, the shape checked as far as run/ relies on it,
+// every token decoded once, and errors that name the file and the place.
+
+export type PlanRead = { ok: true; plan: RunPlan } | { ok: false; error: string };
+
+class Bad extends Error {}
+
+/** "at position N" of JSON.parse's message, as line:col of the text. */
+function jsonPosition(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  return `:${line}:${before.length - before.lastIndexOf("\n")}`;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function need(v: unknown, where: string, kind: "object" | "array" | "string" | "number"): void {
+  const ok = kind === "object" ? isObj(v) : kind === "array" ? Array.isArray(v) : typeof v === kind;
+  if (!ok) throw new Bad(`${where} must be ${kind === "array" || kind === "object" ? "an" : "a"} ${kind}`);
+}
+
+function strings(v: unknown, where: string): void {
+  need(v, where, "array");
+  for (const [i, x] of (v as unknown[]).entries()) need(x, `${where}[${i}]`, "string");
+}
+
+function token(v: unknown, where: string): void {
+  try {
+    liveToken(v as TokenJson);
+  } catch (e) {
+    if (e instanceof TokenJsonError)
+      throw new Bad(`${where}${e.path.slice("token".length)}: ${e.message.slice(e.path.length + 2)}`);
+    throw e;
+  }
+}
+
+/** A run plan from the text of `file` (what `slipway plan --json` prints, or its `plan`). */
+export function readPlan(text: string, file: string): PlanRead {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const m = (e as Error).message;
+    return { ok: false, error: `${file}${jsonPosition(text, m)}: not a JSON plan: ${m}` };
+  }
+  // `slipway plan --json` prints the plan under `plan`, beside its summary.
+  const plan = isObj(json) && !("version" in json) && isObj(json.plan) ? json.plan : json;
+  try {
+    check(plan);
+  } catch (e) {
+    if (e instanceof Bad) return { ok: false, error: `${file}: ${e.message}` };
+    throw e;
+  }
+  return { ok: true, plan: plan as RunPlan };
+}
+
+function check(p: unknown): void {
+  if (!isObj(p)) throw new Bad("not a run plan (expected an object with version and workflows)");
+  if (p.version !== PLAN_VERSION)
+    throw new Bad(
+      p.version === undefined
+        ? "not a run plan: it has no version (make one with 'slipway plan --json')"
+        : `plan version ${JSON.stringify(p.version)} is not supported (this Slipway reads version ${PLAN_VERSION})`,
+    );
+  need(p.trigger, "trigger", "object");
+  const t = p.trigger as Record<string, unknown>;
+  for (const k of ["event", "ref", "sha", "actor"]) need(t[k], `trigger.${k}`, "string");
+  strings(p.secretNames, "secretNames");
+  strings(p.errors, "errors");
+  need(p.options, "options", "object");
+  need((p.options as Record<string, unknown>).platforms, "options.platforms", "object");
+  need(p.workflows, "workflows", "array");
+  for (const [i, w] of (p.workflows as unknown[]).entries()) workflow(w, `workflows[${i}]`);
+}
+
+function workflow(w: unknown, at: string): void {
+  need(w, at, "object");
+  const n = w as Record<string, unknown>;
+  for (const k of ["file", "name", "keyPrefix", "namePrefix"]) need(n[k], `${at}.${k}`, "string");
+  need(n.depth, `${at}.depth`, "number");
+  for (const k of ["contexts", "runnerEnv", "extraEnv"]) need(n[k], `${at}.${k}`, "object");
+  strings(n.secretNames, `${at}.secretNames`);
+  strings(n.errors, `${at}.errors`);
+  need(n.stages, `${at}.stages`, "array");
+  for (const k of ["env", "concurrency", "defaults", "workflowCall"])
+    if (n[k] !== undefined) token(n[k], `${at}.${k}`);
+  need(n.jobs, `${at}.jobs`, "array");
+  for (const [i, j] of (n.jobs as unknown[]).entries()) job(j, `${at}.jobs[${i}]`);
+}
+
+function job(j: unknown, at: string): void {
+  need(j, at, "object");
+  const n = j as Record<string, unknown>;
+  for (const k of ["id", "key", "if"]) need(n[k], `${at}.${k}`, "string");
+  if (n.kind !== "job" && n.kind !== "reusable") throw new Bad(`${at}.kind must be "job" or "reusable"`);
+  strings(n.needs, `${at}.needs`);
+  token(n.body, `${at}.body`);
+  need(n.legs, `${at}.legs`, "object");
+  const legs = n.legs as Record<string, unknown>;
+  if (isDeferred(legs as never)) {
+    need(legs.deferred, `${at}.legs.deferred`, "string");
+    return;
+  }
+  need(legs.legs, `${at}.legs.legs`, "array");
+  need(legs.maxParallel, `${at}.legs.maxParallel`, "number");
+  strings(legs.notes, `${at}.legs.notes`);
+  (legs.legs as unknown[]).forEach((l, i) => {
+    const w = `${at}.legs.legs[${i}]`;
+    need(l, w, "object");
+    const leg = l as Record<string, unknown>;
+    need(leg.key, `${w}.key`, "string");
+    for (const k of ["matrix", "strategy", "decision"]) need(leg[k], `${w}.${k}`, "object");
+    strings(leg.labels, `${w}.labels`);
+  });
+}
+
+/** A saved plan run again is a new run: its ids, wherever the plan holds them, are the run's. */
+export function rebindRun(plan: RunPlan, ids: RunIds): RunPlan {
+  return {
+    ...plan,
+    runId: ids.runId,
+    runNumber: ids.runNumber,
+    workflows: plan.workflows.map((w) => {
+      const github = isObj(w.contexts.github) ? w.contexts.github : {};
+      return {
+        ...w,
+        contexts: {
+          ...w.contexts,
+          github: {
+            ...github,
+            run_id: ids.runId,
+            run_number: String(ids.runNumber),
+            event_path: ids.eventPath,
+          },
+        },
+        runnerEnv: {
+          ...w.runnerEnv,
+          GITHUB_RUN_ID: ids.runId,
+          GITHUB_RUN_NUMBER: String(ids.runNumber),
+          GITHUB_EVENT_PATH: ids.eventPath,
+        },
+      };
+    }),
+  };
+}
