@@ -1,6 +1,7 @@
 import { basename, extname } from "node:path";
-import type { WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
+import type { Job, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
 import type { Json } from "../expr/index.js";
+import { stepMeta } from "../workflow/job-steps.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
 import { encodeToken } from "../workflow/token-json.js";
 import { field, rawJob } from "../workflow/tokens.js";
@@ -85,6 +86,7 @@ export function workflowNode(s: NodeSpec, o: PlanOptions): WorkflowNode {
       kind: j.type === "job" ? "job" : "reusable",
       if: j.if.expression,
       body: body ? encodeToken(body) : { type: "mapping", pairs: [] },
+      steps: j.type === "job" ? stepMeta((j as Job).steps) : [],
       legs: { deferred: "" },
     };
     job.legs = staticLegs(job, host, s.namePrefix, o);

@@ -102,6 +102,11 @@ function job(j: unknown, at: string): void {
   if (n.kind !== "job" && n.kind !== "reusable") throw new Bad(`${at}.kind must be "job" or "reusable"`);
   strings(n.needs, `${at}.needs`);
   token(n.body, `${at}.body`);
+  need(n.steps, `${at}.steps`, "array");
+  for (const [i, s] of (n.steps as unknown[]).entries()) {
+    need(s, `${at}.steps[${i}]`, "object");
+    need((s as Record<string, unknown>).id, `${at}.steps[${i}].id`, "string");
+  }
   need(n.legs, `${at}.legs`, "object");
   const legs = n.legs as Record<string, unknown>;
   if (isDeferred(legs as never)) {

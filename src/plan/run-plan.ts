@@ -1,4 +1,5 @@
 import type { Json } from "../expr/index.js";
+import type { StepMeta } from "../workflow/job-steps.js";
 import type { TokenJson } from "../workflow/token-json.js";
 
 // The run plan: what `slipway plan --json` prints, what `slipway run --plan` reads, and the
@@ -79,6 +80,8 @@ export interface JobNode {
   if: string;
   /** The job's mapping as written: steps and every field, with positions. */
   body: TokenJson;
+  /** Its steps' ids and conditions, as the loader worked them out. */
+  steps: StepMeta[];
   /** What could be decided before the run, or why it waits for the run. */
   legs: Legs | Deferred;
 }

@@ -1,4 +1,5 @@
 import type { Json } from "../expr/index.js";
+import type { StepMeta } from "../workflow/job-steps.js";
 import type { TokenJson } from "../workflow/token-json.js";
 import type { PrepareSpec } from "./executor/types.js";
 
@@ -16,6 +17,8 @@ export interface JobAssignment {
   workflow: { file: string; name: string };
   /** The job's mapping as written (steps, env, outputs, defaults, timeout-minutes, ...). */
   body: TokenJson;
+  /** Its steps' ids and conditions (the body holds the rest). */
+  steps: StepMeta[];
   /** The workflow's `defaults:`. */
   workflowDefaults?: TokenJson;
   /** github, inputs, vars, needs, matrix, strategy: fixed for the job. No secrets. */

@@ -68,7 +68,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
   env.emit({ type: "job-start", job: leg.key, name: leg.name });
   const prep: PrepareSpec = { ...leg.prepare, jobKey: leg.key };
   const body = liveToken(leg.body);
-  const steps = jobSteps(body);
+  const steps = jobSteps(body, leg.steps);
   let space: Awaited<ReturnType<Executor["prepareJob"]>>;
   try {
     space = await env.executor.prepareJob(prep);

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { buildRunPlan } from "../plan/build.js";
+import { readPlan } from "../plan/plan-file.js";
+import type { RunPlan } from "../plan/run-plan.js";
 import { loadWorkflowText } from "../workflow/load.js";
 import type { Approver } from "./approval.js";
 import type { RunEvent } from "./events.js";
@@ -45,15 +47,12 @@ function fanIn(stages: number, width: number, failAt?: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function run(text: string, approver?: Approver) {
+async function planOf(text: string): Promise<RunPlan> {
   const wf = await loadWorkflowText(text, "fan.yml", join(base, "fan.yml"), base, {
     limits: { maxJobs: 10_000 },
   });
   expect(wf.diagnostics).toEqual([]);
-  const executor = new FakeExecutor();
-  const events: RunEvent[] = [];
-  const t = performance.now();
-  const plan = buildRunPlan([{ wf, template: wf.template!, contexts: { github: {} }, runnerEnv: {} }], {
+  return buildRunPlan([{ wf, template: wf.template!, contexts: { github: {} }, runnerEnv: {} }], {
     runId: "1",
     runNumber: 1,
     trigger: { event: "push", ref: "refs/heads/main", sha: "0".repeat(40), actor: "a", payload: {} },
@@ -62,6 +61,13 @@ async function run(text: string, approver?: Approver) {
     extraEnv: {},
     options: { platforms: { linux: "host" } },
   });
+}
+
+async function run(text: string | RunPlan, approver?: Approver) {
+  const plan = typeof text === "string" ? await planOf(text) : text;
+  const t = performance.now();
+  const executor = new FakeExecutor();
+  const events: RunEvent[] = [];
   const result = await runPlan(plan, {
     executor,
     masker: new Masker(),
@@ -145,5 +151,50 @@ jobs:
     const r = await run(deploys);
     expect(r.events.find((e) => e.type === "approval-decided")).toMatchObject({ approved: false });
     expect(r.executor.spawns).toBe(0);
+  });
+});
+
+describe("the plan is the contract", () => {
+  const CI = `on: push
+jobs:
+  gen:
+    runs-on: ubuntu-latest
+    outputs: { list: '["a","b","c"]' }
+    steps: [{ run: 'true' }]
+  fan:
+    needs: gen
+    runs-on: ubuntu-latest
+    strategy: { matrix: { x: "\${{ fromJSON(needs.gen.outputs.list) }}" }, max-parallel: 2 }
+    steps: [{ run: 'true' }, { run: 'false', if: "matrix.x == 'z'" }]
+  fixed:
+    name: "fixed \${{ matrix.n }}"
+    runs-on: ubuntu-latest
+    strategy: { matrix: { n: [1, 2] } }
+    steps: [{ run: 'true' }]
+  deploy:
+    needs: [fan, fixed]
+    runs-on: ubuntu-latest
+    environment: prod
+    steps: [{ run: 'true' }]
+`;
+  // Durations and the scheduler's interleaving differ from run to run; what happened does not.
+  const happened = (events: RunEvent[]) =>
+    events.map((e) => JSON.stringify({ ...e, durationMs: undefined })).sort();
+
+  test("a plan read back from its JSON runs as the plan in memory does", async () => {
+    const plan = await planOf(CI);
+    const read = readPlan(JSON.stringify(plan), "p.json");
+    if (!read.ok) throw new Error(read.error);
+    const approve: Approver = async () => ({ approved: true, by: "test" });
+    const live = await run(plan, approve);
+    const revived = await run(read.plan, approve);
+    expect(revived.result).toBe("success");
+    expect(happened(revived.events)).toEqual(happened(live.events));
+    expect(revived.executor.spawns).toBe(live.executor.spawns);
+    expect(live.events).toContainEqual({
+      type: "plan-expanded",
+      job: "fan",
+      legs: ["fan (a)", "fan (b)", "fan (c)"],
+    });
   });
 });

@@ -284,6 +284,7 @@ function assignment(
     name: leg.name!,
     workflow: { file: run.node.file, name: run.node.name },
     body: job.body,
+    steps: job.steps,
     workflowDefaults: run.node.defaults,
     contexts: { ...contexts, needs: needsCtx, matrix: leg.matrix, strategy: leg.strategy },
     secretNames: run.node.secretNames,
