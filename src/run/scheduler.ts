@@ -50,7 +50,7 @@ export interface SchedulerOptions {
   token: string;
 }
 
-/** What run-time expansion of a deferred node needs: the plan's own command-line decisions. */
+/** Shared by the workflows of a run: the plan's options (deferred nodes are expanded with them), job slots, concurrency groups. */
 export interface RunState {
   options: PlanOptions;
   slots: Semaphore;

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { buildRunPlan } from "../plan/build.js";
+import type { Legs } from "../plan/run-plan.js";
+import { loadWorkflowText } from "../workflow/load.js";
+import type { JobAssignment } from "./assignment.js";
+import type { RunEvent } from "./events.js";
+import type { Executor, JobSpace, SpawnSpec } from "./executor/types.js";
+import { runLeg } from "./job.js";
+import { Masker } from "./mask.js";
+
+const base = mkdtempSync(join(tmpdir(), "slipway-job-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** Runs no process: records each step's script and env, and succeeds. */
+class FakeExecutor implements Executor {
+  readonly name = "fake";
+  scripts: string[] = [];
+  envs: Record<string, string>[] = [];
+  async prepareJob(): Promise<JobSpace> {
+    const dir = mkdtempSync(join(base, "j"));
+    return { workspace: dir, temp: dir, control: dir, toolCache: dir, processGroups: new Set() };
+  }
+  async spawn(spec: SpawnSpec) {
+    this.scripts.push(readFileSync(spec.argv.at(-1)!, "utf8"));
+    this.envs.push(spec.env);
+    return { exitCode: 0, aborted: false };
+  }
+  async cleanupJob(space: JobSpace) {
+    rmSync(space.control, { recursive: true, force: true });
+  }
+}
+
+/** The assignment the scheduler would make for the job's first leg. */
+async function assignmentOf(text: string): Promise<JobAssignment> {
+  const wf = await loadWorkflowText(text, ".github/workflows/ci.yml", join(base, "ci.yml"), base);
+  expect(wf.diagnostics).toEqual([]);
+  const plan = buildRunPlan(
+    [{ wf, template: wf.template!, contexts: { github: {} }, runnerEnv: { CI: "true" } }],
+    {
+      runId: "1",
+      runNumber: 1,
+      trigger: { event: "push", ref: "refs/heads/main", sha: "0".repeat(40), actor: "a", payload: {} },
+      secretNames: ["KEY"],
+      errors: [],
+      extraEnv: {},
+      options: { platforms: {} },
+    },
+  );
+  const node = plan.workflows[0]!;
+  const job = node.jobs[0]!;
+  const leg = (job.legs as Legs).legs[0]!;
+  return {
+    key: leg.key,
+    jobId: job.id,
+    name: leg.name!,
+    workflow: { file: node.file, name: node.name },
+    body: job.body,
+    steps: job.steps,
+    workflowDefaults: node.defaults,
+    contexts: { ...node.contexts, needs: {}, matrix: leg.matrix, strategy: leg.strategy },
+    secretNames: node.secretNames,
+    workflowEnv: { FROM_WORKFLOW: "w" },
+    runnerEnv: node.runnerEnv,
+    prepare: { repoRoot: base, bind: true, workRoot: base, toolCache: base },
+    runsOn: leg.labels,
+    continueOnError: false,
+    verbose: false,
+  };
+}
+
+const CI = `on: push
+defaults: { run: { shell: sh } }
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    strategy: { matrix: { v: [7] } }
+    env: { J: "\${{ matrix.v }}" }
+    outputs: { o: "\${{ steps.a.outcome }}" }
+    steps:
+      - id: a
+        run: echo "v=\${{ matrix.v }} key=\${{ secrets.KEY }}"
+      - if: matrix.v == 8
+        run: echo never
+      - run: echo last
+`;
+
+test("an assignment read back from JSON runs as the one in memory; secret values travel beside it", async () => {
+  const a = await assignmentOf(CI);
+  const run = async (assignment: JobAssignment) => {
+    const executor = new FakeExecutor();
+    const events: RunEvent[] = [];
+    const masker = new Masker();
+    masker.add("hunter2");
+    const r = await runLeg(
+      { ...assignment, secrets: { KEY: "hunter2" } },
+      { executor, masker, emit: (e) => events.push(e), signal: new AbortController().signal },
+    );
+    return { r, executor, events };
+  };
+  const live = await run(a);
+  const wire = JSON.stringify(a);
+  expect(wire).not.toContain("hunter2");
+  const revived = await run(JSON.parse(wire) as JobAssignment);
+  for (const x of [live, revived]) {
+    expect(x.r).toEqual({ result: "success", outputs: { o: "success" }, reason: undefined });
+    expect(x.executor.scripts.map((s) => s.trim())).toEqual(['echo "v=7 key=hunter2"', "echo last"]);
+    expect(x.executor.envs[0]).toMatchObject({ J: "7", FROM_WORKFLOW: "w", CI: "true" });
+  }
+  const shape = (events: RunEvent[]) => events.map((e) => ({ ...e, durationMs: undefined }));
+  expect(shape(revived.events)).toEqual(shape(live.events));
+});
