@@ -109,7 +109,7 @@ export async function runSavedPlan(
       rmSync(dir, { recursive: true, force: true });
       throw new IoError(eventPath, e as Error);
     }
-    const plan = rebindRun(saved, { runId, runNumber, eventPath });
+    const plan = rebindRun(saved, { runId, runNumber, eventPath }, root);
     return await execute(
       { root, headSha: g.ok ? g.facts.sha : "0".repeat(40), trigger: plan.trigger, secrets },
       plan,

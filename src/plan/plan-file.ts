@@ -1,5 +1,6 @@
 import { liveToken, type TokenJson, TokenJsonError } from "../workflow/token-json.js";
 import type { RunIds } from "./contexts.js";
+import { jsonErrorOffset, lineCol } from "./json-position.js";
 import { isDeferred, PLAN_VERSION, type RunPlan } from "./run-plan.js";
 
 // A saved plan read back: the version checked, the shape checked as far as run/ relies on it,
@@ -8,15 +9,6 @@ import { isDeferred, PLAN_VERSION, type RunPlan } from "./run-plan.js";
 export type PlanRead = { ok: true; plan: RunPlan } | { ok: false; error: string };
 
 class Bad extends Error {}
-
-/** "at position N" of JSON.parse's message, as line:col of the text. */
-function jsonPosition(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return "";
-  const before = text.slice(0, Number(m[1]));
-  const line = before.split("\n").length;
-  return `:${line}:${before.length - before.lastIndexOf("\n")}`;
-}
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -47,8 +39,9 @@ export function readPlan(text: string, file: string): PlanRead {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const m = (e as Error).message;
-    return { ok: false, error: `${file}${jsonPosition(text, m)}: not a JSON plan: ${m}` };
+    const at = jsonErrorOffset(text);
+    const where = at === undefined ? "" : lineCol(text, at);
+    return { ok: false, error: `${file}${where}: not a JSON plan: ${(e as Error).message}` };
   }
   // `slipway plan --json` prints the plan under `plan`, beside its summary.
   const plan = isObj(json) && !("version" in json) && isObj(json.plan) ? json.plan : json;
@@ -126,8 +119,11 @@ function job(j: unknown, at: string): void {
   });
 }
 
-/** A saved plan run again is a new run: its ids, wherever the plan holds them, are the run's. */
-export function rebindRun(plan: RunPlan, ids: RunIds): RunPlan {
+/**
+ * A saved plan run again is a new run: its ids, wherever the plan holds them, are the run's,
+ * and github.workspace is the repository it runs in (`root`).
+ */
+export function rebindRun(plan: RunPlan, ids: RunIds, root: string): RunPlan {
   return {
     ...plan,
     runId: ids.runId,
@@ -143,6 +139,7 @@ export function rebindRun(plan: RunPlan, ids: RunIds): RunPlan {
             run_id: ids.runId,
             run_number: String(ids.runNumber),
             event_path: ids.eventPath,
+            workspace: root,
           },
         },
         runnerEnv: {
