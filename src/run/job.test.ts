@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -20,7 +20,9 @@ class FakeExecutor implements Executor {
   scripts: string[] = [];
   envs: Record<string, string>[] = [];
   async prepareJob(): Promise<JobSpace> {
-    const dir = mkdtempSync(join(base, "j"));
+    // One folder for every run here, so that two runs' events name the same paths.
+    const dir = join(base, "ws");
+    mkdirSync(dir, { recursive: true });
     return { workspace: dir, temp: dir, control: dir, toolCache: dir, processGroups: new Set() };
   }
   async spawn(spec: SpawnSpec) {
@@ -84,6 +86,9 @@ jobs:
         run: echo "v=\${{ matrix.v }} key=\${{ secrets.KEY }}"
       - if: matrix.v == 8
         run: echo never
+      - run: echo nowhere
+        working-directory: does-not-exist
+        continue-on-error: true
       - run: echo last
 `;
 
@@ -111,4 +116,11 @@ test("an assignment read back from JSON runs as the one in memory; secret values
   }
   const shape = (events: RunEvent[]) => events.map((e) => ({ ...e, durationMs: undefined }));
   expect(shape(revived.events)).toEqual(shape(live.events));
+  // Positions travel with the tokens: an error still points at the workflow's line and column.
+  expect(revived.events).toContainEqual(
+    expect.objectContaining({
+      type: "annotation",
+      annotation: expect.objectContaining({ file: ".github/workflows/ci.yml", line: 15, col: 28 }),
+    }),
+  );
 });
