@@ -1,4 +1,5 @@
 import type { Json } from "../expr/index.js";
+import type { JobNode, LegNode, Legs, WorkflowNode } from "../plan/api.js";
 import type { StepMeta } from "../workflow/job-steps.js";
 import type { TokenJson } from "../workflow/token-json.js";
 import type { PrepareSpec } from "./executor/types.js";
@@ -40,4 +41,44 @@ export interface JobAssignment {
   /** The job's continue-on-error (the scheduler's concern; carried for whoever reports it). */
   continueOnError: boolean;
   verbose: boolean;
+}
+
+/** Where a leg stands when it is dispatched: its plan and what the run has learned. */
+export interface Dispatch {
+  job: JobNode;
+  leg: LegNode;
+  legs: Legs;
+  workflow: WorkflowNode;
+  /** The workflow's contexts at run time, the secrets context's values included. */
+  contexts: Record<string, Json>;
+  /** The needs context: the needed jobs' results and outputs. */
+  needs: Record<string, Json>;
+  /** The workflow's env, evaluated (workflowEnv of the planner API). */
+  workflowEnv: Record<string, string>;
+}
+
+/** The assignment of a leg about to run; the secret values go in `secrets`, beside the rest. */
+export function assignmentFor(
+  d: Dispatch,
+  o: { prepare: Omit<PrepareSpec, "jobKey">; verbose: boolean },
+): JobAssignment {
+  const { secrets, ...contexts } = d.contexts;
+  return {
+    key: d.leg.key,
+    jobId: d.job.id,
+    name: d.leg.name ?? d.job.id,
+    workflow: { file: d.workflow.file, name: d.workflow.name },
+    body: d.job.body,
+    steps: d.job.steps,
+    workflowDefaults: d.workflow.defaults,
+    contexts: { ...contexts, needs: d.needs, matrix: d.leg.matrix, strategy: d.leg.strategy },
+    secretNames: d.workflow.secretNames,
+    secrets: secrets && typeof secrets === "object" && !Array.isArray(secrets) ? secrets : {},
+    workflowEnv: d.workflowEnv,
+    runnerEnv: d.workflow.runnerEnv,
+    prepare: o.prepare,
+    runsOn: d.leg.labels,
+    continueOnError: d.legs.continueOnError,
+    verbose: o.verbose,
+  };
 }

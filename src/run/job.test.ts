@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "vitest";
 import { buildRunPlan } from "../plan/build.js";
 import type { Legs } from "../plan/run-plan.js";
 import { loadWorkflowText } from "../workflow/load.js";
-import type { JobAssignment } from "./assignment.js";
+import { assignmentFor, type JobAssignment } from "./assignment.js";
 import type { RunEvent } from "./events.js";
 import type { Executor, JobSpace, SpawnSpec } from "./executor/types.js";
 import { runLeg } from "./job.js";
@@ -53,24 +53,19 @@ async function assignmentOf(text: string): Promise<JobAssignment> {
   );
   const node = plan.workflows[0]!;
   const job = node.jobs[0]!;
-  const leg = (job.legs as Legs).legs[0]!;
-  return {
-    key: leg.key,
-    jobId: job.id,
-    name: leg.name!,
-    workflow: { file: node.file, name: node.name },
-    body: job.body,
-    steps: job.steps,
-    workflowDefaults: node.defaults,
-    contexts: { ...node.contexts, needs: {}, matrix: leg.matrix, strategy: leg.strategy },
-    secretNames: node.secretNames,
-    workflowEnv: { FROM_WORKFLOW: "w" },
-    runnerEnv: node.runnerEnv,
-    prepare: { repoRoot: base, bind: true, workRoot: base, toolCache: base },
-    runsOn: leg.labels,
-    continueOnError: false,
-    verbose: false,
-  };
+  const legs = job.legs as Legs;
+  return assignmentFor(
+    {
+      job,
+      leg: legs.legs[0]!,
+      legs,
+      workflow: node,
+      contexts: { ...node.contexts, secrets: {} },
+      needs: {},
+      workflowEnv: { FROM_WORKFLOW: "w" },
+    },
+    { prepare: { repoRoot: base, bind: true, workRoot: base, toolCache: base }, verbose: false },
+  );
 }
 
 const CI = `on: push

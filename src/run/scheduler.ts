@@ -5,8 +5,6 @@ import {
   isDeferred,
   type JobNode,
   jobCondition,
-  type LegNode,
-  type Legs,
   notApproved,
   type PlanOptions,
   type RunPlan,
@@ -19,7 +17,7 @@ import { liveToken } from "../workflow/token-json.js";
 import { field } from "../workflow/tokens.js";
 import { runReusableJob } from "./actions/reusable.js";
 import type { Approver } from "./approval.js";
-import type { JobAssignment } from "./assignment.js";
+import { assignmentFor } from "./assignment.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import { enterGroup, type Groups } from "./gates.js";
@@ -267,37 +265,6 @@ function legsOf(
   return x;
 }
 
-/** The assignment of a leg about to run: everything its runner needs, secrets at dispatch. */
-function assignment(
-  job: JobNode,
-  leg: LegNode,
-  legs: Legs,
-  run: WorkflowRun,
-  needsCtx: Record<string, Json>,
-  workflowEnv: Record<string, string>,
-  o: SchedulerOptions,
-): JobAssignment {
-  const { secrets, ...contexts } = run.contexts;
-  return {
-    key: leg.key,
-    jobId: job.id,
-    name: leg.name!,
-    workflow: { file: run.node.file, name: run.node.name },
-    body: job.body,
-    steps: job.steps,
-    workflowDefaults: run.node.defaults,
-    contexts: { ...contexts, needs: needsCtx, matrix: leg.matrix, strategy: leg.strategy },
-    secretNames: run.node.secretNames,
-    secrets: (secrets ?? {}) as Record<string, Json>,
-    workflowEnv,
-    runnerEnv: run.node.runnerEnv,
-    prepare: o.prepare,
-    runsOn: leg.labels,
-    continueOnError: legs.continueOnError,
-    verbose: o.verbose,
-  };
-}
-
 async function runJobLegs(
   job: JobNode,
   expansion: Expansion,
@@ -379,7 +346,11 @@ async function runJobLegs(
           releaseGroup = await enterGroup(rs.groups, concurrency.group, concurrency.cancel, () =>
             legCtl.abort(),
           );
-        const r = await runLeg(assignment(job, leg, plan, run, needsCtx, workflowEnv, o), {
+        const a = assignmentFor(
+          { job, leg, legs: plan, workflow: run.node, contexts: run.contexts, needs: needsCtx, workflowEnv },
+          o,
+        );
+        const r = await runLeg(a, {
           executor: o.executor,
           masker: o.masker,
           emit: o.emit,
