@@ -62,6 +62,36 @@ test("a bad plan names the file and the place", () => {
     ok: false,
     error: 'p.json: workflows[0].jobs[0].kind must be "job" or "reusable"',
   });
+  const jobs = (...js: object[]) => ({ ...plan, workflows: [{ ...plan.workflows[0], jobs: js }] });
+  const body = { type: "mapping", pairs: [] };
+  expect(bad(jobs({ ...job, body, needs: ["nope"] }))).toEqual({
+    ok: false,
+    error: "p.json: workflows[0].jobs: job 'j' needs unknown job 'nope'",
+  });
+  expect(
+    bad(jobs({ ...job, body, needs: ["k"] }, { ...job, id: "k", key: "k", body, needs: ["j"] })),
+  ).toMatchObject({
+    error: expect.stringMatching(/^p\.json: workflows\[0\]\.jobs: .*cycle/),
+  });
+  const legs = { isMatrix: false, failFast: true, continueOnError: false, maxParallel: 1, notes: [] };
+  const l = { key: "j", matrix: {}, strategy: {}, labels: [] };
+  expect(
+    bad(jobs({ ...job, body, legs: { ...legs, legs: [{ ...l, decision: { run: "yes" } }] } })),
+  ).toMatchObject({
+    error: expect.stringContaining("p.json: workflows[0].jobs[0].legs.legs[0].decision must be"),
+  });
+  expect(
+    bad(
+      jobs({
+        ...job,
+        body,
+        legs: { ...legs, legs: [{ ...l, decision: { run: true }, concurrency: { group: 1 } }] },
+      }),
+    ),
+  ).toEqual({
+    ok: false,
+    error: "p.json: workflows[0].jobs[0].legs.legs[0].concurrency.group must be a string",
+  });
   expect(readPlan('{"version": 1,\n "x": ]', "p.json")).toMatchObject({
     error: expect.stringMatching(/^p\.json:2:7: not a JSON plan/),
   });

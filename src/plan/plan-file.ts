@@ -1,5 +1,6 @@
 import { liveToken, type TokenJson, TokenJsonError } from "../workflow/token-json.js";
 import type { RunIds } from "./contexts.js";
+import { buildGraph } from "./graph.js";
 import { jsonErrorOffset, lineCol } from "./json-position.js";
 import { isDeferred, PLAN_VERSION, type RunPlan } from "./run-plan.js";
 
@@ -13,7 +14,7 @@ class Bad extends Error {}
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function need(v: unknown, where: string, kind: "object" | "array" | "string" | "number"): void {
+function need(v: unknown, where: string, kind: "object" | "array" | "string" | "number" | "boolean"): void {
   const ok = kind === "object" ? isObj(v) : kind === "array" ? Array.isArray(v) : typeof v === kind;
   if (!ok) throw new Bad(`${where} must be ${kind === "array" || kind === "object" ? "an" : "a"} ${kind}`);
 }
@@ -85,7 +86,11 @@ function workflow(w: unknown, at: string): void {
   for (const k of ["env", "concurrency", "defaults", "workflowCall"])
     if (n[k] !== undefined) token(n[k], `${at}.${k}`);
   need(n.jobs, `${at}.jobs`, "array");
-  for (const [i, j] of (n.jobs as unknown[]).entries()) job(j, `${at}.jobs[${i}]`);
+  const jobs = n.jobs as { id: string; needs: string[] }[];
+  for (const [i, j] of jobs.entries()) job(j, `${at}.jobs[${i}]`);
+  // The scheduler walks needs: an unknown job or a cycle would never end.
+  const graph = buildGraph(jobs.map((j) => ({ id: j.id, needs: j.needs })));
+  if (!graph.ok) throw new Bad(`${at}.jobs: ${graph.errors[0]!.message}`);
 }
 
 function job(j: unknown, at: string): void {
@@ -108,15 +113,30 @@ function job(j: unknown, at: string): void {
   }
   need(legs.legs, `${at}.legs.legs`, "array");
   need(legs.maxParallel, `${at}.legs.maxParallel`, "number");
+  for (const k of ["isMatrix", "failFast", "continueOnError"]) need(legs[k], `${at}.legs.${k}`, "boolean");
   strings(legs.notes, `${at}.legs.notes`);
-  (legs.legs as unknown[]).forEach((l, i) => {
-    const w = `${at}.legs.legs[${i}]`;
-    need(l, w, "object");
-    const leg = l as Record<string, unknown>;
-    need(leg.key, `${w}.key`, "string");
-    for (const k of ["matrix", "strategy", "decision"]) need(leg[k], `${w}.${k}`, "object");
-    strings(leg.labels, `${w}.labels`);
-  });
+  for (const [i, l] of (legs.legs as unknown[]).entries()) leg(l, `${at}.legs.legs[${i}]`);
+}
+
+function leg(l: unknown, at: string): void {
+  need(l, at, "object");
+  const n = l as Record<string, unknown>;
+  need(n.key, `${at}.key`, "string");
+  if (n.name !== undefined) need(n.name, `${at}.name`, "string");
+  for (const k of ["matrix", "strategy", "decision"]) need(n[k], `${at}.${k}`, "object");
+  strings(n.labels, `${at}.labels`);
+  const d = n.decision as Record<string, unknown>;
+  if (d.run !== true && !(d.run === false && (d.result === "skipped" || d.result === "failure")))
+    throw new Bad(
+      `${at}.decision must be {"run": true} or {"run": false, "result": "skipped" or "failure", "reason": ...}`,
+    );
+  if (d.run === false) need(d.reason, `${at}.decision.reason`, "string");
+  if (n.environment !== undefined)
+    need((n.environment as Record<string, unknown>)?.name, `${at}.environment.name`, "string");
+  if (n.concurrency !== undefined) {
+    need((n.concurrency as Record<string, unknown>)?.group, `${at}.concurrency.group`, "string");
+    need((n.concurrency as Record<string, unknown>)?.cancel, `${at}.concurrency.cancel`, "boolean");
+  }
 }
 
 /**
