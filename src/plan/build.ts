@@ -1,5 +1,9 @@
 import { basename, extname } from "node:path";
-import type { Job, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
+import type {
+  Job,
+  ReusableWorkflowJob,
+  WorkflowTemplate,
+} from "@actions/workflow-parser/model/workflow-template";
 import type { Json } from "../expr/index.js";
 import { stepMeta } from "../workflow/job-steps.js";
 import type { LoadedWorkflow } from "../workflow/load.js";
@@ -84,6 +88,7 @@ export function workflowNode(s: NodeSpec, o: PlanOptions): WorkflowNode {
       needs: (j.needs ?? []).map((n) => n.value),
       stage: stageOf.get(id) ?? 0,
       kind: j.type === "job" ? "job" : "reusable",
+      ...(j.type === "reusableWorkflowJob" ? { uses: (j as ReusableWorkflowJob).ref.value } : {}),
       if: j.if.expression,
       body: body ? encodeToken(body) : { type: "mapping", pairs: [] },
       steps: j.type === "job" ? stepMeta((j as Job).steps) : [],

@@ -65,7 +65,7 @@ export function callOf(job: JobNode, caller: WorkflowNode): { uses: string; wher
   const t = field(liveToken(job.body), "uses");
   const at = pos(t);
   return {
-    uses: t && "value" in t ? String((t as { value: unknown }).value) : "",
+    uses: job.uses ?? "",
     where: `${caller.file}${at ? `:${at.line}:${at.col}` : ""}`,
   };
 }

@@ -98,6 +98,7 @@ function job(j: unknown, at: string): void {
   const n = j as Record<string, unknown>;
   for (const k of ["id", "key", "if"]) need(n[k], `${at}.${k}`, "string");
   if (n.kind !== "job" && n.kind !== "reusable") throw new Bad(`${at}.kind must be "job" or "reusable"`);
+  if (n.kind === "reusable") need(n.uses, `${at}.uses`, "string");
   strings(n.needs, `${at}.needs`);
   token(n.body, `${at}.body`);
   need(n.steps, `${at}.steps`, "array");

@@ -76,6 +76,11 @@ export interface JobNode {
   needs: string[];
   stage: number;
   kind: "job" | "reusable";
+  /**
+   * A reusable job's `uses:`. Its called workflow's jobs are a deferred node: planned when the
+   * call is reached (planCall), as its inputs and secrets are known then.
+   */
+  uses?: string;
   /** The `if:` expression (success() when none), always decided at run time: it reads needs. */
   if: string;
   /** The job's mapping as written: steps and every field, with positions. */
