@@ -1,13 +1,13 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { accessSync, constants, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { accessSync, constants, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { backlog } from "../backlog.js";
 import { which } from "../shells.js";
 import { ForkServer, type ProcessSink } from "./fork-server.js";
-import { type Folders, JobFolders, type RunCommand, staleKept } from "./job-folders.js";
+import { discardLater, type Folders, JobFolders, type RunCommand, staleKept } from "./job-folders.js";
 import { lineSplitter } from "./lines.js";
 import type { Executor, JobSpace, PrepareSpec, SpawnResult, SpawnSpec } from "./types.js";
 
@@ -336,24 +336,6 @@ function isZombie(p: number): boolean {
   } catch {
     return p > 0;
   }
-}
-
-/**
- * Moves folders full of checked-out files aside and removes them in a process of their
- * own: removing thousands of files would otherwise hold up the end of the run.
- */
-function discardLater(dirs: string[]): void {
-  const moved: string[] = [];
-  const tag = randomBytes(4).toString("hex");
-  for (const d of dirs) {
-    // Renamed in place (same file system, so instant); the old name is free at once.
-    const to = `${d}.trash-${tag}`;
-    try {
-      renameSync(d, to);
-      moved.push(to);
-    } catch {}
-  }
-  if (moved.length) spawn("rm", ["-rf", ...moved], { detached: true, stdio: "ignore" }).unref();
 }
 
 /** Node's own spawn: when there is no fork server. */

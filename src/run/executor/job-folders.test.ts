@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { JobFolders, type RunCommand } from "./job-folders.js";
+import { discardLater, JobFolders, type RunCommand, staleKept } from "./job-folders.js";
 
 const run: RunCommand = (argv, cwd, env) =>
   new Promise((resolve) =>
@@ -207,5 +207,29 @@ describe("job folders", () => {
     expect(new Set([a!.n, b!.n, c!.n]).size).toBe(3);
     const bind = await pool.take(root, undefined);
     expect(bind.workspace).toBeUndefined();
+  });
+});
+
+describe("stale kept workspaces", () => {
+  test("are removed without an rm on PATH, and a folder already put aside is not renamed again", async () => {
+    const parent = tmp();
+    // A kept workspace whose repository is gone, and one an earlier run put aside.
+    const stale = join(parent, "gone-0123");
+    mkdirSync(join(stale, "ws"), { recursive: true });
+    writeFileSync(join(stale, "repo"), join(parent, "no-such-repo"));
+    const aside = join(parent, "older-4567.trash-0a1b2c3d");
+    mkdirSync(join(aside, "ws"), { recursive: true });
+    writeFileSync(join(aside, "repo"), parent);
+    const found = (await staleKept(parent)).sort();
+    expect(found).toEqual([aside, stale].sort());
+    const path = process.env.PATH;
+    process.env.PATH = tmp(); // no rm here: the spawn fails, which must not throw
+    try {
+      discardLater(found);
+    } finally {
+      process.env.PATH = path;
+    }
+    for (let i = 0; i < 200 && readdirSync(parent).length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(parent)).toEqual([]);
   });
 });

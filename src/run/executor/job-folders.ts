@@ -1,4 +1,6 @@
-import { rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { renameSync, rmSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 
@@ -392,6 +394,11 @@ export async function staleKept(parent: string): Promise<string[]> {
   const out: string[] = [];
   for (const d of await readdir(parent).catch(() => [])) {
     const dir = join(parent, d);
+    // Put aside by an earlier run whose removal did not finish.
+    if (ASIDE.test(d)) {
+      out.push(dir);
+      continue;
+    }
     const repo = await readFile(join(dir, "repo"), "utf8").catch(() => "");
     if (
       repo &&
@@ -410,4 +417,35 @@ export async function staleKept(parent: string): Promise<string[]> {
     if (!held) out.push(dir);
   }
   return out;
+}
+
+/** A folder discardLater renamed: already aside, removed but not renamed again. */
+const ASIDE = /\.trash-[0-9a-f]{8}$/;
+
+/**
+ * Moves folders full of checked-out files aside and removes them in a process of their
+ * own: removing thousands of files would otherwise hold up the end of the run. Without an
+ * `rm` on PATH they are removed in this process instead (never an unhandled spawn error).
+ */
+export function discardLater(dirs: string[]): void {
+  const moved: string[] = [];
+  const tag = randomBytes(4).toString("hex");
+  for (const d of dirs) {
+    if (ASIDE.test(d)) {
+      moved.push(d);
+      continue;
+    }
+    // Renamed in place (same file system, so instant); the old name is free at once.
+    const to = `${d}.trash-${tag}`;
+    try {
+      renameSync(d, to);
+      moved.push(to);
+    } catch {}
+  }
+  if (!moved.length) return;
+  const child = spawn("rm", ["-rf", ...moved], { detached: true, stdio: "ignore" });
+  child.on("error", () => {
+    for (const d of moved) void rm(d, { recursive: true, force: true }).catch(() => {});
+  });
+  child.unref();
 }
