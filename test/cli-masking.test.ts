@@ -87,3 +87,26 @@ jobs:
     }
   });
 });
+
+describe("an event payload that holds a secret's value", () => {
+  test("steps read it as given; the run folder and the history keep it masked", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: workflow_dispatch
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: grep -q "$S" "$GITHUB_EVENT_PATH" && echo "the step read the real payload"
+        env:
+          S: \${{ secrets.TOKEN }}
+`,
+      "event.json": JSON.stringify({ note: `key ${SECRET}` }),
+    });
+    const r = slipway(["run", "workflow_dispatch", "-e", "event.json", "--secret", `TOKEN=${SECRET}`], repo);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("the step read the real payload");
+    const saved = readFileSync(join(repo, ".slipway", "runs", "1", "event.json"), "utf8");
+    expect(saved).toContain("key ***");
+    for (const f of everything(join(repo, ".slipway"))) expect(f.text, f.path).not.toContain(SECRET);
+  });
+});

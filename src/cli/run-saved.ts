@@ -1,9 +1,10 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readGit, resolveCommit } from "../plan/git.js";
 import { readPlan, rebindRun } from "../plan/plan-file.js";
 import { RunFolder } from "../report/run-folder.js";
 import { EXIT, IoError, newRunId, placeholderToken, secretValues, UsageError } from "./common.js";
+import { eventFile } from "./event-file.js";
 import { execute, pickExecutor, saving } from "./run-execute.js";
 
 /** Options that select workflows or decide the plan: a saved plan has decided them. */
@@ -102,12 +103,13 @@ export async function runSavedPlan(
       runNumber++;
       continue;
     }
-    const eventPath = join(folderDir, "event.json");
+    const event = eventFile(folderDir, runId, saved.trigger.payload, secrets);
+    const eventPath = event.path;
     try {
-      writeFileSync(eventPath, JSON.stringify(saved.trigger.payload, null, 2));
+      event.write();
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      throw new IoError(eventPath, e as Error);
+      throw new IoError(join(folderDir, "event.json"), e as Error);
     }
     const plan = rebindRun(saved, { runId, runNumber, eventPath }, root);
     return await execute(

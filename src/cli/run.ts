@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +23,7 @@ import {
   setup,
   UsageError,
 } from "./common.js";
+import { eventFile } from "./event-file.js";
 import { execute, pickExecutor, saving } from "./run-execute.js";
 import { runSavedPlan } from "./run-saved.js";
 import { onlyJob } from "./select-job.js";
@@ -121,7 +122,8 @@ export async function main(args: string[]): Promise<number> {
     let choice: Extract<ExecutorChoice, { ok: true }> | undefined;
     for (;;) {
       const folderDir = join(s.git.root, ".slipway", "runs", String(runNumber));
-      const eventPath = join(folderDir, "event.json");
+      const event = eventFile(folderDir, runId, s.event.payload, s.secrets);
+      const eventPath = event.path;
       const sel = selectWorkflows(s.workflows, {
         git: s.git,
         event: s.event,
@@ -166,10 +168,10 @@ export async function main(args: string[]): Promise<number> {
       for (const e of sel.errors) console.error(`${e.file}: ${e.message}`);
       if (values.verbose) for (const k of sel.skipped) log(`${k.wf.file}: not triggered: ${k.reason}`);
       try {
-        writeFileSync(eventPath, JSON.stringify(s.event.payload, null, 2));
+        event.write();
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
-        throw new IoError(eventPath, e as Error);
+        throw new IoError(join(folderDir, "event.json"), e as Error);
       }
       const input = { root: s.git.root, headSha: s.git.sha, trigger: plan.trigger, secrets: s.secrets };
       return await execute(input, plan, {
