@@ -119,3 +119,19 @@ test("an assignment read back from JSON runs as the one in memory; secret values
     }),
   );
 });
+
+test("a leg cancelled while its workspace is prepared runs no step and ends cancelled", async () => {
+  const a = await assignmentOf(CI);
+  const ac = new AbortController();
+  // The cancel comes while prepareJob is still under way (a checkout, a container start).
+  class Slow extends FakeExecutor {
+    override async prepareJob(): Promise<JobSpace> {
+      ac.abort();
+      return super.prepareJob();
+    }
+  }
+  const executor = new Slow();
+  const r = await runLeg(a, { executor, masker: new Masker(), emit: () => {}, signal: ac.signal });
+  expect(executor.scripts).toEqual([]);
+  expect(r.result).toBe("cancelled");
+});

@@ -94,6 +94,8 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
   const ac = new AbortController();
   const onAbort = () => ac.abort();
   env.signal.addEventListener("abort", onAbort, { once: true });
+  // A cancel that came while the workspace was being prepared fired before this listener.
+  if (env.signal.aborted) ac.abort();
   const state: JobState = {
     key: leg.key,
     emit: env.emit,
