@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { notApproved } from "../../plan/api.js";
 import { initialState, step } from "./core.js";
 import { nodes, plainLeg, Sim } from "./fake.js";
-import { denied, FAIL_FAST } from "./legs.js";
+import { FAIL_FAST } from "./legs.js";
 import { replay } from "./resume.js";
 import type { Decision, LegPlan, MachineConfig, NeedResult, Status } from "./types.js";
 
@@ -360,7 +361,7 @@ describe("approvals", () => {
 
   test("not approved, the job is skipped with the reason, and a run of only that is skipped", () => {
     const sim = new Sim(one({ d: [] }), { expand: deploy }).start().decide("d", false);
-    expect(sim.ends().d).toMatchObject({ result: "skipped", reason: denied("prod") });
+    expect(sim.ends().d).toMatchObject({ result: "skipped", reason: notApproved("prod") });
     expect(sim.result).toBe("skipped");
   });
 });

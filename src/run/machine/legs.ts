@@ -1,15 +1,12 @@
 // A leg's way to running: approval, a max-parallel slot of its job, a global slot, its
 // concurrency group; then running, then done. Waiting legs hold what they already got, in
 // that order, as the promise scheduler did.
+import { notApproved } from "../../plan/api.js";
 import type { JobResult } from "../events.js";
 import { type Ctx, emit } from "./ctx.js";
 import type { LegPlan, LegState, Outputs } from "./types.js";
 
 export const FAIL_FAST = "cancelled by fail-fast after another matrix job failed";
-
-export function denied(environment: string): string {
-  return `the job deploys to environment '${environment}', which on GitHub can require reviewers; approve it with --approve ${environment} (or --approve '*')`;
-}
 
 /** A leg the planner has just decided: it ends at once, asks for approval, or queues. */
 export function beginLeg(ctx: Ctx, leg: LegState, plan: LegPlan): void {
@@ -34,7 +31,7 @@ export function approvalDecided(ctx: Ctx, leg: LegState, approved: boolean, by: 
   if (leg.phase !== "approval") return; // cancelled meanwhile
   const env = leg.environment!;
   emit(ctx, { type: "approval-decided", job: leg.key, environment: env.name, approved, by });
-  if (!approved) endLeg(ctx, leg, "skipped", {}, denied(env.name), true);
+  if (!approved) endLeg(ctx, leg, "skipped", {}, notApproved(env.name), true);
   else mayRun(ctx, leg, by);
 }
 
