@@ -1,6 +1,7 @@
 // The scheduler state machine's own cost: the pure core alone (µs per transition and per
-// job), the in-memory driver over a fake leg runner, and for scale the promise scheduler
-// over a fake executor (which also runs runLeg: workspace, file commands, outputs).
+// job), the in-memory driver over a fake leg runner, and for scale the whole scheduler (the
+// driver with the planner's ports) over a fake executor (which also runs runLeg: workspace,
+// file commands, outputs).
 // Usage: node bench/machine.mjs [--reps N]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,8 @@ const tmp = mkdtempSync(join(process.platform === "linux" ? "/dev/shm" : tmpdir(
 const entry = `
 export { initialState, step } from "./src/run/machine/core.ts";
 export { drive } from "./src/run/machine/driver.ts";
-export { runWorkflows } from "./src/run/scheduler.ts";
+export { runPlan } from "./src/run/scheduler.ts";
+export { buildRunPlan } from "./src/plan/build.ts";
 export { loadWorkflowText } from "./src/workflow/load.ts";
 export { Masker } from "./src/run/mask.ts";
 `;
@@ -119,7 +121,7 @@ async function driver(s) {
   if (r !== "success") throw new Error(`${s.name}: ${r}`);
 }
 
-/** The promise scheduler and runLeg over an executor that runs nothing. */
+/** runPlan (the scheduler the CLI runs) and runLeg over an executor that runs nothing. */
 const fakeExecutor = {
   name: "fake",
   async prepareJob() {
@@ -140,22 +142,32 @@ function matrixWorkflow(n) {
 
 const oldTexts = { "50-job DAG (5 x 10)": dagWorkflow(5, 10), "256-leg matrix": matrixWorkflow(256) };
 
-async function promiseScheduler(text) {
+async function wholeScheduler(text) {
   writeFileSync(join(tmp, "w.yml"), text);
   const wf = await m.loadWorkflowText(text, "w.yml", join(tmp, "w.yml"), tmp, {
     limits: { maxJobs: 10_000 },
   });
-  const r = await m.runWorkflows([{ wf, contexts: { github: {} }, runnerEnv: {}, extraEnv: {} }], {
+  const plan = m.buildRunPlan([{ wf, template: wf.template, contexts: { github: {} }, runnerEnv: {} }], {
+    runId: "1",
+    runNumber: 1,
+    trigger: { event: "push", ref: "refs/heads/main", sha: "0".repeat(40), actor: "a", payload: {} },
+    secretNames: [],
+    errors: [],
+    extraEnv: {},
+    options: { platforms: { linux: "host" } },
+  });
+  const r = await m.runPlan(plan, {
     executor: fakeExecutor,
     masker: new m.Masker(),
     emit: () => {},
     maxJobs: 4,
-    platforms: { linux: "host" },
+    secrets: {},
+    token: "",
     verbose: false,
     signal: new AbortController().signal,
     prepare: { repoRoot: tmp, bind: true, workRoot: tmp, toolCache: tmp },
   });
-  if (r !== "success") throw new Error(`promise scheduler: ${r}`);
+  if (r !== "success") throw new Error(`scheduler: ${r}`);
 }
 
 async function timed(fn) {
@@ -186,10 +198,10 @@ for (const s of scenarios) {
   };
   const text = oldTexts[s.name];
   if (text) {
-    await promiseScheduler(text);
-    const old = [];
-    for (let i = 0; i < Math.min(reps, 7); i++) old.push(await timed(() => promiseScheduler(text)));
-    row["promise scheduler + runLeg µs/job"] = (median(old) / s.jobs).toFixed(0);
+    await wholeScheduler(text);
+    const whole = [];
+    for (let i = 0; i < Math.min(reps, 7); i++) whole.push(await timed(() => wholeScheduler(text)));
+    row["runPlan + runLeg µs/job"] = (median(whole) / s.jobs).toFixed(0);
   }
   rows.push(row);
 }

@@ -17,7 +17,8 @@ export interface ApprovalDecision {
   by: string;
 }
 
-export type Approver = (request: ApprovalRequest) => Promise<ApprovalDecision>;
+/** `signal` aborts when the answer is no longer needed (the run or the job was cancelled). */
+export type Approver = (request: ApprovalRequest, signal?: AbortSignal) => Promise<ApprovalDecision>;
 
 /**
  * The CLI's decisions: an environment named by --approve (or '*') is approved; otherwise the
