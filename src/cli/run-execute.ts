@@ -195,6 +195,8 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       token: r.token,
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
+      // The machine's events hold what the planner answered (names, reasons): masked too.
+      record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       approver: listApprover(
         values.approve ?? [],
         reviewer && ((environment, job) => reviewer.ask(environment, job)),

@@ -10,7 +10,7 @@ interface LogFile {
   handle?: FileHandle;
 }
 
-/** `.slipway/runs/<n>/`: events.jsonl, one log per job, step summaries, result.json. */
+/** `.slipway/runs/<n>/`: events.jsonl, machine.jsonl, one log per job, step summaries, result.json. */
 export class RunFolder {
   /** Text not yet handed to the file system, per file. */
   private pending = new Map<string, string>();
@@ -129,6 +129,14 @@ export class RunFolder {
       this.release(join(this.dir, "logs", `${safe(job)}.log`));
       this.release(join(this.dir, "logs", `${safe(job)}.summary.md`));
     }
+  }
+
+  /**
+   * One input event of the scheduler's state machine (JSON, masked by the caller), in
+   * machine.jsonl: with the run's plan, what a resume or a database-backed driver replays.
+   */
+  machine(json: string): void {
+    this.append(join(this.dir, "machine.jsonl"), `${json}\n`);
   }
 
   /**
