@@ -9,8 +9,6 @@ import type { MachineEvent, WorkflowSpec } from "./machine/types.js";
 import type { Masker } from "./mask.js";
 import { PlanPorts, runContexts, workflowSpec } from "./ports.js";
 
-export { runContexts } from "./ports.js";
-
 export interface SchedulerOptions {
   executor: Executor;
   masker: Masker;

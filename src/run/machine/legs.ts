@@ -1,6 +1,6 @@
 // A leg's way to running: approval, a max-parallel slot of its job, a global slot, its
 // concurrency group; then running, then done. Waiting legs hold what they already got, in
-// that order, as the promise scheduler did.
+// that order, as the promise-driven scheduler this replaced did.
 import { notApproved } from "../../plan/api.js";
 import type { JobResult } from "../events.js";
 import { type Ctx, emit } from "./ctx.js";
