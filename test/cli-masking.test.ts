@@ -109,4 +109,25 @@ jobs:
     expect(saved).toContain("key ***");
     for (const f of everything(join(repo, ".slipway"))) expect(f.text, f.path).not.toContain(SECRET);
   });
+
+  test("artifacts still go to the run folder and checkout still copies the repository", () => {
+    const repo = tempRepo(undefined, {
+      ".github/workflows/ci.yml": `on: workflow_dispatch
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: test -f event.json && mkdir -p out && echo hi > out/a.txt
+      - uses: actions/upload-artifact@v4
+        with: { name: dist, path: out }
+`,
+      "event.json": JSON.stringify({ note: `key ${SECRET}` }),
+    });
+    const r = slipway(["run", "workflow_dispatch", "-e", "event.json", "--secret", `TOKEN=${SECRET}`], repo);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(repo, ".slipway", "runs", "1", "artifacts", "dist", "a.txt"), "utf8")).toBe(
+      "hi\n",
+    );
+  });
 });

@@ -16,6 +16,8 @@ export interface JobState {
   masker: Masker;
   executor: Executor;
   space: JobSpace;
+  /** The user's repository: the run folder (artifacts), checkout's source and the cache's scope. */
+  repoRoot: string;
   /** Workflow + job env, then every GITHUB_ENV write on top (GitHub mutates one dictionary). */
   env: Record<string, string>;
   /** GITHUB_PATH entries, newest first. */

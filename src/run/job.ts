@@ -102,6 +102,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     masker: env.masker,
     executor: env.executor,
     space,
+    repoRoot: leg.prepare.repoRoot,
     env: {},
     path: [],
     steps: {},

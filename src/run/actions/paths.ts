@@ -1,20 +1,21 @@
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Json } from "../../expr/index.js";
 import type { JobState } from "../job-state.js";
 
 /**
- * The run's folder (`<repo>/.slipway/runs/<n>`): the event payload is written there, so
- * github.event_path names it. Artifacts live in it.
+ * The run's folder (`<repo>/.slipway/runs/<n>`): artifacts live in it. Not found from
+ * github.event_path: a payload holding a secret's value is given to steps from the run's
+ * temporary folder instead.
  */
 export function runDirOf(job: JobState): string {
   const github = job.contexts.github as Record<string, Json>;
-  return dirname(String(github.event_path ?? ""));
+  return join(job.repoRoot, ".slipway", "runs", String(github.run_number ?? ""));
 }
 
-/** The user's repository (the run folder is inside it). */
+/** The user's repository. */
 export function repoRootOf(job: JobState): string {
-  return resolve(runDirOf(job), "..", "..", "..");
+  return job.repoRoot;
 }
 
 /** `~` and `~/x` as the runner expands them in path inputs. */
