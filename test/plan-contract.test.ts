@@ -58,6 +58,12 @@ describe("slipway run --plan runs exactly the saved plan", () => {
     expect(byKey.build!.outputs).toEqual({ built: expect.stringMatching(/^(arm|x86)$/) });
     expect(byKey["build.1"]!.name).toBe("build (arm)");
     expect(byKey.deploy!.outputs).toEqual({ said: "hi-push" });
+    // Each run keeps the plan it obeyed: running it again gives the same jobs once more.
+    const kept = join(b.folder, "plan.json");
+    expect(readFileSync(kept, "utf8")).not.toContain(SECRET);
+    const again = slipway(["run", "--plan", kept, ...opts, "-s", `DEPLOY_TOKEN=${SECRET}`], repo);
+    expect(again.code, again.stderr).toBe(0);
+    expect(shape(JSON.parse(again.stdout) as RunOut)).toEqual(shape(a));
     expect(byKey["lib.hello"]!.name).toBe("lib / hello");
 
     // The deferred nodes were expanded by the planner at run time, and said so.

@@ -118,6 +118,11 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const masker = new Masker();
   for (const v of Object.values(s.secrets)) masker.add(v);
   masker.add(r.token);
+  // The plan the run obeys, kept with it: `slipway run --plan .slipway/runs/<n>/plan.json`
+  // runs it again. Secret values are not in it; literal values equal to one are masked.
+  saving(join(r.dir, "plan.json"), () =>
+    writeFileSync(join(r.dir, "plan.json"), `${masker.mask(JSON.stringify(plan))}\n`),
+  );
   const live = !json && process.stdout.isTTY && !process.env.CI;
   const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
   const jobEnds: StampedEvent[] = [];
