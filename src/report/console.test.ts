@@ -54,4 +54,34 @@ describe("PlainReporter", () => {
       "Run failure in 1.5s",
     ]);
   });
+
+  test("a job that read test reports shows its tests in a TESTS column", () => {
+    const c = (name: string, outcome: "passed" | "failed" | "error" | "skipped") => ({
+      suite: "s",
+      name,
+      durationMs: 1,
+      outcome,
+    });
+    const { summary } = report([
+      { type: "job-queued", job: "unit", name: "unit", workflow: "ci" },
+      { type: "job-queued", job: "lint", name: "lint", workflow: "ci" },
+      {
+        type: "test-results",
+        job: "unit",
+        step: 2,
+        report: "pytest",
+        cases: [c("a", "passed"), c("b", "passed"), c("c", "failed"), c("d", "error"), c("e", "skipped")],
+      },
+      end("unit", "unit", "failure", 2100),
+      end("lint", "lint", "success", 900),
+    ]);
+    expect(summary.split("\n")).toEqual([
+      "",
+      "JOB   RESULT       TESTS                          TIME",
+      "unit  ✗ failure    2 passed, 2 failed, 1 skipped  2.1s",
+      "lint  ✓ success                                   900ms",
+      "",
+      "Run failure in 1.5s",
+    ]);
+  });
 });

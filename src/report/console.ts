@@ -17,6 +17,16 @@ interface JobRow {
   durationMs?: number;
   reason?: string;
   step?: string;
+  tests?: { passed: number; failed: number; skipped: number };
+}
+
+/** A job's tests for the summary table: '2 passed, 1 failed, 1 skipped'. */
+export function testsText(t: { passed: number; failed: number; skipped: number }): string {
+  return [
+    `${t.passed} passed`,
+    ...(t.failed ? [`${t.failed} failed`] : []),
+    ...(t.skipped ? [`${t.skipped} skipped`] : []),
+  ].join(", ");
 }
 
 /**
@@ -104,6 +114,14 @@ export class PlainReporter {
         this.out(`[${e.name}] ${ICON[e.result]} job ${e.result}${e.reason ? `: ${e.reason}` : ""}`);
         return;
       }
+      case "test-results": {
+        const t = (this.row(e.job).tests ??= { passed: 0, failed: 0, skipped: 0 });
+        for (const c of e.cases)
+          if (c.outcome === "passed") t.passed++;
+          else if (c.outcome === "skipped") t.skipped++;
+          else t.failed++;
+        return;
+      }
       case "summary":
         this.out(`[${this.row(e.job).name}] step summary:\n${e.markdown.trimEnd()}`);
         return;
@@ -144,10 +162,14 @@ export class PlainReporter {
     };
     walk(undefined, "");
     const w = Math.max(4, ...rows.map(({ r, indent }) => indent.length + r.name.length));
-    const lines = ["", `${"JOB".padEnd(w)}  RESULT       TIME`];
+    // A TESTS column only when a job read test reports.
+    const tests = rows.some(({ r }) => r.tests);
+    const tw = Math.max(5, ...rows.map(({ r }) => (r.tests ? testsText(r.tests).length : 0)));
+    const testCol = (r: JobRow) => (tests ? `${(r.tests ? testsText(r.tests) : "").padEnd(tw)}  ` : "");
+    const lines = ["", `${"JOB".padEnd(w)}  RESULT       ${tests ? `${"TESTS".padEnd(tw)}  ` : ""}TIME`];
     for (const { r, indent } of rows) {
       lines.push(
-        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(12)} ${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
+        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(12)} ${testCol(r)}${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
       );
     }
     lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);

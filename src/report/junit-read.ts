@@ -1,19 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import type { TestCase, TestOutcome } from "../run/events.js";
 
-export type TestOutcome = "passed" | "failed" | "error" | "skipped";
-
-/** One test case as a JUnit XML report gives it. */
-export interface TestCase {
-  suite: string;
-  name: string;
-  /** As the report names it (relative to where the tests ran, or absolute). */
-  file?: string;
-  line?: number;
-  durationMs: number;
-  outcome: TestOutcome;
-  /** The failure's, error's or skip's message (its first lines when it has no message attribute). */
-  message?: string;
-}
+export type { TestCase, TestOutcome };
 
 /** A report that is not XML, or not JUnit XML: the message has the file:line:col. */
 export class JUnitError extends Error {}

@@ -17,6 +17,21 @@ export interface Annotation {
   col?: number;
 }
 
+export type TestOutcome = "passed" | "failed" | "error" | "skipped";
+
+/** One test case a test report gave (JUnit XML read by a test-report built-in). */
+export interface TestCase {
+  suite: string;
+  name: string;
+  /** Relative to the workspace when the file is in it. */
+  file?: string;
+  line?: number;
+  durationMs: number;
+  outcome: TestOutcome;
+  /** The failure's, error's or skip's message. */
+  message?: string;
+}
+
 export type RunEvent =
   | { type: "run-start"; runNumber: number; runId: string; event: string; workflows: string[] }
   | { type: "job-queued"; job: string; name: string; workflow: string }
@@ -40,6 +55,8 @@ export type RunEvent =
       durationMs: number;
     }
   | { type: "summary"; job: string; step: number; markdown: string }
+  /** The test cases a test-report step read (`report`: its check name), every case of its reports. */
+  | { type: "test-results"; job: string; step: number; report: string; cases: TestCase[] }
   /** An artifact a job stored: its files are at `path` in the run folder. */
   | { type: "artifact"; job: string; name: string; files: number; size: number; path: string }
   /** A cache looked up (hit: the key itself; matchedKey: the key restored, maybe a restore key) or saved. */

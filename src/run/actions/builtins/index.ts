@@ -8,6 +8,7 @@ import { setupJava } from "./setup-java.js";
 import { setupNode } from "./setup-node.js";
 import { setupPython } from "./setup-python.js";
 import { setupUv } from "./setup-uv.js";
+import { junitReport, publishUnitTestResults, testReporter } from "./test-report.js";
 
 /** Actions Slipway runs itself, by lower-cased owner/repo[/path]: no download, offline. */
 export const BUILTINS: Record<string, Builtin> = {
@@ -24,4 +25,11 @@ export const BUILTINS: Record<string, Builtin> = {
   "actions/setup-java": setupJava,
   "dtolnay/rust-toolchain": rustToolchain,
   "astral-sh/setup-uv": setupUv,
+  "mikepenz/action-junit-report": junitReport,
+  "dorny/test-reporter": testReporter,
+  "enricomi/publish-unit-test-result-action": publishUnitTestResults,
+  "enricomi/publish-unit-test-result-action/linux": publishUnitTestResults,
+  "enricomi/publish-unit-test-result-action/macos": publishUnitTestResults,
+  "enricomi/publish-unit-test-result-action/windows": publishUnitTestResults,
+  "enricomi/publish-unit-test-result-action/composite": publishUnitTestResults,
 };
