@@ -7,7 +7,8 @@ const HELP = `usage: slipway history [run] [options]
 
 Without a run: the recorded runs, newest first, with their result, duration, commit, event
 and branch. With a run (a number, or 'latest'): where its jobs ran, its jobs and matrix legs,
-their steps with durations, annotations, step summaries, artifacts and caches (--json adds the
+their steps with durations, annotations, step summaries, artifacts, caches and test results
+(failed tests with where they failed; --json has every test case, and adds the
 event payload and job outputs). Runs are recorded by 'slipway run' in .slipway/slipway.db, or
 in the PostgreSQL database of --db / SLIPWAY_DATABASE_URL.
 
@@ -133,6 +134,27 @@ function cacheLine(c: JobRow["caches"][number]): string {
   return c.hit ? `cache '${c.key}': hit${size}` : `cache '${c.key}': restored from '${c.matchedKey}'${size}`;
 }
 
+/** A job's tests: a count per report, then each test that did not pass or skip, where it failed. */
+function testLines(tests: JobRow["tests"]): string[] {
+  const out: string[] = [];
+  const reports = [...new Set(tests.map((t) => t.report))];
+  for (const report of reports) {
+    const of = tests.filter((t) => t.report === report);
+    const n = (o: string) => of.filter((t) => t.outcome === o).length;
+    const failed = n("failed") + n("error");
+    out.push(
+      `tests '${report}': ${of.length} (${n("passed")} passed, ${failed} failed, ${n("skipped")} skipped)`,
+    );
+    for (const t of of.filter((x) => x.outcome === "failed" || x.outcome === "error")) {
+      const at = t.file ? ` at ${t.file}${t.line ? `:${t.line}` : ""}` : "";
+      out.push(
+        `  ${t.outcome} ${t.suite} › ${t.name}${at}${t.message ? `: ${t.message.split("\n")[0]}` : ""}`,
+      );
+    }
+  }
+  return out;
+}
+
 function runDetail(r: RunRow, jobs: JobRow[]): string {
   // One runner for the run (today's case) is said once; a job elsewhere says where.
   const runner = jobs.map(runnerOf).find((x) => x);
@@ -168,6 +190,7 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
     for (const a of j.artifacts)
       out.push(`${pad}  artifact '${a.name}': ${a.files} file(s), ${bytes(a.size)} (${r.folder}/${a.path})`);
     for (const c of j.caches) out.push(`${pad}  ${cacheLine(c)}`);
+    for (const line of testLines(j.tests)) out.push(`${pad}  ${line}`);
   };
   // Matrix legs under their job, in the order the jobs were queued.
   const parents = new Set(jobs.filter((j) => j.leg === null).map((j) => j.key));

@@ -7,7 +7,10 @@ const HELP = `usage: slipway stats [options]
 
 From the run history (.slipway/slipway.db): per workflow and job, the p50 and p90 duration
 over the last runs and its trend (the newer half's p50 against the older half's), the failure
-rate, flaky jobs (failed, then passed on the same commit) and the slowest steps.
+rate, flaky jobs (failed, then passed on the same commit) and the slowest steps; and, from the
+test reports the test-report actions read (mikepenz/action-junit-report, dorny/test-reporter,
+EnricoMi/publish-unit-test-result-action), flaky tests (failed and passed on the same commit)
+and the slowest tests.
 
   -C, --directory DIR   repository (default: .)
       --workflow W      only this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
@@ -82,6 +85,27 @@ function render(s: Stats): string {
       table([
         ["SLOWEST STEP", "RUNS", "P50", "P90", "TREND"],
         ...s.slowestSteps.map((x) => [`${x.workflow} ${x.job}: ${x.step}`, ...times(x)]),
+      ]),
+    );
+  if (s.flakyTests.length)
+    out.push(
+      "\n",
+      table([
+        ["FLAKY TEST", "FAILED", "PASSED", "ON"],
+        ...s.flakyTests.map((t) => [
+          `${t.suite} › ${t.name}`,
+          String(t.failed),
+          String(t.passed),
+          t.commits.map((c) => c.slice(0, 7)).join(", "),
+        ]),
+      ]),
+    );
+  if (s.slowestTests.length)
+    out.push(
+      "\n",
+      table([
+        ["SLOWEST TEST", "RUNS", "P50", "P90", "TREND"],
+        ...s.slowestTests.map((t) => [`${t.suite} › ${t.name}`, ...times(t)]),
       ]),
     );
   return out.join("");

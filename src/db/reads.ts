@@ -134,6 +134,19 @@ export interface JobRow {
   runner: { executor: string; name: string } | null;
   artifacts: { name: string; files: number; size: number; path: string; createdAt: number }[];
   caches: CacheRow[];
+  tests: TestRow[];
+}
+
+export interface TestRow {
+  step: number;
+  report: string;
+  suite: string;
+  name: string;
+  file: string | null;
+  line: number | null;
+  durationMs: number;
+  outcome: "passed" | "failed" | "error" | "skipped";
+  message: string | null;
 }
 
 export interface CacheRow {
@@ -170,6 +183,7 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
       runner: runner ? (JSON.parse(runner as string) as JobRow["runner"]) : null,
       artifacts: [],
       caches: [],
+      tests: [],
       steps: [],
       annotations: [],
       summaries: [],
@@ -219,6 +233,11 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
   await each(
     `SELECT job, action, key, hit, matched_key AS "matchedKey", size, at FROM caches WHERE ${inRun} ORDER BY id`,
     (j, r) => j.caches.push({ ...(r as unknown as CacheRow), hit: r.hit === 1 }),
+  );
+  await each(
+    `SELECT job, step, report, suite, name, file, line, duration_ms AS "durationMs", outcome, message
+     FROM test_cases WHERE ${inRun} ORDER BY id`,
+    (j, r) => j.tests.push({ ...(r as unknown as TestRow), durationMs: Number(r.durationMs) }),
   );
   return [...out.values()];
 }

@@ -30,6 +30,24 @@ function aRun(emit: Emit): void {
     });
     emit({ type: "summary", job, step: 0, markdown: "# sum" });
     emit({
+      type: "test-results",
+      job,
+      step: 0,
+      report: "pytest",
+      cases: [
+        { suite: "s", name: "ok", durationMs: 4, outcome: "passed" },
+        {
+          suite: "s",
+          name: "bad",
+          file: "t.py",
+          line: 7,
+          durationMs: 2,
+          outcome: "failed",
+          message: "s3cr3t leaked",
+        },
+      ],
+    });
+    emit({
       type: "step-end",
       job,
       step: 0,
@@ -100,6 +118,31 @@ describe.each(backends())("$name", (b) => {
       { step: 0, level: "warning", message: "w", title: null, file: "x.c", line: 3, col: null },
     ]);
     expect(leg2.summaries).toEqual([{ step: 0, markdown: "# sum" }]);
+    // Every test case, masked like every event.
+    expect(leg2.tests).toEqual([
+      {
+        step: 0,
+        report: "pytest",
+        suite: "s",
+        name: "ok",
+        file: null,
+        line: null,
+        durationMs: 4,
+        outcome: "passed",
+        message: null,
+      },
+      {
+        step: 0,
+        report: "pytest",
+        suite: "s",
+        name: "bad",
+        file: "t.py",
+        line: 7,
+        durationMs: 2,
+        outcome: "failed",
+        message: "*** leaked",
+      },
+    ]);
     // The log index points at the lines the run folder wrote.
     const lines = readFileSync(join(folder, leg2.logs[0]!.file), "utf8").split("\n");
     const text = (s: { firstLine: number; lastLine: number }) => lines.slice(s.firstLine - 1, s.lastLine);
@@ -113,7 +156,8 @@ describe.each(backends())("$name", (b) => {
     ]);
     expect(lines[byStep.get(null)!.firstLine - 1]).toBe("set up");
     expect(lines[byStep.get(null)!.lastLine - 1]).toBe("##[job-end] failure: step failed");
-    expect(byStep.get(0)!.lastSeq - byStep.get(0)!.firstSeq).toBe(4);
+    // Five events from the step start to its end (the summary and test results have no log line).
+    expect(byStep.get(0)!.lastSeq - byStep.get(0)!.firstSeq).toBe(5);
     await db.close();
   });
 

@@ -7,6 +7,7 @@ import {
   addArtifact,
   addCache,
   addSummary,
+  addTestCases,
   decideApproval,
   endJob,
   endRun,
@@ -206,6 +207,9 @@ export class Recorder {
         break;
       case "cache":
         out.push(addCache(run, this.job(e.job), e, e.time));
+        break;
+      case "test-results":
+        out.push(...addTestCases(run, this.job(e.job), e.step, e.report, e.cases));
         break;
       case "run-end":
         out.push(endRun(run, e.result, e.time));

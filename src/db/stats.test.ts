@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { percentile, stats, timing } from "./stats.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
-import { endJob, endRun, endStep, insertRun, startJob, upsertJob } from "./writes.js";
+import { addTestCases, endJob, endRun, endStep, insertRun, startJob, upsertJob } from "./writes.js";
 
 test("percentiles are nearest-rank; the trend compares the newer half's median with the older half's", () => {
   expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
@@ -72,6 +72,42 @@ describe.each(backends())("$name", (b) => {
     expect((await stats(db, 50, "other.yml")).jobs).toEqual([]);
     expect((await stats(db, 50, "ci.yml")).jobs).toHaveLength(2);
     expect((await stats(db, 50, "ci")).jobs).toHaveLength(2);
+    await db.close();
+  });
+
+  test("stats: flaky tests (failed and passed on one commit, in either order) and the slowest tests", async () => {
+    const { db } = await freshHistory(b);
+    // 'flaky' passes then fails on commit a; 'steady' fails on a and passes on b (not flaky).
+    const plan = [
+      { sha: "a", flaky: "passed", steady: "failed", slow: 300 },
+      { sha: "a", flaky: "failed", steady: "failed", slow: 500 },
+      { sha: "b", flaky: "passed", steady: "passed", slow: 700 },
+    ] as const;
+    for (const [i, p] of plan.entries()) {
+      const t = 1_000_000 * (i + 1);
+      const run = await insertRun(db, newRun(i + 1, { sha: p.sha.repeat(40), startedAt: t }));
+      await db.batch([
+        upsertJob(run, "test", "test", "ci"),
+        startJob(run, "test", t),
+        ...addTestCases(run, "test", 1, "pytest", [
+          { suite: "s", name: "flaky", durationMs: 5, outcome: p.flaky, message: "m" },
+          { suite: "s", name: "steady", durationMs: 10, outcome: p.steady, file: "t.py", line: 3 },
+          { suite: "s", name: "slow", durationMs: p.slow, outcome: "passed" },
+          { suite: "s", name: "skipped", durationMs: 0, outcome: "skipped" },
+        ]),
+        endJob(run, "test", { result: "success", outputs: {}, endedAt: t + 900, durationMs: 900 }),
+        endRun(run, "success", t + 900),
+      ]);
+    }
+    const s = await stats(db, 50);
+    expect(s.flakyTests).toEqual([
+      { suite: "s", name: "flaky", commits: ["a".repeat(40)], failed: 1, passed: 2 },
+    ]);
+    expect(s.slowestTests.map((x) => [x.name, x.runs, x.p50, x.p90])).toEqual([
+      ["slow", 3, 500, 700],
+      ["steady", 3, 10, 10],
+      ["flaky", 3, 5, 5],
+    ]);
     await db.close();
   });
 });

@@ -25,12 +25,29 @@ export interface StepStats extends Timing {
   step: string;
 }
 
+export interface TestStats extends Timing {
+  suite: string;
+  name: string;
+}
+
+export interface FlakyTest {
+  suite: string;
+  name: string;
+  /** Commits on which the test both failed and passed (in any order). */
+  commits: string[];
+  failed: number;
+  passed: number;
+}
+
 export interface Stats {
   /** The runs looked at, oldest to newest. */
   runs: number[];
   workflows: (Timing & { workflow: string; failureRate: number })[];
   jobs: JobStats[];
   slowestSteps: StepStats[];
+  /** Test cases (from the test-report actions) that failed and passed on the same commit. */
+  flakyTests: FlakyTest[];
+  slowestTests: TestStats[];
 }
 
 /** Nearest-rank percentile of sorted numbers. */
@@ -165,5 +182,60 @@ export async function stats(db: Db, last: number, workflow?: string, top = 10): 
     .sort((a, b) => b.p50 - a.p50)
     .slice(0, top);
 
-  return { runs, workflows: perWorkflow, jobs: perJob, slowestSteps };
+  const { flakyTests, slowestTests } = await testStats(db, params, matches, top);
+  return { runs, workflows: perWorkflow, jobs: perJob, slowestSteps, flakyTests, slowestTests };
+}
+
+/** Flaky and slowest test cases over the same runs. */
+async function testStats(
+  db: Db,
+  params: (string | number | null)[],
+  matches: (workflow: string) => boolean,
+  top: number,
+): Promise<{ flakyTests: FlakyTest[]; slowestTests: TestStats[] }> {
+  const rows = await db.all<{
+    sha: string;
+    workflow: string;
+    suite: string;
+    name: string;
+    outcome: string;
+    ms: number;
+  }>(
+    `SELECT r.sha, coalesce(j.workflow, '') AS workflow, t.suite, t.name, t.outcome, t.duration_ms AS ms
+     FROM test_cases t JOIN jobs j ON j.id = t.job JOIN runs r ON r.id = j.run
+     WHERE r.id IN (${recent(db)}) ORDER BY r.started_at, t.id`,
+    params,
+  );
+  const tests = [
+    ...group(
+      rows.filter((t) => matches(t.workflow)),
+      (t) => `${t.suite}\0${t.name}`,
+    ).values(),
+  ];
+  const flakyTests: FlakyTest[] = [];
+  for (const xs of tests) {
+    const bad = (o: string) => o === "failed" || o === "error";
+    const failedOn = new Set(xs.filter((x) => bad(x.outcome)).map((x) => x.sha));
+    const passedOn = new Set(xs.filter((x) => x.outcome === "passed").map((x) => x.sha));
+    const commits = [...failedOn].filter((c) => passedOn.has(c));
+    if (commits.length)
+      flakyTests.push({
+        suite: xs[0]!.suite,
+        name: xs[0]!.name,
+        commits,
+        failed: xs.filter((x) => bad(x.outcome)).length,
+        passed: xs.filter((x) => x.outcome === "passed").length,
+      });
+  }
+  const slowestTests = tests
+    .map((xs) => ({ xs: xs.filter((x) => x.outcome !== "skipped"), first: xs[0]! }))
+    .filter(({ xs }) => xs.length > 0)
+    .map(({ xs, first }) => ({
+      suite: first.suite,
+      name: first.name,
+      ...timing(xs.map((x) => Number(x.ms))),
+    }))
+    .sort((a, b) => b.p50 - a.p50)
+    .slice(0, top);
+  return { flakyTests, slowestTests };
 }

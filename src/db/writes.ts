@@ -1,4 +1,4 @@
-import type { Annotation, JobResult, StepOutcome } from "../run/events.js";
+import type { Annotation, JobResult, StepOutcome, TestCase } from "../run/events.js";
 import type { Db, Param, Statement } from "./db.js";
 
 /**
@@ -298,4 +298,43 @@ export function addCache(run: number, key: string, c: CacheUse, at: number): Sta
     c.size ?? null,
     at,
   );
+}
+
+/** Rows per INSERT: a report of thousands of cases is a few statements, not thousands. */
+const CASES_PER_INSERT = 200;
+
+/** The test cases step `step` of job `key` read from its reports. */
+export function addTestCases(
+  run: number,
+  key: string,
+  step: number,
+  report: string,
+  cases: readonly TestCase[],
+): Statement[] {
+  const out: Statement[] = [];
+  for (let i = 0; i < cases.length; i += CASES_PER_INSERT) {
+    const chunk = cases.slice(i, i + CASES_PER_INSERT);
+    const params: Param[] = [run, key];
+    // The job's id once (?1, ?2), then nine parameters per row.
+    const rows = chunk.map((c, n) => {
+      const b = 3 + n * 9;
+      params.push(
+        step,
+        report,
+        c.suite,
+        c.name,
+        c.file ?? null,
+        c.line ?? null,
+        c.durationMs,
+        c.outcome,
+        c.message ?? null,
+      );
+      return `((SELECT id FROM jobs WHERE run = ?1 AND key = ?2), ${Array.from({ length: 9 }, (_, k) => `?${b + k}`).join(", ")})`;
+    });
+    out.push({
+      sql: `INSERT INTO test_cases (job, step, report, suite, name, file, line, duration_ms, outcome, message) VALUES ${rows.join(", ")}`,
+      params,
+    });
+  }
+  return out;
 }
