@@ -115,7 +115,9 @@ export class PlainReporter {
         return;
       }
       case "test-results": {
-        const t = (this.row(e.job).tests ??= { passed: 0, failed: 0, skipped: 0 });
+        const r = this.row(e.job);
+        r.tests ??= { passed: 0, failed: 0, skipped: 0 };
+        const t = r.tests;
         for (const c of e.cases)
           if (c.outcome === "passed") t.passed++;
           else if (c.outcome === "skipped") t.skipped++;
