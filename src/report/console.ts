@@ -1,4 +1,5 @@
 import type { JobResult, RunEvent } from "../run/events.js";
+import { addCases, type TestCounts } from "./test-tally.js";
 
 export type Write = (text: string) => void;
 
@@ -17,11 +18,11 @@ interface JobRow {
   durationMs?: number;
   reason?: string;
   step?: string;
-  tests?: { passed: number; failed: number; skipped: number };
+  tests?: TestCounts;
 }
 
 /** A job's tests for the summary table: '2 passed, 1 failed, 1 skipped'. */
-export function testsText(t: { passed: number; failed: number; skipped: number }): string {
+export function testsText(t: TestCounts): string {
   return [
     `${t.passed} passed`,
     ...(t.failed ? [`${t.failed} failed`] : []),
@@ -116,12 +117,7 @@ export class PlainReporter {
       }
       case "test-results": {
         const r = this.row(e.job);
-        r.tests ??= { passed: 0, failed: 0, skipped: 0 };
-        const t = r.tests;
-        for (const c of e.cases)
-          if (c.outcome === "passed") t.passed++;
-          else if (c.outcome === "skipped") t.skipped++;
-          else t.failed++;
+        r.tests = addCases(r.tests ?? { passed: 0, failed: 0, skipped: 0 }, e.cases);
         return;
       }
       case "summary":
