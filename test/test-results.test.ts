@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
@@ -98,3 +99,36 @@ test("test reports: each action fails its step only when told to; cases in histo
     expect.objectContaining({ name: "tests.test_math.test_flaky", failed: 6, passed: 3 }),
   ]);
 }, 120_000);
+
+test("test reports: bad input is a clear step error; a report that is not XML is a warning unless told to fail", () => {
+  // The vitest source the report names (kept out of the fixture, where vitest would collect it).
+  const repo = tempRepo(join(ROOT, "test/fixtures/test-results-edge"), {
+    "web/sample.test.ts": readFileSync(join(ROOT, "test/fixtures/junit/vitest-source.ts.txt"), "utf8"),
+  });
+  const { jobs } = run(repo, []);
+  expect(jobs).toEqual({
+    "parse-warn": "success",
+    "parse-fail": "failure",
+    placed: "success",
+    "bad-reporter": "failure",
+    "no-name": "failure",
+    "none-found": "success",
+    "bad-fail-on": "failure",
+  });
+  const warn = logs(repo, 1, "parse-warn");
+  expect(warn).toMatch(/##\[warning\] reports\/broken\.xml:3:\d+: not valid XML/);
+  expect(warn).toContain("reports/vitest.xml: 4 test case(s)");
+  expect(logs(repo, 1, "parse-fail")).toMatch(/##\[error\] .*reports\/broken\.xml:3:\d+: not valid XML/);
+  // vitest names the file relative to its root (the report's folder): placed in the workspace.
+  expect(logs(repo, 1, "placed")).toContain(
+    "##[error] web/sample.test.ts:8: expected 4 to be 5 // Object.is equality",
+  );
+  expect(logs(repo, 1, "bad-reporter")).toContain(
+    "reporter 'dotnet-trx' is not supported by the built-in dorny/test-reporter (it reads JUnit XML: java-junit, jest-junit, python-xunit, swift-xunit)",
+  );
+  expect(logs(repo, 1, "no-name")).toContain("Input required and not supplied: name");
+  expect(logs(repo, 1, "none-found")).toContain("Could not find any files for nowhere/**/*.xml");
+  expect(logs(repo, 1, "bad-fail-on")).toContain(
+    "fail_on must be 'nothing', 'errors' or 'test failures', got 'sometimes'",
+  );
+}, 60_000);
