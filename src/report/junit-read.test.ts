@@ -47,6 +47,23 @@ describe("readJUnit", () => {
     expect(cases[1]!.message).toBe("expected 4 to be 5 // Object.is equality");
   });
 
+  test("cargo test (libtest --format junit): the panic in system-out gives the message and the line", () => {
+    const cases = readJUnit(fixture("cargo-libtest.xml"), "cargo-libtest.xml");
+    // libtest leaves ignored tests out of the report (its suite counts them as skipped).
+    expect(cases).toEqual([
+      { suite: "test", name: "tests.adds", durationMs: 0, outcome: "passed" },
+      {
+        suite: "test",
+        name: "tests.fails",
+        durationMs: 0,
+        outcome: "failed",
+        file: "src/lib.rs",
+        line: 16,
+        message: "assertion `left == right` failed: math is broken\n  left: 4\n right: 5",
+      },
+    ]);
+  });
+
   test("nested suites, a lone <testsuite>, missing attributes, CDATA", () => {
     const xml = `<?xml version="1.0"?>
 <testsuite name="outer" tests="3">

@@ -8,7 +8,7 @@ export class JUnitError extends Error {}
 
 type Node = Record<string, unknown>;
 
-const ARRAYS = new Set(["testsuites", "testsuite", "testcase", "failure", "error", "skipped"]);
+const ARRAYS = new Set(["testsuites", "testsuite", "testcase", "failure", "error", "skipped", "system-out"]);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -30,6 +30,7 @@ const str = (v: unknown): string | undefined =>
 /** An element's text, whether the parser made it a string or an object with attributes. */
 function textOf(v: unknown): string {
   if (typeof v === "string") return v;
+  if (Array.isArray(v)) return v.map(textOf).join("\n");
   if (v && typeof v === "object") return str((v as Node)["#text"]) ?? "";
   return "";
 }
@@ -43,6 +44,9 @@ function clip(s: string): string {
   const t = s.trim();
   return t.length > MESSAGE_MAX ? `${t.slice(0, MESSAGE_MAX)}…` : t;
 }
+
+/** 'thread 'tests::fails' (9923) panicked at src/lib.rs:16:9:' and the message after it. */
+const PANIC = /panicked at ([^\n:]+):(\d+):(\d+):\n([\s\S]*)/;
 
 const LOCATION = /([\w./\\@+-]+\.[A-Za-z]\w*):(\d+)(?::\d+)?/g;
 
@@ -93,6 +97,9 @@ function readCase(c: Node, suite: string, pytest: boolean): TestCase {
     const attr = typeof bad === "object" && bad ? str((bad as Node)["@message"]) : undefined;
     message = clip(attr || body.trim().split("\n").slice(0, 5).join("\n")) || undefined;
   }
+  // Rust's libtest puts the panic in the case's system-out, not in <failure>.
+  const panic = outcome === "failed" || outcome === "error" ? PANIC.exec(textOf(c["system-out"])) : null;
+  if (panic && !message) message = clip(panic[4]!.split(/\n(?:stack backtrace:|note: )/)[0]!) || undefined;
   let file = str(c["@file"]) || str(c["@filepath"]) || undefined;
   const lineAttr = Number(str(c["@line"]) || Number.NaN);
   // pytest (xunit1) writes the 0-based line of the test's def.
@@ -103,6 +110,9 @@ function readCase(c: Node, suite: string, pytest: boolean): TestCase {
     if (at) {
       file ??= at.file;
       line = at.line;
+    } else if (panic && !file) {
+      file = panic[1]!;
+      line = Number(panic[2]);
     }
   }
   const out: TestCase = {
