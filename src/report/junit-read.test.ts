@@ -64,6 +64,32 @@ describe("readJUnit", () => {
     ]);
   });
 
+  test("go test through gotestsum --junitfile: the t.Error lines give the message and the line", () => {
+    const cases = readJUnit(fixture("gotestsum.xml"), "gotestsum.xml");
+    expect(cases.map((c) => [c.suite, c.name, c.outcome, c.file, c.line, c.message])).toEqual([
+      [
+        "example.com/sample",
+        "TestFails",
+        "failed",
+        "sample_test.go",
+        13,
+        "sample_test.go:13: math is broken: got 4, want 5",
+      ],
+      ["example.com/sample", "TestSub/bad", "failed", "sample_test.go", 23, "sample_test.go:23: sub failed"],
+      ["example.com/sample", "TestSub", "failed", undefined, undefined, "Failed"],
+      [
+        "example.com/sample",
+        "TestSkipped",
+        "skipped",
+        undefined,
+        undefined,
+        expect.stringContaining("not here"),
+      ],
+      ["example.com/sample", "TestAdds", "passed", undefined, undefined, undefined],
+      ["example.com/sample", "TestSub/ok", "passed", undefined, undefined, undefined],
+    ]);
+  });
+
   test("nested suites, a lone <testsuite>, missing attributes, CDATA", () => {
     const xml = `<?xml version="1.0"?>
 <testsuite name="outer" tests="3">

@@ -48,6 +48,9 @@ function clip(s: string): string {
 /** 'thread 'tests::fails' (9923) panicked at src/lib.rs:16:9:' and the message after it. */
 const PANIC = /panicked at ([^\n:]+):(\d+):(\d+):\n([\s\S]*)/;
 
+/** '    sample_test.go:13: math is broken' (t.Error's output). */
+const GO_LINE = /^\s+([\w.-]+_test\.go):(\d+): (.*)$/gm;
+
 const LOCATION = /([\w./\\@+-]+\.[A-Za-z]\w*):(\d+)(?::\d+)?/g;
 
 /**
@@ -97,6 +100,10 @@ function readCase(c: Node, suite: string, pytest: boolean): TestCase {
     const attr = typeof bad === "object" && bad ? str((bad as Node)["@message"]) : undefined;
     message = clip(attr || body.trim().split("\n").slice(0, 5).join("\n")) || undefined;
   }
+  // Go (gotestsum, go-junit-report): message="Failed", the t.Error lines in the body.
+  const goLines = [...body.matchAll(GO_LINE)];
+  if (goLines.length && (!message || message === "Failed" || /^=== RUN/.test(message)))
+    message = clip(goLines.map((m) => `${m[1]}:${m[2]}: ${m[3]}`).join("\n"));
   // Rust's libtest puts the panic in the case's system-out, not in <failure>.
   const panic = outcome === "failed" || outcome === "error" ? PANIC.exec(textOf(c["system-out"])) : null;
   if (panic && !message) message = clip(panic[4]!.split(/\n(?:stack backtrace:|note: )/)[0]!) || undefined;
@@ -113,6 +120,10 @@ function readCase(c: Node, suite: string, pytest: boolean): TestCase {
     } else if (panic && !file) {
       file = panic[1]!;
       line = Number(panic[2]);
+    } else if (goLines.length && !file) {
+      // Named as in its package's folder.
+      file = goLines[0]![1]!;
+      line = Number(goLines[0]![2]);
     }
   }
   const out: TestCase = {
