@@ -57,6 +57,20 @@ describe("eventGate", () => {
     expect(outputs.result).toBe("success");
   });
 
+  test("a test case's outcome is a closed word; its name and message are masked", () => {
+    const { emit, seen } = gate("passed", "failed");
+    emit({
+      type: "test-results",
+      job: "j",
+      step: 1,
+      report: "r",
+      cases: [{ suite: "s", name: "failed login", durationMs: 1, outcome: "failed", message: "it passed" }],
+    });
+    expect(seen[0]).toMatchObject({
+      cases: [{ suite: "s", name: "*** login", outcome: "failed", message: "it ***" }],
+    });
+  });
+
   test("values added later (::add-mask::) are masked from then on", () => {
     const { emit, seen, m } = gate();
     emit({ type: "log", job: "j", stream: "stdout", text: "late-value" });

@@ -7,12 +7,17 @@ import type { Masker } from "./mask.js";
  * field added later cannot carry a secret past this gate.
  */
 const CLOSED_TOP = new Set(["type", "stream", "result", "outcome", "conclusion"]);
-const CLOSED_NESTED: Record<string, Set<string>> = { annotation: new Set(["level"]) };
+const CLOSED_NESTED: Record<string, Set<string>> = {
+  annotation: new Set(["level"]),
+  // Each test case of a test-results event.
+  cases: new Set(["outcome"]),
+};
 
 /** `closed`: the keys of this object whose string values are left as they are. */
 function maskDeep(m: Masker, v: unknown, closed?: Set<string>): unknown {
   if (typeof v === "string") return m.mask(v);
-  if (Array.isArray(v)) return v.map((x) => maskDeep(m, x));
+  // An array's objects share its closed keys (a test case's outcome).
+  if (Array.isArray(v)) return v.map((x) => maskDeep(m, x, closed));
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v))
