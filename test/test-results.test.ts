@@ -114,6 +114,7 @@ test("test reports: bad input is a clear step error; a report that is not XML is
     "no-name": "failure",
     "none-found": "success",
     "bad-fail-on": "failure",
+    "dorny-empty": "failure",
   });
   const warn = logs(repo, 1, "parse-warn");
   expect(warn).toMatch(/##\[warning\] reports\/broken\.xml:3:\d+: not valid XML/);
@@ -127,6 +128,7 @@ test("test reports: bad input is a clear step error; a report that is not XML is
     "reporter 'dotnet-trx' is not supported by the built-in dorny/test-reporter (it reads JUnit XML: java-junit, jest-junit, python-xunit, swift-xunit)",
   );
   expect(logs(repo, 1, "no-name")).toContain("Input required and not supplied: name");
+  expect(logs(repo, 1, "dorny-empty")).toContain("No test results found in 1 report file(s)");
   expect(logs(repo, 1, "none-found")).toContain("Could not find any files for nowhere/**/*.xml");
   expect(logs(repo, 1, "bad-fail-on")).toContain(
     "fail_on must be 'nothing', 'errors' or 'test failures', got 'sometimes'",

@@ -293,9 +293,13 @@ export const testReporter: Builtin = {
       url_html: "",
     };
     const fail = (msg: string) => Object.assign(new StepError(msg), { outputs });
-    if (!files.length) {
-      if (bool(i["fail-on-empty"])) throw fail("No test report files were found");
-      ctx.warn("No test report files were found");
+    if (t.total === 0) {
+      // fail-on-empty: no report files, or reports without a test.
+      const msg = files.length
+        ? `No test results found in ${files.length} report file(s)`
+        : "No test report files were found";
+      if (bool(i["fail-on-empty"])) throw fail(msg);
+      ctx.warn(msg);
     }
     if (bool(i["fail-on-error"]) && t.failed > 0)
       throw fail(
