@@ -19,12 +19,22 @@ describe("LiveReporter", () => {
     r.on({ type: "job-start", job: "build", name: "build" });
     r.on({ type: "step-start", job: "build", step: 0, name: "Compile" });
     r.on({ type: "job-start", job: "test", name: "test" });
+    r.on({
+      type: "test-results",
+      job: "test",
+      step: 1,
+      report: "unit",
+      cases: [
+        { suite: "s", name: "a", durationMs: 1, outcome: "passed" },
+        { suite: "s", name: "b", durationMs: 1, outcome: "failed" },
+      ],
+    });
     r.on({ type: "job-end", job: "test", name: "test", result: "failure", durationMs: 1200, outputs: {} });
     const block = r.block();
     expect(block[0]).toMatch(/^ {2}\S build {2}Compile {2}\d+ms$/);
     expect(block.slice(1)).toEqual([
       "  · deploy  queued",
-      "  ✗ test  failure 1.2s",
+      "  ✗ test  failure 1.2s  (tests: 1 passed, 1 failed)",
       "  1 running, 1 queued, 1 failure",
     ]);
   });

@@ -1,5 +1,5 @@
 import type { RunEvent } from "../run/events.js";
-import { fmtMs, PlainReporter, type Write } from "./console.js";
+import { fmtMs, PlainReporter, testsText, type Write } from "./console.js";
 
 const SPIN = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const ICON: Record<string, string> = { success: "✓", failure: "✗", cancelled: "⊘", skipped: "-" };
@@ -57,7 +57,7 @@ export class LiveReporter extends PlainReporter {
       if (r.result) {
         count[r.result] = (count[r.result] ?? 0) + 1;
         done.push(
-          `  ${ICON[r.result]} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}`,
+          `  ${ICON[r.result]} ${r.name}  ${r.result}${r.durationMs ? ` ${fmtMs(r.durationMs)}` : ""}${r.tests ? `  (tests: ${testsText(r.tests)})` : ""}`,
         );
       } else if (this.groups.has(key)) {
         // A matrix job or a reusable-workflow caller: its legs and called jobs show instead.
