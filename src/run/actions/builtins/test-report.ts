@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
 import { JUnitError, readJUnit } from "../../../report/junit-read.js";
+import { addCases } from "../../../report/test-tally.js";
 import type { TestCase } from "../../events.js";
 import { annotate } from "../../step-process.js";
 import { expandHome } from "../paths.js";
@@ -38,14 +39,8 @@ export interface Tally {
 }
 
 export function tally(cases: readonly TestCase[]): Tally {
-  const t = { total: cases.length, passed: 0, failed: 0, skipped: 0, durationMs: 0 };
-  for (const c of cases) {
-    if (c.outcome === "passed") t.passed++;
-    else if (c.outcome === "skipped") t.skipped++;
-    else t.failed++;
-    t.durationMs += c.durationMs;
-  }
-  return t;
+  const counts = addCases({ passed: 0, failed: 0, skipped: 0 }, cases);
+  return { ...counts, total: cases.length, durationMs: cases.reduce((n, c) => n + c.durationMs, 0) };
 }
 
 const splitLines = (s: string) =>
