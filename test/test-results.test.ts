@@ -14,7 +14,7 @@ const FIX = join(ROOT, "test/fixtures/test-results");
 interface RunOut {
   run: number;
   result: string;
-  jobs: { job: string; result: string }[];
+  jobs: { job: string; result: string; tests?: { passed: number; failed: number; skipped: number } }[];
 }
 
 const sqliteOnly = { SLIPWAY_DATABASE_URL: "" };
@@ -45,6 +45,13 @@ describe.each(backends())("$name", (b) => {
       dorny: "failure",
       enricomi: "failure",
       empty: "failure",
+    });
+    // --json: tests per job that read reports.
+    expect(Object.fromEntries(strict.out.jobs.map((j) => [j.job, j.tests]))).toEqual({
+      mikepenz: { passed: 1, failed: 1, skipped: 1 },
+      dorny: { passed: 1, failed: 1, skipped: 1 },
+      enricomi: { passed: 1, failed: 1, skipped: 1 },
+      empty: undefined,
     });
     const m1 = logs(1, "mikepenz");
     expect(m1).toContain("built-in mikepenz/action-junit-report@v5 (no download)");

@@ -7,6 +7,7 @@ import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
+import { TestTally } from "../report/test-tally.js";
 import { listApprover } from "../run/approval.js";
 import { eventGate } from "../run/event-gate.js";
 import type { JobResult, StampedEvent } from "../run/events.js";
@@ -127,12 +128,14 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const reporter = live ? new LiveReporter(log) : new PlainReporter(log);
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
+  const tests = new TestTally();
   const started = Date.now();
   const history = recorder(s, plan, r, started, masker);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);
     junit?.on(e);
+    tests.on(e);
     if (e.type === "job-end") jobEnds.push(e);
     if (!json) reporter.on(e);
   });
@@ -146,7 +149,10 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
     durationMs: Date.now() - started,
     ...(interrupted ? { interrupted } : {}),
     folder: r.dir,
-    jobs: jobEnds.map(({ type, runId, seq, time, ...job }) => job),
+    jobs: jobEnds.map(({ type, runId, seq, time, ...job }) => ({
+      ...job,
+      ...("job" in job ? tests.of(job.job) : {}),
+    })),
   });
   const workRoot = join(tmpdir(), `slipway-${r.runId}`);
   const executor = r.executor;
