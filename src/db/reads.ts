@@ -1,3 +1,5 @@
+import type { BenchmarkResult } from "../run/events.js";
+import { BENCH_COLUMNS, type BenchRowRaw, benchRowResult } from "./bench-reads.js";
 import { type Db, jsonStrings } from "./db.js";
 
 /** The typed read queries behind `slipway history` (column names as the JSON output shows them). */
@@ -135,6 +137,14 @@ export interface JobRow {
   artifacts: { name: string; files: number; size: number; path: string; createdAt: number }[];
   caches: CacheRow[];
   tests: TestRow[];
+  /** Results a benchmark step read (github-action-benchmark). */
+  benchmarks: BenchRow[];
+}
+
+export interface BenchRow extends BenchmarkResult {
+  step: number;
+  suite: string;
+  tool: string;
 }
 
 export interface TestRow {
@@ -184,6 +194,7 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
       artifacts: [],
       caches: [],
       tests: [],
+      benchmarks: [],
       steps: [],
       annotations: [],
       summaries: [],
@@ -238,6 +249,16 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
     `SELECT job, step, report, suite, name, file, line, duration_ms AS "durationMs", outcome, message
      FROM test_cases WHERE ${inRun} ORDER BY id`,
     (j, r) => j.tests.push({ ...(r as unknown as TestRow), durationMs: Number(r.durationMs) }),
+  );
+  await each(
+    `SELECT job, step, suite, tool, ${BENCH_COLUMNS} FROM benchmarks b WHERE ${inRun} ORDER BY id`,
+    (j, r) =>
+      j.benchmarks.push({
+        step: r.step as number,
+        suite: r.suite as string,
+        tool: r.tool as string,
+        ...benchRowResult(r as unknown as BenchRowRaw),
+      }),
   );
   return [...out.values()];
 }

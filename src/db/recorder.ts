@@ -5,6 +5,7 @@ import { openHistory } from "./open.js";
 import {
   addAnnotation,
   addArtifact,
+  addBenchmarks,
   addCache,
   addSummary,
   addTestCases,
@@ -210,6 +211,9 @@ export class Recorder {
         break;
       case "test-results":
         out.push(...addTestCases(run, this.job(e.job), e.step, e.report, e.cases));
+        break;
+      case "benchmark":
+        out.push(...addBenchmarks(run, this.job(e.job), e.step, e.suite, e.tool, e.results));
         break;
       case "run-end":
         out.push(endRun(run, e.result, e.time));

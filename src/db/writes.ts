@@ -338,3 +338,41 @@ export function addTestCases(
   }
   return out;
 }
+
+/** One benchmark result as a benchmark step recorded it. */
+export interface BenchRecord {
+  name: string;
+  value: number;
+  unit: string;
+  range?: string;
+  extra?: string;
+  biggerIsBetter: boolean;
+}
+
+/** The results step `step` of job `key` read for benchmark suite `suite`. */
+export function addBenchmarks(
+  run: number,
+  key: string,
+  step: number,
+  suite: string,
+  tool: string,
+  results: readonly BenchRecord[],
+): Statement[] {
+  return results.map((r) =>
+    st(
+      `INSERT INTO benchmarks (job, step, suite, tool, name, value, unit, value_range, extra, bigger_is_better)
+       VALUES (${JOB}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      run,
+      key,
+      step,
+      suite,
+      tool,
+      r.name,
+      r.value,
+      r.unit,
+      r.range ?? null,
+      r.extra ?? null,
+      r.biggerIsBetter ? 1 : 0,
+    ),
+  );
+}

@@ -32,6 +32,16 @@ export interface TestCase {
   message?: string;
 }
 
+/** One benchmark's result (github-action-benchmark's output file, read by the benchmark built-in). */
+export interface BenchmarkResult {
+  name: string;
+  value: number;
+  unit: string;
+  range?: string;
+  extra?: string;
+  biggerIsBetter: boolean;
+}
+
 export type RunEvent =
   | { type: "run-start"; runNumber: number; runId: string; event: string; workflows: string[] }
   | { type: "job-queued"; job: string; name: string; workflow: string }
@@ -57,6 +67,8 @@ export type RunEvent =
   | { type: "summary"; job: string; step: number; markdown: string }
   /** The test cases a test-report step read (`report`: its check name), every case of its reports. */
   | { type: "test-results"; job: string; step: number; report: string; cases: TestCase[] }
+  /** The results a benchmark step read (`suite`: its name input), recorded for the next run's baseline. */
+  | { type: "benchmark"; job: string; step: number; suite: string; tool: string; results: BenchmarkResult[] }
   /** An artifact a job stored: its files are at `path` in the run folder. */
   | { type: "artifact"; job: string; name: string; files: number; size: number; path: string }
   /** A cache looked up (hit: the key itself; matchedKey: the key restored, maybe a restore key) or saved. */

@@ -1,5 +1,6 @@
 import type { Builtin } from "../types.js";
 import { downloadArtifact, uploadArtifact } from "./artifacts.js";
+import { githubActionBenchmark } from "./benchmark.js";
 import { cache, cacheRestore, cacheSave, rustCache } from "./cache.js";
 import { checkout } from "./checkout.js";
 import { rustToolchain } from "./rust-toolchain.js";
@@ -32,4 +33,5 @@ export const BUILTINS: Record<string, Builtin> = {
   "enricomi/publish-unit-test-result-action/macos": publishUnitTestResults,
   "enricomi/publish-unit-test-result-action/windows": publishUnitTestResults,
   "enricomi/publish-unit-test-result-action/composite": publishUnitTestResults,
+  "benchmark-action/github-action-benchmark": githubActionBenchmark,
 };
