@@ -34,9 +34,11 @@ export function compare(current: readonly BenchResult[], baseline: readonly Benc
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6))));
 
-/** One line per regressed benchmark: its name, current and previous values and the ratio. */
+/** One benchmark's comparison: its name, current and previous values and the ratio. */
 export function describe(c: Change): string {
-  return `${c.name}: ${fmt(c.current)} ${c.unit} (previous ${fmt(c.previous)} ${c.unit}, ${c.ratio.toFixed(2)}× worse)`;
+  const r = c.ratio.toFixed(2);
+  const way = r === "1.00" ? "the same" : c.ratio > 1 ? "worse" : "better";
+  return `${c.name}: ${fmt(c.current)} ${c.unit} (previous ${fmt(c.previous)} ${c.unit}, ${r}× ${way})`;
 }
 
 /** The step summary's table of the comparison. */

@@ -7,8 +7,9 @@ const HELP = `usage: slipway history [run] [options]
 
 Without a run: the recorded runs, newest first, with their result, duration, commit, event
 and branch. With a run (a number, or 'latest'): where its jobs ran, its jobs and matrix legs,
-their steps with durations, annotations, step summaries, artifacts, caches and test results
-(failed tests with where they failed; --json has every test case, and adds the
+their steps with durations, annotations, step summaries, artifacts, caches, test results
+(failed tests with where they failed; --json has every test case) and benchmark results
+(github-action-benchmark's; --json adds the
 event payload and job outputs). Runs are recorded by 'slipway run' in .slipway/slipway.db, or
 in the PostgreSQL database of --db / SLIPWAY_DATABASE_URL.
 
@@ -155,6 +156,17 @@ function testLines(tests: JobRow["tests"]): string[] {
   return out;
 }
 
+/** A job's benchmark results: one line per suite, then each result. */
+function benchLines(results: JobRow["benchmarks"]): string[] {
+  const out: string[] = [];
+  for (const suite of new Set(results.map((b) => b.suite))) {
+    const of = results.filter((b) => b.suite === suite);
+    out.push(`benchmark '${suite}' (${of[0]!.tool}): ${of.length} result(s)`);
+    for (const b of of) out.push(`  ${b.name}: ${b.value} ${b.unit}${b.range ? ` (${b.range})` : ""}`);
+  }
+  return out;
+}
+
 function runDetail(r: RunRow, jobs: JobRow[]): string {
   // One runner for the run (today's case) is said once; a job elsewhere says where.
   const runner = jobs.map(runnerOf).find((x) => x);
@@ -191,6 +203,7 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
       out.push(`${pad}  artifact '${a.name}': ${a.files} file(s), ${bytes(a.size)} (${r.folder}/${a.path})`);
     for (const c of j.caches) out.push(`${pad}  ${cacheLine(c)}`);
     for (const line of testLines(j.tests)) out.push(`${pad}  ${line}`);
+    for (const line of benchLines(j.benchmarks)) out.push(`${pad}  ${line}`);
   };
   // Matrix legs under their job, in the order the jobs were queued.
   const parents = new Set(jobs.filter((j) => j.leg === null).map((j) => j.key));

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type BenchSeries, benchSeries } from "../db/bench-reads.js";
 import { type Stats, stats, type Timing } from "../db/stats.js";
 import { duration, table } from "./columns.js";
 import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf } from "./common.js";
@@ -10,13 +11,16 @@ over the last runs and its trend (the newer half's p50 against the older half's)
 rate, flaky jobs (failed, then passed on the same commit) and the slowest steps; and, from the
 test reports the test-report actions read (mikepenz/action-junit-report, dorny/test-reporter,
 EnricoMi/publish-unit-test-result-action), flaky tests (failed and passed on the same commit)
-and the slowest tests.
+and the slowest tests. With --bench: each benchmark the github-action-benchmark built-in
+recorded, its values over the last runs that recorded benchmarks (oldest first) and the change
+of the newest value against the one before it.
 
   -C, --directory DIR   repository (default: .)
       --workflow W      only this workflow: its file (ci.yml, .github/workflows/ci.yml) or name
       --last N          the last N finished runs (default: 50)
       --db URL          the PostgreSQL database holding the history (postgres://...;
                         default: SLIPWAY_DATABASE_URL, else .slipway/slipway.db)
+      --bench           benchmark results instead (--last N: the last N runs with benchmarks, default 10)
       --json            print as JSON
 
 Exit codes: 0 shown (or no runs recorded yet), 2 usage error, 74 the history could not be read.`;
@@ -32,6 +36,7 @@ export async function main(args: string[]): Promise<number> {
           last: { type: "string" },
           db: { type: "string" },
           json: { type: "boolean" },
+          bench: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -40,6 +45,13 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (values.bench)
+      return await bench(
+        values.directory,
+        values.db,
+        positiveInt(values.last, "--last") ?? 10,
+        !!values.json,
+      );
     const last = positiveInt(values.last, "--last") ?? 50;
     const s = await readHistory(repoRootOf(values.directory), values.db, async (db) =>
       db ? stats(db, last, values.workflow) : undefined,
@@ -51,6 +63,36 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return fail(e, "stats");
   }
+}
+
+async function bench(
+  dir: string | undefined,
+  db: string | undefined,
+  last: number,
+  json: boolean,
+): Promise<number> {
+  const series = await readHistory(repoRootOf(dir), db, async (d) => (d ? benchSeries(d, last) : []));
+  if (json) console.log(JSON.stringify({ benchmarks: series }, null, 2));
+  else if (!series.length) console.log("No benchmark results recorded yet.");
+  else process.stdout.write(renderBench(series));
+  return EXIT.ok;
+}
+
+/** Up to six significant digits: a series stays readable. */
+const short = (n: number) => String(Number(n.toPrecision(6)));
+
+function renderBench(series: BenchSeries[]): string {
+  return table([
+    ["BENCHMARK", "UNIT", "VALUES (OLDEST FIRST)", "CHANGE"],
+    ...series.map((s) => [
+      `${s.suite} › ${s.name}`,
+      s.unit,
+      s.points.map((p) => short(p.value)).join(" "),
+      s.change === null
+        ? "-"
+        : `${s.change >= 0 ? "+" : ""}${pct(s.change)}${s.worse && Math.abs(s.change) >= 0.005 ? " (worse)" : ""}`,
+    ]),
+  ]);
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
