@@ -23,7 +23,9 @@ describe.each(backends())("$name", (b) => {
     const repo = tempRepo(FIX);
     const cli = (args: string[]) => slipway(args, repo, env);
     const run = (args: string[] = []) => {
-      const r = cli(["run", "push", "--json", ...args]);
+      // PostgreSQL through --db: the built-in reads its baseline where the run records.
+      const db = url ? ["--db", url] : [];
+      const r = slipway(["run", "push", "--json", ...db, ...args], repo, { SLIPWAY_DATABASE_URL: "" });
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       const out = JSON.parse(r.stdout) as RunOut;
       return Object.fromEntries(out.jobs.map((j) => [j.job, j.result]));
@@ -31,7 +33,7 @@ describe.each(backends())("$name", (b) => {
     const logs = (n: number, job: string) => cli(["logs", String(n), job]).stdout;
 
     // 1: the first results on main: no baseline yet; they become it.
-    expect(run()).toEqual({ bench: "success", seed: "skipped" });
+    expect(run()).toEqual({ bench: "success", lenient: "success", seed: "skipped" });
     const l1 = logs(1, "bench");
     expect(l1).toContain("built-in benchmark-action/github-action-benchmark@v1 (no download)");
     expect(l1).toContain("Rust Benchmark: 2 benchmark result(s) from output.txt (cargo)");
@@ -42,7 +44,7 @@ describe.each(backends())("$name", (b) => {
     expect(l1).toContain("github-token: no effect offline");
 
     // 2: fib 10 three times slower: an alert, and the step fails (fail-on-alert).
-    expect(run(["--env", "SAMPLE=slow"])).toEqual({ bench: "failure", seed: "skipped" });
+    expect(run(["--env", "SAMPLE=slow"])).toEqual({ bench: "failure", lenient: "success", seed: "skipped" });
     const l2 = logs(2, "bench");
     expect(l2).toMatch(/baseline: run 1 \([0-9a-f]{7}\) on main, 2 benchmark\(s\) to compare/);
     expect(l2).toContain(
@@ -54,14 +56,19 @@ describe.each(backends())("$name", (b) => {
     );
     expect(l2).toContain("  fib 15: 1486 ns/iter (previous 1486 ns/iter, 1.00× the same)");
 
+    // Past the alert threshold, not the fail threshold: a warning, the step passes.
+    const lenient = logs(2, "lenient");
+    expect(lenient).toContain("##[warning] Performance alert! 1 benchmark(s) of 'Lenient'");
+    expect(lenient).not.toContain("##[error]");
+
     // 3: equal values: the baseline is still run 1 (run 2 failed), and the step passes.
-    expect(run()).toEqual({ bench: "success", seed: "skipped" });
+    expect(run()).toEqual({ bench: "success", lenient: "success", seed: "skipped" });
     const l3 = logs(3, "bench");
     expect(l3).toMatch(/baseline: run 1 \(/);
     expect(l3).not.toContain("Performance alert");
 
     // 4: the seeds' output-file-path (criterion's folder): a clear step error, no stack.
-    expect(run(["--var", "SEED=yes"])).toEqual({ bench: "success", seed: "failure" });
+    expect(run(["--var", "SEED=yes"])).toEqual({ bench: "success", lenient: "success", seed: "failure" });
     expect(logs(4, "seed")).toContain(
       "output-file-path 'target/criterion' is a folder; tool 'cargo' expects a file of cargo bench's bencher output (`test name ... bench: 1,234 ns/iter (+/- 56)` lines), e.g. `cargo bench -- --output-format bencher | tee output.txt`",
     );
@@ -108,3 +115,60 @@ describe.each(backends())("$name", (b) => {
     expect(fib10.change).toBe(0);
   }, 120_000);
 });
+
+test("benchmarks: each tool's real output is recorded; bad input is a clear step error", () => {
+  const repo = tempRepo(join(ROOT, "test/fixtures/bench-edge"));
+  const env = { SLIPWAY_DATABASE_URL: "" };
+  const r = slipway(["run", "push", "--json"], repo, env);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
+  const jobs = Object.fromEntries((JSON.parse(r.stdout) as RunOut).jobs.map((j) => [j.job, j.result]));
+  expect(jobs).toEqual({
+    pytest: "success",
+    go: "success",
+    custom: "success",
+    missing: "failure",
+    empty: "failure",
+    "bad-tool": "failure",
+    "bad-threshold": "failure",
+    "not-json": "failure",
+  });
+  const logs = (job: string) => slipway(["logs", "1", job], repo, env).stdout;
+  expect(logs("pytest")).toContain("Python: 2 benchmark result(s) from pytest.json (pytest)");
+  expect(logs("go")).toContain("Go: 4 benchmark result(s) from go.txt (go)");
+  expect(logs("missing")).toContain(
+    "output-file-path 'nowhere.txt' does not exist; tool 'go' expects a file of `go test -bench` output",
+  );
+  expect(logs("empty")).toContain(
+    "output.txt: no benchmark result found; tool 'cargo' expects a file of cargo bench's bencher output",
+  );
+  expect(logs("bad-tool")).toContain(
+    "tool 'jmh' is not supported by the built-in (it reads: cargo, go, benchmarkjs, pytest, customSmallerIsBetter, customBiggerIsBetter)",
+  );
+  expect(logs("bad-threshold")).toContain("alert-threshold must be a percentage such as '200%', got 'twice'");
+  expect(logs("not-json")).toMatch(
+    /out\.json: not JSON \(.*\); expected the JSON file pytest-benchmark writes/,
+  );
+  const h = JSON.parse(slipway(["history", "1", "--json"], repo, env).stdout) as {
+    jobs: {
+      key: string;
+      benchmarks: { name: string; unit: string; biggerIsBetter: boolean; extra?: string }[];
+    }[];
+  };
+  const of = (k: string) => h.jobs.find((j) => j.key === k)!.benchmarks;
+  expect(of("pytest").map((b) => [b.name, b.unit, b.biggerIsBetter])).toEqual([
+    ["test_fib.py::test_fib_10", "iter/sec", true],
+    ["test_fib.py::test_fib_15", "iter/sec", true],
+  ]);
+  expect(of("custom")).toEqual([
+    {
+      step: 1,
+      suite: "Size",
+      tool: "customBiggerIsBetter",
+      name: "bundle",
+      value: 120,
+      unit: "KB",
+      extra: "gzip",
+      biggerIsBetter: true,
+    },
+  ]);
+}, 60_000);

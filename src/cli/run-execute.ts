@@ -218,6 +218,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
         bind: !!values.bind,
         workRoot,
         toolCache: join(xdgCache(), "slipway", "tool-cache"),
+        historyUrl: historyDatabase(values.db),
       },
     });
   } finally {

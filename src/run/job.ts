@@ -103,6 +103,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     executor: env.executor,
     space,
     repoRoot: leg.prepare.repoRoot,
+    historyUrl: leg.prepare.historyUrl,
     env: {},
     path: [],
     steps: {},

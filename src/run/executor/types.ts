@@ -34,6 +34,8 @@ export interface PrepareSpec {
   workRoot: string;
   /** Shared RUNNER_TOOL_CACHE. */
   toolCache: string;
+  /** The run history's PostgreSQL URL (--db, SLIPWAY_DATABASE_URL); undefined: the repository's SQLite file. */
+  historyUrl?: string;
 }
 
 export interface SpawnSpec {

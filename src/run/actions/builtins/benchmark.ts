@@ -136,14 +136,14 @@ export const githubActionBenchmark: Builtin = {
   },
 };
 
-/** The baseline from the history (SQLite file, or SLIPWAY_DATABASE_URL); none when there is no history. */
+/** The baseline from the run's history (its SQLite file or PostgreSQL database); none when there is no history. */
 async function findBaseline(ctx: BuiltinContext, suite: string, ref: string): Promise<Baseline | undefined> {
   if (process.env.SLIPWAY_HISTORY === "0") {
     ctx.log("SLIPWAY_HISTORY=0: no run history, so no baseline to compare with");
     return undefined;
   }
   try {
-    return await benchBaseline(repoRootOf(ctx.job), suite, ref);
+    return await benchBaseline(repoRootOf(ctx.job), ctx.job.historyUrl, suite, ref);
   } catch (e) {
     ctx.warn(`the run history could not be read for a baseline: ${(e as Error).message}`);
     return undefined;
