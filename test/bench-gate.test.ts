@@ -13,7 +13,7 @@ const FIX = join(ROOT, "test/fixtures/bench-gate");
 interface RunOut {
   run: number;
   result: string;
-  jobs: { job: string; result: string }[];
+  jobs: { job: string; result: string; benchmarks?: { suite: string; name: string; value: number }[] }[];
 }
 
 describe.each(backends())("$name", (b) => {
@@ -28,9 +28,11 @@ describe.each(backends())("$name", (b) => {
       const r = slipway(["run", "push", "--json", ...db, ...args], repo, { SLIPWAY_DATABASE_URL: "" });
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       const out = JSON.parse(r.stdout) as RunOut;
+      last = out;
       return Object.fromEntries(out.jobs.map((j) => [j.job, j.result]));
     };
     const logs = (n: number, job: string) => cli(["logs", String(n), job]).stdout;
+    let last: RunOut | undefined;
 
     // 1: the first results on main: no baseline yet; they become it.
     expect(run()).toEqual({ bench: "success", lenient: "success", seed: "skipped" });
@@ -45,6 +47,12 @@ describe.each(backends())("$name", (b) => {
 
     // 2: fib 10 three times slower: an alert, and the step fails (fail-on-alert).
     expect(run(["--env", "SAMPLE=slow"])).toEqual({ bench: "failure", lenient: "success", seed: "skipped" });
+    // run --json: each job's benchmark results.
+    expect(last!.jobs.find((j) => j.job === "bench")!.benchmarks).toEqual([
+      expect.objectContaining({ suite: "Rust Benchmark", name: "fib 10", value: 387 }),
+      expect.objectContaining({ suite: "Rust Benchmark", name: "fib 15", value: 1486 }),
+    ]);
+    expect(last!.jobs.find((j) => j.job === "seed")!.benchmarks).toBeUndefined();
     const l2 = logs(2, "bench");
     expect(l2).toMatch(/baseline: run 1 \([0-9a-f]{7}\) on main, 2 benchmark\(s\) to compare/);
     expect(l2).toContain(

@@ -3,6 +3,7 @@ import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { Recorder } from "../db/recorder.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
+import { BenchTally } from "../report/bench-tally.js";
 import { PlainReporter } from "../report/console.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
@@ -129,6 +130,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const jobEnds: StampedEvent[] = [];
   const junit = values.junit ? new JUnitReport() : undefined;
   const tests = new TestTally();
+  const benches = new BenchTally();
   const started = Date.now();
   const history = recorder(s, plan, r, started, masker);
   const emit = eventGate(r.runId, masker, (e) => {
@@ -136,6 +138,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
     history?.on(e);
     junit?.on(e);
     tests.on(e);
+    benches.on(e);
     if (e.type === "job-end") jobEnds.push(e);
     if (!json) reporter.on(e);
   });
@@ -152,6 +155,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
     jobs: jobEnds.map(({ type, runId, seq, time, ...job }) => ({
       ...job,
       ...("job" in job ? tests.of(job.job) : {}),
+      ...("job" in job ? benches.of(job.job) : {}),
     })),
   });
   const workRoot = join(tmpdir(), `slipway-${r.runId}`);
