@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
@@ -180,3 +183,37 @@ test("benchmarks: each tool's real output is recorded; bad input is a clear step
     },
   ]);
 }, 60_000);
+
+const SEED = join(ROOT, "test/fixtures/seeds/004_b94924eae7ad4319-ci.yml");
+const cargo = (() => {
+  try {
+    execFileSync("cargo", ["--version"], { stdio: "ignore" });
+    return existsSync(SEED);
+  } catch {
+    return false;
+  }
+})();
+
+test.skipIf(!cargo)(
+  "seed 004's benchmarks job, as written: cargo bench runs, then the folder path is a clear error",
+  () => {
+    const repo = tempRepo(join(ROOT, "test/fixtures/e2e/rust-lib"), {
+      ".github/workflows/ci.yml": readFileSync(SEED, "utf8"),
+    });
+    const env = {
+      SLIPWAY_DATABASE_URL: "",
+      XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "slipway-bench-xdg-")),
+    };
+    const r = slipway(["run", "push", "-j", "benchmarks", "--json"], repo, env);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
+    expect((JSON.parse(r.stdout) as RunOut).jobs.map((j) => [j.job, j.result])).toEqual([
+      ["benchmarks", "failure"],
+    ]);
+    const log = slipway(["logs", "1", "benchmarks"], repo, env).stdout;
+    expect(log).toMatch(/Finished\S* `bench` profile/);
+    expect(log).toContain(
+      "Store benchmark result: output-file-path 'target/criterion' does not exist; tool 'cargo' expects a file of cargo bench's bencher output (`test name ... bench: 1,234 ns/iter (+/- 56)` lines), e.g. `cargo bench -- --output-format bencher | tee output.txt`",
+    );
+  },
+  120_000,
+);
