@@ -48,15 +48,22 @@ test("pytest: pytest-benchmark's JSON, operations per second, bigger is better",
   expect(r[0]!.range).toMatch(/^stddev: /);
 });
 
-test("benchmarkjs: ops/sec lines, bigger is better", () => {
-  const text = "fib(10) x 1,234,567 ops/sec ±1.23% (90 runs sampled)\nFastest is fib(10)\n";
-  expect(parseBench("benchmarkjs", text)).toEqual([
+test("benchmarkjs: Benchmark.js' ops/sec lines, bigger is better", () => {
+  expect(parseBench("benchmarkjs", fixture("benchmarkjs.txt"))).toEqual([
     {
       name: "fib(10)",
-      value: 1234567,
+      value: 2155479,
       unit: "ops/sec",
-      range: "±1.23%",
-      extra: "90 samples",
+      range: "±1.44%",
+      extra: "94 samples",
+      biggerIsBetter: true,
+    },
+    {
+      name: "fib(15)",
+      value: 187415,
+      unit: "ops/sec",
+      range: "±2.33%",
+      extra: "92 samples",
       biggerIsBetter: true,
     },
   ]);
