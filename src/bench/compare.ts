@@ -26,7 +26,8 @@ export function compare(current: readonly BenchResult[], baseline: readonly Benc
   for (const c of current) {
     const p = prev.get(`${c.name}\0${c.unit}`);
     if (!p) continue;
-    const ratio = c.biggerIsBetter ? p.value / c.value : c.value / p.value;
+    // Equal values are the same even at 0 (go's 0 B/op); from 0 to more is infinitely worse.
+    const ratio = c.value === p.value ? 1 : c.biggerIsBetter ? p.value / c.value : c.value / p.value;
     out.push({ name: c.name, unit: c.unit, current: c.value, previous: p.value, ratio });
   }
   return out;
@@ -36,7 +37,7 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : String(Number(n.to
 
 /** One benchmark's comparison: its name, current and previous values and the ratio. */
 export function describe(c: Change): string {
-  const r = c.ratio.toFixed(2);
+  const r = Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : "∞";
   const way = r === "1.00" ? "the same" : c.ratio > 1 ? "worse" : "better";
   return `${c.name}: ${fmt(c.current)} ${c.unit} (previous ${fmt(c.previous)} ${c.unit}, ${r}× ${way})`;
 }
@@ -64,7 +65,7 @@ export function summaryTable(
     const c = byName.get(`${r.name}\0${r.unit}`);
     const mark = c && c.ratio > alert ? " 🚨" : "";
     lines.push(
-      `| ${r.name.replace(/\|/g, "\\|")} | ${fmt(r.value)} ${r.unit}${r.range ? ` (${r.range})` : ""} | ${c ? `${fmt(c.previous)} ${r.unit}` : ""} | ${c ? `${c.ratio.toFixed(2)}${mark}` : ""} |`,
+      `| ${r.name.replace(/\|/g, "\\|")} | ${fmt(r.value)} ${r.unit}${r.range ? ` (${r.range})` : ""} | ${c ? `${fmt(c.previous)} ${r.unit}` : ""} | ${c ? `${Number.isFinite(c.ratio) ? c.ratio.toFixed(2) : "∞"}${mark}` : ""} |`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -100,6 +100,10 @@ test("thresholds and ratios: smaller-is-better and bigger-is-better", () => {
     [{ name: "b", value: 100, unit: "ops/sec", biggerIsBetter: true }],
   );
   expect(fewer[0]!.ratio).toBe(2);
+  // 0 B/op both times is the same; from 0 to 8 is infinitely worse.
+  const zero = (value: number) => [{ name: "m - B/op", value, unit: "B/op", biggerIsBetter: false }];
+  expect(compare(zero(0), zero(0))[0]!.ratio).toBe(1);
+  expect(describe(compare(zero(8), zero(0))[0]!)).toBe("m - B/op: 8 B/op (previous 0 B/op, ∞× worse)");
   // A benchmark without a baseline (new) is not compared.
   expect(compare([{ name: "new", value: 1, unit: "x", biggerIsBetter: false }], [])).toEqual([]);
 });
