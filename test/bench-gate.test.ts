@@ -68,6 +68,7 @@ describe.each(backends())("$name", (b) => {
     expect(l2).toContain("  fib 15: 1486 ns/iter (previous 1486 ns/iter, 1.00× the same)");
 
     // Past the alert threshold, not the fail threshold: a warning, the step passes.
+    expect(l2).toContain("comment-on-alert: the alert is in the step summary (no commit comment offline)");
     const lenient = logs(2, "lenient");
     expect(lenient).toContain("##[warning] Performance alert! 1 benchmark(s) of 'Lenient'");
     expect(lenient).not.toContain("##[error]");
@@ -182,6 +183,11 @@ test("benchmarks: each tool's real output is recorded; bad input is a clear step
       biggerIsBetter: true,
     },
   ]);
+
+  // No history: nothing to compare with, nothing stored, and the log says so.
+  const off = slipway(["run", "push", "-j", "go"], repo, { ...env, SLIPWAY_HISTORY: "0" });
+  expect(off.stdout).toContain("SLIPWAY_HISTORY=0: no run history, so no baseline to compare with");
+  expect(off.stdout).toContain("the results are not stored (SLIPWAY_HISTORY=0)");
 }, 60_000);
 
 const SEED = join(ROOT, "test/fixtures/seeds/004_b94924eae7ad4319-ci.yml");

@@ -18,6 +18,7 @@ const TOKEN = "no effect offline (no GitHub API is called; results go to the run
 const PAGES = "no effect offline (results are stored in the run history, not on a branch)";
 const COMMENT = "no effect offline (there is no commit to comment on; see the step summary)";
 
+const pct = (ratio: number) => `${Math.round(ratio * 100)}%`;
 const bool = (v: string | undefined) => (v ?? "").trim().toLowerCase() === "true";
 
 function readOutput(ctx: BuiltinContext, tool: Tool, path: string): string {
@@ -97,10 +98,12 @@ export const githubActionBenchmark: Builtin = {
     const baseline = await findBaseline(ctx, suite, `refs/heads/${branch}`);
     const step = ctx.call.index;
     ctx.job.emit({ type: "benchmark", job: ctx.job.key, step, suite, tool, results });
+    const where =
+      process.env.SLIPWAY_HISTORY === "0" ? "not stored (SLIPWAY_HISTORY=0)" : "stored in the run history";
     ctx.log(
       bool(i["auto-push"])
-        ? `auto-push: the results are stored in the run history (not pushed to ${i["gh-pages-branch"]}:${i["benchmark-data-dir-path"]})`
-        : "the results are stored in the run history",
+        ? `auto-push: the results are ${where} (not pushed to ${i["gh-pages-branch"]}:${i["benchmark-data-dir-path"]})`
+        : `the results are ${where}`,
     );
 
     const changes = baseline ? compare(results, baseline.results) : [];
@@ -117,20 +120,21 @@ export const githubActionBenchmark: Builtin = {
     const table = summaryTable(suite, results, changes, alert, baseline?.run);
     let summary = bool(i["summary-always"]) || bool(i["comment-always"]) ? table : "";
     if (alerts.length) {
-      const msg = `Performance alert! ${alerts.length} benchmark(s) of '${suite}' are worse than the alert threshold ${i["alert-threshold"].trim()}:\n${alerts.map((c) => `  ${describe(c)}`).join("\n")}`;
-      ctx.warn(msg);
-      if (bool(i["comment-on-alert"]) && !summary) summary = table;
+      const lines = alerts.map(describe);
+      ctx.warn(
+        `Performance alert! ${alerts.length} benchmark(s) of '${suite}' are worse than the alert threshold ${pct(alert)}:\n${lines.map((l) => `  ${l}`).join("\n")}`,
+      );
+      if (bool(i["comment-on-alert"])) {
+        ctx.log("comment-on-alert: the alert is in the step summary (no commit comment offline)");
+        summary ||= table;
+      }
       if (summary)
-        summary = `**⚠️ Performance alert**\n\n${msg
-          .split("\n")
-          .slice(1)
-          .map((l) => `- ${l.trim()}`)
-          .join("\n")}\n\n${summary}`;
+        summary = `**⚠️ Performance alert**\n\n${lines.map((l) => `- ${l}`).join("\n")}\n\n${summary}`;
     }
     if (summary) ctx.job.emit({ type: "summary", job: ctx.job.key, step, markdown: summary });
     if (bool(i["fail-on-alert"]) && failing.length)
       throw new StepError(
-        `${failing.length} benchmark(s) of '${suite}' are worse than the fail threshold ${Math.round(failAt * 100)}% (fail-on-alert):\n${failing.map((c) => `  ${describe(c)}`).join("\n")}`,
+        `${failing.length} benchmark(s) of '${suite}' are worse than the fail threshold ${pct(failAt)} (fail-on-alert):\n${failing.map((c) => `  ${describe(c)}`).join("\n")}`,
       );
     return {};
   },
