@@ -109,6 +109,9 @@ describe.each(backends())("$name", (b) => {
     expect(stats).toMatch(/BENCHMARK\s+UNIT\s+VALUES \(OLDEST FIRST\)\s+CHANGE/);
     expect(stats).toMatch(/Rust Benchmark › fib 10\s+ns\/iter\s+129 387 129 129\s+\+0%/);
     expect(cli(["stats", "--bench", "--last", "2"]).stdout).toMatch(/fib 10\s+ns\/iter\s+129 129\s/);
+    const bad = cli(["stats", "--bench", "--workflow", "bench"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--workflow does not apply to --bench");
     const sj = JSON.parse(cli(["stats", "--bench", "--json"]).stdout) as {
       benchmarks: {
         name: string;

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type BenchSeries, benchSeries } from "../db/bench-reads.js";
 import { type Stats, stats, type Timing } from "../db/stats.js";
 import { duration, table } from "./columns.js";
-import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf } from "./common.js";
+import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf, UsageError } from "./common.js";
 
 const HELP = `usage: slipway stats [options]
 
@@ -45,6 +45,8 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (values.bench && values.workflow)
+      throw new UsageError("--workflow does not apply to --bench (benchmarks are shown by suite)");
     if (values.bench)
       return await bench(
         values.directory,
