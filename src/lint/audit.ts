@@ -16,6 +16,7 @@ import { checkCurlPipe } from "./rules-security/curl-pipe.js";
 import { checkHardcodedSecrets } from "./rules-security/hardcoded.js";
 import { auditSuppressor } from "./rules-security/ignore.js";
 import { checkTemplateInjection } from "./rules-security/injection.js";
+import { checkInsecureCommands } from "./rules-security/insecure-commands.js";
 import { checkPermissions } from "./rules-security/permissions.js";
 import { checkPinning } from "./rules-security/pinning.js";
 import { checkLongLivedTokens } from "./rules-security/publishing.js";
@@ -49,6 +50,7 @@ const RULES = [
   checkLongLivedTokens,
   checkCurlPipe,
   checkHardcodedSecrets,
+  checkInsecureCommands,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

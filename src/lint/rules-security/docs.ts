@@ -91,6 +91,11 @@ export const AUDIT_RULES = {
     description: "credential written into the workflow file",
     fix: "revoke it, then store it as an encrypted secret and use ${{ secrets.NAME }}",
   },
+  "insecure-commands": {
+    severity: "error",
+    description: "ACTIONS_ALLOW_UNSECURE_COMMANDS re-enables the ::set-env:: and ::add-path:: log commands",
+    fix: "remove ACTIONS_ALLOW_UNSECURE_COMMANDS and write to $GITHUB_ENV / $GITHUB_PATH instead",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -15,6 +15,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
   "use-trusted-publishing": ["long-lived-token"],
+  "insecure-commands": ["insecure-commands"],
 };
 
 const ZIZMOR = /#\s*zizmor:\s*ignore\[([\w,\s-]+)\]/;
