@@ -22,6 +22,7 @@ import { checkPinning } from "./rules-security/pinning.js";
 import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
+import { checkSecretsContext } from "./rules-security/secrets-context.js";
 import { parseSource, posAt, type SourceFile } from "./source.js";
 
 export interface AuditOptions {
@@ -51,6 +52,7 @@ const RULES = [
   checkCurlPipe,
   checkHardcodedSecrets,
   checkInsecureCommands,
+  checkSecretsContext,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

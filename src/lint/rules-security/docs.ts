@@ -96,6 +96,16 @@ export const AUDIT_RULES = {
     description: "ACTIONS_ALLOW_UNSECURE_COMMANDS re-enables the ::set-env:: and ::add-path:: log commands",
     fix: "remove ACTIONS_ALLOW_UNSECURE_COMMANDS and write to $GITHUB_ENV / $GITHUB_PATH instead",
   },
+  "overprovisioned-secrets": {
+    severity: "warning",
+    description: "the whole secrets context passed on: toJSON(secrets) or secrets[<computed name>]",
+    fix: "pass only the secrets needed, each by name: ${{ secrets.NAME }}",
+  },
+  "unredacted-secrets": {
+    severity: "warning",
+    description: "field of a JSON secret read with fromJSON(secrets.X).field, which log masking misses",
+    fix: "store each value that must stay secret as its own secret",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;
