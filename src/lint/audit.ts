@@ -9,6 +9,7 @@ import { discover } from "./index.js";
 import { aliasBomb, readInput } from "./input.js";
 import { type WorkflowModel, workflowModel } from "./model.js";
 import { checkArtifacts } from "./rules-security/artifacts.js";
+import { checkBotConditions } from "./rules-security/bot-conditions.js";
 import { checkCachePoisoning } from "./rules-security/cache.js";
 import { checkUntrustedCheckout } from "./rules-security/checkout.js";
 import { type AuditContext, stepsOf } from "./rules-security/context.js";
@@ -53,6 +54,7 @@ const RULES = [
   checkHardcodedSecrets,
   checkInsecureCommands,
   checkSecretsContext,
+  checkBotConditions,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

@@ -106,6 +106,12 @@ export const AUDIT_RULES = {
     description: "field of a JSON secret read with fromJSON(secrets.X).field, which log masking misses",
     fix: "store each value that must stay secret as its own secret",
   },
+  "bot-conditions": {
+    severity: "error",
+    description:
+      "if: trusts github.actor (or triggering_actor) being a bot in a pull_request_target, workflow_run or issue_comment workflow",
+    fix: "check the pull request's author instead: github.event.pull_request.user.login == 'dependabot[bot]'",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -12,6 +12,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "secrets-inherit": ["secrets-inherit"],
   "overprovisioned-secrets": ["overprovisioned-secrets"],
   "unredacted-secrets": ["unredacted-secrets"],
+  "bot-conditions": ["bot-conditions"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
