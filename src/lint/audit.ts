@@ -24,6 +24,7 @@ import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
 import { checkSecretsContext } from "./rules-security/secrets-context.js";
+import { checkUnsoundContains } from "./rules-security/unsound-contains.js";
 import { parseSource, posAt, type SourceFile } from "./source.js";
 
 export interface AuditOptions {
@@ -55,6 +56,7 @@ const RULES = [
   checkInsecureCommands,
   checkSecretsContext,
   checkBotConditions,
+  checkUnsoundContains,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

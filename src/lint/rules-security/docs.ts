@@ -112,6 +112,11 @@ export const AUDIT_RULES = {
       "if: trusts github.actor (or triggering_actor) being a bot in a pull_request_target, workflow_run or issue_comment workflow",
     fix: "check the pull request's author instead: github.event.pull_request.user.login == 'dependabot[bot]'",
   },
+  "unsound-contains": {
+    severity: "error",
+    description: "contains() with a string as haystack: a substring test, which other values pass too",
+    fix: 'compare with an array: contains(fromJSON(\'["refs/heads/main", "refs/heads/dev"]\'), github.ref)',
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -13,6 +13,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "overprovisioned-secrets": ["overprovisioned-secrets"],
   "unredacted-secrets": ["unredacted-secrets"],
   "bot-conditions": ["bot-conditions"],
+  "unsound-contains": ["unsound-contains"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
