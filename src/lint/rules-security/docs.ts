@@ -117,6 +117,11 @@ export const AUDIT_RULES = {
     description: "contains() with a string as haystack: a substring test, which other values pass too",
     fix: 'compare with an array: contains(fromJSON(\'["refs/heads/main", "refs/heads/dev"]\'), github.ref)',
   },
+  "unsound-condition": {
+    severity: "error",
+    description: "if: with text around its ${{ }} (or a block scalar's line break): always true",
+    fix: "put the whole condition in one ${{ }} with nothing around it (|- or >- for a block), or drop the ${{ }}",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -14,6 +14,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "unredacted-secrets": ["unredacted-secrets"],
   "bot-conditions": ["bot-conditions"],
   "unsound-contains": ["unsound-contains"],
+  "unsound-condition": ["unsound-condition"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],

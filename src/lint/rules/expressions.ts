@@ -2,7 +2,6 @@
 // context availability per field, and references to needs, job outputs, steps, matrix keys and
 // inputs that are not defined. Also reports job outputs that nothing reads.
 import { isMap, isScalar, isSeq, type Node, type Scalar } from "yaml";
-import { splitTemplate } from "../../expr/split.js";
 import {
   type Availability,
   actionAvailability,
@@ -13,6 +12,7 @@ import {
 import { type LintContext, report } from "../context.js";
 import { parseExpr, type Ref, type Segment } from "../expr-refs.js";
 import { expressionsIn, type FoundExpr, offsetInExpr } from "../expr-scan.js";
+import { ifAlwaysTrue } from "../if-always-true.js";
 import { declsOf, type InputDecl, type JobInfo, type StepInfo } from "../model.js";
 import { get } from "../source.js";
 import type { CalleeCache } from "./reusable.js";
@@ -146,15 +146,10 @@ export class ExpressionChecker {
     this.reportUnusedOutputs();
   }
 
-  /**
-   * GitHub reads an `if:` holding `${{ }}` and other text (spaces or the final line break a
-   * block scalar keeps, a second expression) as a string to interpolate: never empty, so true.
-   */
+  /** An `if:` with text around its `${{ }}` (see ifAlwaysTrue). */
   private checkIfAround(scalar: Scalar): void {
     const v = scalar.value;
-    if (typeof v !== "string" || !v.includes("${{")) return;
-    const parts = splitTemplate(v);
-    if (!parts.some((p) => p.expr) || (parts.length === 1 && parts[0]!.expr)) return;
+    if (!ifAlwaysTrue(v)) return;
     const shown = JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
     report(
       this.ctx,
