@@ -14,6 +14,7 @@ import { checkCachePoisoning } from "./rules-security/cache.js";
 import { checkUntrustedCheckout } from "./rules-security/checkout.js";
 import { type AuditContext, stepsOf } from "./rules-security/context.js";
 import { checkCurlPipe } from "./rules-security/curl-pipe.js";
+import { checkGithubEnv } from "./rules-security/github-env.js";
 import { checkHardcodedSecrets } from "./rules-security/hardcoded.js";
 import { auditSuppressor } from "./rules-security/ignore.js";
 import { checkTemplateInjection } from "./rules-security/injection.js";
@@ -59,6 +60,7 @@ const RULES = [
   checkBotConditions,
   checkUnsoundContains,
   checkUnsoundCondition,
+  checkGithubEnv,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

@@ -122,6 +122,11 @@ export const AUDIT_RULES = {
     description: "if: with text around its ${{ }} (or a block scalar's line break): always true",
     fix: "put the whole condition in one ${{ }} with nothing around it (|- or >- for a block), or drop the ${{ }}",
   },
+  "github-env": {
+    severity: "error",
+    description: "writes to $GITHUB_ENV or $GITHUB_PATH in a pull_request_target or workflow_run workflow",
+    fix: 'pass the value as a step output (>> "$GITHUB_OUTPUT") and read it through env: where needed',
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

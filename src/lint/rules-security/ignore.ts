@@ -15,6 +15,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "bot-conditions": ["bot-conditions"],
   "unsound-contains": ["unsound-contains"],
   "unsound-condition": ["unsound-condition"],
+  "github-env": ["github-env"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
