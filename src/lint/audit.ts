@@ -17,6 +17,7 @@ import { checkCurlPipe } from "./rules-security/curl-pipe.js";
 import { checkGithubEnv } from "./rules-security/github-env.js";
 import { checkHardcodedSecrets } from "./rules-security/hardcoded.js";
 import { auditSuppressor } from "./rules-security/ignore.js";
+import { checkUnpinnedImages } from "./rules-security/images.js";
 import { checkTemplateInjection } from "./rules-security/injection.js";
 import { checkInsecureCommands } from "./rules-security/insecure-commands.js";
 import { checkPermissions } from "./rules-security/permissions.js";
@@ -61,6 +62,7 @@ const RULES = [
   checkUnsoundContains,
   checkUnsoundCondition,
   checkGithubEnv,
+  checkUnpinnedImages,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

@@ -127,6 +127,11 @@ export const AUDIT_RULES = {
     description: "writes to $GITHUB_ENV or $GITHUB_PATH in a pull_request_target or workflow_run workflow",
     fix: 'pass the value as a step output (>> "$GITHUB_OUTPUT") and read it through env: where needed',
   },
+  "unpinned-images": {
+    severity: "warning",
+    description: "container, service or docker:// step image named by tag rather than by digest",
+    fix: "pin the image by digest: image@sha256:<digest>",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -16,6 +16,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "unsound-contains": ["unsound-contains"],
   "unsound-condition": ["unsound-condition"],
   "github-env": ["github-env"],
+  "unpinned-images": ["unpinned-images"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
