@@ -26,6 +26,7 @@ import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
 import { checkSecretsContext } from "./rules-security/secrets-context.js";
+import { checkTyposquat } from "./rules-security/typosquat.js";
 import { checkUnsoundCondition } from "./rules-security/unsound-condition.js";
 import { checkUnsoundContains } from "./rules-security/unsound-contains.js";
 import { parseSource, posAt, type SourceFile } from "./source.js";
@@ -63,6 +64,7 @@ const RULES = [
   checkUnsoundCondition,
   checkGithubEnv,
   checkUnpinnedImages,
+  checkTyposquat,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

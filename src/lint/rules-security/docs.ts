@@ -132,6 +132,11 @@ export const AUDIT_RULES = {
     description: "container, service or docker:// step image named by tag rather than by digest",
     fix: "pin the image by digest: image@sha256:<digest>",
   },
+  "typosquat-uses": {
+    severity: "error",
+    description: "action one letter away from a popular one (action/checkout, actions/chekout)",
+    fix: "correct the name to the action meant",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -17,6 +17,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "unsound-condition": ["unsound-condition"],
   "github-env": ["github-env"],
   "unpinned-images": ["unpinned-images"],
+  "typosquat-uses": ["typosquat-uses"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],
