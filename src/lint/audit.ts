@@ -20,6 +20,7 @@ import { auditSuppressor } from "./rules-security/ignore.js";
 import { checkUnpinnedImages } from "./rules-security/images.js";
 import { checkTemplateInjection } from "./rules-security/injection.js";
 import { checkInsecureCommands } from "./rules-security/insecure-commands.js";
+import { checkAdhocPackages } from "./rules-security/packages.js";
 import { checkPermissions } from "./rules-security/permissions.js";
 import { checkPinning } from "./rules-security/pinning.js";
 import { checkLongLivedTokens } from "./rules-security/publishing.js";
@@ -65,6 +66,7 @@ const RULES = [
   checkGithubEnv,
   checkUnpinnedImages,
   checkTyposquat,
+  checkAdhocPackages,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

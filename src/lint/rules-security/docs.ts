@@ -137,6 +137,12 @@ export const AUDIT_RULES = {
     description: "action one letter away from a popular one (action/checkout, actions/chekout)",
     fix: "correct the name to the action meant",
   },
+  "adhoc-packages": {
+    severity: "warning",
+    description:
+      "pip/uv/pipx, npm -g, cargo or go install of a package without a pinned version in a run: step",
+    fix: "pin the version (pkg==1.2.3, pkg@1.2.3, cargo install --locked pkg@1.2.3, go install pkg@v1.2.3) or install from a lock file",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

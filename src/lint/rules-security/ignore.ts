@@ -18,6 +18,7 @@ const FROM_ZIZMOR: Record<string, string[]> = {
   "github-env": ["github-env"],
   "unpinned-images": ["unpinned-images"],
   "typosquat-uses": ["typosquat-uses"],
+  "adhoc-packages": ["adhoc-packages"],
   artipacked: ["persist-credentials"],
   "cache-poisoning": ["cache-poisoning"],
   "self-hosted-runner": ["self-hosted-public"],

@@ -1,0 +1,167 @@
+// `pip install black`, `npm i -g prettier`, `cargo install just`, `go install x@latest` in a run:
+// step fetch whatever version is newest at that moment; a compromised release runs in the job at
+// once. Requirement files, lock files, local paths and exact versions are left alone.
+import { type AuditContext, report, scriptsOf } from "./context.js";
+
+interface Install {
+  /** Index in the segment's words of the first argument after the command. */
+  from: number;
+  tool: string;
+  /** Options whose value is the next word. */
+  valued: Set<string>;
+  pinned: (arg: string, words: string[]) => boolean;
+}
+
+const PIP_VALUED = new Set([
+  "-r",
+  "--requirement",
+  "-c",
+  "--constraint",
+  "-e",
+  "--editable",
+  "-i",
+  "--index-url",
+  "--extra-index-url",
+  "-t",
+  "--target",
+  "--prefix",
+  "--root",
+  "-f",
+  "--find-links",
+  "--python-version",
+  "--platform",
+  "--only-binary",
+  "--no-binary",
+  "--src",
+  "--upgrade-strategy",
+  "-C",
+  "--config-settings",
+  "--python",
+  "-p",
+  "--implementation",
+  "--abi",
+  "--group",
+]);
+const BOOTSTRAP = new Set(["pip", "setuptools", "wheel", "uv"]);
+const pipPinned = (arg: string) =>
+  /===?|@/.test(arg) || BOOTSTRAP.has(arg.toLowerCase().replace(/\[.*$/, ""));
+const npmPinned = (arg: string) => /^@?[^@]+@\d+\.\d+\.\d+\S*$/.test(arg);
+
+/** The install a segment's words start with, if any. */
+function installOf(w: string[]): Install | undefined {
+  let i = 0;
+  while (w[i] === "sudo" || w[i]?.startsWith("-")) i++;
+  const a = w[i]?.replace(/^.*\//, "");
+  const b = w[i + 1];
+  const c = w[i + 2];
+  if (a === undefined) return undefined;
+  const pip = { valued: PIP_VALUED, pinned: pipPinned };
+  if (/^pip3?(\.\d+)?$/.test(a) && b === "install") return { from: i + 2, tool: "pip", ...pip };
+  if (/^python[\d.]*$/.test(a) && b === "-m" && /^pip3?$/.test(c ?? "") && w[i + 3] === "install")
+    return { from: i + 4, tool: "pip", ...pip };
+  if (a === "uv" && (b === "pip" || b === "tool") && c === "install")
+    return { from: i + 3, tool: `uv ${b}`, ...pip };
+  if (a === "pipx" && b === "install") return { from: i + 2, tool: "pipx", ...pip };
+  if ((a === "npm" || a === "pnpm") && /^(i|install|add)$/.test(b ?? "")) {
+    if (!w.slice(i + 2).some((x) => x === "-g" || x === "--global")) return undefined;
+    return { from: i + 2, tool: `${a} -g`, valued: new Set(["--prefix", "--registry"]), pinned: npmPinned };
+  }
+  if (a === "yarn" && b === "global" && c === "add")
+    return { from: i + 3, tool: "yarn global", valued: new Set(["--prefix"]), pinned: npmPinned };
+  if (a === "cargo" && b === "install") {
+    const rest = w.slice(i + 2);
+    if (rest.some((x) => /^--(version|vers|path|git|rev|tag)(=|$)/.test(x))) return undefined;
+    return {
+      from: i + 2,
+      tool: "cargo install",
+      valued: new Set([
+        "--root",
+        "--index",
+        "--registry",
+        "--features",
+        "-F",
+        "--target",
+        "--profile",
+        "--bin",
+        "--example",
+        "-j",
+        "--jobs",
+        "--config",
+        "--branch",
+      ]),
+      pinned: (x) => /@\d/.test(x),
+    };
+  }
+  if (a === "go" && b === "install")
+    return {
+      from: i + 2,
+      tool: "go install",
+      valued: new Set(["-tags", "-ldflags", "-gcflags", "-o", "-mod", "-modfile", "-p"]),
+      // No @version: the main module's own package (its go.mod pins it).
+      pinned: (x) => !x.includes("@") || /@v\d/.test(x),
+    };
+  return undefined;
+}
+
+const LOCAL = /^(\.|\/|~|\$|\{|file:|https?:|git\+)|\.(whl|tar\.gz|zip|tgz)$/;
+
+/** Unpinned package arguments of one command, with their offsets in `seg`. */
+function unpinned(seg: string): { tool: string; pkg: string; at: number }[] {
+  const words: { w: string; at: number }[] = [];
+  for (const m of seg.matchAll(/\S+/g)) words.push({ w: m[0].replace(/^["']|["']$/g, ""), at: m.index });
+  const w = words.map((x) => x.w);
+  const inst = installOf(w);
+  if (!inst) return [];
+  const out: { tool: string; pkg: string; at: number }[] = [];
+  for (let k = inst.from; k < w.length; k++) {
+    const x = w[k]!;
+    if (x.startsWith("-")) {
+      if (inst.valued.has(x)) k++;
+      continue;
+    }
+    if (x === "" || LOCAL.test(x) || x.includes("${{") || (x.includes("/") && inst.tool.startsWith("pip")))
+      continue;
+    if (!/^[@\w]/.test(x) || inst.pinned(x, w)) continue;
+    out.push({ tool: inst.tool, pkg: x, at: words[k]!.at });
+  }
+  return out;
+}
+
+const HINT = /\b(pip3?|pipx|uv|npm|pnpm|yarn|cargo|go)\b/;
+
+export function checkAdhocPackages(ctx: AuditContext): void {
+  for (const step of ctx.steps) {
+    for (const { node, lang } of scriptsOf(step)) {
+      if (lang !== "shell" || !node.range) continue;
+      const raw = ctx.src.text.slice(node.range[0], node.range[1]);
+      if (!HINT.test(raw) || (!raw.includes("install") && !raw.includes(" add") && !/\bi\b/.test(raw)))
+        continue;
+      let lineStart = 0;
+      for (const line of raw.split("\n")) {
+        const code = line.replace(/(^|\s)#.*$/, "");
+        let segStart = 0;
+        // Odd items are the separators, kept so offsets add up.
+        for (const [n, seg] of code.split(/(&&|\|\||[;|])/).entries()) {
+          if (n % 2 === 1) {
+            segStart += seg.length;
+            continue;
+          }
+          for (const u of unpinned(seg)) {
+            const at = node.range[0] + lineStart + segStart + u.at;
+            report(
+              ctx,
+              "adhoc-packages",
+              at,
+              `${u.tool} ${u.pkg} installs whatever version is newest today`,
+              {
+                end: at + u.pkg.length,
+              },
+            );
+          }
+          segStart += seg.length;
+        }
+        lineStart += line.length + 1;
+      }
+    }
+  }
+}
