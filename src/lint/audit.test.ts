@@ -68,6 +68,43 @@ describe("audit details", () => {
     expect(auditText(text, "w.yml").map((f) => f.line)).toEqual([10]);
   });
 
+  test("dangerous-triggers is a warning when untrusted code is checked out, info otherwise", () => {
+    const wf = (step: string) =>
+      `on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - ${step}\n`;
+    const sev = (text: string) =>
+      auditText(text, "w.yml")
+        .filter((f) => f.rule === "dangerous-triggers")
+        .map((f) => `${f.line}:${f.col}:${f.severity}`);
+    expect(sev(wf("run: make"))).toEqual(["1:5:info"]);
+    expect(sev(wf("run: gh pr checkout 1 && make"))).toEqual(["1:5:warning"]);
+  });
+
+  test("unsound-contains is an error for needles users choose, a warning for others", () => {
+    const text =
+      "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    if: contains('a b', github.head_ref) || contains('a b', matrix.os)\n    steps:\n      - run: make\n";
+    const got = auditText(text, "w.yml").map((f) => `${f.rule}:${f.col}:${f.severity}`);
+    expect(got).toEqual(["unsound-contains:9:error", "unsound-contains:45:warning"]);
+  });
+
+  test("zizmor ignore comments suppress only the rule each zizmor audit maps to", () => {
+    const text = [
+      "on:",
+      "  workflow_run: # zizmor: ignore[dangerous-triggers]",
+      "    workflows: [ci]",
+      "permissions: {}",
+      "jobs:",
+      "  a:",
+      "    runs-on: x",
+      "    container: node:20 # zizmor: ignore[unpinned-images]",
+      "    steps:",
+      "      # zizmor: ignore[github-env]",
+      '      - run: echo "A=$(cat a)" >> "$GITHUB_ENV"',
+      "      - run: pip install black # zizmor: ignore[unpinned-images]",
+      "",
+    ].join("\n");
+    expect(auditText(text, "w.yml").map((f) => `${f.line}:${f.rule}`)).toEqual(["12:adhoc-packages"]);
+  });
+
   test("an unparseable file is one syntax finding, not a crash", () => {
     const [f, ...rest] = auditText("on: push\njobs:\n  a: [\n", "w.yml");
     expect(rest).toEqual([]);

@@ -27,6 +27,7 @@ import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
 import { checkSecretsContext } from "./rules-security/secrets-context.js";
+import { checkDangerousTriggers } from "./rules-security/triggers.js";
 import { checkTyposquat } from "./rules-security/typosquat.js";
 import { checkUnsoundCondition } from "./rules-security/unsound-condition.js";
 import { checkUnsoundContains } from "./rules-security/unsound-contains.js";
@@ -67,6 +68,7 @@ const RULES = [
   checkUnpinnedImages,
   checkTyposquat,
   checkAdhocPackages,
+  checkDangerousTriggers, // after checkUntrustedCheckout: its findings set the severity
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */

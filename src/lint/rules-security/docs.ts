@@ -143,6 +143,12 @@ export const AUDIT_RULES = {
       "pip/uv/pipx, npm -g, cargo or go install of a package without a pinned version in a run: step",
     fix: "pin the version (pkg==1.2.3, pkg@1.2.3, cargo install --locked pkg@1.2.3, go install pkg@v1.2.3) or install from a lock file",
   },
+  "dangerous-triggers": {
+    severity: "warning",
+    description:
+      "pull_request_target or workflow_run trigger: secrets and a write token for events forks can cause (info when nothing untrusted is checked out)",
+    fix: "use pull_request (no secrets) where possible; otherwise never check out or run the pull request's code here",
+  },
 } satisfies Record<string, AuditRuleDoc>;
 
 export type AuditRuleId = keyof typeof AUDIT_RULES;

@@ -5,7 +5,7 @@ import { isSuppressed, suppressions } from "../suppress.js";
 
 const FROM_ZIZMOR: Record<string, string[]> = {
   "template-injection": ["template-injection"],
-  "dangerous-triggers": ["untrusted-checkout"],
+  "dangerous-triggers": ["untrusted-checkout", "dangerous-triggers"],
   "excessive-permissions": ["excessive-permissions", "missing-permissions"],
   "unpinned-uses": ["unpinned-action"],
   "ref-version-mismatch": ["pin-comment-mismatch"],
