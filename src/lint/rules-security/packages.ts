@@ -45,7 +45,8 @@ const PIP_VALUED = new Set([
 const BOOTSTRAP = new Set(["pip", "setuptools", "wheel", "uv"]);
 const pipPinned = (arg: string) =>
   /===?|@/.test(arg) || BOOTSTRAP.has(arg.toLowerCase().replace(/\[.*$/, ""));
-const npmPinned = (arg: string) => /^@?[^@]+@\d+\.\d+\.\d+\S*$/.test(arg);
+// `npm i -g npm` updates the package manager itself, as `pip install -U pip` does.
+const npmPinned = (arg: string) => /^@?[^@]+@\d+\.\d+\.\d+\S*$/.test(arg) || arg === "npm";
 
 /** The install a segment's words start with, if any. */
 function installOf(w: string[]): Install | undefined {
@@ -107,11 +108,16 @@ const LOCAL = /^(\.|\/|~|\$|\{|file:|https?:|git\+)|\.(whl|tar\.gz|zip|tgz)$/;
 
 /** Unpinned package arguments of one command, with their offsets in `seg`. */
 function unpinned(seg: string): { tool: string; pkg: string; at: number }[] {
+  // An expression is one word (its value is unknown): `pip install ${{ env.PKG }}`.
+  const plain = seg.includes("${{")
+    ? seg.replace(/\$\{\{.*?\}\}/g, (e) => `$${"_".repeat(e.length - 1)}`)
+    : seg;
   const words: { w: string; at: number }[] = [];
-  for (const m of seg.matchAll(/\S+/g)) words.push({ w: m[0].replace(/^["']|["']$/g, ""), at: m.index });
+  for (const m of plain.matchAll(/\S+/g)) words.push({ w: m[0].replace(/^["']|["']$/g, ""), at: m.index });
   const w = words.map((x) => x.w);
   const inst = installOf(w);
-  if (!inst) return [];
+  // --no-index: only from local wheel folders (--find-links), nothing from the index.
+  if (!inst || w.includes("--no-index") || w.includes("--offline")) return [];
   const out: { tool: string; pkg: string; at: number }[] = [];
   for (let k = inst.from; k < w.length; k++) {
     const x = w[k]!;
