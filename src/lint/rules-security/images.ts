@@ -19,7 +19,8 @@ function flag(ctx: AuditContext, node: Node | undefined, what: string, image: st
 
 export function checkUnpinnedImages(ctx: AuditContext): void {
   const text = ctx.src.text;
-  if (!text.includes("container") && !text.includes("services") && !text.includes("docker://")) return;
+  const docker = text.includes("docker://");
+  if (!docker && !/\b(container|services)\s*:/.test(text)) return;
   for (const job of ctx.model?.jobs.values() ?? []) {
     const container = get(job.node, "container");
     const image = isScalar(container) ? container : get(container, "image");
@@ -29,6 +30,7 @@ export function checkUnpinnedImages(ctx: AuditContext): void {
       flag(ctx, img, `service ${s.key} image`, str(img) ?? "");
     }
   }
+  if (!docker) return;
   for (const step of ctx.steps) {
     const uses = str(step.uses)?.trim();
     if (uses?.startsWith("docker://")) flag(ctx, step.uses, "step image", uses);

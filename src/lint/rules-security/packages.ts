@@ -133,41 +133,38 @@ function unpinned(seg: string): { tool: string; pkg: string; at: number }[] {
   return out;
 }
 
-const HINT = /\b(pip3?|pipx|uv|npm|pnpm|yarn|cargo|go)\b/;
+/** A line that may install: a tool name, then install/add/i later on the line. */
+const HINT = /\b(pip3?|pipx|uv|npm|pnpm|yarn|cargo|go)\b[^\n]*?\s(install|add|i)\b/;
 
 export function checkAdhocPackages(ctx: AuditContext): void {
+  if (!HINT.test(ctx.src.text)) return;
   for (const step of ctx.steps) {
     for (const { node, lang } of scriptsOf(step)) {
       if (lang !== "shell" || !node.range) continue;
       const raw = ctx.src.text.slice(node.range[0], node.range[1]);
-      if (!HINT.test(raw) || (!raw.includes("install") && !raw.includes(" add") && !/\bi\b/.test(raw)))
-        continue;
+      if (!HINT.test(raw)) continue;
       let lineStart = 0;
       for (const line of raw.split("\n")) {
-        const code = line.replace(/(^|\s)#.*$/, "");
-        let segStart = 0;
-        // Odd items are the separators, kept so offsets add up.
-        for (const [n, seg] of code.split(/(&&|\|\||[;|])/).entries()) {
-          if (n % 2 === 1) {
-            segStart += seg.length;
-            continue;
-          }
-          for (const u of unpinned(seg)) {
-            const at = node.range[0] + lineStart + segStart + u.at;
-            report(
-              ctx,
-              "adhoc-packages",
-              at,
-              `${u.tool} ${u.pkg} installs whatever version is newest today`,
-              {
-                end: at + u.pkg.length,
-              },
-            );
-          }
-          segStart += seg.length;
-        }
+        if (HINT.test(line)) flagLine(ctx, line, node.range[0] + lineStart);
         lineStart += line.length + 1;
       }
     }
+  }
+}
+
+function flagLine(ctx: AuditContext, line: string, base: number): void {
+  const code = line.replace(/(^|\s)#.*$/, "");
+  let segStart = 0;
+  // Odd items are the separators, kept so offsets add up.
+  for (const [n, seg] of code.split(/(&&|\|\||[;|])/).entries()) {
+    if (n % 2 === 0) {
+      for (const u of unpinned(seg)) {
+        const at = base + segStart + u.at;
+        report(ctx, "adhoc-packages", at, `${u.tool} ${u.pkg} installs whatever version is newest today`, {
+          end: at + u.pkg.length,
+        });
+      }
+    }
+    segStart += seg.length;
   }
 }
