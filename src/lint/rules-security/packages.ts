@@ -93,6 +93,15 @@ function installOf(w: string[]): Install | undefined {
       pinned: (x) => /@\d/.test(x),
     };
   }
+  if (a === "gem" && b === "install") {
+    if (w.slice(i + 2).some((x) => /^(-v|--version)(=|$)/.test(x))) return undefined;
+    return {
+      from: i + 2,
+      tool: "gem install",
+      valued: new Set(["-i", "--install-dir", "-n", "--bindir", "--source", "-s"]),
+      pinned: (x) => /:\d/.test(x), // gem install rake:13.2.1
+    };
+  }
   if (a === "go" && b === "install")
     return {
       from: i + 2,
@@ -134,7 +143,7 @@ function unpinned(seg: string): { tool: string; pkg: string; at: number }[] {
 }
 
 /** A line that may install: a tool name, then install/add/i later on the line. */
-const HINT = /\b(pip3?|pipx|uv|npm|pnpm|yarn|cargo|go)\b[^\n]*?\s(install|add|i)\b/;
+const HINT = /\b(pip3?|pipx|uv|npm|pnpm|yarn|cargo|go|gem)\b[^\n]*?\s(install|add|i)\b/;
 
 export function checkAdhocPackages(ctx: AuditContext): void {
   if (!HINT.test(ctx.src.text)) return;
