@@ -8,9 +8,9 @@ const HELP = `usage: slipway history [run] [options]
 Without a run: the recorded runs, newest first, with their result, duration, commit, event
 and branch. With a run (a number, or 'latest'): where its jobs ran, its jobs and matrix legs,
 their steps with durations, annotations, step summaries, artifacts, caches, test results
-(failed tests with where they failed; --json has every test case) and benchmark results
-(github-action-benchmark's; --json adds the
-event payload and job outputs). Runs are recorded by 'slipway run' in .slipway/slipway.db, or
+(failed tests with where they failed; --json has every test case), benchmark results
+(github-action-benchmark's) and line coverage (least covered files first; --json has every
+covered file, and adds the event payload and job outputs). Runs are recorded by 'slipway run' in .slipway/slipway.db, or
 in the PostgreSQL database of --db / SLIPWAY_DATABASE_URL.
 
   -C, --directory DIR   repository (default: .)
@@ -167,6 +167,28 @@ function benchLines(results: JobRow["benchmarks"]): string[] {
   return out;
 }
 
+const percent = (hit: number, lines: number) => `${lines ? ((hit / lines) * 100).toFixed(2) : "100.00"}%`;
+
+/** A job's line coverage per codecov step: its total, then its files, least covered first. */
+function coverageLines(rows: JobRow["coverage"]): string[] {
+  const out: string[] = [];
+  for (const step of [...new Set(rows.map((r) => r.step))]) {
+    const of = rows.filter((r) => r.step === step);
+    const lines = of.reduce((n, r) => n + r.lines, 0);
+    const hit = of.reduce((n, r) => n + r.hit, 0);
+    out.push(
+      `coverage (step ${step + 1}): ${percent(hit, lines)} of lines (${hit}/${lines}, ${of.length} file(s))`,
+    );
+    const sorted = [...of].sort(
+      (a, b) => a.hit / (a.lines || 1) - b.hit / (b.lines || 1) || a.path.localeCompare(b.path),
+    );
+    for (const f of sorted.slice(0, 10))
+      out.push(`  ${percent(f.hit, f.lines)}  ${f.path} (${f.hit}/${f.lines})`);
+    if (sorted.length > 10) out.push(`  ... ${sorted.length - 10} more file(s) (--json has them all)`);
+  }
+  return out;
+}
+
 function runDetail(r: RunRow, jobs: JobRow[]): string {
   // One runner for the run (today's case) is said once; a job elsewhere says where.
   const runner = jobs.map(runnerOf).find((x) => x);
@@ -204,6 +226,7 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
     for (const c of j.caches) out.push(`${pad}  ${cacheLine(c)}`);
     for (const line of testLines(j.tests)) out.push(`${pad}  ${line}`);
     for (const line of benchLines(j.benchmarks)) out.push(`${pad}  ${line}`);
+    for (const line of coverageLines(j.coverage)) out.push(`${pad}  ${line}`);
   };
   // Matrix legs under their job, in the order the jobs were queued.
   const parents = new Set(jobs.filter((j) => j.leg === null).map((j) => j.key));

@@ -139,12 +139,21 @@ export interface JobRow {
   tests: TestRow[];
   /** Results a benchmark step read (github-action-benchmark). */
   benchmarks: BenchRow[];
+  /** Line coverage per file its codecov steps read (every step's files, in order). */
+  coverage: CoverageRow[];
 }
 
 export interface BenchRow extends BenchmarkResult {
   step: number;
   suite: string;
   tool: string;
+}
+
+export interface CoverageRow {
+  step: number;
+  path: string;
+  lines: number;
+  hit: number;
 }
 
 export interface TestRow {
@@ -195,6 +204,7 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
       caches: [],
       tests: [],
       benchmarks: [],
+      coverage: [],
       steps: [],
       annotations: [],
       summaries: [],
@@ -260,5 +270,35 @@ export async function jobsOfRun(db: Db, runNumber: number): Promise<JobRow[]> {
         ...benchRowResult(r as unknown as BenchRowRaw),
       }),
   );
+  await each(`SELECT job, step, path, lines, hit FROM coverage_files WHERE ${inRun} ORDER BY id`, (j, r) =>
+    j.coverage.push(r as unknown as CoverageRow),
+  );
   return [...out.values()];
+}
+
+/**
+ * The coverage job `key` recorded in the newest run on `ref` other than run `except` (the run
+ * asking): the base a codecov step compares with. Undefined when there is none.
+ */
+export async function lastCoverage(
+  db: Db,
+  ref: string,
+  key: string,
+  except: number,
+): Promise<{ run: number; sha: string; files: CoverageRow[] } | undefined> {
+  const run = await db.get<{ id: number; number: number; sha: string }>(
+    `SELECT runs.id, runs.number, runs.sha FROM runs
+     WHERE runs.repo = ?1 AND runs.ref = ?2 AND runs.number <> ?4
+       AND EXISTS (SELECT 1 FROM jobs JOIN coverage_files ON coverage_files.job = jobs.id
+                   WHERE jobs.run = runs.id AND jobs.key = ?3)
+     ORDER BY runs.number DESC LIMIT 1`,
+    [db.repo, ref, key, except],
+  );
+  if (!run) return undefined;
+  const files = await db.all<CoverageRow>(
+    `SELECT step, path, lines, hit FROM coverage_files
+     WHERE job = (SELECT id FROM jobs WHERE run = ?1 AND key = ?2) ORDER BY id`,
+    [run.id, key],
+  );
+  return { run: run.number, sha: run.sha, files };
 }

@@ -7,6 +7,7 @@ import {
   addArtifact,
   addBenchmarks,
   addCache,
+  addCoverage,
   addSummary,
   addTestCases,
   decideApproval,
@@ -214,6 +215,9 @@ export class Recorder {
         break;
       case "benchmark":
         out.push(...addBenchmarks(run, this.job(e.job), e.step, e.suite, e.tool, e.results));
+        break;
+      case "coverage":
+        out.push(...addCoverage(run, this.job(e.job), e.step, e.files));
         break;
       case "run-end":
         out.push(endRun(run, e.result, e.time));

@@ -1,4 +1,4 @@
-import type { Annotation, JobResult, StepOutcome, TestCase } from "../run/events.js";
+import type { Annotation, FileCoverage, JobResult, StepOutcome, TestCase } from "../run/events.js";
 import type { Db, Param, Statement } from "./db.js";
 
 /**
@@ -375,4 +375,30 @@ export function addBenchmarks(
       r.biggerIsBetter ? 1 : 0,
     ),
   );
+}
+
+/** Rows per INSERT for coverage: a report of thousands of files is a few statements. */
+const FILES_PER_INSERT = 300;
+
+/** The line coverage per file step `step` of job `key` read. */
+export function addCoverage(
+  run: number,
+  key: string,
+  step: number,
+  files: readonly FileCoverage[],
+): Statement[] {
+  const out: Statement[] = [];
+  for (let i = 0; i < files.length; i += FILES_PER_INSERT) {
+    const params: Param[] = [run, key];
+    const rows = files.slice(i, i + FILES_PER_INSERT).map((f, n) => {
+      const b = 3 + n * 4;
+      params.push(step, f.path, f.lines, f.hit);
+      return `((SELECT id FROM jobs WHERE run = ?1 AND key = ?2), ?${b}, ?${b + 1}, ?${b + 2}, ?${b + 3})`;
+    });
+    out.push({
+      sql: `INSERT INTO coverage_files (job, step, path, lines, hit) VALUES ${rows.join(", ")}`,
+      params,
+    });
+  }
+  return out;
 }

@@ -42,6 +42,14 @@ export interface BenchmarkResult {
   biggerIsBetter: boolean;
 }
 
+/** One source file's line coverage (a codecov built-in's report). */
+export interface FileCoverage {
+  /** Relative to the workspace when the file is in it. */
+  path: string;
+  lines: number;
+  hit: number;
+}
+
 export type RunEvent =
   | { type: "run-start"; runNumber: number; runId: string; event: string; workflows: string[] }
   | { type: "job-queued"; job: string; name: string; workflow: string }
@@ -69,6 +77,14 @@ export type RunEvent =
   | { type: "test-results"; job: string; step: number; report: string; cases: TestCase[] }
   /** The results a benchmark step read (`suite`: its name input), recorded for the next run's baseline. */
   | { type: "benchmark"; job: string; step: number; suite: string; tool: string; results: BenchmarkResult[] }
+  /** Line coverage per file a codecov step read (lines found, lines hit), and their total. */
+  | {
+      type: "coverage";
+      job: string;
+      step: number;
+      files: FileCoverage[];
+      total: { lines: number; hit: number };
+    }
   /** An artifact a job stored: its files are at `path` in the run folder. */
   | { type: "artifact"; job: string; name: string; files: number; size: number; path: string }
   /** A cache looked up (hit: the key itself; matchedKey: the key restored, maybe a restore key) or saved. */

@@ -3,6 +3,7 @@ import { downloadArtifact, uploadArtifact } from "./artifacts.js";
 import { githubActionBenchmark } from "./benchmark.js";
 import { cache, cacheRestore, cacheSave, rustCache } from "./cache.js";
 import { checkout } from "./checkout.js";
+import { codecov } from "./codecov.js";
 import { rustToolchain } from "./rust-toolchain.js";
 import { setupGo } from "./setup-go.js";
 import { setupJava } from "./setup-java.js";
@@ -34,4 +35,5 @@ export const BUILTINS: Record<string, Builtin> = {
   "enricomi/publish-unit-test-result-action/windows": publishUnitTestResults,
   "enricomi/publish-unit-test-result-action/composite": publishUnitTestResults,
   "benchmark-action/github-action-benchmark": githubActionBenchmark,
+  "codecov/codecov-action": codecov,
 };
