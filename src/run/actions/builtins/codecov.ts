@@ -416,9 +416,8 @@ export const codecov: Builtin = {
             .join(", ")}`;
         verdicts.push(v);
       }
-      for (const v of verdicts)
-        if (v.passed) ctx.log(v.message);
-        else ctx.warn(v.message);
+      // A failed gate is said once, as the step's error.
+      for (const v of verdicts) if (v.passed) ctx.log(v.message);
     }
     ctx.job.emit({
       type: "summary",

@@ -1,0 +1,94 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
+import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
+
+/**
+ * codecov/codecov-action on a small Python project, two commits on main. The coverage is made
+ * by the real pytest-cov when the machine has it, else taken from the report pytest-cov wrote
+ * for that commit (recorded/: the numbers are the same). Commit 1: 66.66 %, codecov.yml's target
+ * 60 %: passes. Commit 2 adds power() with one line untested and tests whisper(): 81.25 %, the
+ * target 90 % (threshold 1 %) fails, and the patch (3 of 4 changed lines covered) is below its 80 %.
+ */
+const FIX = join(ROOT, "test/fixtures");
+
+interface RunOut {
+  jobs: { job: string; result: string }[];
+}
+
+describe.each(backends())("$name", (b) => {
+  test("coverage gate: passes below actual, fails above; fail_ci_if_error; coverage in history; change against main", async () => {
+    const { url } = await b.fresh();
+    const env = { SLIPWAY_DATABASE_URL: url ?? "" };
+    const repo = tempRepo(join(FIX, "coverage-repo"));
+    const cli = (args: string[]) => slipway(args, repo, env);
+    const run = () => {
+      const r = cli(["run", "push", "--json"]);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
+      const out = JSON.parse(r.stdout) as RunOut;
+      return Object.fromEntries(out.jobs.map((j) => [j.job, j.result]));
+    };
+    const logs = (n: number, job: string) => cli(["logs", String(n), job]).stdout;
+
+    expect(run()).toEqual({
+      python: "success",
+      search: "success",
+      missing: "failure",
+      "missing-lenient": "success",
+    });
+    const p1 = logs(1, "python");
+    // Which made the report (the test passes either way: the numbers are pytest-cov's).
+    expect(p1).toMatch(/coverage by pytest-cov|pytest-cov is not installed/);
+    expect(p1).toContain("built-in codecov/codecov-action@v4 (no download)");
+    expect(p1).toContain("token: no effect offline (nothing is uploaded to Codecov)");
+    expect(p1).toContain("Coverage: 66.66% (8 of 12 lines in 3 file(s), from 1 report(s))");
+    expect(p1).toContain("No earlier run on main recorded coverage for this job: nothing to compare with.");
+    expect(p1).toContain("project coverage (default): 66.66% (8/12 lines), target 60.00%: passes");
+    expect(p1).toContain("| calc | 12 | 8 | 66.66% |");
+    // Found by its name (build/cobertura.xml), no files named.
+    expect(logs(1, "search")).toContain("build/cobertura.xml: 3 file(s)");
+    // fail_ci_if_error: a missing file fails the step; without it, a warning.
+    expect(logs(1, "missing")).toContain(
+      "codecov/codecov-action@v5: Coverage file not found: nowhere/coverage.xml (fail_ci_if_error)",
+    );
+    const lenient = logs(1, "missing-lenient");
+    expect(lenient).toContain("##[warning] Coverage file not found: nowhere/coverage.xml");
+    expect(lenient).toContain("##[warning] No coverage reports found");
+
+    // Commit 2 on main: more code, more tests, a stricter codecov.yml.
+    cpSync(join(FIX, "coverage-repo-v2"), repo, { recursive: true });
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: repo, encoding: "utf8" }).trim();
+    git("add", "-A");
+    git("commit", "-q", "-m", "power, and a 90% target");
+    const [before, sha] = [git("rev-parse", "--short=7", "HEAD~1"), git("rev-parse", "--short=7", "HEAD")];
+
+    // The search job reads the same report under the same codecov.yml: it fails too.
+    expect(run()).toMatchObject({ python: "failure", search: "failure" });
+    const p2 = logs(2, "python");
+    expect(p2).toMatch(/Against main \(run 1, [0-9a-f]{7}\): 66\.66% → 81\.25% \(\+14\.58\)/);
+    expect(p2).toContain(
+      "##[error] .github/workflows/ci.yml:16:15: codecov/codecov-action@v4: project coverage (default): 81.25% (13/16 lines), target 90.00%, threshold 1.00%: fails; lowered most by calc/core.py (8/10), calc/text.py (5/6)",
+    );
+    expect(p2).toContain(
+      `patch coverage of ${before}..${sha} (default): 75.00% (3/4 lines), target 80.00%: fails; lowered most by calc/core.py (3/4 changed lines)`,
+    );
+    // The step summary: the total and each directory against main's last run.
+    expect(p2).toContain("**81.25%** of lines covered: 13 of 16 (+14.58 against main, run 1)");
+    expect(p2).toContain("| calc | 16 | 13 | 81.25% | +14.58 |");
+
+    const h2 = cli(["history", "2"]).stdout;
+    expect(h2).toContain("coverage (step 3): 81.25% of lines (13/16, 3 file(s))");
+    expect(h2).toContain("80.00%  calc/core.py (8/10)");
+    const json = JSON.parse(cli(["history", "1", "--json"]).stdout) as {
+      jobs: { key: string; coverage: { step: number; path: string; lines: number; hit: number }[] }[];
+    };
+    expect(json.jobs.find((j) => j.key === "python")!.coverage).toEqual([
+      { step: 2, path: "calc/__init__.py", lines: 0, hit: 0 },
+      { step: 2, path: "calc/core.py", lines: 6, hit: 5 },
+      { step: 2, path: "calc/text.py", lines: 6, hit: 3 },
+    ]);
+    expect(readFileSync(join(repo, "codecov.yml"), "utf8")).toContain("90%");
+  }, 120_000);
+});
