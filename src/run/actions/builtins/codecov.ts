@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
-import { databaseUrl, openHistory } from "../../../db/open.js";
+import { openHistory } from "../../../db/open.js";
 import { lastCoverage } from "../../../db/reads.js";
 import type { Json } from "../../../expr/index.js";
 import { changedLines } from "../../../report/changed-lines.js";
@@ -159,7 +159,7 @@ interface Base {
 async function baseRun(ctx: BuiltinContext, branch: string): Promise<Base | undefined> {
   if (process.env.SLIPWAY_HISTORY === "0") return undefined;
   const github = ctx.job.contexts.github as Record<string, Json>;
-  const db = await openHistory(ctx.job.repoRoot, false, databaseUrl(undefined));
+  const db = await openHistory(ctx.job.repoRoot, false, ctx.job.historyUrl);
   if (!db) return undefined;
   try {
     const found = await lastCoverage(db, `refs/heads/${branch}`, ctx.job.key, Number(github.run_number ?? 0));
