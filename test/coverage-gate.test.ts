@@ -15,7 +15,7 @@ import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
 const FIX = join(ROOT, "test/fixtures");
 
 interface RunOut {
-  jobs: { job: string; result: string }[];
+  jobs: { job: string; result: string; coverage?: { lines: number; hit: number; percent: number } }[];
 }
 
 describe.each(backends())("$name", (b) => {
@@ -24,10 +24,12 @@ describe.each(backends())("$name", (b) => {
     const env = { SLIPWAY_DATABASE_URL: url ?? "" };
     const repo = tempRepo(join(FIX, "coverage-repo"));
     const cli = (args: string[]) => slipway(args, repo, env);
+    let coverage: Record<string, RunOut["jobs"][number]["coverage"]> = {};
     const run = () => {
       const r = cli(["run", "push", "--json"]);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       const out = JSON.parse(r.stdout) as RunOut;
+      coverage = Object.fromEntries(out.jobs.map((j) => [j.job, j.coverage]));
       return Object.fromEntries(out.jobs.map((j) => [j.job, j.result]));
     };
     const logs = (n: number, job: string) => cli(["logs", String(n), job]).stdout;
@@ -37,6 +39,13 @@ describe.each(backends())("$name", (b) => {
       search: "success",
       missing: "failure",
       "missing-lenient": "success",
+    });
+    // run --json: each job that read coverage carries its total.
+    expect(coverage).toEqual({
+      python: { lines: 12, hit: 8, percent: 66.66 },
+      search: { lines: 12, hit: 8, percent: 66.66 },
+      missing: undefined,
+      "missing-lenient": undefined,
     });
     const p1 = logs(1, "python");
     // Which made the report (the test passes either way: the numbers are pytest-cov's).

@@ -5,6 +5,7 @@ import { Recorder } from "../db/recorder.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
 import { BenchTally } from "../report/bench-tally.js";
 import { PlainReporter } from "../report/console.js";
+import { CoverageTally } from "../report/coverage-tally.js";
 import { JUnitReport } from "../report/junit.js";
 import { LiveReporter } from "../report/live.js";
 import { RunFolder } from "../report/run-folder.js";
@@ -131,6 +132,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const junit = values.junit ? new JUnitReport() : undefined;
   const tests = new TestTally();
   const benches = new BenchTally();
+  const coverage = new CoverageTally();
   const started = Date.now();
   const history = recorder(s, plan, r, started, masker);
   const emit = eventGate(r.runId, masker, (e) => {
@@ -139,6 +141,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
     junit?.on(e);
     tests.on(e);
     benches.on(e);
+    coverage.on(e);
     if (e.type === "job-end") jobEnds.push(e);
     if (!json) reporter.on(e);
   });
@@ -156,6 +159,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       ...job,
       ...("job" in job ? tests.of(job.job) : {}),
       ...("job" in job ? benches.of(job.job) : {}),
+      ...("job" in job ? coverage.of(job.job) : {}),
     })),
   });
   const workRoot = join(tmpdir(), `slipway-${r.runId}`);
