@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
@@ -98,6 +98,27 @@ describe.each(backends())("$name", (b) => {
       { step: 2, path: "calc/core.py", lines: 6, hit: 5 },
       { step: 2, path: "calc/text.py", lines: 6, hit: 3 },
     ]);
-    expect(readFileSync(join(repo, "codecov.yml"), "utf8")).toContain("90%");
+
+    // A pull request from a branch that changes no covered line: the patch gate has nothing to
+    // judge; the project gate (now 80 %) passes; the change is against main's last run (2).
+    git("checkout", "-q", "-b", "docs");
+    writeFileSync(
+      join(repo, "codecov.yml"),
+      readFileSync(join(repo, "codecov.yml"), "utf8").replace("90%", "80%"),
+    );
+    writeFileSync(join(repo, "NOTES.md"), "notes\n");
+    git("add", "-A");
+    git("commit", "-q", "-m", "notes");
+    const head = git("rev-parse", "--short=7", "HEAD");
+    const pr = cli(["run", "pull_request", "--base", "main", "--json", "-j", "python"]);
+    expect((JSON.parse(pr.stdout) as RunOut).jobs).toMatchObject([{ job: "python", result: "success" }]);
+    const p3 = logs(3, "python");
+    expect(p3).toMatch(/Against main \(run 2, [0-9a-f]{7}\): 81\.25% → 81\.25% \(\+0\.00\)/);
+    expect(p3).toContain(
+      "project coverage (default): 81.25% (13/16 lines), target 80.00%, threshold 1.00%: passes",
+    );
+    expect(p3).toContain(
+      `patch coverage of ${sha}...${head} (default): no changed line is covered by the report; passes`,
+    );
   }, 120_000);
 });

@@ -3,13 +3,28 @@ import { execFileSync } from "node:child_process";
 /**
  * The lines commit range base..head added or changed, by file (new side of `git diff -U0`),
  * or undefined when git cannot say (no such commit: a shallow clone, a first push).
+ * `fromMergeBase`: a pull request's lines, against where head left base (base...head), so
+ * commits the base branch got since are not counted.
  */
-export function changedLines(cwd: string, base: string, head: string): Map<string, Set<number>> | undefined {
+export function changedLines(
+  cwd: string,
+  base: string,
+  head: string,
+  fromMergeBase = false,
+): Map<string, Set<number>> | undefined {
   let diff: string;
   try {
     diff = execFileSync(
       "git",
-      ["diff", "--no-color", "--no-ext-diff", "-U0", "--no-renames", base, head, "--"],
+      [
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "-U0",
+        "--no-renames",
+        ...(fromMergeBase ? [`${base}...${head}`] : [base, head]),
+        "--",
+      ],
       {
         cwd,
         encoding: "utf8",

@@ -173,14 +173,17 @@ async function baseRun(ctx: BuiltinContext, branch: string): Promise<Base | unde
   }
 }
 
-/** The commit range whose changed lines are the patch: push before..sha, pull request base..head. */
-function patchRange(ctx: BuiltinContext): [string, string] | undefined {
+/**
+ * The commit range whose changed lines are the patch: push before..sha; pull request
+ * base...head (from their merge base, as the pull request's diff shows it).
+ */
+function patchRange(ctx: BuiltinContext): [string, string, boolean] | undefined {
   const github = ctx.job.contexts.github as Record<string, Json>;
   const event = (github.event ?? {}) as Record<string, Json>;
   const pr = event.pull_request as Record<string, Record<string, Json>> | undefined;
-  if (pr?.base?.sha && pr.head?.sha) return [String(pr.base.sha), String(pr.head.sha)];
+  if (pr?.base?.sha && pr.head?.sha) return [String(pr.base.sha), String(pr.head.sha), true];
   const before = String(event.before ?? "");
-  if (before && !/^0+$/.test(before)) return [before, String(github.sha ?? event.after ?? "HEAD")];
+  if (before && !/^0+$/.test(before)) return [before, String(github.sha ?? event.after ?? "HEAD"), false];
   return undefined;
 }
 
@@ -408,7 +411,7 @@ export const codecov: Builtin = {
         const v = judge(g, tally, baseTally);
         v.message = v.message.replace(
           "coverage (",
-          `coverage of ${range[0].slice(0, 7)}..${range[1].slice(0, 7)} (`,
+          `coverage of ${range[0].slice(0, 7)}${range[2] ? "..." : ".."}${range[1].slice(0, 7)} (`,
         );
         if (!v.passed)
           v.message += `; lowered most by ${worst(misses)
