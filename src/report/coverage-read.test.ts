@@ -22,6 +22,15 @@ describe("coverage reports", () => {
     expect(misses(files[2]!)).toEqual([6, 7, 8]);
   });
 
+  test("Cobertura XML from c8 (Istanbul's writer): a DOCTYPE, method lines not counted twice", () => {
+    const files = read("c8-cobertura.xml");
+    expect(summary(files)).toEqual({
+      "src/shapes.mjs": { lines: 12, hit: 5 },
+      "src/util.mjs": { lines: 6, hit: 3 },
+    });
+    expect(files[0]!.roots).toEqual(["/tmp/covscratch/js"]);
+  });
+
   test("LCOV from c8: the same counts c8's own text report printed (shapes 5/12, util 3/6)", () => {
     const files = read("c8-lcov.info");
     expect(summary(files)).toEqual({
