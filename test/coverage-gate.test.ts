@@ -38,6 +38,7 @@ describe.each(backends())("$name", (b) => {
       python: "success",
       search: "success",
       missing: "failure",
+      broken: "failure",
       "missing-lenient": "success",
     });
     // run --json: each job that read coverage carries its total.
@@ -45,6 +46,7 @@ describe.each(backends())("$name", (b) => {
       python: { lines: 12, hit: 8, percent: 66.66 },
       search: { lines: 12, hit: 8, percent: 66.66 },
       missing: undefined,
+      broken: undefined,
       "missing-lenient": undefined,
     });
     const p1 = logs(1, "python");
@@ -62,6 +64,10 @@ describe.each(backends())("$name", (b) => {
     expect(logs(1, "missing")).toContain(
       "codecov/codecov-action@v5: Coverage file not found: nowhere/coverage.xml (fail_ci_if_error)",
     );
+    expect(logs(1, "broken")).toMatch(
+      /codecov\/codecov-action@v4: coverage\.xml:3:\d+: not valid XML: .* \(fail_ci_if_error\)/,
+    );
+    expect(logs(1, "broken")).toContain("flags: no effect offline");
     const lenient = logs(1, "missing-lenient");
     expect(lenient).toContain("##[warning] Coverage file not found: nowhere/coverage.xml");
     expect(lenient).toContain("##[warning] No coverage reports found");
