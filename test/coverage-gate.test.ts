@@ -59,7 +59,13 @@ describe.each(backends())("$name", (b) => {
     expect(p1).toContain("project coverage (default): 66.66% (8/12 lines), target 60.00%: passes");
     expect(p1).toContain("| calc | 12 | 8 | 66.66% |");
     // Found by its name (build/cobertura.xml), no files named.
-    expect(logs(1, "search")).toContain("build/cobertura.xml: 3 file(s)");
+    const search = logs(1, "search");
+    expect(search).toContain("build/cobertura.xml: 3 file(s)");
+    expect(search).toContain("build/extra.lcov: 2 file(s)");
+    expect(search).toContain(
+      "1 file(s) the reports name are not in the workspace, not counted: /opt/elsewhere/lib.py",
+    );
+    expect(search).toContain("Coverage: 66.66% (8 of 12 lines in 3 file(s), from 2 report(s))");
     // fail_ci_if_error: a missing file fails the step; without it, a warning.
     expect(logs(1, "missing")).toContain(
       "codecov/codecov-action@v5: Coverage file not found: nowhere/coverage.xml (fail_ci_if_error)",

@@ -61,8 +61,11 @@ const list = (v: string) =>
     .filter(Boolean);
 const toPosix = (p: string) => p.split(sep).join("/");
 
-/** The report's file as the workspace names it: absolute, or under one of the report's roots, or found by its tail. */
-export function placePath(f: FileLines, workspace: string, reportDir: string): string {
+/**
+ * The report's file as the workspace names it: absolute, under one of the report's roots, or
+ * found by its tail; undefined when it is not a workspace file (a dependency, another project).
+ */
+export function placePath(f: FileLines, workspace: string, reportDir: string): string | undefined {
   const inWs = (abs: string) => {
     const rel = relative(workspace, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) && existsSync(abs) ? toPosix(rel) : undefined;
@@ -81,7 +84,7 @@ export function placePath(f: FileLines, workspace: string, reportDir: string): s
     const tail = parts.slice(i).join("/");
     if (tail && existsSync(join(workspace, tail))) return tail;
   }
-  return p;
+  return undefined;
 }
 
 interface Found {
@@ -327,6 +330,8 @@ export const codecov: Builtin = {
     for (const m of missing) error(`Coverage file not found: ${m}`);
     const all = new Map<string, Map<number, number>>();
     let read = 0;
+    // Files the reports name that are not in the workspace: Codecov counts only the repository's.
+    const outside = new Map<string, Map<number, number>>();
     for (const r of reports) {
       const rel = toPosix(relative(ctx.workspace, r)) || r;
       let files: FileLines[];
@@ -338,7 +343,11 @@ export const codecov: Builtin = {
         continue;
       }
       read++;
-      for (const f of files) merge(all, placePath(f, ctx.workspace, join(r, "..")), f.lines);
+      for (const f of files) {
+        const placed = placePath(f, ctx.workspace, join(r, ".."));
+        if (placed) merge(all, placed, f.lines);
+        else merge(outside, f.path, f.lines);
+      }
       ctx.log(`${rel}: ${files.length} file(s)`);
     }
     if (!read) {
@@ -346,6 +355,16 @@ export const codecov: Builtin = {
       if (bool(i.handle_no_reports_found)) ctx.log(`${msg} (handle_no_reports_found: not an error)`);
       else error(msg);
       return {};
+    }
+    if (outside.size) {
+      const names = [...outside.keys()];
+      const some = `${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}`;
+      // None in the workspace: the report is all there is (a tree this step cannot see); kept.
+      if (!all.size) {
+        ctx.warn(`No file the reports name is in the workspace (${some}): counted as the reports name them`);
+        for (const [p, l] of outside) all.set(p, l);
+      } else
+        ctx.log(`${names.length} file(s) the reports name are not in the workspace, not counted: ${some}`);
     }
     const files: FileCoverage[] = [...all]
       .map(([path, lines]) => ({ path, ...countLines(lines) }))
