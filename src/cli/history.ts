@@ -169,6 +169,9 @@ function benchLines(results: JobRow["benchmarks"]): string[] {
 
 const percent = (hit: number, lines: number) => `${lines ? ((hit / lines) * 100).toFixed(2) : "100.00"}%`;
 
+/** A file without a coverable line is never the least covered. */
+const ratio = (f: { lines: number; hit: number }) => (f.lines ? f.hit / f.lines : 1);
+
 /** A job's line coverage per codecov step: its total, then its files, least covered first. */
 function coverageLines(rows: JobRow["coverage"]): string[] {
   const out: string[] = [];
@@ -179,11 +182,9 @@ function coverageLines(rows: JobRow["coverage"]): string[] {
     out.push(
       `coverage (step ${step + 1}): ${percent(hit, lines)} of lines (${hit}/${lines}, ${of.length} file(s))`,
     );
-    const sorted = [...of].sort(
-      (a, b) => a.hit / (a.lines || 1) - b.hit / (b.lines || 1) || a.path.localeCompare(b.path),
-    );
+    const sorted = [...of].sort((a, b) => ratio(a) - ratio(b) || a.path.localeCompare(b.path));
     for (const f of sorted.slice(0, 10))
-      out.push(`  ${percent(f.hit, f.lines)}  ${f.path} (${f.hit}/${f.lines})`);
+      out.push(`  ${percent(f.hit, f.lines).padStart(7)}  ${f.path} (${f.hit}/${f.lines})`);
     if (sorted.length > 10) out.push(`  ... ${sorted.length - 10} more file(s) (--json has them all)`);
   }
   return out;

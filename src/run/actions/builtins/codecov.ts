@@ -452,7 +452,12 @@ export const codecov: Builtin = {
       markdown: summary(i.name, files, prior, verdicts, config),
     });
     const failed = verdicts.filter((v) => !v.passed);
-    if (failed.length) throw new StepError(failed.map((v) => v.message).join("\n"));
+    // One line: an annotation's message.
+    if (failed.length === 1) throw new StepError(failed[0]!.message);
+    if (failed.length)
+      throw new StepError(
+        `${failed.length} coverage gates failed: ${failed.map((v) => v.message).join("; ")}`,
+      );
     return {};
   },
 };
