@@ -49,6 +49,15 @@ describe("coverage reports", () => {
     expect(misses(files[1]!)).toEqual([4, 5, 6]);
   });
 
+  test("Go cover profile from go test -coverprofile: a block's lines get its count, shared lines add up", () => {
+    const files = read("go-coverage.out");
+    expect(summary(files)).toEqual({ "example.com/gocov/calc/calc.go": { lines: 12, hit: 6 } });
+    expect(misses(files[0]!)).toEqual([11, 12, 16, 17, 18, 19]);
+    expect(() => readCoverage("mode: set\nnonsense\n", "c.out")).toThrow(
+      "c.out:2:1: expected 'file:line.col,line.col statements count', got 'nonsense'",
+    );
+  });
+
   test("bad reports: file:line:col where there is one", () => {
     expect(() => readCoverage("<coverage><packages></coverage>", "c.xml")).toThrow(
       /^c\.xml:1:\d+: not valid XML/,

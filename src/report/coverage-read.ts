@@ -12,7 +12,7 @@ export interface FileLines {
   lines: Map<number, number>;
 }
 
-export type CoverageFormat = "cobertura" | "lcov" | "istanbul";
+export type CoverageFormat = "cobertura" | "lcov" | "istanbul" | "go";
 
 type Node = Record<string, unknown>;
 
@@ -134,11 +134,39 @@ export function readIstanbul(text: string, source: string): FileLines[] {
   return out;
 }
 
+/**
+ * Go's cover profile (`go test -coverprofile`): 'mode: set|count|atomic', then blocks
+ * 'file:startLine.col,endLine.col statements count'. Each line of a block gets the block's count,
+ * added up where blocks share a line (as gocover-cobertura converts it for Codecov). Files are
+ * named by import path (example.com/m/pkg/f.go): placed in the workspace by their tail.
+ */
+export function readGoCover(text: string, source: string): FileLines[] {
+  const byPath = new Map<string, FileLines>();
+  const lines = text.split(/\r?\n/);
+  if (!/^mode: (set|count|atomic)$/.test(lines[0]?.trim() ?? ""))
+    throw new CoverageError(
+      `${source}:1:1: not a Go cover profile (it starts with 'mode: set', 'count' or 'atomic')`,
+    );
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (!l) continue;
+    const m = /^(.+):(\d+)\.\d+,(\d+)\.\d+ \d+ (\d+)$/.exec(l);
+    if (!m)
+      throw new CoverageError(
+        `${source}:${i + 1}:1: expected 'file:line.col,line.col statements count', got '${l}'`,
+      );
+    const f = fileOf(byPath, m[1]!);
+    for (let n = Number(m[2]); n <= Number(m[3]); n++) hit(f, n, Number(m[4]));
+  }
+  return [...byPath.values()];
+}
+
 /** The format of a report, from its content (Codecov finds reports by name; the name can lie). */
 export function formatOf(text: string): CoverageFormat | undefined {
   const t = text.trimStart();
   if (t.startsWith("<")) return "cobertura";
   if (t.startsWith("{")) return "istanbul";
+  if (/^mode: (set|count|atomic)\s/.test(t)) return "go";
   if (/^(TN:|SF:)/m.test(t)) return "lcov";
   return undefined;
 }
@@ -149,8 +177,9 @@ export function readCoverage(text: string, source: string): FileLines[] {
   if (format === "cobertura") return readCobertura(text, source);
   if (format === "istanbul") return readIstanbul(text, source);
   if (format === "lcov") return readLcov(text, source);
+  if (format === "go") return readGoCover(text, source);
   throw new CoverageError(
-    `${source}: not a coverage report this built-in reads (Cobertura XML, LCOV or Istanbul JSON)`,
+    `${source}: not a coverage report this built-in reads (Cobertura XML, LCOV, Istanbul JSON or a Go cover profile)`,
   );
 }
 

@@ -39,6 +39,9 @@ const SEARCH = [
   "**/lcov.info",
   "**/*.lcov",
   "**/coverage-final.json",
+  "**/coverage.out",
+  "**/cover.out",
+  "**/*.coverprofile",
 ];
 /** Folders a search never enters (dependencies, tool caches). */
 const NOT_SEARCHED = [
