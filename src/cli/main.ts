@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   doctor: () => import("./doctor.js"),
   history: () => import("./history.js"),
   stats: () => import("./stats.js"),
+  serve: () => import("./serve.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -29,6 +30,7 @@ const USAGE = `usage: slipway <command> [options]
   artifacts [run]   list the artifacts a run uploaded
   doctor [event]    what this machine lacks for a run: toolchains, actions, shells, sandbox
   history [run]     the recorded runs, newest first; with a run: its jobs, steps and annotations
+  serve             serve the repository: webhooks start runs, an API and a page list them
   stats             durations (p50, p90, trend), failure rates, flaky jobs and slowest steps
 
 Run 'slipway <command> --help' for a command's options.

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveCommit } from "../plan/git.js";
+import { RunFolder } from "../report/run-folder.js";
+
+/** What a trigger asks for: `slipway run <event> --ref REF -e payload`. */
+export interface RunRequest {
+  event: string;
+  ref: string;
+  /** The event's payload, as the webhook sent it (or as the API made it). */
+  payload: Record<string, unknown>;
+  /** push: the 'before' commit; pull_request: the base branch. */
+  base?: string;
+  inputs?: Record<string, string>;
+  actor?: string;
+  delivery?: string;
+}
+
+export interface Queued {
+  id: number;
+  request: RunRequest;
+  state: "queued" | "running" | "done" | "cancelled";
+  /** The run's number, once its run folder is known. */
+  run?: number;
+  exitCode?: number;
+  /** Why no run came of it (nothing triggered, a bad input, ...): the CLI's own words. */
+  message?: string[];
+}
+
+export interface QueueOptions {
+  root: string;
+  db?: string;
+  secretFile?: string;
+  /** Extra `slipway run` options (e.g. --no-sandbox). */
+  runArgs: string[];
+  log: (t: string) => void;
+}
+
+/** The script this server runs as (bin/slipway.js): its runs are that same Slipway's. */
+const cli = () => process.argv[1] as string;
+
+/**
+ * Runs of one repository, one at a time in arrival order. Each run is `slipway run` in a
+ * child process: the same engine, run folder, masking and history as the CLI, and a run
+ * that crashes cannot take the server with it. SIGTERM to the child cancels the run, which
+ * is saved as cancelled.
+ */
+export class RunQueue {
+  private readonly items: Queued[] = [];
+  private readonly byId = new Map<number, Queued>();
+  private nextId = 1;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private draining = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: QueueOptions) {}
+
+  add(request: RunRequest): Queued {
+    const q: Queued = { id: this.nextId++, request, state: "queued" };
+    this.items.push(q);
+    this.byId.set(q.id, q);
+    if (!this.draining) this.idle = this.drain();
+    return q;
+  }
+
+  get(id: number): Queued | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The queue, oldest first, as the API shows it. */
+  list(): Queued[] {
+    return [...this.byId.values()];
+  }
+
+  /** Whether run `n` is being run now (its events may still grow). */
+  running(n: number): boolean {
+    return [...this.byId.values()].some((q) => q.state === "running" && q.run === n);
+  }
+
+  /** Queued runs are dropped, the running one is cancelled (and saved as such). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const q of this.items.splice(0)) q.state = "cancelled";
+    this.child?.kill("SIGTERM");
+    await this.idle;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    for (let q = this.items.shift(); q && !this.stopping; q = this.items.shift()) await this.runOne(q);
+    this.draining = false;
+  }
+
+  private runOne(q: Queued): Promise<void> {
+    const { root } = this.o;
+    const r = q.request;
+    const tmp = mkdtempSync(join(tmpdir(), "slipway-serve-"));
+    const payloadPath = join(tmp, "event.json");
+    writeFileSync(payloadPath, JSON.stringify(r.payload));
+    const args = [cli(), "run", r.event, "-C", root, `--ref=${r.ref}`, "-e", payloadPath, "--json"];
+    if (r.base && resolveCommit(root, r.base)) args.push(`--base=${r.base}`);
+    if (r.actor) args.push(`--actor=${r.actor}`);
+    for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
+    if (this.o.secretFile) args.push("--secret-file", this.o.secretFile);
+    if (this.o.db) args.push("--db", this.o.db);
+    args.push(...this.o.runArgs);
+    // The child takes the next free number; runs here are one at a time, so this is it unless
+    // a `slipway run` in the same repository takes it first (then the summary corrects it).
+    q.run = RunFolder.peek(root);
+    q.state = "running";
+    this.o.log(`run ${q.id}: ${r.event} ${r.ref}${r.delivery ? ` (delivery ${r.delivery})` : ""}`);
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, args, {
+        cwd: root,
+        env: { ...process.env, CI: "true" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      this.child = child;
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      // The run's own log lines are in its run folder; the server says only errors.
+      let err = "";
+      child.stderr.on("data", (d) => {
+        err += d;
+      });
+      child.on("close", (code) => {
+        this.child = undefined;
+        rmSync(tmp, { recursive: true, force: true });
+        let sum: { run?: unknown; message?: unknown } = {};
+        try {
+          sum = JSON.parse(out) as typeof sum;
+        } catch {}
+        q.run = typeof sum.run === "number" ? sum.run : undefined;
+        q.exitCode = code ?? -1;
+        q.state = this.stopping ? "cancelled" : "done";
+        // No run folder: what the CLI said is all there is to show (its output is masked).
+        if (q.run === undefined) {
+          const lines = err.split("\n").filter((l) => l.trim());
+          q.message = [...lines.slice(-10), ...(typeof sum.message === "string" ? [sum.message] : [])];
+        }
+        this.o.log(`run ${q.id}: finished (exit ${q.exitCode}${q.run ? `, run #${q.run}` : ""})`);
+        for (const l of q.message ?? []) this.o.log(`run ${q.id}: ${l}`);
+        resolve();
+      });
+    });
+  }
+}

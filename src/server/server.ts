@@ -1,0 +1,252 @@
+import { timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { basename, join } from "node:path";
+import { readHistory } from "../cli/common.js";
+import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
+import type { Masker } from "../run/mask.js";
+import { runsPage } from "./page.js";
+import type { RunQueue } from "./queue.js";
+import { validSignature } from "./signature.js";
+import { streamEvents } from "./sse.js";
+import { webhookRun } from "./webhook.js";
+
+export interface ServerOptions {
+  root: string;
+  db?: string;
+  webhookSecret?: string;
+  token?: string;
+  queue: RunQueue;
+  masker: Masker;
+  /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
+  maxBody: number;
+  log: (t: string) => void;
+}
+
+/** Counters the API shows (and a later /metrics will). */
+export interface Counters {
+  refused: number;
+  duplicates: number;
+  accepted: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Delivery ids seen, so a replay is answered without a second run (the newest 10,000 kept). */
+class Seen {
+  private readonly ids = new Set<string>();
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > 10_000) this.ids.delete(this.ids.values().next().value as string);
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > max) return Promise.reject(new HttpError(413, `the body is larger than ${max} bytes`));
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (d: Buffer) => {
+      size += d.length;
+      if (size > max) {
+        // The rest is read and dropped, so the client gets the answer; the connection is
+        // then closed (the error answer says connection: close).
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new HttpError(413, `the body is larger than ${max} bytes`));
+        return;
+      }
+      parts.push(d);
+    });
+    req.on("end", () => resolve(Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function makeServer(o: ServerOptions): { server: Server; counters: Counters } {
+  const counters: Counters = { refused: 0, duplicates: 0, accepted: 0 };
+  const seen = new Seen();
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+    res.end(`${o.masker.mask(JSON.stringify(body, null, 2))}\n`);
+  };
+  const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
+
+  async function webhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, o.maxBody);
+    const header = req.headers["x-hub-signature-256"];
+    if (
+      !o.webhookSecret ||
+      !validSignature(o.webhookSecret, body, typeof header === "string" ? header : undefined)
+    ) {
+      counters.refused++;
+      throw new HttpError(
+        401,
+        o.webhookSecret ? "bad or missing X-Hub-Signature-256" : "no webhook secret is set",
+      );
+    }
+    const delivery = String(req.headers["x-github-delivery"] ?? "");
+    const event = String(req.headers["x-github-event"] ?? "");
+    if (!delivery) throw new HttpError(400, "X-GitHub-Delivery is missing");
+    if (seen.has(delivery)) {
+      counters.duplicates++;
+      return json(res, 200, { status: "duplicate", delivery });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new HttpError(400, "the body is not JSON");
+    }
+    const action = webhookRun(event, payload, delivery);
+    if (action.kind === "bad") throw new HttpError(400, action.reason);
+    seen.add(delivery);
+    if (action.kind === "ignore") return json(res, 200, { status: "ignored", reason: action.reason });
+    counters.accepted++;
+    const q = o.queue.add(action.request);
+    res.setHeader("location", `/api/queue/${q.id}`);
+    json(res, 202, { status: "queued", queued: q.id, delivery });
+  }
+
+  async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = req.headers.authorization ?? "";
+    if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
+      counters.refused++;
+      throw new HttpError(
+        401,
+        o.token ? "a valid 'Authorization: Bearer TOKEN' is required" : "no API token is set (--token)",
+      );
+    }
+    const body = await readBody(req, 1024 * 1024);
+    let b: { event?: unknown; ref?: unknown; inputs?: unknown };
+    try {
+      b = JSON.parse(body.toString("utf8")) as typeof b;
+    } catch {
+      throw new HttpError(400, "the body is not JSON");
+    }
+    const event = b.event ?? "workflow_dispatch";
+    if (event !== "workflow_dispatch" && event !== "push")
+      throw new HttpError(400, "event must be workflow_dispatch or push");
+    if (typeof b.ref !== "string" || !/^refs\/(heads|tags)\/[^\s]+$|^[^\s-][^\s]*$/.test(b.ref))
+      throw new HttpError(400, "ref must be a branch, a tag or refs/heads/... / refs/tags/...");
+    const inputs: Record<string, string> = {};
+    if (b.inputs !== undefined) {
+      if (typeof b.inputs !== "object" || b.inputs === null || Array.isArray(b.inputs))
+        throw new HttpError(400, "inputs must be an object");
+      for (const [k, v] of Object.entries(b.inputs))
+        inputs[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    const q = o.queue.add({
+      event,
+      ref: b.ref,
+      inputs,
+      payload: event === "workflow_dispatch" ? { inputs } : {},
+    });
+    res.setHeader("location", `/api/queue/${q.id}`);
+    json(res, 202, { status: "queued", queued: q.id });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    if (path === "/webhooks/github") {
+      if (method !== "POST") throw new HttpError(405, "POST only");
+      return webhook(req, res);
+    }
+    if (path === "/api/runs" && method === "POST") return apiRun(req, res);
+    if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
+    if (path === "/") {
+      const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(o.masker.mask(runsPage(basename(o.root), o.queue.list(), runs)));
+      return;
+    }
+    if (path === "/api/runs") {
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
+      const runs = await history((db) => (db ? listRuns(db, { limit }) : Promise.resolve([])));
+      return json(res, 200, {
+        queue: o.queue.list().map((q) => ({
+          queued: q.id,
+          state: q.state,
+          event: q.request.event,
+          ref: q.request.ref,
+          run: q.run ?? null,
+        })),
+        runs: runs.map(({ payload, ...r }) => ({ ...r, status: r.result ? "completed" : "running" })),
+      });
+    }
+    if (path === "/api/queue")
+      return json(
+        res,
+        200,
+        o.queue.list().map((q) => ({ queued: q.id, state: q.state, run: q.run ?? null })),
+      );
+    const m = /^\/api\/(runs|queue)\/(\d{1,9})(\/events)?$/.exec(path);
+    if (!m) throw new HttpError(404, "not found");
+    const n = Number(m[2]);
+    if (m[1] === "queue") {
+      if (m[3]) throw new HttpError(404, "not found");
+      const q = o.queue.get(n);
+      if (!q) throw new HttpError(404, `no queued run ${n}`);
+      return json(res, 200, {
+        queued: q.id,
+        state: q.state,
+        run: q.run ?? null,
+        exitCode: q.exitCode ?? null,
+        message: q.message ?? [],
+      });
+    }
+    const dir = join(o.root, ".slipway", "runs", String(n));
+    if (m[3]) {
+      if (!existsSync(dir)) throw new HttpError(404, `no run ${n}`);
+      const last = Number(req.headers["last-event-id"] ?? url.searchParams.get("after") ?? 0);
+      return streamEvents(
+        res,
+        dir,
+        Number.isInteger(last) && last > 0 ? last : 0,
+        () => o.queue.running(n),
+        (t) => o.masker.mask(t),
+      );
+    }
+    const found = await history(async (db) => {
+      const run = db ? await runByNumber(db, n) : undefined;
+      return run && db ? { ...run, jobs: await jobsOfRun(db, n) } : undefined;
+    });
+    if (!found) throw new HttpError(404, `no run ${n}`);
+    return json(res, 200, found);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      if (status === 500) o.log(`error: ${req.method} ${req.url}: ${(e as Error).message}`);
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", connection: "close" });
+      res.end(
+        `${JSON.stringify({ error: o.masker.mask(e instanceof HttpError ? e.message : "internal error") })}\n`,
+      );
+    });
+  });
+  return { server, counters };
+}

@@ -1,0 +1,53 @@
+import type { RunRequest } from "./queue.js";
+
+/** What a GitHub webhook asks for: a run, nothing (with why), or a bad request. */
+export type WebhookAction =
+  | { kind: "run"; request: RunRequest }
+  | { kind: "ignore"; reason: string }
+  | { kind: "bad"; reason: string };
+
+const ZERO = /^0{40}$/;
+const PR_ACTIONS = new Set(["opened", "synchronize", "reopened"]);
+
+/** `X-GitHub-Event` and its JSON payload → the run it triggers. */
+export function webhookRun(event: string, payload: unknown, delivery: string): WebhookAction {
+  if (event === "ping") return { kind: "ignore", reason: "pong" };
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload))
+    return { kind: "bad", reason: "the payload is not a JSON object" };
+  const p = payload as Record<string, unknown>;
+  if (event === "push") {
+    const ref = p.ref;
+    if (typeof ref !== "string" || !/^refs\/(heads|tags)\/./.test(ref))
+      return { kind: "bad", reason: "push: 'ref' must be refs/heads/... or refs/tags/..." };
+    if (p.deleted === true || (typeof p.after === "string" && ZERO.test(p.after)))
+      return { kind: "ignore", reason: `push: ${ref} was deleted` };
+    const before = typeof p.before === "string" && !ZERO.test(p.before) ? p.before : undefined;
+    const pusher = (p.pusher as { name?: unknown } | undefined)?.name;
+    return {
+      kind: "run",
+      request: {
+        event: "push",
+        ref,
+        payload: p,
+        ...(before ? { base: before } : {}),
+        ...(typeof pusher === "string" && /^[^\s\p{C}]+$/u.test(pusher) ? { actor: pusher } : {}),
+        delivery,
+      },
+    };
+  }
+  if (event === "pull_request") {
+    const action = p.action;
+    if (typeof action !== "string" || !PR_ACTIONS.has(action))
+      return { kind: "ignore", reason: `pull_request: action '${String(action)}' does not run` };
+    const pr = p.pull_request as { head?: { ref?: unknown }; base?: { ref?: unknown } } | undefined;
+    const head = pr?.head?.ref;
+    const base = pr?.base?.ref;
+    if (typeof head !== "string" || typeof base !== "string")
+      return { kind: "bad", reason: "pull_request: pull_request.head.ref and base.ref are required" };
+    return {
+      kind: "run",
+      request: { event: "pull_request", ref: `refs/heads/${head}`, base, payload: p, delivery },
+    };
+  }
+  return { kind: "ignore", reason: `event '${event}' does not run` };
+}

@@ -1,0 +1,356 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { BIN, tempRepo } from "./helpers/cli.js";
+
+// `slipway serve` as a real process on loopback (port 0, the port read from its output),
+// serving a real git repository; runs are real `slipway run`s on the host.
+
+const SECRET = "hook-secret-1";
+const TOKEN = "api-token-1";
+const MASKED = "s3cr3t-value-42";
+
+// The step of `slow` waits for a file the test creates: a run that is live for as long as
+// the test needs, with no timing guess.
+const gates = mkdtempSync(join(tmpdir(), "slipway-serve-gates-"));
+const CI = `on: [push, workflow_dispatch]
+jobs:
+  fast:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "token is \${{ secrets.MY_SECRET }}"
+  slow:
+    if: github.ref == 'refs/heads/slow'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "waiting"
+      - run: while [ ! -f "${gates}/go-\${{ github.run_number }}" ] && [ ! -f "${gates}/stop" ]; do sleep 0.05; done
+      - run: echo "went on"
+`;
+
+interface Server {
+  proc: ChildProcess;
+  url: string;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+const servers: Server[] = [];
+const sign = (body: string, secret = SECRET) =>
+  `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function serve(repo: string, extra: string[] = []): Promise<Server> {
+  const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "-C", repo, "--no-sandbox", ...extra], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      CI: "true",
+      SLIPWAY_DATABASE_URL: "",
+      SLIPWAY_WEBHOOK_SECRET: SECRET,
+      SLIPWAY_SERVER_TOKEN: TOKEN,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  const s: Server = { proc, url: "", out: () => out, exited };
+  servers.push(s);
+  const m = await until("listening", () => /listening on (http:\/\/\S+)/.exec(out) ?? undefined, 20_000);
+  s.url = m[1] as string;
+  return s;
+}
+
+async function api(s: Server, path: string, init: RequestInit = {}) {
+  const r = await fetch(`${s.url}${path}`, init);
+  const text = await r.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: r.status, body: body as Record<string, unknown> & unknown[], text };
+}
+
+function webhook(s: Server, event: string, payload: unknown, delivery: string, signature?: string | null) {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-github-event": event,
+    "x-github-delivery": delivery,
+  };
+  if (signature !== null) headers["x-hub-signature-256"] = signature ?? sign(body);
+  return api(s, "/webhooks/github", { method: "POST", headers, body });
+}
+
+/** An SSE stream read to its end (or until `stopAfter` events), as [seq, type, data] triples. */
+function sse(s: Server, path: string, lastId?: number, stopAfter?: number) {
+  return new Promise<{ seq: number; type: string; data: string }[]>((resolve, reject) => {
+    const got: { seq: number; type: string; data: string }[] = [];
+    const req = request(
+      `${s.url}${path}`,
+      { headers: lastId ? { "last-event-id": String(lastId) } : {} },
+      (res) => {
+        let buf = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          buf += d;
+          for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const f = Object.fromEntries(
+              block.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
+            );
+            got.push({ seq: Number(f.id), type: f.event as string, data: f.data as string });
+            if (stopAfter && got.length >= stopAfter) {
+              req.destroy();
+              return resolve(got);
+            }
+          }
+        });
+        res.on("end", () => resolve(got));
+      },
+    );
+    req.on("error", (e) => (stopAfter && got.length >= stopAfter ? resolve(got) : reject(e)));
+    req.end();
+  });
+}
+
+let repo: string;
+let head: string;
+let srv: Server;
+
+function push(ref: string) {
+  return {
+    ref,
+    before: "0".repeat(40),
+    after: head,
+    pusher: { name: "alice" },
+    repository: { full_name: "o/r" },
+  };
+}
+
+async function runs(s: Server) {
+  return (await api(s, "/api/runs")).body.runs as unknown as { number: number; result: string | null }[];
+}
+
+beforeAll(async () => {
+  repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+  execFileSync("git", ["branch", "slow"], { cwd: repo });
+  head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+  writeFileSync(join(repo, "..", `secrets-${head.slice(0, 8)}.env`), `MY_SECRET=${MASKED}\n`);
+  srv = await serve(repo, ["--secret-file", join(repo, "..", `secrets-${head.slice(0, 8)}.env`)]);
+}, 60_000);
+
+afterAll(async () => {
+  // Whatever still waits is let go (no step outlives the tests), then the server is stopped
+  // as a user would, and killed if it does not stop.
+  writeFileSync(join(gates, "stop"), "");
+  for (const s of servers) {
+    if (s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+    s.proc.kill("SIGTERM");
+    const timer = setTimeout(() => s.proc.kill("SIGKILL"), 10_000);
+    await s.exited;
+    clearTimeout(timer);
+  }
+  rmSync(gates, { recursive: true, force: true });
+}, 30_000);
+
+describe("slipway serve", () => {
+  test("prints the real port for --port 0 and serves the page", async () => {
+    expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const page = await api(srv, "/");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("<h2>Runs</h2>");
+  });
+
+  test("a signed push webhook runs the workflows; a replay does not run again", async () => {
+    const r = await webhook(srv, "push", push("refs/heads/main"), "delivery-1");
+    expect(r.status).toBe(202);
+    const q = r.body.queued as number;
+    const done = await until("the run", async () => {
+      const s = (await api(srv, `/api/queue/${q}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(done).toMatchObject({ exitCode: 0, run: 1 });
+    const replay = await webhook(srv, "push", push("refs/heads/main"), "delivery-1");
+    expect(replay).toMatchObject({ status: 200, body: { status: "duplicate" } });
+    const list = await runs(srv);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({
+      number: 1,
+      result: "success",
+      event: "push",
+      ref: "refs/heads/main",
+      sha: head,
+      status: "completed",
+    });
+    const page = (await api(srv, "/")).text;
+    expect(page).toContain('<a href="/api/runs/1">#1</a>');
+    expect(page).toContain('class="success"');
+    // The run's jobs and steps, with the secret masked in the API.
+    const one = await api(srv, "/api/runs/1");
+    expect(one.status).toBe(200);
+    const jobs = one.body.jobs as unknown as { job: string; result: string; steps: unknown[] }[];
+    expect(jobs.map((j) => [j.job, j.result])).toEqual([
+      ["fast", "success"],
+      ["slow", "skipped"],
+    ]);
+    expect(one.text).not.toContain(MASKED);
+    const events = await sse(srv, "/api/runs/1/events");
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.at(-1)?.type).toBe("run-end");
+    const all = events.map((e) => e.data).join("\n");
+    expect(all).toContain("token is ***");
+    expect(all).not.toContain(MASKED);
+  }, 60_000);
+
+  test("a wrong or missing signature is refused (401) and runs nothing", async () => {
+    const before = (await runs(srv)).length;
+    const wrong = await webhook(srv, "push", push("refs/heads/main"), "delivery-bad", sign("{}", "other"));
+    expect(wrong.status).toBe(401);
+    const missing = await webhook(srv, "push", push("refs/heads/main"), "delivery-none", null);
+    expect(missing.status).toBe(401);
+    // A refused delivery is not remembered: the same id, signed, is accepted.
+    const ping = await webhook(srv, "ping", { zen: "hi" }, "delivery-bad");
+    expect(ping).toMatchObject({ status: 200, body: { status: "ignored" } });
+    const deleted = await webhook(
+      srv,
+      "push",
+      { ...push("refs/heads/gone"), after: "0".repeat(40), deleted: true },
+      "delivery-del",
+    );
+    expect(deleted).toMatchObject({ status: 200, body: { status: "ignored" } });
+    const queue = (await api(srv, "/api/runs")).body.queue as unknown[];
+    expect(queue).toHaveLength(1);
+    expect(await runs(srv)).toHaveLength(before);
+  });
+
+  test("a body over the limit is refused with 413, declared or sent", async () => {
+    const post = (headers: Record<string, string | number>, chunk: Buffer) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          `${srv.url}/webhooks/github`,
+          { method: "POST", headers: { "x-github-event": "push", "x-github-delivery": "big", ...headers } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.write(chunk);
+        req.end();
+      });
+    // Declared too large: refused before reading.
+    expect(await post({ "content-length": 26 * 1024 * 1024 }, Buffer.alloc(10))).toBe(413);
+    // Sent too large without a length (chunked): refused once the limit is passed.
+    expect(await post({ "transfer-encoding": "chunked" }, Buffer.alloc(26 * 1024 * 1024, 32))).toBe(413);
+  }, 30_000);
+
+  test("POST /api/runs needs the bearer token", async () => {
+    const body = JSON.stringify({ event: "workflow_dispatch", ref: "main" });
+    expect((await api(srv, "/api/runs", { method: "POST", body })).status).toBe(401);
+    const wrong = await api(srv, "/api/runs", {
+      method: "POST",
+      body,
+      headers: { authorization: "Bearer nope" },
+    });
+    expect(wrong.status).toBe(401);
+    const ok = await api(srv, "/api/runs", {
+      method: "POST",
+      body,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(ok.status).toBe(202);
+    const done = await until("the dispatched run", async () => {
+      const s = (await api(srv, `/api/queue/${ok.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(done).toMatchObject({ exitCode: 0, run: 2 });
+    expect((await api(srv, "/api/runs/2")).body).toMatchObject({
+      event: "workflow_dispatch",
+      result: "success",
+    });
+  }, 60_000);
+
+  test("bad path parameters are 404", async () => {
+    for (const p of [
+      "/api/runs/abc",
+      "/api/runs/..%2F..%2Fetc/events",
+      "/api/runs/-1/events",
+      "/api/runs/999",
+      "/api/runs/999/events",
+      "/nope",
+    ])
+      expect((await api(srv, p)).status, p).toBe(404);
+  });
+
+  test("SSE follows a live run; Last-Event-ID resumes without gaps or duplicates", async () => {
+    const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-slow");
+    expect(r.status).toBe(202);
+    const n = await until("the run number", async () => {
+      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
+      return s.state === "running" &&
+        existsSync(join(repo, ".slipway", "runs", String(s.run), "events.jsonl"))
+        ? (s.run as number)
+        : undefined;
+    });
+    // The first few events, then the connection drops (the run is still waiting).
+    const first = await sse(srv, `/api/runs/${n}/events`, undefined, 3);
+    expect(first.map((e) => e.seq)).toEqual([1, 2, 3]);
+    const go = join(gates, `go-${n}`);
+    // Resumed from the last id seen; the run is let go once the stream is open.
+    const rest = sse(srv, `/api/runs/${n}/events`, 3);
+    await until(
+      "the step waiting",
+      () =>
+        readFileSync(join(repo, ".slipway", "runs", String(n), "events.jsonl"), "utf8").includes(
+          '"waiting"',
+        ) || undefined,
+    );
+    writeFileSync(go, "");
+    const second = await rest;
+    const seqs = [...first, ...second].map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(second.at(-1)?.type).toBe("run-end");
+    expect(second.map((e) => e.data).join("\n")).toContain("went on");
+  }, 60_000);
+
+  test("SIGTERM cancels the running run, saves it as cancelled and exits", async () => {
+    const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-stop");
+    const n = await until("the run to wait", async () => {
+      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
+      const f = join(repo, ".slipway", "runs", String(s.run), "events.jsonl");
+      return s.state === "running" && existsSync(f) && readFileSync(f, "utf8").includes('"waiting"')
+        ? (s.run as number)
+        : undefined;
+    });
+    srv.proc.kill("SIGTERM");
+    expect(await srv.exited).toBe(0);
+    const result = JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8"));
+    expect(result).toMatchObject({ result: "cancelled", interrupted: "SIGTERM" });
+    expect(srv.out()).not.toContain(MASKED);
+  }, 60_000);
+});
