@@ -17,7 +17,7 @@ const MASKED = "s3cr3t-value-42";
 // The step of `slow` waits for a file the test creates: a run that is live for as long as
 // the test needs, with no timing guess.
 const gates = mkdtempSync(join(tmpdir(), "slipway-serve-gates-"));
-const CI = `on: [push, workflow_dispatch]
+const CI = `on: [push, workflow_dispatch, pull_request]
 jobs:
   fast:
     runs-on: ubuntu-latest
@@ -140,6 +140,7 @@ function sse(s: Server, path: string, lastId?: number, stopAfter?: number) {
 
 let repo: string;
 let head: string;
+let featureSha: string;
 let srv: Server;
 
 function push(ref: string) {
@@ -159,6 +160,13 @@ async function runs(s: Server) {
 beforeAll(async () => {
   repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
   execFileSync("git", ["branch", "slow"], { cwd: repo });
+  const git = (...a: string[]) => execFileSync("git", a, { cwd: repo, encoding: "utf8" }).trim();
+  git("checkout", "-q", "-b", "feature");
+  writeFileSync(join(repo, "feature.txt"), "new\n");
+  git("add", "feature.txt");
+  git("commit", "-q", "-m", "feature");
+  featureSha = git("rev-parse", "HEAD");
+  git("checkout", "-q", "main");
   head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
   writeFileSync(join(repo, "..", `secrets-${head.slice(0, 8)}.env`), `MY_SECRET=${MASKED}\n`);
   srv = await serve(repo, ["--secret-file", join(repo, "..", `secrets-${head.slice(0, 8)}.env`)]);
@@ -248,6 +256,33 @@ describe("slipway serve", () => {
     expect(await runs(srv)).toHaveLength(before);
   });
 
+  test("a pull_request webhook runs the merge; a commit not in the repository is 422", async () => {
+    const pr = (action: string, sha: string) => ({
+      action,
+      number: 7,
+      pull_request: { number: 7, head: { ref: "feature", sha }, base: { ref: "main" } },
+    });
+    const closed = await webhook(srv, "pull_request", pr("closed", featureSha), "pr-closed");
+    expect(closed).toMatchObject({ status: 200, body: { status: "ignored" } });
+    const missing = await webhook(srv, "pull_request", pr("opened", "e".repeat(40)), "pr-missing");
+    expect(missing.status).toBe(422);
+    const r = await webhook(srv, "pull_request", pr("opened", featureSha), "pr-opened");
+    expect(r.status).toBe(202);
+    const done = await until("the pull request run", async () => {
+      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(done).toMatchObject({ exitCode: 0 });
+    const run = (await api(srv, `/api/runs/${done.run}`)).body;
+    expect(run).toMatchObject({ event: "pull_request", ref: "refs/pull/7/merge", result: "success" });
+    const counted = (await api(srv, "/api/server")).body;
+    expect(counted).toMatchObject({
+      requests: { refused: 2, unauthorized: 0, duplicates: 1, accepted: 2 },
+      queue: 0,
+      running: 0,
+    });
+  }, 60_000);
+
   test("a body over the limit is refused with 413, declared or sent", async () => {
     const post = (headers: Record<string, string | number>, chunk: Buffer) =>
       new Promise<number>((resolve, reject) => {
@@ -284,12 +319,13 @@ describe("slipway serve", () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(ok.status).toBe(202);
+    expect((await api(srv, "/api/server")).body).toMatchObject({ requests: { unauthorized: 2 } });
     const done = await until("the dispatched run", async () => {
       const s = (await api(srv, `/api/queue/${ok.body.queued}`)).body;
       return s.state === "done" ? s : undefined;
     });
-    expect(done).toMatchObject({ exitCode: 0, run: 2 });
-    expect((await api(srv, "/api/runs/2")).body).toMatchObject({
+    expect(done).toMatchObject({ exitCode: 0 });
+    expect((await api(srv, `/api/runs/${done.run}`)).body).toMatchObject({
       event: "workflow_dispatch",
       result: "success",
     });

@@ -16,6 +16,8 @@ export interface RunRequest {
   inputs?: Record<string, string>;
   actor?: string;
   delivery?: string;
+  /** The commit the event names (push: after; pull_request: the head). */
+  sha?: string;
 }
 
 export interface Queued {

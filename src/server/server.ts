@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, join } from "node:path";
 import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
+import { resolveCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
 import { runsPage } from "./page.js";
 import type { RunQueue } from "./queue.js";
@@ -25,7 +26,10 @@ export interface ServerOptions {
 
 /** Counters the API shows (and a later /metrics will). */
 export interface Counters {
+  /** Webhooks unsigned or wrongly signed. */
   refused: number;
+  /** API requests without a valid token. */
+  unauthorized: number;
   duplicates: number;
   accepted: number;
 }
@@ -44,6 +48,9 @@ class Seen {
   private readonly ids = new Set<string>();
   has(id: string): boolean {
     return this.ids.has(id);
+  }
+  delete(id: string): void {
+    this.ids.delete(id);
   }
   add(id: string): void {
     this.ids.add(id);
@@ -81,7 +88,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export function makeServer(o: ServerOptions): { server: Server; counters: Counters } {
-  const counters: Counters = { refused: 0, duplicates: 0, accepted: 0 };
+  const counters: Counters = { refused: 0, unauthorized: 0, duplicates: 0, accepted: 0 };
   const seen = new Seen();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
@@ -119,6 +126,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (action.kind === "bad") throw new HttpError(400, action.reason);
     seen.add(delivery);
     if (action.kind === "ignore") return json(res, 200, { status: "ignored", reason: action.reason });
+    // The server runs commits of the repository it serves; fetching them is not done yet.
+    const wanted = action.request.sha;
+    if (wanted && !resolveCommit(o.root, wanted)) {
+      seen.delete(delivery);
+      throw new HttpError(422, `commit ${wanted} is not in ${o.root} (fetch it there first)`);
+    }
     counters.accepted++;
     const q = o.queue.add(action.request);
     res.setHeader("location", `/api/queue/${q.id}`);
@@ -128,7 +141,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const auth = req.headers.authorization ?? "";
     if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
-      counters.refused++;
+      counters.unauthorized++;
       throw new HttpError(
         401,
         o.token ? "a valid 'Authorization: Bearer TOKEN' is required" : "no API token is set (--token)",
@@ -193,6 +206,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         runs: runs.map(({ payload, ...r }) => ({ ...r, status: r.result ? "completed" : "running" })),
       });
     }
+    if (path === "/api/server")
+      return json(res, 200, {
+        requests: counters,
+        queue: o.queue.list().filter((q) => q.state === "queued").length,
+        running: o.queue.list().filter((q) => q.state === "running").length,
+      });
     if (path === "/api/queue")
       return json(
         res,

@@ -7,6 +7,10 @@ export type WebhookAction =
   | { kind: "bad"; reason: string };
 
 const ZERO = /^0{40}$/;
+/** A commit id as GitHub sends it (SHA-1, or SHA-256 repositories): nothing else reaches git. */
+const SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A branch name that cannot be read as an option by git or the CLI. */
+const BRANCH = /^[\w.][\w./-]*$/;
 const PR_ACTIONS = new Set(["opened", "synchronize", "reopened"]);
 
 /** `X-GitHub-Event` and its JSON payload → the run it triggers. */
@@ -17,11 +21,14 @@ export function webhookRun(event: string, payload: unknown, delivery: string): W
   const p = payload as Record<string, unknown>;
   if (event === "push") {
     const ref = p.ref;
-    if (typeof ref !== "string" || !/^refs\/(heads|tags)\/./.test(ref))
+    if (typeof ref !== "string" || !/^refs\/(heads|tags)\/[\w.][\w./-]*$/.test(ref))
       return { kind: "bad", reason: "push: 'ref' must be refs/heads/... or refs/tags/..." };
     if (p.deleted === true || (typeof p.after === "string" && ZERO.test(p.after)))
       return { kind: "ignore", reason: `push: ${ref} was deleted` };
-    const before = typeof p.before === "string" && !ZERO.test(p.before) ? p.before : undefined;
+    if (typeof p.after !== "string" || !SHA.test(p.after))
+      return { kind: "bad", reason: "push: 'after' must be a commit id" };
+    const before =
+      typeof p.before === "string" && SHA.test(p.before) && !ZERO.test(p.before) ? p.before : undefined;
     const pusher = (p.pusher as { name?: unknown } | undefined)?.name;
     return {
       kind: "run",
@@ -31,6 +38,7 @@ export function webhookRun(event: string, payload: unknown, delivery: string): W
         payload: p,
         ...(before ? { base: before } : {}),
         ...(typeof pusher === "string" && /^[^\s\p{C}]+$/u.test(pusher) ? { actor: pusher } : {}),
+        sha: p.after,
         delivery,
       },
     };
@@ -39,14 +47,24 @@ export function webhookRun(event: string, payload: unknown, delivery: string): W
     const action = p.action;
     if (typeof action !== "string" || !PR_ACTIONS.has(action))
       return { kind: "ignore", reason: `pull_request: action '${String(action)}' does not run` };
-    const pr = p.pull_request as { head?: { ref?: unknown }; base?: { ref?: unknown } } | undefined;
+    const pr = p.pull_request as
+      | { head?: { ref?: unknown; sha?: unknown }; base?: { ref?: unknown } }
+      | undefined;
     const head = pr?.head?.ref;
+    const sha = pr?.head?.sha;
     const base = pr?.base?.ref;
-    if (typeof head !== "string" || typeof base !== "string")
-      return { kind: "bad", reason: "pull_request: pull_request.head.ref and base.ref are required" };
+    if (typeof head !== "string" || typeof base !== "string" || !BRANCH.test(head) || !BRANCH.test(base))
+      return { kind: "bad", reason: "pull_request: pull_request.head.ref and base.ref must be branch names" };
     return {
       kind: "run",
-      request: { event: "pull_request", ref: `refs/heads/${head}`, base, payload: p, delivery },
+      request: {
+        event: "pull_request",
+        ref: `refs/heads/${head}`,
+        base,
+        payload: p,
+        delivery,
+        ...(typeof sha === "string" && SHA.test(sha) ? { sha } : {}),
+      },
     };
   }
   return { kind: "ignore", reason: `event '${event}' does not run` };
