@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -187,6 +187,23 @@ afterAll(async () => {
 }, 30_000);
 
 describe("slipway serve", () => {
+  test("bad options and a port in use are usage errors (exit 2, no stack)", async () => {
+    const bad = spawnSync(process.execPath, [BIN, "serve", "--port", "x"], {
+      cwd: repo,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("slipway serve: --port expects a number from 0 to 65535, got 'x'");
+    const port = new URL(srv.url).port;
+    const taken = spawnSync(process.execPath, [BIN, "serve", "--port", port, "-C", repo], {
+      encoding: "utf8",
+    });
+    expect(taken.status).toBe(2);
+    expect(taken.stderr).toMatch(/^slipway serve: cannot listen: .*EADDRINUSE/);
+    expect(taken.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test("prints the real port for --port 0 and serves the page", async () => {
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
     const page = await api(srv, "/");
