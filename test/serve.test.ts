@@ -198,6 +198,7 @@ describe("slipway serve", () => {
     const port = new URL(srv.url).port;
     const taken = spawnSync(process.execPath, [BIN, "serve", "--port", port, "-C", repo], {
       encoding: "utf8",
+      timeout: 20_000,
     });
     expect(taken.status).toBe(2);
     expect(taken.stderr).toMatch(/^slipway serve: cannot listen: .*EADDRINUSE/);
