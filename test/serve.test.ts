@@ -293,9 +293,18 @@ describe("slipway serve", () => {
     expect(done).toMatchObject({ exitCode: 0 });
     const run = (await api(srv, `/api/runs/${done.run}`)).body;
     expect(run).toMatchObject({ event: "pull_request", ref: "refs/pull/7/merge", result: "success" });
+    // A commit that is here but is not where the ref points: not run (it would run another one).
+    const moved = await webhook(srv, "push", { ...push("refs/heads/main"), after: featureSha }, "moved");
+    expect(moved.status).toBe(202);
+    const said = await until("the refusal", async () => {
+      const s = (await api(srv, `/api/queue/${moved.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(said).toMatchObject({ run: null, exitCode: null });
+    expect((said.message as string[])[0]).toContain(`refs/heads/main is at ${head.slice(0, 12)}`);
     const counted = (await api(srv, "/api/server")).body;
     expect(counted).toMatchObject({
-      requests: { refused: 2, unauthorized: 0, duplicates: 1, accepted: 2 },
+      requests: { refused: 2, unauthorized: 0, duplicates: 1, accepted: 3 },
       queue: 0,
       running: 0,
     });

@@ -26,7 +26,7 @@ export function runsPage(repo: string, queued: Queued[], runs: RunRow[]): string
     )
     .join("\n");
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>Slipway: ${e(repo)}</title>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>Slipway: ${e(repo)}</title>
 <style>body{font-family:sans-serif}td{padding:2px 8px}.success{color:green}.failure{color:#b00}.cancelled{color:#888}</style>
 </head><body><h1>Slipway: ${e(repo)}</h1>
 ${waiting ? `<h2>Queue</h2><ul>${waiting}</ul>` : ""}

@@ -99,6 +99,17 @@ export class RunQueue {
   private runOne(q: Queued): Promise<void> {
     const { root } = this.o;
     const r = q.request;
+    // `slipway run --ref` runs the ref's commit here: a ref that moved since the event (or was
+    // never updated here) would run another commit than the one pushed. Not run, said why.
+    const here = r.sha ? resolveCommit(root, r.ref) : undefined;
+    if (r.sha && here !== r.sha) {
+      q.state = "done";
+      q.message = [
+        `${r.ref} is at ${here?.slice(0, 12) ?? "nothing"} in ${root}, not at ${r.sha.slice(0, 12)}: not run (the server runs the commits of the repository it serves)`,
+      ];
+      this.o.log(`run ${q.id}: ${q.message[0]}`);
+      return Promise.resolve();
+    }
     const tmp = mkdtempSync(join(tmpdir(), "slipway-serve-"));
     const payloadPath = join(tmp, "event.json");
     writeFileSync(payloadPath, JSON.stringify(r.payload));
