@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { Recorder } from "../db/recorder.js";
+import type { Json } from "../expr/index.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
 import { BenchTally } from "../report/bench-tally.js";
 import { PlainReporter } from "../report/console.js";
@@ -16,7 +17,10 @@ import type { JobResult, StampedEvent } from "../run/events.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
+import { loadReuseConfig } from "../run/reuse/config.js";
+import { Reuser } from "../run/reuse/reuser.js";
 import { runPlan } from "../run/scheduler.js";
+import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { EXIT, historyDatabase, IoError, signalExit, UsageError } from "./common.js";
 import { terminalReviewer } from "./reviewer.js";
 
@@ -112,11 +116,45 @@ export interface RunSpec {
   maxJobs: number;
   /** Load or selection errors were printed: the run fails whatever its jobs do. */
   failed: boolean;
-  values: { bind?: boolean; verbose?: boolean; approve?: string[]; junit?: string; db?: string };
+  values: {
+    bind?: boolean;
+    verbose?: boolean;
+    approve?: string[];
+    junit?: string;
+    db?: string;
+    "no-reuse"?: boolean;
+  };
+}
+
+/**
+ * Job reuse, unless --no-reuse, SLIPWAY_REUSE=0, no history (SLIPWAY_HISTORY=0) or --bind (the
+ * working tree is no commit: git has no hash of what the jobs see).
+ */
+function reuser(s: RunInput, r: RunSpec): Reuser | undefined {
+  const config = loadReuseConfig(s.root);
+  if (!config.ok) throw new UsageError(formatDiagnostic(config.error));
+  const v = r.values;
+  if (v["no-reuse"] || v.bind || process.env.SLIPWAY_REUSE === "0" || process.env.SLIPWAY_HISTORY === "0")
+    return undefined;
+  return new Reuser({
+    root: s.root,
+    runDir: r.dir,
+    runNumber: r.runNumber,
+    historyUrl: historyDatabase(v.db),
+    config: config.config,
+    event: { name: s.trigger.event, payload: s.trigger.payload as Json },
+  });
 }
 
 export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<number> {
   const { json, log, values } = r;
+  let reuse: Reuser | undefined;
+  try {
+    reuse = reuser(s, r);
+  } catch (e) {
+    rmSync(r.dir, { recursive: true, force: true });
+    throw e;
+  }
   const rf = saving(r.dir, () => new RunFolder(r.dir));
   const masker = new Masker();
   for (const v of Object.values(s.secrets)) masker.add(v);
@@ -214,6 +252,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       token: r.token,
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
+      reuse,
       // The machine's events hold what the planner answered (names, reasons): masked too.
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       approver: listApprover(
@@ -230,6 +269,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       },
     });
   } finally {
+    await reuse?.close();
     await executor.close?.();
     reviewer?.close();
     rmSync(workRoot, { recursive: true, force: true });

@@ -59,6 +59,8 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
                            it works); --no-sandbox / --host: run on the host as it is
                            (SLIPWAY_SANDBOX=1 / 0 in the environment does the same)
       --network host|none  none: jobs get only their own loopback (needs the sandbox)
+      --no-reuse           run every job, even one that succeeded before with the same inputs
+                           (SLIPWAY_REUSE=0 does the same; see 'Job reuse' below)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
@@ -72,6 +74,16 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
 The run is recorded in the run history (.slipway/slipway.db, shown by 'slipway history'), or
 in the PostgreSQL database of --db postgres://... (or SLIPWAY_DATABASE_URL); SLIPWAY_HISTORY=0
 in the environment turns recording off.
+
+Job reuse: a job whose key (its job as planned, the commit's files it sees, its needs' outputs,
+the event, keyed hashes of the secrets and variables it reads, the platform) matches a job that
+succeeded before in the history is not run: it is shown 'reused (run N, <age> ago)', and its
+outputs, artifacts and step summaries are restored. Never reused: jobs with an environment,
+jobs that publish, jobs marked reuse: false in .github/slipway.yml, and under --bind. Declare
+a job's inputs there to narrow what it sees (default: the commit's whole tree):
+  jobs:
+    ci.yml/docs: { inputs: ["docs/**"] }
+    ci.yml/release: { reuse: false }
 
 Exit codes: 0 the run succeeded (or all its jobs were skipped, or nothing was triggered),
 1 it failed or was cancelled, 2 usage error, 74 the run could not be saved (disk full, ...;
@@ -93,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
           network: { type: "string" },
           plan: { type: "string" },
           db: { type: "string" },
+          "no-reuse": { type: "boolean" },
         },
         allowPositionals: true,
       }),

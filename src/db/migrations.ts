@@ -167,6 +167,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      hit INTEGER NOT NULL
    );
    CREATE INDEX coverage_files_job ON coverage_files (job);`,
+  // 9: job reuse: the leg's reuse key (hex) and its parts' hashes (JSON), looked up by key.
+  `ALTER TABLE jobs ADD COLUMN reuse_key TEXT;
+   ALTER TABLE jobs ADD COLUMN reuse_parts TEXT;
+   CREATE INDEX jobs_reuse_key ON jobs (reuse_key);`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -323,6 +327,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      hit INTEGER NOT NULL
    );
    CREATE INDEX coverage_files_job ON coverage_files (job);`,
+  // 9: job reuse: the leg's reuse key (hex) and its parts' hashes (JSON), looked up by key.
+  `ALTER TABLE jobs ADD COLUMN reuse_key TEXT;
+   ALTER TABLE jobs ADD COLUMN reuse_parts TEXT;
+   CREATE INDEX jobs_reuse_key ON jobs (reuse_key);`,
 ];
 
 export class NewerDatabaseError extends Error {}

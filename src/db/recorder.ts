@@ -21,6 +21,7 @@ import {
   type Runner,
   requestApproval,
   setInterrupted,
+  setReuseKey,
   splitKey,
   startJob,
   startStep,
@@ -186,6 +187,9 @@ export class Recorder {
         break;
       case "job-start":
         out.push(startJob(run, this.job(e.job, e.name), e.time, this.runner));
+        break;
+      case "job-key":
+        out.push(setReuseKey(run, this.job(e.job), e.key, e.parts));
         break;
       case "step-start":
         out.push(startStep(run, this.job(e.job), e.step, e.name, e.time));

@@ -121,6 +121,22 @@ export function endJob(run: number, key: string, e: JobEnd): Statement {
   );
 }
 
+/** A leg's reuse key and its parts' hashes (JSON), to find it again and say what changed. */
+export function setReuseKey(
+  run: number,
+  key: string,
+  reuseKey: string,
+  parts: Record<string, string>,
+): Statement {
+  return st(
+    "UPDATE jobs SET reuse_key = ?, reuse_parts = ? WHERE run = ? AND key = ?",
+    reuseKey,
+    JSON.stringify(parts),
+    run,
+    key,
+  );
+}
+
 export function startStep(run: number, key: string, step: number, name: string, at: number): Statement {
   return st(
     `INSERT INTO steps (job, number, name, started_at) VALUES (${JOB}, ?, ?, ?)

@@ -59,6 +59,8 @@ export type RunEvent =
    */
   | { type: "plan-expanded"; job: string; legs: string[] }
   | { type: "job-start"; job: string; name: string }
+  /** A leg's reuse key (hex) and its parts' hashes, before it runs or is reused (run/reuse/key.ts). */
+  | { type: "job-key"; job: string; key: string; parts: Record<string, string> }
   | { type: "step-start"; job: string; step: number; name: string }
   | { type: "log"; job: string; step?: number; stream: "stdout" | "stderr" | "info" | "debug"; text: string }
   | { type: "group"; job: string; step?: number; title?: string; end?: boolean }

@@ -24,7 +24,7 @@ import {
 import { liveToken } from "../workflow/token-json.js";
 import { field } from "../workflow/tokens.js";
 import type { Approver } from "./approval.js";
-import { assignmentFor } from "./assignment.js";
+import { assignmentFor, type JobAssignment } from "./assignment.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import { runLeg } from "./job.js";
@@ -41,6 +41,8 @@ import type {
   WorkflowSpec,
 } from "./machine/types.js";
 import type { Masker } from "./mask.js";
+import { jobPublishes } from "./reuse/publishing.js";
+import { neverReused, type Reuser } from "./reuse/reuser.js";
 
 export interface PortOptions {
   executor: Executor;
@@ -52,6 +54,8 @@ export interface PortOptions {
   approver?: Approver;
   /** The plan's options: deferred nodes are expanded with them. */
   options: PlanOptions;
+  /** Job reuse (off with --no-reuse, SLIPWAY_REUSE=0 or without history). */
+  reuse?: Reuser;
 }
 
 /** A workflow of the plan as it runs: its node, its contexts with secret values, its env. */
@@ -173,7 +177,22 @@ export class PlanPorts implements Ports {
       },
       this.o,
     );
+    const reused = await this.reuse(a, d);
+    // Through leg-finished like any leg: its dependants get the restored outputs.
+    if (reused) return { result: "success", outputs: reused.outputs, reason: reused.reason };
     return runLeg(a, { executor: this.o.executor, masker: this.o.masker, emit: this.o.emit, signal });
+  }
+
+  /** A leg that succeeded before with the same key is restored instead of run (reuse/). */
+  private async reuse(a: JobAssignment, d: Dispatch) {
+    const reuser = this.o.reuse;
+    if (!reuser) return undefined;
+    const never = neverReused(a, d.leg.environment?.name, jobPublishes(d.job.body), reuser.config);
+    if (never) {
+      if (this.o.verbose) this.log(a.key, "info", `not reused: ${never}`);
+      return undefined;
+    }
+    return reuser.tryReuse(a, this.o.emit);
   }
 
   approve(

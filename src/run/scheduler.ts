@@ -8,6 +8,7 @@ import { drive } from "./machine/driver.js";
 import type { MachineEvent, WorkflowSpec } from "./machine/types.js";
 import type { Masker } from "./mask.js";
 import { PlanPorts, runContexts, workflowSpec } from "./ports.js";
+import type { Reuser } from "./reuse/reuser.js";
 
 export interface SchedulerOptions {
   executor: Executor;
@@ -23,6 +24,8 @@ export interface SchedulerOptions {
   secrets: Record<string, string>;
   /** The run's GITHUB_TOKEN (github.token, secrets.GITHUB_TOKEN). */
   token: string;
+  /** Job reuse for this run (run/reuse/); none: every leg runs. */
+  reuse?: Reuser;
   /** Every input event of the state machine, before it is applied (what a resume replays). */
   record?: (e: MachineEvent) => void;
 }

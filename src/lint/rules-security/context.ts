@@ -82,21 +82,30 @@ function envOf(node: Node | undefined, into: Map<string, EnvEntry>): Map<string,
 }
 
 /** Every step of the file (job steps of a workflow, or the steps of a composite action). */
+/** A step's node as the audit sees it; `env`: what its job (and workflow) set. */
+export function auditStep(node: Node, job: JobInfo | undefined, env: Map<string, EnvEntry>): AuditStep {
+  const uses = get(node, "uses");
+  const run = get(node, "run");
+  return {
+    node,
+    job,
+    uses: isScalar(uses) ? uses : undefined,
+    action: isScalar(uses) ? actionName(uses) : undefined,
+    run: isScalar(run) && typeof run.value === "string" ? run : undefined,
+    env: envOf(node, env),
+  };
+}
+
+/** The steps of one job's mapping node, for a caller outside the audit (job reuse). */
+export function jobAuditSteps(job: Node | undefined): AuditStep[] {
+  const env = envOf(job, new Map());
+  return items(get(job, "steps")).map((s) => auditStep(s, undefined, env));
+}
+
 export function stepsOf(src: SourceFile, model: WorkflowModel | undefined): AuditStep[] {
   const root = src.doc.contents as Node | undefined;
   const wfEnv = envOf(root, new Map());
-  const make = (node: Node, job: JobInfo | undefined, env: Map<string, EnvEntry>): AuditStep => {
-    const uses = get(node, "uses");
-    const run = get(node, "run");
-    return {
-      node,
-      job,
-      uses: isScalar(uses) ? uses : undefined,
-      action: isScalar(uses) ? actionName(uses) : undefined,
-      run: isScalar(run) && typeof run.value === "string" ? run : undefined,
-      env: envOf(node, env),
-    };
-  };
+  const make = auditStep;
   if (src.kind === "action")
     return items(get(get(root, "runs"), "steps")).map((s) => make(s, undefined, wfEnv));
   const out: AuditStep[] = [];

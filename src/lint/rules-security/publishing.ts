@@ -80,8 +80,13 @@ function secretValued(value: string, step: AuditStep): boolean {
 
 /** What the workflow publishes, as a short phrase, or undefined. */
 export function publishesIn(ctx: AuditContext): string | undefined {
+  return publishedBy(ctx.steps);
+}
+
+/** What these steps publish, as a short phrase, or undefined (job reuse asks it of a job's steps). */
+export function publishedBy(steps: readonly AuditStep[]): string | undefined {
   const found = new Set<string>();
-  for (const s of ctx.steps) {
+  for (const s of steps) {
     for (const r of REGISTRIES) if (r.publishes(s)) found.add(r.name);
     const name = s.action;
     if (name === "pypa/gh-action-pypi-publish") found.add("PyPI");
