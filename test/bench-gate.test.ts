@@ -28,7 +28,10 @@ describe.each(backends())("$name", (b) => {
     const run = (args: string[] = []) => {
       // PostgreSQL through --db: the built-in reads its baseline where the run records.
       const db = url ? ["--db", url] : [];
-      const r = slipway(["run", "push", "--json", ...db, ...args], repo, { SLIPWAY_DATABASE_URL: "" });
+      // --no-reuse: run 3 repeats run 1's inputs on purpose, to be measured again.
+      const r = slipway(["run", "push", "--json", "--no-reuse", ...db, ...args], repo, {
+        SLIPWAY_DATABASE_URL: "",
+      });
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       const out = JSON.parse(r.stdout) as RunOut;
       last = out;

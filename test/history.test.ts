@@ -247,8 +247,11 @@ jobs:
       "one.json": JSON.stringify({ n: "1", note: "s3cr3t-value" }),
       "two.json": JSON.stringify({ n: "2" }),
     });
+    // --no-reuse: the second run repeats the first on purpose (its cache is restored).
     const run = (event: string) =>
-      expect(cli(["run", "--no-sandbox", "-e", event, "-s", "TOKEN=s3cr3t-value"], repo).code).toBe(0);
+      expect(
+        cli(["run", "--no-reuse", "--no-sandbox", "-e", event, "-s", "TOKEN=s3cr3t-value"], repo).code,
+      ).toBe(0);
     run("one.json");
     run("one.json");
     run("two.json");

@@ -17,7 +17,7 @@ import type { JobResult, StampedEvent } from "../run/events.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
-import { loadReuseConfig } from "../run/reuse/config.js";
+import { loadReuseConfig, type ReuseConfig } from "../run/reuse/config.js";
 import { Reuser } from "../run/reuse/reuser.js";
 import { runPlan } from "../run/scheduler.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
@@ -130,30 +130,32 @@ export interface RunSpec {
  * Job reuse, unless --no-reuse, SLIPWAY_REUSE=0, no history (SLIPWAY_HISTORY=0) or --bind (the
  * working tree is no commit: git has no hash of what the jobs see).
  */
-function reuser(s: RunInput, r: RunSpec): Reuser | undefined {
-  const config = loadReuseConfig(s.root);
-  if (!config.ok) throw new UsageError(formatDiagnostic(config.error));
+function reuser(
+  r: RunSpec,
+  config: ReuseConfig,
+  s: RunInput,
+  history: Recorder | undefined,
+): Reuser | undefined {
   const v = r.values;
-  if (v["no-reuse"] || v.bind || process.env.SLIPWAY_REUSE === "0" || process.env.SLIPWAY_HISTORY === "0")
-    return undefined;
+  if (!history || v["no-reuse"] || v.bind || process.env.SLIPWAY_REUSE === "0") return undefined;
   return new Reuser({
     root: s.root,
     runDir: r.dir,
     runNumber: r.runNumber,
     historyUrl: historyDatabase(v.db),
-    config: config.config,
+    config,
     event: { name: s.trigger.event, payload: s.trigger.payload as Json },
+    opened: history.opened,
   });
 }
 
 export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<number> {
   const { json, log, values } = r;
-  let reuse: Reuser | undefined;
-  try {
-    reuse = reuser(s, r);
-  } catch (e) {
+  // A bad .github/slipway.yml is a usage error before anything runs.
+  const loaded = loadReuseConfig(s.root);
+  if (!loaded.ok) {
     rmSync(r.dir, { recursive: true, force: true });
-    throw e;
+    throw new UsageError(formatDiagnostic(loaded.error));
   }
   const rf = saving(r.dir, () => new RunFolder(r.dir));
   const masker = new Masker();
@@ -173,6 +175,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const coverage = new CoverageTally();
   const started = Date.now();
   const history = recorder(s, plan, r, started, masker);
+  const reuse = reuser(r, loaded.config, s, history);
   const emit = eventGate(r.runId, masker, (e) => {
     rf.on(e);
     history?.on(e);

@@ -64,6 +64,11 @@ export class Recorder {
   private broken = false;
   /** The batches written so far, one after another. */
   private writing: Promise<void> = Promise.resolve();
+  /**
+   * The database opened (or failed to): another connection of this process may open it only
+   * then, as one that migrates holds its write lock meanwhile.
+   */
+  opened: Promise<void> = Promise.resolve();
   /** The disk was full: the run's history is incomplete, as a run folder write failing is. */
   full?: string;
 
@@ -90,7 +95,7 @@ export class Recorder {
     runner?: Runner,
   ): Recorder {
     const r = new Recorder(warn, runner);
-    r.writing = (async () => {
+    r.opened = r.writing = (async () => {
       try {
         r.db = (await openHistory(root, true, url))!;
         r.run = await insertRun(r.db, run);

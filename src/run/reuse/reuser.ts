@@ -24,6 +24,8 @@ export interface ReuseOptions {
   historyUrl?: string;
   config: ReuseConfig;
   event: { name: string; payload: Json };
+  /** The run's recorder opened the database: this second connection opens after it (recorder.ts). */
+  opened: Promise<void>;
 }
 
 /** Slipway's version: a new Slipway may run a job differently. */
@@ -158,7 +160,9 @@ export class Reuser {
   }
 
   private history(): Promise<Db | undefined> {
-    this.db ??= openHistory(this.o.root, true, this.o.historyUrl).catch(() => undefined);
+    this.db ??= this.o.opened
+      .then(() => openHistory(this.o.root, true, this.o.historyUrl))
+      .catch(() => undefined);
     return this.db;
   }
 
