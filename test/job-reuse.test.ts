@@ -185,3 +185,28 @@ test("job reuse: a bad .github/slipway.yml is a usage error at its line and colu
   expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   expect(existsSync(join(repo, ".slipway", "runs", "1"))).toBe(false);
 });
+
+test("plan --why-run: per job, reused or which part of its key changed", () => {
+  const repo = repo3();
+  const why = (secret = "one") => {
+    const r = slipway(["plan", "push", "--why-run", "--secret", `DOCS_TOKEN=${secret}`], repo, {
+      SLIPWAY_DATABASE_URL: "",
+    });
+    expect(r.stderr).toBe("");
+    return r.stdout.slice(r.stdout.indexOf("Job reuse:"));
+  };
+  expect(why()).toBe("Job reuse: no job would be reused: no run is recorded yet\n");
+  run(repo);
+  expect(why()).toMatch(
+    /^Job reuse:\n {2}a {2}reused \(run 1, \d+ s ago\)\n {2}b {2}reused \(run 1, .*\n {2}c {2}reused \(run 1, .*\n$/,
+  );
+  expect(why("two")).toMatch(/ {2}c {2}would run: changed since its last run: secrets\n/);
+  commit(repo, "docs/readme.md", "new docs\n");
+  expect(why()).toMatch(
+    / {2}a {2}reused .*\n {2}b {2}reused .*\n {2}c {2}would run: changed since its last run: content\n/,
+  );
+  commit(repo, "src/main.txt", "changed\n");
+  expect(why()).toMatch(
+    / {2}a {2}would run: changed since its last run: content\n {2}b {2}would run: it needs a, which would run\n {2}c {2}would run: it needs a, which would run\n/,
+  );
+});

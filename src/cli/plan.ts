@@ -1,11 +1,26 @@
 import { parseArgs } from "node:util";
+import { openHistory } from "../db/open.js";
+import type { Json } from "../expr/index.js";
 import { buildRunPlan, triggerOf } from "../plan/build.js";
 import { deselected } from "../plan/gates.js";
 import { planWorkflow, type Selection, selectWorkflows, type WorkflowPlan } from "../plan/plan.js";
+import type { RunPlan } from "../plan/run-plan.js";
 import { findLacks, lackOptions, renderLacks } from "../run/lacks.js";
+import { loadReuseConfig } from "../run/reuse/config.js";
+import { type WhyLine, whyRun } from "../run/reuse/why.js";
 import { formatDiagnostic } from "../workflow/diagnostic.js";
 import { isMissingCallee } from "../workflow/load.js";
-import { EVENT_OPTIONS, fail, matrixFilter, parse, placeholderToken, type Setup, setup } from "./common.js";
+import {
+  EVENT_OPTIONS,
+  fail,
+  historyDatabase,
+  matrixFilter,
+  parse,
+  placeholderToken,
+  type Setup,
+  setup,
+  UsageError,
+} from "./common.js";
 import { onlyJob } from "./select-job.js";
 
 const HELP = `usage: slipway plan [event] [options]
@@ -17,12 +32,21 @@ With --json it prints a summary (event, workflows, notTriggered, lacks, errors) 
 'plan', the run plan itself: 'slipway plan --json > p.json' then 'slipway run --plan p.json'
 runs exactly that plan. Secrets are named in it, never their values.
 
+--why-run shows, per job, whether 'slipway run' would reuse it (a job that succeeded before
+with the same key, see 'slipway run --help') and if not, which part of its key changed since
+its last recorded run: job, content, needs, event, secrets, vars, platform (--db, or
+SLIPWAY_DATABASE_URL, names the history; --json: under 'whyRun').
+
 Exit codes: 0 the plan has no errors, 1 it has some, 2 usage error.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parse(() =>
-      parseArgs({ args, options: EVENT_OPTIONS, allowPositionals: true }),
+      parseArgs({
+        args,
+        options: { ...EVENT_OPTIONS, "why-run": { type: "boolean" }, db: { type: "string" } },
+        allowPositionals: true,
+      }),
     );
     if (values.help) {
       console.log(HELP);
@@ -37,6 +61,25 @@ export async function main(args: string[]): Promise<number> {
     // What the run will lack (toolchains, actions, shells, skipped runs-on), said up front.
     const { lacks } = await findLacks(planned, plans, lackOptions(s.git.root));
     const bad = s.diagnostics.length > 0 || sel.errors.length > 0 || plans.some((p) => p.errors.length);
+    const runPlan = () =>
+      buildRunPlan(planned, {
+        runId: "0",
+        runNumber: 0,
+        trigger: triggerOf(s.event),
+        secretNames: Object.keys(s.secrets),
+        extraEnv: s.env,
+        options: { platforms: s.platforms, ...(matrix ? { matrix } : {}) },
+        // As `slipway run` counts them: a missing callee fails only the job that calls it.
+        errors: [
+          ...new Set(
+            s.workflows.flatMap((w) =>
+              w.diagnostics.filter((d) => !isMissingCallee(d)).map(formatDiagnostic),
+            ),
+          ),
+          ...sel.errors.map((e) => `${e.file}: ${e.message}`),
+        ],
+      });
+    const why = values["why-run"] ? await whyRunOf(s, runPlan(), values.db) : undefined;
     if (values.json) {
       console.log(
         JSON.stringify(
@@ -48,23 +91,8 @@ export async function main(args: string[]): Promise<number> {
             notTriggered: sel.skipped.map((k) => ({ file: k.wf.file, reason: k.reason })),
             lacks,
             errors: [...s.diagnostics, ...sel.errors.map((e) => `${e.file}: ${e.message}`)],
-            plan: buildRunPlan(planned, {
-              runId: "0",
-              runNumber: 0,
-              trigger: triggerOf(s.event),
-              secretNames: Object.keys(s.secrets),
-              extraEnv: s.env,
-              options: { platforms: s.platforms, ...(matrix ? { matrix } : {}) },
-              // As `slipway run` counts them: a missing callee fails only the job that calls it.
-              errors: [
-                ...new Set(
-                  s.workflows.flatMap((w) =>
-                    w.diagnostics.filter((d) => !isMissingCallee(d)).map(formatDiagnostic),
-                  ),
-                ),
-                ...sel.errors.map((e) => `${e.file}: ${e.message}`),
-              ],
-            }),
+            plan: runPlan(),
+            ...(why ? { whyRun: why } : {}),
           },
           null,
           2,
@@ -85,10 +113,40 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     if (lacks.length) console.log(`\n${renderLacks(lacks)}`);
+    if (why) console.log(`\n${renderWhy(why)}`);
     return bad ? 1 : 0;
   } catch (e) {
     return fail(e, "plan");
   }
+}
+
+/** --why-run: each leg's reuse as `slipway run` would decide it now. */
+async function whyRunOf(s: Setup, plan: RunPlan, db: string | undefined): Promise<WhyLine[] | string> {
+  const config = loadReuseConfig(s.git.root);
+  if (!config.ok) throw new UsageError(formatDiagnostic(config.error));
+  if (process.env.SLIPWAY_HISTORY === "0")
+    return "no job would be reused: the run history is off (SLIPWAY_HISTORY=0)";
+  if (process.env.SLIPWAY_REUSE === "0") return "no job would be reused: SLIPWAY_REUSE=0";
+  const history = await openHistory(s.git.root, false, historyDatabase(db));
+  if (!history) return "no job would be reused: no run is recorded yet";
+  try {
+    return await whyRun(plan, {
+      root: s.git.root,
+      sha: s.event.sha,
+      secrets: s.secrets,
+      config: config.config,
+      event: { name: plan.trigger.event, payload: plan.trigger.payload as Json },
+      db: history,
+    });
+  } finally {
+    await history.close();
+  }
+}
+
+function renderWhy(why: WhyLine[] | string): string {
+  if (typeof why === "string") return `Job reuse: ${why}`;
+  const width = Math.max(...why.map((w) => w.job.length));
+  return ["Job reuse:", ...why.map((w) => `  ${w.job.padEnd(width)}  ${w.why}`)].join("\n");
 }
 
 /** The workflows an event triggers and their plans (plans[i] is planned[i]'s). */

@@ -29,7 +29,7 @@ export interface ReuseOptions {
 }
 
 /** Slipway's version: a new Slipway may run a job differently. */
-const SLIPWAY_VERSION = (() => {
+export const SLIPWAY_VERSION = (() => {
   try {
     const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
     return String((pkg as { version?: string }).version ?? "unknown");
