@@ -10,7 +10,8 @@ const FIX = join(ROOT, "test/fixtures/actions");
 const xdg = () => mkdtempSync(join(tmpdir(), "slipway-xdg-"));
 
 function run(repo: string, args: string[], env: Record<string, string>) {
-  const r = slipway(["run", "push", "--json", ...args], repo, env);
+  // --no-reuse: these runs repeat on purpose, to see what the actions do the second time.
+  const r = slipway(["run", "push", "--json", "--no-reuse", ...args], repo, env);
   expect(r.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
   const out = JSON.parse(r.stdout) as {
     run: number;

@@ -80,7 +80,8 @@ describe("job names are GitHub's in plan, run, JSON and logs", () => {
     expect(table).not.toMatch(/^Inner x/m);
     expect(table).toMatch(/^ {2}Node\.js 24 +✓ success/m);
 
-    const r = slipway(["run", "-W", ".github/workflows/ci.yml", "--json"], repo);
+    // --no-reuse: the same run again, run (its logs are read below).
+    const r = slipway(["run", "-W", ".github/workflows/ci.yml", "--json", "--no-reuse"], repo);
     const out = JSON.parse(r.stdout) as Out;
     expect(out.jobs.map((j) => j.name).sort()).toEqual(
       [

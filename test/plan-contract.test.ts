@@ -24,7 +24,8 @@ const shape = (r: RunOut) =>
 
 describe("slipway run --plan runs exactly the saved plan", () => {
   const repo = tempRepo(join(ROOT, "test/fixtures/plan-contract"));
-  const opts = ["--host", "--json", "--approve", "production"];
+  // --no-reuse: the saved plan's run must run the jobs, not reuse the direct run's.
+  const opts = ["--host", "--json", "--approve", "production", "--no-reuse"];
 
   test("same jobs, results and outputs as slipway run; secrets masked and absent from the plan", () => {
     const direct = slipway(["run", ...opts, "-s", `DEPLOY_TOKEN=${SECRET}`], repo);

@@ -168,6 +168,19 @@ describe("reuse key", () => {
     expect(at(second)).not.toBe(at(first));
   });
 
+  test("a job that reads the run's number or id is new every run", () => {
+    const body = {
+      type: "mapping" as const,
+      pairs: [[str("run"), str("echo ${{ github.run_number }}")]] as [
+        ReturnType<typeof str>,
+        ReturnType<typeof str>,
+      ][],
+    };
+    expect(reuseKey(inputs(assignment({ body }, 2))).key).not.toBe(
+      reuseKey(inputs(assignment({ body }, 1))).key,
+    );
+  });
+
   test("secret values are hashed with the repository's key, never stored raw", () => {
     const k = reuseKey(inputs(assignment()));
     expect(JSON.stringify(k)).not.toContain("s3cret-value");

@@ -86,7 +86,12 @@ export function reuseKey(i: KeyInputs): ReuseKey {
   const text = canonical([a.body, a.workflowDefaults ?? null]);
   const github = obj(a.contexts.github);
   const { needs, vars, github: _g, ...rest } = a.contexts;
+  // A job that reads the run's own number or id does something new every run: its key says so.
+  const readsRun = /\b(github\.run_(number|id|attempt)|GITHUB_RUN_(NUMBER|ID|ATTEMPT))\b/.test(text);
   const job = {
+    ...(readsRun
+      ? { run: [github.run_id ?? null, github.run_number ?? null, github.run_attempt ?? null] }
+      : {}),
     key: a.key,
     workflow: a.workflow.file,
     name: a.name,
