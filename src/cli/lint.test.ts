@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { main } from "./lint.js";
@@ -65,6 +67,27 @@ describe("slipway lint", () => {
     const both = await json(() => main(["--no-shellcheck", "--audit", "-f", "json"], root));
     expect(sec.length).toBeGreaterThan(0);
     expect(both.map(key).sort()).toEqual([...lint, ...sec].map(key).sort());
+  });
+
+  test("--audit says an always-true if: once (lint's if-always-true, not also audit's unsound-condition)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-lint-"));
+    mkdirSync(join(dir, ".github/workflows"), { recursive: true });
+    writeFileSync(
+      join(dir, ".github/workflows/ci.yml"),
+      "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    if: ${{ false }} || x\n    steps:\n      - run: echo hi\n",
+    );
+    const io = capture();
+    const rules = async (fn: () => Promise<number>) => {
+      io.out.length = 0;
+      await fn();
+      return (JSON.parse(io.out.join("")) as { rule: string }[]).map((f) => f.rule);
+    };
+    const { main: audit } = await import("./audit.js");
+    expect(await rules(() => audit(["-f", "json"], dir))).toContain("unsound-condition");
+    const both = await rules(() => main(["--no-shellcheck", "--audit", "-f", "json"], dir));
+    expect(both).toContain("if-always-true");
+    expect(both).not.toContain("unsound-condition");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("exit 2 on usage errors and missing paths", async () => {

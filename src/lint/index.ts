@@ -205,7 +205,15 @@ export async function lintRepoDetailed(
       storeSeen,
       model: ctx.model,
     }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
-    return [...own, ...audited];
+    // An always-true if: is lint's if-always-true and audit's unsound-condition at one place:
+    // said once, by lint.
+    const alwaysTrue = new Set(
+      own.filter((f) => f.rule === "if-always-true").map((f) => `${f.line}:${f.col}`),
+    );
+    return [
+      ...own,
+      ...audited.filter((f) => f.rule !== "unsound-condition" || !alwaysTrue.has(`${f.line}:${f.col}`)),
+    ];
   };
   if (shellcheck) for (const list of await Promise.all(files.map(lintOne))) findings.push(...list);
   else for (const path of files) findings.push(...(await lintOne(path)));
