@@ -210,3 +210,12 @@ test("plan --why-run: per job, reused or which part of its key changed", () => {
     / {2}a {2}would run: changed since its last run: content\n {2}b {2}would run: it needs a, which would run\n {2}c {2}would run: it needs a, which would run\n/,
   );
 });
+
+test("job reuse: the run's table says which jobs were reused and from which run", () => {
+  const repo = repo3();
+  expect(run(repo).result).toBe("success");
+  const plain = slipway(["run", "push", "--secret", "DOCS_TOKEN=one"], repo, { SLIPWAY_DATABASE_URL: "" });
+  expect(plain.code, plain.stderr).toBe(0);
+  const row = plain.stdout.split("\n").find((l) => /^a\s/.test(l));
+  expect(row).toMatch(/success.*\(reused \(run 1, \d+ s ago\)\)/);
+});

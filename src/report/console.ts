@@ -167,7 +167,7 @@ export class PlainReporter {
     const lines = ["", `${"JOB".padEnd(w)}  RESULT       ${tests ? `${"TESTS".padEnd(tw)}  ` : ""}TIME`];
     for (const { r, indent } of rows) {
       lines.push(
-        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(12)} ${testCol(r)}${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && r.result !== "success" ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
+        `${(indent + r.name).padEnd(w)}  ${`${ICON[r.result!]} ${r.result}`.padEnd(12)} ${testCol(r)}${r.durationMs ? fmtMs(r.durationMs) : ""}${r.reason && (r.result !== "success" || r.reason.startsWith("reused ")) ? `${r.durationMs ? "  " : ""}(${r.reason})` : ""}`.trimEnd(),
       );
     }
     lines.push("", `Run ${result} in ${fmtMs(durationMs)}`);
