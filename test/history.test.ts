@@ -200,7 +200,10 @@ jobs:
       (_, i) => `  j${i}:\n    runs-on: ubuntu-latest\n    steps:\n${"      - run: echo step\n".repeat(5)}`,
     );
     const repo = tempRepo(undefined, { ".github/workflows/ci.yml": `on: push\njobs:\n${jobs.join("")}` });
-    const [one, two] = await Promise.all([cliAsync(["run"], repo), cliAsync(["run"], repo)]);
+    // --no-reuse: both runs must run every job; with reuse on, the slower run would rightly reuse
+    // jobs the faster one had finished, and record no steps for them.
+    const both = ["run", "--no-reuse"];
+    const [one, two] = await Promise.all([cliAsync(both, repo), cliAsync(both, repo)]);
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     expect(one.stderr + two.stderr).toBe("");
@@ -259,7 +262,7 @@ jobs:
       branch: string;
       payload: { n: string; note?: string };
       jobs: {
-        runner: { executor: string; name: string };
+        runner: { executor: string; name: string; labels?: string[] };
         summaries: { step: number; markdown: string }[];
         artifacts: { name: string; files: number; size: number; path: string }[];
         caches: {
@@ -276,7 +279,7 @@ jobs:
     expect(first.branch).toBe("main");
     expect(first.payload).toMatchObject({ n: "1", note: "***" });
     const job = first.jobs[0]!;
-    expect(job.runner).toEqual({ executor: "host", name: hostname() });
+    expect(job.runner).toEqual({ executor: "host", name: hostname(), labels: ["ubuntu-latest"] });
     expect(job.summaries).toEqual([{ step: 3, markdown: "# Built it\n" }]);
     expect(job.artifacts).toEqual([
       { name: "dist", files: 2, size: 9, path: "artifacts/dist", createdAt: expect.any(Number) },

@@ -133,7 +133,7 @@ export interface JobRow {
   approvals: ApprovalRow[];
   logs: LogSpanRow[];
   /** Where it ran: the executor and the runner's name; null when it never started. */
-  runner: { executor: string; name: string } | null;
+  runner: { executor: string; name: string; labels?: string[] } | null;
   artifacts: { name: string; files: number; size: number; path: string; createdAt: number }[];
   caches: CacheRow[];
   tests: TestRow[];

@@ -191,7 +191,14 @@ export class Recorder {
         this.job(e.job, e.name, e.workflow);
         break;
       case "job-start":
-        out.push(startJob(run, this.job(e.job, e.name), e.time, this.runner));
+        out.push(
+          startJob(
+            run,
+            this.job(e.job, e.name),
+            e.time,
+            this.runner && e.labels ? { ...this.runner, labels: e.labels } : this.runner,
+          ),
+        );
         break;
       case "job-key":
         out.push(setReuseKey(run, this.job(e.job), e.key, e.parts));

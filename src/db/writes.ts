@@ -29,6 +29,8 @@ export interface Runner {
   executor: string;
   /** The runner's name (runner.name: this machine). */
   name: string;
+  /** The job's runs-on labels, as evaluated for its leg. */
+  labels?: string[];
 }
 
 export async function insertRun(db: Db, r: NewRun): Promise<number> {

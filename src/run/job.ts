@@ -65,7 +65,7 @@ function runDefaults(
 /** Runs one assignment: prepares its workspace, runs its steps, cleans up; emits its events. */
 export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult> {
   const started = Date.now();
-  env.emit({ type: "job-start", job: leg.key, name: leg.name });
+  env.emit({ type: "job-start", job: leg.key, name: leg.name, labels: leg.runsOn });
   const prep: PrepareSpec = { ...leg.prepare, jobKey: leg.key };
   const body = liveToken(leg.body);
   const steps = jobSteps(body, leg.steps);
