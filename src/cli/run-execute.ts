@@ -142,10 +142,9 @@ function reuser(
     root: s.root,
     runDir: r.dir,
     runNumber: r.runNumber,
-    historyUrl: historyDatabase(v.db),
     config,
     event: { name: s.trigger.event, payload: s.trigger.payload as Json },
-    opened: history.opened,
+    history: () => history.database(),
   });
 }
 
@@ -272,7 +271,6 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       },
     });
   } finally {
-    await reuse?.close();
     await executor.close?.();
     reviewer?.close();
     rmSync(workRoot, { recursive: true, force: true });

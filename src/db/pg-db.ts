@@ -62,6 +62,15 @@ export class PgDb implements Db {
     return db;
   }
 
+  /** The connection's last request: one at a time, in order (pg deprecates overlapping ones). */
+  private last: Promise<unknown> = Promise.resolve();
+
+  private send<R>(request: () => Promise<R>): Promise<R> {
+    const p = this.last.then(request);
+    this.last = p.catch(() => {});
+    return p;
+  }
+
   private async query<T>(sql: string, params: readonly Param[]): Promise<T[]> {
     if (this.broken) throw this.broken;
     let name = this.names.get(sql);
@@ -69,7 +78,8 @@ export class PgDb implements Db {
       name = `s${this.names.size + 1}`;
       this.names.set(sql, name);
     }
-    const r = await this.client.query({ name, text: toDollar(sql), values: params as Param[] });
+    const query = { name, text: toDollar(sql), values: params as Param[] };
+    const r = await this.send(() => this.client.query(query));
     return r.rows as T[];
   }
 
@@ -98,7 +108,7 @@ export class PgDb implements Db {
 
   async exec(sql: string): Promise<void> {
     if (this.broken) throw this.broken;
-    await this.client.query(sql);
+    await this.send(() => this.client.query(sql));
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

@@ -64,11 +64,8 @@ export class Recorder {
   private broken = false;
   /** The batches written so far, one after another. */
   private writing: Promise<void> = Promise.resolve();
-  /**
-   * The database opened (or failed to): another connection of this process may open it only
-   * then, as one that migrates holds its write lock meanwhile.
-   */
-  opened: Promise<void> = Promise.resolve();
+  /** Resolves once the database is open (or failed to open) and the run's row is written. */
+  private opened: Promise<void> = Promise.resolve();
   /** The disk was full: the run's history is incomplete, as a run folder write failing is. */
   full?: string;
 
@@ -106,6 +103,15 @@ export class Recorder {
       }
     })();
     return r;
+  }
+
+  /**
+   * The run's connection, for reads during the run (job reuse looks up earlier runs): one
+   * connection per run, so nothing waits on another's migration. Undefined when recording failed.
+   */
+  async database(): Promise<Db | undefined> {
+    await this.opened;
+    return this.broken ? undefined : this.db;
   }
 
   on(e: StampedEvent): void {

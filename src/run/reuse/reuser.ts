@@ -7,7 +7,6 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node
 import { arch, platform } from "node:os";
 import { basename, join } from "node:path";
 import type { Db } from "../../db/db.js";
-import { openHistory } from "../../db/open.js";
 import type { Json } from "../../expr/index.js";
 import type { JobAssignment } from "../assignment.js";
 import type { Emit } from "../events.js";
@@ -21,11 +20,10 @@ export interface ReuseOptions {
   /** This run's folder (artifacts are copied into it) and number. */
   runDir: string;
   runNumber: number;
-  historyUrl?: string;
   config: ReuseConfig;
   event: { name: string; payload: Json };
-  /** The run's recorder opened the database: this second connection opens after it (recorder.ts). */
-  opened: Promise<void>;
+  /** The run's history connection (the recorder's; it closes it). */
+  history: () => Promise<Db | undefined>;
 }
 
 /** Slipway's version: a new Slipway may run a job differently. */
@@ -160,14 +158,7 @@ export class Reuser {
   }
 
   private history(): Promise<Db | undefined> {
-    this.db ??= this.o.opened
-      .then(() => openHistory(this.o.root, true, this.o.historyUrl))
-      .catch(() => undefined);
+    this.db ??= this.o.history().catch(() => undefined);
     return this.db;
-  }
-
-  async close(): Promise<void> {
-    const db = await this.db;
-    await db?.close().catch(() => {});
   }
 }
