@@ -219,3 +219,50 @@ test("job reuse: the run's table says which jobs were reused and from which run"
   const row = plain.stdout.split("\n").find((l) => /^a\s/.test(l));
   expect(row).toMatch(/success.*\(reused \(run 1, \d+ s ago\)\)/);
 });
+
+test("job reuse: a reused job's test results and coverage are restored into the report, --json and history", () => {
+  const junit =
+    '<testsuites><testsuite name="calc" tests="2"><testcase classname="calc" name="adds" time="0.01"/>' +
+    '<testcase classname="calc" name="divides" time="0.02" file="calc.py" line="7"><skipped message="later"/></testcase>' +
+    "</testsuite></testsuites>";
+  const lcov = "SF:calc.py\\nDA:1,1\\nDA:2,0\\nDA:3,1\\nend_of_record\\n";
+  const repo = tempRepo(undefined, {
+    ".github/workflows/ci.yml": `name: ci
+on: push
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          printf '%s' '${junit}' > report.xml
+          printf '${lcov}' > lcov.info
+      - uses: mikepenz/action-junit-report@v5
+        with: { report_paths: report.xml }
+      - uses: codecov/codecov-action@v5
+        with: { files: lcov.info }
+`,
+    ".gitignore": ".slipway/\n",
+    "calc.py": "a = 1\nb = 2\nc = 3\n",
+  });
+  const view = (r: Run & { jobs: (Job & { tests?: unknown; coverage?: unknown })[] }) => ({
+    tests: r.jobs[0]!.tests,
+    coverage: r.jobs[0]!.coverage,
+  });
+  const first = run(repo) as Parameters<typeof view>[0];
+  expect(first.result).toBe("success");
+  expect(view(first)).toEqual({
+    tests: { passed: 1, failed: 0, skipped: 1 },
+    coverage: { lines: 3, hit: 2, percent: expect.closeTo(66.67, 1) },
+  });
+  const second = run(repo) as Parameters<typeof view>[0];
+  expect(reused(second)).toEqual(["t"]);
+  expect(view(second)).toEqual(view(first));
+  const history = JSON.parse(
+    slipway(["history", "2", "--json"], repo, { SLIPWAY_DATABASE_URL: "" }).stdout,
+  ) as {
+    jobs: { coverage: { path: string; lines: number; hit: number }[]; tests?: unknown }[];
+  };
+  expect(history.jobs[0]!.coverage.map((c) => [c.path, c.lines, c.hit])).toEqual([["calc.py", 3, 2]]);
+  const table = slipway(["history", "2"], repo, { SLIPWAY_DATABASE_URL: "" }).stdout;
+  expect(table).toMatch(/tests?.*1 passed.*1 skipped|1 passed, 0 failed, 1 skipped/);
+});

@@ -1,6 +1,7 @@
 // The history's answer to "did a leg with this key succeed before?": the latest such run,
 // with what a reuse restores (outputs, artifacts, step summaries).
 import type { Db } from "../../db/db.js";
+import type { FileCoverage, TestCase, TestOutcome } from "../events.js";
 
 export interface Earlier {
   /** The run's number and folder (relative to the repository). */
@@ -10,6 +11,10 @@ export interface Earlier {
   outputs: Record<string, string>;
   artifacts: { name: string; files: number; size: number; path: string }[];
   summaries: { step: number; markdown: string }[];
+  /** The test cases each test-report step read, by step and report. */
+  tests: { step: number; report: string; cases: TestCase[] }[];
+  /** The line coverage each codecov step read, by step. */
+  coverage: { step: number; files: FileCoverage[] }[];
   parts: Record<string, string>;
 }
 
@@ -38,6 +43,24 @@ export async function findSucceeded(db: Db, key: string, except: number): Promis
     "SELECT step, markdown FROM summaries WHERE job = ?1 ORDER BY id",
     [row.id],
   );
+  const cases = await db.all<{
+    step: number;
+    report: string;
+    suite: string;
+    name: string;
+    file: string | null;
+    line: number | null;
+    duration_ms: number;
+    outcome: string;
+    message: string | null;
+  }>(
+    "SELECT step, report, suite, name, file, line, duration_ms, outcome, message FROM test_cases WHERE job = ?1 ORDER BY id",
+    [row.id],
+  );
+  const covered = await db.all<{ step: number; path: string; lines: number; hit: number }>(
+    "SELECT step, path, lines, hit FROM coverage_files WHERE job = ?1 ORDER BY id",
+    [row.id],
+  );
   return {
     run: Number(row.number),
     folder: row.folder,
@@ -45,8 +68,56 @@ export async function findSucceeded(db: Db, key: string, except: number): Promis
     outputs: row.outputs ? (JSON.parse(row.outputs) as Record<string, string>) : {},
     artifacts: artifacts.map((a) => ({ ...a, files: Number(a.files), size: Number(a.size) })),
     summaries: summaries.map((s) => ({ ...s, step: Number(s.step) })),
+    tests: groupTests(cases),
+    coverage: groupCoverage(covered),
     parts: row.reuse_parts ? (JSON.parse(row.reuse_parts) as Record<string, string>) : {},
   };
+}
+
+type CaseRow = {
+  step: number;
+  report: string;
+  suite: string;
+  name: string;
+  file: string | null;
+  line: number | null;
+  duration_ms: number;
+  outcome: string;
+  message: string | null;
+};
+
+/** Test cases back into the test-results events they were recorded from (step, report). */
+function groupTests(rows: CaseRow[]): Earlier["tests"] {
+  const out = new Map<string, Earlier["tests"][number]>();
+  for (const r of rows) {
+    const step = Number(r.step);
+    const id = `${step}\0${r.report}`;
+    const g = out.get(id) ?? { step, report: r.report, cases: [] };
+    out.set(id, g);
+    g.cases.push({
+      suite: r.suite,
+      name: r.name,
+      ...(r.file !== null ? { file: r.file } : {}),
+      ...(r.line !== null ? { line: Number(r.line) } : {}),
+      durationMs: Number(r.duration_ms),
+      outcome: r.outcome as TestOutcome,
+      ...(r.message !== null ? { message: r.message } : {}),
+    });
+  }
+  return [...out.values()];
+}
+
+function groupCoverage(
+  rows: { step: number; path: string; lines: number; hit: number }[],
+): Earlier["coverage"] {
+  const out = new Map<number, FileCoverage[]>();
+  for (const r of rows) {
+    const step = Number(r.step);
+    const files = out.get(step) ?? [];
+    files.push({ path: r.path, lines: Number(r.lines), hit: Number(r.hit) });
+    out.set(step, files);
+  }
+  return [...out].map(([step, files]) => ({ step, files }));
 }
 
 /** The latest parts recorded for a leg key (any result), to say which part of its key changed. */

@@ -145,6 +145,18 @@ export class Reuser {
     }
     for (const s of earlier.summaries)
       emit({ type: "summary", job: a.key, step: s.step, markdown: s.markdown });
+    // Tests and coverage as the earlier run read them: the report, --json and the history show
+    // them for this run too. Benchmarks are not: a reused job measured nothing new.
+    for (const t of earlier.tests)
+      emit({ type: "test-results", job: a.key, step: t.step, report: t.report, cases: t.cases });
+    for (const c of earlier.coverage) {
+      const total = { lines: 0, hit: 0 };
+      for (const f of c.files) {
+        total.lines += f.lines;
+        total.hit += f.hit;
+      }
+      emit({ type: "coverage", job: a.key, step: c.step, files: c.files, total });
+    }
     emit({
       type: "job-end",
       job: a.key,
