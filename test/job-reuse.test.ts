@@ -218,6 +218,18 @@ test("job reuse: the run's table says which jobs were reused and from which run"
   expect(plain.code, plain.stderr).toBe(0);
   const row = plain.stdout.split("\n").find((l) => /^a\s/.test(l));
   expect(row).toMatch(/success.*\(reused \(run 1, \d+ s ago\)\)/);
+  // No job ran: no executor was chosen (no sandbox probe), and the history says the jobs ran nowhere.
+  expect(plain.stdout + plain.stderr).not.toContain("executor:");
+  const history = JSON.parse(
+    slipway(["history", "2", "--json"], repo, { SLIPWAY_DATABASE_URL: "" }).stdout,
+  ) as {
+    jobs: { runner: unknown }[];
+  };
+  expect(history.jobs.map((j) => j.runner)).toEqual([null, null, null]);
+  // A job that runs makes the executor, said once before it starts.
+  commit(repo, "docs/readme.md", "new docs\n");
+  const third = slipway(["run", "push", "--secret", "DOCS_TOKEN=one"], repo, { SLIPWAY_DATABASE_URL: "" });
+  expect(third.stdout.match(/^executor: /gm)).toHaveLength(1);
 });
 
 test("job reuse: a reused job's test results and coverage are restored into the report, --json and history", () => {

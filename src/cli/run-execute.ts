@@ -14,6 +14,7 @@ import { TestTally } from "../report/test-tally.js";
 import { listApprover } from "../run/approval.js";
 import { eventGate } from "../run/event-gate.js";
 import type { JobResult, StampedEvent } from "../run/events.js";
+import { LazyExecutor } from "../run/executor/lazy.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
@@ -71,7 +72,13 @@ function recorder(
     },
     (m) => console.error(`slipway: ${m}`),
     historyDatabase(r.values.db),
-    { executor: r.executor.name, name: hostname() },
+    // Read when a job starts (a LazyExecutor is made by then); a reused job ran nowhere.
+    {
+      get executor() {
+        return r.executor.name;
+      },
+      name: hostname(),
+    },
   );
 }
 
@@ -105,8 +112,8 @@ export function pickExecutor(values: {
 
 export interface RunSpec {
   executor: Executor;
-  /** The run header's line saying where jobs run (sandbox or host, and why). */
-  executorHeader: string;
+  /** The run header's line saying where jobs run (sandbox or host, and why); undefined: a LazyExecutor says it when made. */
+  executorHeader?: string;
   runId: string;
   runNumber: number;
   dir: string;
@@ -238,7 +245,8 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       event: s.trigger.event,
       workflows: plan.workflows.map((w) => w.file),
     });
-    log(r.executorHeader);
+    if (r.executorHeader) log(r.executorHeader);
+    else if (executor instanceof LazyExecutor) executor.onMade = log;
     // --bind runs in the working tree, whatever commit the event names (a pull request's merge,
     // a --ref elsewhere): say so rather than let GITHUB_SHA and the files disagree silently.
     if (values.bind && s.trigger.sha !== s.headSha)

@@ -202,7 +202,9 @@ export class Recorder {
             run,
             this.job(e.job, e.name),
             e.time,
-            this.runner && e.labels ? { ...this.runner, labels: e.labels } : this.runner,
+            e.reused
+              ? undefined
+              : this.runner && { ...this.runner, ...(e.labels ? { labels: e.labels } : {}) },
           ),
         );
         break;

@@ -58,7 +58,8 @@ export type RunEvent =
    * needs' outputs exist (names), or a reusable workflow's jobs once it is called (keys).
    */
   | { type: "plan-expanded"; job: string; legs: string[] }
-  | { type: "job-start"; job: string; name: string /** runs-on labels */; labels?: string[] }
+  /** labels: runs-on as evaluated; reused: restored from an earlier run, run nowhere. */
+  | { type: "job-start"; job: string; name: string; labels?: string[]; reused?: boolean }
   /** A leg's reuse key (hex) and its parts' hashes, before it runs or is reused (run/reuse/key.ts). */
   | { type: "job-key"; job: string; key: string; parts: Record<string, string> }
   | { type: "step-start"; job: string; step: number; name: string }

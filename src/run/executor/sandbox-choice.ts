@@ -1,4 +1,5 @@
 import { HostExecutor } from "./host.js";
+import { LazyExecutor } from "./lazy.js";
 import { detectSandbox, SandboxExecutor, type SandboxNetwork } from "./sandbox.js";
 import type { Executor } from "./types.js";
 
@@ -13,8 +14,8 @@ export interface ExecutorWish {
 }
 
 export type ExecutorChoice =
-  | { ok: true; executor: Executor; header: string }
-  | { ok: false; error: string; usage: boolean };
+  /** header: the run header's line; undefined when the executor says it once made (LazyExecutor). */
+  { ok: true; executor: Executor; header?: string } | { ok: false; error: string; usage: boolean };
 
 /**
  * Picks the executor once per run: the sandbox where this machine can make one (a fresh
@@ -32,16 +33,25 @@ export function chooseExecutor(w: ExecutorWish): ExecutorChoice {
     const why = w.sandbox === false ? "--no-sandbox" : "SLIPWAY_SANDBOX=0";
     return { ok: true, executor: new HostExecutor(), header: `executor: host (${why})` };
   }
+  // Auto: nothing can fail, so the probe waits until a job runs (none may: job reuse).
+  if (wanted === undefined && network === "host")
+    return { ok: true, executor: new LazyExecutor(() => sandboxOrHost(w.scratch)) };
+  // Required (--sandbox, SLIPWAY_SANDBOX=1, --network none): an error before the run when it cannot work.
   const support = detectSandbox(w.scratch, network as SandboxNetwork);
-  if (!support.ok) {
-    if (wanted || network === "none")
-      return { ok: false, usage: false, error: `the sandbox cannot run here: ${support.reason}` };
+  if (!support.ok)
+    return { ok: false, usage: false, error: `the sandbox cannot run here: ${support.reason}` };
+  const sandbox = new SandboxExecutor(support, network as SandboxNetwork);
+  return { ok: true, executor: sandbox, header: `executor: ${sandbox.describe()}` };
+}
+
+/** The sandbox where this machine can make one, else the host, with the header saying why. */
+function sandboxOrHost(scratch: string): { executor: Executor; header: string } {
+  const support = detectSandbox(scratch, "host");
+  if (!support.ok)
     return {
-      ok: true,
       executor: new HostExecutor(),
       header: `executor: host (no sandbox: ${support.reason}; jobs can change this machine)`,
     };
-  }
-  const sandbox = new SandboxExecutor(support, network as SandboxNetwork);
-  return { ok: true, executor: sandbox, header: `executor: ${sandbox.describe()}` };
+  const sandbox = new SandboxExecutor(support, "host");
+  return { executor: sandbox, header: `executor: ${sandbox.describe()}` };
 }

@@ -135,7 +135,7 @@ export class Reuser {
   private restore(a: JobAssignment, earlier: Earlier, from: string, emit: Emit) {
     const reason = `reused (run ${earlier.run}, ${age(Date.now() - earlier.endedAt)} ago)`;
     const started = Date.now();
-    emit({ type: "job-start", job: a.key, name: a.name });
+    emit({ type: "job-start", job: a.key, name: a.name, reused: true });
     emit({ type: "log", job: a.key, stream: "info", text: reason });
     for (const x of earlier.artifacts) {
       cpSync(join(from, x.path), join(this.o.runDir, x.path), { recursive: true });
