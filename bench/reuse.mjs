@@ -1,9 +1,10 @@
-// Job reuse: the 50-job DAG run cold (--no-reuse) vs re-run with unchanged inputs (every job
-// reused), alternating in the same run; and what computing the keys costs per job on a
+// Job reuse: the 50-job DAG and the example pipeline run cold (--no-reuse) vs re-run with
+// unchanged inputs (every job reused), alternating in the same run, as whole processes and
+// inside the run (its own durationMs); and what computing the keys costs per job on a
 // repository of 5,000 files (the whole tree, and declared inputs matched against git ls-tree).
 // Usage: npm run build && node bench/reuse.mjs [--reps N]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,27 +32,45 @@ const BIN = join(ROOT, "bin/slipway.js");
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1]) || 5;
 
 function runOnce(dir, extra) {
+  const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, "--json", ...extra], {
     env: { ...process.env, CI: "true", SLIPWAY_DATABASE_URL: "" },
     encoding: "utf8",
   });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`run failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout);
+  const out = JSON.parse(r.stdout);
+  const reused = out.jobs.filter((j) => /^reused/.test(j.reason ?? "")).length;
+  // What could be reused: legs that ran (not skipped ones, not a matrix's own row beside its legs).
+  const keys = new Set(out.jobs.map((j) => j.job));
+  const legs = out.jobs.filter((j) => j.result !== "skipped" && !keys.has(`${j.job}.1`)).length;
+  // whole: the process as the user waits for it; inRun: the run's own durationMs (from its
+  // first event to its last: without Node's start, loading and planning).
+  return { whole: ms, inRun: out.durationMs, jobs: legs, reused };
+}
+
+/** Cold (--no-reuse) against re-run with unchanged inputs, alternating, in `dir`. */
+function ratio(dir, extra) {
+  runOnce(dir, extra); // the run whose jobs the others reuse (and warm file caches)
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < reps; i++) {
+    cold.push(runOnce(dir, [...extra, "--no-reuse"]));
+    const w = runOnce(dir, extra);
+    if (w.reused !== w.jobs) throw new Error(`expected ${w.jobs} reused jobs, got ${w.reused}`);
+    warm.push(w);
+  }
+  const m = (xs, k) => median(xs.map((x) => x[k]));
+  return {
+    jobs: warm[0].jobs,
+    cold: { whole: m(cold, "whole"), inRun: m(cold, "inRun") },
+    warm: { whole: m(warm, "whole"), inRun: m(warm, "inRun") },
+  };
 }
 
 function dagRatio() {
   const dir = repo({ ".github/workflows/dag.yml": dagWorkflow(5, 10), ".gitignore": ".slipway/\n" });
-  runOnce(dir, []); // the run whose jobs the others reuse (and warm file caches)
-  const cold = [];
-  const warm = [];
-  for (let i = 0; i < reps; i++) {
-    cold.push(time(() => runOnce(dir, ["--no-reuse"])));
-    let reused = 0;
-    warm.push(
-      time(() => (reused = runOnce(dir, []).jobs.filter((j) => /^reused/.test(j.reason ?? "")).length)),
-    );
-    if (reused !== 50) throw new Error(`expected 50 reused jobs, got ${reused}`);
-  }
+  const r = ratio(dir, []);
   rmSync(dir, { recursive: true, force: true });
   // What any run costs (start, plan, run folder, history) without a job: the floor of both.
   const none = repo({
@@ -59,9 +78,26 @@ function dagRatio() {
       "on: push\njobs:\n  a:\n    if: false\n    runs-on: ubuntu-latest\n    steps: [{ run: echo }]\n",
   });
   const floor = [];
-  for (let i = 0; i < reps; i++) floor.push(time(() => runOnce(none, [])));
+  for (let i = 0; i < reps; i++) floor.push(runOnce(none, []).whole);
   rmSync(none, { recursive: true, force: true });
-  return { cold: median(cold), warm: median(warm), floor: median(floor) };
+  return { ...r, floor: median(floor) };
+}
+
+/** examples/hello (the README's demo) in a fresh repository, with its secrets file. */
+function exampleRatio() {
+  const files = {};
+  const walk = (d, rel) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p, `${rel}${e.name}/`);
+      else files[`${rel}${e.name}`] = readFileSync(p, "utf8");
+    }
+  };
+  walk(join(ROOT, "examples/hello"), "");
+  const dir = repo({ ...files, ".gitignore": ".slipway/\n" });
+  const r = ratio(dir, ["--secret-file", join(dir, ".secrets")]);
+  rmSync(dir, { recursive: true, force: true });
+  return r;
 }
 
 function keyCost(n = 5000, jobs = 50) {
@@ -122,13 +158,19 @@ function keyCost(n = 5000, jobs = 50) {
 }
 
 rmSync(tmp, { recursive: true, force: true });
+const line = (name, r) => {
+  const whole = r.warm.whole / r.cold.whole;
+  const inRun = r.warm.inRun / r.cold.inRun;
+  console.log(
+    `${name} (${r.jobs} jobs, all reused): whole process ${r.warm.whole.toFixed(0)} / ${r.cold.whole.toFixed(0)} ms = ${whole.toFixed(3)}×; inside the run ${r.warm.inRun.toFixed(0)} / ${r.cold.inRun.toFixed(0)} ms = ${inRun.toFixed(3)}× (goal ≤ 0.1×; medians of ${reps})`,
+  );
+};
 const d = dagRatio();
+line("50-job DAG", d);
 console.log(
-  `50-job DAG: cold (--no-reuse) ${d.cold.toFixed(0)} ms, re-run with unchanged inputs (50 reused) ${d.warm.toFixed(0)} ms, ratio ${(d.warm / d.cold).toFixed(3)}× (goal ≤ 0.1×; median of ${reps})`,
+  `  a run without jobs costs ${d.floor.toFixed(0)} ms (whole process); per job beyond it: cold ${((d.cold.whole - d.floor) / 50).toFixed(2)} ms, reused ${((d.warm.whole - d.floor) / 50).toFixed(2)} ms`,
 );
-console.log(
-  `  a run without jobs costs ${d.floor.toFixed(0)} ms; per job beyond it: cold ${((d.cold - d.floor) / 50).toFixed(2)} ms, reused ${((d.warm - d.floor) / 50).toFixed(2)} ms (${((d.warm - d.floor) / (d.cold - d.floor)).toFixed(3)}×)`,
-);
+line("example pipeline (examples/hello)", exampleRatio());
 const k = keyCost();
 console.log(
   `key per job, 5,000-file repository, 50 jobs: commit tree ${k.whole.toFixed(3)} ms, declared inputs (git ls-tree + picomatch) ${k.declared.toFixed(3)} ms (goal ≤ 2 ms)`,

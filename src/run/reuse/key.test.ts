@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { JobAssignment } from "../assignment.js";
 import { canonical, type KeyInputs, namesRead, reuseKey } from "./key.js";
+import { setupActions, ToolPrints } from "./tools.js";
 import { RepoTree } from "./tree.js";
 
 // A real git repository: two commits, the second changing only docs/.
@@ -204,4 +205,65 @@ test("namesRead: dotted and indexed names; the whole context means all of them",
 test("canonical: sorted keys, no token positions", () => {
   expect(canonical({ b: 1, a: [{ range: [1, 2, 3, 4], file: 2, v: "x" }] })).toBe('{"a":[{"v":"x"}],"b":1}');
   expect(canonical({ file: "ci.yml" })).toBe('{"file":"ci.yml"}');
+});
+
+describe("reuse key: tools the setup steps choose from", () => {
+  const withSetup = (tc: string) =>
+    assignment({
+      body: {
+        type: "mapping",
+        pairs: [
+          [
+            str("steps"),
+            {
+              type: "sequence",
+              items: [
+                {
+                  type: "mapping",
+                  pairs: [
+                    [str("uses"), str("actions/setup-node@v4")],
+                    [str("with"), { type: "mapping", pairs: [[str("node-version"), str("22")]] }],
+                  ],
+                },
+              ],
+            },
+          ],
+        ],
+      },
+      prepare: { repoRoot: "/r", sha: first, bind: false, workRoot: "/tmp/w", toolCache: tc },
+    });
+
+  test("a new version in the tool cache changes the key of a job that sets the tool up, not of others", () => {
+    const tc = mkdtempSync(join(tmpdir(), "slipway-tc-"));
+    const env = { PATH: "/nowhere" };
+    const before = reuseKey(inputs(withSetup(tc), { tools: new ToolPrints(env) }));
+    const plain = reuseKey(inputs(assignment(), { tools: new ToolPrints(env) }));
+    expect(before.parts.tools).not.toBe(plain.parts.tools);
+    // The same machine, another run: the same key.
+    expect(reuseKey(inputs(withSetup(tc), { tools: new ToolPrints(env) })).key).toBe(before.key);
+    mkdirSync(join(tc, "node", "22.99.0", "x64", "bin"), { recursive: true });
+    const after = reuseKey(inputs(withSetup(tc), { tools: new ToolPrints(env) }));
+    expect(after.parts.tools).not.toBe(before.parts.tools);
+    expect(after.parts.job).toBe(before.parts.job);
+    expect(reuseKey(inputs(assignment(), { tools: new ToolPrints(env) })).key).toBe(plain.key);
+  });
+
+  test("another node binary on PATH changes the key", () => {
+    const tc = mkdtempSync(join(tmpdir(), "slipway-tc-"));
+    const bin = mkdtempSync(join(tmpdir(), "slipway-bin-"));
+    const env = { PATH: bin };
+    const before = reuseKey(inputs(withSetup(tc), { tools: new ToolPrints(env) }));
+    writeFileSync(join(bin, "node"), "#!/bin/sh\n", { mode: 0o755 });
+    const after = reuseKey(inputs(withSetup(tc), { tools: new ToolPrints(env) }));
+    expect(after.parts.tools).not.toBe(before.parts.tools);
+  });
+
+  test("setupActions finds the setup actions a job uses", () => {
+    expect(
+      setupActions(
+        canonical(["x", { uses: "Actions/Setup-Python@v5" }, { uses: "dtolnay/rust-toolchain@stable" }]),
+      ),
+    ).toEqual(["actions/setup-python", "dtolnay/rust-toolchain"]);
+    expect(setupActions(canonical({ run: "echo actions/setup-node@v4" }))).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import type { Json } from "../../expr/index.js";
 import type { JobAssignment } from "../assignment.js";
 import type { JobReuseSettings } from "./config.js";
+import type { ToolPrints } from "./tools.js";
 import type { RepoTree } from "./tree.js";
 
 export interface KeyInputs {
@@ -18,6 +19,8 @@ export interface KeyInputs {
   event: { name: string; payload: Json };
   /** Where it runs: os and arch of this machine, and Slipway's version. */
   platform: { os: string; arch: string; slipway: string };
+  /** What the job's setup steps would choose from (undefined: not part of the key). */
+  tools?: ToolPrints;
 }
 
 export interface ReuseKey {
@@ -26,7 +29,16 @@ export interface ReuseKey {
 }
 
 /** The parts, in the order `plan --why-run` names them. */
-export const PART_NAMES = ["job", "content", "needs", "event", "secrets", "vars", "platform"] as const;
+export const PART_NAMES = [
+  "job",
+  "content",
+  "needs",
+  "event",
+  "secrets",
+  "vars",
+  "platform",
+  "tools",
+] as const;
 
 /** Run-specific values: they differ every run and say nothing about what the job does. */
 const VOLATILE_GITHUB = new Set([
@@ -43,8 +55,14 @@ const VOLATILE_GITHUB = new Set([
 const VOLATILE_ENV =
   /^(GITHUB_(RUN_ID|RUN_NUMBER|RUN_ATTEMPT|SHA|WORKFLOW_SHA|EVENT_PATH|WORKSPACE|TOKEN)|RUNNER_.*)$/;
 
+/** A value already in canonical form (the job's body, serialised once for all the parts that hold it). */
+class Canonical {
+  constructor(readonly text: string) {}
+}
+
 /** JSON with sorted keys; token positions (`range`, numeric `file`) left out: moving a job is no change. */
 export function canonical(v: unknown): string {
+  if (v instanceof Canonical) return v.text;
   if (v === null || typeof v !== "object") return JSON.stringify(v ?? null);
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   const o = v as Record<string, unknown>;
@@ -83,7 +101,9 @@ const obj = (v: Json | undefined): Record<string, Json> =>
 /** The key of a leg about to run. */
 export function reuseKey(i: KeyInputs): ReuseKey {
   const a = i.assignment;
-  const text = canonical([a.body, a.workflowDefaults ?? null]);
+  const body = new Canonical(canonical(a.body));
+  const defaults = new Canonical(canonical(a.workflowDefaults ?? null));
+  const text = canonical([body, defaults]);
   const github = obj(a.contexts.github);
   const { needs, vars, github: _g, ...rest } = a.contexts;
   // A job that reads the run's own number or id does something new every run: its key says so.
@@ -95,9 +115,9 @@ export function reuseKey(i: KeyInputs): ReuseKey {
     key: a.key,
     workflow: a.workflow.file,
     name: a.name,
-    body: a.body,
+    body,
     steps: a.steps,
-    defaults: a.workflowDefaults ?? null,
+    defaults,
     github: Object.fromEntries(Object.entries(github).filter(([k]) => !VOLATILE_GITHUB.has(k))),
     contexts: rest,
     secretNames: a.secretNames,
@@ -137,6 +157,7 @@ export function reuseKey(i: KeyInputs): ReuseKey {
     secrets: keyed(secretNames, secretValues),
     vars: keyed(varNames, varValues),
     platform: { ...i.platform, runsOn: a.runsOn },
+    tools: i.tools?.of(body.text, a.prepare.toolCache) ?? {},
   };
   for (const name of PART_NAMES) parts[name] = hmac(i.secret, canonical(values[name]));
   return { key: hmac(i.secret, canonical(parts)), parts };

@@ -13,6 +13,7 @@ import type { Emit } from "../events.js";
 import type { ReuseConfig } from "./config.js";
 import { reuseKey } from "./key.js";
 import { type Earlier, findSucceeded } from "./lookup.js";
+import { ToolPrints } from "./tools.js";
 import { RepoTree } from "./tree.js";
 
 export interface ReuseOptions {
@@ -76,6 +77,7 @@ export function neverReused(
 export class Reuser {
   private secret: Buffer;
   private tree: RepoTree;
+  private tools = new ToolPrints();
   private db?: Promise<Db | undefined>;
 
   readonly config: ReuseConfig;
@@ -103,6 +105,7 @@ export class Reuser {
         settings: this.o.config.get(`${basename(a.workflow.file)}/${a.jobId}`),
         event: this.o.event,
         platform: { os: platform(), arch: arch(), slipway: SLIPWAY_VERSION },
+        tools: this.tools,
       });
     } catch (e) {
       emit({

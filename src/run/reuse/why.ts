@@ -13,6 +13,7 @@ import { PART_NAMES, reuseKey } from "./key.js";
 import { findSucceeded, lastParts } from "./lookup.js";
 import { jobPublishes } from "./publishing.js";
 import { age, neverReused, repositoryKey, SLIPWAY_VERSION } from "./reuser.js";
+import { ToolPrints } from "./tools.js";
 import { RepoTree } from "./tree.js";
 
 export interface WhyLine {
@@ -40,6 +41,7 @@ export async function whyRun(plan: RunPlan, o: WhyOptions): Promise<WhyLine[]> {
   const out: WhyLine[] = [];
   const secret = repositoryKey(o.root);
   const tree = new RepoTree(o.root);
+  const tools = new ToolPrints();
   const prepare = { repoRoot: o.root, sha: o.sha, bind: false, workRoot: "", toolCache: "" };
   for (const node of plan.workflows) {
     const contexts = runContexts(node, { ...o.secrets, GITHUB_TOKEN: "" }, "");
@@ -91,6 +93,7 @@ export async function whyRun(plan: RunPlan, o: WhyOptions): Promise<WhyLine[]> {
           settings: o.config.get(`${basename(node.file)}/${job.id}`),
           event: o.event,
           platform: { os: platform(), arch: arch(), slipway: SLIPWAY_VERSION },
+          tools,
         });
         const earlier = o.db && (await findSucceeded(o.db, key.key, -1));
         if (earlier) {
