@@ -136,3 +136,56 @@ describe.each(backends())("$name", (b) => {
     );
   }, 120_000);
 });
+
+test("coverage gate: codecov.yml's ignore drops files from the count; a status's paths judges only its files", () => {
+  const lcov = (files: [string, number, number][]) =>
+    files
+      .map(([f, lines, hit]) =>
+        [
+          `SF:${f}`,
+          ...Array.from({ length: lines }, (_, k) => `DA:${k + 1},${k < hit ? 1 : 0}`),
+          "end_of_record",
+        ].join("\\n"),
+      )
+      .join("\\n");
+  const report = lcov([
+    ["src/core.rs", 10, 9],
+    ["src/gen/proto_pb.rs", 10, 0],
+    ["cli/main.rs", 10, 5],
+  ]);
+  const repo = tempRepo(undefined, {
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  cov:
+    runs-on: ubuntu-latest
+    steps:
+      - run: printf '${report}\\n' > lcov.info
+      - uses: codecov/codecov-action@v5
+        with: { files: lcov.info }
+`,
+    "codecov.yml": `ignore:
+  - "**/gen/**"
+coverage:
+  status:
+    project:
+      core:
+        target: 85%
+        paths: ["src/"]
+      all:
+        target: 80%
+`,
+    "src/core.rs": "\n".repeat(10),
+    "src/gen/proto_pb.rs": "\n".repeat(10),
+    "cli/main.rs": "\n".repeat(10),
+  });
+  const r = slipway(["run", "push", "--json"], repo, { SLIPWAY_DATABASE_URL: "" });
+  const out = JSON.parse(r.stdout) as RunOut;
+  // 14 of 20 lines once the generated file is ignored (not 14 of 30).
+  expect(out.jobs[0]).toMatchObject({ result: "failure", coverage: { lines: 20, hit: 14 } });
+  const log = slipway(["logs", "1", "cov"], repo, { SLIPWAY_DATABASE_URL: "" }).stdout;
+  expect(log).toContain("codecov.yml: ignore: 1 file(s) not counted: src/gen/proto_pb.rs");
+  expect(log).toContain("project coverage (core, paths src/): 90.00% (9/10 lines), target 85.00%: passes");
+  expect(log).toMatch(
+    /project coverage \(all\): 70\.00% \(14\/20 lines\), target 80\.00%: fails; lowered most by cli\/main\.rs/,
+  );
+});

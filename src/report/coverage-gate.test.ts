@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { changedLines } from "./changed-lines.js";
-import { type Gate, judge, parseCodecovYaml } from "./coverage-gate.js";
+import { type Gate, judge, parseCodecovYaml, pathMatcher } from "./coverage-gate.js";
 
 const gate = (g: Partial<Gate>): Gate => ({
   kind: "project",
@@ -35,11 +35,12 @@ describe("codecov.yml", () => {
       "codecov.yml",
     );
     expect(c.gates).toEqual([
-      gate({ target: 80, threshold: 0.5 }),
+      gate({ target: 80, threshold: 0.5, paths: ["src"] }),
       gate({ name: "backend", target: "auto", informational: true }),
       gate({ kind: "patch", target: 70 }),
     ]);
-    expect(c.ignored).toEqual(["coverage.status.project.default.paths"]);
+    expect(c.ignored).toEqual([]);
+    expect(c.ignore).toEqual([]);
     // No target: Codecov's default, auto.
     expect(parseCodecovYaml("coverage:\n  status:\n    patch:\n      default: {}\n", "c").gates).toEqual([
       gate({ kind: "patch", target: "auto" }),
@@ -48,6 +49,27 @@ describe("codecov.yml", () => {
       [],
     );
     expect(parseCodecovYaml("comment: false\n", "c").gates).toEqual([]);
+  });
+
+  test("ignore and paths: Codecov's patterns (a folder, a glob, a regex, ! to exclude)", () => {
+    const c = parseCodecovYaml(
+      'ignore:\n  - "project2"\n  - "**/*_pb2.py"\n  - "test_.*\\\\.rb"\nflags: {}\n',
+      "codecov.yml",
+    );
+    expect(c.ignore).toEqual(["project2", "**/*_pb2.py", "test_.*\\.rb"]);
+    const ignored = pathMatcher(c.ignore);
+    expect(
+      ["project2/a.py", "project2/x/b.py", "src/gen/m_pb2.py", "m_pb2.py", "test_a.rb"].filter(ignored),
+    ).toEqual(["project2/a.py", "project2/x/b.py", "src/gen/m_pb2.py", "m_pb2.py", "test_a.rb"]);
+    // Near misses: project2 below src/, a name that only starts alike, a regex that must match from the start.
+    expect(["src/project2/a.py", "proj/a.py", "lib/test_a.rb", "m_pb2.pyc"].filter(ignored)).toEqual([]);
+    const src = pathMatcher(["src/", "!src/vendor/**"]);
+    expect(["src/a.rs", "src/vendor/x.rs", "lib/a.rs"].filter(src)).toEqual(["src/a.rs"]);
+    expect(pathMatcher(["tests/*"])("tests/a.py")).toBe(true);
+    expect(pathMatcher(["tests/*"])("tests/deep/a.py")).toBe(false);
+    expect(() => parseCodecovYaml("ignore:\n  a: b\n", "codecov.yml")).toThrow(
+      "codecov.yml:2:3: ignore: expected a list of paths",
+    );
   });
 
   test("bad input: file:line:col", () => {

@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import picomatch from "picomatch";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 
 /**
  * The coverage gates of a repository's codecov.yml, as Codecov applies them to its commit
  * statuses: `coverage.status.project.<name>` (the whole report) and `coverage.status.patch.<name>`
  * (the lines the commit changed), each with `target` (a percentage or "auto": the base's
  * coverage), `threshold` (how far below the target still passes) and `informational` (report,
- * never fail). Other keys (paths, flags, branches, if_ci_failed, ...) are not applied.
+ * never fail) and `paths` (the files it judges); and the top-level `ignore` (files not counted
+ * at all). Other keys (flags, branches, if_ci_failed, ...) are not applied.
  */
 
 export class CodecovConfigError extends Error {}
@@ -20,12 +22,16 @@ export interface Gate {
   target: number | "auto";
   threshold: number;
   informational: boolean;
+  /** Codecov path patterns: the gate judges only the files they match (undefined: all). */
+  paths?: string[];
 }
 
 export interface CodecovConfig {
   /** Where it was read, relative to the workspace. */
   file: string;
   gates: Gate[];
+  /** The top-level `ignore` patterns: files not counted at all. */
+  ignore: string[];
   /** Keys under a status that are read but not applied here. */
   ignored: string[];
 }
@@ -42,7 +48,47 @@ export const CONFIG_PLACES = [
   "dev/.codecov.yml",
 ];
 
-const APPLIED = new Set(["target", "threshold", "informational", "base"]);
+const APPLIED = new Set(["target", "threshold", "informational", "base", "paths"]);
+
+/**
+ * Codecov's path patterns (`ignore`, a status's `paths`): a glob when it has `*` not part of a
+ * regex's `.*` (`**\/*.py`; `tests/*` is not recursive, and a glob matches files, not the
+ * folders above them), else a regex anchored at the path's start, so a
+ * plain `project2` is the top-level folder and all below it, and `test_.*\.rb` a regex.
+ * A leading `!` excludes. Matches when any positive pattern does and no negative one.
+ */
+export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const one = (p: string): ((path: string) => boolean) => {
+    if (/\*\*|(^|[^.\\])\*/.test(p)) {
+      const glob = picomatch(p.replace(/^\.\//, ""), { dot: true });
+      return (path) => glob(path);
+    }
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${p.replace(/^\^/, "").replace(/^\.\//, "")})`);
+    } catch {
+      return (path) => path === p || path.startsWith(`${p.replace(/\/$/, "")}/`);
+    }
+    return (path) => re.test(path);
+  };
+  const plus = patterns.filter((p) => !p.startsWith("!")).map(one);
+  const minus = patterns.filter((p) => p.startsWith("!")).map((p) => one(p.slice(1)));
+  return (path) => (plus.length === 0 || plus.some((m) => m(path))) && !minus.some((m) => m(path));
+}
+
+/** A list of strings at `path` (a single string is a list of one), or undefined when absent. */
+function patternList(
+  doc: ReturnType<typeof parseDocument>,
+  path: (string | number)[],
+  where: string,
+): string[] | undefined {
+  const node = doc.getIn(path, true);
+  if (node === undefined || node === null) return undefined;
+  if (isScalar(node) && typeof node.value === "string") return [node.value];
+  if (isSeq(node) && node.items.every((x) => isScalar(x) && typeof x.value === "string"))
+    return node.items.map((x) => String((x as { value: string }).value));
+  throw new CodecovConfigError(`${where}: expected a list of paths`);
+}
 
 /** "80%", "80", 80, "79.5%" → 79.5; "auto" → "auto". */
 function percent(v: unknown, where: string, auto: boolean): number | "auto" {
@@ -87,9 +133,11 @@ export function parseCodecovYaml(text: string, file: string): CodecovConfig {
       const v = (pair.value && isMap(pair.value) ? pair.value.toJSON() : {}) as Record<string, unknown>;
       if (pair.value && isScalar(pair.value) && [false, "off"].includes(pair.value.value as string)) continue;
       for (const k of Object.keys(v)) if (!APPLIED.has(k)) ignored.push(`${at.join(".")}.${k}`);
+      const paths = patternList(doc, [...at, "paths"], where([...at, "paths"]));
       gates.push({
         kind,
         name,
+        ...(paths ? { paths } : {}),
         target: v.target === undefined ? "auto" : percent(v.target, where([...at, "target"]), true),
         threshold:
           v.threshold === undefined
@@ -99,7 +147,8 @@ export function parseCodecovYaml(text: string, file: string): CodecovConfig {
       });
     }
   }
-  return { file, gates, ignored };
+  const ignore = patternList(doc, ["ignore"], where(["ignore"])) ?? [];
+  return { file, gates, ignore, ignored };
 }
 
 /** The repository's codecov.yml (`path` when the step names one), or undefined when it has none. */

@@ -10,6 +10,7 @@ import {
   CodecovConfigError,
   fmt,
   judge,
+  pathMatcher,
   pct,
   readCodecovConfig,
   type Tally,
@@ -369,6 +370,24 @@ export const codecov: Builtin = {
       } else
         ctx.log(`${names.length} file(s) the reports name are not in the workspace, not counted: ${some}`);
     }
+    let config: CodecovConfig | undefined;
+    try {
+      config = readCodecovConfig(ctx.workspace, i.codecov_yml_path || undefined);
+    } catch (e) {
+      if (!(e instanceof CodecovConfigError)) throw e;
+      // As Codecov: a broken file is its error, fatal only when asked; then no gate applies.
+      error(`${e.message}; no gate applied`);
+    }
+    // codecov.yml's ignore: those files are not counted, as Codecov drops them from the report.
+    if (config?.ignore.length) {
+      const ignored = pathMatcher(config.ignore);
+      const dropped = [...all.keys()].filter(ignored);
+      for (const p of dropped) all.delete(p);
+      if (dropped.length)
+        ctx.log(
+          `${config.file}: ignore: ${dropped.length} file(s) not counted: ${dropped.slice(0, 3).join(", ")}${dropped.length > 3 ? ", ..." : ""}`,
+        );
+    }
     const files: FileCoverage[] = [...all]
       .map(([path, lines]) => ({ path, ...countLines(lines) }))
       .sort((a, b) => a.path.localeCompare(b.path));
@@ -379,14 +398,6 @@ export const codecov: Builtin = {
       `Coverage: ${fmt(pct(t))} (${t.hit} of ${t.lines} lines in ${files.length} file(s), from ${read} report(s))`,
     );
 
-    let config: CodecovConfig | undefined;
-    try {
-      config = readCodecovConfig(ctx.workspace, i.codecov_yml_path || undefined);
-    } catch (e) {
-      if (!(e instanceof CodecovConfigError)) throw e;
-      // As Codecov: a broken file is its error, fatal only when asked; then no gate applies.
-      error(`${e.message}; no gate applied`);
-    }
     const github = ctx.job.contexts.github as Record<string, Json>;
     const repo = ((github.event as Record<string, Json> | undefined)?.repository ?? {}) as Record<
       string,
@@ -414,10 +425,16 @@ export const codecov: Builtin = {
       for (const k of config.ignored) ctx.log(`${config.file}: ${k} is not applied offline`);
       const baseTally = prior ? total(prior.files) : undefined;
       for (const g of config.gates) {
+        // A status's paths: the gate judges those files only (the base's total too).
+        const inPaths = g.paths ? pathMatcher(g.paths) : undefined;
+        const judged = inPaths ? files.filter((f) => inPaths(f.path)) : files;
+        const judgedBase = inPaths && prior ? total(prior.files.filter((f) => inPaths(f.path))) : baseTally;
         if (g.kind === "project") {
-          const v = judge(g, t, baseTally);
+          const v = judge(g, total(judged), judgedBase);
+          if (g.paths)
+            v.message = v.message.replace(`(${g.name})`, `(${g.name}, paths ${g.paths.join(" ")})`);
           if (!v.passed)
-            v.message += `; lowered most by ${worst(files)
+            v.message += `; lowered most by ${worst(judged)
               .map((f) => `${f.path} (${f.hit}/${f.lines})`)
               .join(", ")}`;
           verdicts.push(v);
@@ -433,8 +450,11 @@ export const codecov: Builtin = {
           );
           continue;
         }
-        const { tally, misses } = patchTally(all, changed);
-        const v = judge(g, tally, baseTally);
+        const { tally, misses } = patchTally(
+          inPaths ? new Map([...all].filter(([p]) => inPaths(p))) : all,
+          changed,
+        );
+        const v = judge(g, tally, judgedBase);
         v.message = v.message.replace(
           "coverage (",
           `coverage of ${range[0].slice(0, 7)}${range[2] ? "..." : ".."}${range[1].slice(0, 7)} (`,
