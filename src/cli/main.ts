@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   history: () => import("./history.js"),
   stats: () => import("./stats.js"),
   serve: () => import("./serve.js"),
+  agent: () => import("./agent.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -31,6 +32,7 @@ const USAGE = `usage: slipway <command> [options]
   doctor [event]    what this machine lacks for a run: toolchains, actions, shells, sandbox
   history [run]     the recorded runs, newest first; with a run: its jobs, steps and annotations
   serve             serve the repository: webhooks start runs, an API and a page list them
+  agent             run jobs for a server ('slipway serve') on this machine
   stats             durations (p50, p90, trend), failure rates, flaky jobs and slowest steps
 
 Run 'slipway <command> --help' for a command's options.

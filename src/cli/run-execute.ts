@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { remoteLegRunner } from "../agent/remote-leg.js";
 import { Recorder } from "../db/recorder.js";
 import type { Json } from "../expr/index.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
@@ -18,6 +19,7 @@ import { LazyExecutor } from "../run/executor/lazy.js";
 import { chooseExecutor, type ExecutorChoice } from "../run/executor/sandbox-choice.js";
 import type { Executor } from "../run/executor/types.js";
 import { Masker } from "../run/mask.js";
+import type { LegRunner } from "../run/ports.js";
 import { loadReuseConfig, type ReuseConfig } from "../run/reuse/config.js";
 import { Reuser } from "../run/reuse/reuser.js";
 import { runPlan } from "../run/scheduler.js";
@@ -89,6 +91,14 @@ export function saving<T>(path: string, fn: () => T): T {
   } catch (e) {
     throw new IoError(path, e as Error);
   }
+}
+
+/** The server's agents run the legs when `slipway serve` started this run (it sets these). */
+function dispatchFromEnv(run: number): LegRunner | undefined {
+  const url = process.env.SLIPWAY_DISPATCH_URL;
+  const token = process.env.SLIPWAY_DISPATCH_TOKEN;
+  if (!url || !token) return undefined;
+  return remoteLegRunner({ url, token, run, untrusted: process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1" });
 }
 
 /** Sandbox or host, as the options and SLIPWAY_SANDBOX say; undefined when it cannot work (said). */
@@ -234,6 +244,17 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   // SIGHUP: the terminal went away; the run is cancelled and saved, not left half-done.
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, onSignal);
+  // A run `slipway serve` started runs its legs on the server's agents, and ends when the
+  // server does (its stdin, a pipe from the server, closes): cancelled, saved, said why.
+  const dispatch = dispatchFromEnv(r.runNumber);
+  if (dispatch) {
+    process.stdin.on("close", () => {
+      if (ac.signal.aborted) return;
+      log("the server that started this run stopped: cancelling");
+      ac.abort();
+    });
+    process.stdin.resume();
+  }
   let result: JobResult;
   const reviewer = json ? undefined : terminalReviewer(reporter, ac.signal);
   try {
@@ -263,6 +284,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
       reuse,
+      legRunner: dispatch,
       // The machine's events hold what the planner answered (names, reasons): masked too.
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       approver: listApprover(
@@ -291,6 +313,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   // A full disk loses the saved run, not its result: printed all the same, with the path.
   const notSaved = await rf.writeResult(sum);
   await history?.close(interrupted);
+  if (dispatch) process.stdin.destroy();
   if (history?.full) notSaved.push(history.full);
   // Until here a Ctrl-C still ends with a saved result (a second one: the summary so far).
   for (const sig of signals) process.off(sig, onSignal);

@@ -1,14 +1,28 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Masker } from "../run/mask.js";
+import { agentApi } from "../server/agent-api.js";
+import { Dispatcher } from "../server/dispatch.js";
 import { RunQueue } from "../server/queue.js";
 import { makeServer } from "../server/server.js";
-import { EXIT, fail, historyDatabase, parse, repoRootOf, secretValues, UsageError } from "./common.js";
+import {
+  EXIT,
+  fail,
+  historyDatabase,
+  parse,
+  positiveInt,
+  repoRootOf,
+  secretValues,
+  UsageError,
+} from "./common.js";
 
 const HELP = `usage: slipway serve [options]
 
 Serves a repository over HTTP: GitHub webhooks start runs (the same runs as 'slipway run', one
-at a time in arrival order), the API and a page list them, and their events stream live.
+at a time in arrival order), their jobs run on agents ('slipway agent', here or on other
+machines), the API and a page list them, and their events stream live.
 
   -C, --directory DIR      the repository (default: .)
       --host HOST          address to listen on (default: 127.0.0.1)
@@ -19,11 +33,18 @@ at a time in arrival order), the API and a page list them, and their events stre
       --token T            bearer token for POST /api/runs (or SLIPWAY_SERVER_TOKEN); without
                            one, starting runs through the API is refused
   -s, --secret-file FILE   secrets for the runs (masked in every output and API answer)
-      --no-sandbox, --host-executor   run jobs on the host (as 'slipway run --no-sandbox')
+      --agents N           built-in agents on this machine (default: 1; 0: only agents that
+                           register themselves)
+      --agent-token T      the token agents register with (or SLIPWAY_AGENT_TOKEN); without
+                           one, only the built-in agents can (with a token made at start)
+      --lease-seconds N    a job whose agent sends nothing for this long is queued again once,
+                           then failed (default: 30)
+      --no-sandbox, --host-executor   built-in agents run jobs on the host
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
-with Last-Event-ID), GET /api/queue/N, GET / (the runs page).
+with Last-Event-ID), GET /api/queue/N, GET /api/agents (agents, and the jobs waiting with
+why), GET / (the runs page); /api/agent/* for agents.
 
 SIGTERM or Ctrl-C stops: no new requests, queued runs dropped, the running run cancelled
 and saved as cancelled.`;
@@ -43,6 +64,9 @@ export async function main(args: string[]): Promise<number> {
           "secret-file": { type: "string", short: "s" },
           "no-sandbox": { type: "boolean" },
           "host-executor": { type: "boolean" },
+          agents: { type: "string" },
+          "agent-token": { type: "string" },
+          "lease-seconds": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -67,20 +91,42 @@ export async function main(args: string[]): Promise<number> {
     masker.add(webhookSecret);
     masker.add(token);
     const log = (t: string) => console.log(`${new Date().toISOString()} ${t}`);
+    const agents = values.agents === "0" ? 0 : (positiveInt(values.agents, "--agents") ?? 1);
+    const leaseSeconds = positiveInt(values["lease-seconds"], "--lease-seconds") ?? 30;
+    // Built-in agents need a token even when no outside agent may register.
+    const agentToken =
+      values["agent-token"] ??
+      process.env.SLIPWAY_AGENT_TOKEN ??
+      (agents ? randomBytes(24).toString("hex") : undefined);
+    const dispatchToken = randomBytes(24).toString("hex");
+    masker.add(agentToken);
+    masker.add(dispatchToken);
+    const dispatcher = new Dispatcher({ leaseMs: leaseSeconds * 1000, retries: 1, log });
+    const dispatch = { url: "", token: dispatchToken };
     const queue = new RunQueue({
       root,
       db: values.db,
       secretFile,
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
+      dispatch,
       log,
     });
-    const { server } = makeServer({
+    const { server, stopping: refuseNew } = makeServer({
       root,
       db: values.db,
       webhookSecret,
       token,
       queue,
       masker,
+      dispatcher,
+      agentApi: agentApi({
+        dispatcher,
+        registrationToken: agentToken,
+        dispatchToken,
+        maxWaitMs: 25_000,
+        mask: (t) => masker.mask(t),
+        unauthorized: () => {},
+      }),
       maxBody: 25 * 1024 * 1024,
       log,
     });
@@ -90,7 +136,16 @@ export async function main(args: string[]): Promise<number> {
     });
     const addr = server.address();
     const shown = typeof addr === "object" && addr ? addr.port : port;
-    console.log(`listening on http://${host.includes(":") ? `[${host}]` : host}:${shown}`);
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${shown}`;
+    dispatch.url = url;
+    console.log(`listening on ${url}`);
+    const builtIn = startAgents(
+      agents,
+      url,
+      agentToken ?? "",
+      !!(values["no-sandbox"] || values["host-executor"]),
+      log,
+    );
     if (!webhookSecret)
       log("no webhook secret (--webhook-secret or SLIPWAY_WEBHOOK_SECRET): webhooks are refused");
     return await new Promise<number>((done) => {
@@ -99,9 +154,14 @@ export async function main(args: string[]): Promise<number> {
         if (stopping) return;
         stopping = true;
         log(`${sig}: stopping`);
-        server.close();
-        server.closeAllConnections();
-        void queue.stop().then(() => done(EXIT.ok));
+        refuseNew();
+        void queue.stop().then(async () => {
+          await stopAgents(builtIn);
+          dispatcher.close();
+          server.close();
+          server.closeAllConnections();
+          done(EXIT.ok);
+        });
       };
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
@@ -111,4 +171,46 @@ export async function main(args: string[]): Promise<number> {
       return fail(new UsageError(`cannot listen: ${(e as Error).message}`), "serve");
     return fail(e, "serve");
   }
+}
+
+/** The built-in agents: `slipway agent` processes of this Slipway, on this machine. */
+function startAgents(
+  n: number,
+  url: string,
+  token: string,
+  noSandbox: boolean,
+  log: (t: string) => void,
+): ChildProcess[] {
+  const out: ChildProcess[] = [];
+  for (let i = 1; i <= n; i++) {
+    const args = [process.argv[1] as string, "agent", "--server", url, "--name", `built-in-${i}`];
+    if (noSandbox) args.push("--no-sandbox");
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, SLIPWAY_AGENT_TOKEN: token, SLIPWAY_AGENT_WATCH_STDIN: "1" },
+      // stdin: a pipe the agent watches; it closes when this server ends, even by kill -9.
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const say = (d: Buffer) => {
+      for (const line of d.toString().split("\n"))
+        if (line.trim()) log(`built-in-${i}: ${line.replace(/^\S+Z /, "")}`);
+    };
+    child.stdout?.on("data", say);
+    child.stderr?.on("data", say);
+    out.push(child);
+  }
+  return out;
+}
+
+function stopAgents(agents: ChildProcess[]): Promise<void> {
+  return Promise.all(
+    agents.map(
+      (a) =>
+        new Promise<void>((resolve) => {
+          if (a.exitCode !== null || a.signalCode !== null) return resolve();
+          a.once("exit", () => resolve());
+          a.kill("SIGTERM");
+          setTimeout(() => a.kill("SIGKILL"), 10_000).unref();
+        }),
+    ),
+  ).then(() => {});
 }

@@ -30,6 +30,11 @@ function maskDeep(m: Masker, v: unknown, closed?: Set<string>): unknown {
   return v;
 }
 
+/** The event with every secret the masker knows masked (closed-set fields left as they are). */
+export function maskEvent(masker: Masker, e: RunEvent): RunEvent {
+  return masker.size === 0 ? e : (maskDeep(masker, e, CLOSED_TOP) as RunEvent);
+}
+
 /**
  * The one gate every event passes before any consumer (console, run folder, JUnit, JSON and,
  * later, the database and the server): it masks secrets, then stamps the event with its run,
@@ -40,7 +45,6 @@ function maskDeep(m: Masker, v: unknown, closed?: Set<string>): unknown {
 export function eventGate(runId: string, masker: Masker, sink: (e: StampedEvent) => void): Emit {
   let seq = 0;
   return (e) => {
-    const masked = masker.size === 0 ? e : (maskDeep(masker, e, CLOSED_TOP) as RunEvent);
-    sink({ ...masked, runId, seq: ++seq, time: Date.now() });
+    sink({ ...maskEvent(masker, e), runId, seq: ++seq, time: Date.now() });
   };
 }

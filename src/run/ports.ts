@@ -27,7 +27,7 @@ import type { Approver } from "./approval.js";
 import { assignmentFor, type JobAssignment } from "./assignment.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
-import { runLeg } from "./job.js";
+import { type LegResult, runLeg } from "./job.js";
 import type { LegOutcome, Ports } from "./machine/driver.js";
 import { combine, counted } from "./machine/result.js";
 import type {
@@ -56,7 +56,12 @@ export interface PortOptions {
   options: PlanOptions;
   /** Job reuse (off with --no-reuse, SLIPWAY_REUSE=0 or without history). */
   reuse?: Reuser;
+  /** Who runs a leg: undefined, runLeg here with the executor; a server's agents otherwise. */
+  legRunner?: LegRunner;
 }
+
+/** Runs an assignment somewhere and emits its events (job-start .. job-end) through `emit`. */
+export type LegRunner = (a: JobAssignment, emit: Emit, signal: AbortSignal) => Promise<LegResult>;
 
 /** A workflow of the plan as it runs: its node, its contexts with secret values, its env. */
 export interface WorkflowRun {
@@ -180,6 +185,7 @@ export class PlanPorts implements Ports {
     const reused = await this.reuse(a, d);
     // Through leg-finished like any leg: its dependants get the restored outputs.
     if (reused) return { result: "success", outputs: reused.outputs, reason: reused.reason };
+    if (this.o.legRunner) return this.o.legRunner(a, this.o.emit, signal);
     return runLeg(a, { executor: this.o.executor, masker: this.o.masker, emit: this.o.emit, signal });
   }
 

@@ -7,7 +7,7 @@ import type { Executor, PrepareSpec } from "./executor/types.js";
 import { drive } from "./machine/driver.js";
 import type { MachineEvent, WorkflowSpec } from "./machine/types.js";
 import type { Masker } from "./mask.js";
-import { PlanPorts, runContexts, workflowSpec } from "./ports.js";
+import { type LegRunner, PlanPorts, runContexts, workflowSpec } from "./ports.js";
 import type { Reuser } from "./reuse/reuser.js";
 
 export interface SchedulerOptions {
@@ -26,6 +26,8 @@ export interface SchedulerOptions {
   token: string;
   /** Job reuse for this run (run/reuse/); none: every leg runs. */
   reuse?: Reuser;
+  /** Who runs a leg (default: runLeg here with the executor). */
+  legRunner?: LegRunner;
   /** Every input event of the state machine, before it is applied (what a resume replays). */
   record?: (e: MachineEvent) => void;
 }

@@ -18,6 +18,8 @@ export interface RunRequest {
   delivery?: string;
   /** The commit the event names (push: after; pull_request: the head). */
   sha?: string;
+  /** A fork's pull request: run without secrets, in the sandbox only. */
+  untrusted?: boolean;
 }
 
 export interface Queued {
@@ -37,6 +39,8 @@ export interface QueueOptions {
   secretFile?: string;
   /** Extra `slipway run` options (e.g. --no-sandbox). */
   runArgs: string[];
+  /** The server's dispatch API: the runs' legs go to its agents. */
+  dispatch?: { url: string; token: string };
   log: (t: string) => void;
 }
 
@@ -117,7 +121,9 @@ export class RunQueue {
     if (r.base && resolveCommit(root, r.base)) args.push(`--base=${r.base}`);
     if (r.actor) args.push(`--actor=${r.actor}`);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
-    if (this.o.secretFile) args.push("--secret-file", this.o.secretFile);
+    if (this.o.secretFile && !r.untrusted) args.push("--secret-file", this.o.secretFile);
+    // The agents' capacity limits how many legs run at once, not the run.
+    if (this.o.dispatch) args.push("--jobs", "256");
     if (this.o.db) args.push("--db", this.o.db);
     args.push(...this.o.runArgs);
     // The child takes the next free number; runs here are one at a time, so this is it unless
@@ -126,10 +132,22 @@ export class RunQueue {
     q.state = "running";
     this.o.log(`run ${q.id}: ${r.event} ${r.ref}${r.delivery ? ` (delivery ${r.delivery})` : ""}`);
     return new Promise((resolve) => {
+      const d = this.o.dispatch;
       const child = spawn(process.execPath, args, {
         cwd: root,
-        env: { ...process.env, CI: "true" },
-        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...process.env,
+          CI: "true",
+          ...(d
+            ? {
+                SLIPWAY_DISPATCH_URL: d.url,
+                SLIPWAY_DISPATCH_TOKEN: d.token,
+                SLIPWAY_DISPATCH_UNTRUSTED: r.untrusted ? "1" : "0",
+              }
+            : {}),
+        },
+        // stdin: a pipe the run watches; it closes when this server ends, even by kill -9.
+        stdio: ["pipe", "pipe", "pipe"],
       });
       this.child = child;
       let out = "";

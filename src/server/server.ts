@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { basename, join } from "node:path";
@@ -6,6 +5,8 @@ import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { resolveCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
+import type { Dispatcher } from "./dispatch.js";
+import { HttpError, readBody, sameSecret } from "./http.js";
 import { runsPage } from "./page.js";
 import type { RunQueue } from "./queue.js";
 import { validSignature } from "./signature.js";
@@ -19,6 +20,9 @@ export interface ServerOptions {
   token?: string;
   queue: RunQueue;
   masker: Masker;
+  /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
+  agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  dispatcher?: Dispatcher;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
   maxBody: number;
   log: (t: string) => void;
@@ -32,15 +36,6 @@ export interface Counters {
   unauthorized: number;
   duplicates: number;
   accepted: number;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Delivery ids seen, so a replay is answered without a second run (the newest 10,000 kept). */
@@ -58,36 +53,10 @@ class Seen {
   }
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > max) return Promise.reject(new HttpError(413, `the body is larger than ${max} bytes`));
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on("data", (d: Buffer) => {
-      size += d.length;
-      if (size > max) {
-        // The rest is read and dropped, so the client gets the answer; the connection is
-        // then closed (the error answer says connection: close).
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new HttpError(413, `the body is larger than ${max} bytes`));
-        return;
-      }
-      parts.push(d);
-    });
-    req.on("end", () => resolve(Buffer.concat(parts)));
-    req.on("error", reject);
-  });
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-export function makeServer(o: ServerOptions): { server: Server; counters: Counters } {
+export function makeServer(o: ServerOptions): { server: Server; counters: Counters; stopping: () => void } {
+  // Stopping: runs being cancelled still talk to the dispatcher, so the port stays open, but
+  // nothing new is started.
+  let stopping = false;
   const counters: Counters = { refused: 0, unauthorized: 0, duplicates: 0, accepted: 0 };
   const seen = new Seen();
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -180,11 +149,14 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
     const method = req.method ?? "GET";
+    if (stopping && (path === "/webhooks/github" || (path === "/api/runs" && method === "POST")))
+      throw new HttpError(503, "the server is stopping");
     if (path === "/webhooks/github") {
       if (method !== "POST") throw new HttpError(405, "POST only");
       return webhook(req, res);
     }
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
+    if (o.agentApi && (await o.agentApi(req, res, path))) return;
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     if (path === "/") {
       const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
@@ -211,7 +183,34 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         requests: counters,
         queue: o.queue.list().filter((q) => q.state === "queued").length,
         running: o.queue.list().filter((q) => q.state === "running").length,
+        ...(o.dispatcher ? { dispatch: o.dispatcher.counts } : {}),
       });
+    if (path === "/api/agents") {
+      const d = o.dispatcher;
+      return json(res, 200, {
+        agents: (d?.listAgents() ?? []).map((a) => ({
+          id: a.id,
+          name: a.name,
+          labels: a.labels,
+          capacity: a.capacity,
+          sandbox: a.sandbox,
+          busy: a.leases.size,
+          done: a.done,
+          lastSeen: new Date(a.lastSeen).toISOString(),
+        })),
+        // Jobs queued or running on an agent, with why each one waits.
+        jobs: (d?.queue() ?? []).map((l) => ({
+          run: l.run,
+          job: l.assignment.key,
+          name: l.assignment.name,
+          runsOn: l.assignment.runsOn,
+          state: l.state,
+          attempt: l.attempt,
+          why: l.why,
+          queuedAt: new Date(l.enqueuedAt).toISOString(),
+        })),
+      });
+    }
     if (path === "/api/queue")
       return json(
         res,
@@ -267,5 +266,11 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       );
     });
   });
-  return { server, counters };
+  return {
+    server,
+    counters,
+    stopping: () => {
+      stopping = true;
+    },
+  };
 }

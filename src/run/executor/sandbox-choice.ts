@@ -45,7 +45,7 @@ export function chooseExecutor(w: ExecutorWish): ExecutorChoice {
 }
 
 /** The sandbox where this machine can make one, else the host, with the header saying why. */
-function sandboxOrHost(scratch: string): { executor: Executor; header: string } {
+export function sandboxOrHost(scratch: string): { executor: Executor; header: string } {
   const support = detectSandbox(scratch, "host");
   if (!support.ok)
     return {

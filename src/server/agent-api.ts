@@ -1,0 +1,197 @@
+// The HTTP side of the dispatcher: agents register, lease legs, send events and results
+// (/api/agent/*); the server's own runs queue legs and read them back (/api/dispatch/*).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { JobAssignment } from "../run/assignment.js";
+import type { RunEvent } from "../run/events.js";
+import type { LegResult } from "../run/job.js";
+import type { AgentInfo, Dispatcher } from "./dispatch.js";
+import { bearer, HttpError, readJson, sameSecret, sendJson } from "./http.js";
+import type { AgentPlatform } from "./labels.js";
+
+export interface AgentApiOptions {
+  dispatcher: Dispatcher;
+  /** Agents register with it (--agent-token); without one, no agent can. */
+  registrationToken?: string;
+  /** The server's runs queue legs with it (given to them in their environment). */
+  dispatchToken: string;
+  /** Longest long poll (ms). */
+  maxWaitMs: number;
+  mask: (t: string) => string;
+  /** Counted refusals (for /api/server and /metrics). */
+  unauthorized: () => void;
+}
+
+const MB = 1024 * 1024;
+
+const RESULTS = new Set(["success", "failure", "cancelled", "skipped"]);
+
+function str(v: unknown, what: string, max = 200): string {
+  if (typeof v !== "string" || !v || v.length > max) throw new HttpError(400, `${what} must be a string`);
+  return v;
+}
+
+function labelList(v: unknown): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((l) => typeof l === "string" && /^[\w.:-]{1,100}$/.test(l)))
+    throw new HttpError(400, "labels must be a list of names (letters, digits, . _ : -)");
+  return v as string[];
+}
+
+function legResult(v: unknown): LegResult {
+  const r = v as LegResult | undefined;
+  if (
+    !r ||
+    typeof r !== "object" ||
+    !RESULTS.has(r.result) ||
+    typeof r.outputs !== "object" ||
+    r.outputs === null
+  )
+    throw new HttpError(400, "result must be {result, outputs, reason?}");
+  return {
+    result: r.result,
+    outputs: r.outputs,
+    ...(typeof r.reason === "string" ? { reason: r.reason } : {}),
+  };
+}
+
+/** Handles /api/agent/* and /api/dispatch/*; false when the path is not one of them. */
+export function agentApi(o: AgentApiOptions) {
+  const d = o.dispatcher;
+  const json = (res: ServerResponse, status: number, body: unknown) => sendJson(res, status, body, o.mask);
+  const wait = (v: unknown) => Math.max(0, Math.min(Number(v ?? 0) || 0, o.maxWaitMs));
+
+  const agent = (req: IncomingMessage): AgentInfo => {
+    const t = bearer(req);
+    const a = t ? d.agentByToken(t) : undefined;
+    if (!a) {
+      o.unauthorized();
+      // 401 tells an agent to register again (a restarted server knows no agent).
+      throw new HttpError(401, "unknown agent token: register again");
+    }
+    return a;
+  };
+
+  const dispatchAuth = (req: IncomingMessage) => {
+    const t = bearer(req);
+    if (!t || !sameSecret(t, o.dispatchToken)) {
+      o.unauthorized();
+      throw new HttpError(401, "a valid dispatch token is required");
+    }
+  };
+
+  return async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (!path.startsWith("/api/agent/") && !path.startsWith("/api/dispatch/")) return false;
+    if (req.method !== "POST") throw new HttpError(405, "POST only");
+    switch (path) {
+      case "/api/agent/register": {
+        const t = bearer(req);
+        if (!o.registrationToken || !t || !sameSecret(t, o.registrationToken)) {
+          o.unauthorized();
+          throw new HttpError(
+            401,
+            o.registrationToken
+              ? "a valid registration token is required"
+              : "no agent token is set (--agent-token)",
+          );
+        }
+        const b = await readJson<Record<string, unknown>>(req, MB);
+        const platform = b.platform as AgentPlatform | undefined;
+        if (
+          !platform ||
+          !["linux", "windows", "macos"].includes(platform.os) ||
+          !["x64", "arm64", "arm"].includes(platform.arch)
+        )
+          throw new HttpError(400, "platform must be {os: linux|windows|macos, arch: x64|arm64|arm}");
+        const capacity = Number(b.capacity ?? 1);
+        if (!Number.isInteger(capacity) || capacity < 1 || capacity > 256)
+          throw new HttpError(400, "capacity must be a whole number from 1 to 256");
+        const a = d.register({
+          name: str(b.name, "name"),
+          labels: labelList(b.labels),
+          platform,
+          capacity,
+          sandbox: b.sandbox === true,
+        });
+        json(res, 200, { agent: a.id, token: a.token });
+        return true;
+      }
+      case "/api/agent/lease": {
+        const a = agent(req);
+        const b = await readJson<{ wait?: number }>(req, MB);
+        const leg = await d.lease(a, wait(b.wait));
+        if (!leg) {
+          res.writeHead(204);
+          res.end();
+          return true;
+        }
+        // The assignment carries its secret values: sent to this agent only, over its token.
+        json(res, 200, {
+          lease: leg.lease!.id,
+          leg: leg.id,
+          run: leg.run,
+          attempt: leg.attempt,
+          untrusted: leg.untrusted,
+          assignment: leg.assignment,
+        });
+        return true;
+      }
+      case "/api/agent/events": {
+        const a = agent(req);
+        const b = await readJson<{ lease?: unknown; from?: unknown; events?: unknown }>(req, 16 * MB);
+        const from = Number(b.from);
+        if (!Number.isInteger(from) || from < 1 || !Array.isArray(b.events))
+          throw new HttpError(400, "events must be {lease, from (seq of the first, from 1), events: [...]}");
+        const kept = d.events(a, str(b.lease, "lease"), from, b.events as RunEvent[]);
+        if (!kept) throw new HttpError(409, "the lease is not yours (lost or finished)");
+        json(res, 200, kept);
+        return true;
+      }
+      case "/api/agent/heartbeat": {
+        const a = agent(req);
+        const b = await readJson<{ leases?: unknown }>(req, MB);
+        const leases = Array.isArray(b.leases)
+          ? b.leases.filter((x): x is string => typeof x === "string")
+          : [];
+        json(res, 200, d.heartbeat(a, leases));
+        return true;
+      }
+      case "/api/agent/complete": {
+        const a = agent(req);
+        const b = await readJson<{ lease?: unknown; result?: unknown }>(req, MB);
+        if (!d.complete(a, str(b.lease, "lease"), legResult(b.result)))
+          throw new HttpError(409, "the lease is not yours (lost, re-queued, or finished): result refused");
+        json(res, 200, { ok: true });
+        return true;
+      }
+      case "/api/dispatch/legs": {
+        dispatchAuth(req);
+        const b = await readJson<{ run?: unknown; assignment?: unknown; untrusted?: unknown }>(req, 64 * MB);
+        const a = b.assignment as JobAssignment | undefined;
+        if (!a || typeof a !== "object" || typeof a.key !== "string" || !Array.isArray(a.runsOn))
+          throw new HttpError(400, "assignment must be a job assignment");
+        const leg = d.enqueue(Number(b.run) || 0, a, b.untrusted === true);
+        json(res, 200, { leg: leg.id });
+        return true;
+      }
+      case "/api/dispatch/next": {
+        dispatchAuth(req);
+        const b = await readJson<{ leg?: unknown; after?: unknown; wait?: unknown }>(req, MB);
+        const after = Number(b.after ?? 0);
+        if (!Number.isInteger(after) || after < 0)
+          throw new HttpError(400, "after must be a count of events read");
+        const next = await d.next(str(b.leg, "leg"), after, wait(b.wait));
+        if (!next) throw new HttpError(404, "no such leg");
+        json(res, 200, next);
+        return true;
+      }
+      case "/api/dispatch/cancel": {
+        dispatchAuth(req);
+        const b = await readJson<{ leg?: unknown }>(req, MB);
+        d.cancel(str(b.leg, "leg"));
+        json(res, 200, { ok: true });
+        return true;
+      }
+    }
+    throw new HttpError(404, "not found");
+  };
+}
