@@ -1,11 +1,19 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BIN, tempRepo } from "./helpers/cli.js";
+import {
+  api,
+  type Server,
+  serve as serveWith,
+  sign as signWith,
+  started,
+  until,
+  webhook as webhookWith,
+} from "./helpers/serve.js";
 
 // `slipway serve` as a real process on loopback (port 0, the port read from its output),
 // serving a real git repository; runs are real `slipway run`s on the host.
@@ -32,78 +40,12 @@ jobs:
       - run: echo "went on"
 `;
 
-interface Server {
-  proc: ChildProcess;
-  url: string;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-const servers: Server[] = [];
-const sign = (body: string, secret = SECRET) =>
-  `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function serve(repo: string, extra: string[] = []): Promise<Server> {
-  const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "-C", repo, "--no-sandbox", ...extra], {
-    cwd: repo,
-    env: {
-      ...process.env,
-      CI: "true",
-      SLIPWAY_DATABASE_URL: "",
-      SLIPWAY_WEBHOOK_SECRET: SECRET,
-      SLIPWAY_SERVER_TOKEN: TOKEN,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  proc.stdout?.on("data", (d) => {
-    out += d;
-  });
-  proc.stderr?.on("data", (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-  const s: Server = { proc, url: "", out: () => out, exited };
-  servers.push(s);
-  const m = await until("listening", () => /listening on (http:\/\/\S+)/.exec(out) ?? undefined, 20_000);
-  s.url = m[1] as string;
-  return s;
-}
-
-async function api(s: Server, path: string, init: RequestInit = {}) {
-  const r = await fetch(`${s.url}${path}`, init);
-  const text = await r.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: r.status, body: body as Record<string, unknown> & unknown[], text };
-}
-
-function webhook(s: Server, event: string, payload: unknown, delivery: string, signature?: string | null) {
-  const body = JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "x-github-event": event,
-    "x-github-delivery": delivery,
-  };
-  if (signature !== null) headers["x-hub-signature-256"] = signature ?? sign(body);
-  return api(s, "/webhooks/github", { method: "POST", headers, body });
-}
+const servers = started;
+const sign = (body: string, secret = SECRET) => signWith(body, secret);
+const serve = (repo: string, extra: string[] = []) =>
+  serveWith(repo, extra, { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_SERVER_TOKEN: TOKEN });
+const webhook = (s: Server, event: string, payload: unknown, delivery: string, signature?: string | null) =>
+  webhookWith(s, event, payload, delivery, SECRET, signature);
 
 /** An SSE stream read to its end (or until `stopAfter` events), as [seq, type, data] triples. */
 function sse(s: Server, path: string, lastId?: number, stopAfter?: number) {

@@ -62,6 +62,8 @@ class EventSender {
   constructor(
     private readonly send: (from: number, events: RunEvent[]) => Promise<{ acked: number; cancel: boolean }>,
     private readonly onCancel: () => void,
+    /** The agent is stopping: an unreachable server is not waited for long. */
+    private readonly stopping: AbortSignal,
   ) {}
 
   push(e: RunEvent): void {
@@ -95,6 +97,10 @@ class EventSender {
       } catch (e) {
         if (e instanceof ServerError && e.status === 409) {
           this.pending = []; // the lease is gone: nobody will read these
+          break;
+        }
+        if (this.stopping.aborted && failures >= 3) {
+          this.pending = [];
           break;
         }
         await sleep(Math.min(5000, 200 * 2 ** failures++));
@@ -188,6 +194,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
           events,
         }))!,
       () => ac.abort(),
+      o.signal,
     );
     o.log(`run ${l.run}: ${a.name} (attempt ${l.attempt})`);
     let result: LegResult;
@@ -206,7 +213,11 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       rmSync(workRoot, { recursive: true, force: true });
     }
     await sender.drain();
-    for (let delay = 200; !job.lost; delay = Math.min(delay * 2, 5000)) {
+    for (
+      let delay = 200, tries = 0;
+      !job.lost && !(o.signal.aborted && tries > 3);
+      delay = Math.min(delay * 2, 5000), tries++
+    ) {
       try {
         await post(o.url, "/api/agent/complete", agentToken, { lease: l.lease, result });
         break;

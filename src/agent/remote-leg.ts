@@ -74,7 +74,8 @@ export function remoteLegRunner(o: RemoteLegOptions): LegRunner {
           if (e instanceof ServerError && e.status === 404)
             return end({ result: "failure", outputs: {}, reason: "the server lost the job (restarted?)" });
           failingSince ??= Date.now();
-          if (Date.now() - failingSince > patience)
+          // Cancelled and the server is gone: nothing more will come.
+          if (signal.aborted || Date.now() - failingSince > patience)
             return end({
               result: signal.aborted ? "cancelled" : "failure",
               outputs: {},

@@ -1,0 +1,205 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { tempRepo } from "./helpers/cli.js";
+import { api, type Server, serve, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
+
+// `slipway serve` with agents as separate real processes: jobs of one run on two agents at
+// once, an agent killed mid-job (its job runs again on the other), and the server killed.
+
+const SECRET = "agents-hook-secret";
+const AGENT_TOKEN = "agents-registration-token";
+const gates = mkdtempSync(join(tmpdir(), "slipway-agents-gates-"));
+
+// one and two each wait until the other has started: both succeed only when run in parallel.
+const CI = `on: push
+jobs:
+  one:
+    if: github.ref == 'refs/heads/main'
+    runs-on: ubuntu-latest
+    steps:
+      - run: touch "${gates}/one-\${{ github.run_number }}"; for i in $(seq 200); do [ -f "${gates}/two-\${{ github.run_number }}" ] && exit 0; sleep 0.05; done; exit 1
+  two:
+    if: github.ref == 'refs/heads/main'
+    runs-on: [self-hosted, linux]
+    steps:
+      - run: touch "${gates}/two-\${{ github.run_number }}"; for i in $(seq 200); do [ -f "${gates}/one-\${{ github.run_number }}" ] && exit 0; sleep 0.05; done; exit 1
+  gated:
+    if: github.ref == 'refs/heads/gated'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "started"; while [ ! -f "${gates}/go-\${{ github.run_number }}" ]; do sleep 0.05; done; echo "went on"
+`;
+
+let repo: string;
+let head: string;
+const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_AGENT_TOKEN: AGENT_TOKEN };
+
+beforeAll(() => {
+  repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+  execFileSync("git", ["branch", "gated"], { cwd: repo });
+  head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+});
+
+afterAll(async () => {
+  await stopAll();
+}, 60_000);
+
+const push = (ref: string) => ({
+  ref,
+  before: "0".repeat(40),
+  after: head,
+  repository: { full_name: "o/r" },
+});
+const agent = (s: Server, name: string) =>
+  slipwayProcess(
+    ["agent", "--server", s.url, "--no-sandbox", "--name", name, "--heartbeat-seconds", "1"],
+    repo,
+    env,
+  );
+
+type Agents = {
+  agents: { name: string; done: number; busy: number }[];
+  jobs: { job: string; state: string; why: string }[];
+};
+
+async function finished(s: Server, queued: unknown) {
+  return until(
+    "the run to finish",
+    async () => {
+      const q = (await api(s, `/api/queue/${queued}`)).body;
+      return q.state === "done" ? (q.run as number) : undefined;
+    },
+    60_000,
+  );
+}
+
+const result = (n: number) =>
+  JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8"));
+/** The run's events so far (whole lines only: the last may be being written). */
+const events = (n: number) =>
+  readFileSync(join(repo, ".slipway", "runs", String(n), "events.jsonl"), "utf8")
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as { type: string; job?: string; text?: string; seq: number });
+
+test("agents: a job waits saying why; two agents run one run's jobs at once; each reports its work", async () => {
+  const s = await serve(repo, ["--agents", "0"], env);
+  const r = await webhook(s, "push", push("refs/heads/main"), "d-1", SECRET);
+  expect(r.status).toBe(202);
+  // No agent yet: the jobs wait, and say why.
+  const waiting = await until("jobs waiting", async () => {
+    const a = (await api(s, "/api/agents")).body as unknown as Agents;
+    return a.jobs.length === 2 ? a.jobs : undefined;
+  });
+  expect(waiting.map((j) => [j.job, j.state, j.why]).sort()).toEqual([
+    ["one", "waiting", "no agent with labels ubuntu-latest"],
+    ["two", "waiting", "no agent with labels self-hosted, linux"],
+  ]);
+  agent(s, "a1");
+  agent(s, "a2");
+  const n = await finished(s, r.body.queued);
+  expect(result(n)).toMatchObject({ result: "success" });
+  const a = (await api(s, "/api/agents")).body as unknown as Agents;
+  expect(a.agents.map((x) => [x.name, x.done, x.busy]).sort()).toEqual([
+    ["a1", 1, 0],
+    ["a2", 1, 0],
+  ]);
+  // Every event once, in order, from both agents.
+  const ev = events(n);
+  expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
+  expect(
+    ev
+      .filter((e) => e.type === "job-start")
+      .map((e) => e.job)
+      .sort(),
+  ).toEqual(["one", "two"]);
+}, 90_000);
+
+test("agents: kill -9 of an agent mid-job: the job runs again on the other agent, no line twice", async () => {
+  const s = await serve(repo, ["--agents", "0", "--lease-seconds", "2"], env);
+  const agents = [agent(s, "b1"), agent(s, "b2")];
+  await until(
+    "agents",
+    async () => ((await api(s, "/api/agents")).body as unknown as Agents).agents.length === 2 || undefined,
+  );
+  const r = await webhook(s, "push", push("refs/heads/gated"), "d-2", SECRET);
+  const on = await until("the job to start", async () => {
+    const a = (await api(s, "/api/agents")).body as unknown as Agents;
+    return a.jobs
+      .find((j) => j.state === "leased" && j.why.startsWith("running on"))
+      ?.why.slice("running on ".length);
+  });
+  const q = (await api(s, `/api/queue/${r.body.queued}`)).body;
+  await until("the step to print", () =>
+    existsSync(join(repo, ".slipway", "runs", String(q.run), "events.jsonl")) &&
+    events(q.run as number).some((e) => e.text === "started")
+      ? true
+      : undefined,
+  );
+  const killed = agents[on === "b1" ? 0 : 1]!;
+  killed.proc.kill("SIGKILL");
+  // Within the lease (2 s) the job is queued again and the other agent takes it.
+  await until(
+    "attempt 2",
+    () =>
+      events(q.run as number).some((e) =>
+        /stopped answering .* attempt 2 on another agent/.test(e.text ?? ""),
+      )
+        ? true
+        : undefined,
+    15_000,
+  );
+  writeFileSync(join(gates, `go-${q.run}`), "");
+  const n = await finished(s, r.body.queued);
+  expect(result(n)).toMatchObject({ result: "success" });
+  const ev = events(n);
+  const gated = ev.filter((e) => e.job === "gated");
+  expect(gated.filter((e) => e.type === "job-start")).toHaveLength(1);
+  expect(gated.filter((e) => e.type === "job-end")).toHaveLength(1);
+  expect(gated.filter((e) => e.text === "started")).toHaveLength(2);
+  expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
+  const other = on === "b1" ? "b2" : "b1";
+  const a = (await api(s, "/api/agents")).body as unknown as Agents;
+  expect(a.agents.find((x) => x.name === other)?.done).toBe(1);
+  const counts = (await api(s, "/api/server")).body.dispatch as Record<string, number>;
+  expect(counts).toMatchObject({ requeued: 1, lost: 1 });
+}, 90_000);
+
+test("serve: kill -9 of the server mid-run: the run is cancelled and says why; its built-in agent ends too", async () => {
+  const s = await serve(repo, ["--agents", "1"], env);
+  const r = await webhook(s, "push", push("refs/heads/gated"), "d-3", SECRET);
+  const q = await until("the run to start", async () => {
+    const b = (await api(s, `/api/queue/${r.body.queued}`)).body;
+    const f = join(repo, ".slipway", "runs", String(b.run), "events.jsonl");
+    return b.state === "running" && existsSync(f) && events(b.run as number).some((e) => e.text === "started")
+      ? (b.run as number)
+      : undefined;
+  });
+  s.proc.kill("SIGKILL");
+  await until(
+    "the run to end",
+    () => (existsSync(join(repo, ".slipway", "runs", String(q), "result.json")) ? true : undefined),
+    30_000,
+  );
+  expect(result(q)).toMatchObject({ result: "cancelled" });
+  const log = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, "..", "bin", "slipway.js"), "logs", String(q)],
+    {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, SLIPWAY_DATABASE_URL: "" },
+    },
+  );
+  expect(log.stdout + log.stderr).toMatch(/the server that started this run stopped|cancel/);
+  // The built-in agent watched the server's pipe: no agent of it is left.
+  await until(
+    "the built-in agent to end",
+    () => (spawnSync("pgrep", ["-f", `agent --server ${s.url} `]).status === 1 ? true : undefined),
+    20_000,
+  );
+  writeFileSync(join(gates, `go-${q}`), "");
+}, 90_000);
