@@ -37,10 +37,29 @@ let repo: string;
 let head: string;
 const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_AGENT_TOKEN: AGENT_TOKEN };
 
+const PR = `on: pull_request
+jobs:
+  pr:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "secret=[\${{ secrets.MY_SECRET }}]"
+`;
+let forkSha: string;
+
 beforeAll(() => {
-  repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
-  execFileSync("git", ["branch", "gated"], { cwd: repo });
-  head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+  repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI, ".github/workflows/pr.yml": PR });
+  const git = (...a: string[]) => execFileSync("git", a, { cwd: repo, encoding: "utf8" }).trim();
+  git("branch", "gated");
+  head = git("rev-parse", "HEAD");
+  // A fork's commit: in the repository (as a server's fetch of refs/pull/N/head leaves it), on no branch.
+  git("checkout", "-q", "-b", "fork-main");
+  writeFileSync(join(repo, "fork.txt"), "from a fork\n");
+  git("add", "fork.txt");
+  git("commit", "-q", "-m", "fork");
+  forkSha = git("rev-parse", "HEAD");
+  git("checkout", "-q", "main");
+  git("branch", "-q", "-D", "fork-main");
+  writeFileSync(join(repo, "..", "agents-secrets.env"), "MY_SECRET=fork-must-not-see-this\n");
 });
 
 afterAll(async () => {
@@ -202,4 +221,58 @@ test("serve: kill -9 of the server mid-run: the run is cancelled and says why; i
     20_000,
   );
   writeFileSync(join(gates, `go-${q}`), "");
+}, 90_000);
+
+test("agents: a fork's pull request runs without secrets, only on an agent with the sandbox", async (ctx) => {
+  const s = await serve(
+    repo,
+    ["--agents", "0", "--secret-file", join(repo, "..", "agents-secrets.env")],
+    env,
+  );
+  const plain = agent(s, "c1");
+  const pr = {
+    action: "opened",
+    number: 7,
+    pull_request: {
+      number: 7,
+      head: { ref: "main", sha: forkSha, repo: { full_name: "mallory/r" } },
+      base: { ref: "main", repo: { full_name: "o/r" } },
+    },
+    repository: { full_name: "o/r" },
+  };
+  const r = await webhook(s, "pull_request", pr, "d-4", SECRET);
+  expect(r.status).toBe(202);
+  await until("c1", () => (/registered with .* as c1/.test(plain.out()) ? true : undefined));
+  const why = await until("the job to wait", async () => {
+    const a = (await api(s, "/api/agents")).body as unknown as Agents;
+    return a.jobs[0]?.why;
+  });
+  expect(why).toBe("no agent with labels ubuntu-latest can run it in the sandbox (a fork's pull request)");
+  const boxed = slipwayProcess(
+    ["agent", "--server", s.url, "--name", "c2", "--heartbeat-seconds", "1"],
+    repo,
+    env,
+  );
+  const header = await until("c2's executor", () => /executor: .*/.exec(boxed.out())?.[0]);
+  if (!header.startsWith("executor: sandbox")) ctx.skip(`no sandbox on this machine (${header})`);
+  const n = await finished(s, r.body.queued);
+  expect(result(n)).toMatchObject({ result: "success" });
+  const text = events(n)
+    .map((e) => e.text ?? "")
+    .join("\n");
+  expect(text).toContain("secret=[]");
+  expect(text).not.toContain("fork-must-not-see-this");
+  const history = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, "..", "bin", "slipway.js"), "history", String(n), "--json"],
+    {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, SLIPWAY_DATABASE_URL: "" },
+    },
+  );
+  const jobs = (
+    JSON.parse(history.stdout) as { jobs: { key: string; runner: { name: string; executor: string } }[] }
+  ).jobs;
+  expect(jobs.find((j) => j.key === "pr")?.runner).toMatchObject({ name: "c2", executor: "sandbox" });
 }, 90_000);

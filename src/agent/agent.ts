@@ -204,7 +204,13 @@ export async function runAgent(o: AgentOptions): Promise<void> {
         executor,
         masker,
         // Masked here, before the events leave: ::add-mask:: values are known only to this job.
-        emit: (e) => sender.push(maskEvent(masker, e)),
+        emit: (e) =>
+          sender.push(
+            maskEvent(
+              masker,
+              e.type === "job-start" ? { ...e, runner: { name: o.name, executor: executor.name } } : e,
+            ),
+          ),
         signal: ac.signal,
       });
     } catch (e) {

@@ -79,6 +79,12 @@ export class Recorder {
     private readonly runner?: Runner,
   ) {}
 
+  /** Where a job runs: the agent that said so, else this process's executor. */
+  private where(agent: Runner | undefined, labels: string[] | undefined): Runner | undefined {
+    const r = agent ?? this.runner;
+    return r && { ...r, ...(labels ? { labels } : {}) };
+  }
+
   /**
    * Records a run in the history of `root` (the PostgreSQL database at `url` when given). The
    * database is opened and the run's row written in the background, before the first batch:
@@ -202,9 +208,8 @@ export class Recorder {
             run,
             this.job(e.job, e.name),
             e.time,
-            e.reused
-              ? undefined
-              : this.runner && { ...this.runner, ...(e.labels ? { labels: e.labels } : {}) },
+            // A server's agent says who it is; else this process's executor ran it.
+            e.reused ? undefined : this.where(e.runner, e.labels),
           ),
         );
         break;

@@ -58,8 +58,18 @@ export type RunEvent =
    * needs' outputs exist (names), or a reusable workflow's jobs once it is called (keys).
    */
   | { type: "plan-expanded"; job: string; legs: string[] }
-  /** labels: runs-on as evaluated; reused: restored from an earlier run, run nowhere. */
-  | { type: "job-start"; job: string; name: string; labels?: string[]; reused?: boolean }
+  /**
+   * labels: runs-on as evaluated; reused: restored from an earlier run, run nowhere; runner:
+   * the agent that runs it, when not this process's executor (a server's agent).
+   */
+  | {
+      type: "job-start";
+      job: string;
+      name: string;
+      labels?: string[];
+      reused?: boolean;
+      runner?: { name: string; executor: string };
+    }
   /** A leg's reuse key (hex) and its parts' hashes, before it runs or is reused (run/reuse/key.ts). */
   | { type: "job-key"; job: string; key: string; parts: Record<string, string> }
   | { type: "step-start"; job: string; step: number; name: string }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,7 +105,12 @@ export class RunQueue {
     const r = q.request;
     // `slipway run --ref` runs the ref's commit here: a ref that moved since the event (or was
     // never updated here) would run another commit than the one pushed. Not run, said why.
-    const here = r.sha ? resolveCommit(root, r.ref) : undefined;
+    // A fork's head gets a ref of the server's own (its branch name may be one of ours).
+    const pinned =
+      r.untrusted && r.sha && resolveCommit(root, r.sha)
+        ? spawnSync("git", ["update-ref", r.ref, r.sha], { cwd: root, stdio: "ignore" }).status === 0
+        : false;
+    const here = pinned ? r.sha : r.sha ? resolveCommit(root, r.ref) : undefined;
     if (r.sha && here !== r.sha) {
       q.state = "done";
       q.message = [

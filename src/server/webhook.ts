@@ -48,22 +48,38 @@ export function webhookRun(event: string, payload: unknown, delivery: string): W
     if (typeof action !== "string" || !PR_ACTIONS.has(action))
       return { kind: "ignore", reason: `pull_request: action '${String(action)}' does not run` };
     const pr = p.pull_request as
-      | { head?: { ref?: unknown; sha?: unknown }; base?: { ref?: unknown } }
+      | {
+          number?: unknown;
+          head?: { ref?: unknown; sha?: unknown; repo?: { full_name?: unknown } | null };
+          base?: { ref?: unknown; repo?: { full_name?: unknown } | null };
+        }
       | undefined;
     const head = pr?.head?.ref;
     const sha = pr?.head?.sha;
     const base = pr?.base?.ref;
     if (typeof head !== "string" || typeof base !== "string" || !BRANCH.test(head) || !BRANCH.test(base))
       return { kind: "bad", reason: "pull_request: pull_request.head.ref and base.ref must be branch names" };
+    // From a fork (another repository, or one GitHub no longer shows: head.repo null): its
+    // code is not trusted with secrets, and its branch is not one of this repository's.
+    const headRepo = pr?.head?.repo?.full_name;
+    const baseRepo = pr?.base?.repo?.full_name;
+    const fork =
+      pr?.head?.repo === null ||
+      (typeof headRepo === "string" && typeof baseRepo === "string" && headRepo !== baseRepo);
+    const number = typeof pr?.number === "number" && Number.isInteger(pr.number) ? pr.number : undefined;
+    const good = typeof sha === "string" && SHA.test(sha) ? sha : undefined;
+    if (fork && (!good || number === undefined))
+      return { kind: "bad", reason: "pull_request from a fork: pull_request.number and head.sha are needed" };
     return {
       kind: "run",
       request: {
         event: "pull_request",
-        ref: `refs/heads/${head}`,
+        ref: fork ? `refs/slipway/pull/${number}/head` : `refs/heads/${head}`,
         base,
         payload: p,
         delivery,
-        ...(typeof sha === "string" && SHA.test(sha) ? { sha } : {}),
+        ...(good ? { sha: good } : {}),
+        ...(fork ? { untrusted: true } : {}),
       },
     };
   }
