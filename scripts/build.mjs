@@ -15,5 +15,7 @@ await build({
   logLevel: "warning",
   // fdir (under tinyglobby) builds a require from import.meta.url.
   define: { "import.meta.url": "__slipwayUrl" },
+  // jsonc-parser's main build is UMD, whose require()s esbuild cannot follow; its ESM build is whole.
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
   banner: { js: 'const __slipwayUrl = require("node:url").pathToFileURL(__filename).href;' },
 });

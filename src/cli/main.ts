@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   stats: () => import("./stats.js"),
   serve: () => import("./serve.js"),
   agent: () => import("./agent.js"),
+  release: () => import("./release.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -34,6 +35,8 @@ const USAGE = `usage: slipway <command> [options]
   serve             serve the repository: webhooks start runs, an API and a page list them
   agent             run jobs for a server ('slipway serve') on this machine
   stats             durations (p50, p90, trend), failure rates, flaky jobs and slowest steps
+  release           next version from conventional commits, changelog, versions in every manifest, tag
+  release check-tag [TAG]  exit 1 unless every manifest's version is the tag's
 
 Run 'slipway <command> --help' for a command's options.
 

@@ -43,7 +43,9 @@ export function loadReuseConfig(
   for (const pair of top.items) {
     const k = pair.key as Node | null;
     const name = isScalar(k) ? String(k.value) : "";
-    if (name !== "jobs") return at(k?.range?.[0], `unknown key '${name}' (expected 'jobs')`);
+    // `release:` settings share the file; src/release/config.ts reads them.
+    if (name === "release") continue;
+    if (name !== "jobs") return at(k?.range?.[0], `unknown key '${name}' (expected 'jobs' or 'release')`);
     const jobs = pair.value as Node | null;
     if (!isMap(jobs))
       return at(jobs?.range?.[0] ?? k?.range?.[0], "jobs must map '<workflow file>/<job id>' to settings");
