@@ -57,6 +57,7 @@ export function checkTag(
       (p.kind === "version" || p.kind === "lock") &&
       (p.owners.some((o) => inScope.has(o)) || (!t.name && p.owners.length === 0)),
   );
+  places.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.start - b.at.start);
   const wrong = places.filter((p) =>
     p.pep440 ? pep440(p.at.value) !== pep440(t.version) : p.at.value !== t.version,
   );

@@ -17,7 +17,9 @@ export function parseJson(file: string, text: string): JsonDoc | BadFile {
   if (first || !root) {
     const at = first?.offset ?? 0;
     const before = text.slice(0, at).split("\n");
-    const message = first ? printParseErrorCode(first.error) : "empty file";
+    // PropertyNameExpected → property name expected
+    const code = first ? printParseErrorCode(first.error) : "EmptyFile";
+    const message = code.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
     return { file, line: before.length, col: before.at(-1)!.length + 1, message };
   }
   if (root.type !== "object") return { file, line: 1, col: 1, message: "expected an object" };

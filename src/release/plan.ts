@@ -53,6 +53,12 @@ export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanRes
   const forge = forgeOf(remoteUrl(root));
   const units: Unit[] = [];
   const skipped: string[] = [];
+  if (o.only && o.mode === "unified")
+    return {
+      ok: false,
+      error:
+        "--package needs one version per package (release: { mode: per-package } in .github/slipway.yml)",
+    };
   const groups = o.mode === "unified" ? [{ name: undefined, pkgs: m.packages }] : byName(m.packages, o.only);
   if (o.mode === "per-package" && groups.length === 0)
     return {
