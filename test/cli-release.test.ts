@@ -31,8 +31,10 @@ describe("slipway release", () => {
   test("releases, then check-tag passes on the tag and fails naming files on another", () => {
     const dir = fixtureRepo("npm-workspace", { tag: "v2.0.0" });
     change(dir, "packages/b/index.js", "feat(b): more");
-    const r = slipway(["release", "--json"], dir, ENV);
+    // From a subfolder: the repository is found above; --notes is relative to where it runs.
+    const r = slipway(["release", "--json", "--notes", "out/notes.md"], join(dir, "packages"), ENV);
     expect(r.code).toBe(0);
+    expect(read(dir, "packages/out/notes.md")).toMatch(/^### Added\n\n- \*\*b:\*\* more \(/);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({
       status: "released",

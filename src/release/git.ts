@@ -56,6 +56,11 @@ export function dirtyFiles(root: string): string[] {
     .map((l) => l.slice(3));
 }
 
+/** A shallow clone (actions/checkout's default) has neither the history nor the tags a release reads. */
+export function isShallow(root: string): boolean {
+  return git(root, ["rev-parse", "--is-shallow-repository"]).trim() === "true";
+}
+
 export function hasHead(root: string): boolean {
   return spawnSync("git", ["rev-parse", "--verify", "-q", "HEAD"], { cwd: root }).status === 0;
 }

@@ -213,6 +213,18 @@ describe("changing nothing", () => {
     expect(existsSync(join(dir, "CHANGELOG.md"))).toBe(false);
   });
 
+  test("a shallow clone is refused: its tags and history are missing", () => {
+    const src = fixtureRepo("rust-workspace", { tag: "v1.4.2" });
+    change(src, "a.txt", "fix: a");
+    const dir = mkdtempSync(join(tmpdir(), "slipway-shallow-"));
+    git(dir, "clone", "-q", "--depth", "1", `file://${src}`, ".");
+    expect(run(dir)).toMatchObject({
+      kind: "error",
+      code: 1,
+      message: expect.stringContaining("shallow clone"),
+    });
+  });
+
   test("outside a git repository: exit 2 with a clear message", () => {
     const dir = mkdtempSync(join(tmpdir(), "slipway-norepo-"));
     expect(run(dir)).toMatchObject({
@@ -276,6 +288,31 @@ describe("one version per package", () => {
       "app-v1.0.1",
       "lib-v0.2.2",
     ]);
+  });
+
+  test("crates sharing workspace.package.version cannot get different versions", () => {
+    const dir = fixtureRepo("rust-workspace", {
+      files: { ".github/slipway.yml": "release:\n  mode: per-package\n" },
+    });
+    // demo-cli inherits too, so the two crates share one place.
+    const cli = read(dir, "crates/cli/Cargo.toml").replace(
+      "version = '1.4.2'   # its own, kept in step",
+      "version.workspace = true",
+    );
+    writeFileSync(join(dir, "crates/cli/Cargo.toml"), cli);
+    git(dir, "commit", "-q", "-am", "chore: inherit");
+    git(dir, "tag", "-a", "demo-core-v1.4.2", "-m", "x");
+    git(dir, "tag", "-a", "demo-cli-v1.4.2", "-m", "x");
+    change(dir, "crates/core/src/lib.rs", "feat(core): x");
+    const r = run(dir, { dryRun: true });
+    expect(r).toMatchObject({ kind: "dry-run", plan: { units: [{ tag: "demo-core-v1.5.0" }] } });
+    change(dir, "crates/cli/src/main.rs", "fix(cli): y");
+    expect(run(dir, { dryRun: true })).toMatchObject({
+      kind: "error",
+      message: expect.stringMatching(
+        /^Cargo\.toml:7:11: workspace\.package\.version is shared by cargo:demo-cli, cargo:demo-core, which would get different versions \(1\.4\.3, 1\.5\.0\)/,
+      ),
+    });
   });
 
   test("a bad release: setting points at its line", () => {

@@ -1,8 +1,8 @@
 // `slipway release`: plan, then (unless a dry run) write every file, commit and tag.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { loadReleaseConfig } from "./config.js";
-import { commitAndTag, dirtyFiles, GitError, hasHead, repoRoot } from "./git.js";
+import { commitAndTag, dirtyFiles, GitError, hasHead, isShallow, repoRoot } from "./git.js";
 import type { Bump } from "./next-version.js";
 import { type Plan, planRelease } from "./plan.js";
 import { type BadFile, isBad, writeAtomic } from "./span.js";
@@ -39,6 +39,13 @@ export function release(o: ReleaseOptions): ReleaseOutcome {
       message: `${o.cwd} is not in a git repository (a release reads its commits and tags it)`,
     };
   if (!hasHead(root)) return { kind: "error", code: 2, message: "the repository has no commit yet" };
+  if (isShallow(root))
+    return {
+      kind: "error",
+      code: 1,
+      message:
+        "this is a shallow clone: the commits and tags since the last release are missing (fetch them: git fetch --unshallow --tags, or actions/checkout with fetch-depth: 0)",
+    };
   const config = loadReleaseConfig(root);
   if (isBad(config)) return bad(config);
   try {
@@ -74,8 +81,9 @@ export function release(o: ReleaseOptions): ReleaseOutcome {
       r.plan.units.map((u) => u.tag),
       sign,
     );
+    // --notes is relative to where the command runs, the default to the repository.
     const notesFile = o.notes ?? DEFAULT_NOTES;
-    const notesPath = isAbsolute(notesFile) ? notesFile : join(root, notesFile);
+    const notesPath = o.notes ? resolve(o.cwd, o.notes) : join(root, DEFAULT_NOTES);
     try {
       mkdirSync(dirname(notesPath), { recursive: true });
       // Slipway's own folder ignores itself, as the run folders do.
