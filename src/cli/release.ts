@@ -47,6 +47,10 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     }
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (values.version && values.bump) throw new UsageError("give --version or --bump, not both");
+    if (values.version && values.pre)
+      throw new UsageError(
+        "--version is taken as given: write the pre-release in it (like 2.0.0-rc.1) instead of --pre",
+      );
     const bump = values.bump as Bump | undefined;
     if (bump && !["major", "minor", "patch", "pre"].includes(bump))
       throw new UsageError(`--bump expects major, minor, patch or pre, got '${bump}'`);

@@ -47,7 +47,14 @@ export interface Manifests {
   notes: string[];
 }
 
-const NAMES = new Set(["Cargo.toml", "Cargo.lock", "package.json", "package-lock.json", "pyproject.toml"]);
+const NAMES = new Set([
+  "Cargo.toml",
+  "Cargo.lock",
+  "package.json",
+  "package-lock.json",
+  "pyproject.toml",
+  "uv.lock",
+]);
 // Copies and test data, not packages of this repository.
 const SKIP = /(^|\/)(node_modules|target|vendor|fixtures|testdata|\.git)\//;
 

@@ -9,6 +9,7 @@ import { forgeOf } from "./forge.js";
 import { commitsSince, releaseTags, remoteUrl, tagExists } from "./git.js";
 import { type Manifests, type Pkg, pkgId } from "./manifest.js";
 import { type Bump, nextVersion } from "./next-version.js";
+import { pep440 } from "./python.js";
 import { type Change, versionEdits } from "./versions.js";
 
 export interface PlanOptions {
@@ -160,6 +161,13 @@ export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanRes
       nothing: `nothing to release${what}: no feat, fix, perf or breaking-change commits since the last release`,
     };
   }
+  const notes = [...m.notes];
+  if (o.mode === "unified") {
+    const held = [...new Set(m.packages.flatMap((p) => (p.at ? [`${p.file} ${p.version}`] : [])))];
+    const versions = new Set(m.packages.flatMap((p) => (p.at && p.version ? [pep440(p.version)] : [])));
+    if (versions.size > 1)
+      notes.push(`the manifests held different versions (${held.join(", ")}); all get ${units[0]!.version}`);
+  }
   const byId = new Map<string, string>();
   for (const u of units) for (const p of u.packages) byId.set(pkgId(p), u.version);
   const unified = o.mode === "unified" ? units[0]!.version : undefined;
@@ -177,7 +185,7 @@ export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanRes
       ? units[0]!.section.notes
       : units.map((u) => `## ${u.tag}\n\n${u.section.notes}`).join("\n");
   const message = `chore(release): ${units.map((u) => u.tag).join(", ")}`;
-  return { ok: true, plan: { units, changes: edits.changes, files, notes: m.notes, releaseNotes, message } };
+  return { ok: true, plan: { units, changes: edits.changes, files, notes, releaseNotes, message } };
 }
 
 /** One release unit per package name: a crate and its Python and npm bindings of the same name go together. */

@@ -1,4 +1,5 @@
-// Python: `[project].version` and Poetry's `[tool.poetry].version`, written as PEP 440.
+// Python: `[project].version` and Poetry's `[tool.poetry].version`, written as PEP 440, and
+// uv.lock's entries for those projects (the ones built from a folder here, not an index).
 // `dynamic = ["version"]` with maturin: the version is the crate's in the Cargo.toml beside it
 // (maturin reads it and converts 1.2.0-rc.1 to 1.2.0rc1), so the file is left alone. Other
 // dynamic versions (setuptools-scm, hatch-vcs…) come from the tag itself: nothing to write.
@@ -42,6 +43,34 @@ export function readPython(
       );
     } else out.notes.push(`${doc.file}: version is dynamic (${backend || "build backend"}); left alone`);
   }
+  const ours = new Set(out.packages.filter((p) => p.ecosystem === "python").map((p) => normalize(p.name)));
+  for (const lock of m.toml.filter((d) => basename(d.file) === "uv.lock")) {
+    const list = Array.isArray(lock.data.package) ? lock.data.package : [];
+    list.forEach((entry: unknown, i: number) => {
+      const e = obj(entry);
+      const local = Object.keys(obj(e?.source) ?? {}).some((k) =>
+        ["editable", "virtual", "directory"].includes(k),
+      );
+      if (typeof e?.name !== "string" || !local || !ours.has(normalize(e.name))) return;
+      const name = out.packages.find(
+        (p) => p.ecosystem === "python" && normalize(p.name) === normalize(e.name as string),
+      )!.name;
+      const at = tomlString(lock, "package", i, "version");
+      if (at)
+        out.places.push({
+          at,
+          kind: "lock",
+          owners: [`python:${name}`],
+          what: `package ${e.name}`,
+          pep440: true,
+        });
+    });
+  }
+}
+
+/** PEP 503: names compare lowercased, with runs of -, _ and . as one -. */
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 
 /** The PEP 440 spelling of a semantic version: 1.2.0-rc.1 → 1.2.0rc1, -alpha.2 → a2, -beta.3 → b3. */

@@ -145,6 +145,15 @@ describe("Python", () => {
     expect(section).toContain("leak");
     expect(final.kind === "released" && final.plan.units[0]!.previousTag).toBe("v0.4.0");
   });
+  test("uv.lock: the project's own entry follows (PEP 440), packages from an index do not", () => {
+    const dir = fixtureRepo("uv", { tag: "v1.2.0" });
+    const before = read(dir, "uv.lock");
+    change(dir, "demo.py", "feat: more");
+    expect(run(dir, { preId: "rc" }).kind).toBe("released");
+    expect(changedLines(before, read(dir, "uv.lock"))).toEqual([[7, 'version = "1.3.0rc1"']]);
+    expect(read(dir, "pyproject.toml")).toContain('version = "1.3.0rc1"');
+    expect(checkTag(dir, "v1.3.0-rc.1").code).toBe(0);
+  });
 });
 
 describe("changing nothing", () => {
@@ -254,6 +263,25 @@ describe("versions given by hand", () => {
       kind: "error",
       message: expect.stringContaining("not a semantic version"),
     });
+  });
+});
+
+describe("one version for all", () => {
+  test("manifests that disagreed are all given the one version, and the plan says so", () => {
+    const dir = fixtureRepo(undefined, {
+      files: {
+        "package.json": '{\n  "name": "web",\n  "version": "1.0.0"\n}\n',
+        "core/Cargo.toml": '[package]\nname = "core"\nversion = "0.3.0"\n',
+      },
+    });
+    const r = run(dir, { dryRun: true });
+    expect(r).toMatchObject({ kind: "dry-run", plan: { units: [{ version: "1.0.0", tag: "v1.0.0" }] } });
+    expect(r.kind === "dry-run" && r.plan.notes).toEqual([
+      "the manifests held different versions (core/Cargo.toml 0.3.0, package.json 1.0.0); all get 1.0.0",
+    ]);
+    expect(r.kind === "dry-run" && r.plan.changes.map((c) => `${c.place.at.file} ${c.after}`)).toEqual([
+      "core/Cargo.toml 1.0.0",
+    ]);
   });
 });
 
