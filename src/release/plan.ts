@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import semver, { type SemVer } from "semver";
 import { prependSection, renderSection, type Section } from "./changelog.js";
-import { highest, type ParsedCommit, parseCommit } from "./conventional.js";
-import { forgeOf } from "./forge.js";
+import { highest, levelOf, type ParsedCommit, parseCommit } from "./conventional.js";
+import { type Forge, forgeOf } from "./forge.js";
 import { commitsSince, releaseTags, remoteUrl, tagExists } from "./git.js";
 import { type Manifests, type Pkg, pkgId } from "./manifest.js";
 import { type Bump, nextVersion } from "./next-version.js";
@@ -51,9 +51,6 @@ export type PlanResult =
   | { ok: false; error: string };
 
 export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanResult {
-  const forge = forgeOf(remoteUrl(root));
-  const units: Unit[] = [];
-  const skipped: string[] = [];
   if (o.only && o.mode === "unified")
     return {
       ok: false,
@@ -61,98 +58,19 @@ export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanRes
         "--package needs one version per package (release: { mode: per-package } in .github/slipway.yml)",
     };
   const groups = o.mode === "unified" ? [{ name: undefined, pkgs: m.packages }] : byName(m.packages, o.only);
-  if (o.mode === "per-package" && groups.length === 0)
+  if (groups.length === 0)
     return {
       ok: false,
       error: o.only ? `no package named ${o.only.join(", ")}` : "no package with a version found",
     };
+  const forge = forgeOf(remoteUrl(root));
+  const units: Unit[] = [];
+  const skipped: string[] = [];
   for (const g of groups) {
-    const prefix = g.name ? `${g.name}-v` : "v";
-    const dirs = [...new Set(g.pkgs.map((p) => p.dir))];
-    const paths = g.name && !dirs.includes("") ? dirs : undefined;
-    const current = currentVersion(g.pkgs, o.version);
-    if (!current)
-      return {
-        ok: false,
-        error:
-          "no manifest holds a version (Cargo.toml, package.json, pyproject.toml); give one with --version",
-      };
-    const tags = releaseTags(root, prefix);
-    const stable = tags.find((t) => !t.version.prerelease.length);
-    const pre = tags.find(
-      (t) => t.version.prerelease.length && (!stable || semver.gt(t.version, stable.version)),
-    );
-    const last = pre ?? stable;
-    const read = (since: string | undefined) =>
-      commitsSince(root, since, paths)
-        .map(parseCommit)
-        .filter((c): c is ParsedCommit => c !== undefined);
-    const sinceStable = read(stable?.name);
-    const sinceLast = last === stable ? sinceStable : read(last?.name);
-    const level = (cs: ParsedCommit[]) =>
-      highest(
-        cs.map((c) =>
-          c.breaking
-            ? "major"
-            : c.type === "feat"
-              ? "minor"
-              : c.type === "fix" || c.type === "perf"
-                ? "patch"
-                : undefined,
-        ),
-      );
-    let version: string | undefined;
-    if (o.version) {
-      const v = semver.valid(o.version.replace(/^v/, ""));
-      if (!v)
-        return {
-          ok: false,
-          error: `--version ${o.version} is not a semantic version (like 1.4.0 or 2.0.0-rc.1)`,
-        };
-      if (last && !semver.gt(v, last.version))
-        return { ok: false, error: `--version ${v} is not above the last release ${last.name}` };
-      version = v;
-    } else
-      version = nextVersion({
-        stable: stable?.version,
-        pre: pre?.version,
-        sinceStable: level(sinceStable),
-        sinceLast: level(sinceLast),
-        current,
-        preId: o.preId,
-        bump: o.bump,
-      });
-    if (!version) {
-      skipped.push(g.name ?? "");
-      continue;
-    }
-    const tag = `${prefix}${version}`;
-    if (tagExists(root, tag)) return { ok: false, error: `tag ${tag} already exists` };
-    // A stable release after pre-releases lists everything since the last stable one.
-    const base = semver.prerelease(version) ? last : stable;
-    const commits = base === last ? sinceLast : sinceStable;
-    const dir = dirs.length === 1 && g.name ? dirs[0]! : "";
-    const changelog = dir ? `${dir}/CHANGELOG.md` : "CHANGELOG.md";
-    const title = g.name && !dir ? `${g.name} ${version}` : undefined;
-    const section = renderSection({
-      version,
-      title,
-      date: o.date,
-      tag,
-      previousTag: base?.name,
-      commits,
-      forge,
-    });
-    units.push({
-      name: g.name,
-      version,
-      tag,
-      previousTag: base?.name,
-      commits,
-      changelog,
-      section,
-      packages: g.pkgs,
-    });
+    const u = planUnit(root, g, o, forge);
+    if (typeof u === "string") return { ok: false, error: u };
+    if (u) units.push(u);
+    else skipped.push(g.name ?? "");
   }
   if (units.length === 0) {
     const what = o.mode === "unified" ? "" : ` for ${skipped.join(", ")}`;
@@ -186,6 +104,80 @@ export function planRelease(root: string, m: Manifests, o: PlanOptions): PlanRes
       : units.map((u) => `## ${u.tag}\n\n${u.section.notes}`).join("\n");
   const message = `chore(release): ${units.map((u) => u.tag).join(", ")}`;
   return { ok: true, plan: { units, changes: edits.changes, files, notes, releaseNotes, message } };
+}
+
+/** One unit's release (undefined: nothing to release; a string: why it cannot be). */
+function planUnit(
+  root: string,
+  g: { name?: string; pkgs: Pkg[] },
+  o: PlanOptions,
+  forge: Forge | undefined,
+): Unit | undefined | string {
+  const prefix = g.name ? `${g.name}-v` : "v";
+  const dirs = [...new Set(g.pkgs.map((p) => p.dir))];
+  // A package's own commits are those touching its folder(s).
+  const paths = g.name && !dirs.includes("") ? dirs : undefined;
+  const current = currentVersion(g.pkgs, o.version);
+  if (!current)
+    return "no manifest holds a version (Cargo.toml, package.json, pyproject.toml); give one with --version";
+  const tags = releaseTags(root, prefix);
+  const stable = tags.find((t) => !t.version.prerelease.length);
+  const pre = tags.find(
+    (t) => t.version.prerelease.length && (!stable || semver.gt(t.version, stable.version)),
+  );
+  const last = pre ?? stable;
+  const read = (since: string | undefined) =>
+    commitsSince(root, since, paths)
+      .map(parseCommit)
+      .filter((c): c is ParsedCommit => c !== undefined);
+  const sinceStable = read(stable?.name);
+  const sinceLast = last === stable ? sinceStable : read(last?.name);
+  let version: string | undefined;
+  if (o.version) {
+    const v = semver.valid(o.version.replace(/^v/, ""));
+    if (!v) return `--version ${o.version} is not a semantic version (like 1.4.0 or 2.0.0-rc.1)`;
+    if (last && !semver.gt(v, last.version))
+      return `--version ${v} is not above the last release ${last.name}`;
+    version = v;
+  } else
+    version = nextVersion({
+      stable: stable?.version,
+      pre: pre?.version,
+      sinceStable: highest(sinceStable.map(levelOf)),
+      sinceLast: highest(sinceLast.map(levelOf)),
+      current,
+      preId: o.preId,
+      bump: o.bump,
+    });
+  if (!version) return undefined;
+  const tag = `${prefix}${version}`;
+  if (tagExists(root, tag)) return `tag ${tag} already exists`;
+  // A stable release after pre-releases lists everything since the last stable one.
+  const base = semver.prerelease(version) ? last : stable;
+  const commits = base === last ? sinceLast : sinceStable;
+  const dir = dirs.length === 1 && g.name ? dirs[0]! : "";
+  const changelog = dir ? `${dir}/CHANGELOG.md` : "CHANGELOG.md";
+  // Packages sharing the root's changelog say whose version a section is.
+  const title = g.name && !dir ? `${g.name} ${version}` : undefined;
+  const section = renderSection({
+    version,
+    title,
+    date: o.date,
+    tag,
+    previousTag: base?.name,
+    commits,
+    forge,
+  });
+  return {
+    name: g.name,
+    version,
+    tag,
+    previousTag: base?.name,
+    commits,
+    changelog,
+    section,
+    packages: g.pkgs,
+  };
 }
 
 /** One release unit per package name: a crate and its Python and npm bindings of the same name go together. */
