@@ -1,6 +1,6 @@
 // `slipway release` end to end through bin/slipway.js, on real git repositories.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -49,9 +49,17 @@ describe("slipway release", () => {
     expect(
       slipway(["release", "check-tag"], dir, { GITHUB_REF_NAME: "v2.1.0", GITHUB_REF_TYPE: "tag" }).code,
     ).toBe(0);
-    const again = slipway(["release"], dir);
+    // In a workflow step: outputs for the steps after it.
+    const outputs = join(dir, "..", `outputs-${Date.now()}`);
+    const again = slipway(["release"], dir, { GITHUB_OUTPUT: outputs });
     expect(again).toMatchObject({ code: 0 });
     expect(again.stdout).toContain("nothing to release");
+    expect(readFileSync(outputs, "utf8")).toBe("released=false\n");
+    change(dir, "packages/a/x.js", "fix(a): y");
+    expect(slipway(["release"], dir, { GITHUB_OUTPUT: outputs }).code).toBe(0);
+    expect(readFileSync(outputs, "utf8")).toBe(
+      "released=false\nreleased=true\nversion=2.1.1\ntag=v2.1.1\ntags=v2.1.1\n",
+    );
   });
 
   test("bad input: exit 2 with a message and no stack trace", () => {

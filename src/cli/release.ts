@@ -1,4 +1,5 @@
 // `slipway release` and `slipway release check-tag`: argument parsing and output only.
+import { appendFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkTag } from "../release/check-tag.js";
 import { unifiedDiff } from "../release/diff.js";
@@ -32,6 +33,9 @@ One version for all by default; '.github/slipway.yml' can say 'release: { mode: 
 
 check-tag [TAG]: exit 0 when every manifest's version is TAG's (default: GITHUB_REF_NAME, else
 the release tag at HEAD), exit 1 naming each file that differs.
+
+In a workflow step (GITHUB_OUTPUT set) the step outputs are released=true|false, version,
+tag, and tags (all of them, per-package mode).
 
 Exit codes: 0 released (or nothing to release), 1 refused (uncommitted changes, tag exists,
 versions differ), 2 usage error, not a git repository or a malformed file, 74 a file could not
@@ -71,6 +75,7 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
       console.error(`slipway release: ${r.message}`);
       return r.code;
     }
+    stepOutputs(r);
     if (values.json) {
       console.log(JSON.stringify(asJson(r), null, 2));
       return EXIT.ok;
@@ -98,6 +103,25 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   } catch (e) {
     return fail(e, "release");
   }
+}
+
+/**
+ * Inside a workflow step: `released`, `version`, `tag` (and `tags` when several) as step
+ * outputs, so later steps can publish only when something was released.
+ */
+function stepOutputs(r: Exclude<ReturnType<typeof release>, { kind: "error" }>): void {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) return;
+  const lines = [`released=${r.kind === "released"}`];
+  if (r.kind !== "nothing") {
+    const [first] = r.plan.units;
+    lines.push(
+      `version=${first!.version}`,
+      `tag=${first!.tag}`,
+      `tags=${r.plan.units.map((u) => u.tag).join(" ")}`,
+    );
+  }
+  appendFileSync(file, `${lines.join("\n")}\n`);
 }
 
 function summary(plan: Plan): void {
