@@ -285,6 +285,50 @@ describe("one version for all", () => {
   });
 });
 
+describe("the x0x layout: a Rust core, its napi packages and its maturin wheel", () => {
+  test("one version for the crate, the npm package, its per-platform packages and their pins", () => {
+    const dir = fixtureRepo(undefined, {
+      files: {
+        "Cargo.toml":
+          '[workspace]\nmembers = ["core", "bindings/*"]\n\n[workspace.package]\nversion = "0.3.0"\n',
+        "core/Cargo.toml": '[package]\nname = "x0x"\nversion.workspace = true\n',
+        "bindings/node/Cargo.toml":
+          '[package]\nname = "x0x-node"\nversion.workspace = true\n\n[dependencies]\nx0x = { path = "../../core", version = "0.3.0" }\n',
+        "bindings/node/package.json":
+          '{\n  "name": "x0x",\n  "version": "0.3.0",\n  "optionalDependencies": {\n    "x0x-linux-x64-gnu": "0.3.0",\n    "x0x-darwin-arm64": "0.3.0"\n  }\n}\n',
+        "bindings/node/npm/linux-x64-gnu/package.json":
+          '{\n  "name": "x0x-linux-x64-gnu",\n  "version": "0.3.0",\n  "os": ["linux"]\n}\n',
+        "bindings/node/npm/darwin-arm64/package.json":
+          '{\n  "name": "x0x-darwin-arm64",\n  "version": "0.3.0",\n  "os": ["darwin"]\n}\n',
+        "bindings/python/Cargo.toml": '[package]\nname = "x0x-python"\nversion.workspace = true\n',
+        "bindings/python/pyproject.toml":
+          '[build-system]\nrequires = ["maturin>=1.5"]\nbuild-backend = "maturin"\n\n[project]\nname = "x0x"\ndynamic = ["version"]\n',
+      },
+    });
+    git(dir, "tag", "-a", "v0.3.0", "-m", "v0.3.0");
+    change(dir, "core/lib.rs", "feat: gossip");
+    const r = run(dir);
+    expect(r.kind === "released" && r.plan.units[0]!.tag).toBe("v0.3.1");
+    expect(
+      r.kind === "released" &&
+        r.plan.changes.map((c) => `${c.place.at.file} ${c.place.what} ${c.after}`).sort(),
+    ).toEqual([
+      "Cargo.toml workspace.package.version 0.3.1",
+      "bindings/node/Cargo.toml dependencies.x0x 0.3.1",
+      "bindings/node/npm/darwin-arm64/package.json version 0.3.1",
+      "bindings/node/npm/linux-x64-gnu/package.json version 0.3.1",
+      'bindings/node/package.json optionalDependencies["x0x-darwin-arm64"] 0.3.1',
+      'bindings/node/package.json optionalDependencies["x0x-linux-x64-gnu"] 0.3.1',
+      "bindings/node/package.json version 0.3.1",
+    ]);
+    expect(checkTag(dir, "v0.3.1")).toMatchObject({ code: 0 });
+    // The wheel's version is the crate's, which inherits the workspace's.
+    expect(r.kind === "released" && r.plan.notes).toEqual([
+      "bindings/python/pyproject.toml: version is dynamic; maturin takes it from bindings/python/Cargo.toml, so this file is left alone",
+    ]);
+  });
+});
+
 describe("one version per package", () => {
   test("tags name-vX.Y.Z, only changed packages, dependents' requirements follow, changelog in the package", () => {
     const dir = fixtureRepo(undefined, {
