@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -275,4 +276,47 @@ test("agents: a fork's pull request runs without secrets, only on an agent with 
     JSON.parse(history.stdout) as { jobs: { key: string; runner: { name: string; executor: string } }[] }
   ).jobs;
   expect(jobs.find((j) => j.key === "pr")?.runner).toMatchObject({ name: "c2", executor: "sandbox" });
+}, 90_000);
+
+test("serve: commit statuses go to the forge's statuses API: pending, then the result, linked to the run", async () => {
+  const got: { path: string; auth: string; body: Record<string, string> }[] = [];
+  const forge = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      got.push({ path: req.url ?? "", auth: req.headers.authorization ?? "", body: JSON.parse(body) });
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => forge.listen(0, "127.0.0.1", () => r()));
+  const port = (forge.address() as { port: number }).port;
+  try {
+    const s = await serve(
+      repo,
+      [
+        "--agents",
+        "2",
+        "--status-api",
+        `http://127.0.0.1:${port}/api/v1`,
+        "--public-url",
+        "https://ci.example.org",
+      ],
+      { ...env, SLIPWAY_STATUS_TOKEN: "status-token-xyz" },
+    );
+    const r = await webhook(s, "push", push("refs/heads/main"), "d-5", SECRET);
+    const n = await finished(s, r.body.queued);
+    await until("two statuses", () => (got.length >= 2 ? true : undefined));
+    expect(got.map((g) => [g.path, g.auth, g.body.state, g.body.context])).toEqual([
+      [`/api/v1/repos/o/r/statuses/${head}`, "Bearer status-token-xyz", "pending", "slipway"],
+      [`/api/v1/repos/o/r/statuses/${head}`, "Bearer status-token-xyz", "success", "slipway"],
+    ]);
+    expect(got[1]!.body.target_url).toBe(`https://ci.example.org/api/runs/${n}`);
+    expect(got[1]!.body.description).toMatch(/^Slipway run #\d+: success \(\d+ jobs\)$/);
+    expect(s.out()).not.toContain("status-token-xyz");
+  } finally {
+    forge.close();
+  }
 }, 90_000);

@@ -40,6 +40,11 @@ machines), the API and a page list them, and their events stream live.
       --lease-seconds N    a job whose agent sends nothing for this long is queued again once,
                            then failed (default: 30)
       --no-sandbox, --host-executor   built-in agents run jobs on the host
+      --status-token T     post commit statuses (pending, then the result, linked to the run) with
+                           this token (or SLIPWAY_STATUS_TOKEN)
+      --status-api URL     the forge's API (default: https://api.github.com; Gitea and Forgejo:
+                           https://host/api/v1)
+      --public-url URL     where status links point (default: the address listened on)
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
@@ -67,6 +72,9 @@ export async function main(args: string[]): Promise<number> {
           agents: { type: "string" },
           "agent-token": { type: "string" },
           "lease-seconds": { type: "string" },
+          "status-token": { type: "string" },
+          "status-api": { type: "string" },
+          "public-url": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -103,12 +111,24 @@ export async function main(args: string[]): Promise<number> {
     masker.add(dispatchToken);
     const dispatcher = new Dispatcher({ leaseMs: leaseSeconds * 1000, retries: 1, log });
     const dispatch = { url: "", token: dispatchToken };
+    const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
+    masker.add(statusToken);
+    for (const [flag, v] of [
+      ["--status-api", values["status-api"]],
+      ["--public-url", values["public-url"]],
+    ] as const)
+      if (v !== undefined && !/^https?:\/\/[^\s]+$/.test(v))
+        throw new UsageError(`${flag} expects an http(s) URL, got '${v}'`);
+    const statuses = statusToken
+      ? { api: values["status-api"] ?? "https://api.github.com", token: statusToken, publicUrl: "", log }
+      : undefined;
     const queue = new RunQueue({
       root,
       db: values.db,
       secretFile,
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
       dispatch,
+      statuses,
       log,
     });
     const { server, stopping: refuseNew } = makeServer({
@@ -138,6 +158,7 @@ export async function main(args: string[]): Promise<number> {
     const shown = typeof addr === "object" && addr ? addr.port : port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${shown}`;
     dispatch.url = url;
+    if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
     const builtIn = startAgents(
       agents,

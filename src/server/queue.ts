@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveCommit } from "../plan/git.js";
 import { RunFolder } from "../report/run-folder.js";
+import { postStatus, type StatusState, type StatusTarget } from "./statuses.js";
 
 /** What a trigger asks for: `slipway run <event> --ref REF -e payload`. */
 export interface RunRequest {
@@ -41,6 +42,8 @@ export interface QueueOptions {
   runArgs: string[];
   /** The server's dispatch API: the runs' legs go to its agents. */
   dispatch?: { url: string; token: string };
+  /** Where commit statuses go (none: not posted). */
+  statuses?: StatusTarget;
   log: (t: string) => void;
 }
 
@@ -135,6 +138,13 @@ export class RunQueue {
     // a `slipway run` in the same repository takes it first (then the summary corrects it).
     q.run = RunFolder.peek(root);
     q.state = "running";
+    const sha = r.sha ?? here ?? resolveCommit(root, r.ref);
+    const repository = (r.payload.repository as { full_name?: unknown } | undefined)?.full_name;
+    const status = (state: StatusState, description: string, run?: number) => {
+      if (this.o.statuses && sha && typeof repository === "string")
+        void postStatus(this.o.statuses, { repository, sha, state, description, run });
+    };
+    status("pending", `Slipway: ${r.event} is running`, q.run);
     this.o.log(`run ${q.id}: ${r.event} ${r.ref}${r.delivery ? ` (delivery ${r.delivery})` : ""}`);
     return new Promise((resolve) => {
       const d = this.o.dispatch;
@@ -180,6 +190,22 @@ export class RunQueue {
           q.message = [...lines.slice(-10), ...(typeof sum.message === "string" ? [sum.message] : [])];
         }
         this.o.log(`run ${q.id}: finished (exit ${q.exitCode}${q.run ? `, run #${q.run}` : ""})`);
+        const result =
+          typeof (sum as { result?: unknown }).result === "string" ? (sum as { result: string }).result : "";
+        const jobs = Array.isArray((sum as { jobs?: unknown }).jobs)
+          ? (sum as { jobs: unknown[] }).jobs.length
+          : 0;
+        if (result === "success" || result === "skipped")
+          status("success", `Slipway run #${q.run}: ${result} (${jobs} jobs)`, q.run);
+        else if (result === "failure")
+          status("failure", `Slipway run #${q.run}: failure (${jobs} jobs)`, q.run);
+        else if (result === "cancelled") status("error", `Slipway run #${q.run}: cancelled`, q.run);
+        else
+          status(
+            q.exitCode === 0 ? "success" : "error",
+            `Slipway: ${q.message?.at(-1) ?? `exit ${q.exitCode}`}`,
+            q.run,
+          );
         for (const l of q.message ?? []) this.o.log(`run ${q.id}: ${l}`);
         resolve();
       });
