@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
 import { Dispatcher } from "../server/dispatch.js";
+import { ServerMetrics } from "../server/metrics.js";
 import { RunQueue } from "../server/queue.js";
 import { makeServer } from "../server/server.js";
 import {
@@ -48,7 +49,7 @@ machines), the API and a page list them, and their events stream live.
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
-with Last-Event-ID), GET /api/queue/N, GET /api/agents (agents, and the jobs waiting with
+with Last-Event-ID), GET /api/queue/N, GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
 why), GET / (the runs page); /api/agent/* for agents.
 
 SIGTERM or Ctrl-C stops: no new requests, queued runs dropped, the running run cancelled
@@ -109,7 +110,14 @@ export async function main(args: string[]): Promise<number> {
     const dispatchToken = randomBytes(24).toString("hex");
     masker.add(agentToken);
     masker.add(dispatchToken);
-    const dispatcher = new Dispatcher({ leaseMs: leaseSeconds * 1000, retries: 1, log });
+    let metrics: ServerMetrics | undefined;
+    const dispatcher = new Dispatcher({
+      leaseMs: leaseSeconds * 1000,
+      retries: 1,
+      log,
+      onStart: (ms) => metrics?.jobStartSeconds.observe(ms / 1000),
+      onDone: (result) => metrics?.jobs.inc({ result }),
+    });
     const dispatch = { url: "", token: dispatchToken };
     const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
     masker.add(statusToken);
@@ -129,9 +137,13 @@ export async function main(args: string[]): Promise<number> {
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
       dispatch,
       statuses,
+      onFinished: (result, seconds) => {
+        metrics?.runs.inc({ result });
+        metrics?.runSeconds.observe(seconds);
+      },
       log,
     });
-    const { server, stopping: refuseNew } = makeServer({
+    const made = makeServer({
       root,
       db: values.db,
       webhookSecret,
@@ -145,11 +157,16 @@ export async function main(args: string[]): Promise<number> {
         dispatchToken,
         maxWaitMs: 25_000,
         mask: (t) => masker.mask(t),
-        unauthorized: () => {},
+        unauthorized: () => {
+          made.counters.unauthorized++;
+        },
       }),
       maxBody: 25 * 1024 * 1024,
+      metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
       log,
     });
+    const { server, stopping: refuseNew, counters } = made;
+    metrics = new ServerMetrics({ queue, dispatcher, requests: () => ({ ...counters }) });
     await new Promise<void>((ok, ko) => {
       server.once("error", ko);
       server.listen(port, host, () => ok());

@@ -48,6 +48,10 @@ export interface DispatchOptions {
   /** How many times a leg whose agent vanished is queued again. */
   retries: number;
   log: (t: string) => void;
+  /** A leg started on an agent, `ms` after it was queued (for /metrics). */
+  onStart?: (ms: number) => void;
+  /** A leg ended (for /metrics). */
+  onDone?: (result: string) => void;
 }
 
 type Waiter<T> = { resolve: (v: T) => void; timer: NodeJS.Timeout };
@@ -225,6 +229,7 @@ export class Dispatcher {
     leg.lease = undefined;
     leg.state = "done";
     leg.result = result;
+    this.o.onDone?.(result.result);
     this.wake(leg.id);
     this.match();
     return true;
@@ -294,6 +299,7 @@ export class Dispatcher {
     leg!.lease = { id: leaseId, agent: agent.id, expires: Date.now() + this.o.leaseMs, acked: 0 };
     leg!.startedAt ??= Date.now();
     this.startDelays.push(Date.now() - leg!.enqueuedAt);
+    this.o.onStart?.(Date.now() - leg!.enqueuedAt);
     if (this.startDelays.length > 10_000) this.startDelays.shift();
     this.leases.set(leaseId, leg!);
     agent.leases.add(leaseId);
@@ -320,6 +326,7 @@ export class Dispatcher {
   private finish(leg: QueuedLeg, result: LegResult): void {
     leg.state = "done";
     leg.result = result;
+    this.o.onDone?.(result.result);
     this.wake(leg.id);
   }
 

@@ -42,6 +42,8 @@ export interface QueueOptions {
   runArgs: string[];
   /** The server's dispatch API: the runs' legs go to its agents. */
   dispatch?: { url: string; token: string };
+  /** A run ended: its result and how long it took (for /metrics). */
+  onFinished?: (result: string, seconds: number) => void;
   /** Where commit statuses go (none: not posted). */
   statuses?: StatusTarget;
   log: (t: string) => void;
@@ -138,6 +140,7 @@ export class RunQueue {
     // a `slipway run` in the same repository takes it first (then the summary corrects it).
     q.run = RunFolder.peek(root);
     q.state = "running";
+    const startedAt = Date.now();
     const sha = r.sha ?? here ?? resolveCommit(root, r.ref);
     const repository = (r.payload.repository as { full_name?: unknown } | undefined)?.full_name;
     const status = (state: StatusState, description: string, run?: number) => {
@@ -192,6 +195,7 @@ export class RunQueue {
         this.o.log(`run ${q.id}: finished (exit ${q.exitCode}${q.run ? `, run #${q.run}` : ""})`);
         const result =
           typeof (sum as { result?: unknown }).result === "string" ? (sum as { result: string }).result : "";
+        this.o.onFinished?.(result || "none", (Date.now() - startedAt) / 1000);
         const jobs = Array.isArray((sum as { jobs?: unknown }).jobs)
           ? (sum as { jobs: unknown[] }).jobs.length
           : 0;

@@ -23,6 +23,8 @@ export interface ServerOptions {
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
   agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
   dispatcher?: Dispatcher;
+  /** GET /metrics (Prometheus text). */
+  metrics?: () => Promise<{ text: string; contentType: string }>;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
   maxBody: number;
   log: (t: string) => void;
@@ -185,6 +187,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         running: o.queue.list().filter((q) => q.state === "running").length,
         ...(o.dispatcher ? { dispatch: o.dispatcher.counts } : {}),
       });
+    if (path === "/metrics" && o.metrics) {
+      const m = await o.metrics();
+      res.writeHead(200, { "content-type": m.contentType });
+      res.end(m.text);
+      return;
+    }
     if (path === "/api/agents") {
       const d = o.dispatcher;
       return json(res, 200, {
