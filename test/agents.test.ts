@@ -320,3 +320,49 @@ test("serve: commit statuses go to the forge's statuses API: pending, then the r
     forge.close();
   }
 }, 90_000);
+
+test("serve: schedules of the default branch: ticks missed while the server was down run once at start", async () => {
+  const nightly = `on:
+  schedule:
+    - cron: "*/5 * * * *"
+jobs:
+  tick:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "scheduled by \${{ github.event.schedule }}"
+`;
+  const r2 = tempRepo(undefined, { ".github/workflows/nightly.yml": nightly, ".gitignore": ".slipway/\n" });
+  const now = Date.now();
+  const twoHoursAgo = new Date(now - 2 * 3600_000 - (now % 300_000)).toISOString();
+  execFileSync("mkdir", ["-p", join(r2, ".slipway")]);
+  writeFileSync(
+    join(r2, ".slipway", "server-schedules.json"),
+    JSON.stringify({ ".github/workflows/nightly.yml\n*/5 * * * *": twoHoursAgo }),
+  );
+  const s = await serve(r2, ["--agents", "1"], env);
+  const queue = await until("the scheduled run to finish", async () => {
+    const q = (await api(s, "/api/queue")).body as unknown as { state: string; run: number }[];
+    return q.length && q.every((x) => x.state === "done") ? q : undefined;
+  });
+  // 24 ticks missed, one run.
+  expect(queue).toHaveLength(1);
+  const runs = (await api(s, "/api/runs")).body.runs as unknown as { event: string; result: string }[];
+  expect(runs.map((r) => [r.event, r.result])).toEqual([["schedule", "success"]]);
+  const log = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, "..", "bin", "slipway.js"), "logs", String(queue[0]!.run), "tick"],
+    {
+      cwd: r2,
+      encoding: "utf8",
+      env: { ...process.env, SLIPWAY_DATABASE_URL: "" },
+    },
+  );
+  expect(log.stdout).toContain("scheduled by */5 * * * *");
+  const state = JSON.parse(readFileSync(join(r2, ".slipway", "server-schedules.json"), "utf8")) as Record<
+    string,
+    string
+  >;
+  const tick = Date.parse(state[".github/workflows/nightly.yml\n*/5 * * * *"]!);
+  expect(tick).toBeGreaterThan(now - 300_000);
+  expect(tick % 300_000).toBe(0);
+}, 90_000);

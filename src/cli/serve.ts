@@ -2,11 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
 import { Dispatcher } from "../server/dispatch.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { RunQueue } from "../server/queue.js";
+import { ScheduleState, schedulesAt } from "../server/schedules.js";
 import { makeServer } from "../server/server.js";
 import {
   EXIT,
@@ -41,6 +43,8 @@ machines), the API and a page list them, and their events stream live.
       --lease-seconds N    a job whose agent sends nothing for this long is queued again once,
                            then failed (default: 30)
       --no-sandbox, --host-executor   built-in agents run jobs on the host
+      --no-schedules       do not run the workflows' on: schedule (default: run them, from the
+                           default branch; ticks missed while stopped run once at start)
       --status-token T     post commit statuses (pending, then the result, linked to the run) with
                            this token (or SLIPWAY_STATUS_TOKEN)
       --status-api URL     the forge's API (default: https://api.github.com; Gitea and Forgejo:
@@ -74,6 +78,7 @@ export async function main(args: string[]): Promise<number> {
           "agent-token": { type: "string" },
           "lease-seconds": { type: "string" },
           "status-token": { type: "string" },
+          "no-schedules": { type: "boolean" },
           "status-api": { type: "string" },
           "public-url": { type: "string" },
           help: { type: "boolean", short: "h" },
@@ -177,6 +182,7 @@ export async function main(args: string[]): Promise<number> {
     dispatch.url = url;
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
+    const scheduler = values["no-schedules"] ? undefined : startSchedules(root, queue, log);
     const builtIn = startAgents(
       agents,
       url,
@@ -193,6 +199,7 @@ export async function main(args: string[]): Promise<number> {
         stopping = true;
         log(`${sig}: stopping`);
         refuseNew();
+        if (scheduler) clearInterval(scheduler);
         void queue.stop().then(async () => {
           await stopAgents(builtIn);
           dispatcher.close();
@@ -251,4 +258,30 @@ function stopAgents(agents: ChildProcess[]): Promise<void> {
         }),
     ),
   ).then(() => {});
+}
+
+/** Checks the default branch's schedules now and every 20 s; due ones are queued. */
+function startSchedules(root: string, queue: RunQueue, log: (t: string) => void): NodeJS.Timeout | undefined {
+  const g = readGit(root);
+  if (!g.ok) return undefined;
+  const branch = g.facts.defaultBranch;
+  const state = new ScheduleState(root);
+  const said = new Set<string>();
+  const check = () => {
+    const { schedules, errors } = schedulesAt(root, `refs/heads/${branch}`);
+    for (const e of errors) if (!said.has(e)) said.add(e) && log(e);
+    for (const s of state.take(schedules, new Date())) {
+      log(`schedule '${s.cron}' of ${s.file} is due`);
+      queue.add({
+        event: "schedule",
+        ref: `refs/heads/${branch}`,
+        payload: { schedule: s.cron },
+        workflow: s.file,
+      });
+    }
+  };
+  check();
+  const timer = setInterval(check, 20_000);
+  timer.unref();
+  return timer;
 }

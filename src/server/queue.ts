@@ -21,6 +21,8 @@ export interface RunRequest {
   sha?: string;
   /** A fork's pull request: run without secrets, in the sandbox only. */
   untrusted?: boolean;
+  /** Only this workflow file (a schedule's). */
+  workflow?: string;
 }
 
 export interface Queued {
@@ -130,6 +132,7 @@ export class RunQueue {
     const args = [cli(), "run", r.event, "-C", root, `--ref=${r.ref}`, "-e", payloadPath, "--json"];
     if (r.base && resolveCommit(root, r.base)) args.push(`--base=${r.base}`);
     if (r.actor) args.push(`--actor=${r.actor}`);
+    if (r.workflow) args.push("-W", r.workflow);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
     if (this.o.secretFile && !r.untrusted) args.push("--secret-file", this.o.secretFile);
     // The agents' capacity limits how many legs run at once, not the run.
