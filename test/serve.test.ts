@@ -31,6 +31,8 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - run: echo "token is \${{ secrets.MY_SECRET }}"
+      - run: echo "secret length \${#S}"
+        env: { S: "\${{ secrets.MY_SECRET }}" }
   slow:
     if: github.ref == 'refs/heads/slow'
     runs-on: ubuntu-latest
@@ -311,6 +313,47 @@ describe("slipway serve", () => {
     ])
       expect((await api(srv, p)).status, p).toBe(404);
   });
+
+  test("secrets kept by the server: PUT with the token, listed by name only, given to runs, masked", async () => {
+    const put = (name: string, value: unknown, token = TOKEN) =>
+      api(srv, `/api/secrets/${name}`, {
+        method: "PUT",
+        body: JSON.stringify({ value }),
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await put("MY_SECRET", "from-the-store-1", "nope")).status).toBe(401);
+    expect((await put("GITHUB_TOKEN", "x")).status).toBe(400);
+    expect((await put("OK_NAME", 42)).status).toBe(400);
+    expect((await put("MY_SECRET", "from-the-store-1")).status).toBe(200);
+    const list = await api(srv, "/api/secrets", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((list.body.secrets as unknown as { name: string }[]).map((x) => x.name)).toEqual(["MY_SECRET"]);
+    expect(list.text).not.toContain("from-the-store-1");
+    expect(readFileSync(join(repo, ".slipway", "server-secrets.json"), "utf8")).not.toContain(
+      "from-the-store-1",
+    );
+    const ok = await api(srv, "/api/runs", {
+      method: "POST",
+      body: JSON.stringify({ event: "workflow_dispatch", ref: "main" }),
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const done = await until("the run", async () => {
+      const s = (await api(srv, `/api/queue/${ok.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    const all = (await sse(srv, `/api/runs/${done.run}/events`)).map((e) => e.data).join("\n");
+    // The store's value (16 characters) won over the --secret-file's (15), and is masked.
+    expect(all).toContain("secret length 16");
+    expect(all).toContain("token is ***");
+    expect(all).not.toContain("from-the-store-1");
+    expect(
+      (
+        await api(srv, "/api/secrets/MY_SECRET", {
+          method: "DELETE",
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).status,
+    ).toBe(200);
+  }, 60_000);
 
   test("SSE follows a live run; Last-Event-ID resumes without gaps or duplicates", async () => {
     const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-slow");

@@ -31,7 +31,10 @@ export function readDotenv(
   path: string,
 ): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
   try {
-    return { ok: true, values: parseDotenv(readFileSync(path, "utf8")) };
+    // /dev/fd/N is read from the descriptor: `slipway serve` hands a run its secrets on a
+    // socket pair (fd 3), which cannot be opened by name.
+    const fd = /^\/dev\/fd\/(\d+)$/.exec(path)?.[1];
+    return { ok: true, values: parseDotenv(readFileSync(fd ? Number(fd) : path, "utf8")) };
   } catch (e) {
     return {
       ok: false,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
@@ -9,6 +9,7 @@ import { Dispatcher } from "../server/dispatch.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { RunQueue } from "../server/queue.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
+import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
 import { makeServer } from "../server/server.js";
 import {
   EXIT,
@@ -35,7 +36,10 @@ machines), the API and a page list them, and their events stream live.
                            webhooks are refused
       --token T            bearer token for POST /api/runs (or SLIPWAY_SERVER_TOKEN); without
                            one, starting runs through the API is refused
-  -s, --secret-file FILE   secrets for the runs (masked in every output and API answer)
+  -s, --secret-file FILE   secrets for the runs (masked in every output and API answer); also
+                           PUT /api/secrets/NAME {"value": ...} (bearer --token): kept encrypted
+                           (AES-256-GCM) in .slipway/server-secrets.json, the key from
+                           SLIPWAY_SECRET_KEY (64 hex digits) or .slipway/server-secret.key (0600)
       --agents N           built-in agents on this machine (default: 1; 0: only agents that
                            register themselves)
       --agent-token T      the token agents register with (or SLIPWAY_AGENT_TOKEN); without
@@ -135,10 +139,19 @@ export async function main(args: string[]): Promise<number> {
     const statuses = statusToken
       ? { api: values["status-api"] ?? "https://api.github.com", token: statusToken, publicUrl: "", log }
       : undefined;
+    let store: SecretStore;
+    try {
+      store = new SecretStore(join(root, ".slipway"), secretKey(join(root, ".slipway")));
+    } catch (e) {
+      if (e instanceof SecretKeyError) throw new UsageError(e.message);
+      throw e;
+    }
+    for (const v of Object.values(store.values())) masker.add(v);
     const queue = new RunQueue({
       root,
       db: values.db,
-      secretFile,
+      // The file is read again for each run (as before); the store's values win.
+      secrets: () => ({ ...secretValues({ "secret-file": secretFile }), ...store.values() }),
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
       dispatch,
       statuses,
@@ -156,6 +169,7 @@ export async function main(args: string[]): Promise<number> {
       queue,
       masker,
       dispatcher,
+      secretStore: store,
       agentApi: agentApi({
         dispatcher,
         registrationToken: agentToken,

@@ -124,8 +124,9 @@ export function agentApi(o: AgentApiOptions) {
           res.end();
           return true;
         }
-        // The assignment carries its secret values: sent to this agent only, over its token.
-        json(res, 200, {
+        // The assignment carries its secret values: sent to this agent only, over its token,
+        // and not masked (the job needs them; the agent masks what the job prints).
+        sendJson(res, 200, {
           lease: leg.lease!.id,
           leg: leg.id,
           run: leg.run,

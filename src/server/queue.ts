@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveCommit } from "../plan/git.js";
 import { RunFolder } from "../report/run-folder.js";
+import { dotenvText } from "./secret-store.js";
 import { postStatus, type StatusState, type StatusTarget } from "./statuses.js";
 
 /** What a trigger asks for: `slipway run <event> --ref REF -e payload`. */
@@ -39,7 +40,8 @@ export interface Queued {
 export interface QueueOptions {
   root: string;
   db?: string;
-  secretFile?: string;
+  /** The runs' secrets (the --secret-file's and the server's store), read for each run. */
+  secrets?: () => Record<string, string>;
   /** Extra `slipway run` options (e.g. --no-sandbox). */
   runArgs: string[];
   /** The server's dispatch API: the runs' legs go to its agents. */
@@ -134,7 +136,9 @@ export class RunQueue {
     if (r.actor) args.push(`--actor=${r.actor}`);
     if (r.workflow) args.push("-W", r.workflow);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
-    if (this.o.secretFile && !r.untrusted) args.push("--secret-file", this.o.secretFile);
+    // Secrets reach the run through a pipe (fd 3), never a file: a fork's run gets none.
+    const secrets = r.untrusted ? {} : (this.o.secrets?.() ?? {});
+    if (Object.keys(secrets).length) args.push("--secret-file", "/dev/fd/3");
     // The agents' capacity limits how many legs run at once, not the run.
     if (this.o.dispatch) args.push("--jobs", "256");
     if (this.o.db) args.push("--db", this.o.db);
@@ -168,8 +172,11 @@ export class RunQueue {
             : {}),
         },
         // stdin: a pipe the run watches; it closes when this server ends, even by kill -9.
-        stdio: ["pipe", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
       });
+      const fd3 = child.stdio[3] as NodeJS.WritableStream;
+      fd3.on("error", () => {}); // a run that fails before reading it
+      fd3.end(Object.keys(secrets).length ? dotenvText(secrets) : "");
       this.child = child;
       let out = "";
       child.stdout.on("data", (d) => {

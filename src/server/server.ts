@@ -9,6 +9,7 @@ import type { Dispatcher } from "./dispatch.js";
 import { HttpError, readBody, sameSecret } from "./http.js";
 import { runsPage } from "./page.js";
 import type { RunQueue } from "./queue.js";
+import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { validSignature } from "./signature.js";
 import { streamEvents } from "./sse.js";
 import { webhookRun } from "./webhook.js";
@@ -23,6 +24,8 @@ export interface ServerOptions {
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
   agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
   dispatcher?: Dispatcher;
+  /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */
+  secretStore?: SecretStore;
   /** GET /metrics (Prometheus text). */
   metrics?: () => Promise<{ text: string; contentType: string }>;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
@@ -110,14 +113,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   }
 
   async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const auth = req.headers.authorization ?? "";
-    if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
-      counters.unauthorized++;
-      throw new HttpError(
-        401,
-        o.token ? "a valid 'Authorization: Bearer TOKEN' is required" : "no API token is set (--token)",
-      );
-    }
+    admin(req);
     const body = await readBody(req, 1024 * 1024);
     let b: { event?: unknown; ref?: unknown; inputs?: unknown };
     try {
@@ -147,6 +143,56 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     json(res, 202, { status: "queued", queued: q.id });
   }
 
+  function admin(req: IncomingMessage): void {
+    const auth = req.headers.authorization ?? "";
+    if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
+      counters.unauthorized++;
+      throw new HttpError(
+        401,
+        o.token ? "a valid 'Authorization: Bearer TOKEN' is required" : "no API token is set (--token)",
+      );
+    }
+  }
+
+  async function secrets(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    method: string,
+  ): Promise<void> {
+    admin(req);
+    const store = o.secretStore;
+    if (!store) throw new HttpError(404, "this server keeps no secrets");
+    if (path === "/api/secrets") {
+      if (method !== "GET") throw new HttpError(405, "GET only");
+      return json(res, 200, { secrets: store.names() });
+    }
+    const name = decodeURIComponent(path.slice("/api/secrets/".length));
+    if (!SECRET_NAME.test(name))
+      throw new HttpError(
+        400,
+        "a secret's name is letters, digits and _, not starting with a digit or GITHUB_",
+      );
+    if (method === "DELETE") {
+      if (!store.delete(name)) throw new HttpError(404, `no secret ${name}`);
+      return json(res, 200, { deleted: name });
+    }
+    if (method !== "PUT") throw new HttpError(405, "PUT or DELETE");
+    // GitHub's limit for a secret is 48 KB.
+    const body = await readBody(req, 64 * 1024);
+    let value: unknown;
+    try {
+      value = (JSON.parse(body.toString("utf8")) as { value?: unknown }).value;
+    } catch {
+      throw new HttpError(400, "the body is not JSON");
+    }
+    if (typeof value !== "string" || value.length > 48 * 1024)
+      throw new HttpError(400, "value must be a string of at most 48 KB");
+    o.masker.add(value);
+    store.set(name, value);
+    return json(res, 200, { name, updatedAt: store.names().find((s) => s.name === name)?.updatedAt });
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
@@ -158,6 +204,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       return webhook(req, res);
     }
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
+    if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     if (path === "/") {
