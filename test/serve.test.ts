@@ -314,6 +314,47 @@ describe("slipway serve", () => {
       expect((await api(srv, p)).status, p).toBe(404);
   });
 
+  test("Gitea/Forgejo and GitLab webhooks run too: their signature or token checked, replays ignored", async () => {
+    const body = JSON.stringify(push("refs/heads/main"));
+    const gitea = (sig: string, delivery: string) =>
+      api(srv, "/webhooks/gitea", {
+        method: "POST",
+        body,
+        headers: { "x-gitea-signature": sig, "x-gitea-event": "push", "x-gitea-delivery": delivery },
+      });
+    expect((await gitea(sign(body, "wrong").slice(7), "g-1")).status).toBe(401);
+    const g = await gitea(sign(body).slice(7), "g-1");
+    expect(g.status).toBe(202);
+    const gitlabBody = JSON.stringify({
+      object_kind: "push",
+      ref: "refs/heads/main",
+      before: "0".repeat(40),
+      after: head,
+      user_username: "ann",
+      project: { path_with_namespace: "o/r" },
+    });
+    const gitlab = (token: string) =>
+      api(srv, "/webhooks/gitlab", {
+        method: "POST",
+        body: gitlabBody,
+        headers: { "x-gitlab-token": token, "x-gitlab-event": "Push Hook", "idempotency-key": "gl-1" },
+      });
+    expect((await gitlab("nope")).status).toBe(401);
+    const l = await gitlab(SECRET);
+    expect(l.status).toBe(202);
+    expect((await gitlab(SECRET)).body).toMatchObject({ status: "duplicate" });
+    for (const q of [g.body.queued, l.body.queued]) {
+      const done = await until("the run", async () => {
+        const s = (await api(srv, `/api/queue/${q}`)).body;
+        return s.state === "done" ? s : undefined;
+      });
+      expect((await api(srv, `/api/runs/${done.run}`)).body).toMatchObject({
+        event: "push",
+        result: "success",
+      });
+    }
+  }, 60_000);
+
   test("secrets kept by the server: PUT with the token, listed by name only, given to runs, masked", async () => {
     const put = (name: string, value: unknown, token = TOKEN) =>
       api(srv, `/api/secrets/${name}`, {

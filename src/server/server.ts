@@ -6,11 +6,11 @@ import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { resolveCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
 import type { Dispatcher } from "./dispatch.js";
+import { asGitHub, type Forge, verify } from "./forges.js";
 import { HttpError, readBody, sameSecret } from "./http.js";
 import { runsPage } from "./page.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
-import { validSignature } from "./signature.js";
 import { streamEvents } from "./sse.js";
 import { webhookRun } from "./webhook.js";
 
@@ -43,6 +43,13 @@ export interface Counters {
   accepted: number;
 }
 
+const FORGES: Record<string, Forge> = {
+  "/webhooks/github": "github",
+  "/webhooks/gitea": "gitea",
+  "/webhooks/forgejo": "gitea",
+  "/webhooks/gitlab": "gitlab",
+};
+
 /** Delivery ids seen, so a replay is answered without a second run (the newest 10,000 kept). */
 class Seen {
   private readonly ids = new Set<string>();
@@ -70,22 +77,15 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   };
   const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
 
-  async function webhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function webhook(req: IncomingMessage, res: ServerResponse, forge: Forge): Promise<void> {
     const body = await readBody(req, o.maxBody);
-    const header = req.headers["x-hub-signature-256"];
-    if (
-      !o.webhookSecret ||
-      !validSignature(o.webhookSecret, body, typeof header === "string" ? header : undefined)
-    ) {
+    const v = o.webhookSecret ? verify(forge, req, body, o.webhookSecret) : undefined;
+    if (!v?.ok) {
       counters.refused++;
-      throw new HttpError(
-        401,
-        o.webhookSecret ? "bad or missing X-Hub-Signature-256" : "no webhook secret is set",
-      );
+      throw new HttpError(401, v?.why ?? "no webhook secret is set");
     }
-    const delivery = String(req.headers["x-github-delivery"] ?? "");
-    const event = String(req.headers["x-github-event"] ?? "");
-    if (!delivery) throw new HttpError(400, "X-GitHub-Delivery is missing");
+    const { delivery } = v;
+    if (!delivery) throw new HttpError(400, "the delivery id header is missing");
     if (seen.has(delivery)) {
       counters.duplicates++;
       return json(res, 200, { status: "duplicate", delivery });
@@ -96,7 +96,8 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     } catch {
       throw new HttpError(400, "the body is not JSON");
     }
-    const action = webhookRun(event, payload, delivery);
+    const gh = asGitHub(forge, v.event, payload);
+    const action = webhookRun(gh.event, gh.payload, delivery);
     if (action.kind === "bad") throw new HttpError(400, action.reason);
     seen.add(delivery);
     if (action.kind === "ignore") return json(res, 200, { status: "ignored", reason: action.reason });
@@ -197,11 +198,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
     const method = req.method ?? "GET";
-    if (stopping && (path === "/webhooks/github" || (path === "/api/runs" && method === "POST")))
+    if (stopping && (path in FORGES || (path === "/api/runs" && method === "POST")))
       throw new HttpError(503, "the server is stopping");
-    if (path === "/webhooks/github") {
+    const forge = FORGES[path];
+    if (forge) {
       if (method !== "POST") throw new HttpError(405, "POST only");
-      return webhook(req, res);
+      return webhook(req, res, forge);
     }
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
