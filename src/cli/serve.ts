@@ -7,6 +7,7 @@ import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
 import { Dispatcher } from "../server/dispatch.js";
 import { ServerMetrics } from "../server/metrics.js";
+import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
 import { RunQueue } from "../server/queue.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
 import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
@@ -29,6 +30,11 @@ at a time in arrival order), their jobs run on agents ('slipway agent', here or 
 machines), the API and a page list them, and their events stream live.
 
   -C, --directory DIR      the repository (default: .)
+      --repo URL|PATH      serve this repository instead: cloned into --data, fetched before each
+                           run and checked out at its commit (the commit's workflows run)
+      --data DIR           where --repo is cloned (default: .slipway-server)
+      --poll SECONDS       fetch --repo every SECONDS and run pushes for the branches and tags
+                           that moved (for repositories that send no webhooks)
       --host HOST          address to listen on (default: 127.0.0.1)
       --port N             port (default: 8080; 0: any free port, printed)
       --db URL             run history in PostgreSQL (default: .slipway/slipway.db)
@@ -70,6 +76,9 @@ export async function main(args: string[]): Promise<number> {
         args,
         options: {
           directory: { type: "string", short: "C" },
+          repo: { type: "string" },
+          data: { type: "string" },
+          poll: { type: "string" },
           host: { type: "string" },
           port: { type: "string" },
           db: { type: "string" },
@@ -98,7 +107,20 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`--port expects a number from 0 to 65535, got '${values.port}'`);
     const host = values.host ?? "127.0.0.1";
     historyDatabase(values.db);
-    const root = repoRootOf(values.directory);
+    if (values.repo && values.directory) throw new UsageError("-C and --repo: serve one repository");
+    if (values.poll && !values.repo) throw new UsageError("--poll needs --repo (the repository to fetch)");
+    const pollSeconds = positiveInt(values.poll, "--poll");
+    let mirror: Mirror | undefined;
+    if (values.repo) {
+      mirror = new Mirror(values.repo, resolve(values.data ?? ".slipway-server"));
+      try {
+        mirror.open();
+      } catch (e) {
+        if (e instanceof MirrorError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    const root = mirror?.root ?? repoRootOf(values.directory);
     const secretFile = values["secret-file"] ? resolve(values["secret-file"]) : undefined;
     // Read now, so a bad file is a usage error at start and the values mask the server's output.
     const secrets = secretValues({ "secret-file": secretFile });
@@ -151,6 +173,7 @@ export async function main(args: string[]): Promise<number> {
       root,
       db: values.db,
       // The file is read again for each run (as before); the store's values win.
+      mirror,
       secrets: () => ({ ...secretValues({ "secret-file": secretFile }), ...store.values() }),
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
       dispatch,
@@ -170,6 +193,7 @@ export async function main(args: string[]): Promise<number> {
       masker,
       dispatcher,
       secretStore: store,
+      fetch: mirror && (() => mirror.fetch()),
       agentApi: agentApi({
         dispatcher,
         registrationToken: agentToken,
@@ -197,6 +221,7 @@ export async function main(args: string[]): Promise<number> {
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
     const scheduler = values["no-schedules"] ? undefined : startSchedules(root, queue, log);
+    const poller = mirror && pollSeconds ? startPolling(mirror, pollSeconds, queue, log) : undefined;
     const builtIn = startAgents(
       agents,
       url,
@@ -214,6 +239,7 @@ export async function main(args: string[]): Promise<number> {
         log(`${sig}: stopping`);
         refuseNew();
         if (scheduler) clearInterval(scheduler);
+        if (poller) clearInterval(poller);
         void queue.stop().then(async () => {
           await stopAgents(builtIn);
           dispatcher.close();
@@ -296,6 +322,36 @@ function startSchedules(root: string, queue: RunQueue, log: (t: string) => void)
   };
   check();
   const timer = setInterval(check, 20_000);
+  timer.unref();
+  return timer;
+}
+
+/** Fetches every `seconds` and queues a push for each branch or tag that moved. */
+function startPolling(
+  mirror: Mirror,
+  seconds: number,
+  queue: RunQueue,
+  log: (t: string) => void,
+): NodeJS.Timeout {
+  let known = mirror.refs();
+  const name = `local/${mirror.root.split("/").at(-1)}`;
+  const timer = setInterval(() => {
+    const f = mirror.fetch();
+    if (!f.ok) return log(`poll: fetch failed: ${f.error}`);
+    const now = mirror.refs();
+    for (const p of pushesBetween(known, now, name)) {
+      log(`poll: ${p.ref} moved to ${String(p.after).slice(0, 12)}`);
+      const before = String(p.before);
+      queue.add({
+        event: "push",
+        ref: String(p.ref),
+        payload: p,
+        sha: String(p.after),
+        ...(/^0+$/.test(before) ? {} : { base: before }),
+      });
+    }
+    known = now;
+  }, seconds * 1000);
   timer.unref();
   return timer;
 }

@@ -105,6 +105,11 @@ function shell(cwd: string, script: string): string | undefined {
 const commits = new Map<string, string | undefined>();
 const remember = (root: string, rev: string, sha: string | undefined) => commits.set(`${root}\0${rev}`, sha);
 
+/** The commit of `rev` as git has it now (no remembered answer: a server's refs move). */
+export function currentCommit(root: string, rev: string): string | undefined {
+  return git(root, ["rev-parse", "--verify", "-q", `${rev}^{commit}`]);
+}
+
 export function resolveCommit(root: string, rev: string): string | undefined {
   const key = `${root}\0${rev}`;
   if (commits.has(key)) return commits.get(key);

@@ -2,8 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveCommit } from "../plan/git.js";
+import { currentCommit } from "../plan/git.js";
 import { RunFolder } from "../report/run-folder.js";
+import type { Mirror } from "./mirror.js";
 import { dotenvText } from "./secret-store.js";
 import { postStatus, type StatusState, type StatusTarget } from "./statuses.js";
 
@@ -48,6 +49,8 @@ export interface QueueOptions {
   dispatch?: { url: string; token: string };
   /** A run ended: its result and how long it took (for /metrics). */
   onFinished?: (result: string, seconds: number) => void;
+  /** The fetched repository (--repo): brought up to date and checked out at each run's commit. */
+  mirror?: Mirror;
   /** Where commit statuses go (none: not posted). */
   statuses?: StatusTarget;
   log: (t: string) => void;
@@ -110,16 +113,17 @@ export class RunQueue {
   }
 
   private runOne(q: Queued): Promise<void> {
-    const { root } = this.o;
+    const { root, mirror } = this.o;
     const r = q.request;
+    mirror?.fetch();
     // `slipway run --ref` runs the ref's commit here: a ref that moved since the event (or was
     // never updated here) would run another commit than the one pushed. Not run, said why.
     // A fork's head gets a ref of the server's own (its branch name may be one of ours).
     const pinned =
-      r.untrusted && r.sha && resolveCommit(root, r.sha)
+      r.untrusted && r.sha && currentCommit(root, r.sha)
         ? spawnSync("git", ["update-ref", r.ref, r.sha], { cwd: root, stdio: "ignore" }).status === 0
         : false;
-    const here = pinned ? r.sha : r.sha ? resolveCommit(root, r.ref) : undefined;
+    const here = pinned ? r.sha : r.sha ? currentCommit(root, r.ref) : undefined;
     if (r.sha && here !== r.sha) {
       q.state = "done";
       q.message = [
@@ -128,11 +132,19 @@ export class RunQueue {
       this.o.log(`run ${q.id}: ${q.message[0]}`);
       return Promise.resolve();
     }
+    // The workflows that run are the commit's: the fetched clone is checked out there.
+    const at = here ?? currentCommit(root, r.ref);
+    if (mirror && (!at || !mirror.checkout(at))) {
+      q.state = "done";
+      q.message = [`${r.ref} is not in ${mirror.source}: not run`];
+      this.o.log(`run ${q.id}: ${q.message[0]}`);
+      return Promise.resolve();
+    }
     const tmp = mkdtempSync(join(tmpdir(), "slipway-serve-"));
     const payloadPath = join(tmp, "event.json");
     writeFileSync(payloadPath, JSON.stringify(r.payload));
     const args = [cli(), "run", r.event, "-C", root, `--ref=${r.ref}`, "-e", payloadPath, "--json"];
-    if (r.base && resolveCommit(root, r.base)) args.push(`--base=${r.base}`);
+    if (r.base && currentCommit(root, r.base)) args.push(`--base=${r.base}`);
     if (r.actor) args.push(`--actor=${r.actor}`);
     if (r.workflow) args.push("-W", r.workflow);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
@@ -148,7 +160,7 @@ export class RunQueue {
     q.run = RunFolder.peek(root);
     q.state = "running";
     const startedAt = Date.now();
-    const sha = r.sha ?? here ?? resolveCommit(root, r.ref);
+    const sha = r.sha ?? here ?? currentCommit(root, r.ref);
     const repository = (r.payload.repository as { full_name?: unknown } | undefined)?.full_name;
     const status = (state: StatusState, description: string, run?: number) => {
       if (this.o.statuses && sha && typeof repository === "string")

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, join } from "node:path";
 import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
-import { resolveCommit } from "../plan/git.js";
+import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
 import type { Dispatcher } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
@@ -26,6 +26,8 @@ export interface ServerOptions {
   dispatcher?: Dispatcher;
   /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */
   secretStore?: SecretStore;
+  /** Brings the served repository up to date (a --repo clone). */
+  fetch?: () => void;
   /** GET /metrics (Prometheus text). */
   metrics?: () => Promise<{ text: string; contentType: string }>;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
@@ -101,9 +103,11 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (action.kind === "bad") throw new HttpError(400, action.reason);
     seen.add(delivery);
     if (action.kind === "ignore") return json(res, 200, { status: "ignored", reason: action.reason });
-    // The server runs commits of the repository it serves; fetching them is not done yet.
+    // The server runs commits of the repository it serves: a fetched one (--repo) is fetched
+    // now when it lacks the commit; a served working repository must have it already.
     const wanted = action.request.sha;
-    if (wanted && !resolveCommit(o.root, wanted)) {
+    if (wanted && !currentCommit(o.root, wanted)) o.fetch?.();
+    if (wanted && !currentCommit(o.root, wanted)) {
       seen.delete(delivery);
       throw new HttpError(422, `commit ${wanted} is not in ${o.root} (fetch it there first)`);
     }

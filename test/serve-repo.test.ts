@@ -1,0 +1,86 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { BIN } from "./helpers/cli.js";
+import { api, slipwayProcess, stopAll, until } from "./helpers/serve.js";
+
+// `slipway serve --repo`: a bare repository the server clones, polls and runs at each pushed
+// commit, with that commit's workflows (not a working tree's).
+
+afterAll(async () => {
+  await stopAll();
+}, 60_000);
+
+const workflow = (words: string) => `on: push
+jobs:
+  say:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${words} at \${{ github.ref_name }}"
+`;
+
+test("serve --repo --poll: a push to a bare repository runs that commit's workflow; a tag push too", async () => {
+  const top = mkdtempSync(join(tmpdir(), "slipway-serve-repo-"));
+  const bare = join(top, "origin.git");
+  const dev = join(top, "dev");
+  const git = (cwd: string, ...a: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  git(top, "init", "-q", "--bare", "-b", "main", bare);
+  git(top, "clone", "-q", bare, dev);
+  execFileSync("mkdir", ["-p", join(dev, ".github/workflows")]);
+  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow("version one"));
+  git(dev, "add", "-A");
+  git(dev, "commit", "-qm", "one");
+  git(dev, "push", "-q", "origin", "HEAD:main");
+
+  const data = join(top, "data");
+  const s = slipwayProcess(
+    ["serve", "--port", "0", "--repo", bare, "--data", data, "--poll", "1", "--agents", "1", "--no-sandbox"],
+    top,
+    {},
+  );
+  const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 20_000);
+  // The clone is made; what was there at start is not run.
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(((await api({ url }, "/api/queue")).body as unknown[]).length).toBe(0);
+
+  // The working tree of the clone is not what runs: the pushed commit's workflow is.
+  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow("version two"));
+  git(dev, "commit", "-qam", "two");
+  const two = git(dev, "rev-parse", "HEAD");
+  git(dev, "push", "-q", "origin", "HEAD:main");
+  git(dev, "tag", "-a", "v1.0.0", "-m", "v1.0.0");
+  git(dev, "push", "-q", "origin", "v1.0.0");
+
+  const done = await until(
+    "two runs",
+    async () => {
+      const q = (await api({ url }, "/api/queue")).body as unknown as { state: string; run: number }[];
+      return q.length === 2 && q.every((x) => x.state === "done") ? q : undefined;
+    },
+    60_000,
+  );
+  const runs = (await api({ url }, "/api/runs")).body.runs as unknown as {
+    ref: string;
+    sha: string;
+    result: string;
+  }[];
+  expect(runs.map((r) => [r.ref, r.sha, r.result]).sort()).toEqual([
+    ["refs/heads/main", two, "success"],
+    ["refs/tags/v1.0.0", two, "success"],
+  ]);
+  const served = join(data, "repos", "origin");
+  for (const q of done) {
+    const log = spawnSync(process.execPath, [BIN, "logs", String(q.run), "say"], {
+      cwd: served,
+      encoding: "utf8",
+      env: { ...process.env, SLIPWAY_DATABASE_URL: "" },
+    });
+    expect(log.stdout).toMatch(/version two at (main|v1\.0\.0)/);
+  }
+}, 120_000);
