@@ -41,7 +41,11 @@ export const LINT_RULES = {
     severity: "error",
     description: "matrix that expands to more than 256 jobs (GitHub's limit) or to none",
   },
-  "runner-label": { severity: "error", description: "runs-on label that no known runner has" },
+  "runner-label": {
+    severity: "error",
+    description:
+      "runs-on label that no known runner has (a warning when named like a hosted image); matrix labels resolved",
+  },
   "deprecated-command": { severity: "error", description: "workflow command GitHub disabled" },
   "deprecated-action": { severity: "warning", description: "action version running on a retired Node.js" },
   shellcheck: { severity: "warning", description: "shellcheck finding in a run: script" },

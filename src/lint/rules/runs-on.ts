@@ -1,71 +1,116 @@
 // `runs-on` labels must name a GitHub-hosted image, a default self-hosted label, or a label
-// declared in the config (`runner-labels`). Retired images are warned about.
-import { isMap, isScalar } from "yaml";
+// declared in the config (`runner-labels`). Labels named like hosted images but unknown are
+// warnings (a newer image, a typo, a larger runner); other unknown labels are errors unless the
+// job asks for `self-hosted`, whose runners carry labels of their owners' choosing. A label
+// written as `${{ matrix.x }}` is checked at each value the matrix gives it.
+import { isMap, isScalar, isSeq, type Node, type Scalar } from "yaml";
 import { type LintContext, report } from "../context.js";
-import { get, isExpression, scalarList } from "../source.js";
+import {
+  HOSTED_LABELS,
+  HOSTED_SHAPE,
+  RETIRED_LABELS,
+  SELF_HOSTED_LABELS,
+  SOURCE_DATE,
+} from "../data/runner-labels.js";
+import { didYouMean } from "../did-you-mean.js";
+import { entries, get, isExpression, items, scalarList } from "../source.js";
 
-const HOSTED = [
-  "ubuntu-latest",
-  "ubuntu-24.04",
-  "ubuntu-22.04",
-  "ubuntu-slim",
-  "ubuntu-24.04-arm",
-  "ubuntu-22.04-arm",
-  "windows-latest",
-  "windows-2025",
-  "windows-2022",
-  "windows-11-arm",
-  "macos-latest",
-  "macos-26",
-  "macos-15",
-  "macos-14",
-  "macos-13",
-  "macos-15-intel",
-  "macos-latest-large",
-  "macos-15-large",
-  "macos-14-large",
-  "macos-13-large",
-  "macos-latest-xlarge",
-  "macos-26-xlarge",
-  "macos-15-xlarge",
-  "macos-14-xlarge",
-  "macos-13-xlarge",
-];
-const SELF_HOSTED = ["self-hosted", "linux", "macos", "windows", "x64", "arm", "arm64"];
-const KNOWN = new Set([...HOSTED, ...SELF_HOSTED]);
-const RETIRED = new Set([
-  "ubuntu-16.04",
-  "ubuntu-18.04",
-  "ubuntu-20.04",
-  "macos-10.15",
-  "macos-11",
-  "macos-12",
-  "macos-12-large",
-  "windows-2016",
-  "windows-2019",
-]);
+const KNOWN = new Set([...HOSTED_LABELS, ...SELF_HOSTED_LABELS]);
+const RETIRED = new Set(RETIRED_LABELS);
+const MATRIX_REF = /^\$\{\{\s*matrix((?:\.[\w-]+)+)\s*\}\}$/;
+
+/** The nodes a matrix path can take: row values and include entries, descending into objects. */
+function matrixValues(matrix: Node | undefined, path: string[]): Node[] | undefined {
+  if (!isMap(matrix)) return undefined;
+  const [key, ...rest] = path;
+  const out: Node[] = [];
+  const descend = (n: Node | undefined): boolean => {
+    let cur = n;
+    for (const k of rest) {
+      if (isScalar(cur) && typeof cur.value === "string" && isExpression(cur.value)) return false;
+      cur = get(cur, k);
+      if (cur === undefined) return true; // this value has no such field: nothing to check
+    }
+    if (cur !== undefined) out.push(cur);
+    return true;
+  };
+  for (const e of entries(matrix)) {
+    if (e.key === "exclude") continue;
+    if (e.key === "include") {
+      if (!isSeq(e.value)) return undefined;
+      for (const inc of items(e.value)) if (!descend(get(inc, key!))) return undefined;
+    } else if (e.key === key) {
+      if (!isSeq(e.value)) return undefined; // an expression: values unknown
+      for (const v of items(e.value)) if (!descend(v)) return undefined;
+    }
+  }
+  return out;
+}
 
 export function checkRunsOn(ctx: LintContext): void {
+  const seen = new Set<number>();
   for (const job of ctx.model?.jobs.values() ?? []) {
     const runsOn = get(job.node, "runs-on");
     if (runsOn === undefined) continue;
     // Runner groups (larger runners) have labels of the organisation's choosing.
     if (isMap(runsOn) && get(runsOn, "group") !== undefined) continue;
-    const labels = scalarList(isMap(runsOn) ? get(runsOn, "labels") : runsOn);
-    for (const l of labels) {
-      if (!isScalar(l) || typeof l.value !== "string" || isExpression(l.value)) continue;
-      const label = l.value.toLowerCase();
-      if (ctx.config.runnerLabels.some((m) => m(l.value as string))) continue;
-      if (RETIRED.has(label)) {
-        report(ctx, "runner-label", l, `runner image '${l.value}' has been retired by GitHub`, {
-          severity: "warning",
-          fix: "use a current image such as ubuntu-latest, windows-latest or macos-latest",
-        });
-      } else if (!KNOWN.has(label)) {
-        report(ctx, "runner-label", l, `unknown runner label '${l.value}'`, {
-          fix: `for a self-hosted runner, declare it in .slipway.yml: runner-labels: [${l.value}]`,
-        });
-      }
+    const written = scalarList(isMap(runsOn) ? get(runsOn, "labels") : runsOn);
+    const fixed: Scalar[] = [];
+    const fromMatrix: Node[] = [];
+    for (const l of written) {
+      const m = typeof l.value === "string" ? MATRIX_REF.exec(l.value.trim()) : null;
+      if (m)
+        fromMatrix.push(
+          ...(matrixValues(get(get(job.node, "strategy"), "matrix"), m[1]!.slice(1).split(".")) ?? []),
+        );
+      else fixed.push(l);
     }
+    const selfHosted = (list: Scalar[]) => list.some((l) => String(l.value).toLowerCase() === "self-hosted");
+    if (selfHosted(fixed)) continue;
+    const check = (l: Scalar) => {
+      if (l.range && seen.has(l.range[0])) return;
+      if (l.range) seen.add(l.range[0]);
+      checkLabel(ctx, l);
+    };
+    for (const l of fixed) check(l);
+    for (const v of fromMatrix) {
+      const list = scalarList(v);
+      if (!selfHosted(list)) for (const l of list) check(l);
+    }
+  }
+}
+
+function checkLabel(ctx: LintContext, l: Scalar): void {
+  if (typeof l.value !== "string" || isExpression(l.value)) return;
+  const label = l.value.toLowerCase();
+  if (ctx.config.runnerLabels.some((m) => m(l.value as string))) return;
+  if (RETIRED.has(label)) {
+    report(ctx, "runner-label", l, `runner image '${l.value}' has been retired by GitHub`, {
+      severity: "warning",
+      fix: "use a current image such as ubuntu-latest, windows-latest or macos-latest",
+    });
+  } else if (KNOWN.has(label)) {
+    return;
+  } else if (HOSTED_SHAPE.test(label)) {
+    // A misspelling, not another version: ubuntu-27.04 is not a typo of ubuntu-26.04.
+    const digits = (s: string) => s.replace(/\D/g, "");
+    const near = didYouMean(
+      label,
+      HOSTED_LABELS.filter((h) => digits(h) === digits(label)),
+    );
+    report(
+      ctx,
+      "runner-label",
+      l,
+      `'${l.value}' is not a GitHub-hosted runner label known on ${SOURCE_DATE}${near ? `; did you mean '${near}'?` : ""}`,
+      {
+        severity: "warning",
+        fix: `if it is a newer image, a larger runner or a self-hosted label, declare it in .slipway.yml: runner-labels: [${l.value}]`,
+      },
+    );
+  } else {
+    report(ctx, "runner-label", l, `unknown runner label '${l.value}'`, {
+      fix: `for a self-hosted runner, add 'self-hosted' to runs-on or declare it in .slipway.yml: runner-labels: [${l.value}]`,
+    });
   }
 }
