@@ -11,16 +11,23 @@ import { type Finding, sortFindings } from "./finding.js";
 import { aliasBomb, readInput } from "./input.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
+import { checkAnchors } from "./rules/anchors.js";
 import { checkCron } from "./rules/cron.js";
 import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
 import { checkDeprecatedCommands } from "./rules/deprecated-commands.js";
+import { checkDockerUses } from "./rules/docker-uses.js";
+import { checkEnvNames } from "./rules/env-names.js";
 import { ExpressionChecker } from "./rules/expressions.js";
 import { checkFilters } from "./rules/filters.js";
+import { checkConstantIfs } from "./rules/if-constant.js";
+import { checkInputDefaults } from "./rules/input-defaults.js";
 import { checkMatrixExclude } from "./rules/matrix.js";
 import { checkNeeds } from "./rules/needs.js";
 import { CalleeCache, checkReusableCalls } from "./rules/reusable.js";
 import { checkRunsOn } from "./rules/runs-on.js";
+import { checkShells } from "./rules/shell.js";
 import { checkShellcheck, shellcheckAvailable } from "./rules/shellcheck.js";
+import { checkStrategy } from "./rules/strategy.js";
 import { get, nodePos, parseSource, type SourceFile, str } from "./source.js";
 import { isSuppressed, suppressions } from "./suppress.js";
 import { symlinkLoops } from "./symlinks.js";
@@ -107,8 +114,15 @@ async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: 
     checkCron(ctx);
     checkDeprecatedCommands(ctx);
     checkDeprecatedActions(ctx);
+    checkShells(ctx);
+    checkEnvNames(ctx);
+    checkConstantIfs(ctx);
+    checkStrategy(ctx);
+    checkInputDefaults(ctx);
+    checkDockerUses(ctx);
     if (shellcheck) await checkShellcheck(ctx, shellcheck);
   }
+  if (src.doc.errors.length === 0) checkAnchors(ctx);
   // A called workflow is named as the loader read it: `./` paths relative to the repository.
   const callSite = (callee: string) => {
     for (const job of ctx.model?.jobs.values() ?? []) {
@@ -136,6 +150,11 @@ async function lintAction(ctx: LintContext, callees: CalleeCache, shellcheck: st
   new ExpressionChecker(ctx, callees).run();
   checkDeprecatedCommands(ctx);
   checkDeprecatedActions(ctx);
+  checkShells(ctx);
+  checkEnvNames(ctx);
+  checkConstantIfs(ctx);
+  checkDockerUses(ctx);
+  checkAnchors(ctx);
   if (shellcheck) await checkShellcheck(ctx, shellcheck);
 }
 
@@ -206,12 +225,14 @@ export async function lintRepoDetailed(
       model: ctx.model,
     }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
     // An always-true if: is lint's if-always-true and audit's unsound-condition at one place:
-    // said once, by lint.
-    const alwaysTrue = new Set(
-      own.filter((f) => f.rule === "if-always-true").map((f) => `${f.line}:${f.col}`),
-    );
+    // said once, by lint. An untagged docker:// image is said once, by audit's unpinned-images,
+    // whose fix (a digest) is the better one.
+    const at = (list: Finding[], rule: string) =>
+      new Set(list.filter((f) => f.rule === rule).map((f) => `${f.line}:${f.col}`));
+    const alwaysTrue = at(own, "if-always-true");
+    const unpinned = at(audited, "unpinned-images");
     return [
-      ...own,
+      ...own.filter((f) => f.rule !== "docker-image-tag" || !unpinned.has(`${f.line}:${f.col}`)),
       ...audited.filter((f) => f.rule !== "unsound-condition" || !alwaysTrue.has(`${f.line}:${f.col}`)),
     ];
   };

@@ -56,6 +56,32 @@ export const LINT_RULES = {
     severity: "error",
     description: "call to a local reusable workflow does not match its inputs, secrets or outputs",
   },
+  "shell-name": {
+    severity: "error",
+    description: "shell: that is no known shell and no command template with {0}",
+  },
+  "env-var-name": {
+    severity: "error",
+    description: "environment variable name that is empty or holds '=' or whitespace",
+  },
+  "if-constant": {
+    severity: "warning",
+    description: "if: that reads nothing: always false (never runs) or always true (info)",
+  },
+  "matrix-duplicate": { severity: "warning", description: "value listed twice in a matrix row or include" },
+  "max-parallel": {
+    severity: "error",
+    description: "strategy.max-parallel that is not a whole number of 1 or more",
+  },
+  "input-default": {
+    severity: "error",
+    description: "workflow input default outside its choice options, or not of its number or boolean type",
+  },
+  "docker-image-tag": {
+    severity: "warning",
+    description: "uses: docker:// image without a tag (latest) or with an empty one",
+  },
+  "unused-anchor": { severity: "warning", description: "YAML anchor that no alias uses" },
 } satisfies Record<string, RuleDoc>;
 
 export type LintRuleId = keyof typeof LINT_RULES;
