@@ -1,5 +1,6 @@
 // What a rule sees: one source file, its workflow model, the config, and a way to report.
 import type { Node } from "yaml";
+import type { ActionMetaCache } from "./action-meta.js";
 import type { LintConfig } from "./config.js";
 import type { Finding, Severity } from "./finding.js";
 import type { WorkflowModel } from "./model.js";
@@ -20,6 +21,8 @@ export interface LintContext {
   model: WorkflowModel | undefined;
   config: LintConfig;
   findings: Finding[];
+  /** Inputs and outputs of the actions steps use; absent where no rule needs them. */
+  actions?: ActionMetaCache;
 }
 
 export type Rule = (ctx: LintContext) => void | Promise<void>;

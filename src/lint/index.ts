@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
 import { defaultStore } from "../action-store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
+import { ActionMetaCache } from "./action-meta.js";
 import { auditSource } from "./audit.js";
 import { loadConfig } from "./config.js";
 import { type LintContext, report } from "./context.js";
@@ -11,6 +12,7 @@ import { type Finding, sortFindings } from "./finding.js";
 import { aliasBomb, readInput } from "./input.js";
 import { loaderFindings } from "./loader-findings.js";
 import { workflowModel } from "./model.js";
+import { checkActionInputs } from "./rules/action-inputs.js";
 import { checkAnchors } from "./rules/anchors.js";
 import { checkCron } from "./rules/cron.js";
 import { checkDeprecatedActions } from "./rules/deprecated-actions.js";
@@ -120,6 +122,7 @@ async function lintWorkflow(ctx: LintContext, callees: CalleeCache, shellcheck: 
     checkStrategy(ctx);
     checkInputDefaults(ctx);
     checkDockerUses(ctx);
+    checkActionInputs(ctx);
     if (shellcheck) await checkShellcheck(ctx, shellcheck);
   }
   if (src.doc.errors.length === 0) checkAnchors(ctx);
@@ -154,6 +157,7 @@ async function lintAction(ctx: LintContext, callees: CalleeCache, shellcheck: st
   checkEnvNames(ctx);
   checkConstantIfs(ctx);
   checkDockerUses(ctx);
+  checkActionInputs(ctx);
   checkAnchors(ctx);
   if (shellcheck) await checkShellcheck(ctx, shellcheck);
 }
@@ -192,6 +196,7 @@ export async function lintRepoDetailed(
   const callees = new CalleeCache();
   const store = opts.audit?.store ?? defaultStore();
   const storeSeen = new Map<string, string | undefined>();
+  const actions = new ActionMetaCache(store);
   // One file at a time: each file's trees are garbage before the next is read (all at once kept
   // every tree alive to the end: 12% more memory and 6% more time on the corpus, mostly GC). With
   // shellcheck, a child process per file, files overlap so those processes run side by side.
@@ -212,7 +217,14 @@ export async function lintRepoDetailed(
     sources.set(file, text);
     // `./` references resolve from the repository the file is in (the folder holding its
     // .github/), which need not be where slipway was started.
-    const ctx: LintContext = { root: repositoryOf(path, root), src, model: undefined, config, findings: [] };
+    const ctx: LintContext = {
+      root: repositoryOf(path, root),
+      src,
+      model: undefined,
+      config,
+      findings: [],
+      actions,
+    };
     await (src.kind === "action" ? lintAction : lintWorkflow)(ctx, callees, shellcheck);
     const marks = suppressions(text);
     const own = ctx.findings.filter((f) => !isSuppressed(f, marks) && !config.ignore.get(f.rule)?.(f.file));

@@ -137,3 +137,42 @@ test("a CR-only file is read line by line: findings on their lines, output linea
   const out = renderFindings(r.findings, "human", r.sources);
   expect(out.length).toBeLessThan(r.findings.length * 400);
 });
+
+test("with: keys and step outputs are checked against an action in the action store", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-store-lint-"));
+  const store = join(dir, "store");
+  mkdirSync(join(store, "acme/greet/v3"), { recursive: true });
+  writeFileSync(
+    join(store, "acme/greet/v3/action.yml"),
+    "name: g\ndescription: g\ninputs:\n  who: { description: w, required: true }\noutputs:\n  said: { description: s }\nruns: { using: node24, main: index.js }\n",
+  );
+  mkdirSync(join(dir, ".github/workflows"), { recursive: true });
+  writeFileSync(
+    join(dir, ".github/workflows/ci.yml"),
+    [
+      "on: push",
+      "jobs:",
+      "  a:",
+      "    runs-on: ubuntu-latest",
+      "    steps:",
+      "      - id: g",
+      "        uses: acme/greet@v3",
+      "        with: { whom: x }",
+      "      - run: echo ${{ steps.g.outputs.sad }} ${{ steps.g.outputs.said }}",
+      "",
+    ].join("\n"),
+  );
+  const before = process.env.SLIPWAY_ACTION_STORE;
+  process.env.SLIPWAY_ACTION_STORE = store;
+  try {
+    const r = await lintRepoDetailed(dir, undefined, off);
+    expect(r.findings.map((f) => `${f.line}:${f.rule}:${f.message}`)).toEqual([
+      "7:action-input:acme/greet@v3 requires 'who', which is not given in with:",
+      "8:action-input:'whom' is not an input of acme/greet@v3; did you mean 'who'?",
+      "9:action-output:acme/greet@v3 has no output 'sad'; did you mean 'said'?",
+    ]);
+  } finally {
+    if (before === undefined) delete process.env.SLIPWAY_ACTION_STORE;
+    else process.env.SLIPWAY_ACTION_STORE = before;
+  }
+});

@@ -81,6 +81,18 @@ export const LINT_RULES = {
     severity: "warning",
     description: "uses: docker:// image without a tag (latest) or with an empty one",
   },
+  "action-input": {
+    severity: "error",
+    description: "with: key the action does not take, or a required input (without default) not given",
+  },
+  "action-input-deprecated": {
+    severity: "warning",
+    description: "with: gives an input the action marks deprecated",
+  },
+  "action-output": {
+    severity: "error",
+    description: "steps.<id>.outputs.<name> that the step's action does not declare",
+  },
   "unused-anchor": { severity: "warning", description: "YAML anchor that no alias uses" },
 } satisfies Record<string, RuleDoc>;
 

@@ -10,11 +10,13 @@ import {
   workflowAvailability,
 } from "../availability.js";
 import { type LintContext, report } from "../context.js";
+import { didYouMean } from "../did-you-mean.js";
 import { parseExpr, type Ref, type Segment } from "../expr-refs.js";
 import { expressionsIn, type FoundExpr, offsetInExpr } from "../expr-scan.js";
 import { ifAlwaysTrue } from "../if-always-true.js";
 import { declsOf, type InputDecl, type JobInfo, type StepInfo } from "../model.js";
 import { get } from "../source.js";
+import { actionOf } from "./action-inputs.js";
 import type { CalleeCache } from "./reusable.js";
 
 const STATUS_FUNCS = new Set(["always", "success", "failure", "cancelled"]);
@@ -168,7 +170,13 @@ export class ExpressionChecker {
     const upTo = path[0] === "runs" && path[1] === "steps" ? Number(path[2]) : all.length;
     return all.slice(0, upTo).map((node, index) => {
       const id = get(node, "id");
-      return { index, node, ...(isScalar(id) ? { id: String(id.value) } : {}) };
+      const uses = get(node, "uses");
+      return {
+        index,
+        node,
+        ...(isScalar(id) ? { id: String(id.value) } : {}),
+        ...(isScalar(uses) ? { uses } : {}),
+      };
     });
   }
 
@@ -265,7 +273,7 @@ export class ExpressionChecker {
         this.checkNeeds(scope, s1, s2, s3, true);
         return;
       case "steps":
-        this.checkSteps(scope, s1, s2);
+        this.checkSteps(scope, s1, s2, s3);
         return;
       case "matrix":
         this.checkMatrix(scope, s1);
@@ -347,7 +355,7 @@ export class ExpressionChecker {
     return callee?.model.callOutputs ? new Set(callee.model.callOutputs.keys()) : undefined;
   }
 
-  private checkSteps(scope: Scope, s1?: Segment, s2?: Segment): void {
+  private checkSteps(scope: Scope, s1?: Segment, s2?: Segment, s3?: Segment): void {
     if (!s1?.name || s1.name === "*") return;
     if (!scope.job && this.ctx.src.kind !== "action") return;
     if (!scope.steps.some((s) => s.id?.toLowerCase() === s1.name)) {
@@ -367,7 +375,25 @@ export class ExpressionChecker {
         "unknown-property",
         `steps.${s1.raw} has no property '${s2.raw}' (outputs, outcome, conclusion)`,
       );
+      return;
     }
+    if (s2?.name === "outputs" && s3?.name && s3.name !== "*") this.checkStepOutput(scope, s1, s3);
+  }
+
+  /** An output of a step whose action's metadata is known must be one the action declares. */
+  private checkStepOutput(scope: Scope, s1: Segment, s3: Segment): void {
+    const step = scope.steps.findLast((s) => s.id?.toLowerCase() === s1.name);
+    const action = actionOf(this.ctx, step?.uses);
+    if (!action) return;
+    const outputs = action.meta.outputs;
+    if (outputs.some((o) => o.toLowerCase() === s3.name)) return;
+    const near = didYouMean(s3.raw, outputs);
+    this.flag(
+      scope,
+      s3,
+      "action-output",
+      `${action.name} has no output '${s3.raw}'${near ? `; did you mean '${near}'?` : ` (outputs: ${outputs.join(", ") || "none"})`}`,
+    );
   }
 
   private checkMatrix(scope: Scope, s1?: Segment): void {
