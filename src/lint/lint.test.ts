@@ -102,7 +102,7 @@ describe("lintRepo", () => {
     const bin = join(dir, "shellcheck");
     const fake = `#!${process.execPath}
 const files = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const c = { line: 3, column: 3, endLine: 3, endColumn: 5, level: "warning", code: 2164, message: "m" };
+const c = { line: 3, column: 3, endLine: 3, endColumn: 5, level: "warning", code: 2086, message: "m" };
 console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }));
 `;
     writeFileSync(bin, fake);
@@ -110,9 +110,44 @@ console.log(JSON.stringify({ comments: files.map((file) => ({ file, ...c })) }))
     const r = await lintRepoDetailed(join(fx, "shellcheck"), ["bad.yml"], { shellcheck: bin });
     // bad.yml: literal block body starts on line 7 at column 11; line 2 of it is YAML line 8.
     expect(r.findings.map((f) => `${f.line}:${f.col}:${f.message}`)).toEqual([
-      "8:13:SC2164: m",
-      "9:14:SC2164: m",
+      "8:13:SC2086: m",
+      "9:14:SC2086: m",
+      "11:14:SC2086: m",
     ]);
+  });
+
+  test("SC2164 (cd without || exit) only for scripts not run with -e; the repository's .shellcheckrc is used", async () => {
+    // A stand-in shellcheck: SC2164 on line 2 of every script, with the text of the
+    // .shellcheckrc found beside the script files as its message.
+    const dir = mkdtempSync(join(tmpdir(), "slipway-sc-"));
+    const bin = join(dir, "shellcheck");
+    writeFileSync(
+      bin,
+      `#!${process.execPath}
+const { existsSync, readFileSync } = require("node:fs");
+const { dirname, join } = require("node:path");
+const files = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const rc = (f) => (existsSync(join(dirname(f), ".shellcheckrc")) ? readFileSync(join(dirname(f), ".shellcheckrc"), "utf8").trim() : "no rc");
+console.log(JSON.stringify({ comments: files.map((file) => ({ file, line: 2, column: 1, endLine: 2, endColumn: 3, level: "warning", code: 2164, message: rc(file) })) }));
+`,
+    );
+    chmodSync(bin, 0o755);
+    const repo = join(dir, "repo");
+    mkdirSync(join(repo, ".github/workflows"), { recursive: true });
+    writeFileSync(join(repo, ".shellcheckrc"), "disable=SC2034");
+    const steps = [
+      "run: cd x",
+      "shell: bash\n        run: cd x",
+      "shell: sh\n        run: cd x",
+      "shell: bash {0}\n        run: cd x",
+      "shell: bash -eo pipefail {0}\n        run: cd x",
+    ];
+    writeFileSync(
+      join(repo, ".github/workflows/ci.yml"),
+      `on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n${steps.map((s) => `      - ${s}\n`).join("")}`,
+    );
+    const r = await lintRepoDetailed(repo, undefined, { shellcheck: bin });
+    expect(r.findings.map((f) => `${f.line}:${f.message}`)).toEqual(["12:SC2164: disable=SC2034"]);
   });
 
   test("expressions are blanked to same-length placeholders for shellcheck", () => {
