@@ -1,7 +1,7 @@
 // Parses one expression with @actions/expressions and lists what it reads: context paths such as
 // needs.build.outputs.version, and the functions it calls.
 import { data, type Expr, Lexer, Parser } from "@actions/expressions";
-import { ContextAccess, FunctionCall, IndexAccess, Literal, Star } from "@actions/expressions/ast";
+import { Binary, ContextAccess, FunctionCall, IndexAccess, Literal, Star } from "@actions/expressions/ast";
 import type { Token } from "@actions/expressions/lexer";
 import { lexMessage } from "../expr/lex-message.js";
 import { memoByText } from "./memo.js";
@@ -47,8 +47,30 @@ export interface Call {
   token: Token;
 }
 
+/** A format() call whose format string is a literal. */
+export interface FormatCall {
+  template: string;
+  /** Arguments after the format string. */
+  argc: number;
+  token: Token;
+}
+
+/** `a == b` or `a != b` between a context path and a literal. */
+export interface Comparison {
+  segments: Segment[];
+  literal: Literal;
+  operator: Token;
+}
+
+export interface Found {
+  refs: Ref[];
+  calls: Call[];
+  formats: FormatCall[];
+  comparisons: Comparison[];
+}
+
 export type ParsedExpr =
-  | { ok: true; refs: Ref[]; calls: Call[] }
+  | ({ ok: true } & Found)
   | { ok: false; message: string; line: number; column: number };
 
 /** Position of a lexer error: its message says "Located at position N" (1-based offset). */
@@ -78,28 +100,40 @@ function chain(e: Expr): Segment[] | undefined {
   return undefined;
 }
 
-function walk(e: Expr, refs: Ref[], calls: Call[]): void {
+function walk(e: Expr, out: Found): void {
   const segs = chain(e);
   if (segs) {
-    refs.push({ segments: segs });
+    out.refs.push({ segments: segs });
     // Computed indexes can hold references of their own: matrix[inputs.key].
     let cur: Expr = e;
     while (cur instanceof IndexAccess) {
-      if (!(cur.index instanceof Literal) && !(cur.index instanceof Star)) walk(cur.index, refs, calls);
+      if (!(cur.index instanceof Literal) && !(cur.index instanceof Star)) walk(cur.index, out);
       cur = cur.expr;
     }
     return;
   }
   if (e instanceof IndexAccess) {
-    walk(e.expr, refs, calls);
-    walk(e.index, refs, calls);
+    walk(e.expr, out);
+    walk(e.index, out);
   } else if (e instanceof FunctionCall) {
-    calls.push({ name: e.functionName.lexeme, token: e.functionName });
-    for (const a of e.args) walk(a, refs, calls);
+    out.calls.push({ name: e.functionName.lexeme, token: e.functionName });
+    const first = e.args[0];
+    if (e.functionName.lexeme.toLowerCase() === "format" && first instanceof Literal) {
+      if (first.literal instanceof data.StringData)
+        out.formats.push({ template: first.literal.value, argc: e.args.length - 1, token: e.functionName });
+    }
+    for (const a of e.args) walk(a, out);
   } else {
+    if (e instanceof Binary && (e.operator.lexeme === "==" || e.operator.lexeme === "!=")) {
+      const [l, r] = [chain(e.left), chain(e.right)];
+      if (l && e.right instanceof Literal)
+        out.comparisons.push({ segments: l, literal: e.right, operator: e.operator });
+      if (r && e.left instanceof Literal)
+        out.comparisons.push({ segments: r, literal: e.left, operator: e.operator });
+    }
     const o = e as unknown as { expr?: Expr; left?: Expr; right?: Expr; group?: Expr; args?: Expr[] };
-    for (const k of [o.expr, o.left, o.right, o.group]) if (k) walk(k, refs, calls);
-    for (const a of o.args ?? []) walk(a, refs, calls);
+    for (const k of [o.expr, o.left, o.right, o.group]) if (k) walk(k, out);
+    for (const a of o.args ?? []) walk(a, out);
   }
 }
 
@@ -125,8 +159,7 @@ function parseUncached(expr: string): ParsedExpr {
     const err = e as Error & { pos?: { line: number; column: number } };
     return { ok: false, message: err.message, line: err.pos?.line ?? 0, column: err.pos?.column ?? 0 };
   }
-  const refs: Ref[] = [];
-  const calls: Call[] = [];
-  walk(ast, refs, calls);
-  return { ok: true, refs, calls };
+  const found: Found = { refs: [], calls: [], formats: [], comparisons: [] };
+  walk(ast, found);
+  return { ok: true, ...found };
 }

@@ -93,6 +93,15 @@ export const LINT_RULES = {
     severity: "error",
     description: "steps.<id>.outputs.<name> that the step's action does not declare",
   },
+  "expression-format": {
+    severity: "error",
+    description: "format() whose placeholders and arguments do not match (unused arguments: warning)",
+  },
+  "expression-type": {
+    severity: "error",
+    description:
+      "object (github.event, needs.<job>, steps.<id>.outputs...) compared with a string, number or boolean",
+  },
   "unused-anchor": { severity: "warning", description: "YAML anchor that no alias uses" },
 } satisfies Record<string, RuleDoc>;
 

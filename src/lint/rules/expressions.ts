@@ -1,6 +1,8 @@
 // Every `${{ }}` in a file (and every implicit `if:`): syntax, unknown contexts and properties,
 // context availability per field, and references to needs, job outputs, steps, matrix keys and
 // inputs that are not defined. Also reports job outputs that nothing reads.
+
+import { data } from "@actions/expressions";
 import { isMap, isScalar, isSeq, type Node, type Scalar } from "yaml";
 import {
   type Availability,
@@ -11,7 +13,7 @@ import {
 } from "../availability.js";
 import { type LintContext, report } from "../context.js";
 import { didYouMean } from "../did-you-mean.js";
-import { parseExpr, type Ref, type Segment } from "../expr-refs.js";
+import { type Comparison, type FormatCall, parseExpr, type Ref, type Segment } from "../expr-refs.js";
 import { expressionsIn, type FoundExpr, offsetInExpr } from "../expr-scan.js";
 import { ifAlwaysTrue } from "../if-always-true.js";
 import { declsOf, type InputDecl, type JobInfo, type StepInfo } from "../model.js";
@@ -233,6 +235,63 @@ export class ExpressionChecker {
       }
     }
     for (const ref of parsed.refs) this.checkRef(scope, ref);
+    for (const f of parsed.formats) this.checkFormat(scope, f);
+    for (const c of parsed.comparisons) this.checkComparison(scope, c);
+  }
+
+  /** format(): placeholders {N} must have an argument each; arguments no placeholder uses are dead. */
+  private checkFormat(scope: Scope, f: FormatCall): void {
+    const seg = { name: "format", raw: f.token.lexeme, token: f.token };
+    const used = placeholders(f.template);
+    if (!used) {
+      this.flag(
+        scope,
+        seg,
+        "expression-format",
+        `format string ${JSON.stringify(f.template)} has a '{' or '}' that is neither {N} nor doubled ({{ or }})`,
+      );
+      return;
+    }
+    const max = Math.max(-1, ...used);
+    if (max >= f.argc) {
+      this.flag(
+        scope,
+        seg,
+        "expression-format",
+        `format string ${JSON.stringify(f.template)} reads {${max}} but only ${f.argc} argument${f.argc === 1 ? " is" : "s are"} given`,
+      );
+      return;
+    }
+    const unused = [...Array(f.argc).keys()].filter((i) => !used.includes(i));
+    if (unused.length > 0) {
+      report(
+        this.ctx,
+        "expression-format",
+        this.at(scope.found, seg),
+        `format string ${JSON.stringify(f.template)} never uses argument${unused.length > 1 ? "s" : ""} ${unused.map((i) => `{${i}}`).join(", ")}`,
+        { severity: "warning", end: this.at(scope.found, seg, true) },
+      );
+    }
+  }
+
+  /** `obj == 'x'`: GitHub compares an object with a string, number or boolean as never equal. */
+  private checkComparison(scope: Scope, c: Comparison): void {
+    const what = objectPath(c.segments);
+    if (!what || c.literal.literal instanceof data.Null) return;
+    const lit = c.literal.token.lexeme;
+    const always = c.operator.lexeme === "==" ? "false" : "true";
+    const first = c.segments[0]!;
+    const last = c.segments[c.segments.length - 1]!;
+    report(
+      this.ctx,
+      "expression-type",
+      this.at(scope.found, first),
+      `${what} is an object and ${lit} is not: '${c.operator.lexeme}' is always ${always}`,
+      {
+        end: this.at(scope.found, last, true),
+        fix: "compare one of its properties, or convert it with toJSON()",
+      },
+    );
   }
 
   private checkRef(scope: Scope, ref: Ref): void {
@@ -265,6 +324,21 @@ export class ExpressionChecker {
           );
         } else if (s1?.name === "event" && s2?.name === "inputs" && known(s3))
           this.checkDispatchInput(scope, s3);
+        return;
+      case "env":
+      case "vars":
+      case "secrets":
+        // Their values are strings: `env.X.y` is always null.
+        if (known(s1) && known(s2))
+          this.flag(
+            scope,
+            s2,
+            "unknown-property",
+            `${ctxName}.${s1.raw} is a string; it has no property '${s2.raw}'`,
+            ctxName === "env"
+              ? undefined
+              : `read it with fromJSON(${ctxName}.${s1.raw}).${s2.raw} if it holds JSON`,
+          );
         return;
       case "needs":
         this.checkNeeds(scope, s1, s2, s3, false);
@@ -453,6 +527,46 @@ export class ExpressionChecker {
       }
     }
   }
+}
+
+/** Indexes of the {N} placeholders of a format string; undefined if it has a stray brace. */
+export function placeholders(t: string): number[] | undefined {
+  const out: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === "{") {
+      if (t[i + 1] === "{") {
+        i++;
+        continue;
+      }
+      // As GitHub reads it: digits, then anything up to the next '}'.
+      const m = /^\{(\d+)[^}]*\}/.exec(t.slice(i));
+      if (!m) return undefined;
+      out.push(Number(m[1]));
+      i += m[0].length - 1;
+    } else if (c === "}") {
+      if (t[i + 1] !== "}") return undefined;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** How to name a context path that is certainly an object, else undefined. */
+function objectPath(segs: Segment[]): string | undefined {
+  const n = segs.map((s) => s.name);
+  if (n.some((x) => x === undefined || x === "*")) return undefined;
+  const raw = segs.map((s) => s.raw).join(".");
+  const [c, a, b] = n;
+  if (n.length === 1) return `context ${raw}`;
+  if (c === "github" && a === "event" && n.length === 2) return raw;
+  if (
+    (c === "needs" || c === "jobs" || c === "steps") &&
+    (n.length === 2 || (n.length === 3 && b === "outputs"))
+  )
+    return raw;
+  if (c === "job" && (a === "container" || a === "services") && n.length === 2) return raw;
+  return undefined;
 }
 
 function fieldName(path: string[]): string {
