@@ -211,3 +211,19 @@ test("with: keys and step outputs are checked against an action in the action st
     else process.env.SLIPWAY_ACTION_STORE = before;
   }
 });
+
+test("hold-out of what users reported as false positives (ternaries, head.sha, outcome, docker context, cache: false) stays silent", async () => {
+  const r = await lintRepoDetailed(join(fx, "holdout"), ["hold.yml"], { shellcheck: false, audit: {} });
+  // Only the pinning advice, which the hold-out keeps on purpose (tags, not SHAs).
+  expect(r.findings.filter((f) => f.rule !== "unpinned-action")).toEqual([]);
+});
+
+test("an untagged docker:// image is said once by lint --audit (audit's unpinned-images), by lint alone otherwise", async () => {
+  const dir = join(fx, "holdout");
+  const alone = await lintRepoDetailed(dir, ["docker.yml"], off);
+  expect(alone.findings.map((f) => f.rule)).toEqual(["docker-image-tag"]);
+  const both = await lintRepoDetailed(dir, ["docker.yml"], { shellcheck: false, audit: {} });
+  expect(both.findings.map((f) => f.rule).filter((r) => r !== "missing-permissions")).toEqual([
+    "unpinned-images",
+  ]);
+});
