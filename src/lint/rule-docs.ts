@@ -44,7 +44,7 @@ export const LINT_RULES = {
   "runner-label": {
     severity: "error",
     description:
-      "runs-on label that no known runner has (a warning when named like a hosted image); matrix labels resolved",
+      "runs-on label (or matrix value it reads) no known runner has; a warning if named like a hosted image",
   },
   "deprecated-command": { severity: "error", description: "workflow command GitHub disabled" },
   "deprecated-action": { severity: "warning", description: "action version running on a retired Node.js" },
@@ -85,7 +85,7 @@ export const LINT_RULES = {
     severity: "error",
     description: "with: key the action does not take, or a required input (without default) not given",
   },
-  "action-input-deprecated": {
+  "deprecated-input": {
     severity: "warning",
     description: "with: gives an input the action marks deprecated",
   },

@@ -49,7 +49,7 @@ function checkStep(ctx: LintContext, step: Node): void {
         `'${e.key}' is not an input of ${action.name}${near ? `; did you mean '${inputs.get(near)!.name}'?` : list}`,
       );
     } else if (input.deprecated) {
-      report(ctx, "action-input-deprecated", e.keyNode, `input '${e.key}' of ${action.name} is deprecated`, {
+      report(ctx, "deprecated-input", e.keyNode, `input '${e.key}' of ${action.name} is deprecated`, {
         fix: `see ${action.name}'s action.yml for what replaces it`,
       });
     }
