@@ -235,7 +235,7 @@ const theirsOnly = theirs.findings.filter((f) => !ourKeys.has(key(f)));
 function reason(f) {
   const m = f.message;
   if (/label "(ubuntu|windows|macos)-[\w.-]+" is unknown/.test(m)) {
-    return "GitHub-hosted labels (ubuntu-slim, ubuntu-24.04[-arm], windows-11-arm, macos-14/15[-intel]) newer than this build's list";
+    return "GitHub-hosted labels (ubuntu-slim, ubuntu-24.04[-arm], windows-11-arm, macos-15[-intel]) newer than this build's list";
   }
   if (/input "cache-bin" is not defined in action "Swatinem\/rust-cache@v2"/.test(m)) {
     return "`cache-bin` is a rust-cache v2 input (v2.8); this build's bundled action metadata predates it";
