@@ -25,6 +25,13 @@ const ACTIONS = [
   "pypa/gh-action-pypi-publish",
   "docker/build-push-action",
   "docker/login-action",
+  "docker/setup-buildx-action",
+  "docker/setup-qemu-action",
+  "docker/metadata-action",
+  "astral-sh/setup-uv",
+  "PyO3/maturin-action",
+  "rustsec/audit-check",
+  "taiki-e/install-action",
 ];
 // Used by branch rather than by tag: `master` requires `toolchain`, the channel branches default it.
 const BRANCHES = { "dtolnay/rust-toolchain": { master: "master", "*": "stable" } };

@@ -1830,6 +1830,705 @@ export const ACTION_METADATA: Record<string, Record<string, ActionMeta & { versi
       outputs: [],
     },
   },
+  "docker/setup-buildx-action": {
+    v4: {
+      version: "v4.3.0",
+      inputs: {
+        version: {},
+        driver: {
+          default: true,
+        },
+        "driver-opts": {},
+        "buildkitd-flags": {},
+        "buildkitd-config": {},
+        "buildkitd-config-inline": {},
+        use: {
+          default: true,
+        },
+        name: {},
+        endpoint: {},
+        platforms: {},
+        append: {},
+        "keep-state": {
+          default: true,
+        },
+        "cache-binary": {
+          default: true,
+        },
+        cleanup: {
+          default: true,
+        },
+      },
+      outputs: ["name", "driver", "platforms", "nodes", "endpoint", "status", "flags"],
+    },
+    v3: {
+      version: "v3.12.0",
+      inputs: {
+        version: {},
+        driver: {
+          default: true,
+        },
+        "driver-opts": {},
+        "buildkitd-flags": {},
+        "buildkitd-config": {},
+        "buildkitd-config-inline": {},
+        use: {
+          default: true,
+        },
+        name: {},
+        endpoint: {},
+        platforms: {},
+        append: {},
+        "keep-state": {
+          default: true,
+        },
+        "cache-binary": {
+          default: true,
+        },
+        cleanup: {
+          default: true,
+        },
+        config: {
+          deprecated: true,
+        },
+        "config-inline": {
+          deprecated: true,
+        },
+        install: {
+          default: true,
+          deprecated: true,
+        },
+      },
+      outputs: ["name", "driver", "platforms", "nodes", "endpoint", "status", "flags"],
+    },
+    v2: {
+      version: "v2.10.0",
+      inputs: {
+        version: {},
+        driver: {
+          default: true,
+        },
+        "driver-opts": {},
+        "buildkitd-flags": {
+          default: true,
+        },
+        install: {
+          default: true,
+        },
+        use: {
+          default: true,
+        },
+        endpoint: {},
+        platforms: {},
+        config: {},
+        "config-inline": {},
+        append: {},
+        cleanup: {
+          default: true,
+        },
+      },
+      outputs: ["name", "driver", "platforms", "nodes", "endpoint", "status", "flags"],
+    },
+    v1: {
+      version: "v1.7.0",
+      inputs: {
+        version: {},
+        driver: {
+          default: true,
+        },
+        "driver-opts": {},
+        "buildkitd-flags": {
+          default: true,
+        },
+        install: {
+          default: true,
+        },
+        use: {
+          default: true,
+        },
+        endpoint: {},
+        config: {},
+        "config-inline": {},
+      },
+      outputs: ["name", "driver", "endpoint", "status", "flags", "platforms"],
+    },
+  },
+  "docker/setup-qemu-action": {
+    v4: {
+      version: "v4.2.0",
+      inputs: {
+        image: {
+          default: true,
+        },
+        platforms: {
+          default: true,
+        },
+        reset: {
+          default: true,
+        },
+        "cache-image": {
+          default: true,
+        },
+      },
+      outputs: ["platforms"],
+    },
+    v3: {
+      version: "v3.7.0",
+      inputs: {
+        image: {
+          default: true,
+        },
+        platforms: {
+          default: true,
+        },
+        "cache-image": {
+          default: true,
+        },
+      },
+      outputs: ["platforms"],
+    },
+    v2: {
+      version: "v2.2.0",
+      inputs: {
+        image: {
+          default: true,
+        },
+        platforms: {
+          default: true,
+        },
+      },
+      outputs: ["platforms"],
+    },
+    v1: {
+      version: "v1.2.0",
+      inputs: {
+        image: {
+          default: true,
+        },
+        platforms: {
+          default: true,
+        },
+      },
+      outputs: ["platforms"],
+    },
+  },
+  "docker/metadata-action": {
+    v6: {
+      version: "v6.2.0",
+      inputs: {
+        context: {
+          required: true,
+          default: true,
+        },
+        images: {},
+        tags: {},
+        flavor: {},
+        labels: {},
+        annotations: {},
+        "sep-tags": {},
+        "sep-labels": {},
+        "sep-annotations": {},
+        "bake-target": {},
+        "github-token": {
+          required: true,
+          default: true,
+        },
+      },
+      outputs: [
+        "version",
+        "tags",
+        "tag-names",
+        "labels",
+        "annotations",
+        "json",
+        "bake-file-tags",
+        "bake-file-labels",
+        "bake-file-annotations",
+        "bake-file",
+      ],
+    },
+    v5: {
+      version: "v5.10.0",
+      inputs: {
+        context: {
+          required: true,
+          default: true,
+        },
+        images: {},
+        tags: {},
+        flavor: {},
+        labels: {},
+        annotations: {},
+        "sep-tags": {},
+        "sep-labels": {},
+        "sep-annotations": {},
+        "bake-target": {},
+        "github-token": {
+          required: true,
+          default: true,
+        },
+      },
+      outputs: [
+        "version",
+        "tags",
+        "tag-names",
+        "labels",
+        "annotations",
+        "json",
+        "bake-file-tags",
+        "bake-file-labels",
+        "bake-file-annotations",
+        "bake-file",
+      ],
+    },
+    v4: {
+      version: "v4.6.0",
+      inputs: {
+        context: {
+          required: true,
+          default: true,
+        },
+        images: {
+          required: true,
+        },
+        tags: {},
+        flavor: {},
+        labels: {},
+        "sep-tags": {},
+        "sep-labels": {},
+        "bake-target": {},
+        "github-token": {
+          required: true,
+          default: true,
+        },
+      },
+      outputs: ["version", "tags", "labels", "bake-file", "json"],
+    },
+    v3: {
+      version: "v3.8.0",
+      inputs: {
+        images: {
+          required: true,
+        },
+        tags: {},
+        flavor: {},
+        labels: {},
+        "sep-tags": {},
+        "sep-labels": {},
+        "bake-target": {},
+        "github-token": {
+          required: true,
+          default: true,
+        },
+      },
+      outputs: ["version", "tags", "labels", "bake-file", "json"],
+    },
+  },
+  "astral-sh/setup-uv": {
+    v10: {
+      version: "v10.0.1",
+      inputs: {
+        version: {
+          default: true,
+        },
+        "version-file": {
+          default: true,
+        },
+        "python-version": {},
+        "activate-environment": {
+          default: true,
+        },
+        "venv-path": {
+          default: true,
+        },
+        "no-project": {
+          default: true,
+        },
+        "working-directory": {
+          default: true,
+        },
+        checksum: {},
+        "github-token": {
+          default: true,
+        },
+        "enable-cache": {
+          default: true,
+        },
+        "cache-dependency-glob": {
+          default: true,
+        },
+        "restore-cache": {
+          default: true,
+        },
+        "save-cache": {
+          default: true,
+        },
+        "cache-suffix": {},
+        "cache-local-path": {
+          default: true,
+        },
+        "prune-cache": {
+          default: true,
+        },
+        "cache-python": {
+          default: true,
+        },
+        "ignore-nothing-to-cache": {
+          default: true,
+        },
+        "ignore-empty-workdir": {
+          default: true,
+        },
+        "tool-dir": {},
+        "tool-bin-dir": {},
+        "manifest-file": {},
+        "download-from-astral-mirror": {
+          default: true,
+        },
+        "add-problem-matchers": {
+          default: true,
+        },
+        quiet: {
+          default: true,
+        },
+        "resolution-strategy": {
+          default: true,
+        },
+      },
+      outputs: [
+        "uv-version",
+        "uv-path",
+        "uvx-path",
+        "cache-hit",
+        "cache-key",
+        "venv",
+        "python-version",
+        "python-cache-hit",
+      ],
+    },
+    v9: {
+      version: "v9.0.0",
+      inputs: {
+        version: {
+          default: true,
+        },
+        "version-file": {
+          default: true,
+        },
+        "python-version": {},
+        "activate-environment": {
+          default: true,
+        },
+        "venv-path": {
+          default: true,
+        },
+        "no-project": {
+          default: true,
+        },
+        "working-directory": {
+          default: true,
+        },
+        checksum: {},
+        "github-token": {
+          default: true,
+        },
+        "enable-cache": {
+          default: true,
+        },
+        "cache-dependency-glob": {
+          default: true,
+        },
+        "restore-cache": {
+          default: true,
+        },
+        "save-cache": {
+          default: true,
+        },
+        "cache-suffix": {},
+        "cache-local-path": {
+          default: true,
+        },
+        "prune-cache": {
+          default: true,
+        },
+        "cache-python": {
+          default: true,
+        },
+        "ignore-nothing-to-cache": {
+          default: true,
+        },
+        "ignore-empty-workdir": {
+          default: true,
+        },
+        "tool-dir": {},
+        "tool-bin-dir": {},
+        "manifest-file": {},
+        "download-from-astral-mirror": {
+          default: true,
+        },
+        "add-problem-matchers": {
+          default: true,
+        },
+        quiet: {
+          default: true,
+        },
+        "resolution-strategy": {
+          default: true,
+        },
+      },
+      outputs: [
+        "uv-version",
+        "uv-path",
+        "uvx-path",
+        "cache-hit",
+        "cache-key",
+        "venv",
+        "python-version",
+        "python-cache-hit",
+      ],
+    },
+    v8: {
+      version: "v8.3.2",
+      inputs: {
+        version: {
+          default: true,
+        },
+        "version-file": {
+          default: true,
+        },
+        "python-version": {},
+        "activate-environment": {
+          default: true,
+        },
+        "venv-path": {
+          default: true,
+        },
+        "no-project": {
+          default: true,
+        },
+        "working-directory": {
+          default: true,
+        },
+        checksum: {},
+        "github-token": {
+          default: true,
+        },
+        "enable-cache": {
+          default: true,
+        },
+        "cache-dependency-glob": {
+          default: true,
+        },
+        "restore-cache": {
+          default: true,
+        },
+        "save-cache": {
+          default: true,
+        },
+        "cache-suffix": {},
+        "cache-local-path": {
+          default: true,
+        },
+        "prune-cache": {
+          default: true,
+        },
+        "cache-python": {
+          default: true,
+        },
+        "ignore-nothing-to-cache": {
+          default: true,
+        },
+        "ignore-empty-workdir": {
+          default: true,
+        },
+        "tool-dir": {},
+        "tool-bin-dir": {},
+        "manifest-file": {},
+        "download-from-astral-mirror": {
+          default: true,
+        },
+        "add-problem-matchers": {
+          default: true,
+        },
+        quiet: {
+          default: true,
+        },
+        "resolution-strategy": {
+          default: true,
+        },
+      },
+      outputs: [
+        "uv-version",
+        "uv-path",
+        "uvx-path",
+        "cache-hit",
+        "cache-key",
+        "venv",
+        "python-version",
+        "python-cache-hit",
+      ],
+    },
+    v7: {
+      version: "v7.6.0",
+      inputs: {
+        version: {
+          default: true,
+        },
+        "version-file": {
+          default: true,
+        },
+        "python-version": {},
+        "activate-environment": {
+          default: true,
+        },
+        "venv-path": {
+          default: true,
+        },
+        "working-directory": {
+          default: true,
+        },
+        checksum: {},
+        "github-token": {
+          default: true,
+        },
+        "enable-cache": {
+          default: true,
+        },
+        "cache-dependency-glob": {
+          default: true,
+        },
+        "restore-cache": {
+          default: true,
+        },
+        "save-cache": {
+          default: true,
+        },
+        "cache-suffix": {},
+        "cache-local-path": {
+          default: true,
+        },
+        "prune-cache": {
+          default: true,
+        },
+        "cache-python": {
+          default: true,
+        },
+        "ignore-nothing-to-cache": {
+          default: true,
+        },
+        "ignore-empty-workdir": {
+          default: true,
+        },
+        "tool-dir": {},
+        "tool-bin-dir": {},
+        "manifest-file": {},
+        "add-problem-matchers": {
+          default: true,
+        },
+        "resolution-strategy": {
+          default: true,
+        },
+      },
+      outputs: [
+        "uv-version",
+        "uv-path",
+        "uvx-path",
+        "cache-hit",
+        "cache-key",
+        "venv",
+        "python-version",
+        "python-cache-hit",
+      ],
+    },
+  },
+  "PyO3/maturin-action": {
+    v1: {
+      version: "v1.51.0",
+      inputs: {
+        token: {
+          default: true,
+        },
+        command: {
+          default: true,
+        },
+        args: {},
+        "maturin-version": {},
+        manylinux: {},
+        container: {},
+        "docker-options": {},
+        "host-home-mount": {},
+        target: {},
+        "rust-toolchain": {},
+        "rustup-components": {},
+        "working-directory": {},
+        sccache: {
+          default: true,
+        },
+        "before-script-linux": {},
+      },
+      outputs: [],
+    },
+  },
+  "rustsec/audit-check": {
+    v2: {
+      version: "v2.0.0",
+      inputs: {
+        token: {
+          required: true,
+        },
+        ignore: {},
+        "working-directory": {
+          default: true,
+        },
+      },
+      outputs: [],
+    },
+    v1: {
+      version: "v1.4.1",
+      inputs: {
+        token: {
+          required: true,
+        },
+        ignore: {},
+      },
+      outputs: [],
+    },
+    v0: {
+      version: "v0.1.0",
+      inputs: {
+        token: {
+          required: true,
+        },
+      },
+      outputs: [],
+    },
+  },
+  "taiki-e/install-action": {
+    v2: {
+      version: "v2.86.5",
+      inputs: {
+        tool: {
+          required: true,
+        },
+        checksum: {
+          default: true,
+        },
+        fallback: {
+          default: true,
+        },
+      },
+      outputs: [],
+    },
+    v1: {
+      version: "v1.17.3",
+      inputs: {
+        tool: {
+          required: true,
+        },
+      },
+      outputs: [],
+    },
+  },
   "dtolnay/rust-toolchain": {
     master: {
       version: "master",
