@@ -22,9 +22,9 @@ describe("lintRepo", () => {
   test("expression findings point at the property and span it", async () => {
     const [f] = (await lintRepoDetailed(join(fx, "unknown-property"), ["bad.yml"], off)).findings;
     expect(f).toMatchObject({
-      line: 7,
+      line: 12,
       col: 30,
-      endLine: 7,
+      endLine: 12,
       endCol: 34,
       message: expect.stringContaining("'evnt'"),
     });

@@ -353,7 +353,15 @@ export class ExpressionChecker {
         this.checkMatrix(scope, s1);
         return;
       case "inputs":
-        if (known(s1)) this.checkInput(scope, s1);
+        // Inputs are strings, numbers or booleans: none has properties.
+        if (known(s1) && this.checkInput(scope, s1) && known(s2))
+          this.flag(
+            scope,
+            s2,
+            "unknown-property",
+            `inputs.${s1.raw} is not an object; it has no property '${s2.raw}'`,
+            `if it holds JSON, read it with fromJSON(inputs.${s1.raw}).${s2.raw}`,
+          );
         return;
     }
   }
@@ -481,17 +489,17 @@ export class ExpressionChecker {
     }
   }
 
-  private checkInput(scope: Scope, s1: Segment & { name: string }): void {
+  /** Whether the input is declared; reports it when not. */
+  private checkInput(scope: Scope, s1: Segment & { name: string }): boolean {
     if (this.actionInputs) {
-      if (!this.actionInputs.has(s1.name)) {
-        this.flag(scope, s1, "input-undefined", `action declares no input '${s1.raw}'`);
-      }
-      return;
+      if (this.actionInputs.has(s1.name)) return true;
+      this.flag(scope, s1, "input-undefined", `action declares no input '${s1.raw}'`);
+      return false;
     }
     const model = this.ctx.model;
-    if (!model) return;
+    if (!model) return false;
     const { dispatchInputs: d, callInputs: c } = model;
-    if (d?.has(s1.name) || c?.has(s1.name)) return;
+    if (d?.has(s1.name) || c?.has(s1.name)) return true;
     const where = [d && "workflow_dispatch", c && "workflow_call"].filter(Boolean).join(" or ");
     this.flag(
       scope,
@@ -501,6 +509,7 @@ export class ExpressionChecker {
         ? `input '${s1.raw}' is not declared in ${where}`
         : `inputs.${s1.raw}: the workflow has no inputs`,
     );
+    return false;
   }
 
   private checkDispatchInput(scope: Scope, s3: Segment & { name: string }): void {
