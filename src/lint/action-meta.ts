@@ -112,6 +112,8 @@ export class ActionMetaCache {
   private resolve(root: string, uses: string, comment: string | undefined): ResolvedAction | undefined {
     if (uses.includes("${{") || uses.startsWith("docker://")) return undefined;
     if (uses.startsWith("./")) {
+      // Only inside the repository: a `./../x` is not an action of this repository.
+      if (uses.split("/").includes("..")) return undefined;
       const meta = readMeta(join(root, uses));
       return meta && { name: uses, meta };
     }
