@@ -18,6 +18,18 @@ import { entries, get, isExpression, items, scalarList } from "../source.js";
 const KNOWN = new Set([...HOSTED_LABELS, ...SELF_HOSTED_LABELS]);
 const RETIRED = new Set(RETIRED_LABELS);
 const MATRIX_REF = /^\$\{\{\s*matrix((?:\.[\w-]+)+)\s*\}\}$/;
+const INPUT_REF = /^\$\{\{\s*(?:github\.event\.)?inputs\.([\w-]+)\s*\}\}$/;
+
+/** The options of a workflow_dispatch `choice` input, the only values it can take. */
+function choiceOptions(ctx: LintContext, name: string): Node[] {
+  const inputs = get(ctx.model?.triggers.get("workflow_dispatch"), "inputs");
+  const input = entries(inputs).find((e) => e.key.toLowerCase() === name.toLowerCase())?.value;
+  // A workflow that can also be called takes any string from its caller.
+  if (get(input, "type") === undefined || String((get(input, "type") as Scalar).value) !== "choice")
+    return [];
+  if (ctx.model?.triggers.has("workflow_call")) return [];
+  return items(get(input, "options"));
+}
 
 /** The nodes a matrix path can take: row values and include entries, descending into objects. */
 function matrixValues(matrix: Node | undefined, path: string[]): Node[] | undefined {
@@ -56,13 +68,16 @@ export function checkRunsOn(ctx: LintContext): void {
     if (isMap(runsOn) && get(runsOn, "group") !== undefined) continue;
     const written = scalarList(isMap(runsOn) ? get(runsOn, "labels") : runsOn);
     const fixed: Scalar[] = [];
+    // Values a label expression can take: matrix values, choice options.
     const fromMatrix: Node[] = [];
     for (const l of written) {
-      const m = typeof l.value === "string" ? MATRIX_REF.exec(l.value.trim()) : null;
-      if (m)
-        fromMatrix.push(
-          ...(matrixValues(get(get(job.node, "strategy"), "matrix"), m[1]!.slice(1).split(".")) ?? []),
-        );
+      const v = typeof l.value === "string" ? l.value.trim() : "";
+      const m = MATRIX_REF.exec(v);
+      const input = INPUT_REF.exec(v);
+      if (m) {
+        const path = m[1]!.slice(1).split(".");
+        fromMatrix.push(...(matrixValues(get(get(job.node, "strategy"), "matrix"), path) ?? []));
+      } else if (input) fromMatrix.push(...choiceOptions(ctx, input[1]!));
       else fixed.push(l);
     }
     const selfHosted = (list: Scalar[]) => list.some((l) => String(l.value).toLowerCase() === "self-hosted");
