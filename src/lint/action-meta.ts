@@ -97,6 +97,9 @@ export function bundledMeta(repo: string, ref: string, comment: string | undefin
 /** Resolves `uses:` values once per lint run. */
 export class ActionMetaCache {
   private cache = new Map<string, ResolvedAction | undefined>();
+  /** owner/repo -> whether the store has a folder for it (most lookups miss). */
+  private storeRepos = new Map<string, boolean>();
+  private storeExists: boolean | undefined;
 
   constructor(private store: string) {}
 
@@ -107,6 +110,17 @@ export class ActionMetaCache {
     const r = this.resolve(root, uses, comment);
     this.cache.set(key, r);
     return r;
+  }
+
+  private inStore(owner: string, repo: string): boolean {
+    const key = `${owner}/${repo}`;
+    let has = this.storeRepos.get(key);
+    if (has === undefined) {
+      this.storeExists ??= existsSync(this.store);
+      has = this.storeExists && existsSync(join(this.store, owner, repo));
+      this.storeRepos.set(key, has);
+    }
+    return has;
   }
 
   private resolve(root: string, uses: string, comment: string | undefined): ResolvedAction | undefined {
@@ -122,8 +136,8 @@ export class ActionMetaCache {
     const [owner, repo, ...sub] = uses.slice(0, at).split("/");
     const ref = uses.slice(at + 1);
     if (!owner || !repo || !ref || uses.includes("..")) return undefined;
-    const found = findInStore(this.store, owner, repo, ref);
-    if (found.ok) {
+    const found = this.inStore(owner, repo) ? findInStore(this.store, owner, repo, ref) : undefined;
+    if (found?.ok) {
       const meta = readMeta(join(found.dir, ...sub));
       if (meta) return { name: uses, meta };
     }

@@ -3,7 +3,7 @@
 // default that are missing, and inputs the action marks deprecated. GitHub itself only warns
 // about unknown inputs and never checks required ones, so these fail late or silently.
 import { isMap, isScalar, type Node, type Scalar } from "yaml";
-import type { ResolvedAction } from "../action-meta.js";
+import type { ActionMeta, InputMeta, ResolvedAction } from "../action-meta.js";
 import { type LintContext, report } from "../context.js";
 import { didYouMean } from "../did-you-mean.js";
 import { entries, get, items } from "../source.js";
@@ -23,15 +23,26 @@ export function actionOf(ctx: LintContext, uses: Scalar | undefined): ResolvedAc
   return ctx.actions.get(ctx.root, uses.value.trim(), versionComment(ctx, uses));
 }
 
+type NamedInput = InputMeta & { name: string };
+const byName = new WeakMap<ActionMeta, Map<string, NamedInput>>();
+
+/** An action's inputs by lower-case name (GitHub matches them case-insensitively), made once. */
+function inputsByName(meta: ActionMeta): Map<string, NamedInput> {
+  let m = byName.get(meta);
+  if (!m) {
+    m = new Map(Object.entries(meta.inputs).map(([k, v]) => [k.toLowerCase(), { name: k, ...v }]));
+    byName.set(meta, m);
+  }
+  return m;
+}
+
 function checkStep(ctx: LintContext, step: Node): void {
   const uses = get(step, "uses") as Scalar | undefined;
   const action = actionOf(ctx, uses);
   if (!action) return;
   const withNode = get(step, "with");
   if (withNode !== undefined && !isMap(withNode)) return;
-  const inputs = new Map(
-    Object.entries(action.meta.inputs).map(([k, v]) => [k.toLowerCase(), { name: k, ...v }]),
-  );
+  const inputs = inputsByName(action.meta);
   const given = new Set<string>();
   for (const e of entries(withNode)) {
     const key = e.key.toLowerCase();
@@ -54,9 +65,8 @@ function checkStep(ctx: LintContext, step: Node): void {
       });
     }
   }
-  const missing = [...inputs.values()].filter(
-    (i) => i.required && !i.default && !given.has(i.name.toLowerCase()),
-  );
+  const missing: NamedInput[] = [];
+  for (const [key, i] of inputs) if (i.required && !i.default && !given.has(key)) missing.push(i);
   if (missing.length > 0) {
     const names = missing.map((i) => `'${i.name}'`).join(", ");
     report(

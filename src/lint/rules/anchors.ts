@@ -3,9 +3,19 @@
 import { isAlias, isNode, visit } from "yaml";
 import { type LintContext, report } from "../context.js";
 
+/** An anchor starts a value: `&name` after a space, '[', '{' or ','; scripts' `2>&1` and `&&` are not. */
+function mayHoldAnchor(text: string): boolean {
+  for (let i = text.indexOf("&"); i >= 0; i = text.indexOf("&", i + 1)) {
+    const before = i === 0 ? " " : text[i - 1]!;
+    const after = text[i + 1] ?? " ";
+    if (" \t\n[{,".includes(before) && !" \t\r\n&>".includes(after)) return true;
+  }
+  return false;
+}
+
 export function checkAnchors(ctx: LintContext): void {
   const { text, doc } = ctx.src;
-  if (!/&[^\s&]/.test(text)) return;
+  if (!mayHoldAnchor(text)) return;
   const anchors: { name: string; start: number }[] = [];
   const used = new Set<string>();
   visit(doc, (_key, node) => {
