@@ -1,6 +1,8 @@
 // Lint settings from .slipway.yml, or the "slipway" key of package.json when that file is absent:
 //   ignore: { rule-id: [glob, ...] }   rules switched off for matching files
 //   runner-labels: [label, ...]        self-hosted runner labels (globs allowed)
+// The self-hosted-runner labels of an actionlint config (.github/actionlint.yaml) count as
+// runner-labels too: a repository moving from actionlint keeps its list.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import picomatch from "picomatch";
@@ -42,8 +44,36 @@ function readRaw(root: string): { file: string; value: unknown } | { error: Diag
 const asStrings = (v: unknown): string[] | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === "string") ? v : typeof v === "string" ? [v] : undefined;
 
+/** `self-hosted-runner.labels` of .github/actionlint.y(a)ml; an unreadable file gives none. */
+function actionlintLabels(root: string): ((label: string) => boolean)[] {
+  for (const name of ["actionlint.yaml", "actionlint.yml"]) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, ".github", name), "utf8");
+    } catch {
+      continue;
+    }
+    try {
+      const labels = asStrings(
+        (parse(text) as { "self-hosted-runner"?: { labels?: unknown } })?.["self-hosted-runner"]?.labels,
+      );
+      return (labels ?? []).map((l) => picomatch(l, { nocase: true }));
+    } catch {
+      return []; // actionlint's config: actionlint reports its problems
+    }
+  }
+  return [];
+}
+
 /** Config and the problems found in it (bad shapes are reported, never thrown). */
 export function loadConfig(root: string): { config: LintConfig; errors: Diagnostic[] } {
+  const { config, errors } = loadOwnConfig(root);
+  const fromActionlint = actionlintLabels(root);
+  if (fromActionlint.length === 0) return { config, errors };
+  return { config: { ...config, runnerLabels: [...config.runnerLabels, ...fromActionlint] }, errors };
+}
+
+function loadOwnConfig(root: string): { config: LintConfig; errors: Diagnostic[] } {
   const raw = readRaw(root);
   if (!raw) return { config: EMPTY_CONFIG, errors: [] };
   if ("error" in raw) return { config: EMPTY_CONFIG, errors: [raw.error] };

@@ -38,6 +38,13 @@ describe("lintRepo", () => {
     ]);
   });
 
+  test("self-hosted runner labels listed for actionlint (.github/actionlint.yaml) are known", async () => {
+    const r = await lintRepoDetailed(join(fx, "actionlint-config"), undefined, off);
+    expect(r.findings.map((f) => `${f.line}:${f.rule}:${f.message}`)).toEqual([
+      "12:runner-label:unknown runner label 'other-box'",
+    ]);
+  });
+
   test("a bad config is a finding in the config file, not a throw", async () => {
     const r = await lintRepoDetailed(join(fx, "config-error"), ["ok.yml"], off);
     expect(r.findings.map((f) => `${f.file}:${f.rule}:${f.message}`)).toEqual([
