@@ -21,6 +21,7 @@ jobs:
     if: github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
     steps:
+      - run: echo "credentials:[\${SLIPWAY_AGENT_TOKEN:-}\${SLIPWAY_WEBHOOK_SECRET:-}]"
       - run: touch "${gates}/one-\${{ github.run_number }}"; for i in $(seq 200); do [ -f "${gates}/two-\${{ github.run_number }}" ] && exit 0; sleep 0.05; done; exit 1
   two:
     if: github.ref == 'refs/heads/main'
@@ -136,6 +137,17 @@ test("agents: a job waits saying why; two agents run one run's jobs at once; eac
       .map((e) => e.job)
       .sort(),
   ).toEqual(["one", "two"]);
+  // The agent's registration token and the server's secrets are not in a step's environment.
+  expect(ev.filter((e) => e.text?.startsWith("credentials:")).map((e) => e.text)).toEqual(["credentials:[]"]);
+  // Prometheus: what ran, how long jobs waited, the agents.
+  const m = await api(s, "/metrics");
+  expect(m.status).toBe(200);
+  expect(m.text).toContain('slipway_runs_total{result="success"} 1');
+  expect(m.text).toContain('slipway_jobs_total{result="success"} 2');
+  expect(m.text).toContain("slipway_job_start_delay_seconds_count 2");
+  expect(m.text).toMatch(/^slipway_agents 2$/m);
+  expect(m.text).toMatch(/^slipway_jobs_waiting 0$/m);
+  expect(m.text).toContain('slipway_requests{outcome="accepted"} 1');
 }, 90_000);
 
 test("agents: kill -9 of an agent mid-job: the job runs again on the other agent, no line twice", async () => {

@@ -54,6 +54,8 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`--server expects a URL, got '${server}'`);
     }
     const token = values.token ?? process.env.SLIPWAY_AGENT_TOKEN;
+    // Not passed on to anything this process starts.
+    delete process.env.SLIPWAY_AGENT_TOKEN;
     if (!token)
       throw new UsageError("--token is required (or SLIPWAY_AGENT_TOKEN): the server's agent token");
     const labels = (values.labels ?? "")

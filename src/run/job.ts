@@ -62,6 +62,19 @@ function runDefaults(
   };
 }
 
+/**
+ * Slipway's own credentials (a server's agent, dispatch, API and status tokens, webhook secret,
+ * secret key, a database URL with its password) are not given to steps: a job could otherwise
+ * register an agent of its own and lease other runs' jobs, secrets and all.
+ */
+const CREDENTIAL = /^SLIPWAY_(.*_)?(TOKEN|SECRET|SECRET_KEY|DATABASE_URL|PASSWORD)$/i;
+
+export function stepSafeEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !CREDENTIAL.test(k)) out[k] = v;
+  return out;
+}
+
 /** Runs one assignment: prepares its workspace, runs its steps, cleans up; emits its events. */
 export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult> {
   const started = Date.now();
@@ -158,7 +171,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     }, minutes * 60_000);
     const raws = rawSteps(body);
     // process.env reads through getenv() key by key; every step copies it, so copy it once.
-    const hostEnv = { ...process.env } as Record<string, string>;
+    const hostEnv = stepSafeEnv(process.env);
     const baseEnv = (stepEnv: Record<string, string>) => ({
       ...hostEnv,
       ...leg.runnerEnv,
