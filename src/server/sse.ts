@@ -23,41 +23,54 @@ export function streamEvents(
   let offset = 0;
   let rest = "";
   let done = false;
-  const buf = Buffer.alloc(64 * 1024);
+  let waiting = false;
+  const buf = Buffer.alloc(256 * 1024);
+  // One chunk of the file per pump, written as one piece; a slow client is waited for (drain)
+  // instead of its lines piling up in the server's memory.
   const pump = () => {
-    if (done) return;
+    if (done || waiting) return;
+    let n = 0;
     if (existsSync(path)) {
       const fd = openSync(path, "r");
       try {
-        for (;;) {
-          const n = readSync(fd, buf, 0, buf.length, offset);
-          if (n <= 0) break;
-          offset += n;
-          rest += buf.toString("utf8", 0, n);
-        }
+        n = readSync(fd, buf, 0, buf.length, offset);
       } finally {
         closeSync(fd);
+      }
+      if (n > 0) {
+        offset += n;
+        rest += buf.toString("utf8", 0, n);
       }
     }
     const lines = rest.split("\n");
     rest = lines.pop() ?? "";
+    let out = "";
+    let ended = false;
     for (const line of lines) {
-      if (!line) continue;
-      let e: { seq?: number; type?: string };
-      try {
-        e = JSON.parse(line) as { seq?: number; type?: string };
-      } catch {
-        continue;
-      }
-      if (typeof e.seq !== "number" || e.seq <= after) continue;
+      const e = stamp(line);
+      if (!e || e.seq <= after) continue;
       after = e.seq;
-      res.write(`id: ${e.seq}\nevent: ${e.type ?? "message"}\ndata: ${mask(line)}\n\n`);
-      if (e.type === "run-end") return finish();
+      out += `id: ${e.seq}\nevent: ${e.type}\ndata: ${mask(line)}\n\n`;
+      if (e.type === "run-end") {
+        ended = true;
+        break;
+      }
     }
+    if (out && !res.write(out)) {
+      waiting = true;
+      res.once("drain", () => {
+        waiting = false;
+        pump();
+      });
+    }
+    if (ended) return finish();
+    // More of the file to read: at once (the timer is for a file that waits for lines).
+    if (n === buf.length && !waiting) return void setImmediate(pump);
     // A run that is not running and has written all it will: nothing more comes.
-    if (!live()) return finish();
+    if (n <= 0 && !live()) return finish();
   };
   const finish = () => {
+    if (done) return;
     done = true;
     clearInterval(timer);
     res.end();
@@ -70,4 +83,23 @@ export function streamEvents(
     clearInterval(timer);
   });
   pump();
+}
+
+/**
+ * An event line's seq and type. The run folder writes each event as JSON with `type` first and
+ * `seq`, `time` last: read from there without parsing the whole line; anything else is parsed.
+ */
+export function stamp(line: string): { seq: number; type: string } | undefined {
+  if (!line) return undefined;
+  const head = /^\{"type":"([\w-]+)"/.exec(line);
+  const tail = /,"seq":(\d+),"time":\d+\}$/.exec(line);
+  if (head && tail) return { type: head[1]!, seq: Number(tail[1]) };
+  try {
+    const e = JSON.parse(line) as { seq?: unknown; type?: unknown };
+    return typeof e.seq === "number"
+      ? { seq: e.seq, type: typeof e.type === "string" ? e.type : "message" }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
