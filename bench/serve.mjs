@@ -7,12 +7,22 @@
 // or --db, the figure that touches the database (cancel: the run's history) runs again on it.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { Agent, request } from "node:http";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { build } from "esbuild";
 import { repo } from "./common.mjs";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -111,7 +121,7 @@ async function until(what, fn, ms = 60_000) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v !== undefined && v !== false) return v;
+    if (v !== undefined && v !== null && v !== false) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
@@ -148,6 +158,10 @@ async function serverCpu(pid, fn) {
   return { percent: (server / ms) * 100, value, ms, others: Math.max(0, others / ms) };
 }
 
+/** A memory figure of /proc/PID/status (VmRSS: resident now, VmHWM: its peak), MB. */
+const memMb = (pid, key) =>
+  Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+
 const pids = () => readdirSync("/proc").filter((d) => /^\d+$/.test(d));
 
 /** Processes whose environment holds `marker` (a whole NAME=value entry). */
@@ -172,6 +186,13 @@ const sleeping = (pid) => {
     return false;
   }
 };
+
+/** An agent process leaves its (empty) work folder behind: removed when empty. */
+function dropAgentFolder(pid) {
+  try {
+    rmdirSync(join(tmpdir(), `slipway-agent-${pid}`));
+  } catch {}
+}
 
 function childrenOf(pid) {
   const out = [];
@@ -205,9 +226,10 @@ async function idleAgents(s) {
     json(await call(s.url, "GET", "/api/agents")).agents.some((a) => a.name === "real-1"),
   );
   await sleep(500);
-  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${real.pid}/status`, "utf8"))[1]) / 1024;
+  const rssMb = memMb(real.pid, "VmRSS");
   real.kill("SIGTERM");
   await new Promise((r) => real.on("exit", r));
+  dropAgentFolder(real.pid);
 
   const http = new Agent({ keepAlive: true, maxSockets: Infinity });
   let running = true;
@@ -383,6 +405,7 @@ async function liveLogs(s, liveRun) {
   mkdirSync(dir, { recursive: true });
   const { text, next } = logLines(1, size);
   writeFileSync(join(dir, "events.jsonl"), text + runEnd(next));
+  const rssBefore = memMb(s.proc.pid, "VmRSS");
   const t0 = now();
   const c0 = process.cpuUsage();
   const finished = await serverCpu(s.proc.pid, () => sseClients(s, 999999, 50).done);
@@ -418,6 +441,8 @@ async function liveLogs(s, liveRun) {
   const lMs = Math.max(...live.value.clients.map((c) => c.at)) - l0;
   return {
     size,
+    rssBefore,
+    peak: memMb(s.proc.pid, "VmHWM"),
     finished: {
       mbps: fBytes / 1e6 / (fMs / 1000),
       bytes: fBytes,
@@ -523,7 +548,68 @@ async function agentsWorker({ url, n }) {
   parentPort.close();
 }
 
-async function dispatch(s, dispatchToken) {
+/**
+ * The server's Dispatcher and agent API (the code `slipway serve` runs, bundled by esbuild) in
+ * a process of their own, with one more route: the Dispatcher's own enqueue → lease delays.
+ */
+async function dispatcherProcess() {
+  const tmp = mkdtempSync(join(tmpdir(), "slipway-serve-bench-"));
+  await build({
+    stdin: {
+      contents: [
+        'export { Dispatcher } from "./src/server/dispatch.ts";',
+        'export { agentApi } from "./src/server/agent-api.ts";',
+        'export { HttpError } from "./src/server/http.ts";',
+        'export { Masker } from "./src/run/mask.ts";',
+      ].join("\n"),
+      resolveDir: ROOT,
+      loader: "ts",
+    },
+    outfile: join(tmp, "dispatch.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "warning",
+  });
+  writeFileSync(
+    join(tmp, "harness.mjs"),
+    `import { createServer } from "node:http";
+import { agentApi, Dispatcher, HttpError, Masker } from "./dispatch.mjs";
+const d = new Dispatcher({ leaseMs: 30000, retries: 1, log: () => {} });
+const masker = new Masker();
+for (const t of [${JSON.stringify(AGENT_TOKEN)}, "D"]) masker.add(t);
+const api = agentApi({ dispatcher: d, registrationToken: ${JSON.stringify(AGENT_TOKEN)}, dispatchToken: "D",
+  maxWaitMs: 25000, mask: (t) => masker.mask(t), unauthorized: () => {} });
+const server = createServer((req, res) => {
+  if (req.url === "/bench/start-delays") return res.end(JSON.stringify(d.startDelays));
+  api(req, res, new URL(req.url, "http://x").pathname)
+    .then((ok) => { if (!ok) throw new HttpError(404, "not found"); })
+    .catch((e) => { res.writeHead(e.status ?? 500, { connection: "close" }); res.end(JSON.stringify({ error: e.message })); });
+});
+server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
+`,
+  );
+  const proc = spawn(process.execPath, [join(tmp, "harness.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  proc.stdout.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise((r) => proc.on("exit", () => r()));
+  const url = (await until("the dispatcher process", () => /listening on (\S+)/.exec(out)))[1];
+  return {
+    proc,
+    url,
+    exited,
+    token: "D",
+    startDelays: async () => json(await call(url, "GET", "/bench/start-delays")),
+    close: async () => {
+      await stop({ proc, exited });
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dispatch(s, dispatchToken, withBurst) {
   const http = new Agent({ keepAlive: true, maxSockets: Infinity });
   const startAt = new Map(); // leg id → when its agent got it
   const worker = new Worker(new URL(import.meta.url), { workerData: { url: s.url, n: 20 } });
@@ -568,16 +654,15 @@ async function dispatch(s, dispatchToken) {
   };
 
   // Throughput: N legs, 64 queued at a time (a run queues all its ready legs at once).
-  const n = QUICK ? 500 : 2000;
+  const n = withBurst ? (QUICK ? 500 : 2000) : 0;
   let i = 0;
-  const burstLegs = [];
   const c0 = process.cpuUsage();
   const burst = await serverCpu(s.proc.pid, () =>
     Promise.race([
       failed,
       Promise.all(
         Array.from({ length: 64 }, async () => {
-          while (i < n) burstLegs.push(await oneLeg(i++));
+          while (i < n) await oneLeg(i++);
         }),
       ),
     ]),
@@ -601,7 +686,7 @@ async function dispatch(s, dispatchToken) {
   });
   lag.disable();
   const paced = await delays(pacedLegs);
-  const burstDelays = await delays(burstLegs);
+  const inServer = s.startDelays ? (await s.startDelays()).slice(-m) : undefined;
   worker.postMessage("stop");
   await new Promise((r) => worker.on("exit", r));
   http.destroy();
@@ -611,7 +696,6 @@ async function dispatch(s, dispatchToken) {
     burstCpu: burst.percent,
     burstOthers: burst.others,
     driverCpu: ((c1.user + c1.system) / 1000 / burst.ms) * 100,
-    burstP50: pct(burstDelays, 50),
     m,
     p50: pct(paced, 50),
     p99: pct(paced, 99),
@@ -620,6 +704,9 @@ async function dispatch(s, dispatchToken) {
     steadyOthers: steady.others,
     offered: (m / steady.ms) * 1000,
     lagP99: lag.percentile(99) / 1e6,
+    ...(inServer
+      ? { inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(...inServer) } }
+      : {}),
   };
 }
 
@@ -643,6 +730,7 @@ async function cancel(db) {
   const exits = [];
   let cancelled = 0;
   let left = 0;
+  const agentPids = [];
   try {
     for (let r = 0; r < reps; r++) {
       const s = await serve(dir, ["--agents", "1", "--token", TOKEN], db);
@@ -654,6 +742,7 @@ async function cancel(db) {
         if (q.status !== 202) throw new Error(`POST /api/runs: ${q.status} ${q.text}`);
         // Both sleeps started (the step's shell and the executor's helpers carry the mark too).
         await until("the job's processes", () => withMarker(MARK).filter(sleeping).length === 2, 60_000);
+        agentPids.push(...childrenOf(s.proc.pid));
         const t = now();
         s.proc.kill("SIGTERM");
         await until("the job's processes to be gone", () => withMarker(MARK).length === 0, 60_000);
@@ -680,6 +769,7 @@ async function cancel(db) {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    for (const p of agentPids) dropAgentFolder(p);
   }
   return { reps, times, exits, cancelled, left };
 }
@@ -787,20 +877,26 @@ async function main() {
     });
 
     const l = await liveLogs(a, liveRun);
-    for (const [what, r, how] of [
+    for (const [what, r, how, memory] of [
       [
         "live-log fan-out to 50 SSE clients, a running run",
         l.live,
         `${l.size / 1024 / 1024} MB of log events appended to its events.jsonl in ${fmt(l.live.wrote, 0)} ms, followed by each client`,
       ],
-      ["same, a finished run read to its end", l.finished, `events.jsonl of ${l.size / 1024 / 1024} MB`],
+      [
+        "same, a finished run read to its end",
+        l.finished,
+        `events.jsonl of ${l.size / 1024 / 1024} MB`,
+        `the server's resident memory: ${fmt(l.rssBefore, 0)} MB before these fan-outs, at most ${fmt(l.peak, 0)} MB during them`,
+      ],
     ])
       report("4", what, `${fmt(r.mbps, 0)} MB/s`, "≥ 50 MB/s", r.mbps >= 50, [
         `${how}: ${fmt(r.bytes / 1e6, 0)} MB delivered in ${fmt(r.ms / 1000, 2)} s`,
         `server ${fmt(r.cpu, 0)} % of a core (${perCore(r.mbps, r.cpu)} MB per server CPU-second), the clients ${fmt(r.client, 0)} %; ${shared(r)}`,
+        ...(memory ? [memory] : []),
       ]);
 
-    const d = await dispatch(a, dispatchToken);
+    const d = await dispatch(a, dispatchToken, true);
     report(
       "2",
       "dispatch to 20 agents, trivial jobs",
@@ -826,6 +922,24 @@ async function main() {
   } finally {
     await stop(a);
     rmSync(dirA, { recursive: true, force: true });
+  }
+
+  const h = await dispatcherProcess();
+  try {
+    const e = await dispatch(h, h.token, false);
+    report(
+      "2",
+      `enqueue → start inside the Dispatcher at ${fmt(e.offered, 0)} legs/s, p50 / p99`,
+      `${fmt(e.inServer.p50, 0)} / ${fmt(e.inServer.p99, 0)} ms`,
+      "p99 ≤ 100 ms",
+      e.inServer.p99 <= 100,
+      [
+        `src/server's Dispatcher and agent API bundled by esbuild, in a process of their own (not the serve CLI): its startDelays (ms), max ${fmt(e.inServer.max, 0)} ms`,
+        `the same ${e.m} legs from the client side: p50 / p99 ${fmt(e.p50)} / ${fmt(e.p99)} ms; the driver's own event-loop delay p99 ${fmt(e.lagP99)} ms; dispatcher ${fmt(e.steadyCpu, 0)} % of a core; ${shared({ others: e.steadyOthers })}`,
+      ],
+    );
+  } finally {
+    await h.close();
   }
 
   reportCancel("SQLite", await cancel(undefined));
