@@ -40,6 +40,18 @@ const AGENT_TOKEN = "bench-agent-token";
 const MARK = `SLIPWAY_BENCH_MARK=${randomBytes(6).toString("hex")}`;
 const PLATFORM = { os: "linux", arch: "x64" };
 
+/** Processes started here: killed if the bench ends early (their own children watch their stdin). */
+const spawned = new Set();
+process.on("exit", () => {
+  for (const p of spawned) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+function track(proc) {
+  spawned.add(proc);
+  proc.on("exit", () => spawned.delete(proc));
+  return proc;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 const pct = (xs, p) => {
@@ -83,14 +95,16 @@ const json = (r) => JSON.parse(r.text);
 
 /** `slipway serve` as a process on port 0; resolves when it listens. */
 async function serve(dir, extra, db) {
-  const proc = spawn(
-    process.execPath,
-    [BIN, "serve", "--port", "0", "-C", dir, "--no-sandbox", ...(db ? ["--db", db] : []), ...extra],
-    {
-      cwd: dir,
-      env: { ...process.env, CI: "true", SLIPWAY_DATABASE_URL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+  const proc = track(
+    spawn(
+      process.execPath,
+      [BIN, "serve", "--port", "0", "-C", dir, "--no-sandbox", ...(db ? ["--db", db] : []), ...extra],
+      {
+        cwd: dir,
+        env: { ...process.env, CI: "true", SLIPWAY_DATABASE_URL: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    ),
   );
   let out = "";
   proc.stdout.on("data", (d) => {
@@ -214,13 +228,11 @@ async function idleAgents(s) {
   const alone = await serverCpu(s.proc.pid, () => sleep(QUICK ? 2000 : 5000));
 
   // One real agent, for what a process of it costs (100 of them are not started here).
-  const real = spawn(
-    process.execPath,
-    [BIN, "agent", "--server", s.url, "--no-sandbox", "--name", "real-1"],
-    {
+  const real = track(
+    spawn(process.execPath, [BIN, "agent", "--server", s.url, "--no-sandbox", "--name", "real-1"], {
       env: { ...process.env, SLIPWAY_AGENT_TOKEN: AGENT_TOKEN },
       stdio: "ignore",
-    },
+    }),
   );
   await until("the real agent to register", async () =>
     json(await call(s.url, "GET", "/api/agents")).agents.some((a) => a.name === "real-1"),
@@ -589,7 +601,9 @@ const server = createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + server.address().port));
 `,
   );
-  const proc = spawn(process.execPath, [join(tmp, "harness.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = track(
+    spawn(process.execPath, [join(tmp, "harness.mjs")], { stdio: ["ignore", "pipe", "inherit"] }),
+  );
   let out = "";
   proc.stdout.on("data", (d) => {
     out += d;
