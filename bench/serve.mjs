@@ -148,11 +148,10 @@ function cpuMs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1000) / TICK;
 }
 
-/** The machine's busy and total CPU time so far (all cores), ms. */
+/** The machine's busy CPU time so far (all cores, not idle, not waiting for I/O), ms. */
 function machineMs() {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0].split(/\s+/).slice(1, 9).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: ((total - f[3] - f[4]) * 1000) / TICK, total: (total * 1000) / TICK };
+  return ((f.reduce((a, b) => a + b, 0) - f[3] - f[4]) * 1000) / TICK;
 }
 
 /**
@@ -168,7 +167,7 @@ async function serverCpu(pid, fn) {
   const ms = now() - t;
   const server = cpuMs(pid) - c;
   const bench = process.cpuUsage(b);
-  const others = machineMs().busy - m.busy - server - (bench.user + bench.system) / 1000;
+  const others = machineMs() - m - server - (bench.user + bench.system) / 1000;
   return { percent: (server / ms) * 100, value, ms, others: Math.max(0, others / ms) };
 }
 
@@ -193,6 +192,7 @@ function withMarker(marker) {
   return out;
 }
 
+/** One of the job's `sleep 600`s. */
 const sleeping = (pid) => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "latin1") === "sleep\u0000600\u0000";
@@ -771,7 +771,10 @@ async function cancel(db) {
         left += withMarker(MARK).length;
       } finally {
         s.proc.kill("SIGKILL");
-        for (const p of withMarker(MARK)) process.kill(p, "SIGKILL");
+        for (const p of withMarker(MARK))
+          try {
+            process.kill(p, "SIGKILL");
+          } catch {}
       }
     }
     const runs = join(dir, ".slipway", "runs");
