@@ -427,6 +427,50 @@ describe("slipway serve", () => {
     expect(second.map((e) => e.data).join("\n")).toContain("went on");
   }, 60_000);
 
+  test("a run is cancelled through the API (saved as cancelled) and run again as a new run, the first kept", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-cancel");
+    const n = await until("the run to wait", async () => {
+      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
+      const f = join(repo, ".slipway", "runs", String(s.run), "events.jsonl");
+      return s.state === "running" && existsSync(f) && readFileSync(f, "utf8").includes('"waiting"')
+        ? (s.run as number)
+        : undefined;
+    });
+    const cancel = (id: unknown, headers: Record<string, string> = auth) =>
+      api(srv, `/api/queue/${id}/cancel`, { method: "POST", headers });
+    expect((await cancel(r.body.queued, {})).status).toBe(401);
+    expect((await cancel(r.body.queued)).status).toBe(202);
+    const ended = await until("the cancel", async () => {
+      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
+      return s.state === "cancelled" ? s : undefined;
+    });
+    expect(ended.run).toBe(n);
+    expect(
+      JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8")),
+    ).toMatchObject({
+      result: "cancelled",
+    });
+    expect((await cancel(r.body.queued)).status).toBe(409);
+    const again = await api(srv, `/api/queue/${r.body.queued}/rerun`, { method: "POST", headers: auth });
+    expect(again.status).toBe(202);
+    expect(again.body.rerunOf).toBe(r.body.queued);
+    const m = await until("the new run to wait", async () => {
+      const s = (await api(srv, `/api/queue/${again.body.queued}`)).body;
+      return s.state === "running" && s.run !== n ? (s.run as number) : undefined;
+    });
+    writeFileSync(join(gates, `go-${m}`), "");
+    const done = await until("the new run", async () => {
+      const s = (await api(srv, `/api/queue/${again.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(done).toMatchObject({ exitCode: 0, rerunOf: r.body.queued });
+    // The first run's folder is as it was: still cancelled.
+    expect(
+      JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8")).result,
+    ).toBe("cancelled");
+  }, 60_000);
+
   test("SIGTERM cancels the running run, saves it as cancelled and exits", async () => {
     const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-stop");
     const n = await until("the run to wait", async () => {

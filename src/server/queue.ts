@@ -36,6 +36,9 @@ export interface Queued {
   exitCode?: number;
   /** Why no run came of it (nothing triggered, a bad input, ...): the CLI's own words. */
   message?: string[];
+  cancelRequested?: boolean;
+  /** The queued run this one runs again. */
+  rerunOf?: number;
 }
 
 export interface QueueOptions {
@@ -76,8 +79,8 @@ export class RunQueue {
 
   constructor(private readonly o: QueueOptions) {}
 
-  add(request: RunRequest): Queued {
-    const q: Queued = { id: this.nextId++, request, state: "queued" };
+  add(request: RunRequest, rerunOf?: number): Queued {
+    const q: Queued = { id: this.nextId++, request, state: "queued", ...(rerunOf ? { rerunOf } : {}) };
     this.items.push(q);
     this.byId.set(q.id, q);
     if (!this.draining) this.idle = this.drain();
@@ -96,6 +99,24 @@ export class RunQueue {
   /** Whether run `n` is being run now (its events may still grow). */
   running(n: number): boolean {
     return [...this.byId.values()].some((q) => q.state === "running" && q.run === n);
+  }
+
+  /**
+   * Cancels a queued run (dropped) or the running one (SIGTERM: its jobs are cancelled, their
+   * always() steps run, and it is saved as cancelled). False when it has ended already.
+   */
+  cancel(id: number): boolean {
+    const q = this.byId.get(id);
+    if (!q || q.state === "done" || q.state === "cancelled") return false;
+    if (q.state === "queued") {
+      this.items.splice(this.items.indexOf(q), 1);
+      q.state = "cancelled";
+      q.message = ["cancelled before it started"];
+      return true;
+    }
+    q.cancelRequested = true;
+    this.child?.kill("SIGTERM");
+    return true;
   }
 
   /** Queued runs are dropped, the running one is cancelled (and saved as such). */
@@ -208,7 +229,7 @@ export class RunQueue {
         } catch {}
         q.run = typeof sum.run === "number" ? sum.run : undefined;
         q.exitCode = code ?? -1;
-        q.state = this.stopping ? "cancelled" : "done";
+        q.state = this.stopping || q.cancelRequested ? "cancelled" : "done";
         // No run folder: what the CLI said is all there is to show (its output is masked).
         if (q.run === undefined) {
           const lines = err.split("\n").filter((l) => l.trim());

@@ -212,6 +212,22 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
+    const act = /^\/api\/queue\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
+    if (act) {
+      if (method !== "POST") throw new HttpError(405, "POST only");
+      admin(req);
+      const id = Number(act[1]);
+      const q = o.queue.get(id);
+      if (!q) throw new HttpError(404, `no queued run ${id}`);
+      if (act[2] === "cancel") {
+        if (!o.queue.cancel(id)) throw new HttpError(409, `run ${id} has ended`);
+        return json(res, 202, { status: "cancelling", queued: id });
+      }
+      // Again, as a new run: the earlier one's logs and results stay as they are.
+      const again = o.queue.add({ ...q.request, delivery: undefined }, id);
+      res.setHeader("location", `/api/queue/${again.id}`);
+      return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
+    }
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     if (path === "/") {
       const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
@@ -289,6 +305,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         queued: q.id,
         state: q.state,
         run: q.run ?? null,
+        ...(q.rerunOf ? { rerunOf: q.rerunOf } : {}),
         exitCode: q.exitCode ?? null,
         message: q.message ?? [],
       });
