@@ -40,19 +40,24 @@ export function remoteLegRunner(o: RemoteLegOptions): LegRunner {
         });
       return r;
     };
-    let leg: string;
-    try {
-      leg = (await call<{ leg: string }>("/api/dispatch/legs", {
-        run: o.run,
-        assignment: a,
-        untrusted: o.untrusted,
-      }))!.leg;
-    } catch (e) {
-      return end({
-        result: "failure",
-        outputs: {},
-        reason: `the server did not queue the job: ${(e as Error).message}`,
-      });
+    let leg = "";
+    // A server that does not answer is waited for (a restart), up to `patience`; a refusal is final.
+    for (const since = Date.now(); !leg; ) {
+      try {
+        const body = { run: o.run, assignment: a, untrusted: o.untrusted };
+        leg = (await call<{ leg: string }>("/api/dispatch/legs", body))!.leg;
+      } catch (e) {
+        const gone = !(e instanceof ServerError);
+        if (gone && signal.aborted)
+          return end({ result: "cancelled", outputs: {}, reason: "cancelled: the server went away" });
+        if (!gone || Date.now() - since > patience)
+          return end({
+            result: "failure",
+            outputs: {},
+            reason: `the server did not queue the job: ${(e as Error).message}`,
+          });
+        await sleep(250, signal);
+      }
     }
     let cancelSent = false;
     const cancel = () => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { openHistory } from "../db/open.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
@@ -52,6 +53,8 @@ machines), the API and a page list them, and their events stream live.
                            one, only the built-in agents can (with a token made at start)
       --lease-seconds N    a job whose agent sends nothing for this long is queued again once,
                            then failed (default: 30)
+      --replica-timeout N  a run whose server sent no heartbeat for N seconds is cancelled and
+                           run again once by another server on the same database (default: 30)
       --no-sandbox, --host-executor   built-in agents run jobs on the host
       --no-schedules       do not run the workflows' on: schedule (default: run them, from the
                            default branch; ticks missed while stopped run once at start)
@@ -90,6 +93,7 @@ export async function main(args: string[]): Promise<number> {
           agents: { type: "string" },
           "agent-token": { type: "string" },
           "lease-seconds": { type: "string" },
+          "replica-timeout": { type: "string" },
           "status-token": { type: "string" },
           "no-schedules": { type: "boolean" },
           "status-api": { type: "string" },
@@ -169,8 +173,11 @@ export async function main(args: string[]): Promise<number> {
       throw e;
     }
     for (const v of Object.values(store.values())) masker.add(v);
+    const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
     const queue = new RunQueue({
       root,
+      open: async () => (await openHistory(root, true, historyDatabase(values.db)))!,
+      replicaTimeoutMs: replicaSeconds * 1000,
       db: values.db,
       // The file is read again for each run (as before); the store's values win.
       mirror,
@@ -210,10 +217,16 @@ export async function main(args: string[]): Promise<number> {
     });
     const { server, stopping: refuseNew, counters } = made;
     metrics = new ServerMetrics({ queue, dispatcher, requests: () => ({ ...counters }) });
-    await new Promise<void>((ok, ko) => {
-      server.once("error", ko);
-      server.listen(port, host, () => ok());
-    });
+    await queue.start();
+    try {
+      await new Promise<void>((ok, ko) => {
+        server.once("error", ko);
+        server.listen(port, host, () => ok());
+      });
+    } catch (e) {
+      await queue.stop();
+      throw e;
+    }
     const addr = server.address();
     const shown = typeof addr === "object" && addr ? addr.port : port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${shown}`;
@@ -309,15 +322,20 @@ function startSchedules(root: string, queue: RunQueue, log: (t: string) => void)
   const said = new Set<string>();
   const check = () => {
     const { schedules, errors } = schedulesAt(root, `refs/heads/${branch}`);
-    for (const e of errors) if (!said.has(e)) said.add(e) && log(e);
+    for (const e of errors.filter((x) => !said.has(x))) {
+      said.add(e);
+      log(e);
+    }
     for (const s of state.take(schedules, new Date())) {
       log(`schedule '${s.cron}' of ${s.file} is due`);
-      queue.add({
-        event: "schedule",
-        ref: `refs/heads/${branch}`,
-        payload: { schedule: s.cron },
-        workflow: s.file,
-      });
+      queue
+        .add({
+          event: "schedule",
+          ref: `refs/heads/${branch}`,
+          payload: { schedule: s.cron },
+          workflow: s.file,
+        })
+        .catch((e: Error) => log(`schedule not queued: ${e.message}`));
     }
   };
   check();
@@ -342,13 +360,15 @@ function startPolling(
     for (const p of pushesBetween(known, now, name)) {
       log(`poll: ${p.ref} moved to ${String(p.after).slice(0, 12)}`);
       const before = String(p.before);
-      queue.add({
-        event: "push",
-        ref: String(p.ref),
-        payload: p,
-        sha: String(p.after),
-        ...(/^0+$/.test(before) ? {} : { base: before }),
-      });
+      queue
+        .add({
+          event: "push",
+          ref: String(p.ref),
+          payload: p,
+          sha: String(p.after),
+          ...(/^0+$/.test(before) ? {} : { base: before }),
+        })
+        .catch((e: Error) => log(`poll: not queued: ${e.message}`));
     }
     known = now;
   }, seconds * 1000);

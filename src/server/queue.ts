@@ -1,7 +1,22 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Db } from "../db/db.js";
+import { alive } from "../db/interrupted.js";
+import {
+  beat,
+  claim,
+  enqueue,
+  finish,
+  getQueued,
+  listQueued,
+  type QueueRow,
+  requestCancel,
+  setRun,
+  settleOrphans,
+} from "../db/server-queue.js";
 import { currentCommit } from "../plan/git.js";
 import { RunFolder } from "../report/run-folder.js";
 import type { Mirror } from "./mirror.js";
@@ -30,6 +45,8 @@ export interface RunRequest {
 export interface Queued {
   id: number;
   request: RunRequest;
+  /** 2: run again after the server running it died. */
+  attempt?: number;
   state: "queued" | "running" | "done" | "cancelled";
   /** The run's number, once its run folder is known. */
   run?: number;
@@ -43,6 +60,11 @@ export interface Queued {
 
 export interface QueueOptions {
   root: string;
+  /** The history database the queue lives in (opened once, by start()). */
+  open: () => Promise<Db>;
+  /** A run whose server has not beaten for this long is settled by another (ms). */
+  replicaTimeoutMs: number;
+  beatMs?: number;
   db?: string;
   /** The runs' secrets (the --secret-file's and the server's store), read for each run. */
   secrets?: () => Record<string, string>;
@@ -63,74 +85,150 @@ export interface QueueOptions {
 const cli = () => process.argv[1] as string;
 
 /**
- * Runs of one repository, one at a time in arrival order. Each run is `slipway run` in a
- * child process: the same engine, run folder, masking and history as the CLI, and a run
- * that crashes cannot take the server with it. SIGTERM to the child cancels the run, which
- * is saved as cancelled.
+ * Runs of one repository, one at a time in arrival order, from the queue in the history
+ * database (db/server-queue.ts): a trigger is a row before anything runs, so nothing waiting is
+ * lost when the server stops or is killed, and servers sharing a PostgreSQL database share the
+ * queue. Each run is `slipway run` in a child process: the same engine, run folder, masking and
+ * history as the CLI, and a run that crashes cannot take the server with it. SIGTERM to the
+ * child cancels the run, which is saved as cancelled. A run whose server died (its heartbeat
+ * stopped) is settled by another server, or by this one at its next start, and runs again once.
  */
 export class RunQueue {
-  private readonly items: Queued[] = [];
-  private readonly byId = new Map<number, Queued>();
-  private nextId = 1;
+  private db?: Db;
+  /** This server among its replicas: host, process and a nonce (a pid is reused). */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private cache: Queued[] = [];
+  private current: Queued | undefined;
   private child: ChildProcess | undefined;
   private stopping = false;
-  private draining = false;
-  private idle: Promise<void> = Promise.resolve();
+  private loop: Promise<void> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private wake?: () => void;
 
   constructor(private readonly o: QueueOptions) {}
 
-  add(request: RunRequest, rerunOf?: number): Queued {
-    const q: Queued = { id: this.nextId++, request, state: "queued", ...(rerunOf ? { rerunOf } : {}) };
-    this.items.push(q);
-    this.byId.set(q.id, q);
-    if (!this.draining) this.idle = this.drain();
-    return q;
+  /** Opens the queue, settles what a dead server left running, and starts taking runs. */
+  async start(): Promise<void> {
+    this.db = await this.o.open();
+    await this.tick();
+    this.loop = this.drain();
+    this.timer = setInterval(
+      () => void this.tick().catch((e) => this.o.log(`queue: ${(e as Error).message}`)),
+      this.o.beatMs ?? 2000,
+    );
+    this.timer.unref();
   }
 
-  get(id: number): Queued | undefined {
-    return this.byId.get(id);
+  async add(request: RunRequest, rerunOf?: number, attempt = 1): Promise<Queued> {
+    const id = await enqueue(this.must(), JSON.stringify(request), { rerunOf, attempt });
+    this.wake?.();
+    await this.refresh();
+    return { id, request, state: "queued", attempt, ...(rerunOf ? { rerunOf } : {}) };
   }
 
-  /** The queue, oldest first, as the API shows it. */
+  async get(id: number): Promise<Queued | undefined> {
+    const r = await getQueued(this.must(), id);
+    return r && queued(r);
+  }
+
+  /** The queue, oldest first, as the API shows it (as of the last second). */
   list(): Queued[] {
-    return [...this.byId.values()];
+    return this.cache;
   }
 
-  /** Whether run `n` is being run now (its events may still grow). */
+  /** Whether run `n` is being run now here (its events may still grow). */
   running(n: number): boolean {
-    return [...this.byId.values()].some((q) => q.state === "running" && q.run === n);
+    return this.current?.run === n;
   }
 
   /**
-   * Cancels a queued run (dropped) or the running one (SIGTERM: its jobs are cancelled, their
-   * always() steps run, and it is saved as cancelled). False when it has ended already.
+   * Cancels a queued run (dropped) or a running one (SIGTERM to it, here or on the replica
+   * running it: its jobs are cancelled, their always() steps run, it is saved as cancelled).
    */
-  cancel(id: number): boolean {
-    const q = this.byId.get(id);
-    if (!q || q.state === "done" || q.state === "cancelled") return false;
-    if (q.state === "queued") {
-      this.items.splice(this.items.indexOf(q), 1);
-      q.state = "cancelled";
-      q.message = ["cancelled before it started"];
-      return true;
+  async cancel(id: number): Promise<"cancelled" | "asked" | "ended" | "none"> {
+    const r = await requestCancel(this.must(), id);
+    if (r === "asked" && this.current?.id === id) {
+      this.current.cancelRequested = true;
+      this.child?.kill("SIGTERM");
     }
-    q.cancelRequested = true;
-    this.child?.kill("SIGTERM");
-    return true;
+    await this.refresh();
+    return r;
   }
 
-  /** Queued runs are dropped, the running one is cancelled (and saved as such). */
+  /** The running run is cancelled (and saved as such); queued ones stay for the next start or another server. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const q of this.items.splice(0)) q.state = "cancelled";
+    if (this.timer) clearInterval(this.timer);
+    this.wake?.();
     this.child?.kill("SIGTERM");
-    await this.idle;
+    await this.loop;
+    await this.db?.close();
+  }
+
+  private must(): Db {
+    if (!this.db) throw new Error("the run queue is not open");
+    return this.db;
+  }
+
+  private async refresh(): Promise<void> {
+    this.cache = (await listQueued(this.must())).map(queued);
+  }
+
+  /** Heartbeat, cancels asked for elsewhere, and the runs of servers that died. */
+  private async tick(): Promise<void> {
+    const db = this.must();
+    const asked = await beat(db, this.owner);
+    if (this.current && asked.includes(this.current.id)) {
+      this.current.cancelRequested = true;
+      this.child?.kill("SIGTERM");
+    }
+    const orphans = await settleOrphans(db, Date.now() - this.o.replicaTimeoutMs, ownerGone);
+    for (const r of orphans) {
+      const why = `the server running it (${r.owner}) stopped`;
+      if (r.attempt >= 2) {
+        this.o.log(`queued run ${r.id}: ${why}; it ran twice, not again`);
+        continue;
+      }
+      const again = await this.add(JSON.parse(r.request) as RunRequest, r.id, r.attempt + 1);
+      this.o.log(`queued run ${r.id}: ${why}; runs again as ${again.id}`);
+    }
+    await this.refresh();
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
-    for (let q = this.items.shift(); q && !this.stopping; q = this.items.shift()) await this.runOne(q);
-    this.draining = false;
+    while (!this.stopping) {
+      const row = await claim(this.must(), this.owner).catch((e: Error) => {
+        this.o.log(`queue: ${e.message}`);
+        return undefined;
+      });
+      if (!row) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const q = queued(row);
+      this.current = q;
+      await this.refresh();
+      try {
+        await this.runOne(q);
+      } finally {
+        this.current = undefined;
+      }
+      if (q.state === "running") q.state = "done";
+      await finish(this.must(), q.id, {
+        state: q.state === "cancelled" ? "cancelled" : "done",
+        run: q.run,
+        exitCode: q.exitCode,
+        message: q.message,
+      }).catch((e: Error) => this.o.log(`queue: ${e.message}`));
+      await this.refresh();
+    }
   }
 
   private runOne(q: Queued): Promise<void> {
@@ -180,6 +278,7 @@ export class RunQueue {
     // a `slipway run` in the same repository takes it first (then the summary corrects it).
     q.run = RunFolder.peek(root);
     q.state = "running";
+    void setRun(this.must(), q.id, q.run).catch(() => {});
     const startedAt = Date.now();
     const sha = r.sha ?? here ?? currentCommit(root, r.ref);
     const repository = (r.payload.repository as { full_name?: unknown } | undefined)?.full_name;
@@ -258,4 +357,24 @@ export class RunQueue {
       });
     });
   }
+}
+
+function queued(r: QueueRow): Queued {
+  return {
+    id: r.id,
+    request: JSON.parse(r.request) as RunRequest,
+    state: r.state,
+    attempt: r.attempt,
+    ...(r.run !== null ? { run: r.run } : {}),
+    ...(r.exit_code !== null ? { exitCode: r.exit_code } : {}),
+    ...(r.message ? { message: JSON.parse(r.message) as string[] } : {}),
+    ...(r.rerun_of !== null ? { rerunOf: r.rerun_of } : {}),
+    ...(r.cancel ? { cancelRequested: true } : {}),
+  };
+}
+
+/** A server of this host whose process is gone. */
+function ownerGone(owner: string): boolean {
+  const [host, pid] = owner.split(":");
+  return host === hostname() && Number(pid) > 0 && !alive(Number(pid));
 }

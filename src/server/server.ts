@@ -112,7 +112,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       throw new HttpError(422, `commit ${wanted} is not in ${o.root} (fetch it there first)`);
     }
     counters.accepted++;
-    const q = o.queue.add(action.request);
+    const q = await o.queue.add(action.request);
     res.setHeader("location", `/api/queue/${q.id}`);
     json(res, 202, { status: "queued", queued: q.id, delivery });
   }
@@ -138,7 +138,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       for (const [k, v] of Object.entries(b.inputs))
         inputs[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
-    const q = o.queue.add({
+    const q = await o.queue.add({
       event,
       ref: b.ref,
       inputs,
@@ -217,14 +217,15 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       if (method !== "POST") throw new HttpError(405, "POST only");
       admin(req);
       const id = Number(act[1]);
-      const q = o.queue.get(id);
+      const q = await o.queue.get(id);
       if (!q) throw new HttpError(404, `no queued run ${id}`);
       if (act[2] === "cancel") {
-        if (!o.queue.cancel(id)) throw new HttpError(409, `run ${id} has ended`);
-        return json(res, 202, { status: "cancelling", queued: id });
+        const c = await o.queue.cancel(id);
+        if (c === "ended" || c === "none") throw new HttpError(409, `run ${id} has ended`);
+        return json(res, 202, { status: c === "cancelled" ? "cancelled" : "cancelling", queued: id });
       }
       // Again, as a new run: the earlier one's logs and results stay as they are.
-      const again = o.queue.add({ ...q.request, delivery: undefined }, id);
+      const again = await o.queue.add({ ...q.request, delivery: undefined }, id);
       res.setHeader("location", `/api/queue/${again.id}`);
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }
@@ -299,7 +300,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     const n = Number(m[2]);
     if (m[1] === "queue") {
       if (m[3]) throw new HttpError(404, "not found");
-      const q = o.queue.get(n);
+      const q = await o.queue.get(n);
       if (!q) throw new HttpError(404, `no queued run ${n}`);
       return json(res, 200, {
         queued: q.id,

@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
+import { tempRepo } from "./helpers/cli.js";
+import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
+
+// The server's queue lives in the history database: a server killed with -9 loses nothing
+// that waited, its running run is settled and runs again once — by the same server restarted
+// (SQLite) or by a replica on the same PostgreSQL database.
+
+const SECRET = "replica-hook-secret";
+const gates = mkdtempSync(join(tmpdir(), "slipway-replica-gates-"));
+
+afterAll(async () => {
+  writeFileSync(join(gates, "open"), "");
+  await stopAll();
+}, 60_000);
+
+const CI = `on: push
+jobs:
+  work:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "ref \${{ github.ref_name }}"; if [ "\${{ github.ref_name }}" = gated ]; then while [ ! -f "${gates}/open" ]; do sleep 0.05; done; fi
+`;
+
+type Row = { queued: number; state: string; run: number | null; message?: string[]; rerunOf?: number };
+
+async function queue(s: Server): Promise<Row[]> {
+  const q = (await api(s, "/api/queue")).body as unknown as Row[];
+  return Promise.all(q.map(async (x) => (await api(s, `/api/queue/${x.queued}`)).body as unknown as Row));
+}
+
+describe.each(backends())("$name", (b) => {
+  test("kill -9 of a server: what waited runs, the running run is cancelled with the reason and runs again once", async () => {
+    const { url } = await b.fresh();
+    const repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI, ".gitignore": ".slipway/\n" });
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("git", ["branch", "gated"], { cwd: repo });
+    execFileSync("git", ["branch", "other"], { cwd: repo });
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+    const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_DATABASE_URL: url ?? "" };
+    const args = ["--agents", "1", "--replica-timeout", "3", ...(url ? ["--db", url] : [])];
+    const a = await serve(repo, args, env);
+    // On PostgreSQL a second server shares the queue; on SQLite the same server is restarted.
+    const second = url ? await serve(repo, args, env) : undefined;
+    const push = (ref: string) => ({
+      ref,
+      before: "0".repeat(40),
+      after: head,
+      repository: { full_name: "o/r" },
+    });
+    const gated = await webhook(a, "push", push("refs/heads/gated"), "r-1", SECRET);
+    const n = await until("the gated run to start", async () => {
+      const q = (await queue(a)).find((x) => x.queued === gated.body.queued);
+      return q?.state === "running" && q.run ? q.run : undefined;
+    });
+    // The other request waits behind it in the queue (on PostgreSQL the replica may take it).
+    const other = await webhook(a, "push", push("refs/heads/other"), "r-2", SECRET);
+    a.proc.kill("SIGKILL");
+    await a.exited;
+    const b2 = second ?? (await serve(repo, args, env));
+    writeFileSync(join(gates, "open"), "");
+    const rows = await until(
+      "every request to end",
+      async () => {
+        const q = await queue(b2);
+        return q.length === 3 && q.every((x) => x.state === "done" || x.state === "cancelled")
+          ? q
+          : undefined;
+      },
+      60_000,
+    );
+    const first = rows.find((x) => x.queued === gated.body.queued)!;
+    expect(first.state).toBe("cancelled");
+    expect(first.message?.[0]).toMatch(/^the server running it \(.+\) stopped$/);
+    expect(first.run).toBe(n);
+    expect(rows.find((x) => x.queued === other.body.queued)?.state).toBe("done");
+    const again = rows.find((x) => x.rerunOf === gated.body.queued)!;
+    expect(again.state).toBe("done");
+    const runs = (await api(b2, "/api/runs")).body.runs as unknown as {
+      number: number;
+      ref: string;
+      result: string;
+    }[];
+    expect(runs.find((r) => r.number === again.run)).toMatchObject({
+      ref: "refs/heads/gated",
+      result: "success",
+    });
+    expect(runs.find((r) => r.number === n)?.result).toBe("cancelled");
+  }, 120_000);
+});
