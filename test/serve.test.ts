@@ -10,6 +10,7 @@ import {
   type Server,
   serve as serveWith,
   sign as signWith,
+  slipwayProcess,
   started,
   until,
   webhook as webhookWith,
@@ -148,6 +149,28 @@ describe("slipway serve", () => {
     expect(taken.stderr).toMatch(/^slipway serve: cannot listen: .*EADDRINUSE/);
     expect(taken.stderr).not.toMatch(/\n\s+at /);
   });
+
+  test("options from slipway-server.yml and SLIPWAY_SERVE_*; a bad file is a usage error at its line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-serve-config-"));
+    writeFileSync(join(dir, "slipway-server.yml"), "agents: 0\nno-schedules: true\n");
+    const p = slipwayProcess(["serve", "--port", "0", "-C", repo, "--no-sandbox"], dir, {
+      SLIPWAY_SERVE_LEASE_SECONDS: "9",
+    });
+    const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(p.out())?.[1], 20_000);
+    await new Promise((r) => setTimeout(r, 800));
+    // agents: 0 from the file: no built-in agent registered.
+    expect(((await api({ url }, "/api/agents")).body.agents as unknown[]).length).toBe(0);
+    p.proc.kill("SIGTERM");
+    await p.exited;
+    writeFileSync(join(dir, "slipway-server.yml"), "agents: 0\nport-number: 1\n");
+    const bad = spawnSync(process.execPath, [BIN, "serve", "-C", repo], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/slipway-server\.yml:2:1: unknown option 'port-number'/);
+  }, 60_000);
 
   test("prints the real port for --port 0 and serves the page", async () => {
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);

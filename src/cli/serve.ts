@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openHistory } from "../db/open.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
+import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
 import { Dispatcher } from "../server/dispatch.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
@@ -31,6 +33,7 @@ at a time in arrival order), their jobs run on agents ('slipway agent', here or 
 machines), the API and a page list them, and their events stream live.
 
   -C, --directory DIR      the repository (default: .)
+      --config FILE        options from this file (default: slipway-server.yml when there is one)
       --repo URL|PATH      serve this repository instead: cloned into --data, fetched before each
                            run and checked out at its commit (the commit's workflows run)
       --data DIR           where --repo is cloned (default: .slipway-server)
@@ -69,43 +72,73 @@ inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Eve
 with Last-Event-ID), GET /api/queue/N, GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
 why), GET / (the runs page); /api/agent/* for agents.
 
-SIGTERM or Ctrl-C stops: no new requests, queued runs dropped, the running run cancelled
-and saved as cancelled.`;
+Every option can also be set in slipway-server.yml (in the current folder, or --config FILE /
+SLIPWAY_SERVE_CONFIG; keys are the options' names, e.g. "lease-seconds: 30") or as an
+environment variable SLIPWAY_SERVE_<NAME> (SLIPWAY_SERVE_LEASE_SECONDS=30); a flag wins over
+the variable, the variable over the file.
+
+SIGTERM or Ctrl-C stops: no new requests, the running run cancelled and saved as cancelled;
+queued runs stay in the queue for the next start.`;
+
+const OPTIONS = {
+  directory: { type: "string", short: "C" },
+  repo: { type: "string" },
+  data: { type: "string" },
+  poll: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  db: { type: "string" },
+  "webhook-secret": { type: "string" },
+  token: { type: "string" },
+  "secret-file": { type: "string", short: "s" },
+  "no-sandbox": { type: "boolean" },
+  "host-executor": { type: "boolean" },
+  agents: { type: "string" },
+  "agent-token": { type: "string" },
+  "lease-seconds": { type: "string" },
+  "replica-timeout": { type: "string" },
+  "status-token": { type: "string" },
+  "no-schedules": { type: "boolean" },
+  "status-api": { type: "string" },
+  "public-url": { type: "string" },
+} as const;
+
+/** What the config file and the environment may set: every option. */
+const KINDS = Object.fromEntries(Object.entries(OPTIONS).map(([k, v]) => [k, v.type])) as Record<
+  string,
+  OptionKind
+>;
 
 export async function main(args: string[]): Promise<number> {
   try {
-    const { values } = parse(() =>
+    const parsed = parse(() =>
       parseArgs({
         args,
         options: {
-          directory: { type: "string", short: "C" },
-          repo: { type: "string" },
-          data: { type: "string" },
-          poll: { type: "string" },
-          host: { type: "string" },
-          port: { type: "string" },
-          db: { type: "string" },
-          "webhook-secret": { type: "string" },
-          token: { type: "string" },
-          "secret-file": { type: "string", short: "s" },
-          "no-sandbox": { type: "boolean" },
-          "host-executor": { type: "boolean" },
-          agents: { type: "string" },
-          "agent-token": { type: "string" },
-          "lease-seconds": { type: "string" },
-          "replica-timeout": { type: "string" },
-          "status-token": { type: "string" },
-          "no-schedules": { type: "boolean" },
-          "status-api": { type: "string" },
-          "public-url": { type: "string" },
+          ...OPTIONS,
+          config: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
       }),
     );
-    if (values.help) {
+    if (parsed.values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
+    // slipway-server.yml (or --config / SLIPWAY_SERVE_CONFIG), then SLIPWAY_SERVE_* variables.
+    const configPath =
+      parsed.values.config ??
+      process.env.SLIPWAY_SERVE_CONFIG ??
+      (existsSync("slipway-server.yml") ? "slipway-server.yml" : undefined);
+    let file: Record<string, string | boolean> = {};
+    try {
+      if (configPath) file = readServerConfig(configPath, KINDS);
+    } catch (e) {
+      if (e instanceof ServerConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+    const values = withDefaults(parsed.values, KINDS, file);
+
     const port = Number(values.port ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port expects a number from 0 to 65535, got '${values.port}'`);
