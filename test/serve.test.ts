@@ -172,6 +172,26 @@ describe("slipway serve", () => {
     expect(bad.stderr).toMatch(/slipway-server\.yml:2:1: unknown option 'port-number'/);
   }, 60_000);
 
+  test("a read-only token: reading the API needs it (or the admin token); it cannot start a run", async () => {
+    const s = await serve(repo, ["--agents", "0", "--no-schedules", "--read-token", "reader-1"]);
+    const get = (path: string, token?: string) =>
+      api(s, path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await get("/api/runs")).status).toBe(401);
+    expect((await get("/api/runs", "wrong")).status).toBe(401);
+    expect((await get("/api/runs", "reader-1")).status).toBe(200);
+    expect((await get("/api/runs", TOKEN)).status).toBe(200);
+    expect((await get("/metrics")).status).toBe(401);
+    expect((await get("/metrics", "reader-1")).status).toBe(200);
+    const post = await api(s, "/api/runs", {
+      method: "POST",
+      body: JSON.stringify({ event: "workflow_dispatch", ref: "main" }),
+      headers: { authorization: "Bearer reader-1" },
+    });
+    expect(post.status).toBe(401);
+    s.proc.kill("SIGTERM");
+    await s.exited;
+  }, 60_000);
+
   test("prints the real port for --port 0 and serves the page", async () => {
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
     const page = await api(srv, "/");

@@ -44,8 +44,10 @@ machines), the API and a page list them, and their events stream live.
       --db URL             run history in PostgreSQL (default: .slipway/slipway.db)
       --webhook-secret S   GitHub webhook secret (or SLIPWAY_WEBHOOK_SECRET); without one,
                            webhooks are refused
-      --token T            bearer token for POST /api/runs (or SLIPWAY_SERVER_TOKEN); without
-                           one, starting runs through the API is refused
+      --token T            the admin bearer token: POST /api/runs, cancel, rerun, secrets (or
+                           SLIPWAY_SERVER_TOKEN); without one, those are refused
+      --read-token T       a read-only token: when set, GET /api/* and /metrics need it (or the
+                           admin token); without one, reading the API is open
   -s, --secret-file FILE   secrets for the runs (masked in every output and API answer); also
                            PUT /api/secrets/NAME {"value": ...} (bearer --token): kept encrypted
                            (AES-256-GCM) in .slipway/server-secrets.json, the key from
@@ -90,6 +92,7 @@ const OPTIONS = {
   db: { type: "string" },
   "webhook-secret": { type: "string" },
   token: { type: "string" },
+  "read-token": { type: "string" },
   "secret-file": { type: "string", short: "s" },
   "no-sandbox": { type: "boolean" },
   "host-executor": { type: "boolean" },
@@ -167,6 +170,7 @@ export async function main(args: string[]): Promise<number> {
     for (const v of Object.values(secrets)) masker.add(v);
     masker.add(webhookSecret);
     masker.add(token);
+    masker.add(values["read-token"]);
     const log = (t: string) => console.log(`${new Date().toISOString()} ${t}`);
     const agents = values.agents === "0" ? 0 : (positiveInt(values.agents, "--agents") ?? 1);
     const leaseSeconds = positiveInt(values["lease-seconds"], "--lease-seconds") ?? 30;
@@ -229,6 +233,7 @@ export async function main(args: string[]): Promise<number> {
       db: values.db,
       webhookSecret,
       token,
+      readToken: values["read-token"],
       queue,
       masker,
       dispatcher,

@@ -18,7 +18,10 @@ export interface ServerOptions {
   root: string;
   db?: string;
   webhookSecret?: string;
+  /** The admin token: starting, cancelling, re-running runs, secrets. */
   token?: string;
+  /** A read-only token: when set, reading the API and /metrics needs it (or the admin token). */
+  readToken?: string;
   queue: RunQueue;
   masker: Masker;
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
@@ -148,6 +151,17 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     json(res, 202, { status: "queued", queued: q.id });
   }
 
+  function reader(req: IncomingMessage): void {
+    const auth = req.headers.authorization ?? "";
+    const t = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    if ((o.readToken && sameSecret(t, o.readToken)) || (o.token && sameSecret(t, o.token))) return;
+    counters.unauthorized++;
+    throw new HttpError(
+      401,
+      "a valid 'Authorization: Bearer TOKEN' is required (the read or the admin token)",
+    );
+  }
+
   function admin(req: IncomingMessage): void {
     const auth = req.headers.authorization ?? "";
     if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
@@ -230,6 +244,8 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
+    // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
+    if (o.readToken && (path.startsWith("/api/") || path === "/metrics")) reader(req);
     if (path === "/") {
       const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
