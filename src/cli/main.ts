@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   serve: () => import("./serve.js"),
   agent: () => import("./agent.js"),
   release: () => import("./release.js"),
+  publish: () => import("./publish.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -37,6 +38,7 @@ const USAGE = `usage: slipway <command> [options]
   stats             durations (p50, p90, trend), failure rates, flaky jobs and slowest steps
   release           next version from conventional commits, changelog, versions in every manifest, tag
   release check-tag [TAG]  exit 1 unless every manifest's version is the tag's
+  publish           publish crates, then npm packages, then Python dists, each once, checked and signed
 
 Run 'slipway <command> --help' for a command's options.
 

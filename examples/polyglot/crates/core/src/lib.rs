@@ -1,0 +1,3 @@
+pub fn greet() -> &'static str {
+    slipway_polyglot_types::HELLO.0
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative } from "node:path";
+import { readGit } from "../plan/git.js";
+import type { Masker } from "../run/mask.js";
+import type { Adapter, Outcome, Prepared } from "./adapter.js";
+import { cargo } from "./cargo.js";
+import { checkPackage } from "./checks.js";
+import type { Context, Credentials } from "./context.js";
+import { discover } from "./discover.js";
+import { poll, run } from "./exec.js";
+import { npm } from "./npm.js";
+import { pypi } from "./pypi.js";
+import { gpgSign, haveGpg, provenance, sha256sums } from "./sign.js";
+import { ECOSYSTEM_ORDER, type Ecosystem, PublishError, type Registries } from "./types.js";
+
+const ADAPTERS: Record<Ecosystem, Adapter> = { crates: cargo, npm, pypi };
+
+export type PackageStatus = "published" | "skipped" | "would-publish" | "failed" | "not-reached";
+
+export interface PackageResult {
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+  manifest: string;
+  status: PackageStatus;
+  note?: string;
+  artifacts: { name: string; sha256: string; size: number }[];
+  /** Milliseconds of each phase, for the benchmark. */
+  ms: { publish?: number; wait?: number; smoke?: number };
+}
+
+export interface PublishOptions {
+  root: string;
+  dryRun: boolean;
+  registries: Registries;
+  credentials: Credentials;
+  masker: Masker;
+  waitMs: number;
+  /** Where SHA256SUMS, the provenance and the signatures go (not in a dry run). */
+  out: string;
+  gpgKey?: string;
+  gpgPassphrase?: string;
+  maxSize?: number;
+  smokeTries: number;
+  log(line: string): void;
+}
+
+export interface PublishResult {
+  ok: boolean;
+  packages: PackageResult[];
+  /** The folder with SHA256SUMS, provenance and signatures, when written. */
+  out?: string;
+  signed: boolean;
+  problems: string[];
+  ms: { prepare: number; total: number };
+}
+
+/**
+ * Publishes every package of the repository in order (crates → npm → PyPI, each by its
+ * dependencies), each only once: a version the registry already has with the same content
+ * is skipped, so a re-run after a failure continues where the failure stopped it.
+ */
+export async function publish(o: PublishOptions): Promise<PublishResult> {
+  const t0 = performance.now();
+  const started = new Date();
+  const tmp = mkdtempSync(join(tmpdir(), "slipway-publish-"));
+  const ctx: Context = {
+    root: o.root,
+    tmp,
+    registries: o.registries,
+    credentials: o.credentials,
+    masker: o.masker,
+    waitMs: o.waitMs,
+    log: o.log,
+  };
+  const results: PackageResult[] = [];
+  const problems: string[] = [];
+  try {
+    const pkgs = await discover(o.root);
+    if (pkgs.length === 0)
+      throw new PublishError("nothing to publish: no Cargo.toml, package.json or pyproject.toml found");
+    const prepared: Prepared[] = [];
+    for (const eco of ECOSYSTEM_ORDER) {
+      const mine = pkgs.filter((p) => p.ecosystem === eco);
+      if (mine.length) prepared.push(...(await ADAPTERS[eco].prepare(mine, ctx)));
+    }
+    const prepareMs = performance.now() - t0;
+    for (const p of prepared) {
+      results.push({
+        ecosystem: p.pkg.ecosystem,
+        name: p.pkg.name,
+        version: p.pkg.version,
+        manifest: relative(o.root, p.pkg.manifest),
+        status: "not-reached",
+        artifacts: p.artifacts.map((a) => ({ name: basename(a.file), sha256: a.sha256, size: a.size })),
+        ms: {},
+      });
+    }
+
+    // Every package is checked before the first upload: a bad one stops the release whole.
+    prepared.forEach((p, i) => {
+      const found = checkPackage(p, o.maxSize);
+      for (const f of found) problems.push(`${results[i]!.manifest}: ${f}`);
+      if (found.length) results[i]!.status = "failed";
+    });
+    for (const [i, p] of prepared.entries())
+      o.log(
+        `${label(results[i]!)}  ${p.artifacts.map((a) => `${a.files.length} files, ${kib(a.size)}`).join("; ")}`,
+      );
+    if (problems.length) {
+      for (const pr of problems) o.log(`  ✗ ${pr}`);
+      return finish(false);
+    }
+
+    for (const [i, p] of prepared.entries()) {
+      const r = results[i]!;
+      const a = ADAPTERS[p.pkg.ecosystem];
+      const presence = await a.presence(p, ctx);
+      if (presence === "same") {
+        r.status = "skipped";
+        r.note = `${p.pkg.version} is already published with the same content`;
+        o.log(`${label(r)}  skipped: ${r.note}`);
+        continue;
+      }
+      if (presence === "different")
+        return stop(r, `${p.pkg.version} is already published with different content: bump the version`);
+      if (o.dryRun) {
+        r.status = "would-publish";
+        o.log(`${label(r)}  would publish`);
+        continue;
+      }
+      let t = performance.now();
+      const out = await a.publish(p, ctx);
+      r.ms.publish = performance.now() - t;
+      if (!out.ok) {
+        // Someone (an earlier run, a parallel job) got there first: fine if it is the same.
+        const again = out.alreadyExists ? await a.presence(p, ctx) : "absent";
+        if (again === "same") {
+          r.status = "skipped";
+          r.note = `${p.pkg.version} is already published with the same content`;
+          o.log(`${label(r)}  skipped: ${r.note}`);
+          continue;
+        }
+        return stop(r, `the registry refused it:\n${indent(out.message)}`);
+      }
+      t = performance.now();
+      const served = await poll(async () => ((await a.served(p, ctx)) ? true : undefined), o.waitMs);
+      r.ms.wait = performance.now() - t;
+      if (!served) return stop(r, `published, but the registry did not serve it within ${o.waitMs / 1000} s`);
+      t = performance.now();
+      const smoke = await smokeWithRetries(a, p, ctx, o.smokeTries);
+      r.ms.smoke = performance.now() - t;
+      if (!smoke.ok) return stop(r, `published, but the smoke install failed:\n${indent(smoke.message)}`);
+      r.status = "published";
+      if (smoke.note) r.note = `smoke install: ${smoke.note}`;
+      o.log(
+        `${label(r)}  published (${secs(r.ms.publish)}), served (${secs(r.ms.wait)}), smoke install ok (${secs(r.ms.smoke)})${smoke.note ? `; ${smoke.note}` : ""}`,
+      );
+    }
+    const result = finish(true);
+    result.ms.prepare = prepareMs;
+    if (!o.dryRun) await writeAttestations(prepared, result, o, started);
+    return result;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  function stop(r: PackageResult, why: string): PublishResult {
+    r.status = "failed";
+    r.note = why;
+    problems.push(`${r.manifest}: ${r.name} ${r.version}: ${why}`);
+    o.log(`${label(r)}  ✗ ${why}`);
+    return finish(false);
+  }
+
+  function finish(ok: boolean): PublishResult {
+    return {
+      ok,
+      packages: results,
+      signed: false,
+      problems,
+      ms: { prepare: 0, total: performance.now() - t0 },
+    };
+  }
+}
+
+async function smokeWithRetries(a: Adapter, p: Prepared, ctx: Context, tries: number): Promise<Outcome> {
+  let last: Outcome = { ok: false, message: "not tried" };
+  for (let n = 1; n <= tries; n++) {
+    last = await a.smoke(p, ctx);
+    if (last.ok) return last;
+    // A registry's CDN or search index can lag behind its API: wait and try again.
+    if (n < tries) await new Promise((r) => setTimeout(r, 500 * 2 ** n));
+  }
+  return last;
+}
+
+/** SHA256SUMS over every artifact, the provenance statement, and their signatures. */
+async function writeAttestations(
+  prepared: Prepared[],
+  result: PublishResult,
+  o: PublishOptions,
+  started: Date,
+) {
+  mkdirSync(o.out, { recursive: true });
+  const subjects = prepared.flatMap((p) =>
+    p.artifacts.map((a) => {
+      copyFileSync(a.file, join(o.out, basename(a.file)));
+      return { name: basename(a.file), sha256: a.sha256 };
+    }),
+  );
+  writeFileSync(join(o.out, "SHA256SUMS"), sha256sums(subjects));
+  const git = readGit(o.root);
+  let source: { uri: string; commit: string } | undefined;
+  if (git.ok) {
+    const remote = await run("git", ["remote", "get-url", "origin"], { cwd: o.root });
+    source = { uri: remote.code === 0 ? remote.stdout.trim() : git.facts.root, commit: git.facts.sha };
+  }
+  const statement = provenance({
+    subjects,
+    ...(source ? { source } : {}),
+    registries: {
+      crates: o.registries.crates ?? "sparse+https://index.crates.io/",
+      npm: o.registries.npm,
+      pypi: o.registries.pypi,
+    },
+    packages: result.packages.map((p) => ({ ecosystem: p.ecosystem, name: p.name, version: p.version })),
+    startedOn: started,
+    finishedOn: new Date(),
+    invocationId: randomUUID(),
+  });
+  writeFileSync(join(o.out, "provenance.intoto.json"), `${JSON.stringify(statement, null, 2)}\n`);
+  result.out = o.out;
+  if (!o.gpgKey) {
+    o.log(`checksums and provenance in ${relative(o.root, o.out) || "."} (not signed: no --gpg-key)`);
+    return;
+  }
+  if (!(await haveGpg(o.root))) throw new PublishError("--gpg-key given, but gpg is not installed");
+  for (const f of ["SHA256SUMS", "provenance.intoto.json"]) {
+    const err = await gpgSign(join(o.out, f), o.gpgKey, o.root, o.gpgPassphrase);
+    if (err) throw new PublishError(o.masker.mask(err));
+  }
+  result.signed = true;
+  o.log(`checksums, provenance and their signatures in ${relative(o.root, o.out) || "."}`);
+}
+
+function label(r: PackageResult): string {
+  return `${r.ecosystem.padEnd(6)} ${r.name} ${r.version}`;
+}
+
+function indent(s: string): string {
+  return s
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
+
+function kib(n: number): string {
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+function secs(ms: number | undefined): string {
+  return `${((ms ?? 0) / 1000).toFixed(1)} s`;
+}
