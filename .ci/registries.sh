@@ -26,10 +26,11 @@ reg_port() {
   node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# Waits up to 60 s for a URL to answer (any HTTP status).
+# Waits up to 60 s for a URL to answer (any HTTP status) while the last server started lives.
 reg_wait() {
   for _ in $(seq 1 300); do
     curl -s -o /dev/null "$1" && return 0
+    kill -0 "${reg_pids[-1]}" 2>/dev/null || break
     sleep 0.2
   done
   echo "registries: $2 did not answer at $1; its log:" >&2
@@ -81,14 +82,14 @@ fi
 
 # --- PyPI: pypiserver --------------------------------------------------------------------------
 pypiserver_version=2.4.2
-# The same venv holds build and twine: the tests build the example's dists offline with it.
-pypi_venv="$reg_cache/pypiserver-$pypiserver_version-tools1"
+# The same venv holds build and twine (and setuptools for build): the tests build the example's dists offline with it.
+pypi_venv="$reg_cache/pypiserver-$pypiserver_version-tools2"
 if [ ! -x "$pypi_venv/bin/pypi-server" ]; then
   echo "registries: installing pypiserver==$pypiserver_version into $pypi_venv"
   rm -rf "$pypi_venv"
   { python3 -m venv "$pypi_venv" &&
     "$pypi_venv/bin/pip" install -q --disable-pip-version-check \
-      "pypiserver==$pypiserver_version" passlib==1.7.4 twine==7.0.0 build==1.6.1 setuptools==80.9.0; } >/dev/null ||
+      "pypiserver==$pypiserver_version" passlib==1.7.4 twine==7.0.0 build==1.6.1 setuptools==80.9.0 waitress==3.0.2; } >/dev/null ||
     echo "registries: pypiserver install failed; PyPI publish tests will skip" >&2
 fi
 if [ -x "$pypi_venv/bin/pypi-server" ]; then
@@ -99,9 +100,12 @@ from passlib.apache import HtpasswdFile
 h = HtpasswdFile(sys.argv[1], new=True)
 h.set_password("slipway", "slipway-test-pw")
 h.save()' "$reg_tmp/pypi/htpasswd"
-  # Uploads need the password, downloads do not; no overwrite, as on PyPI.
+  # Uploads need the password, downloads do not; no overwrite, as on PyPI; an unknown project
+  # is a 404 here, not a redirect to the public index.
+  # With waitress installed, its 'auto' server is waitress: HTTP/1.1 and threads (wsgiref closes
+  # every connection, which clients reusing a pooled one see as "other side closed").
   "$pypi_venv/bin/pypi-server" run -i 127.0.0.1 -p "$pypi_port" -P "$reg_tmp/pypi/htpasswd" \
-    -a update "$reg_tmp/pypi/packages" >"$reg_tmp/pypi.log" 2>&1 &
+    -a update --disable-fallback "$reg_tmp/pypi/packages" >"$reg_tmp/pypi.log" 2>&1 &
   reg_pids+=($!)
   if reg_wait "http://127.0.0.1:$pypi_port/simple/" pypiserver "$reg_tmp/pypi.log"; then
     export SLIPWAY_TEST_PYPI_URL="http://127.0.0.1:$pypi_port/"

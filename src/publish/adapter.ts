@@ -27,13 +27,40 @@ export interface Adapter {
   smoke(p: Prepared, ctx: Context): Promise<Outcome>;
 }
 
-/** An HTTP GET that answers undefined for 404 and throws for other failures. */
+/**
+ * An HTTP GET that answers undefined for 404 and throws for other failures. With
+ * `sameOrigin`, a redirect to another server is "not here" too: a private index that sends
+ * unknown names on to the public one must not answer for it.
+ */
 export async function getBytes(
   url: string,
   headers: Record<string, string> = {},
+  sameOrigin = false,
 ): Promise<Buffer | undefined> {
-  const res = await fetch(url, { headers, redirect: "follow" });
+  let at = url;
+  let res = await fetchAgain(at, { headers, redirect: "manual" });
+  for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
+    const next = new URL(res.headers.get("location") ?? "", at);
+    if (sameOrigin && next.origin !== new URL(at).origin) return undefined;
+    at = next.toString();
+    res = await fetchAgain(at, { headers, redirect: "manual" });
+  }
   if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${res.statusText}`);
+  if (!res.ok) throw new Error(`GET ${at}: ${res.status} ${res.statusText}`);
   return Buffer.from(await res.arrayBuffer());
+}
+
+/**
+ * fetch, tried again when the connection fails before an answer: a pooled keep-alive
+ * connection the server has just closed fails that way, and so does a registry restarting.
+ */
+export async function fetchAgain(url: string, init: RequestInit, tries = 3): Promise<Response> {
+  for (let n = 1; ; n++) {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      if (n >= tries) throw e;
+      await new Promise((r) => setTimeout(r, 100 * n));
+    }
+  }
 }

@@ -65,7 +65,7 @@ async function simpleFiles(
     ? ctx.registries.pypiIndex
     : `${ctx.registries.pypiIndex}/`;
   const page = `${base}${normalizePy(name)}/`;
-  const html = (await getBytes(page, { accept: "text/html" }))?.toString("utf8") ?? "";
+  const html = (await getBytes(page, { accept: "text/html" }, true))?.toString("utf8") ?? "";
   const out = new Map<string, { url: string; sha256?: string }>();
   for (const m of html.matchAll(/<a\s[^>]*href="([^"]+)"[^>]*>([^<]+)<\/a>/gi)) {
     const url = new URL(m[1]!.replaceAll("&amp;", "&"), page);

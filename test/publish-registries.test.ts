@@ -1,0 +1,247 @@
+// `slipway publish` end to end against real registries on loopback (.ci/registries.sh starts
+// Verdaccio, pypiserver and cargo-http-registry): the polyglot example published in order,
+// re-runs that change nothing, a failure in the middle and the re-run that finishes it.
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { fetchAgain } from "../src/publish/adapter.js";
+import { ROOT, slipway } from "./helpers/cli.js";
+
+const env = process.env;
+const missing = [
+  "SLIPWAY_TEST_NPM_REGISTRY",
+  "SLIPWAY_TEST_NPM_TOKEN",
+  "SLIPWAY_TEST_PYPI_URL",
+  "SLIPWAY_TEST_CARGO_INDEX",
+  "SLIPWAY_TEST_PYTHON_BIN",
+].filter((v) => !env[v]);
+const hasCargo = spawnSync("cargo", ["--version"]).status === 0;
+const why = missing.length
+  ? `needs ${missing.join(", ")}: source .ci/registries.sh first`
+  : hasCargo
+    ? ""
+    : "needs cargo";
+const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
+
+const dirs: string[] = [];
+let gnupg = "";
+afterAll(() => {
+  // gpg started an agent for the throw-away home: it goes with it.
+  if (gnupg) spawnSync("gpgconf", ["--homedir", gnupg, "--kill", "gpg-agent"]);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function temp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/**
+ * A copy of examples/polyglot whose packages carry `tag` in their names, so each test has
+ * registry names of its own on the shared servers.
+ */
+function example(name: string): { dir: string; tag: string } {
+  // The servers live as long as the CI run: a random part keeps a re-run's names new.
+  const tag = `${name}${randomBytes(3).toString("hex")}`;
+  const dir = join(temp("slipway-polyglot-"), "polyglot");
+  cpSync(join(ROOT, "examples/polyglot"), dir, { recursive: true });
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else
+        writeFileSync(
+          p,
+          readFileSync(p, "utf8")
+            .replaceAll("slipway-polyglot", `slipway-polyglot-${tag}`)
+            .replaceAll("slipway_polyglot", `slipway_polyglot_${tag}`),
+        );
+    }
+  };
+  walk(dir);
+  renameSync(join(dir, "python/src/slipway_polyglot"), join(dir, `python/src/slipway_polyglot_${tag}`));
+  return { dir, tag };
+}
+
+const registryFlags = () => [
+  "--registry",
+  `crates=${env.SLIPWAY_TEST_CARGO_INDEX}`,
+  "--registry",
+  `npm=${env.SLIPWAY_TEST_NPM_REGISTRY}`,
+  "--registry",
+  `pypi=${env.SLIPWAY_TEST_PYPI_URL}`,
+];
+
+const credentials = (npmToken = env.SLIPWAY_TEST_NPM_TOKEN!) => ({
+  NPM_TOKEN: npmToken,
+  TWINE_USERNAME: env.SLIPWAY_TEST_PYPI_USER ?? "",
+  TWINE_PASSWORD: env.SLIPWAY_TEST_PYPI_PASSWORD ?? "",
+  // The test venv's python3 has `build`; no twine on PATH, so the upload is Slipway's own.
+  SLIPWAY_PYTHON: join(env.SLIPWAY_TEST_PYTHON_BIN ?? "", "python3"),
+});
+
+interface Result {
+  ok: boolean;
+  packages: { ecosystem: string; name: string; status: string; note?: string }[];
+  out?: string;
+  signed: boolean;
+}
+
+function publish(dir: string, extra: string[] = [], over: Record<string, string> = {}) {
+  const r = slipway(["publish", "--json", ...registryFlags(), ...extra], dir, { ...credentials(), ...over });
+  let json: Result | undefined;
+  try {
+    json = JSON.parse(r.stdout) as Result;
+  } catch {}
+  return { ...r, json: json! };
+}
+
+/** The commits of the cargo index: one per crate version ever published. */
+function cargoCommits(): number {
+  const repo = new URL(env.SLIPWAY_TEST_CARGO_INDEX!).pathname;
+  return Number(
+    execFileSync("git", ["-C", repo, "rev-list", "--count", "HEAD"], { encoding: "utf8" }).trim(),
+  );
+}
+
+async function npmVersions(name: string): Promise<string[]> {
+  const res = await fetchAgain(new URL(name, env.SLIPWAY_TEST_NPM_REGISTRY).toString(), {});
+  if (res.status === 404) return [];
+  return Object.keys(((await res.json()) as { versions: Record<string, unknown> }).versions);
+}
+
+async function pypiFiles(name: string): Promise<string[]> {
+  const res = await fetchAgain(new URL(`simple/${name}/`, env.SLIPWAY_TEST_PYPI_URL).toString(), {});
+  if (res.status === 404) return [];
+  return [...(await res.text()).matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]!);
+}
+
+describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : ""}`, () => {
+  beforeAll(() => {
+    if (!hasGpg) return;
+    // A throw-away key in a throw-away GNUPGHOME: no passphrase, signing only.
+    gnupg = temp("slipway-gnupg-");
+    execFileSync(
+      "gpg",
+      [
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Slipway Test <publish@slipway.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+      ],
+      {
+        env: { ...env, GNUPGHOME: gnupg },
+        stdio: "ignore",
+      },
+    );
+  });
+
+  test("publishes crates, then npm, then PyPI, signed; a second run changes nothing", async () => {
+    const { dir, tag } = example("e2e");
+    const sign = hasGpg ? ["--gpg-key", "publish@slipway.invalid"] : [];
+    const first = publish(dir, sign, { GNUPGHOME: gnupg });
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.json.packages.map((p) => `${p.ecosystem} ${p.name} ${p.status}`)).toEqual([
+      `crates slipway-polyglot-${tag}-types published`,
+      `crates slipway-polyglot-${tag}-core published`,
+      `npm slipway-polyglot-${tag}-linux-x64 published`,
+      `npm slipway-polyglot-${tag} published`,
+      `pypi slipway-polyglot-${tag} published`,
+    ]);
+    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0"]);
+    expect((await pypiFiles(`slipway-polyglot-${tag}`)).sort()).toEqual([
+      `slipway_polyglot_${tag}-0.1.0-py3-none-any.whl`,
+      `slipway_polyglot_${tag}-0.1.0.tar.gz`,
+    ]);
+
+    // Every artifact is in SHA256SUMS, and the sums and the provenance verify with gpg.
+    const out = join(dir, ".slipway/publish");
+    expect(
+      execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: out, encoding: "utf8" }).match(/: OK/g),
+    ).toHaveLength(6);
+    const statement = JSON.parse(readFileSync(join(out, "provenance.intoto.json"), "utf8"));
+    expect(statement.predicateType).toBe("https://slsa.dev/provenance/v1");
+    expect(statement.subject).toHaveLength(6);
+    if (hasGpg) {
+      expect(first.json.signed).toBe(true);
+      for (const f of ["SHA256SUMS", "provenance.intoto.json"])
+        execFileSync("gpg", ["--verify", `${f}.asc`, f], {
+          cwd: out,
+          env: { ...env, GNUPGHOME: gnupg },
+          stdio: "ignore",
+        });
+    }
+
+    const commits = cargoCommits();
+    const again = publish(dir);
+    expect(again.code).toBe(0);
+    expect(again.json.packages.map((p) => p.status)).toEqual(Array(5).fill("skipped"));
+    expect(again.json.packages[0]!.note).toMatch(/already published with the same content/);
+    expect(cargoCommits()).toBe(commits);
+
+    // Same version, other content: refused before anything is uploaded.
+    writeFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
+    const changed = publish(dir);
+    expect(changed.code).toBe(1);
+    expect(changed.json.packages[0]!.note).toMatch(/already published with different content/);
+    expect(cargoCommits()).toBe(commits);
+  });
+
+  test("a dry run builds and checks everything and publishes nothing", async () => {
+    const { dir, tag } = example("dry");
+    const commits = cargoCommits();
+    const r = publish(dir, ["--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.json.packages.map((p) => p.status)).toEqual(Array(5).fill("would-publish"));
+    expect(cargoCommits()).toBe(commits);
+    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual([]);
+    expect(await pypiFiles(`slipway-polyglot-${tag}`)).toEqual([]);
+    expect(existsSync(join(dir, ".slipway"))).toBe(false);
+  });
+
+  test("npm refuses a wrong token; the re-run finishes without republishing the crates", async () => {
+    const { dir } = example("retry");
+    const wrong = "wrong-token-4f9a0c";
+    const failed = publish(dir, [], { NPM_TOKEN: wrong });
+    expect(failed.code).toBe(1);
+    expect(failed.json.packages.map((p) => p.status)).toEqual([
+      "published",
+      "published",
+      "failed",
+      "not-reached",
+      "not-reached",
+    ]);
+    expect(failed.json.packages[2]!.note).toMatch(/refused/);
+    expect(failed.stdout + failed.stderr).not.toContain(wrong);
+    const commits = cargoCommits();
+
+    const rerun = publish(dir);
+    expect(rerun.code).toBe(0);
+    expect(rerun.json.packages.map((p) => p.status)).toEqual([
+      "skipped",
+      "skipped",
+      "published",
+      "published",
+      "published",
+    ]);
+    expect(cargoCommits()).toBe(commits);
+  });
+});
