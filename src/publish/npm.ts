@@ -45,21 +45,26 @@ async function packument(name: string, ctx: Context): Promise<Packument | undefi
 
 export const npm: Adapter = {
   async prepare(pkgs, ctx) {
-    const out: Prepared[] = [];
     const dest = join(ctx.tmp, "npm");
     mkdirSync(dest, { recursive: true });
-    for (const p of pkgs) {
-      // The tarball is what gets published, so what was checked and summed is what users get.
-      const r = await run("npm", ["pack", "--json", "--pack-destination", dest, ...npmArgs(ctx)], {
-        cwd: p.dir,
-      });
-      if (r.code !== 0)
-        throw new PublishError(`${p.manifest}: npm pack failed:\n${ctx.masker.mask(r.stderr.trim())}`);
-      const [info] = JSON.parse(r.stdout) as { filename: string }[];
-      const file = join(dest, info!.filename.replace(/^@/, "").replace("/", "-"));
+    // One npm process for all of them: most of `npm pack` is npm starting up. The tarball is
+    // what gets published, so what was checked and summed is what users get.
+    const r = await run(
+      "npm",
+      ["pack", "--json", "--pack-destination", dest, ...npmArgs(ctx), ...pkgs.map((p) => p.dir)],
+      {
+        cwd: ctx.root,
+      },
+    );
+    if (r.code !== 0) throw new PublishError(`npm pack failed:\n${ctx.masker.mask(r.stderr.trim())}`);
+    const infos = JSON.parse(r.stdout) as { filename: string; name: string }[];
+    return pkgs.map((p): Prepared => {
+      const info = infos.find((i) => i.name === p.name);
+      if (!info) throw new PublishError(`${p.manifest}: npm pack made no tarball for ${p.name}`);
+      const file = join(dest, info.filename.replace(/^@/, "").replace("/", "-"));
       const bytes = readFileSync(file);
       const entries = readArchive(file, bytes);
-      out.push({
+      return {
         pkg: p,
         artifacts: [
           {
@@ -70,9 +75,8 @@ export const npm: Adapter = {
             entries,
           },
         ],
-      });
-    }
-    return out;
+      };
+    });
   },
 
   async presence(p, ctx): Promise<Presence> {
