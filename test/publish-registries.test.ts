@@ -215,6 +215,14 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual([]);
     expect(await pypiFiles(`slipway-polyglot-${tag}`)).toEqual([]);
     expect(existsSync(join(dir, ".slipway"))).toBe(false);
+    // Nothing left in the tree either: the Python build's scratch folders are gone.
+    expect(readdirSync(join(dir, "python")).sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "pyproject.toml",
+      "src",
+    ]);
+    expect(readdirSync(join(dir, "python/src"))).toEqual([`slipway_polyglot_${tag}`]);
   });
 
   test("npm refuses a wrong token; the re-run finishes without republishing the crates", async () => {

@@ -10,8 +10,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 function repo(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), "slipway-publish-cli-"));
-  dirs.push(d);
+  // The repository is a folder inside the temporary one, so ../ stays in it too.
+  const top = mkdtempSync(join(tmpdir(), "slipway-publish-cli-"));
+  dirs.push(top);
+  const d = join(top, "repo");
+  mkdirSync(d);
   for (const [p, body] of Object.entries(files)) {
     mkdirSync(join(d, p, ".."), { recursive: true });
     writeFileSync(join(d, p), body);
@@ -44,7 +47,7 @@ describe("slipway publish", () => {
     expect(r.stderr).toMatch(/nothing to publish/);
   });
 
-  test("a package carrying a secret stops everything before any registry is asked, token masked", () => {
+  test("a package carrying a secret stops everything before any registry is asked; the --secret-file token is masked", () => {
     const dir = repo({
       "package.json": JSON.stringify({ name: "leaky", version: "1.0.0", license: "MIT" }),
       "README.md": "# leaky\n",

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type Adapter, getBytes, type Prepared, type Presence } from "./adapter.js";
 import { type Entry, readArchive, sameContents, sha256 } from "./archive.js";
@@ -133,6 +133,18 @@ function topModules(entries: Entry[]): string[] {
   return [...mods];
 }
 
+/** Folders a setuptools build leaves beside the sources. */
+function buildLeftovers(dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const base of [dir, join(dir, "src")]) {
+    if (!existsSync(base)) continue;
+    for (const e of readdirSync(base, { withFileTypes: true }))
+      if (e.isDirectory() && (e.name.endsWith(".egg-info") || (base === dir && e.name === "build")))
+        out.add(join(base, e.name));
+  }
+  return out;
+}
+
 const python = () => process.env.SLIPWAY_PYTHON || "python3";
 
 export const pypi: Adapter = {
@@ -144,7 +156,12 @@ export const pypi: Adapter = {
         // No dists yet: build them with the project's backend, offline, with what this
         // environment has (as a CI job installs its build tools before publishing).
         const outdir = join(ctx.tmp, `pydist-${normalizePy(p.name)}`);
+        const before = buildLeftovers(p.dir);
         const r = await run(python(), ["-m", "build", "--no-isolation", "--outdir", outdir], { cwd: p.dir });
+        // The dists go to a temporary folder; the backend's scratch folders (build/,
+        // *.egg-info) would stay in the source tree: removed, so a dry run changes nothing.
+        for (const d of buildLeftovers(p.dir))
+          if (!before.has(d)) rmSync(d, { recursive: true, force: true });
         if (r.code !== 0)
           throw new PublishError(
             `${p.manifest}: no dist/*.whl or *.tar.gz for ${p.name} ${p.version}, and \`${python()} -m build\` failed:\n${(r.stderr || r.stdout).trim().split("\n").slice(-5).join("\n")}`,
