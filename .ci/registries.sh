@@ -38,6 +38,17 @@ reg_wait() {
   return 1
 }
 
+# The cargo registry is compiled from source once (about 2 minutes on 2 cores, longer under
+# load): it builds in the background while the other two install and start.
+chr_version=0.1.8
+chr_dir="$reg_cache/cargo-http-registry-$chr_version"
+chr_build=
+if command -v cargo >/dev/null && [ ! -x "$chr_dir/bin/cargo-http-registry" ]; then
+  echo "registries: building cargo-http-registry $chr_version into $chr_dir (minutes, once)"
+  cargo install --quiet --locked "cargo-http-registry@$chr_version" --root "$chr_dir" >/dev/null 2>&1 &
+  chr_build=$!
+fi
+
 # --- npm: Verdaccio ----------------------------------------------------------------------------
 verdaccio_version=6.10.4
 verdaccio_dir="$reg_cache/verdaccio-$verdaccio_version"
@@ -73,7 +84,8 @@ EOF
     npm_token=$(curl -sf -X PUT -H 'content-type: application/json' \
       -d '{"name":"slipway","password":"slipway-test-pw"}' \
       "http://127.0.0.1:$npm_port/-/user/org.couchdb.user:slipway" |
-      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))' ||
+      true)
     export SLIPWAY_TEST_NPM_REGISTRY="http://127.0.0.1:$npm_port/"
     export SLIPWAY_TEST_NPM_TOKEN="$npm_token"
     echo "registries: verdaccio $verdaccio_version on port $npm_port"
@@ -118,12 +130,8 @@ h.save()' "$reg_tmp/pypi/htpasswd"
 fi
 
 # --- cargo: cargo-http-registry ----------------------------------------------------------------
-chr_version=0.1.8
-chr_dir="$reg_cache/cargo-http-registry-$chr_version"
-if command -v cargo >/dev/null && [ ! -x "$chr_dir/bin/cargo-http-registry" ]; then
-  echo "registries: building cargo-http-registry $chr_version into $chr_dir (a few minutes, once)"
-  cargo install --quiet --locked "cargo-http-registry@$chr_version" --root "$chr_dir" >/dev/null 2>&1 ||
-    echo "registries: cargo-http-registry install failed; cargo publish tests will skip" >&2
+if [ -n "$chr_build" ] && ! wait "$chr_build"; then
+  echo "registries: cargo-http-registry install failed; cargo publish tests will skip" >&2
 fi
 if [ -x "$chr_dir/bin/cargo-http-registry" ]; then
   cargo_port=$(reg_port)
