@@ -17,7 +17,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { registriesFrom } from "../src/cli/publish.js";
 import { fetchAgain } from "../src/publish/adapter.js";
+import { type Context, credentialsFrom } from "../src/publish/context.js";
+import { discover } from "../src/publish/discover.js";
+import { npm } from "../src/publish/npm.js";
+import { pypi, upload } from "../src/publish/pypi.js";
+import { Masker } from "../src/run/mask.js";
 import { ROOT, slipway } from "./helpers/cli.js";
 
 const env = process.env;
@@ -196,6 +202,7 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     expect(again.json.packages.map((p) => p.status)).toEqual(Array(5).fill("skipped"));
     expect(again.json.packages[0]!.note).toMatch(/already published with the same content/);
     expect(cargoCommits()).toBe(commits);
+    await refusals(dir, tag);
 
     // Same version, other content: refused before anything is uploaded.
     writeFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
@@ -241,7 +248,8 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     expect(failed.stdout + failed.stderr).not.toContain(wrong);
     const commits = cargoCommits();
 
-    const rerun = publish(dir);
+    // twine on PATH this time: the upload goes through it rather than Slipway's own.
+    const rerun = publish(dir, [], { PATH: `${env.SLIPWAY_TEST_PYTHON_BIN}:${env.PATH}` });
     expect(rerun.code).toBe(0);
     expect(rerun.json.packages.map((p) => p.status)).toEqual([
       "skipped",
@@ -253,3 +261,43 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     expect(cargoCommits()).toBe(commits);
   });
 });
+
+/**
+ * Each registry's own refusal of a version it already has, met straight through the clients
+ * past the look-up that normally skips them: what a race with another publisher meets.
+ */
+async function refusals(dir: string, tag: string) {
+  const masker = new Masker();
+  const ctx: Context = {
+    root: dir,
+    tmp: temp("slipway-again-"),
+    registries: registriesFrom(registryFlags().filter((f) => f !== "--registry")),
+    credentials: credentialsFrom({
+      NPM_TOKEN: env.SLIPWAY_TEST_NPM_TOKEN,
+      TWINE_USERNAME: env.SLIPWAY_TEST_PYPI_USER,
+      TWINE_PASSWORD: env.SLIPWAY_TEST_PYPI_PASSWORD,
+    }),
+    masker,
+    waitMs: 10_000,
+    log: () => {},
+  };
+  const pkgs = await discover(dir);
+  const [npmMain] = await npm.prepare(
+    pkgs.filter((p) => p.name === `slipway-polyglot-${tag}` && p.ecosystem === "npm"),
+    ctx,
+  );
+  // The Python build runs in this process: the test venv's python3, which has `build`.
+  process.env.SLIPWAY_PYTHON = credentials().SLIPWAY_PYTHON;
+  const [py] = await pypi
+    .prepare(
+      pkgs.filter((p) => p.ecosystem === "pypi"),
+      ctx,
+    )
+    .finally(() => delete process.env.SLIPWAY_PYTHON);
+  expect(await npm.publish(npmMain!, ctx)).toMatchObject({ ok: false, alreadyExists: true });
+  // pypiserver answers 409 Conflict, as PyPI answers 400 "File already exists".
+  const wheel = py!.artifacts.find((a) => a.file.endsWith(".whl"))!;
+  expect((await upload(wheel.file, wheel.entries, ctx)).status).toBe(409);
+  expect(await npm.presence(npmMain!, ctx)).toBe("same");
+  expect(await pypi.presence(py!, ctx)).toBe("same");
+}

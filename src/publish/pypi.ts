@@ -77,7 +77,7 @@ async function simpleFiles(
 }
 
 /** The legacy upload API, as twine speaks it: one multipart POST per file. */
-async function upload(
+export async function upload(
   file: string,
   entries: Entry[],
   ctx: Context,
