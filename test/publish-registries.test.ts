@@ -4,6 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  appendFileSync,
   cpSync,
   existsSync,
   mkdtempSync,
@@ -41,6 +42,16 @@ const why = missing.length
     ? ""
     : "needs cargo";
 const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
+
+const gitEnv = {
+  GIT_AUTHOR_NAME: "Slipway Test",
+  GIT_AUTHOR_EMAIL: "test@slipway.invalid",
+  GIT_COMMITTER_NAME: "Slipway Test",
+  GIT_COMMITTER_EMAIL: "test@slipway.invalid",
+};
+function git(dir: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd: dir, encoding: "utf8", env: { ...env, ...gitEnv } });
+}
 
 const dirs: string[] = [];
 let gnupg = "";
@@ -101,7 +112,7 @@ const credentials = (npmToken = env.SLIPWAY_TEST_NPM_TOKEN!) => ({
 
 interface Result {
   ok: boolean;
-  packages: { ecosystem: string; name: string; status: string; note?: string }[];
+  packages: { ecosystem: string; name: string; version: string; status: string; note?: string }[];
   out?: string;
   signed: boolean;
 }
@@ -159,8 +170,13 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     );
   });
 
-  test("publishes crates, then npm, then PyPI, signed; a second run changes nothing", async () => {
+  test("released, then published crates → npm → PyPI, signed; a re-run changes nothing; the next release too", async () => {
     const { dir, tag } = example("e2e");
+    git(dir, "init", "-q");
+    git(dir, "add", "-A");
+    git(dir, "commit", "-qm", "feat: the polyglot example");
+    expect(slipway(["release"], dir, gitEnv).code).toBe(0);
+    expect(git(dir, "tag", "--points-at", "HEAD")).toBe("v0.1.0\n");
     const sign = hasGpg ? ["--gpg-key", "publish@slipway.invalid"] : [];
     const first = publish(dir, sign, { GNUPGHOME: gnupg });
     expect(first.stderr).toBe("");
@@ -205,11 +221,30 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     await refusals(dir, tag);
 
     // Same version, other content: refused before anything is uploaded.
-    writeFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
+    appendFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
+    git(dir, "commit", "-qam", "fix: a changed constant");
     const changed = publish(dir);
     expect(changed.code).toBe(1);
     expect(changed.json.packages[0]!.note).toMatch(/already published with different content/);
     expect(cargoCommits()).toBe(commits);
+
+    // A release tag the manifests do not carry: nothing is even built.
+    git(dir, "tag", "v9.9.9");
+    const mismatch = publish(dir);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain(
+      "crates/core/Cargo.toml:3:11: package.version is 0.1.0, tag v9.9.9 says 9.9.9",
+    );
+    git(dir, "tag", "-d", "v9.9.9");
+
+    // The next release bumps every manifest (and the pins between them); all of it goes out.
+    expect(slipway(["release"], dir, gitEnv).code).toBe(0);
+    const next = publish(dir);
+    expect(next.code).toBe(0);
+    expect(next.json.packages.map((p) => `${p.version} ${p.status}`)).toEqual(
+      Array(5).fill("0.1.1 published"),
+    );
+    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0", "0.1.1"]);
   });
 
   test("a dry run builds and checks everything and publishes nothing", async () => {

@@ -3,6 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { readGit } from "../plan/git.js";
+import { checkTag, parseTag } from "../release/check-tag.js";
+import { repoRoot, tagsAtHead } from "../release/git.js";
 import type { Masker } from "../run/mask.js";
 import type { Adapter, Outcome, Prepared } from "./adapter.js";
 import { cargo } from "./cargo.js";
@@ -78,6 +80,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   const results: PackageResult[] = [];
   const problems: string[] = [];
   try {
+    tagGuard(o.root);
     const pkgs = await discover(o.root);
     if (pkgs.length === 0)
       throw new PublishError("nothing to publish: no Cargo.toml, package.json or pyproject.toml found");
@@ -201,6 +204,28 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       ms: { prepare: 0, total: performance.now() - t0 },
     };
   }
+}
+
+/**
+ * Publishing from a release tag (HEAD's, or the workflow's GITHUB_REF_NAME): every manifest
+ * must carry the tag's version, or nothing is published — the seeds' tag/version guard,
+ * `slipway release check-tag` for each tag.
+ */
+function tagGuard(root: string): void {
+  const repo = repoRoot(root);
+  if (!repo) return;
+  const env = process.env;
+  const tags =
+    env.GITHUB_REF_TYPE === "tag" && env.GITHUB_REF_NAME
+      ? [env.GITHUB_REF_NAME]
+      : tagsAtHead(repo).filter((t) => parseTag(t));
+  const wrong: string[] = [];
+  for (const tag of tags) {
+    const r = checkTag(root, tag, env);
+    if (r.code !== 0) wrong.push(...r.lines);
+  }
+  if (wrong.length)
+    throw new PublishError(`the release tag and the manifests disagree:\n${indent(wrong.join("\n"))}`);
 }
 
 async function smokeWithRetries(a: Adapter, p: Prepared, ctx: Context, tries: number): Promise<Outcome> {
