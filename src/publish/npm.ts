@@ -121,7 +121,7 @@ export const npm: Adapter = {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "package.json"), '{ "name": "slipway-smoke", "private": true }\n');
     const spec = `${p.pkg.name}@${p.pkg.version}`;
-    const i = await run("npm", ["install", "--no-package-lock", "--prefer-online", spec, ...npmArgs(ctx)], {
+    const i = await run("npm", ["install", "--no-package-lock", spec, ...npmArgs(ctx)], {
       cwd: dir,
     });
     if (i.code !== 0) return { ok: false, message: i.stderr.trim() };

@@ -56,7 +56,11 @@ export interface PublishResult {
   out?: string;
   signed: boolean;
   problems: string[];
-  ms: { prepare: number; total: number };
+  /**
+   * Milliseconds: finding the packages, building their archives (and, during that, asking
+   * the registries: the longest look-up), writing the checksums and provenance.
+   */
+  ms: { discover: number; prepare: number; presence: number; attest: number; total: number };
 }
 
 /**
@@ -82,18 +86,32 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   try {
     tagGuard(o.root);
     const pkgs = await discover(o.root);
+    const discoverMs = performance.now() - t0;
     if (pkgs.length === 0)
       throw new PublishError("nothing to publish: no Cargo.toml, package.json or pyproject.toml found");
-    // Building archives changes no registry: the three ecosystems build at once.
-    const prepared = (
+    // Building archives changes no registry: the three ecosystems build at once, and each
+    // asks its registry what it already has as soon as its own archives are built (the
+    // Python build is the long one; the other look-ups happen during it). A look-up that
+    // fails is only an error once the checks have passed.
+    const lookedUp = (
       await Promise.all(
-        ECOSYSTEM_ORDER.map((eco) => {
+        ECOSYSTEM_ORDER.map(async (eco) => {
           const mine = pkgs.filter((p) => p.ecosystem === eco);
-          return mine.length ? ADAPTERS[eco].prepare(mine, ctx) : Promise.resolve([]);
+          if (!mine.length) return [];
+          const built = await ADAPTERS[eco].prepare(mine, ctx);
+          return Promise.all(
+            built.map(async (p) => {
+              const t = performance.now();
+              const presence = await ADAPTERS[eco].presence(p, ctx).catch((e: unknown) => e as Error);
+              return { p, presence, ms: performance.now() - t };
+            }),
+          );
         }),
       )
     ).flat();
-    const prepareMs = performance.now() - t0;
+    const prepared = lookedUp.map((l) => l.p);
+    const presenceMs = Math.max(0, ...lookedUp.map((l) => l.ms));
+    const prepareMs = performance.now() - t0 - discoverMs;
     for (const p of prepared) {
       results.push({
         ecosystem: p.pkg.ecosystem,
@@ -121,8 +139,13 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       return finish(false);
     }
 
-    // What the registries already have, asked all at once.
-    const presences = await Promise.all(prepared.map((p) => ADAPTERS[p.pkg.ecosystem].presence(p, ctx)));
+    const presences = lookedUp.map((l) => {
+      if (l.presence instanceof Error)
+        throw new PublishError(
+          `cannot ask the ${l.p.pkg.ecosystem} registry about ${l.p.pkg.name}: ${errorText(l.presence)}`,
+        );
+      return l.presence;
+    });
     // A package that one published in this run depends on is installed by that one's smoke
     // install (a crate built with its dependant, a platform package with its main package).
     const coveredBy = new Map<Prepared, Prepared>();
@@ -180,8 +203,15 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       );
     }
     const result = finish(true);
-    result.ms.prepare = prepareMs;
+    const t1 = performance.now();
     if (!o.dryRun) await writeAttestations(prepared, result, o, started);
+    Object.assign(result.ms, {
+      discover: discoverMs,
+      prepare: prepareMs,
+      presence: presenceMs,
+      attest: performance.now() - t1,
+      total: performance.now() - t0,
+    });
     return result;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -201,7 +231,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       packages: results,
       signed: false,
       problems,
-      ms: { prepare: 0, total: performance.now() - t0 },
+      ms: { discover: 0, prepare: 0, presence: 0, attest: 0, total: performance.now() - t0 },
     };
   }
 }
@@ -286,6 +316,12 @@ async function writeAttestations(
   }
   result.signed = true;
   o.log(`checksums, provenance and their signatures in ${relative(o.root, o.out) || "."}`);
+}
+
+/** fetch's "fetch failed" says little: the cause (ECONNREFUSED, ...) says why. */
+function errorText(e: Error): string {
+  const cause = (e as { cause?: { message?: string } }).cause?.message;
+  return cause ? `${e.message}: ${cause}` : e.message;
 }
 
 function label(r: PackageResult): string {
