@@ -268,9 +268,10 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
   });
 
   test("npm refuses a wrong token; the re-run finishes without republishing the crates", async () => {
-    const { dir } = example("retry");
+    const { dir, tag } = example("retry");
     const wrong = "wrong-token-4f9a0c";
-    const failed = publish(dir, [], { NPM_TOKEN: wrong });
+    const outputs = join(temp("slipway-outputs-"), "out");
+    const failed = publish(dir, [], { NPM_TOKEN: wrong, GITHUB_OUTPUT: outputs });
     expect(failed.code).toBe(1);
     expect(failed.json.packages.map((p) => p.status)).toEqual([
       "published",
@@ -281,6 +282,11 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     ]);
     expect(failed.json.packages[2]!.note).toMatch(/refused/);
     expect(failed.stdout + failed.stderr).not.toContain(wrong);
+    // As step outputs, for the workflow's later steps.
+    const name = `slipway-polyglot-${tag}`;
+    expect(readFileSync(outputs, "utf8")).toBe(
+      `published=${name}-types@0.1.0 ${name}-core@0.1.0\nskipped=\nfailed=${name}-linux-x64@0.1.0\n`,
+    );
     const commits = cargoCommits();
 
     // twine on PATH this time: the upload goes through it rather than Slipway's own.

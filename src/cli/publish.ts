@@ -1,8 +1,9 @@
 // `slipway publish`: argument parsing, output and exit codes only.
-import { resolve } from "node:path";
+import { appendFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { credentialsFrom } from "../publish/context.js";
-import { publish } from "../publish/publish.js";
+import { type PublishResult, publish } from "../publish/publish.js";
 import { PUBLIC_REGISTRIES, PublishError, type Registries } from "../publish/types.js";
 import { Masker } from "../run/mask.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
@@ -38,6 +39,9 @@ it writes SHA256SUMS and an in-toto/SLSA provenance statement, signed with gpg w
       --max-size MIB      largest archive allowed (default: the registry's own limit)
       --json              print the result as JSON
   -h, --help              show this help
+
+In a workflow step (GITHUB_OUTPUT set) the step outputs are published, skipped and failed
+(name@version, space-separated) and checksums (the SHA256SUMS file, when written).
 
 Trusted publishing (OIDC) needs a forge that issues tokens; here credentials come from the
 environment or --secret-file, and are masked in everything Slipway prints.
@@ -87,6 +91,7 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
         if (!values.json) console.log(masker.mask(line));
       },
     });
+    stepOutputs(result);
     if (values.json) console.log(masker.mask(JSON.stringify(result, null, 2)));
     else if (!result.ok)
       console.error(`slipway publish: failed; fix it and run again: what is published stays`);
@@ -98,6 +103,23 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     }
     return fail(e, "publish");
   }
+}
+
+/**
+ * Inside a workflow step: `published`, `skipped` and `failed` (name@version, space-separated)
+ * and `checksums` (the SHA256SUMS file) as step outputs, for a release job's later steps.
+ */
+function stepOutputs(r: PublishResult): void {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) return;
+  const list = (status: string) =>
+    r.packages
+      .filter((p) => p.status === status)
+      .map((p) => `${p.name}@${p.version}`)
+      .join(" ");
+  const lines = [`published=${list("published")}`, `skipped=${list("skipped")}`, `failed=${list("failed")}`];
+  if (r.out) lines.push(`checksums=${join(r.out, "SHA256SUMS")}`);
+  appendFileSync(file, `${lines.join("\n")}\n`);
 }
 
 /** --registry NAME=URL flags over the public registries. */
