@@ -40,6 +40,10 @@ it writes SHA256SUMS and an in-toto/SLSA provenance statement, signed with gpg w
       --json              print the result as JSON
   -h, --help              show this help
 
+PyPI uploads go through twine when it is on PATH, else through Slipway's own upload (the
+same legacy API). SLIPWAY_PYTHON names the python for builds and smoke installs (default
+python3); SLIPWAY_GPG_KEY stands for --gpg-key.
+
 In a workflow step (GITHUB_OUTPUT set) the step outputs are published, skipped and failed
 (name@version, space-separated) and checksums (the SHA256SUMS file, when written).
 
