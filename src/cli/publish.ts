@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { credentialsFrom } from "../publish/context.js";
 import { type PublishResult, publish } from "../publish/publish.js";
 import { PUBLIC_REGISTRIES, PublishError, type Registries } from "../publish/types.js";
+import { StatusLine } from "../report/status-line.js";
 import { Masker } from "../run/mask.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
 import { readDotenv } from "./dotenv.js";
@@ -79,6 +80,8 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     const maxSize =
       values["max-size"] === undefined ? undefined : number(values["max-size"], "--max-size", 0) * 2 ** 20;
     const gpgKey = values["gpg-key"] ?? env.SLIPWAY_GPG_KEY;
+    // On a terminal, what runs now stays on a line under the finished ones, as run's view does.
+    const live = process.stdout.isTTY && !values.json ? new StatusLine(process.stdout) : undefined;
     const result = await publish({
       root,
       dryRun: !!values["dry-run"],
@@ -92,9 +95,12 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
       ...(maxSize !== undefined ? { maxSize } : {}),
       smokeTries: 3,
       log: (line) => {
-        if (!values.json) console.log(masker.mask(line));
+        if (values.json) return;
+        if (live) live.log(masker.mask(line));
+        else console.log(masker.mask(line));
       },
-    });
+      ...(live ? { status: (text: string) => live.set(masker.mask(text)) } : {}),
+    }).finally(() => live?.end());
     stepOutputs(result);
     if (values.json) console.log(masker.mask(JSON.stringify(result, null, 2)));
     else if (!result.ok)

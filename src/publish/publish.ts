@@ -47,6 +47,8 @@ export interface PublishOptions {
   maxSize?: number;
   smokeTries: number;
   log(line: string): void;
+  /** What is running now, for a live status line (empty: nothing). */
+  status?(text: string): void;
 }
 
 export interface PublishResult {
@@ -85,10 +87,12 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   const problems: string[] = [];
   try {
     tagGuard(o.root);
+    o.status?.("finding packages");
     const pkgs = await discover(o.root);
     const discoverMs = performance.now() - t0;
     if (pkgs.length === 0)
       throw new PublishError("nothing to publish: no Cargo.toml, package.json or pyproject.toml found");
+    o.status?.(`building archives of ${pkgs.length} packages and asking the registries what they have`);
     // Building archives changes no registry: the three ecosystems build at once, and each
     // asks its registry what it already has as soon as its own archives are built (the
     // Python build is the long one; the other look-ups happen during it). A look-up that
@@ -172,6 +176,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
         continue;
       }
       let t = performance.now();
+      o.status?.(`${label(r)}: publishing`);
       const out = await a.publish(p, ctx);
       r.ms.publish = performance.now() - t;
       if (!out.ok) {
@@ -186,10 +191,12 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
         return stop(r, `the registry refused it:\n${indent(out.message)}`);
       }
       t = performance.now();
+      o.status?.(`${label(r)}: waiting until the registry serves it`);
       const served = await poll(async () => ((await a.served(p, ctx)) ? true : undefined), o.waitMs);
       r.ms.wait = performance.now() - t;
       if (!served) return stop(r, `published, but the registry did not serve it within ${o.waitMs / 1000} s`);
       t = performance.now();
+      o.status?.(`${label(r)}: smoke install`);
       const by = coveredBy.get(p);
       const smoke: Outcome = by
         ? { ok: true, note: `installed by the smoke install of ${by.pkg.name}` }
@@ -204,6 +211,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     }
     const result = finish(true);
     const t1 = performance.now();
+    o.status?.("writing SHA256SUMS and the provenance");
     if (!o.dryRun) await writeAttestations(prepared, result, o, started);
     Object.assign(result.ms, {
       discover: discoverMs,
@@ -214,6 +222,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     });
     return result;
   } finally {
+    o.status?.("");
     rmSync(tmp, { recursive: true, force: true });
   }
 
