@@ -42,6 +42,9 @@ const why = missing.length
     ? ""
     : "needs cargo";
 const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
+// Several publishes of five packages each, with smoke installs: on a loaded 2-core machine
+// one test takes up to a minute; the default 60 s would make them flaky.
+const SLOW = 240_000;
 
 const gitEnv = {
   GIT_AUTHOR_NAME: "Slipway Test",
@@ -170,137 +173,149 @@ describe.skipIf(why)(`publish to real registries${why ? ` (skipped: ${why})` : "
     );
   });
 
-  test("released, then published crates → npm → PyPI, signed; a re-run changes nothing; the next release too", async () => {
-    const { dir, tag } = example("e2e");
-    git(dir, "init", "-q");
-    git(dir, "add", "-A");
-    git(dir, "commit", "-qm", "feat: the polyglot example");
-    expect(slipway(["release"], dir, gitEnv).code).toBe(0);
-    expect(git(dir, "tag", "--points-at", "HEAD")).toBe("v0.1.0\n");
-    const sign = hasGpg ? ["--gpg-key", "publish@slipway.invalid"] : [];
-    const first = publish(dir, sign, { GNUPGHOME: gnupg });
-    expect(first.stderr).toBe("");
-    expect(first.code).toBe(0);
-    expect(first.json.packages.map((p) => `${p.ecosystem} ${p.name} ${p.status}`)).toEqual([
-      `crates slipway-polyglot-${tag}-types published`,
-      `crates slipway-polyglot-${tag}-core published`,
-      `npm slipway-polyglot-${tag}-linux-x64 published`,
-      `npm slipway-polyglot-${tag} published`,
-      `pypi slipway-polyglot-${tag} published`,
-    ]);
-    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0"]);
-    expect((await pypiFiles(`slipway-polyglot-${tag}`)).sort()).toEqual([
-      `slipway_polyglot_${tag}-0.1.0-py3-none-any.whl`,
-      `slipway_polyglot_${tag}-0.1.0.tar.gz`,
-    ]);
+  test(
+    "released, then published crates → npm → PyPI, signed; a re-run changes nothing; the next release too",
+    async () => {
+      const { dir, tag } = example("e2e");
+      git(dir, "init", "-q");
+      git(dir, "add", "-A");
+      git(dir, "commit", "-qm", "feat: the polyglot example");
+      expect(slipway(["release"], dir, gitEnv).code).toBe(0);
+      expect(git(dir, "tag", "--points-at", "HEAD")).toBe("v0.1.0\n");
+      const sign = hasGpg ? ["--gpg-key", "publish@slipway.invalid"] : [];
+      const first = publish(dir, sign, { GNUPGHOME: gnupg });
+      expect(first.stderr).toBe("");
+      expect(first.code).toBe(0);
+      expect(first.json.packages.map((p) => `${p.ecosystem} ${p.name} ${p.status}`)).toEqual([
+        `crates slipway-polyglot-${tag}-types published`,
+        `crates slipway-polyglot-${tag}-core published`,
+        `npm slipway-polyglot-${tag}-linux-x64 published`,
+        `npm slipway-polyglot-${tag} published`,
+        `pypi slipway-polyglot-${tag} published`,
+      ]);
+      expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0"]);
+      expect((await pypiFiles(`slipway-polyglot-${tag}`)).sort()).toEqual([
+        `slipway_polyglot_${tag}-0.1.0-py3-none-any.whl`,
+        `slipway_polyglot_${tag}-0.1.0.tar.gz`,
+      ]);
 
-    // Every artifact is in SHA256SUMS, and the sums and the provenance verify with gpg.
-    const out = join(dir, ".slipway/publish");
-    expect(
-      execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: out, encoding: "utf8" }).match(/: OK/g),
-    ).toHaveLength(6);
-    const statement = JSON.parse(readFileSync(join(out, "provenance.intoto.json"), "utf8"));
-    expect(statement.predicateType).toBe("https://slsa.dev/provenance/v1");
-    expect(statement.subject).toHaveLength(6);
-    if (hasGpg) {
-      expect(first.json.signed).toBe(true);
-      for (const f of ["SHA256SUMS", "provenance.intoto.json"])
-        execFileSync("gpg", ["--verify", `${f}.asc`, f], {
-          cwd: out,
-          env: { ...env, GNUPGHOME: gnupg },
-          stdio: "ignore",
-        });
-    }
+      // Every artifact is in SHA256SUMS, and the sums and the provenance verify with gpg.
+      const out = join(dir, ".slipway/publish");
+      expect(
+        execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: out, encoding: "utf8" }).match(/: OK/g),
+      ).toHaveLength(6);
+      const statement = JSON.parse(readFileSync(join(out, "provenance.intoto.json"), "utf8"));
+      expect(statement.predicateType).toBe("https://slsa.dev/provenance/v1");
+      expect(statement.subject).toHaveLength(6);
+      if (hasGpg) {
+        expect(first.json.signed).toBe(true);
+        for (const f of ["SHA256SUMS", "provenance.intoto.json"])
+          execFileSync("gpg", ["--verify", `${f}.asc`, f], {
+            cwd: out,
+            env: { ...env, GNUPGHOME: gnupg },
+            stdio: "ignore",
+          });
+      }
 
-    const commits = cargoCommits();
-    const again = publish(dir);
-    expect(again.code).toBe(0);
-    expect(again.json.packages.map((p) => p.status)).toEqual(Array(5).fill("skipped"));
-    expect(again.json.packages[0]!.note).toMatch(/already published with the same content/);
-    expect(cargoCommits()).toBe(commits);
-    await refusals(dir, tag);
+      const commits = cargoCommits();
+      const again = publish(dir);
+      expect(again.code).toBe(0);
+      expect(again.json.packages.map((p) => p.status)).toEqual(Array(5).fill("skipped"));
+      expect(again.json.packages[0]!.note).toMatch(/already published with the same content/);
+      expect(cargoCommits()).toBe(commits);
+      await refusals(dir, tag);
 
-    // Same version, other content: refused before anything is uploaded.
-    appendFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
-    git(dir, "commit", "-qam", "fix: a changed constant");
-    const changed = publish(dir);
-    expect(changed.code).toBe(1);
-    expect(changed.json.packages[0]!.note).toMatch(/already published with different content/);
-    expect(cargoCommits()).toBe(commits);
+      // Same version, other content: refused before anything is uploaded.
+      appendFileSync(join(dir, "crates/types/src/lib.rs"), "pub const CHANGED: u8 = 1;\n");
+      git(dir, "commit", "-qam", "fix: a changed constant");
+      const changed = publish(dir);
+      expect(changed.code).toBe(1);
+      expect(changed.json.packages[0]!.note).toMatch(/already published with different content/);
+      expect(cargoCommits()).toBe(commits);
 
-    // A release tag the manifests do not carry: nothing is even built.
-    git(dir, "tag", "v9.9.9");
-    const mismatch = publish(dir);
-    expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr).toContain(
-      "crates/core/Cargo.toml:3:11: package.version is 0.1.0, tag v9.9.9 says 9.9.9",
-    );
-    git(dir, "tag", "-d", "v9.9.9");
+      // A release tag the manifests do not carry: nothing is even built.
+      git(dir, "tag", "v9.9.9");
+      const mismatch = publish(dir);
+      expect(mismatch.code).toBe(1);
+      expect(mismatch.stderr).toContain(
+        "crates/core/Cargo.toml:3:11: package.version is 0.1.0, tag v9.9.9 says 9.9.9",
+      );
+      git(dir, "tag", "-d", "v9.9.9");
 
-    // The next release bumps every manifest (and the pins between them); all of it goes out.
-    expect(slipway(["release"], dir, gitEnv).code).toBe(0);
-    const next = publish(dir);
-    expect(next.code).toBe(0);
-    expect(next.json.packages.map((p) => `${p.version} ${p.status}`)).toEqual(
-      Array(5).fill("0.1.1 published"),
-    );
-    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0", "0.1.1"]);
-  });
+      // The next release bumps every manifest (and the pins between them); all of it goes out.
+      expect(slipway(["release"], dir, gitEnv).code).toBe(0);
+      const next = publish(dir);
+      expect(next.code).toBe(0);
+      expect(next.json.packages.map((p) => `${p.version} ${p.status}`)).toEqual(
+        Array(5).fill("0.1.1 published"),
+      );
+      expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual(["0.1.0", "0.1.1"]);
+    },
+    SLOW,
+  );
 
-  test("a dry run builds and checks everything and publishes nothing", async () => {
-    const { dir, tag } = example("dry");
-    const commits = cargoCommits();
-    const r = publish(dir, ["--dry-run"]);
-    expect(r.code).toBe(0);
-    expect(r.json.packages.map((p) => p.status)).toEqual(Array(5).fill("would-publish"));
-    expect(cargoCommits()).toBe(commits);
-    expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual([]);
-    expect(await pypiFiles(`slipway-polyglot-${tag}`)).toEqual([]);
-    expect(existsSync(join(dir, ".slipway"))).toBe(false);
-    // Nothing left in the tree either: the Python build's scratch folders are gone.
-    expect(readdirSync(join(dir, "python")).sort()).toEqual([
-      "LICENSE",
-      "README.md",
-      "pyproject.toml",
-      "src",
-    ]);
-    expect(readdirSync(join(dir, "python/src"))).toEqual([`slipway_polyglot_${tag}`]);
-  });
+  test(
+    "a dry run builds and checks everything and publishes nothing",
+    async () => {
+      const { dir, tag } = example("dry");
+      const commits = cargoCommits();
+      const r = publish(dir, ["--dry-run"]);
+      expect(r.code).toBe(0);
+      expect(r.json.packages.map((p) => p.status)).toEqual(Array(5).fill("would-publish"));
+      expect(cargoCommits()).toBe(commits);
+      expect(await npmVersions(`slipway-polyglot-${tag}`)).toEqual([]);
+      expect(await pypiFiles(`slipway-polyglot-${tag}`)).toEqual([]);
+      expect(existsSync(join(dir, ".slipway"))).toBe(false);
+      // Nothing left in the tree either: the Python build's scratch folders are gone.
+      expect(readdirSync(join(dir, "python")).sort()).toEqual([
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "src",
+      ]);
+      expect(readdirSync(join(dir, "python/src"))).toEqual([`slipway_polyglot_${tag}`]);
+    },
+    SLOW,
+  );
 
-  test("npm refuses a wrong token; the re-run finishes without republishing the crates", async () => {
-    const { dir, tag } = example("retry");
-    const wrong = "wrong-token-4f9a0c";
-    const outputs = join(temp("slipway-outputs-"), "out");
-    const failed = publish(dir, [], { NPM_TOKEN: wrong, GITHUB_OUTPUT: outputs });
-    expect(failed.code).toBe(1);
-    expect(failed.json.packages.map((p) => p.status)).toEqual([
-      "published",
-      "published",
-      "failed",
-      "not-reached",
-      "not-reached",
-    ]);
-    expect(failed.json.packages[2]!.note).toMatch(/refused/);
-    expect(failed.stdout + failed.stderr).not.toContain(wrong);
-    // As step outputs, for the workflow's later steps.
-    const name = `slipway-polyglot-${tag}`;
-    expect(readFileSync(outputs, "utf8")).toBe(
-      `published=${name}-types@0.1.0 ${name}-core@0.1.0\nskipped=\nfailed=${name}-linux-x64@0.1.0\n`,
-    );
-    const commits = cargoCommits();
+  test(
+    "npm refuses a wrong token; the re-run finishes without republishing the crates",
+    async () => {
+      const { dir, tag } = example("retry");
+      const wrong = "wrong-token-4f9a0c";
+      const outputs = join(temp("slipway-outputs-"), "out");
+      const failed = publish(dir, [], { NPM_TOKEN: wrong, GITHUB_OUTPUT: outputs });
+      expect(failed.code).toBe(1);
+      expect(failed.json.packages.map((p) => p.status)).toEqual([
+        "published",
+        "published",
+        "failed",
+        "not-reached",
+        "not-reached",
+      ]);
+      expect(failed.json.packages[2]!.note).toMatch(/refused/);
+      expect(failed.stdout + failed.stderr).not.toContain(wrong);
+      // As step outputs, for the workflow's later steps.
+      const name = `slipway-polyglot-${tag}`;
+      expect(readFileSync(outputs, "utf8")).toBe(
+        `published=${name}-types@0.1.0 ${name}-core@0.1.0\nskipped=\nfailed=${name}-linux-x64@0.1.0\n`,
+      );
+      const commits = cargoCommits();
 
-    // twine on PATH this time: the upload goes through it rather than Slipway's own.
-    const rerun = publish(dir, [], { PATH: `${env.SLIPWAY_TEST_PYTHON_BIN}:${env.PATH}` });
-    expect(rerun.code).toBe(0);
-    expect(rerun.json.packages.map((p) => p.status)).toEqual([
-      "skipped",
-      "skipped",
-      "published",
-      "published",
-      "published",
-    ]);
-    expect(cargoCommits()).toBe(commits);
-  });
+      // twine on PATH this time: the upload goes through it rather than Slipway's own.
+      const rerun = publish(dir, [], { PATH: `${env.SLIPWAY_TEST_PYTHON_BIN}:${env.PATH}` });
+      expect(rerun.code).toBe(0);
+      expect(rerun.json.packages.map((p) => p.status)).toEqual([
+        "skipped",
+        "skipped",
+        "published",
+        "published",
+        "published",
+      ]);
+      expect(cargoCommits()).toBe(commits);
+    },
+    SLOW,
+  );
 });
 
 /**
