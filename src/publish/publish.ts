@@ -177,11 +177,13 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       }
       let t = performance.now();
       o.status?.(`${label(r)}: publishing`);
-      const out = await a.publish(p, ctx);
+      const out: Outcome = await a
+        .publish(p, ctx)
+        .catch((e: Error) => ({ ok: false, message: errorText(e) }));
       r.ms.publish = performance.now() - t;
       if (!out.ok) {
         // Someone (an earlier run, a parallel job) got there first: fine if it is the same.
-        const again = out.alreadyExists ? await a.presence(p, ctx) : "absent";
+        const again = out.alreadyExists ? await a.presence(p, ctx).catch(() => "absent" as const) : "absent";
         if (again === "same") {
           r.status = "skipped";
           r.note = `${p.pkg.version} is already published with the same content`;
@@ -192,7 +194,11 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       }
       t = performance.now();
       o.status?.(`${label(r)}: waiting until the registry serves it`);
-      const served = await poll(async () => ((await a.served(p, ctx)) ? true : undefined), o.waitMs);
+      // A registry that fails to answer now may answer later: "not yet", until the timeout.
+      const served = await poll(
+        async () => ((await a.served(p, ctx).catch(() => false)) ? true : undefined),
+        o.waitMs,
+      );
       r.ms.wait = performance.now() - t;
       if (!served) return stop(r, `published, but the registry did not serve it within ${o.waitMs / 1000} s`);
       t = performance.now();
@@ -270,7 +276,7 @@ function tagGuard(root: string): void {
 async function smokeWithRetries(a: Adapter, p: Prepared, ctx: Context, tries: number): Promise<Outcome> {
   let last: Outcome = { ok: false, message: "not tried" };
   for (let n = 1; n <= tries; n++) {
-    last = await a.smoke(p, ctx);
+    last = await a.smoke(p, ctx).catch((e: Error) => ({ ok: false as const, message: errorText(e) }));
     if (last.ok) return last;
     // A registry's CDN or search index can lag behind its API: wait and try again.
     if (n < tries) await new Promise((r) => setTimeout(r, 500 * 2 ** n));
