@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { auditRepo } from "../lint/audit.js";
 import { SEVERITY_RANK, type Severity } from "../lint/finding.js";
-import { AUDIT_RULES } from "../lint/rules-security/docs.js";
+import { AUDIT_RULES, type AuditRuleDoc, PERSONAS, type Persona } from "../lint/rules-security/docs.js";
 import { FINDINGS_FORMATS, type FindingsFormat, renderFindings } from "../report/findings.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
 
@@ -14,17 +14,25 @@ Finds security problems in every workflow (.github/workflows/*.yml) and local ac
   -f, --format FORMAT   human (default), json, sarif or github
       --json            same as --format json
       --fail-on LEVEL   exit 1 on findings at or above: warning (default), error, info, never
+      --persona NAME    regular (default): actionable findings; pedantic: also code
+                        smells; auditor: everything, also what needs a human to judge
       --store DIR       action store used to check '# vX' comments of SHA pins
                         (default: $XDG_CACHE_HOME/slipway/actions)
   -h, --help            show this help
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage or I/O error.
 Suppress one finding with '# slipway-ignore: rule-id' on its line or the line above
-('# zizmor: ignore[rule]' is honoured for the rules both tools share).
+('# zizmor: ignore[rule]' is honoured for the rules both tools share). Each finding has a
+confidence (high, medium, low), shown after its rule and in JSON and SARIF.
+Also reads .github/dependabot.yml. Config (.slipway.yml): forbidden-uses: { allow | deny: [owner/*, ...] }
 
-Rules:
+Rules (persona in brackets when not regular):
 ${Object.entries(AUDIT_RULES)
-  .map(([id, d]) => `  ${id.padEnd(22)} ${d.severity.padEnd(8)} ${d.description}`)
+  .map(([id, d]) => {
+    const doc: AuditRuleDoc = d;
+    const who = doc.persona ? ` [${doc.persona}]` : "";
+    return `  ${id.padEnd(24)} ${d.severity.padEnd(8)} ${d.description}${who}`;
+  })
   .join("\n")}`;
 
 /** `cwd` is the repository root; tests pass their own. */
@@ -41,7 +49,11 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     const failOn = values["fail-on"] ?? "warning";
     if (failOn !== "never" && !(failOn in SEVERITY_RANK))
       throw new UsageError("--fail-on must be error, warning, info or never");
-    const result = await auditRepo(cwd, positionals, values.store ? { store: values.store } : {});
+    const persona = personaOf(values.persona);
+    const result = await auditRepo(cwd, positionals, {
+      persona,
+      ...(values.store ? { store: values.store } : {}),
+    });
     for (const m of result.missing) console.error(`slipway audit: ${m}: no such file or directory`);
     if (result.missing.length) return EXIT.usage;
     if (result.files === 0) throw new UsageError("no workflows or actions found (looked in .github/)");
@@ -63,6 +75,13 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
   }
 }
 
+/** `--persona`: regular when not given. */
+export function personaOf(value: string | undefined): Persona {
+  const p = value ?? "regular";
+  if (!PERSONAS.includes(p as Persona)) throw new UsageError(`--persona must be ${PERSONAS.join(", ")}`);
+  return p as Persona;
+}
+
 function options(args: string[]) {
   return parseArgs({
     args,
@@ -72,6 +91,7 @@ function options(args: string[]) {
       json: { type: "boolean" },
       "fail-on": { type: "string" },
       store: { type: "string" },
+      persona: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -4,6 +4,7 @@ import { SEVERITY_RANK, type Severity } from "../lint/finding.js";
 import { lintRepoDetailed } from "../lint/index.js";
 import { LINT_RULES } from "../lint/rule-docs.js";
 import { FINDINGS_FORMATS, type FindingsFormat, renderFindings } from "../report/findings.js";
+import { personaOf } from "./audit.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
 
 const USAGE = `usage: slipway lint [paths...] [options]
@@ -15,6 +16,7 @@ or the given files and directories.
       --fail-on LEVEL   exit 1 on findings at or above: error (default), warning, info, never
       --no-shellcheck   do not run shellcheck on run: scripts
       --audit           also the security findings of 'slipway audit', in the same pass
+      --persona NAME    with --audit: regular (default), pedantic or auditor
   -h, --help            show this help
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
@@ -42,9 +44,11 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     const failOn = values["fail-on"] ?? "error";
     if (failOn !== "never" && !(failOn in SEVERITY_RANK))
       throw new UsageError("--fail-on must be error, warning, info or never");
+    if (values.persona !== undefined && !values.audit) throw new UsageError("--persona needs --audit");
+    const persona = personaOf(values.persona);
     const result = await lintRepoDetailed(cwd, positionals, {
       ...(values["no-shellcheck"] ? { shellcheck: false } : {}),
-      ...(values.audit ? { audit: {} } : {}),
+      ...(values.audit ? { audit: { persona } } : {}),
     });
     for (const m of result.missing) console.error(`slipway lint: ${m}: no such file or directory`);
     if (result.missing.length) return EXIT.usage;
@@ -72,6 +76,7 @@ function options(args: string[]) {
       "fail-on": { type: "string" },
       "no-shellcheck": { type: "boolean" },
       audit: { type: "boolean" },
+      persona: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

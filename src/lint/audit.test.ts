@@ -5,18 +5,30 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { auditRepo, auditText } from "./audit.js";
-import { AUDIT_RULES } from "./rules-security/docs.js";
+import { auditDependabot } from "./rules-security/dependabot.js";
+import { AUDIT_RULES, type AuditRuleDoc, type AuditRuleId, type Persona } from "./rules-security/docs.js";
 
 const fx = join(import.meta.dirname, "../../test/fixtures/audit");
 const store = join(fx, "store");
 
+/** `expect: rule` on the finding's line; `expect-above: rule` on the line below it. */
 function expected(text: string): string[] {
   const out: string[] = [];
   text.split("\n").forEach((line, i) => {
-    const m = /\bexpect: ([\w-]+(?:, [\w-]+)*)/.exec(line);
-    for (const rule of m?.[1]?.split(", ") ?? []) out.push(`${i + 1}:${rule}`);
+    const m = /\bexpect(-above)?: ([\w-]+(?:, [\w-]+)*)/.exec(line);
+    for (const rule of m?.[2]?.split(", ") ?? []) out.push(`${m![1] ? i : i + 1}:${rule}`);
   });
   return out.sort();
+}
+
+/**
+ * A fixture runs at the least persona that shows its rule (or `# persona: x` in the file); above
+ * regular only the rule's own findings are compared, the persona's other rules being elsewhere.
+ */
+function personaFor(rule: string, text: string): Persona {
+  const set = /^# persona: (\w+)/m.exec(text)?.[1] as Persona | undefined;
+  const doc: AuditRuleDoc = AUDIT_RULES[rule as AuditRuleId];
+  return set ?? doc.persona ?? "regular";
 }
 
 describe("audit rules", () => {
@@ -32,9 +44,14 @@ describe("audit rules", () => {
     const files = readdirSync(join(fx, rule)).filter((f) => f.endsWith(".yml"));
     for (const file of files) {
       test(`${rule}/${file}`, async () => {
-        const r = await auditRepo(join(fx, rule), [file], { store });
+        const text = readFileSync(join(fx, rule, file), "utf8");
+        const persona = personaFor(rule, text);
+        const findings = rule.startsWith("dependabot-")
+          ? auditDependabot(text, file, persona)
+          : (await auditRepo(join(fx, rule), [file], { store, persona })).findings;
+        const r = { findings: persona === "regular" ? findings : findings.filter((f) => f.rule === rule) };
         const got = r.findings.map((f) => `${f.line}:${f.rule}`).sort();
-        const want = expected(readFileSync(join(fx, rule, file), "utf8"));
+        const want = expected(text);
         expect(got, JSON.stringify(r.findings, null, 1)).toEqual(want);
         if (file.startsWith("bad")) expect(want.some((w) => w.endsWith(`:${rule}`))).toBe(true);
         for (const f of r.findings) {

@@ -12,14 +12,22 @@ import { checkArtifacts } from "./rules-security/artifacts.js";
 import { checkBotConditions } from "./rules-security/bot-conditions.js";
 import { checkCachePoisoning } from "./rules-security/cache.js";
 import { checkUntrustedCheckout } from "./rules-security/checkout.js";
-import { type AuditContext, stepsOf } from "./rules-security/context.js";
+import { type AuditContext, type ForbiddenUses, stepsOf } from "./rules-security/context.js";
 import { checkCurlPipe } from "./rules-security/curl-pipe.js";
+import { auditDependabot } from "./rules-security/dependabot.js";
+import type { Persona } from "./rules-security/docs.js";
 import { checkGithubEnv } from "./rules-security/github-env.js";
 import { checkHardcodedSecrets } from "./rules-security/hardcoded.js";
+import {
+  checkAnonymousDefinitions,
+  checkConcurrencyLimits,
+  checkUndocumentedPermissions,
+} from "./rules-security/hygiene.js";
 import { auditSuppressor } from "./rules-security/ignore.js";
 import { checkUnpinnedImages } from "./rules-security/images.js";
 import { checkTemplateInjection } from "./rules-security/injection.js";
 import { checkInsecureCommands } from "./rules-security/insecure-commands.js";
+import { checkMisfeatures, checkObfuscation } from "./rules-security/obfuscation.js";
 import { checkAdhocPackages } from "./rules-security/packages.js";
 import { checkPermissions } from "./rules-security/permissions.js";
 import { checkPinning } from "./rules-security/pinning.js";
@@ -27,15 +35,23 @@ import { checkLongLivedTokens } from "./rules-security/publishing.js";
 import { checkSelfHosted } from "./rules-security/runners.js";
 import { checkSecrets } from "./rules-security/secrets.js";
 import { checkSecretsContext } from "./rules-security/secrets-context.js";
+import { checkSecretsOutsideEnv } from "./rules-security/secrets-outside-env.js";
 import { checkDangerousTriggers } from "./rules-security/triggers.js";
 import { checkTyposquat } from "./rules-security/typosquat.js";
 import { checkUnsoundCondition } from "./rules-security/unsound-condition.js";
 import { checkUnsoundContains } from "./rules-security/unsound-contains.js";
+import {
+  checkArchivedUses,
+  checkForbiddenUses,
+  checkSuperfluousActions,
+} from "./rules-security/uses-lists.js";
 import { parseSource, posAt, type SourceFile } from "./source.js";
 
 export interface AuditOptions {
   /** Action store for checking SHA version comments; default: the shared store. */
   store?: string;
+  /** Which findings to show (zizmor's personas); default regular. */
+  persona?: Persona;
 }
 
 export interface AuditResult {
@@ -69,13 +85,28 @@ const RULES = [
   checkTyposquat,
   checkAdhocPackages,
   checkDangerousTriggers, // after checkUntrustedCheckout: its findings set the severity
+  checkSecretsOutsideEnv,
+  checkConcurrencyLimits,
+  checkAnonymousDefinitions,
+  checkUndocumentedPermissions,
+  checkArchivedUses,
+  checkForbiddenUses,
+  checkSuperfluousActions,
+  checkObfuscation,
+  checkMisfeatures,
 ];
 
 /** Audits one file's text; `file` is the path shown to the user. */
 export function auditText(
   text: string,
   file: string,
-  opts: { root?: string; store?: string; action?: boolean } = {},
+  opts: {
+    root?: string;
+    store?: string;
+    action?: boolean;
+    persona?: Persona;
+    forbiddenUses?: ForbiddenUses;
+  } = {},
 ): Finding[] {
   return auditSource(parseSource(text, file, file, opts.action ? "action" : "workflow"), opts);
 }
@@ -90,6 +121,8 @@ export function auditSource(
     model?: WorkflowModel;
     /** Store reads shared by the files of one run. */
     storeSeen?: Map<string, string | undefined>;
+    persona?: Persona;
+    forbiddenUses?: ForbiddenUses | undefined;
   } = {},
 ): Finding[] {
   const { file, text } = src;
@@ -101,6 +134,8 @@ export function auditSource(
     store: opts.store,
     storeSeen: opts.storeSeen ?? new Map(),
     findings: [],
+    persona: opts.persona ?? "regular",
+    forbiddenUses: opts.forbiddenUses,
   };
   if (src.doc.errors.length > 0) {
     const e = src.doc.errors[0]!;
@@ -129,7 +164,8 @@ export async function auditRepo(
   root = resolve(root);
   const store = opts.store ?? defaultStore();
   const { config } = loadConfig(root);
-  const { files, missing, loops } = await discover(root, paths);
+  const { files, missing, loops, dependabot } = await discover(root, paths);
+  const persona = opts.persona ?? "regular";
   const sources = new Map<string, string>();
   const findings: Finding[] = [];
   const unreadable: string[] = [...loops];
@@ -149,9 +185,21 @@ export async function auditRepo(
       continue;
     }
     sources.set(file, input.text);
-    for (const f of auditSource(src, { root, store, storeSeen }))
+    const forbiddenUses = config.forbiddenUses;
+    for (const f of auditSource(src, { root, store, storeSeen, persona, forbiddenUses }))
+      if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
+  }
+  for (const path of dependabot) {
+    const file = relative(root, path) || basename(path);
+    const input = readInput(path, file);
+    if ("problem" in input) {
+      unreadable.push(input.problem);
+      continue;
+    }
+    sources.set(file, input.text);
+    for (const f of auditDependabot(input.text, file, persona))
       if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
   }
   sortFindings(findings);
-  return { findings, sources, missing, unreadable, files: files.length };
+  return { findings, sources, missing, unreadable, files: files.length + dependabot.length };
 }

@@ -1,6 +1,8 @@
 // Lint settings from .slipway.yml, or the "slipway" key of package.json when that file is absent:
 //   ignore: { rule-id: [glob, ...] }   rules switched off for matching files
 //   runner-labels: [label, ...]        self-hosted runner labels (globs allowed)
+//   forbidden-uses: { allow: [pattern, ...] } or { deny: [pattern, ...] }
+//                                      which uses: the audit accepts (zizmor's forbidden-uses)
 // The self-hosted-runner labels of an actionlint config (.github/actionlint.yaml) count as
 // runner-labels too: a repository moving from actionlint keeps its list.
 import { readFileSync } from "node:fs";
@@ -8,15 +10,36 @@ import { join } from "node:path";
 import picomatch from "picomatch";
 import { parse } from "yaml";
 import type { Diagnostic } from "../workflow/diagnostic.js";
+import type { ForbiddenUses } from "./rules-security/context.js";
 
 export interface LintConfig {
   /** Where the config came from, relative to the root; undefined when there is none. */
   file: string | undefined;
   ignore: Map<string, (file: string) => boolean>;
   runnerLabels: ((label: string) => boolean)[];
+  forbiddenUses?: ForbiddenUses;
 }
 
 export const EMPTY_CONFIG: LintConfig = { file: undefined, ignore: new Map(), runnerLabels: [] };
+
+/**
+ * A uses: pattern as zizmor writes them: `owner/*` (the whole owner), `owner/repo` (any path and
+ * ref of it), `owner/repo/path`, `owner/repo@ref`; globs allowed, case ignored. Matched against
+ * `owner/repo[/path]@ref`.
+ */
+export function usesMatcher(patterns: string[]): (uses: string) => boolean {
+  const byName = patterns.filter((p) => !p.includes("@"));
+  const withRef = patterns.filter((p) => p.includes("@"));
+  const name = byName.length ? picomatch(byName, { nocase: true }) : () => false;
+  const full = withRef.length ? picomatch(withRef, { nocase: true }) : () => false;
+  return (uses) => {
+    const at = uses.lastIndexOf("@");
+    const n = at < 0 ? uses : uses.slice(0, at);
+    const parts = n.split("/");
+    // owner/repo/path is covered by owner/repo and by owner/*.
+    return full(uses) || name(n) || parts.slice(2).some((_, i) => name(parts.slice(0, 2 + i).join("/")));
+  };
+}
 
 function readRaw(root: string): { file: string; value: unknown } | { error: Diagnostic } | undefined {
   for (const name of [".slipway.yml", ".slipway.yaml"]) {
@@ -103,6 +126,25 @@ function loadOwnConfig(root: string): { config: LintConfig; errors: Diagnostic[]
     const labels = asStrings(value["runner-labels"]);
     if (labels) config.runnerLabels = labels.map((l) => picomatch(l, { nocase: true }));
     else errors.push({ file: raw.file, line: 1, col: 1, message: "runner-labels must be a list of labels" });
+  }
+  const forbidden = value["forbidden-uses"];
+  if (forbidden !== undefined) {
+    const f = (forbidden ?? {}) as Record<string, unknown>;
+    const allow = asStrings(f.allow);
+    const deny = asStrings(f.deny);
+    if (
+      typeof forbidden !== "object" ||
+      Array.isArray(forbidden) ||
+      (allow === undefined) === (deny === undefined)
+    )
+      errors.push({
+        file: raw.file,
+        line: 1,
+        col: 1,
+        message:
+          "forbidden-uses must have either allow: or deny: (a list of uses: patterns such as actions/*)",
+      });
+    else config.forbiddenUses = allow ? { allow: usesMatcher(allow) } : { deny: usesMatcher(deny!) };
   }
   return { config, errors };
 }

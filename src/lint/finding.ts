@@ -1,5 +1,7 @@
 /** One result of lint or audit; every finding points at the YAML. */
 export type Severity = "error" | "warning" | "info";
+/** How sure an audit rule is that the finding is real (zizmor's confidence levels). */
+export type Confidence = "low" | "medium" | "high";
 
 export interface Finding {
   rule: string; // stable id, e.g. "expression-syntax", "unpinned-action"
@@ -11,6 +13,8 @@ export interface Finding {
   col: number;
   endLine?: number;
   endCol?: number;
+  /** Audit findings only. */
+  confidence?: Confidence;
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };

@@ -1,6 +1,6 @@
 // `slipway lint` as a library: every workflow and local action under .github/ (or the given
 // paths), checked by each rule, minus what the config and inline comments suppress.
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
 import { defaultStore } from "../action-store/store.js";
 import { loadWorkflowDocument } from "../workflow/load.js";
@@ -30,6 +30,8 @@ import { checkRunsOn } from "./rules/runs-on.js";
 import { checkShells } from "./rules/shell.js";
 import { checkShellcheck, shellcheckAvailable } from "./rules/shellcheck.js";
 import { checkStrategy } from "./rules/strategy.js";
+import { auditDependabot, isDependabot } from "./rules-security/dependabot.js";
+import type { Persona } from "./rules-security/docs.js";
 import { get, nodePos, parseSource, type SourceFile, str } from "./source.js";
 import { isSuppressed, suppressions } from "./suppress.js";
 import { symlinkLoops } from "./symlinks.js";
@@ -38,7 +40,7 @@ export interface LintOptions {
   /** shellcheck binary; false to skip it. Default: $SLIPWAY_SHELLCHECK or `shellcheck` on PATH. */
   shellcheck?: string | false;
   /** Also run the security audit on the same parsed files (one pass for both). */
-  audit?: { store?: string };
+  audit?: { store?: string; persona?: Persona };
 }
 
 export interface LintResult {
@@ -56,18 +58,26 @@ export interface LintResult {
 
 const WORKFLOWS = [".github/workflows/*.yml", ".github/workflows/*.yaml"];
 const ACTIONS = [".github/**/action.yml", ".github/**/action.yaml"];
+const DEPENDABOT = ["dependabot.yml", "dependabot.yaml"];
 const isAction = (p: string) => /^action\.ya?ml$/.test(basename(p));
 
 /** Files to lint under root (or under the given paths, files or directories, relative to root). */
+/** `dependabot`: .github/dependabot.y(a)ml (or such files among the paths), which only audit reads. */
 export async function discover(
   root: string,
   paths?: string[],
-): Promise<{ files: string[]; missing: string[]; loops: string[] }> {
+): Promise<{ files: string[]; missing: string[]; loops: string[]; dependabot: string[] }> {
   if (!paths?.length) {
     // Loaded here: explicit files (an editor, a hook) need no globbing.
     const { glob } = await import("tinyglobby");
     const found = await glob([...WORKFLOWS, ...ACTIONS], { cwd: root, absolute: true, dot: true });
-    return { files: found.sort(), missing: [], loops: symlinkLoops(join(root, ".github"), root) };
+    const dependabot = DEPENDABOT.map((n) => join(root, ".github", n)).filter((p) => existsSync(p));
+    return {
+      files: found.sort(),
+      missing: [],
+      loops: symlinkLoops(join(root, ".github"), root),
+      dependabot: dependabot.slice(0, 1),
+    };
   }
   const files = new Set<string>();
   const missing: string[] = [];
@@ -93,7 +103,13 @@ export async function discover(
     if (found.length === 0) found = await glob(["*.yml", "*.yaml"], { cwd: abs, absolute: true, dot: true });
     for (const f of found) files.add(f);
   }
-  return { files: [...files].sort(), missing, loops: [...new Set(loops)] };
+  const all = [...files].sort();
+  return {
+    files: all.filter((f) => !isDependabot(basename(f))),
+    missing,
+    loops: [...new Set(loops)],
+    dependabot: all.filter((f) => isDependabot(basename(f))),
+  };
 }
 
 /** The folder holding the .github/ a file is under, else `fallback`. */
@@ -177,7 +193,7 @@ export async function lintRepoDetailed(
 ): Promise<LintResult> {
   root = resolve(root);
   const { config, errors } = loadConfig(root);
-  const { files, missing, loops } = await discover(root, paths);
+  const { files, missing, loops, dependabot } = await discover(root, paths);
   const notes: string[] = [];
   const shellcheck = await resolveShellcheck(opts.shellcheck);
   if (!shellcheck && opts.shellcheck !== false && process.env.SLIPWAY_SHELLCHECK !== "off") {
@@ -235,6 +251,8 @@ export async function lintRepoDetailed(
       store,
       storeSeen,
       model: ctx.model,
+      persona: opts.audit.persona ?? "regular",
+      forbiddenUses: config.forbiddenUses,
     }).filter((f) => f.rule !== "syntax" && !config.ignore.get(f.rule)?.(f.file));
     // An always-true if: is lint's if-always-true and audit's unsound-condition at one place:
     // said once, by lint. An untagged docker:// image is said once, by audit's unpinned-images,
@@ -250,9 +268,28 @@ export async function lintRepoDetailed(
   };
   if (shellcheck) for (const list of await Promise.all(files.map(lintOne))) findings.push(...list);
   else for (const path of files) findings.push(...(await lintOne(path)));
+  // dependabot.yml has no workflow to lint; the audit reads it.
+  for (const path of opts.audit ? dependabot : []) {
+    const file = relative(root, path) || basename(path);
+    const input = readInput(path, file);
+    if ("problem" in input) {
+      unreadable.push(input.problem);
+      continue;
+    }
+    sources.set(file, input.text);
+    for (const f of auditDependabot(input.text, file, opts.audit?.persona))
+      if (!config.ignore.get(f.rule)?.(f.file)) findings.push(f);
+  }
   sortFindings(findings);
   unreadable.sort();
-  return { findings, sources, notes, missing, unreadable, files: files.length };
+  return {
+    findings,
+    sources,
+    notes,
+    missing,
+    unreadable,
+    files: files.length + (opts.audit ? dependabot.length : 0),
+  };
 }
 
 /** Findings for every workflow and local action of the repository at `root`. */

@@ -254,6 +254,8 @@ class Collector {
       store: undefined,
       storeSeen: new Map(),
       findings: [],
+      persona: "regular",
+      forbiddenUses: undefined,
     };
     const t = model.triggers;
     const onPr = t.has("pull_request") || t.has("merge_group");
@@ -288,6 +290,8 @@ class Collector {
       store: undefined,
       storeSeen: new Map(),
       findings: [],
+      persona: "regular",
+      forbiddenUses: undefined,
     };
     for (const s of ctx.steps) this.step(s, false, true);
   }

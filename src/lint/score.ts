@@ -85,7 +85,10 @@ const CATEGORIES: {
         max: 8,
         spec: ({ audit }) => {
           const errors = audit.filter((f) => f.severity === "error");
-          const warns = audit.filter((f) => f.severity === "warning" && !AUDIT_OWN.has(f.rule));
+          // A low-confidence warning is a lead to look at, not a risk to count.
+          const warns = audit.filter(
+            (f) => f.severity === "warning" && f.confidence !== "low" && !AUDIT_OWN.has(f.rule),
+          );
           const points = Math.max(0, 8 - 3 * errors.length - warns.length);
           return {
             points,

@@ -75,7 +75,8 @@ function toHuman(findings: Finding[], sources: Sources): string {
     out.push(file);
     const lines = sourceOf(sources, file)?.split("\n");
     for (const f of list) {
-      out.push(`  ${f.line}:${f.col}  ${f.severity.padEnd(7)}  ${f.message}  [${f.rule}]`);
+      const sure = f.confidence ? `, ${f.confidence} confidence` : "";
+      out.push(`  ${f.line}:${f.col}  ${f.severity.padEnd(7)}  ${f.message}  [${f.rule}${sure}]`);
       out.push(...excerpt(f, lines));
       if (f.fix) out.push(`    fix: ${f.fix}`);
     }
@@ -131,6 +132,8 @@ function toSarif(findings: Finding[], opts: RenderOptions) {
           ruleIndex: index.get(f.rule),
           level: SARIF_LEVEL[f.severity],
           message: { text: f.fix ? `${f.message}. Fix: ${f.fix}` : f.message },
+          // SARIF 2.1.0 has no confidence field (rank is a priority); a property bag holds it.
+          ...(f.confidence ? { properties: { confidence: f.confidence } } : {}),
           locations: [
             {
               physicalLocation: {

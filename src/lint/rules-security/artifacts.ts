@@ -3,6 +3,7 @@
 import type { Node } from "yaml";
 import { str } from "../source.js";
 import { type AuditContext, type AuditStep, report, usesAction, withInput } from "./context.js";
+import { versionComment } from "./pinning.js";
 
 const WORKSPACE =
   /^(\.\/?|\.\/\*{1,2}|\*{1,2}|\$\{\{\s*github\.workspace\s*\}\}\/?|\$GITHUB_WORKSPACE\/?|\.git\/?.*)$/;
@@ -27,19 +28,54 @@ export function checkArtifacts(ctx: AuditContext): void {
   for (const steps of byJob.values()) {
     steps.forEach((step, i) => {
       if (!usesAction(step, "actions/checkout")) return;
-      if (str(withInput(step, "persist-credentials")) === "false") return;
-      const upload = steps.slice(i + 1).find((s) => workspaceUpload(s));
-      if (!upload) return;
-      const hidden = str(withInput(upload, "include-hidden-files")) === "true";
+      const persist = str(withInput(step, "persist-credentials"))?.trim();
+      if (persist === "false") return;
+      // Written out as true: meant (auditor only); from an expression: maybe (pedantic).
+      const persona = persist === "true" ? "auditor" : persist?.includes("${{") ? "pedantic" : undefined;
+      // checkout v6 and later keep the token under $RUNNER_TEMP, outside the workspace.
+      const v6 = checkoutMajor(ctx, step) >= 6;
+      const later = steps.slice(i + 1);
+      const upload = later.find((s) => workspaceUpload(s));
+      if (upload) {
+        const hidden = str(withInput(upload, "include-hidden-files")) === "true";
+        report(
+          ctx,
+          "persist-credentials",
+          step.uses,
+          hidden
+            ? "the checkout token stays in .git/config and a later step uploads the workspace with hidden files"
+            : "the checkout token stays in .git/config and a later step uploads the workspace",
+          { severity: v6 ? "info" : hidden ? "error" : "warning", persona },
+        );
+        return;
+      }
+      const any = later.find((s) =>
+        usesAction(s, "actions/upload-artifact", "actions/upload-pages-artifact"),
+      );
       report(
         ctx,
         "persist-credentials",
         step.uses,
-        hidden
-          ? "the checkout token stays in .git/config and a later step uploads the workspace with hidden files"
-          : "the checkout token stays in .git/config and a later step uploads the workspace",
-        { severity: hidden ? "error" : "warning" },
+        any
+          ? "the checkout token stays on disk and a later step uploads an artifact (not the whole workspace)"
+          : "the checkout token stays on disk for every later step of the job",
+        {
+          severity: v6 || !any ? "info" : "warning",
+          confidence: "low",
+          persona: persona ?? (any ? undefined : "pedantic"),
+        },
       );
     });
   }
+}
+
+/** The major version of a checkout step, from its ref or its `# vN` comment; 0 when unknown. */
+function checkoutMajor(ctx: AuditContext, step: AuditStep): number {
+  const uses = step.uses;
+  if (!uses?.range) return 0;
+  const v = str(uses) ?? "";
+  const ref = v.slice(v.lastIndexOf("@") + 1);
+  const tag = /^v\d/.test(ref) ? ref : versionComment(ctx.src.text, uses.range[1])?.tag;
+  const m = /^v?(\d+)/.exec(tag ?? "");
+  return m ? Number(m[1]) : 0;
 }

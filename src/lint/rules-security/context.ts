@@ -1,10 +1,10 @@
 // What an audit rule sees: one parsed file, its workflow model (for workflows), every step with
 // its effective env, and a way to report a finding with the rule's default severity and fix.
 import { isScalar, type Node, type Scalar } from "yaml";
-import type { Finding, Severity } from "../finding.js";
+import type { Confidence, Finding, Severity } from "../finding.js";
 import type { JobInfo, WorkflowModel } from "../model.js";
 import { entries, get, items, nodePos, type Pos, posAt, type SourceFile, str } from "../source.js";
-import { AUDIT_RULES, type AuditRuleId } from "./docs.js";
+import { AUDIT_RULES, type AuditRuleDoc, type AuditRuleId, PERSONA_RANK, type Persona } from "./docs.js";
 
 export interface AuditStep {
   node: Node;
@@ -33,13 +33,28 @@ export interface AuditContext {
   /** Commits read from the store in this run, by `owner/repo@ref` (the same pins recur in every file). */
   storeSeen: Map<string, string | undefined>;
   findings: Finding[];
+  /** Findings for a persona above this one are not reported. */
+  persona: Persona;
+  /** forbidden-uses from the config: uses: that may not be used (or only those that may). */
+  forbiddenUses: ForbiddenUses | undefined;
 }
+
+export type ForbiddenUses = { allow: (name: string) => boolean } | { deny: (name: string) => boolean };
 
 export interface AuditReportOptions {
   severity?: Severity;
+  /** The persona this finding needs when it is more than the rule's. */
+  persona?: Persona;
+  confidence?: Confidence;
   fix?: string;
   /** End of the flagged text, as a file offset. */
   end?: number;
+}
+
+/** Whether the persona shows what `rule` (or a finding needing `persona`) reports. */
+export function shows(ctx: AuditContext, rule: AuditRuleId, persona?: Persona): boolean {
+  const doc: AuditRuleDoc = AUDIT_RULES[rule];
+  return PERSONA_RANK[persona ?? doc.persona ?? "regular"] <= PERSONA_RANK[ctx.persona];
 }
 
 export function report(
@@ -49,8 +64,9 @@ export function report(
   message: string,
   opts: AuditReportOptions = {},
 ): void {
+  if (!shows(ctx, rule, opts.persona)) return;
+  const doc: AuditRuleDoc = AUDIT_RULES[rule];
   const pos = typeof at === "number" ? posAt(ctx.src, at) : at && "line" in at ? at : nodePos(ctx.src, at);
-  const doc = AUDIT_RULES[rule];
   const f: Finding = {
     rule,
     severity: opts.severity ?? doc.severity,
@@ -69,6 +85,7 @@ export function report(
       f.endCol = e.col;
     }
   }
+  f.confidence = opts.confidence ?? doc.confidence ?? "high";
   ctx.findings.push(f);
 }
 

@@ -1,12 +1,28 @@
 // Every audit rule: id, default severity, what it finds and the usual one-line fix. Findings may
 // carry a more specific fix; this one is the fallback and the SARIF/help text.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub expression text, not JS templates
-import type { Severity } from "../finding.js";
+import type { Confidence, Severity } from "../finding.js";
 
+/**
+ * zizmor's personas: regular (the default) shows actionable findings; pedantic adds code smells;
+ * auditor shows everything, including what needs a human to judge.
+ */
+export type Persona = "regular" | "pedantic" | "auditor";
+export const PERSONAS: readonly Persona[] = ["regular", "pedantic", "auditor"];
+export const PERSONA_RANK: Record<Persona, number> = { regular: 0, pedantic: 1, auditor: 2 };
+
+/**
+ * zizmor's severities map to Slipway's levels: high -> error, medium and low -> warning,
+ * informational -> info. A rule's findings may be lower (or higher) when the case calls for it.
+ */
 export interface AuditRuleDoc {
   severity: Severity;
   description: string;
   fix: string;
+  /** The least persona that shows the rule; regular when absent. */
+  persona?: Persona;
+  /** Default confidence of the rule's findings; high when absent. */
+  confidence?: Confidence;
 }
 
 export const AUDIT_RULES = {
@@ -58,7 +74,8 @@ export const AUDIT_RULES = {
   },
   "persist-credentials": {
     severity: "warning",
-    description: "checkout keeps the token in .git/config and the workspace is uploaded later",
+    description:
+      "checkout keeps the token on disk and the workspace is uploaded later (low confidence: another artifact; pedantic: no upload)",
     fix: "add 'persist-credentials: false' to the actions/checkout step",
   },
   "artifact-workspace": {
@@ -148,6 +165,85 @@ export const AUDIT_RULES = {
     description:
       "pull_request_target or workflow_run trigger: secrets and a write token for events forks can cause (info when nothing untrusted is checked out)",
     fix: "use pull_request (no secrets) where possible; otherwise never check out or run the pull request's code here",
+  },
+  "secrets-outside-env": {
+    severity: "warning",
+    persona: "auditor",
+    description:
+      "job reads secrets.X but has no environment:, so the secret is a repository or organisation one that any job can read",
+    fix: "move the secret to an environment with protection rules and set environment: on the job",
+  },
+  "self-hosted-runner": {
+    severity: "warning",
+    persona: "auditor",
+    description:
+      "job runs on a self-hosted runner (see self-hosted-public for workflows outsiders can start)",
+    fix: "use GitHub-hosted or ephemeral (just-in-time) runners, and require approval for outside contributors",
+  },
+  "concurrency-limits": {
+    severity: "warning",
+    persona: "pedantic",
+    description: "no concurrency: at workflow or job level: superseded runs keep running side by side",
+    fix: "add concurrency: { group: ${{ github.workflow }}-${{ github.ref }}, cancel-in-progress: true }",
+  },
+  "anonymous-definition": {
+    severity: "info",
+    persona: "pedantic",
+    description: "workflow or action without name: (shown by file name or job id in the Actions UI)",
+    fix: "add a name: saying what the workflow or action does",
+  },
+  "undocumented-permissions": {
+    severity: "warning",
+    persona: "pedantic",
+    description: "permission granting write (or write-all) without a comment on its line saying why",
+    fix: "say why on the same line: contents: write # push the release tag",
+  },
+  "archived-uses": {
+    severity: "warning",
+    description: "action or reusable workflow from an archived (read-only, unmaintained) repository",
+    fix: "replace it with a maintained action or a run: step (gh, cargo, rustup)",
+  },
+  "forbidden-uses": {
+    severity: "error",
+    description: "uses: an action the forbidden-uses allow or deny list of .slipway.yml does not permit",
+    fix: "use an allowed action, or change the forbidden-uses list in .slipway.yml",
+  },
+  obfuscation: {
+    severity: "warning",
+    description:
+      "uses: path with ./, .. or // segments, or an expression that is a constant (${{ 'x' }}, format() of literals, fromJSON(toJSON(x)))",
+    fix: "write the plain value: the uses: path without redundant segments, the constant without ${{ }}",
+  },
+  misfeature: {
+    severity: "warning",
+    description:
+      "feature that hides what runs: shell: cmd, setup-python's pip-install input (auditor: shells GitHub does not document)",
+    fix: "use pwsh or bash instead of cmd; install packages in a run: step into a virtual environment",
+  },
+  "superfluous-actions": {
+    severity: "info",
+    description:
+      "action doing what a tool already on the runner does (gh release, gh pr, jq, docker run, git)",
+    fix: "call the preinstalled tool in a run: step and drop the action",
+  },
+  "pin-comment-missing": {
+    severity: "warning",
+    persona: "pedantic",
+    description:
+      "action pinned to a commit SHA with no version comment (# v4.2.2) saying which release it is",
+    fix: "re-run 'slipway pin', which writes the version comment, or add it by hand",
+  },
+  "dependabot-cooldown": {
+    severity: "warning",
+    description:
+      "dependabot.yml update without a cooldown of at least 7 days: new releases are taken at once",
+    fix: "add cooldown: { default-days: 7 } to the update",
+  },
+  "dependabot-execution": {
+    severity: "error",
+    description:
+      "dependabot.yml allows insecure-external-code-execution: manifests' code runs with Dependabot's credentials",
+    fix: "remove insecure-external-code-execution: allow (deny is the default)",
   },
 } satisfies Record<string, AuditRuleDoc>;
 

@@ -4,7 +4,7 @@ import type { Scalar } from "yaml";
 import { isSha } from "../../action-store/ref.js";
 import { storeCommit, storeRefsFor } from "../pin-store.js";
 import { str } from "../source.js";
-import { type AuditContext, report } from "./context.js";
+import { type AuditContext, report, shows } from "./context.js";
 
 /** GitHub's own actions: a tag there is a lesser risk than a third party's. */
 const FIRST_PARTY = new Set(["actions", "github"]);
@@ -66,9 +66,24 @@ export function checkPinning(ctx: AuditContext): void {
 }
 
 function checkComment(ctx: AuditContext, use: RemoteUse, end: number): void {
-  if (!ctx.store) return;
   const comment = versionComment(ctx.src.text, end);
-  if (!comment) return;
+  if (!comment) {
+    if (!shows(ctx, "pin-comment-missing")) return;
+    const eol = ctx.src.text.indexOf("\n", end);
+    const other = /^\s*#\s*(.*?)\s*$/.exec(ctx.src.text.slice(end, eol < 0 ? undefined : eol));
+    report(
+      ctx,
+      "pin-comment-missing",
+      use.refOffset,
+      other
+        ? `${use.owner}/${use.repo} is pinned to a SHA whose comment ('# ${other[1]}') names no version`
+        : `${use.owner}/${use.repo} is pinned to a SHA with no version comment: readers cannot tell which release it is`,
+      // A comment such as '# stable' names the branch the SHA came from: a choice, maybe.
+      { end: use.refOffset + use.ref.length, ...(other ? { confidence: "low" as const } : {}) },
+    );
+    return;
+  }
+  if (!ctx.store) return;
   const key = `${use.owner}/${use.repo}@${comment.tag}`;
   let stored = ctx.storeSeen.get(key);
   if (!ctx.storeSeen.has(key)) {

@@ -2,7 +2,7 @@
 // pull request, an issue comment) lets them run code on it and persist there.
 import { isScalar, type Node } from "yaml";
 import { get, items, str } from "../source.js";
-import { type AuditContext, report } from "./context.js";
+import { type AuditContext, report, shows } from "./context.js";
 
 const PUBLIC_TRIGGERS = [
   "pull_request",
@@ -27,17 +27,37 @@ export function runsOnLabels(job: Node | undefined): string[] {
   return list;
 }
 
+/**
+ * Public workflows on self-hosted runners (self-hosted-public), and for the auditor persona any
+ * self-hosted runner or runner group (self-hosted-runner): hard to secure, so worth a look.
+ */
 export function checkSelfHosted(ctx: AuditContext): void {
   const model = ctx.model;
   if (!model) return;
   const public_ = PUBLIC_TRIGGERS.filter((t) => model.triggers.has(t));
-  if (public_.length === 0) return;
+  const auditor = shows(ctx, "self-hosted-runner");
+  if (public_.length === 0 && !auditor) return;
   for (const job of model.jobs.values()) {
     const labels = runsOnLabels(job.node);
     const viaMatrix =
       labels.some((l) => l.includes("${{")) &&
       JSON.stringify(get(job.node, "strategy")?.toJSON() ?? "").includes("self-hosted");
-    if (!labels.some((l) => l.toLowerCase() === "self-hosted") && !viaMatrix) continue;
+    const group = str(get(get(job.node, "runs-on"), "group"));
+    const self = labels.some((l) => l.toLowerCase() === "self-hosted") || viaMatrix;
+    if (!self || public_.length === 0) {
+      // A runner group can hold larger GitHub-hosted runners as well: less sure.
+      if (auditor && (self || group))
+        report(
+          ctx,
+          "self-hosted-runner",
+          get(job.node, "runs-on"),
+          self
+            ? `job ${job.id} runs on a self-hosted runner${viaMatrix ? " (from its matrix)" : ""}`
+            : `job ${job.id} runs in runner group '${group}', which may hold self-hosted runners`,
+          { confidence: self && !viaMatrix ? "high" : "low" },
+        );
+      continue;
+    }
     report(
       ctx,
       "self-hosted-public",
