@@ -23,7 +23,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unread
 
 Config (.slipway.yml or package.json "slipway"):
   ignore: { rule-id: [glob, ...] }    runner-labels: [label, ...]
-  forbidden-uses: { allow: [pattern, ...] } or { deny: [...] }   (audit; owner/*, owner/repo@ref)
+  forbidden-uses: { allow or deny: [owner/*, owner/repo/*, owner/repo, owner/repo@ref] }  (audit)
 Inline: # slipway-ignore: rule-id   (on the line or the line above)
 
 Rules:

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { auditRepo, auditText } from "./audit.js";
+import { usesMatcher } from "./config.js";
 import { lintRepoDetailed } from "./index.js";
 
 const wf = `on: push
@@ -126,13 +127,36 @@ jobs:
 `;
   test("allow: only the listed actions pass", async () => {
     const dir = repo({
-      ".slipway.yml": "forbidden-uses:\n  allow: [actions/*, github/codeql-action]\n",
+      ".slipway.yml": "forbidden-uses:\n  allow: [actions/*, github/codeql-action/*]\n",
       ".github/workflows/ci.yml": steps,
     });
     const r = await auditRepo(dir);
     expect(r.findings.map((f) => `${f.line}:${f.rule}:${f.message}`)).toEqual([
       "9:forbidden-uses:someone/else@ce28f5bb42b7a9f2c824e633a3f6ee835bab6858 is not in the forbidden-uses allow list of the config",
     ]);
+  });
+
+  test("patterns read as zizmor's repository patterns", () => {
+    const m = usesMatcher(["actions/*", "github/codeql-action/*", "docker/login-action", "a/b/c@v1"]);
+    expect(m("actions/checkout@v4")).toBe(true);
+    expect(m("actions/cache/save@v4")).toBe(true);
+    expect(m("github/codeql-action@v3")).toBe(true);
+    expect(m("github/codeql-action/init@v3")).toBe(true);
+    expect(m("Docker/Login-Action@v3")).toBe(true);
+    expect(m("docker/login-action/sub@v3")).toBe(false); // owner/repo is that action only
+    expect(m("a/b/c@v1")).toBe(true);
+    expect(m("a/b/c@v2")).toBe(false);
+    expect(m("actions-x/checkout@v4")).toBe(false);
+    expect(usesMatcher(["*"])("any/thing@main")).toBe(true);
+  });
+
+  test("zizmor.yml's rules.forbidden-uses.config counts when .slipway.yml has none", async () => {
+    const dir = repo({
+      ".github/zizmor.yml": "rules:\n  forbidden-uses:\n    config:\n      deny: [someone/*]\n",
+      ".github/workflows/ci.yml": steps,
+    });
+    const r = await auditRepo(dir);
+    expect(r.findings.map((f) => `${f.line}:${f.rule}`)).toEqual(["9:forbidden-uses"]);
   });
 
   test("a list that is neither allow nor deny is a config error of lint", async () => {

@@ -2,7 +2,8 @@
 //   ignore: { rule-id: [glob, ...] }   rules switched off for matching files
 //   runner-labels: [label, ...]        self-hosted runner labels (globs allowed)
 //   forbidden-uses: { allow: [pattern, ...] } or { deny: [pattern, ...] }
-//                                      which uses: the audit accepts (zizmor's forbidden-uses)
+//                                      which uses: the audit accepts (zizmor's forbidden-uses;
+//                                      without it, zizmor.yml's rules.forbidden-uses.config counts)
 // The self-hosted-runner labels of an actionlint config (.github/actionlint.yaml) count as
 // runner-labels too: a repository moving from actionlint keeps its list.
 import { readFileSync } from "node:fs";
@@ -23,21 +24,24 @@ export interface LintConfig {
 export const EMPTY_CONFIG: LintConfig = { file: undefined, ignore: new Map(), runnerLabels: [] };
 
 /**
- * A uses: pattern as zizmor writes them: `owner/*` (the whole owner), `owner/repo` (any path and
- * ref of it), `owner/repo/path`, `owner/repo@ref`; globs allowed, case ignored. Matched against
- * `owner/repo[/path]@ref`.
+ * uses: patterns as zizmor's repository patterns read: `owner/repo/path@ref` and `owner/repo@ref`
+ * (exactly that ref), `owner/repo/path` and `owner/repo` (exactly that action, any ref),
+ * `owner/repo/*` (the repository and every path in it), `owner/*` (the whole owner), `*` (all).
+ * Matched against `owner/repo[/path]@ref`, case ignored.
  */
 export function usesMatcher(patterns: string[]): (uses: string) => boolean {
-  const byName = patterns.filter((p) => !p.includes("@"));
-  const withRef = patterns.filter((p) => p.includes("@"));
-  const name = byName.length ? picomatch(byName, { nocase: true }) : () => false;
-  const full = withRef.length ? picomatch(withRef, { nocase: true }) : () => false;
+  const list = patterns.map((p) => p.trim().toLowerCase());
   return (uses) => {
-    const at = uses.lastIndexOf("@");
-    const n = at < 0 ? uses : uses.slice(0, at);
-    const parts = n.split("/");
-    // owner/repo/path is covered by owner/repo and by owner/*.
-    return full(uses) || name(n) || parts.slice(2).some((_, i) => name(parts.slice(0, 2 + i).join("/")));
+    const u = uses.toLowerCase();
+    const at = u.lastIndexOf("@");
+    const name = at < 0 ? u : u.slice(0, at);
+    return list.some((p) => {
+      if (p === "*") return true;
+      if (p.includes("@")) return p === u;
+      if (!p.endsWith("/*")) return p === name;
+      const prefix = p.slice(0, -2);
+      return name === prefix || name.startsWith(`${prefix}/`);
+    });
   };
 }
 
@@ -88,9 +92,37 @@ function actionlintLabels(root: string): ((label: string) => boolean)[] {
   return [];
 }
 
+/** zizmor's `rules.forbidden-uses.config` (in zizmor's search order), for a repository moving over. */
+function zizmorForbiddenUses(root: string): ForbiddenUses | undefined {
+  for (const name of [".github/zizmor.yml", ".github/zizmor.yaml", "zizmor.yml", "zizmor.yaml"]) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, name), "utf8");
+    } catch {
+      continue;
+    }
+    try {
+      const cfg = (parse(text) as { rules?: { "forbidden-uses"?: { config?: Record<string, unknown> } } })
+        ?.rules?.["forbidden-uses"]?.config;
+      const allow = asStrings(cfg?.allow);
+      const deny = asStrings(cfg?.deny);
+      return allow ? { allow: usesMatcher(allow) } : deny ? { deny: usesMatcher(deny) } : undefined;
+    } catch {
+      return undefined; // zizmor's config: zizmor reports its problems
+    }
+  }
+  return undefined;
+}
+
 /** Config and the problems found in it (bad shapes are reported, never thrown). */
 export function loadConfig(root: string): { config: LintConfig; errors: Diagnostic[] } {
-  const { config, errors } = loadOwnConfig(root);
+  const own = loadOwnConfig(root);
+  const { errors } = own;
+  let { config } = own;
+  if (!config.forbiddenUses && errors.length === 0) {
+    const fromZizmor = zizmorForbiddenUses(root);
+    if (fromZizmor) config = { ...config, forbiddenUses: fromZizmor };
+  }
   const fromActionlint = actionlintLabels(root);
   if (fromActionlint.length === 0) return { config, errors };
   return { config: { ...config, runnerLabels: [...config.runnerLabels, ...fromActionlint] }, errors };

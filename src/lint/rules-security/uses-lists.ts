@@ -74,7 +74,7 @@ const SUPERFLUOUS: Record<string, Superfluous> = {
     instead: "gh pr comment or gh issue comment",
     persona: "pedantic",
   },
-  "dtolnay/rust-toolchain": { instead: "rustup (preinstalled on hosted runners)", persona: "pedantic" },
+  "dtolnay/rust-toolchain": { instead: "rustup", persona: "pedantic" },
   "stefanzweifel/git-auto-commit-action": {
     instead: "git add, git commit and git push",
     persona: "pedantic",
