@@ -203,6 +203,14 @@ updates:
     expect(linted.findings).toEqual([]);
   });
 
+  test("a YAML error is said at its place, once", async () => {
+    const dir = repo({ ...files, ".github/dependabot.yml": "version: 2\nupdates:\n  - [\n" });
+    const r = await auditRepo(dir);
+    expect(r.findings.map((f) => `${f.file}:${f.line}:${f.rule}`)).toEqual([
+      ".github/dependabot.yml:4:syntax",
+    ]);
+  });
+
   test("a zizmor ignore comment suppresses the mapped rule", async () => {
     const dir = repo({
       ...files,
