@@ -32,7 +32,7 @@ export function jobNames(runDir: string): Map<string, string> {
 }
 
 /** A file's lines, read a megabyte at a time: events.jsonl can be larger than a string. */
-function* lines(path: string): Generator<string> {
+export function* lines(path: string): Generator<string> {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.alloc(1 << 20);

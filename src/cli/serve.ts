@@ -15,6 +15,7 @@ import { RunQueue } from "../server/queue.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
 import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
 import { makeServer } from "../server/server.js";
+import { webRoutes } from "../web/routes.js";
 import {
   EXIT,
   fail,
@@ -251,6 +252,7 @@ export async function main(args: string[]): Promise<number> {
       }),
       maxBody: 25 * 1024 * 1024,
       metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
+      web: webRoutes({ root, db: values.db, queue, dispatcher, masker }),
       log,
     });
     const { server, stopping: refuseNew, counters } = made;

@@ -65,6 +65,47 @@ export async function listRuns(db: Db, f: RunFilter): Promise<RunRow[]> {
   return rows.map(runOf);
 }
 
+export interface RunPageFilter {
+  branch?: string;
+  event?: string;
+  /** A result, or "running" for runs not ended. */
+  result?: string;
+  actor?: string;
+  /** Keyset: only runs numbered below this one (the next page of the dashboard's list). */
+  before?: number;
+  limit: number;
+}
+
+/**
+ * Runs by number, newest first, filtered as the dashboard filters them. Keyset on the number
+ * (not OFFSET): a page deep in 10,000 runs costs what the first one does.
+ */
+export async function listRunsPage(db: Db, f: RunPageFilter): Promise<RunRow[]> {
+  const ref =
+    f.branch === undefined ? null : f.branch.startsWith("refs/") ? f.branch : `refs/heads/${f.branch}`;
+  const result = f.result === "running" ? null : (f.result ?? null);
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${RUN_COLUMNS} FROM runs
+     WHERE repo = ?1 AND (CAST(?2 AS TEXT) IS NULL OR ref = ?2)
+       AND (CAST(?3 AS TEXT) IS NULL OR event = ?3)
+       AND (CAST(?4 AS TEXT) IS NULL OR actor = ?4)
+       AND (CAST(?5 AS TEXT) IS NULL OR result = ?5) AND (?6 = 0 OR result IS NULL)
+       AND (CAST(?7 AS INTEGER) IS NULL OR number < ?7)
+     ORDER BY number DESC LIMIT ?8`,
+    [
+      db.repo,
+      ref,
+      f.event ?? null,
+      f.actor ?? null,
+      result,
+      f.result === "running" ? 1 : 0,
+      f.before ?? null,
+      f.limit,
+    ],
+  );
+  return rows.map(runOf);
+}
+
 export async function runByNumber(db: Db, n: number): Promise<RunRow | undefined> {
   const row = await db.get<Record<string, unknown>>(
     `SELECT ${RUN_COLUMNS} FROM runs WHERE repo = ? AND number = ?`,

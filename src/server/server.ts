@@ -33,6 +33,8 @@ export interface ServerOptions {
   fetch?: () => void;
   /** GET /metrics (Prometheus text). */
   metrics?: () => Promise<{ text: string; contentType: string }>;
+  /** The dashboard's pages (src/web/routes.ts): true when it answered. */
+  web?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
   maxBody: number;
   log: (t: string) => void;
@@ -243,6 +245,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       res.setHeader("location", `/api/queue/${again.id}`);
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }
+    if (o.web && (await o.web(req, res, path, url))) return;
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
     if (o.readToken && (path.startsWith("/api/") || path === "/metrics")) reader(req);

@@ -1,0 +1,58 @@
+import type { ServerResponse } from "node:http";
+import { escapeHtml } from "../server/page.js";
+
+export const e = escapeHtml;
+
+/**
+ * Scripts and styles only from the server itself (/web/...), nothing inline: an injected
+ * `<script>` or `on...=` attribute in a log or a summary would not run even if escaping failed.
+ */
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export function when(ms: number | null | undefined): string {
+  return ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 19) : "";
+}
+
+export function duration(from: number | null | undefined, to: number | null | undefined): string {
+  if (!from || !to) return "";
+  const s = Math.max(0, Math.round((to - from) / 1000));
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m ${s % 60}s`
+      : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** A result as a word and a class: null is a run or job still going. */
+export function status(result: string | null | undefined): string {
+  const r = result ?? "running";
+  return `<span class="st ${e(r)}">${e(r)}</span>`;
+}
+
+export function page(title: string, body: string, script = false): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${e(title)}</title><link rel="stylesheet" href="/web/app.css">${script ? '<script src="/web/live.js" defer></script>' : ""}
+</head><body><header><a href="/">Slipway</a></header><main>
+${body}
+</main></body></html>
+`;
+}
+
+/** An HTML answer: masked as the API's JSON is, with the CSP and no caching of live data. */
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  mask: (t: string) => string,
+): void {
+  res.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",
+  });
+  res.end(mask(html));
+}
