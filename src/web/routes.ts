@@ -60,6 +60,12 @@ export function webRoutes(o: WebOptions) {
     if (method !== "GET" && method !== "HEAD") return false;
     if (path === "/web/app.css") return asset(res, "text/css; charset=utf-8", CSS);
     if (path === "/web/live.js") return asset(res, "text/javascript; charset=utf-8", LIVE_JS);
+    if (path === "/favicon.ico") {
+      // None: a browser asks for it on every page, and a 404 would be a console error.
+      res.writeHead(204, { "cache-control": "max-age=86400" });
+      res.end();
+      return true;
+    }
     if (path === "/") {
       const q = runsQuery(url.searchParams);
       const rows = await history((db) =>
