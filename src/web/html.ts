@@ -40,19 +40,27 @@ ${body}
 `;
 }
 
-/** An HTML answer: masked as the API's JSON is, with the CSP and no caching of live data. */
+/**
+ * An HTML answer: masked as the API's JSON is, with the CSP and no caching of live data.
+ * Server-Timing says how long the page took since `started` (performance.now()).
+ */
 export function sendHtml(
   res: ServerResponse,
   status: number,
   html: string,
   mask: (t: string) => string,
+  started?: number,
 ): void {
+  const body = mask(html);
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "cache-control": "no-store",
+    ...(started !== undefined
+      ? { "server-timing": `page;dur=${(performance.now() - started).toFixed(1)}` }
+      : {}),
   });
-  res.end(mask(html));
+  res.end(body);
 }

@@ -58,6 +58,7 @@ export function webRoutes(o: WebOptions) {
   return async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> => {
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") return false;
+    const t0 = performance.now();
     if (path === "/web/app.css") return asset(res, "text/css; charset=utf-8", CSS);
     if (path === "/web/live.js") return asset(res, "text/javascript; charset=utf-8", LIVE_JS);
     if (path === "/favicon.ico") {
@@ -76,7 +77,7 @@ export function webRoutes(o: WebOptions) {
         agents: o.dispatcher?.listAgents() ?? [],
         legs: o.dispatcher?.queue() ?? [],
       };
-      sendHtml(res, 200, runsPage(repo, q, rows, panel), mask);
+      sendHtml(res, 200, runsPage(repo, q, rows, panel), mask, t0);
       return true;
     }
     const m = /^\/runs\/(\d{1,9})(?:\/jobs\/([^/]+)(\/log\.txt)?|\/artifacts\/([^/]+)\/(.*))?$/.exec(path);
@@ -90,7 +91,13 @@ export function webRoutes(o: WebOptions) {
     const dir = runDir(n);
     const running = run.result === null && o.queue.running(n);
     if (m[2] === undefined) {
-      sendHtml(res, 200, runPage(repo, run, jobs, readPlan(dir), running ? lastSeq(dir) : undefined), mask);
+      sendHtml(
+        res,
+        200,
+        runPage(repo, run, jobs, readPlan(dir), running ? lastSeq(dir) : undefined),
+        mask,
+        t0,
+      );
       return true;
     }
     const key = decode(m[2]);
@@ -105,7 +112,7 @@ export function webRoutes(o: WebOptions) {
       res.end(existsSync(file) ? mask(readFileSync(file, "utf8")) : "");
       return true;
     }
-    sendHtml(res, 200, jobPage(repo, run, job, jobLog(dir, key), running && job.result === null), mask);
+    sendHtml(res, 200, jobPage(repo, run, job, jobLog(dir, key), running && job.result === null), mask, t0);
     return true;
   };
 
