@@ -46,7 +46,14 @@ jobs:
     if: github.ref == 'refs/heads/slow'
     runs-on: ubuntu-latest
     steps:
+      - run: echo waiting
       - run: while [ ! -f "${gates}/go-\${{ github.run_number }}" ] && [ ! -f "${gates}/stop" ]; do sleep 0.05; done
+      - run: echo "went on"
+  gpu:
+    if: github.ref == 'refs/heads/gpu'
+    runs-on: [self-hosted, gpu]
+    steps:
+      - run: echo never
 `;
 
 let repo: string;
@@ -97,6 +104,7 @@ beforeAll(async () => {
   repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
   execFileSync("git", ["branch", "feature"], { cwd: repo });
   execFileSync("git", ["branch", "slow"], { cwd: repo });
+  execFileSync("git", ["branch", "gpu"], { cwd: repo });
   head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
   srv = await serve(repo, [], { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_SERVER_TOKEN: TOKEN });
   const queued = async (r: Promise<{ body: Record<string, unknown> }>) => (await r).body.queued as number;
@@ -137,6 +145,10 @@ describe("dashboard pages", () => {
     const second = await html(older!);
     expect(listed(second)).toEqual([runs.alice]);
     expect(second).not.toContain('rel="next"');
+    // The page is masked as the API is (here the API token, echoed by the form).
+    const masked = await html(`/?actor=${TOKEN}`);
+    expect(masked).not.toContain(TOKEN);
+    expect(masked).toContain('value="***"');
     // What the filter says is escaped back into the form.
     expect(await html('/?actor="><script>x</script>')).toContain(
       'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"',
@@ -280,6 +292,7 @@ describe.skipIf(!hasChromium)(
         return r.status === 200 && (await r.text()).includes("data-live=") ? q.run : undefined;
       });
       const page = await open(`/runs/${n}`);
+      const log = await open(`/runs/${n}/jobs/slow`);
       expect(await page.locator("#run-status").textContent()).toBe("running");
       const job = page.locator('.graph [data-job="slow"] .js');
       await expect.poll(() => job.textContent(), { timeout: 20_000 }).toBe("running");
@@ -287,7 +300,35 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => job.textContent(), { timeout: 30_000 }).toBe("success");
       await expect.poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 }).toBe("success");
       expect(await page.locator("#run").getAttribute("data-ended")).toBe("success");
+      // The job page followed the log as it was written.
+      await expect.poll(() => log.locator("#log").textContent(), { timeout: 30_000 }).toContain("went on");
+      expect(await log.locator("#job-status").textContent()).toBe("success");
+      // Numbered live as the raw log numbers it.
+      const id = await log.locator("#log .l.stdout", { hasText: "went on" }).getAttribute("id");
+      const raw = (await (await fetch(`${srv.url}/runs/${n}/jobs/slow/log.txt`)).text()).split("\n");
+      expect(raw[Number(id?.slice(1)) - 1]).toBe("went on");
       expect(problems).toEqual([]);
     }, 90_000);
+
+    test("the queue panel says what waits and why", async () => {
+      const queued = (await push("gpu", "dave")).body.queued as number;
+      const page = await open("/");
+      await expect
+        .poll(
+          async () => {
+            await page.reload();
+            return page.locator("aside").textContent();
+          },
+          { timeout: 30_000 },
+        )
+        .toContain("no agent with labels self-hosted, gpu");
+      expect(await page.locator("aside").textContent()).toContain("refs/heads/gpu");
+      const cancel = await api(srv, `/api/queue/${queued}/cancel`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(cancel.status).toBe(202);
+      expect(problems).toEqual([]);
+    }, 60_000);
   },
 );
