@@ -136,6 +136,8 @@ describe("dashboard pages", () => {
     expect(listed(await html("/?actor=alice"))).toEqual([runs.alice]);
     expect(listed(await html("/?result=success&branch=main"))).toEqual([runs.dispatch, runs.alice]);
     expect(listed(await html("/?result=failure"))).toEqual([]);
+    expect(listed(await html("/?workflow=ci.yml&actor=bob"))).toEqual([runs.bob]);
+    expect(listed(await html("/?workflow=other.yml"))).toEqual([]);
     expect(listed(await html("/?result=running"))).toEqual([]);
     // Pages of one: the link to the older page carries the filter and the keyset.
     const first = await html("/?branch=main&limit=1");
@@ -269,6 +271,15 @@ describe.skipIf(!hasChromium)(
       expect(await line.textContent()).toContain("look at this");
       await link.click();
       expect(new URL(page.url()).hash).toBe(anchor);
+      // Search hides the lines without the text; times show on request.
+      await page.locator("#log-search").fill("RED TEXT");
+      expect(await page.locator("#log .l:visible").count()).toBe(1);
+      expect(await page.locator("#log-found").textContent()).toBe("1 line(s)");
+      await page.locator("#log-search").fill("");
+      expect(await page.locator("#log .l:visible").count()).toBeGreaterThan(5);
+      expect(await page.locator("#log .ts").first().isVisible()).toBe(false);
+      await page.locator("#log-times").check();
+      expect(await page.locator("#log .ts").first().textContent()).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/);
       expect(problems).toEqual([]);
     });
 

@@ -71,6 +71,8 @@ export interface RunPageFilter {
   /** A result, or "running" for runs not ended. */
   result?: string;
   actor?: string;
+  /** As RunFilter's workflow: a file as recorded, its base name, or a workflow's name. */
+  workflow?: string;
   /** Keyset: only runs numbered below this one (the next page of the dashboard's list). */
   before?: number;
   limit: number;
@@ -90,7 +92,7 @@ export async function listRunsPage(db: Db, f: RunPageFilter): Promise<RunRow[]> 
        AND (CAST(?3 AS TEXT) IS NULL OR event = ?3)
        AND (CAST(?4 AS TEXT) IS NULL OR actor = ?4)
        AND (CAST(?5 AS TEXT) IS NULL OR result = ?5) AND (?6 = 0 OR result IS NULL)
-       AND (CAST(?7 AS INTEGER) IS NULL OR number < ?7)
+       AND (CAST(?7 AS INTEGER) IS NULL OR number < ?7) AND ${ofWorkflow(db, 9)}
      ORDER BY number DESC LIMIT ?8`,
     [
       db.repo,
@@ -101,6 +103,7 @@ export async function listRunsPage(db: Db, f: RunPageFilter): Promise<RunRow[]> 
       f.result === "running" ? 1 : 0,
       f.before ?? null,
       f.limit,
+      f.workflow ?? null,
     ],
   );
   return rows.map(runOf);

@@ -12,7 +12,9 @@ main{padding:8px 16px}a{color:#0969da}table{border-collapse:collapse}td,th{paddi
 .stage h3{margin:0;font-size:12px;color:#6e7781}.box{border:1px solid #d0d7de;border-radius:6px;padding:6px 10px;min-width:160px}
 .box ul{margin:4px 0 0;padding-left:16px}.needs{font-size:12px;color:#6e7781}.arrow{align-self:center;color:#6e7781}
 .log{background:#0d1117;color:#e6edf3;font:12px/1.5 ui-monospace,monospace;padding:8px 0;border-radius:6px;overflow-x:auto}
-.log .l{white-space:pre-wrap;padding:0 8px 0 0}.log .l:target{background:#2d333b}.log .n{display:inline-block;width:4em;text-align:right;margin-right:12px;color:#6e7781;text-decoration:none;user-select:none}
+.log .l{display:flex;white-space:pre-wrap;padding:0 8px 0 0}.log .t{flex:1;min-width:0;overflow-wrap:anywhere}.log .n{flex:none}
+.log .ts{display:none;flex:none;color:#6e7781;margin-right:12px}.log.times .ts{display:inline}.log .l.miss{display:none}.log mark{background:#bb800966;color:inherit}
+.tools{margin:8px 0}.log .l:target{background:#2d333b}.log .n{display:inline-block;width:4em;text-align:right;margin-right:12px;color:#6e7781;text-decoration:none;user-select:none}
 .log details>summary{cursor:pointer;padding-left:4.6em;color:#d2a8ff}.log details{margin:0}
 .log .step{color:#79c0ff;font-weight:600}.log .stderr{color:#ffa198}.log .debug{color:#8b949e}.log .end{color:#8b949e}
 .log .ann.error{background:#3d1418}.log .ann.warning{background:#3b2e0a}.log .ann.notice{background:#0c2d4a}
@@ -33,7 +35,29 @@ main{padding:8px 16px}a{color:#0969da}table{border-collapse:collapse}td,th{paddi
 export const LIVE_JS = `"use strict";
 (() => {
   const root = document.getElementById("run") || document.getElementById("job");
-  if (!root || root.dataset.live === undefined) return;
+  if (!root) return;
+  const logEl = document.getElementById("log");
+  const search = document.getElementById("log-search");
+  if (logEl && search) {
+    // Search: lines without the text are hidden, folds holding a match are opened.
+    search.addEventListener("input", () => {
+      const q = search.value.toLowerCase();
+      let found = 0;
+      for (const l of logEl.querySelectorAll(".l")) {
+        const hit = !q || l.querySelector(".t").textContent.toLowerCase().includes(q);
+        l.classList.toggle("miss", !hit);
+        if (hit && q) {
+          found++;
+          const d = l.closest("details");
+          if (d) d.open = true;
+        }
+      }
+      document.getElementById("log-found").textContent = q ? found + " line(s)" : "";
+    });
+    const times = document.getElementById("log-times");
+    times.addEventListener("change", () => logEl.classList.toggle("times", times.checked));
+  }
+  if (root.dataset.live === undefined) return;
   const es = new EventSource("/api/runs/" + root.dataset.run + "/events?after=" + root.dataset.live);
   const setStatus = (el, result) => {
     const s = document.createElement("span");

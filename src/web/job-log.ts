@@ -6,7 +6,7 @@ import type { RunEvent } from "../run/events.js";
 
 /** One thing the job page shows in its log: a numbered line, or a `::group::` opening or closing. */
 export type LogItem =
-  | { kind: "line"; n: number; text: string; cls: string }
+  | { kind: "line"; n: number; text: string; cls: string; time?: number }
   | { kind: "open"; title: string }
   | { kind: "close" };
 
@@ -38,9 +38,9 @@ export function jobLog(runDir: string, key: string, maxLines = 20_000): JobLog {
   for (const raw of lines(path)) {
     // Most lines are other jobs' logs: only this job's are parsed.
     if (!raw.includes(needle)) continue;
-    let ev: RunEvent & { seq?: number };
+    let ev: RunEvent & { seq?: number; time?: number };
     try {
-      ev = JSON.parse(raw) as RunEvent & { seq?: number };
+      ev = JSON.parse(raw) as RunEvent & { seq?: number; time?: number };
     } catch {
       continue;
     }
@@ -78,7 +78,7 @@ export function jobLog(runDir: string, key: string, maxLines = 20_000): JobLog {
           : ev.type === "log"
             ? ev.stream
             : "end";
-    out.items.push({ kind: "line", n, text, cls });
+    out.items.push({ kind: "line", n, text, cls, time: ev.time });
   }
   close();
   return out;

@@ -14,7 +14,7 @@ function logHtml(log: JobLog): string {
     if (it.kind === "open") out += `<details open><summary>${ansiToHtml(it.title)}</summary>`;
     else if (it.kind === "close") out += "</details>";
     else
-      out += `<div class="l ${e(it.cls)}" id="L${it.n}"><a class="n" href="#L${it.n}">${it.n}</a><span class="t">${ansiToHtml(it.text)}</span></div>`;
+      out += `<div class="l ${e(it.cls)}" id="L${it.n}"><a class="n" href="#L${it.n}">${it.n}</a>${it.time ? `<span class="ts">${e(new Date(it.time).toISOString().slice(11, 23))}</span>` : ""}<span class="t">${ansiToHtml(it.text)}</span></div>`;
   }
   return `<div class="log" id="log">${out}</div>`;
 }
@@ -79,7 +79,8 @@ export function jobPage(repo: string, run: RunRow, job: JobRow, log: JobLog, liv
 <p>started ${e(when(job.startedAt))} · took ${e(duration(job.startedAt, job.endedAt))}${job.runner ? ` · on ${e(job.runner.name)} (${e(job.runner.executor)})` : ""}${job.reason ? ` · ${e(job.reason)}` : ""}</p>
 ${steps}${annotations}${summaries}${artifacts}${tests}${coverage}
 <h2>Log</h2><p><a href="${e(jobHref(n, job.key))}/log.txt">raw log</a>${log.truncated ? " · the log is longer than shown: the raw log has all of it" : ""}</p>
+<div class="tools"><input type="search" id="log-search" placeholder="search the log" aria-label="search the log"> <span id="log-found"></span> <label><input type="checkbox" id="log-times"> times (UTC)</label></div>
 ${logHtml(log)}</div>`,
-    live,
+    true,
   );
 }

@@ -8,6 +8,7 @@ export interface RunsQuery {
   event?: string;
   result?: string;
   actor?: string;
+  workflow?: string;
   before?: number;
   limit: number;
 }
@@ -27,6 +28,7 @@ export function runsQuery(q: URLSearchParams): RunsQuery {
     branch: text("branch"),
     event: text("event"),
     actor: text("actor"),
+    workflow: text("workflow"),
     result: result && RESULTS.includes(result) ? result : undefined,
     before: Number.isInteger(before) && before > 0 ? before : undefined,
     limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 200) : 50,
@@ -35,7 +37,7 @@ export function runsQuery(q: URLSearchParams): RunsQuery {
 
 function href(q: RunsQuery, before?: number): string {
   const p = new URLSearchParams();
-  for (const k of ["branch", "event", "result", "actor"] as const) if (q[k]) p.set(k, q[k]);
+  for (const k of ["workflow", "branch", "event", "result", "actor"] as const) if (q[k]) p.set(k, q[k]);
   if (q.limit !== 50) p.set("limit", String(q.limit));
   if (before) p.set("before", String(before));
   const s = p.toString();
@@ -52,9 +54,9 @@ export interface Panel {
 export function runsPage(repo: string, q: RunsQuery, rows: RunRow[], panel: Panel): string {
   const more = rows.length > q.limit;
   const runs = rows.slice(0, q.limit);
-  const input = (k: "branch" | "event" | "actor", label: string) =>
+  const input = (k: "workflow" | "branch" | "event" | "actor", label: string) =>
     `<label>${label} <input name="${k}" value="${e(q[k] ?? "")}"></label>`;
-  const filter = `<form class="filter" method="get" action="/">${input("branch", "branch")}${input("event", "event")}
+  const filter = `<form class="filter" method="get" action="/">${input("workflow", "workflow")}${input("branch", "branch")}${input("event", "event")}
 <label>result <select name="result"><option value="">any</option>${RESULTS.map((r) => `<option${q.result === r ? " selected" : ""}>${r}</option>`).join("")}</select></label>
 ${input("actor", "actor")}<button>filter</button> <a href="/">clear</a></form>`;
   const table = runs.length
