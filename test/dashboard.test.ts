@@ -14,6 +14,8 @@ import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serv
 const SECRET = "hook-secret-d";
 const TOKEN = "api-token-d";
 const CHROMIUM = "/usr/bin/chromium";
+// A secret with the characters HTML escapes: masked in pages as they write it.
+const SECRET_VALUE = "x<y&z>w";
 const gates = mkdtempSync(join(tmpdir(), "slipway-dashboard-gates-"));
 
 const CI = `on: [push, workflow_dispatch]
@@ -106,7 +108,12 @@ beforeAll(async () => {
   execFileSync("git", ["branch", "slow"], { cwd: repo });
   execFileSync("git", ["branch", "gpu"], { cwd: repo });
   head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
-  srv = await serve(repo, [], { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_SERVER_TOKEN: TOKEN });
+  const secrets = join(gates, "secrets.env");
+  writeFileSync(secrets, `MY_SECRET=${SECRET_VALUE}\n`);
+  srv = await serve(repo, ["--secret-file", secrets], {
+    SLIPWAY_WEBHOOK_SECRET: SECRET,
+    SLIPWAY_SERVER_TOKEN: TOKEN,
+  });
   const queued = async (r: Promise<{ body: Record<string, unknown> }>) => (await r).body.queued as number;
   runs.alice = await finished(await queued(push("main", "alice")));
   runs.dispatch = await finished(
@@ -151,6 +158,9 @@ describe("dashboard pages", () => {
     const masked = await html(`/?actor=${TOKEN}`);
     expect(masked).not.toContain(TOKEN);
     expect(masked).toContain('value="***"');
+    const escaped = await html(`/?actor=${encodeURIComponent(SECRET_VALUE)}`);
+    expect(escaped).toContain('value="***"');
+    expect(escaped).not.toContain("x&lt;y");
     // What the filter says is escaped back into the form.
     expect(await html('/?actor="><script>x</script>')).toContain(
       'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"',

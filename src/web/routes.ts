@@ -8,6 +8,7 @@ import { safe } from "../report/run-folder.js";
 import type { Masker } from "../run/mask.js";
 import type { Dispatcher } from "../server/dispatch.js";
 import { HttpError } from "../server/http.js";
+import { escapeHtml } from "../server/page.js";
 import type { RunQueue } from "../server/queue.js";
 import { stamp } from "../server/sse.js";
 import { artifactFiles } from "./artifacts.js";
@@ -33,7 +34,8 @@ export interface WebOptions {
  */
 export function webRoutes(o: WebOptions) {
   const repo = basename(o.root);
-  const mask = (t: string) => o.masker.mask(t);
+  // Pages escape text before it is masked: a secret with & < > " or ' is masked as escaped too.
+  const mask = (t: string) => o.masker.as(escapeHtml).mask(o.masker.mask(t));
   const runDir = (n: number) => join(o.root, ".slipway", "runs", String(n));
   const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
   const asset = (res: ServerResponse, type: string, body: string): true => {
@@ -133,7 +135,7 @@ export function webRoutes(o: WebOptions) {
           `${name} · #${n}`,
           `<p><a href="/runs/${n}">← run #${n}</a></p><h1>${e(name)}</h1><ul>${list}</ul>`,
         ),
-        (t) => o.masker.mask(t),
+        mask,
       );
       return;
     }
