@@ -221,8 +221,8 @@ describe("slipway serve", () => {
       status: "completed",
     });
     const page = (await api(srv, "/")).text;
-    expect(page).toContain('<a href="/api/runs/1">#1</a>');
-    expect(page).toContain('class="success"');
+    expect(page).toContain('<a href="/runs/1">#1</a>');
+    expect(page).toContain('class="st success"');
     // The run's jobs and steps, with the secret masked in the API.
     const one = await api(srv, "/api/runs/1");
     expect(one.status).toBe(200);
