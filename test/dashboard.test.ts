@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { tempRepo } from "./helpers/cli.js";
+import { ROOT, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
 // The dashboard of `slipway serve`, served by the real server process over real runs; the
@@ -216,6 +216,10 @@ describe("dashboard pages", () => {
 });
 
 const hasChromium = existsSync(CHROMIUM);
+/** Where the browser tests leave a screenshot of each page they checked (kept after the run; .slipway/ is ignored by git). */
+const SHOTS = process.env.SLIPWAY_TEST_SCREENSHOTS || join(ROOT, ".slipway", "test-screenshots", "dashboard");
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 describe.skipIf(!hasChromium)(
   `dashboard in Chromium${hasChromium ? "" : ` (skipped: ${CHROMIUM} is missing; .ci/run installs Debian's chromium)`}`,
@@ -289,6 +293,7 @@ describe.skipIf(!hasChromium)(
       expect(await page.locator("#log .l:visible").count()).toBeGreaterThan(5);
       expect(await page.locator("#log .ts").first().isVisible()).toBe(false);
       await page.locator("#log-times").check();
+      await shot(page, "job-page");
       expect(await page.locator("#log .ts").first().textContent()).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/);
       expect(problems).toEqual([]);
     });
@@ -321,6 +326,7 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => job.textContent(), { timeout: 30_000 }).toBe("success");
       await expect.poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 }).toBe("success");
       expect(await page.locator("#run").getAttribute("data-ended")).toBe("success");
+      await shot(page, "run-page-live");
       // The job page followed the log as it was written.
       await expect.poll(() => log.locator("#log").textContent(), { timeout: 30_000 }).toContain("went on");
       expect(await log.locator("#job-status").textContent()).toBe("success");
@@ -344,6 +350,7 @@ describe.skipIf(!hasChromium)(
         )
         .toContain("no agent with labels self-hosted, gpu");
       expect(await page.locator("aside").textContent()).toContain("refs/heads/gpu");
+      await shot(page, "runs-list-queue");
       const cancel = await api(srv, `/api/queue/${queued}/cancel`, {
         method: "POST",
         headers: { authorization: `Bearer ${TOKEN}` },
