@@ -215,6 +215,24 @@ describe("dashboard pages", () => {
   });
 });
 
+describe("dashboard and the read token", () => {
+  test("with --read-token, pages need it (or the admin token) as the API does", async () => {
+    const other = tempRepo(undefined, {});
+    const s = await serve(other, ["--read-token", "reader-d", "--agents", "0"], {
+      SLIPWAY_SERVER_TOKEN: TOKEN,
+    });
+    for (const path of ["/", "/runs/1", "/web/app.css"])
+      expect((await fetch(`${s.url}${path}`)).status, path).toBe(401);
+    for (const t of ["reader-d", TOKEN]) {
+      const r = await fetch(`${s.url}/`, { headers: { authorization: `Bearer ${t}` } });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain("No runs match.");
+    }
+    s.proc.kill("SIGTERM");
+    await s.exited;
+  }, 60_000);
+});
+
 const hasChromium = existsSync(CHROMIUM);
 /** Where the browser tests leave a screenshot of each page they checked (kept after the run; .slipway/ is ignored by git). */
 const SHOTS = process.env.SLIPWAY_TEST_SCREENSHOTS || join(ROOT, ".slipway", "test-screenshots", "dashboard");

@@ -245,10 +245,11 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       res.setHeader("location", `/api/queue/${again.id}`);
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }
-    if (o.web && (await o.web(req, res, path, url))) return;
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
-    // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
-    if (o.readToken && (path.startsWith("/api/") || path === "/metrics")) reader(req);
+    // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics,
+    // and the dashboard's pages, which show the same.
+    if (o.readToken && (path.startsWith("/api/") || path === "/metrics" || o.web)) reader(req);
+    if (o.web && (await o.web(req, res, path, url))) return;
     if (path === "/") {
       const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
