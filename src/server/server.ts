@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { currentCommit } from "../plan/git.js";
@@ -8,7 +8,6 @@ import type { Masker } from "../run/mask.js";
 import type { Dispatcher } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
 import { HttpError, readBody, sameSecret } from "./http.js";
-import { runsPage } from "./page.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
@@ -78,9 +77,11 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   let stopping = false;
   const counters: Counters = { refused: 0, unauthorized: 0, duplicates: 0, accepted: 0 };
   const seen = new Seen();
+  // JSON text: a secret as JSON writes it (quotes and backslashes escaped) is masked too.
+  const maskJson = (t: string) => o.masker.as((v) => JSON.stringify(v).slice(1, -1)).mask(o.masker.mask(t));
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-    res.end(`${o.masker.mask(JSON.stringify(body, null, 2))}\n`);
+    res.end(`${maskJson(JSON.stringify(body, null, 2))}\n`);
   };
   const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
 
@@ -250,12 +251,6 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     // and the dashboard's pages, which show the same.
     if (o.readToken && (path.startsWith("/api/") || path === "/metrics" || o.web)) reader(req);
     if (o.web && (await o.web(req, res, path, url))) return;
-    if (path === "/") {
-      const runs = await history((db) => (db ? listRuns(db, { limit: 100 }) : Promise.resolve([])));
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(o.masker.mask(runsPage(basename(o.root), o.queue.list(), runs)));
-      return;
-    }
     if (path === "/api/runs") {
       const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
       const runs = await history((db) => (db ? listRuns(db, { limit }) : Promise.resolve([])));
@@ -340,7 +335,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         dir,
         Number.isInteger(last) && last > 0 ? last : 0,
         () => o.queue.running(n),
-        (t) => o.masker.mask(t),
+        (t) => maskJson(t),
       );
     }
     const found = await history(async (db) => {

@@ -1,5 +1,10 @@
 import type { ServerResponse } from "node:http";
-import { escapeHtml } from "../server/page.js";
+export function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}
 
 export const e = escapeHtml;
 
