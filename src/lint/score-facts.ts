@@ -59,6 +59,8 @@ export interface PipelineFacts {
   /** Workflows run on push or pull_request, and those of them with concurrency. */
   ciWorkflows: Evidence[];
   ciWithConcurrency: Evidence[];
+  /** Why caching has nothing to do (a Rust crate with no dependencies), or undefined. */
+  nothingToCache?: string;
 }
 
 const TESTS =
@@ -116,7 +118,15 @@ function emptyFeatures(): Record<Feature, Evidence[]> {
   return Object.fromEntries(FEATURES.map((f) => [f, []])) as unknown as Record<Feature, Evidence[]>;
 }
 
+/** `npm test`, `npm run lint`, `yarn lint`, `pnpm run check`, `make lint`: the script a step runs by name. */
+const SCRIPT_CALL = /\b(?:(npm|pnpm|yarn|bun)\s+(?:run(?:-script)?\s+)?([\w:.-]+)|(make)\s+([\w.-]+))/g;
+const PKG_LINTERS =
+  /\b(xo|eslint|standard|tslint|stylelint|biome\s+(?:check|ci|lint)|prettier\s+(?:--check|-c)|tsc\s+--noEmit|oxlint|ruff|flake8|pylint|mypy|clippy)\b/;
+
 class Collector {
+  /** Scripts steps run by name, resolved against package.json and Makefile once the root is known. */
+  private scriptCalls: { tool: string; name: string; at: Evidence }[] = [];
+
   readonly facts: PipelineFacts = {
     workflows: 0,
     actions: 0,
@@ -153,6 +163,13 @@ class Collector {
     }
     const lint = firstLine(LINTERS) ?? (LINT_ACTIONS.test(name) ? name : undefined);
     if (lint) this.add("static-analysis", node, `runs ${lint}`);
+    else
+      for (const m of script.matchAll(SCRIPT_CALL)) {
+        const tool = m[1] ?? m[3]!;
+        const called = m[2] ?? m[4]!;
+        if (tool === "npm" && ["ci", "install", "i", "publish", "pack", "version"].includes(called)) continue;
+        this.scriptCalls.push({ tool, name: called, at: this.at(s.run, `${tool} ${called}`) });
+      }
     const cov = firstLine(COVERAGE) ?? (COVERAGE_ACTIONS.test(name) ? name : undefined);
     if (cov) this.add("coverage", node, `measures coverage (${cov})`);
     const gate = firstLine(COVERAGE_GATE) ?? COVERAGE_GATE.exec(withText)?.[0];
@@ -296,6 +313,40 @@ class Collector {
     for (const s of ctx.steps) this.step(s, false, true);
   }
 
+  /** `npm test` that runs xo, `make lint` that runs ruff: static analysis, said where it runs. */
+  private resolveScripts(file: (f: string) => string | undefined): void {
+    let scripts: Record<string, string> = {};
+    try {
+      scripts =
+        (JSON.parse(file("package.json") ?? "{}") as { scripts?: Record<string, string> }).scripts ?? {};
+    } catch {}
+    const makefile = file("Makefile") ?? "";
+    const expand = (tool: string, name: string, depth = 0): string => {
+      if (depth > 3) return "";
+      if (tool === "make") {
+        const m = new RegExp(`^${name.replace(/[.]/g, "\\.")}\\s*:[^\\n]*\\n((?:\\t[^\\n]*\\n?)*)`, "m").exec(
+          makefile,
+        );
+        return m?.[1] ?? "";
+      }
+      const body = scripts[name] ?? "";
+      // A script that runs others (`npm run lint && npm run test:unit`) says what they run.
+      return [
+        body,
+        ...[...body.matchAll(SCRIPT_CALL)].map((m) => expand(m[1] ?? m[3]!, m[2] ?? m[4]!, depth + 1)),
+      ].join("\n");
+    };
+    for (const c of this.scriptCalls) {
+      const found = PKG_LINTERS.exec(expand(c.tool, c.name))?.[0];
+      if (!found) continue;
+      const where = c.tool === "make" ? `Makefile target ${c.name}` : `package.json scripts.${c.name}`;
+      this.facts.features["static-analysis"].push({
+        ...c.at,
+        detail: `${c.tool} ${c.name} runs ${found} (${where})`,
+      });
+    }
+  }
+
   repoFiles(root: string): void {
     const file = (f: string) => {
       try {
@@ -304,6 +355,8 @@ class Collector {
         return undefined;
       }
     };
+    this.resolveScripts(file);
+    this.facts.nothingToCache = noDependencies(file);
     const ev = (f: string, detail: string): Evidence => ({ file: f, line: 1, col: 1, detail });
     for (const f of [".github/dependabot.yml", ".github/dependabot.yaml"]) {
       const text = file(f);
@@ -330,6 +383,39 @@ class Collector {
       }
     }
   }
+}
+
+/**
+ * A Rust crate or workspace whose manifests list no dependency has nothing to cache: its build
+ * is its own code. Another ecosystem's manifest (package.json, pyproject.toml, go.mod, ...) means
+ * there may be.
+ */
+function noDependencies(file: (f: string) => string | undefined): string | undefined {
+  const root = file("Cargo.toml");
+  if (root === undefined) return undefined;
+  for (const f of [
+    "package.json",
+    "pyproject.toml",
+    "requirements.txt",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "Gemfile",
+  ])
+    if (file(f) !== undefined) return undefined;
+  const members = /\[workspace\][^[]*?members\s*=\s*\[([^\]]*)\]/s.exec(root)?.[1];
+  const paths = [...(members ?? "").matchAll(/"([^"*]+)"/g)].map((m) => `${m[1]}/Cargo.toml`);
+  if (members && /\*/.test(members)) return undefined; // globbed members: not read here
+  for (const text of [root, ...paths.map(file)]) {
+    if (text === undefined) return undefined;
+    // A [dependencies] table (any kind, any target) with an entry, or one written inline.
+    const tables = text.matchAll(
+      /^\[(?:[^\]]*\.)?(?:dev-|build-)?dependencies(?:\.[^\]]+)?\]\s*\n((?:(?!\[)[^\n]*\n?)*)/gm,
+    );
+    for (const t of tables) if (/^\s*[\w"-]/m.test(t[1]!.replace(/^\s*#.*$/gm, ""))) return undefined;
+    if (/^\[(?:[^\]]*\.)?(?:dev-|build-)?dependencies\.[\w-]+\]/m.test(text)) return undefined;
+  }
+  return "Cargo.toml lists no dependencies";
 }
 
 export async function collectFacts(root: string, paths?: string[]): Promise<PipelineFacts> {

@@ -106,3 +106,19 @@ describe("slipway score", () => {
     expect(await main([], fx)).toBe(2);
   });
 });
+
+describe("slipway score reads the repository before judging", () => {
+  test("a linter run by `npm test` (package.json scripts, one level of npm run) counts as static analysis", async () => {
+    const card = await scoreRepo(join(fx, "npm-xo"), { store: join(fx, "no-store") });
+    const k = check(card, "static-analysis");
+    expect(k.points).toBe(k.max);
+    expect(k.evidence.map((e) => e.detail)).toEqual(["npm test runs xo (package.json scripts.test)"]);
+  });
+
+  test("a crate with no dependencies is not told to cache them; one with dependencies is", async () => {
+    const none = check(await scoreRepo(join(fx, "crate-nodeps"), { store: join(fx, "no-store") }), "caching");
+    expect(none).toMatchObject({ points: 5, reason: "nothing to cache: Cargo.toml lists no dependencies" });
+    const deps = check(await scoreRepo(join(fx, "crate-deps"), { store: join(fx, "no-store") }), "caching");
+    expect(deps).toMatchObject({ points: 0, reason: "nothing is cached" });
+  });
+});

@@ -313,13 +313,18 @@ const CATEGORIES: {
         id: "caching",
         title: "dependency caching",
         max: 5,
-        spec: has(
-          "caching",
-          5,
-          "dependencies are cached",
-          "nothing is cached",
-          "cache dependencies (Swatinem/rust-cache, setup-* 'cache:' input) in CI jobs",
-        ),
+        spec: (input) => {
+          const r = has(
+            "caching",
+            5,
+            "dependencies are cached",
+            "nothing is cached",
+            "cache dependencies (Swatinem/rust-cache, setup-* 'cache:' input) in CI jobs",
+          )(input);
+          // A crate with no dependency has nothing to cache: no point lost, no advice to add one.
+          const none = input.facts.nothingToCache;
+          return r.points || !none ? r : { ...r, points: 5, reason: `nothing to cache: ${none}` };
+        },
       },
       {
         id: "timeouts",
