@@ -122,3 +122,52 @@ describe("slipway score reads the repository before judging", () => {
     expect(deps).toMatchObject({ points: 0, reason: "nothing is cached" });
   });
 });
+
+test("an SBOM counts with signatures and provenance; fuzzing counts as a security scan", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const root = mkdtempSync(join(tmpdir(), "slipway-score-"));
+  mkdirSync(join(root, ".github/workflows"), { recursive: true });
+  writeFileSync(
+    join(root, ".github/workflows/release.yml"),
+    `on: { push: { tags: ["v*"] } }
+jobs:
+  sbom:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: anchore/sbom-action@v0
+      - run: cargo fuzz run parse -- -max_total_time=60
+`,
+  );
+  const card = await scoreRepo(root, { store: join(fx, "no-store") });
+  expect(check(card, "signing").evidence.map((e) => e.detail)).toEqual([
+    "signs or attests releases (anchore/sbom-action)",
+  ]);
+  expect(check(card, "security-scan").evidence.map((e) => e.detail)).toEqual(["scans with cargo fuzz run"]);
+});
+
+test("pinning counts container images without a digest and unversioned installs, as Scorecard does", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const root = mkdtempSync(join(tmpdir(), "slipway-score-"));
+  mkdirSync(join(root, ".github/workflows"), { recursive: true });
+  const sha = "11bd71901bbe5b1630ceea73d27597364c9af683";
+  writeFileSync(
+    join(root, ".github/workflows/ci.yml"),
+    `on: push
+permissions: {}
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    container: python:3.12
+    steps:
+      - uses: actions/checkout@${sha} # v4.2.2
+      - run: pip install requests
+`,
+  );
+  const k = check(await scoreRepo(root, { store: join(fx, "no-store") }), "sha-pinning");
+  expect(k.reason).toBe(
+    "1 of 1 remote uses pinned to a full SHA; 1 image(s) without a digest, 1 install(s) without a version",
+  );
+  expect(k.points).toBe(2);
+});

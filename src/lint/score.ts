@@ -100,19 +100,23 @@ const CATEGORIES: {
       },
       {
         id: "sha-pinning",
-        title: "actions pinned to commit SHAs",
+        title: "dependencies pinned (actions, images, installs)",
         max: 5,
-        spec: ({ facts }) => {
-          const all = facts.remoteUses.length;
+        spec: ({ facts, audit }) => {
+          // As Scorecard's Pinned-Dependencies: container images without a digest and tools
+          // installed in run: steps without a version count against it, beside the actions.
+          const loose = audit.filter((f) => f.rule === "unpinned-images" || f.rule === "adhoc-packages");
+          const all = facts.remoteUses.length + loose.length;
           const pinned = facts.pinnedUses.length;
           const unpinned = facts.remoteUses.filter(
             (u) => !facts.pinnedUses.some((p) => p.file === u.file && p.line === u.line),
           );
+          const images = loose.filter((f) => f.rule === "unpinned-images").length;
           return {
             points: share(5, pinned, all),
-            reason: `${pinned} of ${all} remote uses pinned to a full SHA`,
-            evidence: pinned === all ? facts.pinnedUses : unpinned,
-            fix: "run 'slipway pin' and keep it enforced with 'slipway pin --check'",
+            reason: `${pinned} of ${facts.remoteUses.length} remote uses pinned to a full SHA${loose.length ? `; ${images} image(s) without a digest, ${loose.length - images} install(s) without a version` : ""}`,
+            evidence: pinned === all ? facts.pinnedUses : [...unpinned, ...loose.map(fromFinding)],
+            fix: "run 'slipway pin' (and keep it with 'slipway pin --check'); pin images by digest and installed tools by version",
           };
         },
       },
