@@ -26,6 +26,8 @@ export interface StoreMeta {
   commit: string;
   source: string;
   added?: string;
+  /** What the ref was in its repository when stored: a tag, a branch, or a commit id. */
+  refKind?: "tag" | "branch" | "commit";
 }
 
 export function defaultStore(): string {
@@ -106,6 +108,7 @@ export function addToStore(store: string, owner: string, repo: string, ref: stri
   const tmp = mkdtempSync(join(tmpdir(), "slipway-action-"));
   try {
     let commit = "";
+    let refKind: StoreMeta["refKind"];
     const isGit = !local || existsSync(join(fromPath, ".git")) || existsSync(join(fromPath, "HEAD"));
     const work = join(tmp, "src");
     if (isGit) {
@@ -118,6 +121,7 @@ export function addToStore(store: string, owner: string, repo: string, ref: stri
       for (const c of candidates) {
         try {
           commit = git(work, ["rev-parse", "--verify", "-q", `${c}^{commit}`]);
+          refKind = c.startsWith("refs/tags/") ? "tag" : c.startsWith("refs/remotes/") ? "branch" : "commit";
           break;
         } catch {}
       }
@@ -129,7 +133,12 @@ export function addToStore(store: string, owner: string, repo: string, ref: stri
       cpSync(fromPath, work, { recursive: true, filter: (s) => !s.endsWith(`${"/"}.git`) });
       if (isSha(ref)) commit = ref.toLowerCase();
     }
-    const meta: StoreMeta = { commit, source: local ? fromPath : from, added: new Date().toISOString() };
+    const meta: StoreMeta = {
+      commit,
+      source: local ? fromPath : from,
+      added: new Date().toISOString(),
+      ...(refKind ? { refKind } : {}),
+    };
     writeFileSync(join(work, META), `${JSON.stringify(meta, null, 2)}\n`);
     if (isSha(ref) && commit && commit !== ref.toLowerCase())
       return { ok: false, error: `${from} resolves ${ref} to ${commit}` };

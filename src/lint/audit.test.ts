@@ -135,3 +135,39 @@ describe("audit details", () => {
     expect(rules).toEqual(["4:unpinned-action", "6:curl-pipe-shell"]);
   });
 });
+
+test("unpinned-action says what the ref really is: a branch the store recorded, rust-toolchain's branches", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const store = mkdtempSync(join(tmpdir(), "slipway-store-"));
+  const put = (repo: string, ref: string, refKind: string) => {
+    mkdirSync(join(store, repo, ref), { recursive: true });
+    writeFileSync(
+      join(store, repo, ref, ".slipway-action.json"),
+      JSON.stringify({ commit: "a".repeat(40), source: "x", refKind }),
+    );
+  };
+  put("acme/deploy", "v2", "branch");
+  put("acme/tool", "release", "tag");
+  const text = `on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: dtolnay/rust-toolchain@1.87.0
+      - uses: acme/deploy@v2
+      - uses: acme/tool@release
+      - uses: acme/other@v3
+      - uses: acme/other@main
+`;
+  const messages = auditText(text, "w.yml", { store })
+    .filter((f) => f.rule === "unpinned-action")
+    .map((f) => f.message);
+  expect(messages).toEqual([
+    "dtolnay/rust-toolchain is pinned to a branch '1.87.0', not a commit SHA",
+    "acme/deploy is pinned to a branch 'v2', not a commit SHA",
+    "acme/tool is pinned to a tag 'release', not a commit SHA",
+    "acme/other is pinned to a tag 'v3', not a commit SHA",
+    "acme/other is pinned to a branch or moving ref 'main', not a commit SHA",
+  ]);
+});

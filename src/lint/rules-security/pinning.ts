@@ -2,6 +2,7 @@
 // A SHA's `# v4.1.0` comment is what reviewers read, so it must name a tag at that commit.
 import type { Scalar } from "yaml";
 import { isSha } from "../../action-store/ref.js";
+import { findInStore } from "../../action-store/store.js";
 import { storeCommit, storeRefsFor } from "../pin-store.js";
 import { str } from "../source.js";
 import { type AuditContext, report, shows } from "./context.js";
@@ -45,6 +46,15 @@ export function usesNodes(ctx: AuditContext): Scalar[] {
   return out;
 }
 
+/** Actions whose refs are branches by design (each toolchain is a branch), not version tags. */
+const BRANCH_REFS = new Set(["dtolnay/rust-toolchain"]);
+
+function refKindOf(ctx: AuditContext, use: { owner: string; repo: string; ref: string }): string | undefined {
+  if (!ctx.store) return undefined;
+  const found = findInStore(ctx.store, use.owner, use.repo, use.ref);
+  return found.ok ? found.meta?.refKind : undefined;
+}
+
 export function checkPinning(ctx: AuditContext): void {
   for (const node of usesNodes(ctx)) {
     const use = remoteUse(ctx, node);
@@ -55,9 +65,19 @@ export function checkPinning(ctx: AuditContext): void {
       checkComment(ctx, use, end);
       continue;
     }
-    const branch = !VERSION_LIKE.test(use.ref);
+    // What the ref really is when the store knows (dtolnay/rust-toolchain@1.87.0 is a branch);
+    // else guessed from its shape.
+    const known = refKindOf(ctx, use) ?? (BRANCH_REFS.has(name.toLowerCase()) ? "branch" : undefined);
+    const branch = known ? known === "branch" : !VERSION_LIKE.test(use.ref);
     const firstParty = FIRST_PARTY.has(use.owner.toLowerCase());
-    const what = branch ? `branch or moving ref '${use.ref}'` : `tag '${use.ref}'`;
+    const what =
+      known === "branch"
+        ? `branch '${use.ref}'`
+        : known === "tag"
+          ? `tag '${use.ref}'`
+          : branch
+            ? `branch or moving ref '${use.ref}'`
+            : `tag '${use.ref}'`;
     report(ctx, "unpinned-action", use.refOffset, `${name} is pinned to a ${what}, not a commit SHA`, {
       severity: firstParty && !branch ? "info" : "warning",
       end: use.refOffset + use.ref.length,
