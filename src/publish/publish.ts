@@ -85,6 +85,8 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   };
   const results: PackageResult[] = [];
   const problems: string[] = [];
+  /** Smoke installs running while later packages are published. */
+  const smokes = new Map<Prepared, Promise<Outcome>>();
   try {
     tagGuard(o.root);
     o.status?.("finding packages");
@@ -158,10 +160,21 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
         for (const p of prepared)
           if (p.pkg.ecosystem === q.pkg.ecosystem && q.pkg.deps.includes(p.pkg.name)) coveredBy.set(p, q);
 
+    const smokeFailed = async (p: Prepared): Promise<string | undefined> => {
+      const smoke = await smokes.get(p);
+      return smoke && !smoke.ok
+        ? `published, but the smoke install failed:\n${indent(smoke.message)}`
+        : undefined;
+    };
     for (const [i, p] of prepared.entries()) {
       const r = results[i]!;
       const a = ADAPTERS[p.pkg.ecosystem];
       const presence = presences[i]!;
+      for (const [j, d] of prepared.entries()) {
+        if (d.pkg.ecosystem !== p.pkg.ecosystem || !p.pkg.deps.includes(d.pkg.name)) continue;
+        const failed = await smokeFailed(d);
+        if (failed) return stop(results[j]!, failed);
+      }
       if (presence === "same") {
         r.status = "skipped";
         r.note = `${p.pkg.version} is already published with the same content`;
@@ -201,19 +214,32 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       );
       r.ms.wait = performance.now() - t;
       if (!served) return stop(r, `published, but the registry did not serve it within ${o.waitMs / 1000} s`);
-      t = performance.now();
-      o.status?.(`${label(r)}: smoke install`);
-      const by = coveredBy.get(p);
-      const smoke: Outcome = by
-        ? { ok: true, note: `installed by the smoke install of ${by.pkg.name}` }
-        : await smokeWithRetries(a, p, ctx, o.smokeTries);
-      r.ms.smoke = performance.now() - t;
-      if (!smoke.ok) return stop(r, `published, but the smoke install failed:\n${indent(smoke.message)}`);
       r.status = "published";
-      if (smoke.note) r.note = `smoke install: ${smoke.note}`;
-      o.log(
-        `${label(r)}  published (${secs(r.ms.publish)}), served (${secs(r.ms.wait)}), ${by ? smoke.note : `smoke install ok (${secs(r.ms.smoke)})${smoke.note ? `; ${smoke.note}` : ""}`}`,
+      o.log(`${label(r)}  published (${secs(r.ms.publish)}), served (${secs(r.ms.wait)})`);
+      // The smoke install runs while the next packages are published; a package that depends
+      // on this one waits for it (a dependant built on a broken release would only hide it).
+      const by = coveredBy.get(p);
+      const t2 = performance.now();
+      smokes.set(
+        p,
+        (by
+          ? Promise.resolve<Outcome>({ ok: true, note: `installed by the smoke install of ${by.pkg.name}` })
+          : smokeWithRetries(a, p, ctx, o.smokeTries)
+        ).then((smoke) => {
+          r.ms.smoke = performance.now() - t2;
+          if (smoke.ok) {
+            if (smoke.note) r.note = `smoke install: ${smoke.note}`;
+            o.log(
+              `${label(r)}  ${by ? smoke.note : `smoke install ok (${secs(r.ms.smoke)})${smoke.note ? `; ${smoke.note}` : ""}`}`,
+            );
+          }
+          return smoke;
+        }),
       );
+    }
+    for (const [i, p] of prepared.entries()) {
+      const failed = await smokeFailed(p);
+      if (failed) return stop(results[i]!, failed);
     }
     const result = finish(true);
     const t1 = performance.now();
@@ -228,6 +254,8 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     });
     return result;
   } finally {
+    // A run stopped early still lets the smoke installs it started end before their folder goes.
+    await Promise.allSettled(smokes.values());
     o.status?.("");
     rmSync(tmp, { recursive: true, force: true });
   }
