@@ -1,7 +1,14 @@
 // `slipway audit [paths...]`: argument parsing and exit codes only.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { auditRepo } from "../lint/audit.js";
+import type { Finding } from "../lint/finding.js";
 import { SEVERITY_RANK, type Severity } from "../lint/finding.js";
+import { applyEdits, fixesFor } from "../lint/fix.js";
 import { AUDIT_RULES, type AuditRuleDoc, PERSONAS, type Persona } from "../lint/rules-security/docs.js";
 import { FINDINGS_FORMATS, type FindingsFormat, renderFindings } from "../report/findings.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
@@ -16,6 +23,10 @@ Finds security problems in every workflow (.github/workflows/*.yml) and local ac
       --fail-on LEVEL   exit 1 on findings at or above: warning (default), error, info, never
       --persona NAME    regular (default): actionable findings; pedantic: also code
                         smells; auditor: everything, also what needs a human to judge
+      --fix             make the mechanical fixes in place (checkout's persist-credentials:
+                        false; a read-only permissions: block for a workflow that has none
+                        and does not write with the token), then report what is left
+      --dry-run         with --fix: print the changes as a diff, change nothing
       --store DIR       action store used to check '# vX' comments of SHA pins
                         (default: $XDG_CACHE_HOME/slipway/actions)
   -h, --help            show this help
@@ -50,10 +61,15 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
     if (failOn !== "never" && !(failOn in SEVERITY_RANK))
       throw new UsageError("--fail-on must be error, warning, info or never");
     const persona = personaOf(values.persona);
-    const result = await auditRepo(cwd, positionals, {
-      persona,
-      ...(values.store ? { store: values.store } : {}),
-    });
+    if (values["dry-run"] && !values.fix) throw new UsageError("--dry-run goes with --fix");
+    const run = () =>
+      auditRepo(cwd, positionals, { persona, ...(values.store ? { store: values.store } : {}) });
+    let result = await run();
+    if (values.fix && !result.missing.length) {
+      const changed = fixFiles(cwd, result.findings, !!values["dry-run"]);
+      // What is left after the fixes (a dry run reports what it found).
+      if (changed && !values["dry-run"]) result = await run();
+    }
     for (const m of result.missing) console.error(`slipway audit: ${m}: no such file or directory`);
     if (result.missing.length) return EXIT.usage;
     if (result.files === 0) throw new UsageError("no workflows or actions found (looked in .github/)");
@@ -92,7 +108,62 @@ function options(args: string[]) {
       "fail-on": { type: "string" },
       store: { type: "string" },
       persona: { type: "string" },
+      fix: { type: "boolean" },
+      "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
+}
+
+/** Makes (or, dry, prints as a diff) the mechanical fixes; the number of files changed. */
+function fixFiles(cwd: string, findings: Finding[], dry: boolean): number {
+  const byFile = new Map<string, Finding[]>();
+  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
+  let changed = 0;
+  for (const [file, list] of byFile) {
+    const path = resolve(cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      continue;
+    }
+    const edits = fixesFor(text, list);
+    if (!edits.length) continue;
+    const fixed = applyEdits(text, edits);
+    changed++;
+    if (dry) {
+      process.stdout.write(diff(file, text, fixed));
+      continue;
+    }
+    // Written whole or not at all: a temporary file beside it, then renamed over it.
+    const tmp = `${path}.slipway-fix`;
+    writeFileSync(tmp, fixed);
+    renameSync(tmp, path);
+    for (const e of edits) console.error(`fixed ${file}: ${e.description}`);
+  }
+  if (!changed) console.error("slipway audit: nothing to fix mechanically");
+  return changed;
+}
+
+/** A unified diff of one file's change (git's, which every reviewer reads). */
+function diff(file: string, before: string, after: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-fix-"));
+  try {
+    writeFileSync(join(dir, "a"), before);
+    writeFileSync(join(dir, "b"), after);
+    try {
+      execFileSync("git", ["diff", "--no-index", "--no-color", "a", "b"], { cwd: dir, encoding: "utf8" });
+      return "";
+    } catch (e) {
+      // git diff exits 1 when the files differ: its output is the diff.
+      const out = String((e as { stdout?: string }).stdout ?? "");
+      return out
+        .replace(/^diff --git a\/a b\/b/m, `diff --git a/${file} b/${file}`)
+        .replace(/^--- a\/a$/m, `--- a/${file}`)
+        .replace(/^\+\+\+ b\/b$/m, `+++ b/${file}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,6 +1,8 @@
 // Findings of `slipway lint` and `slipway audit` as text for people, JSON, SARIF 2.1.0 for
 // code scanning, or GitHub workflow commands (annotations).
+
 import type { Finding, Severity } from "../lint/finding.js";
+import { fixesFor } from "../lint/fix.js";
 import { LINT_RULES, type RuleDoc } from "../lint/rule-docs.js";
 
 export type FindingsFormat = "human" | "json" | "sarif" | "github";
@@ -27,7 +29,7 @@ export function renderFindings(
     case "json":
       return `${JSON.stringify(findings, null, 2)}\n`;
     case "sarif":
-      return `${JSON.stringify(toSarif(findings, opts), null, 2)}\n`;
+      return `${JSON.stringify(toSarif(findings, opts, sources), null, 2)}\n`;
     case "github":
       return findings.map(toCommand).join("");
     default:
@@ -103,9 +105,35 @@ function toCommand(f: Finding): string {
   return `::${level} ${props.join(",")}::${escData(msg)}\n`;
 }
 
+const FIXABLE = new Set(["persist-credentials", "missing-permissions"]);
+const withFixes = (fixes: unknown[] | undefined) => (fixes ? { fixes } : {});
+
 const SARIF_LEVEL: Record<Severity, string> = { error: "error", warning: "warning", info: "note" };
 
-function toSarif(findings: Finding[], opts: RenderOptions) {
+/** The fixes `audit --fix` would make for a finding, as SARIF fix objects. */
+function sarifFixes(f: Finding, sources: Sources) {
+  if (!FIXABLE.has(f.rule)) return undefined;
+  const text = sourceOf(sources, f.file);
+  if (text === undefined) return undefined;
+  const edits = fixesFor(text, [f]);
+  if (!edits.length) return undefined;
+  return edits.map((e) => ({
+    description: { text: e.description },
+    artifactChanges: [
+      {
+        artifactLocation: { uri: encodeURI(f.file.replace(/\\/g, "/")), uriBaseId: "%SRCROOT%" },
+        replacements: [
+          {
+            deletedRegion: { charOffset: e.start, charLength: e.end - e.start },
+            insertedContent: { text: e.text },
+          },
+        ],
+      },
+    ],
+  }));
+}
+
+function toSarif(findings: Finding[], opts: RenderOptions, sources: Sources) {
   const docs: Record<string, RuleDoc> = { ...LINT_RULES, ...opts.rules };
   const ids = [...new Set(findings.map((f) => f.rule))].sort();
   const index = new Map(ids.map((id, i) => [id, i]));
@@ -128,6 +156,7 @@ function toSarif(findings: Finding[], opts: RenderOptions) {
         },
         columnKind: "unicodeCodePoints",
         results: findings.map((f) => ({
+          ...withFixes(sarifFixes(f, sources)),
           ruleId: f.rule,
           ruleIndex: index.get(f.rule),
           level: SARIF_LEVEL[f.severity],
