@@ -25,7 +25,8 @@ Finds security problems in every workflow (.github/workflows/*.yml) and local ac
                         smells; auditor: everything, also what needs a human to judge
       --fix             make the mechanical fixes in place (checkout's persist-credentials:
                         false; a read-only permissions: block for a workflow that has none
-                        and does not write with the token), then report what is left
+                        and does not write with the token; template injection in a bash run:
+                        moved into env:), then report what is left
       --dry-run         with --fix: print the changes as a diff, change nothing
       --store DIR       action store used to check '# vX' comments of SHA pins
                         (default: $XDG_CACHE_HOME/slipway/actions)

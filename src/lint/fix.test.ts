@@ -132,3 +132,52 @@ test("SARIF carries the same fixes (replacements at character offsets)", async (
   );
   expect(fixes.filter(([rule]) => rule === "persist-credentials")).toHaveLength(2);
 });
+
+test("template injection in a bash run: moved into env (block and one-line scripts, an env block kept); pwsh and functions left", async () => {
+  const text = `on: pull_request_target
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "title: \${{ github.event.pull_request.title }}"
+          echo "\${{ github.head_ref }}" "\${{ github.head_ref }}"
+      - name: x
+        run: echo \${{ github.event.issue.body }}
+        env:
+          FOO: bar
+      - shell: pwsh
+        run: echo "\${{ github.event.issue.title }}"
+      - run: echo "\${{ format('{0}', github.event.issue.title) }}"
+`;
+  const root = repo(text);
+  capture();
+  await main(["--fix", "--fail-on", "never"], root);
+  const fixed = readFileSync(join(root, ".github/workflows/ci.yml"), "utf8");
+  expect(fixed).toBe(
+    text
+      .replace(
+        '          echo "title: ${{ github.event.pull_request.title }}"\n          echo "${{ github.head_ref }}" "${{ github.head_ref }}"\n',
+        '          echo "title: ${PULL_REQUEST_TITLE}"\n          echo "${HEAD_REF}" "${HEAD_REF}"\n        env:\n          PULL_REQUEST_TITLE: ${{ github.event.pull_request.title }}\n          HEAD_REF: ${{ github.head_ref }}\n',
+      )
+      .replace("run: echo ${{ github.event.issue.body }}", "run: echo ${ISSUE_BODY}")
+      .replace(
+        "          FOO: bar\n",
+        "          FOO: bar\n          ISSUE_BODY: ${{ github.event.issue.body }}\n",
+      ),
+  );
+  const left = (await auditRepo(root, [])).findings
+    .filter((f) => f.rule === "template-injection")
+    .map((f) => f.line);
+  // Only the pwsh step and the format() call are left to a person.
+  expect(left).toEqual([19, 20]);
+});
+
+test("env names: the context path, never one GitHub sets", async () => {
+  const { envNameFor } = await import("./fix.js");
+  expect(envNameFor("github.event.pull_request.head.ref")).toBe("PULL_REQUEST_HEAD_REF");
+  expect(envNameFor("inputs.name")).toBe("NAME");
+  expect(envNameFor("github.event.workflow_run.head_branch")).toBe("WORKFLOW_RUN_HEAD_BRANCH");
+  expect(envNameFor("github.event.github_token")).toBe("UNTRUSTED_GITHUB_TOKEN");
+});

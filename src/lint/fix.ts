@@ -1,7 +1,10 @@
 // `slipway audit --fix`: the fixes that are mechanical, as text edits that keep everything else
-// of the file as written. Today: checkout's persist-credentials set to false, and a read-only
-// permissions block for a workflow that has none (only when no job without its own block uses
-// the token to write: git push, gh, a release action). Other findings are left to a person.
+// of the file as written: checkout's persist-credentials set to false; a read-only permissions
+// block for a workflow that has none (only when no job without its own block uses the token to
+// write: git push, gh, a release action); and template injection in a bash/sh `run:` moved to
+// an environment variable (`${{ github.event.issue.title }}` → `${ISSUE_TITLE}` with
+// `env: ISSUE_TITLE: ${{ github.event.issue.title }}`), for plain context paths only. Other
+// findings are left to a person.
 import { isMap, isScalar, isSeq, type Node, parseDocument, type YAMLMap } from "yaml";
 import type { Finding } from "./finding.js";
 
@@ -38,6 +41,14 @@ export function fixesFor(text: string, findings: readonly Finding[]): Edit[] {
   const at = (f: Finding) => (starts[f.line - 1] ?? 0) + f.col - 1;
   const edits: Edit[] = [];
   const root = doc.contents as YAMLMap;
+  edits.push(
+    ...injectionEdits(
+      text,
+      root,
+      findings.filter((f) => f.rule === "template-injection"),
+      at,
+    ),
+  );
   for (const f of findings) {
     if (f.rule === "persist-credentials") {
       const e = persistEdit(text, root, at(f));
@@ -119,6 +130,104 @@ function persistEdit(text: string, root: YAMLMap, offset: number): Edit | undefi
     }
   }
   return undefined;
+}
+
+/** The step (a mapping in some job's steps) that holds `offset`. */
+function stepAt(root: YAMLMap, offset: number): YAMLMap | undefined {
+  const jobs = root.get("jobs", true);
+  if (!isMap(jobs)) return undefined;
+  for (const j of jobs.items) {
+    const steps = isMap(j.value) ? j.value.get("steps", true) : undefined;
+    if (!isSeq(steps)) continue;
+    for (const s of steps.items)
+      if (isMap(s) && s.range && offset >= s.range[0] && offset <= s.range[1]) return s;
+  }
+  return undefined;
+}
+
+/** `github.event.pull_request.title` → `PULL_REQUEST_TITLE`; `github.head_ref` → `HEAD_REF`. */
+export function envNameFor(expr: string): string {
+  const path = expr.replace(/^github\.event\./, "").replace(/^(github|inputs|steps|needs|matrix)\./, "");
+  const name = path
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .toUpperCase();
+  // Names GitHub sets itself (GITHUB_*, RUNNER_*) are not shadowed.
+  return /^(GITHUB|RUNNER)_/.test(name) || /^\d/.test(name) ? `UNTRUSTED_${name}` : name || "UNTRUSTED_VALUE";
+}
+
+function injectionEdits(
+  text: string,
+  root: YAMLMap,
+  findings: Finding[],
+  at: (f: Finding) => number,
+): Edit[] {
+  const bySteps = new Map<YAMLMap, Set<string>>();
+  for (const f of findings) {
+    const offset = at(f);
+    const open = text.lastIndexOf("${{", offset);
+    const close = text.indexOf("}}", offset);
+    if (open < 0 || close < 0 || text.slice(open, close).includes("\n")) continue;
+    const expr = text.slice(open + 3, close).trim();
+    if (!/^[A-Za-z_][\w-]*(\.[\w-]+)+$/.test(expr)) continue; // a plain context path only
+    const step = stepAt(root, offset);
+    if (!step) continue;
+    const set = bySteps.get(step) ?? new Set();
+    set.add(expr);
+    bySteps.set(step, set);
+  }
+  const out: Edit[] = [];
+  for (const [step, exprs] of bySteps) {
+    const shell = step.get("shell");
+    if (shell !== undefined && !/^(bash|sh)\b/.test(String(shell))) continue; // pwsh, python, ...: by hand
+    const run = step.items.find((p) => isScalar(p.key) && p.key.value === "run");
+    const value = run?.value as Node | undefined;
+    if (!run || !isScalar(run.key) || !run.key.range || !value?.range) continue;
+    const env = step.get("env", true);
+    if (env !== undefined && (!isMap(env) || env.flow)) continue;
+    const names = new Map([...exprs].map((e) => [e, envNameFor(e)]));
+    const taken = new Set(isMap(env) ? env.items.map((p) => String(isScalar(p.key) ? p.key.value : "")) : []);
+    if ([...names.values()].some((n) => taken.has(n))) continue;
+    // The script: each ${{ expr }} of a moved expression becomes ${NAME}.
+    const [a, b] = value.range;
+    for (const m of text.slice(a, b).matchAll(/\$\{\{\s*([^}]*?)\s*\}\}/g)) {
+      const name = names.get(m[1]!);
+      if (!name) continue;
+      out.push({
+        start: a + m.index!,
+        end: a + m.index! + m[0].length,
+        text: `\${${name}}`,
+        rule: "template-injection",
+        description: `use $${name} instead of expanding ${m[1]} into the script`,
+      });
+    }
+    const lines = [...names].map(([e, n]) => `${n}: \${{ ${e} }}`);
+    const indent = " ".repeat(column(text, run.key.range[0]));
+    if (isMap(env)) {
+      const first = env.items[0];
+      const last = env.items.at(-1);
+      if (!first || !isScalar(first.key) || !first.key.range || !last) continue;
+      const inner = " ".repeat(column(text, first.key.range[0]));
+      const end = endOfLine(text, ((last.value as Node | null)?.range ?? (last.key as Node).range!)[1]);
+      out.push({
+        start: end,
+        end,
+        text: lines.map((l) => `${inner}${l}\n`).join(""),
+        rule: "template-injection",
+        description: "pass the values through env",
+      });
+    } else {
+      const end = endOfLine(text, Math.max(value.range[1] - 1, value.range[0]));
+      out.push({
+        start: end,
+        end,
+        text: `${indent}env:\n${lines.map((l) => `${indent}  ${l}\n`).join("")}`,
+        rule: "template-injection",
+        description: "pass the values through env",
+      });
+    }
+  }
+  return out;
 }
 
 /** The text with the edits made (they do not overlap). */

@@ -105,7 +105,7 @@ function toCommand(f: Finding): string {
   return `::${level} ${props.join(",")}::${escData(msg)}\n`;
 }
 
-const FIXABLE = new Set(["persist-credentials", "missing-permissions"]);
+const FIXABLE = new Set(["persist-credentials", "missing-permissions", "template-injection"]);
 const withFixes = (fixes: unknown[] | undefined) => (fixes ? { fixes } : {});
 
 const SARIF_LEVEL: Record<Severity, string> = { error: "error", warning: "warning", info: "note" };
