@@ -378,3 +378,66 @@ jobs:
   expect(tick).toBeGreaterThan(now - 300_000);
   expect(tick % 300_000).toBe(0);
 }, 90_000);
+
+test("serve: a deployment waits for a person: listed in /api/approvals, approved or rejected with the admin token", async () => {
+  const wf = `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo built
+  deploy:
+    needs: build
+    environment: production
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "deployed to production"
+  stage:
+    environment: staging
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "deployed to staging"
+`;
+  const r3 = tempRepo(undefined, { ".github/workflows/cd.yml": wf, ".gitignore": ".slipway/\n" });
+  const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: r3, encoding: "utf8" }).trim();
+  const s = await serve(r3, ["--agents", "1", "--no-schedules", "--token", "admin-t"], env);
+  const r = await webhook(
+    s,
+    "push",
+    { ref: "refs/heads/main", before: "0".repeat(40), after: sha, repository: { full_name: "o/cd" } },
+    "ap-1",
+    SECRET,
+  );
+  type Pending = { id: string; run: number; job: string; environment: string };
+  const pending = await until("two deployments to wait", async () => {
+    const a = (await api(s, "/api/approvals")).body.approvals as unknown as Pending[];
+    return a.length === 2 ? a : undefined;
+  });
+  expect(pending.map((p) => [p.job, p.environment]).sort()).toEqual([
+    ["deploy", "production"],
+    ["stage", "staging"],
+  ]);
+  const decide = (p: Pending, approve: boolean, token = "admin-t") =>
+    api(s, `/api/approvals/${p.id}`, {
+      method: "POST",
+      body: JSON.stringify({ approve, by: "ann" }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+  const prod = pending.find((p) => p.environment === "production")!;
+  const staging = pending.find((p) => p.environment === "staging")!;
+  expect((await decide(prod, true, "nope")).status).toBe(401);
+  expect((await decide(prod, true)).status).toBe(200);
+  expect((await decide(staging, false)).status).toBe(200);
+  expect((await decide(staging, true)).status).toBe(404);
+  const n = await finished(s, r.body.queued);
+  const runs = (await api(s, `/api/runs/${n}`)).body as unknown as {
+    jobs: { job: string; result: string }[];
+  };
+  const results = Object.fromEntries(runs.jobs.map((j) => [j.job, j.result]));
+  expect(results.deploy).toBe("success");
+  expect(results.stage).not.toBe("success");
+  const text = readFileSync(join(r3, ".slipway", "runs", String(n), "events.jsonl"), "utf8");
+  expect(text).toContain("deployed to production");
+  expect(text).not.toContain("deployed to staging");
+  expect(((await api(s, "/api/approvals")).body.approvals as unknown[]).length).toBe(0);
+}, 90_000);

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { remoteApprover } from "../agent/remote-approval.js";
 import { remoteLegRunner } from "../agent/remote-leg.js";
 import { Recorder } from "../db/recorder.js";
 import type { Json } from "../expr/index.js";
@@ -94,11 +95,12 @@ export function saving<T>(path: string, fn: () => T): T {
 }
 
 /** The server's agents run the legs when `slipway serve` started this run (it sets these). */
-function dispatchFromEnv(run: number): LegRunner | undefined {
+function dispatchFromEnv(run: number): { legs: LegRunner; url: string; token: string } | undefined {
   const url = process.env.SLIPWAY_DISPATCH_URL;
   const token = process.env.SLIPWAY_DISPATCH_TOKEN;
   if (!url || !token) return undefined;
-  return remoteLegRunner({ url, token, run, untrusted: process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1" });
+  const untrusted = process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1";
+  return { legs: remoteLegRunner({ url, token, run, untrusted }), url, token };
 }
 
 /** Sandbox or host, as the options and SLIPWAY_SANDBOX say; undefined when it cannot work (said). */
@@ -284,13 +286,16 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       verbose: !!values.verbose || process.env.ACTIONS_STEP_DEBUG === "true",
       signal: ac.signal,
       reuse,
-      legRunner: dispatch,
+      legRunner: dispatch?.legs,
       // The machine's events hold what the planner answered (names, reasons): masked too.
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
-      approver: listApprover(
-        values.approve ?? [],
-        reviewer && ((environment, job) => reviewer.ask(environment, job)),
-      ),
+      // A server's run asks the server (a person decides through its API); the CLI asks here.
+      approver: dispatch
+        ? remoteApprover({ url: dispatch.url, token: dispatch.token, run: r.runNumber }, values.approve ?? [])
+        : listApprover(
+            values.approve ?? [],
+            reviewer && ((environment, job) => reviewer.ask(environment, job)),
+          ),
       prepare: {
         repoRoot: s.root,
         sha: values.bind ? undefined : s.trigger.sha,

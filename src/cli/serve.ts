@@ -7,6 +7,7 @@ import { openHistory } from "../db/open.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
+import { Approvals } from "../server/approvals.js";
 import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
 import { Dispatcher } from "../server/dispatch.js";
 import { ServerMetrics } from "../server/metrics.js";
@@ -192,6 +193,7 @@ export async function main(args: string[]): Promise<number> {
       onDone: (result) => metrics?.jobs.inc({ result }),
     });
     const dispatch = { url: "", token: dispatchToken };
+    const approvals = new Approvals();
     const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
     masker.add(statusToken);
     for (const [flag, v] of [
@@ -240,8 +242,10 @@ export async function main(args: string[]): Promise<number> {
       dispatcher,
       secretStore: store,
       fetch: mirror && (() => mirror.fetch()),
+      approvals,
       agentApi: agentApi({
         dispatcher,
+        approvals,
         registrationToken: agentToken,
         dispatchToken,
         maxWaitMs: 25_000,

@@ -4,12 +4,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JobAssignment } from "../run/assignment.js";
 import type { RunEvent } from "../run/events.js";
 import type { LegResult } from "../run/job.js";
+import type { Approvals } from "./approvals.js";
 import type { AgentInfo, Dispatcher } from "./dispatch.js";
 import { bearer, HttpError, readJson, sameSecret, sendJson } from "./http.js";
 import type { AgentPlatform } from "./labels.js";
 
 export interface AgentApiOptions {
   dispatcher: Dispatcher;
+  /** Deployments waiting for a person (the runs ask here). */
+  approvals?: Approvals;
   /** Agents register with it (--agent-token); without one, no agent can. */
   registrationToken?: string;
   /** The server's runs queue legs with it (given to them in their environment). */
@@ -183,6 +186,28 @@ export function agentApi(o: AgentApiOptions) {
         const next = await d.next(str(b.leg, "leg"), after, wait(b.wait));
         if (!next) throw new HttpError(404, "no such leg");
         json(res, 200, next);
+        return true;
+      }
+      case "/api/dispatch/approval": {
+        dispatchAuth(req);
+        if (!o.approvals) throw new HttpError(404, "this server takes no approvals");
+        const b = await readJson<{
+          run?: unknown;
+          job?: unknown;
+          name?: unknown;
+          environment?: unknown;
+          wait?: unknown;
+        }>(req, MB);
+        const decision = await o.approvals.ask(
+          {
+            run: Number(b.run) || 0,
+            job: str(b.job, "job"),
+            name: str(b.name, "name", 1000),
+            environment: str(b.environment, "environment"),
+          },
+          wait(b.wait),
+        );
+        json(res, 200, decision ? { decided: true, ...decision } : { decided: false });
         return true;
       }
       case "/api/dispatch/cancel": {

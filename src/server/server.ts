@@ -5,9 +5,10 @@ import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
+import type { Approvals } from "./approvals.js";
 import type { Dispatcher } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
-import { HttpError, readBody, sameSecret } from "./http.js";
+import { HttpError, readBody, readJson, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
@@ -26,6 +27,8 @@ export interface ServerOptions {
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
   agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
   dispatcher?: Dispatcher;
+  /** Deployments waiting for a person: GET /api/approvals, POST /api/approvals/ID (admin). */
+  approvals?: Approvals;
   /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */
   secretStore?: SecretStore;
   /** Brings the served repository up to date (a --repo clone). */
@@ -229,6 +232,17 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
+    const decide = /^\/api\/approvals\/([0-9a-f]{12})$/.exec(path);
+    if (decide) {
+      if (method !== "POST") throw new HttpError(405, "POST only");
+      admin(req);
+      const b = await readJson<{ approve?: unknown; by?: unknown }>(req, 64 * 1024);
+      if (typeof b.approve !== "boolean") throw new HttpError(400, "approve must be true or false");
+      const by = typeof b.by === "string" && /^[\w .@-]{1,100}$/.test(b.by) ? b.by : "the API";
+      if (!o.approvals?.decide(decide[1]!, b.approve, by))
+        throw new HttpError(404, `no deployment waits for approval as ${decide[1]}`);
+      return json(res, 200, { id: decide[1], approved: b.approve, by });
+    }
     const act = /^\/api\/queue\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
     if (act) {
       if (method !== "POST") throw new HttpError(405, "POST only");
@@ -278,6 +292,13 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       res.end(m.text);
       return;
     }
+    if (path === "/api/approvals")
+      return json(res, 200, {
+        approvals: (o.approvals?.pending() ?? []).map((a) => ({
+          ...a,
+          requestedAt: new Date(a.requestedAt).toISOString(),
+        })),
+      });
     if (path === "/api/agents") {
       const d = o.dispatcher;
       return json(res, 200, {
