@@ -7,9 +7,16 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { auditRepo } from "../lint/audit.js";
 import type { Finding } from "../lint/finding.js";
-import { SEVERITY_RANK, type Severity } from "../lint/finding.js";
+import { SEVERITY_RANK, type Severity, sortFindings } from "../lint/finding.js";
 import { applyEdits, fixesFor } from "../lint/fix.js";
-import { AUDIT_RULES, type AuditRuleDoc, PERSONAS, type Persona } from "../lint/rules-security/docs.js";
+import { onlineFindings, remoteUses } from "../lint/online.js";
+import {
+  AUDIT_RULES,
+  type AuditRuleDoc,
+  PERSONA_RANK,
+  PERSONAS,
+  type Persona,
+} from "../lint/rules-security/docs.js";
 import { FINDINGS_FORMATS, type FindingsFormat, renderFindings } from "../report/findings.js";
 import { EXIT, fail, parse, UsageError } from "./common.js";
 
@@ -28,6 +35,9 @@ Finds security problems in every workflow (.github/workflows/*.yml) and local ac
                         and does not write with the token; template injection in a bash run:
                         moved into env:), then report what is left
       --dry-run         with --fix: print the changes as a diff, change nothing
+      --online          also ask each action's repository (GitHub or SLIPWAY_GITHUB_URL) and
+                        GitHub's advisories (SLIPWAY_GITHUB_API_URL; GH_TOKEN when set):
+                        impostor-commit, known-vulnerable-action, stale-action-ref
       --store DIR       action store used to check '# vX' comments of SHA pins
                         (default: $XDG_CACHE_HOME/slipway/actions)
   -h, --help            show this help
@@ -71,6 +81,20 @@ export async function main(args: string[], cwd = process.cwd()): Promise<number>
       // What is left after the fixes (a dry run reports what it found).
       if (changed && !values["dry-run"]) result = await run();
     }
+    if (values.online && !result.missing.length) {
+      const uses = [...result.sources].flatMap(([file, text]) => remoteUses(file, text));
+      const online = await onlineFindings(uses, {
+        base: process.env.SLIPWAY_GITHUB_URL || "https://github.com",
+        api: process.env.SLIPWAY_GITHUB_API_URL || "https://api.github.com",
+      });
+      for (const e of online.errors) console.error(`slipway audit: --online: ${e}`);
+      const shown = online.findings.filter((f) => {
+        const doc: AuditRuleDoc | undefined = (AUDIT_RULES as Record<string, AuditRuleDoc>)[f.rule];
+        return PERSONA_RANK[doc?.persona ?? "regular"] <= PERSONA_RANK[persona];
+      });
+      result.findings.push(...shown);
+      sortFindings(result.findings);
+    }
     for (const m of result.missing) console.error(`slipway audit: ${m}: no such file or directory`);
     if (result.missing.length) return EXIT.usage;
     if (result.files === 0) throw new UsageError("no workflows or actions found (looked in .github/)");
@@ -110,6 +134,7 @@ function options(args: string[]) {
       store: { type: "string" },
       persona: { type: "string" },
       fix: { type: "boolean" },
+      online: { type: "boolean" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },

@@ -47,6 +47,24 @@ export const AUDIT_RULES = {
     description: "write-all, or write scopes granted to every job of the workflow",
     fix: "grant only the scopes each job needs, on that job",
   },
+  "impostor-commit": {
+    severity: "error",
+    description:
+      "(--online) a pinned SHA that no branch or tag of the action's repository reaches (a fork's commit)",
+    fix: "pin a commit of the action's own branches or tags ('slipway pin' picks one)",
+  },
+  "known-vulnerable-action": {
+    severity: "error",
+    description: "(--online) the pinned version is in a GitHub security advisory's vulnerable range",
+    fix: "move to the advisory's first patched version or later",
+  },
+  "stale-action-ref": {
+    severity: "warning",
+    description: "(--online) a pinned SHA that no tag points at (a branch commit, not a release)",
+    fix: "pin the commit of a release tag",
+    persona: "pedantic",
+    confidence: "medium",
+  },
   "unpinned-action": {
     severity: "warning",
     description: "action or reusable workflow not pinned to a full commit SHA",
