@@ -3,9 +3,24 @@
 // after a network failure no further remote lookups are tried, so an offline run fails fast.
 import { execFile } from "node:child_process";
 import { isSha } from "../action-store/ref.js";
-import { storeCommit } from "./pin-store.js";
+import { storeCommit, storeRefsFor } from "./pin-store.js";
 
-export type Resolution = { ok: true; sha: string; via: "store" | "git" } | { ok: false; error: string };
+/** version: the most specific release tag at the same commit (`v4.2.2` for `@v4`), when known. */
+export type Resolution =
+  | { ok: true; sha: string; via: "store" | "git"; version?: string }
+  | { ok: false; error: string };
+
+const VERSION_TAG = /^v?\d+(\.\d+)*$/;
+
+/** Of tags at one commit, the most specific version (`v4.2.2` over `v4.2` and `v4`). */
+export function fullestVersion(ref: string, tags: string[]): string | undefined {
+  if (!VERSION_TAG.test(ref)) return undefined;
+  const depth = (t: string) => t.split(".").length;
+  const best = tags
+    .filter((t) => VERSION_TAG.test(t) && t.startsWith(ref))
+    .sort((a, b) => depth(b) - depth(a))[0];
+  return best && best !== ref ? best : undefined;
+}
 
 export interface ResolverOptions {
   store: string | undefined;
@@ -64,7 +79,10 @@ export class Resolver {
 
   async resolve(owner: string, repo: string, ref: string): Promise<Resolution> {
     const stored = this.opts.store ? storeCommit(this.opts.store, owner, repo, ref) : undefined;
-    if (stored) return { ok: true, sha: stored, via: "store" };
+    if (stored) {
+      const version = fullestVersion(ref, storeRefsFor(this.opts.store!, owner, repo, stored));
+      return { ok: true, sha: stored, via: "store", ...(version ? { version } : {}) };
+    }
     const notStored = `${owner}/${repo}@${ref} is not in the action store`;
     if (this.opts.offline) return { ok: false, error: `${notStored} (offline)` };
     if (this.networkDown)
@@ -82,8 +100,13 @@ export class Resolver {
       return { ok: false, error: `${notStored} and git ls-remote failed: ${r.error}` };
     }
     const sha = pickRef(r.refs!, ref);
-    return sha
-      ? { ok: true, sha, via: "git" }
-      : { ok: false, error: `${owner}/${repo} has no tag or branch '${ref}'` };
+    if (!sha) return { ok: false, error: `${owner}/${repo} has no tag or branch '${ref}'` };
+    const tags = [...r.refs!.keys()]
+      .filter(
+        (n) => n.startsWith("refs/tags/") && pickRef(r.refs!, n.slice(10).replace(/\^\{\}$/, "")) === sha,
+      )
+      .map((n) => n.slice(10).replace(/\^\{\}$/, ""));
+    const version = fullestVersion(ref, [...new Set(tags)]);
+    return { ok: true, sha, via: "git", ...(version ? { version } : {}) };
   }
 }

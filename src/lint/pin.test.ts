@@ -84,6 +84,38 @@ describe("slipway pin", () => {
     });
   });
 
+  test("a major tag is pinned with the full version of its release in the comment (# v4.2.2, not # v4)", async () => {
+    const host = mkdtempSync(join(tmpdir(), "slipway-git-"));
+    const work = join(host, "work");
+    mkdirSync(work);
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: work, encoding: "utf8" }).trim();
+    git("init", "-q");
+    writeFileSync(join(work, "action.yml"), "name: x\n");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
+    const commit = git("rev-parse", "HEAD");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "v4.2.2", "-m", "release");
+    git("tag", "v4.2");
+    git("tag", "v4");
+    mkdirSync(join(host, "acme"));
+    execFileSync("git", ["clone", "-q", "--bare", work, join(host, "acme", "tool")]);
+    const resolver = new Resolver({ store: undefined, gitBase: `file://${host}` });
+    expect(await resolver.resolve("acme", "tool", "v4")).toEqual({
+      ok: true,
+      sha: commit,
+      via: "git",
+      version: "v4.2.2",
+    });
+    expect(await resolver.resolve("acme", "tool", "v4.2.2")).toEqual({ ok: true, sha: commit, via: "git" });
+    const text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/tool@v4\n";
+    const { applyEdits, scanUses } = await import("./pin.js");
+    const scan = scanUses(text);
+    if (!scan.ok) throw new Error(scan.error);
+    expect(applyEdits(text, [{ site: scan.unpinned[0]!, sha: commit, version: "v4.2.2" }]).text).toBe(
+      text.replace("acme/tool@v4", `acme/tool@${commit} # v4.2.2`),
+    );
+  });
+
   test("pickRef prefers peeled tags, then tags, then branches", () => {
     const refs = new Map([
       ["refs/heads/v1", "a".repeat(40)],

@@ -92,6 +92,8 @@ export function scanUses(text: string): Scan {
 export interface Edit {
   site: UseSite;
   sha: string;
+  /** The comment's version: the release the SHA is (`v4.2.2`), else the ref as written. */
+  version?: string;
 }
 
 /** The line's remainder after `offset`, and where that line ends. */
@@ -113,15 +115,16 @@ export function applyEdits(text: string, edits: Edit[]): { text: string; comment
   let out = text;
   for (const e of [...edits].sort((a, b) => b.site.refStart - a.site.refStart)) {
     const { site } = e;
+    const version = e.version ?? site.ref;
     const { rest, eol } = restOfLine(out, site.end);
     let tail: string | undefined;
     const comment = /^(\s*)(#.*)$/.exec(rest);
-    if (/^\s*$/.test(rest)) tail = ` # ${site.ref}`;
+    if (/^\s*$/.test(rest)) tail = ` # ${version}`;
     else if (comment) {
       const body = comment[2]!;
       tail = new RegExp(`^#\\s*${site.ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`).test(body)
         ? `${comment[1]}${body}`
-        : ` # ${site.ref} ${body}`;
+        : ` # ${version} ${body}`;
     }
     if (tail !== undefined) {
       out = out.slice(0, site.end) + tail + out.slice(eol);
@@ -196,7 +199,7 @@ export async function pinText(
   for (const site of scan.unpinned) {
     const r = await resolve(site.owner, site.repo, site.ref);
     if (r.ok) {
-      edits.push({ site, sha: r.sha });
+      edits.push({ site, sha: r.sha, ...(r.version ? { version: r.version } : {}) });
       via.set(site, r.via);
     } else outcome.failed.push({ site, error: r.error });
   }
