@@ -82,6 +82,8 @@ async function runWithInput(cmd: string, args: string[], cwd: string, input: str
     });
     child.on("error", (e) => resolve({ code: 127, stderr: e.message }));
     child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
+    // gpg without a passphrase to read may exit before its stdin is written: EPIPE is no error here.
+    child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
 }
