@@ -98,6 +98,17 @@ function push(ref: string) {
   };
 }
 
+/** The run number of queued run `queued` once its slow step waits (its gate not yet there). */
+function slowRunWaiting(queued: unknown): Promise<number> {
+  return until("the run to wait", async () => {
+    const s = (await api(srv, `/api/queue/${queued}`)).body;
+    const f = join(repo, ".slipway", "runs", String(s.run), "events.jsonl");
+    return s.state === "running" && existsSync(f) && readFileSync(f, "utf8").includes('"waiting"')
+      ? (s.run as number)
+      : undefined;
+  });
+}
+
 async function runs(s: Server) {
   return (await api(s, "/api/runs")).body.runs as unknown as { number: number; result: string | null }[];
 }
@@ -473,13 +484,7 @@ describe("slipway serve", () => {
   test("a run is cancelled through the API (saved as cancelled) and run again as a new run, the first kept", async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-cancel");
-    const n = await until("the run to wait", async () => {
-      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
-      const f = join(repo, ".slipway", "runs", String(s.run), "events.jsonl");
-      return s.state === "running" && existsSync(f) && readFileSync(f, "utf8").includes('"waiting"')
-        ? (s.run as number)
-        : undefined;
-    });
+    const n = await slowRunWaiting(r.body.queued);
     const cancel = (id: unknown, headers: Record<string, string> = auth) =>
       api(srv, `/api/queue/${id}/cancel`, { method: "POST", headers });
     expect((await cancel(r.body.queued, {})).status).toBe(401);
@@ -516,13 +521,7 @@ describe("slipway serve", () => {
 
   test("SIGTERM cancels the running run, saves it as cancelled and exits", async () => {
     const r = await webhook(srv, "push", push("refs/heads/slow"), "delivery-stop");
-    const n = await until("the run to wait", async () => {
-      const s = (await api(srv, `/api/queue/${r.body.queued}`)).body;
-      const f = join(repo, ".slipway", "runs", String(s.run), "events.jsonl");
-      return s.state === "running" && existsSync(f) && readFileSync(f, "utf8").includes('"waiting"')
-        ? (s.run as number)
-        : undefined;
-    });
+    const n = await slowRunWaiting(r.body.queued);
     srv.proc.kill("SIGTERM");
     expect(await srv.exited).toBe(0);
     const result = JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8"));

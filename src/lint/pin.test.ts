@@ -24,6 +24,30 @@ function copyBefore(): string {
 
 afterEach(() => vi.restoreAllMocks());
 
+/**
+ * A git host folder holding acme/tool (bare): one commit with an annotated tag `annotated`
+ * and light tags `light`, as `git ls-remote file://host/acme/tool` sees it.
+ */
+function actionHost(annotated: string, light: string[] = []): { host: string; commit: string } {
+  const host = mkdtempSync(join(tmpdir(), "slipway-git-"));
+  const work = join(host, "work");
+  mkdirSync(work);
+  const git = (...a: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...a], {
+      cwd: work,
+      encoding: "utf8",
+    }).trim();
+  git("init", "-q");
+  writeFileSync(join(work, "action.yml"), "name: x\n");
+  git("add", ".");
+  git("commit", "-qm", "one");
+  git("tag", "-a", annotated, "-m", "release");
+  for (const t of light) git("tag", t);
+  mkdirSync(join(host, "acme"));
+  execFileSync("git", ["clone", "-q", "--bare", work, join(host, "acme", "tool")]);
+  return { host, commit: git("rev-parse", "HEAD") };
+}
+
 describe("slipway pin", () => {
   test("pins from the store, keeps comments and layout, leaves unparseable files alone", async () => {
     const dir = copyBefore();
@@ -64,18 +88,7 @@ describe("slipway pin", () => {
   });
 
   test("resolves tags with git ls-remote, preferring an annotated tag's commit", async () => {
-    const host = mkdtempSync(join(tmpdir(), "slipway-git-"));
-    const work = join(host, "work");
-    mkdirSync(work);
-    const git = (...a: string[]) => execFileSync("git", a, { cwd: work, encoding: "utf8" }).trim();
-    git("init", "-q");
-    writeFileSync(join(work, "action.yml"), "name: x\n");
-    git("add", ".");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
-    const commit = git("rev-parse", "HEAD");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "v1.2.0", "-m", "annotated");
-    mkdirSync(join(host, "acme"));
-    execFileSync("git", ["clone", "-q", "--bare", work, join(host, "acme", "tool")]);
+    const { host, commit } = actionHost("v1.2.0");
     const resolver = new Resolver({ store: undefined, gitBase: `file://${host}` });
     expect(await resolver.resolve("acme", "tool", "v1.2.0")).toEqual({ ok: true, sha: commit, via: "git" });
     expect(await resolver.resolve("acme", "tool", "v9")).toEqual({
@@ -85,20 +98,7 @@ describe("slipway pin", () => {
   });
 
   test("a major tag is pinned with the full version of its release in the comment (# v4.2.2, not # v4)", async () => {
-    const host = mkdtempSync(join(tmpdir(), "slipway-git-"));
-    const work = join(host, "work");
-    mkdirSync(work);
-    const git = (...a: string[]) => execFileSync("git", a, { cwd: work, encoding: "utf8" }).trim();
-    git("init", "-q");
-    writeFileSync(join(work, "action.yml"), "name: x\n");
-    git("add", ".");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
-    const commit = git("rev-parse", "HEAD");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "v4.2.2", "-m", "release");
-    git("tag", "v4.2");
-    git("tag", "v4");
-    mkdirSync(join(host, "acme"));
-    execFileSync("git", ["clone", "-q", "--bare", work, join(host, "acme", "tool")]);
+    const { host, commit } = actionHost("v4.2.2", ["v4.2", "v4"]);
     const resolver = new Resolver({ store: undefined, gitBase: `file://${host}` });
     expect(await resolver.resolve("acme", "tool", "v4")).toEqual({
       ok: true,

@@ -8,7 +8,7 @@ import type { Masker } from "../run/mask.js";
 import type { Approvals } from "./approvals.js";
 import type { Dispatcher } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
-import { HttpError, readBody, readJson, sameSecret } from "./http.js";
+import { bearer, HttpError, readBody, readJson, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
@@ -157,10 +157,14 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     json(res, 202, { status: "queued", queued: q.id });
   }
 
+  /** Whether the request's bearer token is one of `tokens` (compared in constant time). */
+  const carries = (req: IncomingMessage, ...tokens: (string | undefined)[]) => {
+    const t = bearer(req);
+    return t !== undefined && tokens.some((k) => k !== undefined && sameSecret(t, k));
+  };
+
   function reader(req: IncomingMessage): void {
-    const auth = req.headers.authorization ?? "";
-    const t = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-    if ((o.readToken && sameSecret(t, o.readToken)) || (o.token && sameSecret(t, o.token))) return;
+    if (carries(req, o.readToken, o.token)) return;
     counters.unauthorized++;
     throw new HttpError(
       401,
@@ -169,8 +173,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   }
 
   function admin(req: IncomingMessage): void {
-    const auth = req.headers.authorization ?? "";
-    if (!o.token || !auth.startsWith("Bearer ") || !sameSecret(auth.slice(7), o.token)) {
+    if (!carries(req, o.token)) {
       counters.unauthorized++;
       throw new HttpError(
         401,

@@ -43,17 +43,7 @@ export async function findSucceeded(db: Db, key: string, except: number): Promis
     "SELECT step, markdown FROM summaries WHERE job = ?1 ORDER BY id",
     [row.id],
   );
-  const cases = await db.all<{
-    step: number;
-    report: string;
-    suite: string;
-    name: string;
-    file: string | null;
-    line: number | null;
-    duration_ms: number;
-    outcome: string;
-    message: string | null;
-  }>(
+  const cases = await db.all<CaseRow>(
     "SELECT step, report, suite, name, file, line, duration_ms, outcome, message FROM test_cases WHERE job = ?1 ORDER BY id",
     [row.id],
   );

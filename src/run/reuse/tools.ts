@@ -66,6 +66,15 @@ export function setupActions(bodyText: string): string[] {
   return [...new Set([...bodyText.matchAll(re)].map((m) => m[1]!.toLowerCase()))].sort();
 }
 
+const stat = (p: string) => {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A binary as its real path, size and time; undefined when there is none. */
 const stamp = (p: string): string | undefined => {
   try {
     const real = realpathSync(p);
@@ -103,7 +112,7 @@ export class ToolPrints {
         continue;
       }
       // A version folder updated in place (rustup update stable) has a new time.
-      for (const n of names) lines.push(`${root}/${n} ${stampTime(join(root, n))}`);
+      for (const n of names) lines.push(`${root}/${n} ${stat(join(root, n))?.mtimeMs ?? 0}`);
     }
     const path = (this.env.PATH ?? "").split(delimiter).filter(Boolean);
     for (const b of p?.bins ?? []) for (const d of path) lines.push(`${b}: ${stamp(join(d, b)) ?? ""}`);
@@ -111,13 +120,5 @@ export class ToolPrints {
     const print = createHash("sha256").update(lines.join("\n")).digest("hex");
     this.memo.set(id, print);
     return print;
-  }
-}
-
-function stampTime(p: string): number {
-  try {
-    return statSync(p).mtimeMs;
-  } catch {
-    return 0;
   }
 }
