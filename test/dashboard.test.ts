@@ -216,13 +216,19 @@ describe("dashboard pages", () => {
 });
 
 describe("dashboard and the read token", () => {
-  test("with --read-token, pages need it (or the admin token) as the API does", async () => {
+  test("with --read-token, pages need a sign-in or the token (or the admin token) as the API does", async () => {
     const other = tempRepo(undefined, {});
     const s = await serve(other, ["--read-token", "reader-d", "--agents", "0"], {
       SLIPWAY_SERVER_TOKEN: TOKEN,
     });
-    for (const path of ["/", "/runs/1", "/web/app.css"])
-      expect((await fetch(`${s.url}${path}`)).status, path).toBe(401);
+    for (const path of ["/", "/runs/1", "/workflows", "/queue"]) {
+      const r = await fetch(`${s.url}${path}`, { redirect: "manual" });
+      expect(r.status, path).toBe(303);
+      expect(r.headers.get("location"), path).toBe(`/signin?next=${encodeURIComponent(path)}`);
+    }
+    expect((await fetch(`${s.url}/api/runs`)).status).toBe(401);
+    // The style sheet holds nothing of the repository: the sign-in page needs it.
+    expect((await fetch(`${s.url}/web/app.css`)).status).toBe(200);
     for (const t of ["reader-d", TOKEN]) {
       const r = await fetch(`${s.url}/`, { headers: { authorization: `Bearer ${t}` } });
       expect(r.status).toBe(200);

@@ -16,6 +16,7 @@ import { RunQueue } from "../server/queue.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
 import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
 import { makeServer } from "../server/server.js";
+import { hashPassword, PasswordFileError, type PasswordUser, readPasswordFile } from "../web/auth.js";
 import { webRoutes } from "../web/routes.js";
 import {
   EXIT,
@@ -49,7 +50,13 @@ machines), the API and a page list them, and their events stream live.
       --token T            the admin bearer token: POST /api/runs, cancel, rerun, secrets (or
                            SLIPWAY_SERVER_TOKEN); without one, those are refused
       --read-token T       a read-only token: when set, GET /api/* and /metrics need it (or the
-                           admin token); without one, reading the API is open
+                           admin token), and the dashboard needs a sign-in; without one, reading
+                           the API and the dashboard is open
+      --password-file FILE dashboard users who sign in with a password: NAME:ROLE:HASH a line
+                           (ROLE admin, reviewer or read), or a hash alone (user "admin")
+      --hash-password      read a password from stdin, print its hash for --password-file, exit
+      --secure-cookies     the dashboard's cookies are Secure even without x-forwarded-proto:
+                           https (set it behind a TLS proxy that does not send the header)
   -s, --secret-file FILE   secrets for the runs (masked in every output and API answer); also
                            PUT /api/secrets/NAME {"value": ...} (bearer --token): kept encrypted
                            (AES-256-GCM) in .slipway/server-secrets.json, the key from
@@ -76,6 +83,11 @@ inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Eve
 with Last-Event-ID), GET /api/queue/N, GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
 why), GET / (the runs page); /api/agent/* for agents.
 
+The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
+read token or a --password-file user. Admins may cancel, re-run and dispatch runs there; readers
+only look. A server with no --token, --read-token or --password-file keeps its pages open and
+lets only a browser on this machine (loopback) use the buttons.
+
 Every option can also be set in slipway-server.yml (in the current folder, or --config FILE /
 SLIPWAY_SERVE_CONFIG; keys are the options' names, e.g. "lease-seconds: 30") or as an
 environment variable SLIPWAY_SERVE_<NAME> (SLIPWAY_SERVE_LEASE_SECONDS=30); a flag wins over
@@ -95,6 +107,8 @@ const OPTIONS = {
   "webhook-secret": { type: "string" },
   token: { type: "string" },
   "read-token": { type: "string" },
+  "password-file": { type: "string" },
+  "secure-cookies": { type: "boolean" },
   "secret-file": { type: "string", short: "s" },
   "no-sandbox": { type: "boolean" },
   "host-executor": { type: "boolean" },
@@ -122,6 +136,7 @@ export async function main(args: string[]): Promise<number> {
         options: {
           ...OPTIONS,
           config: { type: "string" },
+          "hash-password": { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -130,6 +145,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (parsed.values["hash-password"]) return await printPasswordHash();
     // slipway-server.yml (or --config / SLIPWAY_SERVE_CONFIG), then SLIPWAY_SERVE_* variables.
     const configPath =
       parsed.values.config ??
@@ -173,6 +189,13 @@ export async function main(args: string[]): Promise<number> {
     masker.add(webhookSecret);
     masker.add(token);
     masker.add(values["read-token"]);
+    let passwords: Map<string, PasswordUser> | undefined;
+    try {
+      if (values["password-file"]) passwords = readPasswordFile(values["password-file"]);
+    } catch (e) {
+      if (e instanceof PasswordFileError) throw new UsageError(e.message);
+      throw e;
+    }
     const log = (t: string) => console.log(`${new Date().toISOString()} ${t}`);
     const agents = values.agents === "0" ? 0 : (positiveInt(values.agents, "--agents") ?? 1);
     const leaseSeconds = positiveInt(values["lease-seconds"], "--lease-seconds") ?? 30;
@@ -256,7 +279,21 @@ export async function main(args: string[]): Promise<number> {
       }),
       maxBody: 25 * 1024 * 1024,
       metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
-      web: webRoutes({ root, db: values.db, queue, dispatcher, masker }),
+      web: webRoutes({
+        root,
+        db: values.db,
+        queue,
+        dispatcher,
+        masker,
+        access: {
+          token,
+          readToken: values["read-token"],
+          passwords,
+          secureCookies: !!values["secure-cookies"],
+          // Users of slipway-server.yml (their tokens and roles) plug in here.
+          users: undefined,
+        },
+      }),
       log,
     });
     const { server, stopping: refuseNew, counters } = made;
@@ -418,4 +455,14 @@ function startPolling(
   }, seconds * 1000);
   timer.unref();
   return timer;
+}
+
+/** --hash-password: the password from stdin (one line), its scrypt hash on stdout. */
+async function printPasswordHash(): Promise<number> {
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  const password = text.replace(/\r?\n$/, "");
+  if (!password) throw new UsageError("--hash-password: no password on stdin");
+  console.log(await hashPassword(password));
+  return EXIT.ok;
 }

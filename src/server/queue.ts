@@ -40,6 +40,8 @@ export interface RunRequest {
   untrusted?: boolean;
   /** Only this workflow file (a schedule's). */
   workflow?: string;
+  /** false: every job runs, none reused from an earlier run (a re-run of all jobs). */
+  reuse?: boolean;
 }
 
 export interface Queued {
@@ -266,6 +268,7 @@ export class RunQueue {
     if (r.base && currentCommit(root, r.base)) args.push(`--base=${r.base}`);
     if (r.actor) args.push(`--actor=${r.actor}`);
     if (r.workflow) args.push("-W", r.workflow);
+    if (r.reuse === false) args.push("--no-reuse");
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
     // Secrets reach the run through a pipe (fd 3), never a file: a fork's run gets none.
     const secrets = r.untrusted ? {} : (this.o.secrets?.() ?? {});

@@ -232,6 +232,9 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       if (method !== "POST") throw new HttpError(405, "POST only");
       return webhook(req, res, forge);
     }
+    // The dashboard's pages and forms: they check who is signed in themselves (sessions, CSRF).
+    if (o.web && !path.startsWith("/api/") && path !== "/metrics" && (await o.web(req, res, path, url)))
+      return;
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
@@ -264,10 +267,8 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
-    // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics,
-    // and the dashboard's pages, which show the same.
-    if (o.readToken && (path.startsWith("/api/") || path === "/metrics" || o.web)) reader(req);
-    if (o.web && (await o.web(req, res, path, url))) return;
+    // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
+    if (o.readToken) reader(req);
     if (path === "/api/runs") {
       const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
       const runs = await history((db) => (db ? listRuns(db, { limit }) : Promise.resolve([])));

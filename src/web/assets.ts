@@ -2,7 +2,13 @@
 // ones). Plain CSS and a few lines of browser JavaScript: no build step, nothing to bundle.
 
 export const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2328}
-header{background:#24292f;padding:8px 16px}header a{color:#fff;font-weight:600;text-decoration:none}
+header{background:#24292f;padding:8px 16px;display:flex;gap:16px;align-items:center}header a{color:#fff;font-weight:600;text-decoration:none}
+header nav{display:flex;gap:12px;flex:1}header nav a{font-weight:400}header .me{color:#d0d7de;display:flex;gap:8px;align-items:center}
+header form{margin:0}header button{background:none;border:1px solid #57606a;color:#fff;border-radius:4px;cursor:pointer}
+form.act{display:inline-block;margin:0 8px 8px 0}form.act button{padding:4px 12px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer}
+form.act button.danger{color:#cf222e}.notice{padding:8px 12px;border-radius:6px;background:#ddf4ff;margin:8px 0}.error{padding:8px 12px;border-radius:6px;background:#ffebe9;margin:8px 0}
+.dispatch label{display:block;margin:8px 0 2px;font-weight:600}.dispatch .desc{color:#6e7781;font-weight:400}.dispatch input[type=text],.dispatch select{min-width:16em}
+.dispatch .bad{color:#cf222e}.signin{max-width:28em}.signin input{display:block;margin:4px 0 12px;min-width:20em}.spark{margin:8px 0}.spark figcaption{color:#6e7781;font-size:12px}
 main{padding:8px 16px}a{color:#0969da}table{border-collapse:collapse}td,th{padding:3px 8px;text-align:left;border-bottom:1px solid #eee}
 .cols{display:flex;gap:24px;flex-wrap:wrap}.list{flex:3;min-width:480px}aside{flex:1;min-width:260px}
 .filter label{margin-right:8px}.filter input{width:8em}.pages{margin:8px 0}

@@ -35,11 +35,15 @@ export function status(result: string | null | undefined): string {
   return `<span class="st ${e(r)}">${e(r)}</span>`;
 }
 
-export function page(title: string, body: string, script = false): string {
+/** Where the signed-in user's links go in every page's header (filled in by the routes). */
+export const NAV = "<!--nav-->";
+
+/** A page; `refresh`: reload every so many seconds (a page that follows something without script). */
+export function page(title: string, body: string, script = false, refresh?: number): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${e(title)}</title><link rel="stylesheet" href="/web/app.css">${script ? '<script src="/web/live.js" defer></script>' : ""}
-</head><body><header><a href="/">Slipway</a></header><main>
+${refresh ? `<meta http-equiv="refresh" content="${refresh}">` : ""}<title>${e(title)}</title><link rel="stylesheet" href="/web/app.css">${script ? '<script src="/web/live.js" defer></script>' : ""}
+</head><body><header><a href="/">Slipway</a>${NAV}</header><main>
 ${body}
 </main></body></html>
 `;
@@ -68,4 +72,9 @@ export function sendHtml(
       : {}),
   });
   res.end(body);
+}
+
+/** A POST form carrying the page's CSRF token. */
+export function postForm(action: string, csrf: string, inner: string, cls = "act"): string {
+  return `<form class="${e(cls)}" method="post" action="${e(action)}"><input type="hidden" name="_csrf" value="${e(csrf)}">${inner}</form>`;
 }

@@ -2,28 +2,41 @@ import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSy
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, join } from "node:path";
 import { readHistory } from "../cli/common.js";
-import { jobsOfRun, listRunsPage, runByNumber } from "../db/reads.js";
+import { jobsOfRun, listRunsPage, type RunRow, runByNumber } from "../db/reads.js";
+import { readGit } from "../plan/git.js";
 import type { RunPlan } from "../plan/run-plan.js";
 import { safe } from "../report/run-folder.js";
 import type { Masker } from "../run/mask.js";
 import type { Dispatcher } from "../server/dispatch.js";
 import { HttpError } from "../server/http.js";
-import type { RunQueue } from "../server/queue.js";
 import { stamp } from "../server/sse.js";
+import { Access, type AccessOptions, type Viewer } from "./access.js";
+import { entryOf, type QueueActions, queuedHref, rerunOf, rerunRequest, runControls } from "./actions.js";
 import { artifactFiles } from "./artifacts.js";
 import { CSS, LIVE_JS } from "./assets.js";
-import { e, escapeHtml, page, sendHtml } from "./html.js";
+import { e, escapeHtml, NAV, page, postForm, sendHtml } from "./html.js";
 import { jobLog } from "./job-log.js";
 import { jobPage } from "./job-page.js";
+import { queuedPage, queuePage } from "./queue-page.js";
 import { runPage } from "./run-page.js";
 import { runsPage, runsQuery } from "./runs-page.js";
+import { localPath, signInPage } from "./signin-page.js";
+import { Utilisation } from "./utilisation.js";
+import { checkInputs, type WorkflowInfo, WorkflowsAt } from "./workflows.js";
+import { type DispatchForm, workflowPage, workflowsPage } from "./workflows-page.js";
 
 export interface WebOptions {
   root: string;
   db?: string;
-  queue: Pick<RunQueue, "list" | "running">;
+  queue: QueueActions;
   dispatcher?: Pick<Dispatcher, "listAgents" | "queue">;
   masker: Masker;
+  /** Who may sign in (tokens, users, passwords); none: a laptop's open server. */
+  access?: AccessOptions;
+  /** Environments the server knows beyond the workflows' own (for dispatch inputs of type environment). */
+  environments?: () => string[];
+  /** How often agent utilisation is sampled (ms). */
+  sampleMs?: number;
 }
 
 /**
@@ -33,6 +46,9 @@ export interface WebOptions {
  */
 export function webRoutes(o: WebOptions) {
   const repo = basename(o.root);
+  const access = new Access(o.access ?? {});
+  const workflows = new WorkflowsAt(o.root);
+  const utilisation = new Utilisation(() => o.dispatcher?.listAgents() ?? [], o.sampleMs);
   // Pages escape text before it is masked: a secret with & < > " or ' is masked as escaped too.
   const mask = (t: string) => o.masker.as(escapeHtml).mask(o.masker.mask(t));
   const runDir = (n: number) => join(o.root, ".slipway", "runs", String(n));
@@ -56,8 +72,34 @@ export function webRoutes(o: WebOptions) {
     return found;
   }
 
-  return async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> => {
+  /** The header's links and who is signed in (every page has the NAV mark for them). */
+  function nav(v: Viewer, path: string): string {
+    const links = `<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/queue">Queue</a></nav>`;
+    const me = v.identity
+      ? `<span class="me" id="me">${e(v.identity.name)} (${e(v.identity.role)})${v.signIn ? postForm("/signout", v.csrf, '<button id="signout">Sign out</button>', "out") : ""}</span>`
+      : v.signIn
+        ? `<span class="me"><a id="signin" href="/signin?next=${encodeURIComponent(path)}">Sign in</a></span>`
+        : "";
+    return links + me;
+  }
+
+  const send = (res: ServerResponse, v: Viewer, path: string, status: number, html: string, t0?: number) =>
+    sendHtml(res, status, html.replace(NAV, nav(v, path)), mask, t0);
+
+  const redirect = (res: ServerResponse, to: string): true => {
+    res.writeHead(303, { location: to, "cache-control": "no-store" });
+    res.end();
+    return true;
+  };
+
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: URL,
+  ): Promise<boolean> => {
     const method = req.method ?? "GET";
+    if (method === "POST") return post(req, res, path);
     if (method !== "GET" && method !== "HEAD") return false;
     const t0 = performance.now();
     if (path === "/web/app.css") return asset(res, "text/css; charset=utf-8", CSS);
@@ -66,6 +108,67 @@ export function webRoutes(o: WebOptions) {
       // None: a browser asks for it on every page, and a 404 would be a console error.
       res.writeHead(204, { "cache-control": "max-age=86400" });
       res.end();
+      return true;
+    }
+    const v = access.viewer(req, res);
+    if (path === "/signin") {
+      const next = localPath(url.searchParams.get("next"));
+      if (v.identity && !access.open) return redirect(res, next);
+      const html = signInPage({
+        csrf: v.csrf,
+        next,
+        passwords: !!o.access?.passwords?.size,
+        open: access.open,
+      });
+      send(res, v, path, 200, html, t0);
+      return true;
+    }
+    // With a read token, reading needs a sign-in (or the token as a bearer), as the API does.
+    if (!access.mayRead(req)) {
+      if (!isPage(path)) return false;
+      return redirect(res, `/signin?next=${encodeURIComponent(path + url.search)}`);
+    }
+    if (path === "/workflows") {
+      const ref = defaultRef();
+      const sha = ref && workflows.commit(ref);
+      const list = sha ? workflows.at(sha) : [];
+      const withLast = await history(async (db) =>
+        Promise.all(
+          list.map(async (wf) => ({
+            wf,
+            last: db ? (await listRunsPage(db, { workflow: wf.file, limit: 1 }))[0] : undefined,
+          })),
+        ),
+      );
+      send(res, v, path, 200, workflowsPage(repo, ref ?? "(no commit)", withLast), t0);
+      return true;
+    }
+    const wfm = /^\/workflows\/([^/]+)$/.exec(path);
+    if (wfm) {
+      const ref = defaultRef();
+      const wf = findWorkflow(ref, decode(wfm[1]!));
+      const runs = await runsOf(wf);
+      send(res, v, path, 200, workflowPage(repo, wf, runs, dispatchForm(v, wf, ref ?? "")), t0);
+      return true;
+    }
+    if (path === "/queue") {
+      const html = queuePage(repo, {
+        queued: o.queue.list(),
+        agents: o.dispatcher?.listAgents() ?? [],
+        legs: o.dispatcher?.queue() ?? [],
+        samples: [...utilisation.samples, utilisation.now()],
+        now: Date.now(),
+      });
+      send(res, v, path, 200, html, t0);
+      return true;
+    }
+    const qm = /^\/queue\/(\d{1,9})$/.exec(path);
+    if (qm) {
+      const q = await o.queue.get(Number(qm[1]));
+      if (!q) throw new HttpError(404, `no queued run ${qm[1]}`);
+      if (q.run && (await history(async (db) => (db ? runByNumber(db, q.run!) : undefined))))
+        return redirect(res, `/runs/${q.run}`);
+      send(res, v, path, 200, queuedPage(q), t0);
       return true;
     }
     if (path === "/") {
@@ -78,25 +181,27 @@ export function webRoutes(o: WebOptions) {
         agents: o.dispatcher?.listAgents() ?? [],
         legs: o.dispatcher?.queue() ?? [],
       };
-      sendHtml(res, 200, runsPage(repo, q, rows, panel), mask, t0);
+      send(res, v, path, 200, runsPage(repo, q, rows, panel), t0);
       return true;
     }
     const m = /^\/runs\/(\d{1,9})(?:\/jobs\/([^/]+)(\/log\.txt)?|\/artifacts\/([^/]+)\/(.*))?$/.exec(path);
     if (!m) return false;
     const n = Number(m[1]);
     if (m[4] !== undefined) {
-      await artifact(res, n, decode(m[4]), decode(m[5] ?? ""));
+      await artifact(res, v, path, n, decode(m[4]), decode(m[5] ?? ""));
       return true;
     }
     const { run, jobs } = await runAndJobs(n);
     const dir = runDir(n);
     const running = run.result === null && o.queue.running(n);
     if (m[2] === undefined) {
-      sendHtml(
+      const controls = runControls(v, run, entryOf(o.queue, n));
+      send(
         res,
+        v,
+        path,
         200,
-        runPage(repo, run, jobs, readPlan(dir), running ? lastSeq(dir) : undefined),
-        mask,
+        runPage(repo, run, jobs, readPlan(dir), running ? lastSeq(dir) : undefined, controls),
         t0,
       );
       return true;
@@ -113,12 +218,164 @@ export function webRoutes(o: WebOptions) {
       res.end(existsSync(file) ? mask(readFileSync(file, "utf8")) : "");
       return true;
     }
-    sendHtml(res, 200, jobPage(repo, run, job, jobLog(dir, key), running && job.result === null), mask, t0);
+    send(res, v, path, 200, jobPage(repo, run, job, jobLog(dir, key), running && job.result === null), t0);
     return true;
   };
 
+  /** The forms' POSTs (false: not one of the dashboard's, the API answers it). */
+  async function post(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (path === "/signin") {
+      const { fields } = await access.form(req);
+      const next = localPath(fields.get("next"));
+      const who = await access.signIn(req, res, fields);
+      if (typeof who !== "string") return redirect(res, next);
+      const v = access.viewer(req, res);
+      const html = signInPage({
+        csrf: v.csrf,
+        next,
+        error: who,
+        passwords: !!o.access?.passwords?.size,
+        open: access.open,
+      });
+      send(res, v, path, 401, html);
+      return true;
+    }
+    if (path === "/signout") {
+      await access.form(req);
+      access.signOut(req, res);
+      return redirect(res, "/");
+    }
+    const act = /^\/runs\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
+    if (act) {
+      const { fields } = await access.form(req, "run");
+      const n = Number(act[1]);
+      const entry = entryOf(o.queue, n);
+      if (act[2] === "cancel") {
+        if (!entry || (entry.state !== "queued" && entry.state !== "running"))
+          throw new HttpError(409, `run #${n} has ended`);
+        await o.queue.cancel(entry.id);
+        return redirect(res, `/runs/${n}`);
+      }
+      const { run } = await runAndJobs(n);
+      if (run.result === null) throw new HttpError(409, `run #${n} has not ended yet`);
+      const request = rerunRequest(run, entry);
+      if (!request) throw new HttpError(409, `run #${n} (${run.event}) cannot be re-run from here`);
+      const q = await o.queue.add(rerunOf(request, fields.get("jobs")), entry?.id);
+      return redirect(res, queuedHref(q.id));
+    }
+    const dm = /^\/workflows\/([^/]+)\/dispatch$/.exec(path);
+    if (dm) {
+      const { identity, fields } = await access.form(req, "run");
+      const v = access.viewer(req, res);
+      const refName = (fields.get("ref") ?? "").trim() || defaultRef() || "";
+      const ref = fullRef(refName);
+      const given = new Map<string, string>();
+      for (const [k, val] of fields) if (k.startsWith("i:")) given.set(k.slice(2), val);
+      let wf = findWorkflow(defaultRef(), decode(dm[1]!));
+      const sha = ref && workflows.commit(ref);
+      const problems: { input?: string; message: string }[] = [];
+      if (!ref || !sha) problems.push({ message: `there is no branch or tag '${refName}' here` });
+      else {
+        // The inputs are the workflow's as it is at that ref (as GitHub reads them).
+        const there = workflows.at(sha).find((w) => w.file === wf.file);
+        if (!there?.dispatch)
+          problems.push({ message: `${wf.file} does not run on workflow_dispatch at ${refName}` });
+        else wf = there;
+      }
+      if (wf.dispatch && !problems.length) {
+        // A checkbox not ticked is not sent: it is false, not its default.
+        for (const d of wf.dispatch.inputs)
+          if (d.type === "boolean") given.set(d.name, given.has(d.name) ? "true" : "false");
+        const checked = checkInputs(wf.dispatch.inputs, given, knownEnvironments(sha as string));
+        if (checked.ok) {
+          const q = await o.queue.add({
+            event: "workflow_dispatch",
+            ref: ref as string,
+            inputs: checked.inputs,
+            payload: { inputs: checked.inputs, ref, workflow: wf.file },
+            workflow: wf.file,
+            ...(identity && identity.name !== "local" ? { actor: identity.name } : {}),
+          });
+          return redirect(res, queuedHref(q.id));
+        }
+        problems.push(...checked.errors);
+      }
+      const form = {
+        ...(dispatchForm(v, wf, refName) ?? { csrf: v.csrf, ref: refName, environments: [] }),
+        values: given,
+        errors: problems,
+      };
+      send(res, v, path, 422, workflowPage(repo, wf, await runsOf(wf), form));
+      return true;
+    }
+    return false;
+  }
+
+  function defaultRef(): string | undefined {
+    const g = readGit(o.root);
+    return g.ok ? `refs/heads/${g.facts.defaultBranch}` : undefined;
+  }
+
+  /** refs/heads/NAME or refs/tags/NAME for a short name, as the repository has it. */
+  function fullRef(name: string): string | undefined {
+    if (name.startsWith("refs/")) return workflows.commit(name) ? name : undefined;
+    for (const r of [`refs/heads/${name}`, `refs/tags/${name}`]) if (workflows.commit(r)) return r;
+    return undefined;
+  }
+
+  function findWorkflow(ref: string | undefined, base: string): WorkflowInfo {
+    const sha = ref && workflows.commit(ref);
+    const wf = sha ? workflows.at(sha).find((w) => w.file.replace(/^.*\//, "") === base) : undefined;
+    if (!wf) throw new HttpError(404, `no workflow ${base} on ${ref ?? "the default branch"}`);
+    return wf;
+  }
+
+  function runsOf(wf: WorkflowInfo): Promise<RunRow[]> {
+    return history((db) => (db ? listRunsPage(db, { workflow: wf.file, limit: 25 }) : Promise.resolve([])));
+  }
+
+  function knownEnvironments(sha: string): string[] {
+    const all = new Set([...workflows.at(sha).flatMap((w) => w.environments), ...(o.environments?.() ?? [])]);
+    return [...all].sort();
+  }
+
+  function dispatchForm(v: Viewer, wf: WorkflowInfo, ref: string): DispatchForm | undefined {
+    if (!wf.dispatch || !v.can("run")) return undefined;
+    const sha = workflows.commit(ref);
+    return {
+      csrf: v.csrf,
+      ref: ref.replace(/^refs\/heads\//, ""),
+      environments: sha ? knownEnvironments(sha) : [],
+    };
+  }
+
+  /** Errors as pages (a browser shows them), for the dashboard's own addresses. */
+  return async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> => {
+    try {
+      return await handle(req, res, path, url);
+    } catch (err) {
+      if (!(err instanceof HttpError) || res.headersSent) throw err;
+      const v = access.viewer(req, res);
+      send(
+        res,
+        v,
+        path,
+        err.status,
+        page(`${err.status}`, `<h1>${err.status}</h1><p class="error">${e(err.message)}</p>`),
+      );
+      return true;
+    }
+  };
+
   /** An artifact's files (a listing), or one of them; only names the run's history recorded. */
-  async function artifact(res: ServerResponse, n: number, name: string, file: string): Promise<void> {
+  async function artifact(
+    res: ServerResponse,
+    v: Viewer,
+    path: string,
+    n: number,
+    name: string,
+    file: string,
+  ): Promise<void> {
     const { jobs } = await runAndJobs(n);
     const a = jobs.flatMap((j) => j.artifacts).find((x) => x.name === name);
     if (!a) throw new HttpError(404, `run ${n} has no artifact ${name}`);
@@ -127,14 +384,15 @@ export function webRoutes(o: WebOptions) {
       const list = [...files.keys()]
         .map((f) => `<li><a href="${e(f.split("/").map(encodeURIComponent).join("/"))}">${e(f)}</a></li>`)
         .join("");
-      sendHtml(
+      send(
         res,
+        v,
+        path,
         200,
         page(
           `${name} · #${n}`,
           `<p><a href="/runs/${n}">← run #${n}</a></p><h1>${e(name)}</h1><ul>${list}</ul>`,
         ),
-        mask,
       );
       return;
     }
@@ -186,4 +444,9 @@ function lastSeq(dir: string): number {
     if (s) return s.seq;
   }
   return 0;
+}
+
+/** The dashboard's pages (a reader without a sign-in is sent to sign in). */
+function isPage(path: string): boolean {
+  return path === "/" || /^\/(runs|workflows|queue)(\/|$)/.test(path);
 }

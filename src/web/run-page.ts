@@ -91,6 +91,7 @@ export function runPage(
   jobs: JobRow[],
   plan: RunPlan | undefined,
   live: number | undefined,
+  controls = "",
 ): string {
   const n = run.number;
   const cols = graph(plan, jobs);
@@ -117,7 +118,7 @@ export function runPage(
     `#${n} ${run.workflows.join(", ")} · ${repo}`,
     `<div id="run" data-run="${n}"${live !== undefined ? ` data-live="${live}"` : ""}>
 <h1>Run #${n} <span id="run-status">${status(run.result)}</span></h1>
-<p>${e(run.workflows.join(", "))} · started ${e(when(run.startedAt))} · took <span id="run-took">${e(duration(run.startedAt, run.endedAt))}</span>${run.interrupted ? ` · interrupted (${e(run.interrupted)})` : ""}</p>
+${controls}<p>${e(run.workflows.join(", "))} · started ${e(when(run.startedAt))} · took <span id="run-took">${e(duration(run.startedAt, run.endedAt))}</span>${run.interrupted ? ` · interrupted (${e(run.interrupted)})` : ""}</p>
 ${trigger(run)}
 <h2>Jobs</h2>${graphHtml}${table}
 <p><a href="/api/runs/${n}">as JSON</a> · <a href="/api/runs/${n}/events">events</a></p></div>`,

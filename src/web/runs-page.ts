@@ -59,7 +59,19 @@ export function runsPage(repo: string, q: RunsQuery, rows: RunRow[], panel: Pane
   const filter = `<form class="filter" method="get" action="/">${input("workflow", "workflow")}${input("branch", "branch")}${input("event", "event")}
 <label>result <select name="result"><option value="">any</option>${RESULTS.map((r) => `<option${q.result === r ? " selected" : ""}>${r}</option>`).join("")}</select></label>
 ${input("actor", "actor")}<button>filter</button> <a href="/">clear</a></form>`;
-  const table = runs.length
+  const table = runsTable(runs);
+  const pages = `<nav class="pages">${q.before ? `<a href="${e(href(q))}">newest</a>` : ""}${more ? ` <a rel="next" href="${e(href(q, runs.at(-1)?.number))}">older →</a>` : ""}</nav>`;
+  return page(
+    `Slipway: ${repo}`,
+    `<h1>${e(repo)}</h1>
+<div class="cols"><section class="list"><h2>Runs</h2>${filter}${table}${pages}</section>
+<aside>${queuePanel(panel)}</aside></div>`,
+  );
+}
+
+/** Runs as a table, newest first. */
+export function runsTable(runs: RunRow[]): string {
+  return runs.length
     ? `<table class="runs"><thead><tr><th>run</th><th>result</th><th>workflows</th><th>event</th><th>branch</th><th>commit</th><th>actor</th><th>started</th><th>took</th></tr></thead><tbody>
 ${runs
   .map(
@@ -69,13 +81,6 @@ ${runs
   .join("\n")}
 </tbody></table>`
     : "<p>No runs match.</p>";
-  const pages = `<nav class="pages">${q.before ? `<a href="${e(href(q))}">newest</a>` : ""}${more ? ` <a rel="next" href="${e(href(q, runs.at(-1)?.number))}">older →</a>` : ""}</nav>`;
-  return page(
-    `Slipway: ${repo}`,
-    `<h1>${e(repo)}</h1>
-<div class="cols"><section class="list"><h2>Runs</h2>${filter}${table}${pages}</section>
-<aside>${queuePanel(panel)}</aside></div>`,
-  );
 }
 
 function queuePanel(p: Panel): string {

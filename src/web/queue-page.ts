@@ -1,0 +1,83 @@
+import type { AgentInfo, QueuedLeg } from "../server/dispatch.js";
+import type { Queued } from "../server/queue.js";
+import { duration, e, page, status, when } from "./html.js";
+import { jobHref } from "./run-page.js";
+import { type Sample, sparkline } from "./utilisation.js";
+
+export interface QueueView {
+  queued: Queued[];
+  agents: AgentInfo[];
+  legs: (QueuedLeg & { why: string })[];
+  samples: Sample[];
+  now: number;
+}
+
+const runLink = (q: Queued) => (q.run ? `<a href="/runs/${q.run}">#${q.run}</a>` : `queued ${q.id}`);
+
+/** Why a queued run has not started: the runs ahead of it. */
+function runWhy(q: Queued, all: Queued[]): string {
+  const running = all.filter((x) => x.state === "running");
+  const ahead = all.filter((x) => x.state === "queued" && x.id < q.id).length;
+  if (!running.length && !ahead) return "starting";
+  return [
+    running.length
+      ? `waits for ${running.map((r) => (r.run ? `#${r.run}` : `queued ${r.id}`)).join(", ")} to finish`
+      : "",
+    ahead ? `${ahead} queued before it` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
+
+/** The queue and agents page: what waits and why, what runs where, how busy the agents are. */
+export function queuePage(repo: string, v: QueueView): string {
+  const waiting = v.queued.filter((q) => q.state === "queued");
+  const running = v.queued.filter((q) => q.state === "running");
+  const names = new Map(v.agents.map((a) => [a.id, a.name]));
+  const runs = `<h2>Runs</h2>${
+    running.length || waiting.length
+      ? `<table class="queue"><thead><tr><th>run</th><th>state</th><th>event</th><th>ref</th><th>why</th></tr></thead><tbody>${[
+          ...running,
+          ...waiting,
+        ]
+          .map(
+            (q) =>
+              `<tr data-queued="${q.id}"><td>${runLink(q)}</td><td>${status(q.state === "queued" ? "queued" : null)}</td><td>${e(q.request.event)}</td><td>${e(q.request.ref)}</td><td class="why">${q.state === "queued" ? e(runWhy(q, v.queued)) : q.cancelRequested ? "being cancelled" : ""}</td></tr>`,
+          )
+          .join("")}</tbody></table>`
+      : "<p>No run waits or runs.</p>"
+  }`;
+  const legRow = (l: QueuedLeg & { why: string }) => {
+    const where = l.lease ? (names.get(l.lease.agent) ?? l.lease.agent) : "";
+    return `<tr><td><a href="${e(jobHref(l.run, l.assignment.key))}">#${l.run} ${e(l.assignment.name)}</a></td><td>${e(l.assignment.runsOn.join(", "))}</td><td>${status(l.state === "leased" ? null : "queued")}</td><td>${e(where)}</td><td class="why">${l.state === "waiting" ? e(l.why) : ""}</td><td>${e(duration(l.startedAt ?? l.enqueuedAt, v.now))}</td></tr>`;
+  };
+  const legs = `<h2>Jobs</h2>${
+    v.legs.length
+      ? `<table class="legs"><thead><tr><th>job</th><th>runs-on</th><th>state</th><th>agent</th><th>why it waits</th><th>for</th></tr></thead><tbody>${v.legs.map(legRow).join("")}</tbody></table>`
+      : "<p>No job waits for or runs on an agent.</p>"
+  }`;
+  const agents = `<h2>Agents</h2>${sparkline(v.samples)}${
+    v.agents.length
+      ? `<table class="agents"><thead><tr><th>agent</th><th>labels</th><th>busy</th><th>running</th><th>done</th><th>last seen</th></tr></thead><tbody>${v.agents
+          .map((a) => {
+            const on = v.legs.filter((l) => l.lease?.agent === a.id);
+            return `<tr><td>${e(a.name)}${a.sandbox ? "" : ' <span class="why">(no sandbox)</span>'}</td><td>${e(a.labels.join(", "))}</td><td>${a.leases.size}/${a.capacity}</td><td>${on.map((l) => `<a href="${e(jobHref(l.run, l.assignment.key))}">#${l.run} ${e(l.assignment.name)}</a>`).join(", ")}</td><td>${a.done}</td><td>${e(when(a.lastSeen))}</td></tr>`;
+          })
+          .join("")}</tbody></table>`
+      : "<p>No agent is registered.</p>"
+  }`;
+  return page(`Queue · ${repo}`, `<h1>Queue and agents</h1>${runs}${legs}${agents}`);
+}
+
+/** A queued run's page while it has no run number yet (it refreshes itself each second). */
+export function queuedPage(q: Queued): string {
+  const going = q.state === "queued" || q.state === "running";
+  const msg = q.message?.length ? `<pre class="msg">${e(q.message.join("\n"))}</pre>` : "";
+  return page(
+    `queued ${q.id}`,
+    `<h1>Queued run ${q.id} ${status(q.state === "queued" ? "queued" : q.state === "running" ? null : q.state === "cancelled" ? "cancelled" : "skipped")}</h1>
+<p>${e(q.request.event)} on ${e(q.request.ref)}${q.rerunOf ? ` · re-runs queued run ${q.rerunOf}` : ""}${going ? " · this page follows it until its run starts" : q.run ? ` · <a href="/runs/${q.run}">run #${q.run}</a>` : " · no run came of it"}</p>${msg}<p><a href="/queue">queue</a></p>`,
+    false,
+    going ? 1 : undefined,
+  );
+}
