@@ -254,6 +254,21 @@ export async function main(args: string[]): Promise<number> {
       },
       log,
     });
+    const web = webRoutes({
+      root,
+      db: values.db,
+      queue,
+      dispatcher,
+      masker,
+      access: {
+        token,
+        readToken: values["read-token"],
+        passwords,
+        secureCookies: !!values["secure-cookies"],
+        // Users of slipway-server.yml (their tokens and roles) plug in here.
+        users: undefined,
+      },
+    });
     const made = makeServer({
       root,
       db: values.db,
@@ -279,21 +294,8 @@ export async function main(args: string[]): Promise<number> {
       }),
       maxBody: 25 * 1024 * 1024,
       metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
-      web: webRoutes({
-        root,
-        db: values.db,
-        queue,
-        dispatcher,
-        masker,
-        access: {
-          token,
-          readToken: values["read-token"],
-          passwords,
-          secureCookies: !!values["secure-cookies"],
-          // Users of slipway-server.yml (their tokens and roles) plug in here.
-          users: undefined,
-        },
-      }),
+      web,
+      signedIn: (req) => web.signedIn(req),
       log,
     });
     const { server, stopping: refuseNew, counters } = made;

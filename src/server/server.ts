@@ -37,6 +37,8 @@ export interface ServerOptions {
   metrics?: () => Promise<{ text: string; contentType: string }>;
   /** The dashboard's pages (src/web/routes.ts): true when it answered. */
   web?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
+  /** Someone signed in to the dashboard (its live pages read the API with their session). */
+  signedIn?: (req: IncomingMessage) => boolean;
   /** Largest request body accepted (GitHub's webhooks are at most 25 MB). */
   maxBody: number;
   log: (t: string) => void;
@@ -164,7 +166,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   };
 
   function reader(req: IncomingMessage): void {
-    if (carries(req, o.readToken, o.token)) return;
+    if (carries(req, o.readToken, o.token) || o.signedIn?.(req)) return;
     counters.unauthorized++;
     throw new HttpError(
       401,

@@ -350,7 +350,12 @@ export function webRoutes(o: WebOptions) {
   }
 
   /** Errors as pages (a browser shows them), for the dashboard's own addresses. */
-  return async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> => {
+  const pages = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: URL,
+  ): Promise<boolean> => {
     try {
       return await handle(req, res, path, url);
     } catch (err) {
@@ -366,6 +371,8 @@ export function webRoutes(o: WebOptions) {
       return true;
     }
   };
+  // A signed-in session reads the API as the read token does (the live pages follow events there).
+  return Object.assign(pages, { signedIn: (req: IncomingMessage) => !!access.identify(req).session });
 
   /** An artifact's files (a listing), or one of them; only names the run's history recorded. */
   async function artifact(
