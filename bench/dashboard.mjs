@@ -151,7 +151,18 @@ async function measure(url, path) {
   return { server, client };
 }
 
-const dir = repo({ ".github/workflows/ci.yml": "on: push\njobs: {}\n" });
+const dir = repo({
+  ".github/workflows/ci.yml": `on:
+  push:
+  workflow_dispatch:
+    inputs:
+      level: { type: choice, options: [low, high], required: true }
+      dry: { type: boolean }
+      target: { type: environment }
+jobs:
+  deploy: { runs-on: ubuntu-latest, environment: staging, steps: [{ run: "true" }] }
+`,
+});
 const f0 = performance.now();
 await fill(dir);
 const fillS = (performance.now() - f0) / 1000;
@@ -163,6 +174,10 @@ const pages = [
   ["runs list filtered by an actor no run has (every run read)", "/?actor=nobody"],
   ["run page (5 jobs, a matrix)", `/runs/${runs}`],
   ["job page with a 5,000-line log in 50 groups", `/runs/${runs}/jobs/test`],
+  ["workflows (each with its latest run)", "/workflows"],
+  ["a workflow: its dispatch form and latest 25 runs", "/workflows/ci.yml"],
+  ["queue and agents, with the utilisation line", "/queue"],
+  ["sign-in page", "/signin"],
 ];
 const rows = [];
 try {

@@ -272,7 +272,7 @@ export function webRoutes(o: WebOptions) {
       const given = new Map<string, string>();
       for (const [k, val] of fields) if (k.startsWith("i:")) given.set(k.slice(2), val);
       let wf = findWorkflow(defaultRef(), decode(dm[1]!));
-      const sha = ref && workflows.commit(ref);
+      const sha = ref && workflows.commit(ref, 0);
       const problems: { input?: string; message: string }[] = [];
       if (!ref || !sha) problems.push({ message: `there is no branch or tag '${refName}' here` });
       else {
@@ -311,15 +311,20 @@ export function webRoutes(o: WebOptions) {
     return false;
   }
 
+  let defaultBranch: { ref: string | undefined; at: number } | undefined;
+  /** The default branch (read from git at most every 10 s: it rarely changes). */
   function defaultRef(): string | undefined {
-    const g = readGit(o.root);
-    return g.ok ? `refs/heads/${g.facts.defaultBranch}` : undefined;
+    if (!defaultBranch || Date.now() - defaultBranch.at > 10_000) {
+      const g = readGit(o.root);
+      defaultBranch = { ref: g.ok ? `refs/heads/${g.facts.defaultBranch}` : undefined, at: Date.now() };
+    }
+    return defaultBranch.ref;
   }
 
   /** refs/heads/NAME or refs/tags/NAME for a short name, as the repository has it. */
   function fullRef(name: string): string | undefined {
-    if (name.startsWith("refs/")) return workflows.commit(name) ? name : undefined;
-    for (const r of [`refs/heads/${name}`, `refs/tags/${name}`]) if (workflows.commit(r)) return r;
+    if (name.startsWith("refs/")) return workflows.commit(name, 0) ? name : undefined;
+    for (const r of [`refs/heads/${name}`, `refs/tags/${name}`]) if (workflows.commit(r, 0)) return r;
     return undefined;
   }
 

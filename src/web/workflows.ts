@@ -40,11 +40,21 @@ export class WorkflowsAt {
   private readonly cache = new Map<string, WorkflowInfo[]>();
   constructor(private readonly root: string) {}
 
-  /** The commit a ref names here, or undefined. */
-  commit(ref: string): string | undefined {
+  private readonly refs = new Map<string, { sha: string | undefined; at: number }>();
+
+  /**
+   * The commit a ref names here, or undefined. Remembered for a few seconds: a page asks for
+   * it more than once, and a git process costs more than the rest of the page.
+   */
+  commit(ref: string, maxAgeMs = 3000): string | undefined {
     if (!/^[\w./-]+$/.test(ref) || ref.startsWith("-")) return undefined;
+    const known = this.refs.get(ref);
+    if (known && Date.now() - known.at < maxAgeMs) return known.sha;
     const r = git(this.root, "rev-parse", "--verify", "--quiet", `${ref}^{commit}`);
-    return r.status === 0 ? r.stdout.trim() : undefined;
+    const sha = r.status === 0 ? r.stdout.trim() : undefined;
+    if (this.refs.size > 1000) this.refs.clear();
+    this.refs.set(ref, { sha, at: Date.now() });
+    return sha;
   }
 
   at(sha: string): WorkflowInfo[] {
