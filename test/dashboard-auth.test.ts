@@ -247,22 +247,29 @@ describe.skipIf(!hasChromium)(
         const r = await fetch(`${srv.url}/runs/${q.run}`, { headers: bearer });
         return r.status === 200 && (await r.text()).includes('id="cancel"') ? q.run : undefined;
       });
+      // A run queued behind it is cancelled from the queue page, before it starts.
+      const behind = (await push("main")).body.queued as number;
+      await page.goto(`${srv.url}/queue`);
+      const row = page.locator(`tr[data-queued="${behind}"]`);
+      expect(await row.locator(".why").textContent()).toBe(`waits for #${n} to finish`);
+      await shot(page, "queue-waiting");
+      await row.locator("button").click();
+      await page.waitForURL(`${srv.url}/queue`);
+      expect(await page.locator(`tr[data-queued="${behind}"]`).count()).toBe(0);
+      expect((await api(srv, `/api/queue/${behind}`, { headers: bearer })).body.state).toBe("cancelled");
       await page.goto(`${srv.url}/runs/${n}`);
       const job = page.locator('.graph [data-job="slow"] .js');
       await expect.poll(() => job.textContent(), { timeout: 20_000 }).toBe("running");
       await shot(page, "run-page-cancel");
       await page.locator("#cancel").click();
       await page.waitForURL(`${srv.url}/runs/${n}`);
+      // The page follows the run to its end, and the cancel button goes with it.
       await expect
-        .poll(
-          async () => {
-            await page.reload();
-            return page.locator("#run-status").textContent();
-          },
-          { timeout: 30_000 },
-        )
+        .poll(() => page.locator("#run-status").textContent(), { timeout: 30_000 })
         .toBe("cancelled");
-      expect(await page.locator("#cancel").count()).toBe(0);
+      await expect.poll(() => page.locator("#cancel").count()).toBe(0);
+      await page.reload();
+      expect(await page.locator("#rerun-failed").count()).toBe(1);
       expect(problems).toEqual([]);
       await ctx.close();
     }, 90_000);
@@ -305,6 +312,9 @@ describe.skipIf(!hasChromium)(
       expect(await page.locator(".controls form").count()).toBe(0);
       await page.goto(`${srv.url}/workflows/ci.yml`);
       expect(await page.locator("form.dispatch").count()).toBe(0);
+      await page.goto(`${srv.url}/queue`);
+      expect(await page.locator("main form").count()).toBe(0);
+      await page.goto(`${srv.url}/workflows/ci.yml`);
       await shot(page, "read-only");
       // His own page's token, sent by hand: signed in, same origin, right token, wrong role.
       const token = await page.locator('header input[name="_csrf"]').inputValue();

@@ -80,7 +80,9 @@ machines), the API and a page list them, and their events stream live.
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
-with Last-Event-ID), GET /api/queue/N, GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
+with Last-Event-ID), GET /api/queue/N, POST /api/queue/N/cancel, POST /api/queue/N/rerun
+(?jobs=all: every job runs again; default: jobs that succeeded are reused, the failed ones
+run again), GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
 why), GET / (the runs page); /api/agent/* for agents.
 
 The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
@@ -268,6 +270,7 @@ export async function main(args: string[]): Promise<number> {
         // Users of slipway-server.yml (their tokens and roles) plug in here.
         users: undefined,
       },
+      log,
     });
     const made = makeServer({
       root,

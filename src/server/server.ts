@@ -263,8 +263,14 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         if (c === "ended" || c === "none") throw new HttpError(409, `run ${id} has ended`);
         return json(res, 202, { status: c === "cancelled" ? "cancelled" : "cancelling", queued: id });
       }
-      // Again, as a new run: the earlier one's logs and results stay as they are.
-      const again = await o.queue.add({ ...q.request, delivery: undefined }, id);
+      // Again, as a new run: the earlier one's logs and results stay as they are. ?jobs=all runs
+      // every job; by default jobs that succeeded with the same inputs are reused (re-run failed).
+      const all = url.searchParams.get("jobs") === "all";
+      const { reuse: _, ...request } = q.request;
+      const again = await o.queue.add(
+        { ...request, delivery: undefined, ...(all ? { reuse: false } : {}) },
+        id,
+      );
       res.setHeader("location", `/api/queue/${again.id}`);
       return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
     }

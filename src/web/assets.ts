@@ -80,20 +80,38 @@ export const LIVE_JS = `"use strict";
   on("job-start", (d) => {
     for (const row of of(d.job)) for (const el of row.querySelectorAll(".js")) setStatus(el, "running");
   });
-  on("job-end", (d) => {
+  const jobEnd = (d) => {
     for (const row of of(d.job)) {
       for (const el of row.querySelectorAll(".js")) setStatus(el, d.result);
-      for (const el of row.querySelectorAll(".dur")) el.textContent = took(d.durationMs);
+      if (d.durationMs !== undefined) for (const el of row.querySelectorAll(".dur")) el.textContent = took(d.durationMs);
     }
     if (root.id === "job" && d.job === root.dataset.job) setStatus(document.getElementById("job-status"), d.result);
-  });
-  on("run-end", (d) => {
+  };
+  const runEnd = (d) => {
+    // The cancel button is for a run that goes on; re-runs show when the page is loaded again.
+    const cancel = document.getElementById("cancel");
+    if (cancel) cancel.closest("form").remove();
     const s = document.getElementById("run-status");
     if (s) setStatus(s, d.result);
     const t = document.getElementById("run-took");
-    if (t) t.textContent = took(d.durationMs);
+    if (t && d.durationMs !== undefined) t.textContent = took(d.durationMs);
     es.close();
     root.dataset.ended = d.result;
+  };
+  on("job-end", jobEnd);
+  on("run-end", runEnd);
+  // The stream closed without the run's end (a run stopped by a signal may not write it): the
+  // run as recorded says how it ended.
+  es.addEventListener("error", () => {
+    if (root.dataset.ended) return;
+    fetch("/api/runs/" + root.dataset.run)
+      .then((r) => (r.ok ? r.json() : null))
+      .then((run) => {
+        if (!run || !run.result || root.dataset.ended) return;
+        for (const j of run.jobs) if (j.result) jobEnd({ job: j.key, result: j.result });
+        runEnd({ result: run.result, durationMs: run.endedAt ? run.endedAt - run.startedAt : undefined });
+      })
+      .catch(() => {});
   });
   if (root.id !== "job") return;
   const log = document.getElementById("log");

@@ -219,6 +219,22 @@ describe("a form's POST", () => {
     });
   });
 
+  test("behind https (x-forwarded-proto) or with --secure-cookies, cookies are Secure and __Host-", async () => {
+    for (const [access, headers] of [
+      [new Access({ token: "t" }), { "x-forwarded-proto": "https" }],
+      [new Access({ token: "t", secureCookies: true }), {}],
+    ] as const)
+      await withServer(access, async (url) => {
+        const first = await call(`${url}/`, { headers });
+        expect(first.cookies[0]).toMatch(
+          /^__Host-slipway_csrf=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=86400; Secure$/,
+        );
+      });
+    await withServer(new Access({ token: "t" }), async (url) => {
+      expect((await call(`${url}/`)).cookies[0]).not.toContain("Secure");
+    });
+  });
+
   test("a server with no credentials: the machine's own browser acts, under a loopback name only", async () => {
     const access = new Access({});
     expect(access.open).toBe(true);

@@ -1,6 +1,7 @@
 import type { AgentInfo, QueuedLeg } from "../server/dispatch.js";
 import type { Queued } from "../server/queue.js";
-import { duration, e, page, status, when } from "./html.js";
+import type { Viewer } from "./access.js";
+import { duration, e, page, postForm, status, when } from "./html.js";
 import { jobHref } from "./run-page.js";
 import { type Sample, sparkline } from "./utilisation.js";
 
@@ -30,19 +31,19 @@ function runWhy(q: Queued, all: Queued[]): string {
 }
 
 /** The queue and agents page: what waits and why, what runs where, how busy the agents are. */
-export function queuePage(repo: string, v: QueueView): string {
+export function queuePage(repo: string, viewer: Viewer, v: QueueView): string {
   const waiting = v.queued.filter((q) => q.state === "queued");
   const running = v.queued.filter((q) => q.state === "running");
   const names = new Map(v.agents.map((a) => [a.id, a.name]));
   const runs = `<h2>Runs</h2>${
     running.length || waiting.length
-      ? `<table class="queue"><thead><tr><th>run</th><th>state</th><th>event</th><th>ref</th><th>why</th></tr></thead><tbody>${[
+      ? `<table class="queue"><thead><tr><th>run</th><th>state</th><th>event</th><th>ref</th><th>why</th><th></th></tr></thead><tbody>${[
           ...running,
           ...waiting,
         ]
           .map(
             (q) =>
-              `<tr data-queued="${q.id}"><td>${runLink(q)}</td><td>${status(q.state === "queued" ? "queued" : null)}</td><td>${e(q.request.event)}</td><td>${e(q.request.ref)}</td><td class="why">${q.state === "queued" ? e(runWhy(q, v.queued)) : q.cancelRequested ? "being cancelled" : ""}</td></tr>`,
+              `<tr data-queued="${q.id}"><td>${runLink(q)}</td><td>${status(q.state === "queued" ? "queued" : null)}</td><td>${e(q.request.event)}</td><td>${e(q.request.ref)}</td><td class="why">${q.state === "queued" ? e(runWhy(q, v.queued)) : q.cancelRequested ? "being cancelled" : ""}</td><td>${viewer.can("run") && !q.cancelRequested ? postForm(`/queue/${q.id}/cancel`, viewer.csrf, '<button class="danger">Cancel</button>') : ""}</td></tr>`,
           )
           .join("")}</tbody></table>`
       : "<p>No run waits or runs.</p>"

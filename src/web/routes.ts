@@ -33,6 +33,8 @@ export interface WebOptions {
   masker: Masker;
   /** Who may sign in (tokens, users, passwords); none: a laptop's open server. */
   access?: AccessOptions;
+  /** The server's log: sign-ins and what was done from the pages, by whom. */
+  log?: (t: string) => void;
   /** Environments the server knows beyond the workflows' own (for dispatch inputs of type environment). */
   environments?: () => string[];
   /** How often agent utilisation is sampled (ms). */
@@ -48,6 +50,7 @@ export function webRoutes(o: WebOptions) {
   const repo = basename(o.root);
   const access = new Access(o.access ?? {});
   const workflows = new WorkflowsAt(o.root);
+  const log = (t: string) => o.log?.(`dashboard: ${t}`);
   const utilisation = new Utilisation(() => o.dispatcher?.listAgents() ?? [], o.sampleMs);
   // Pages escape text before it is masked: a secret with & < > " or ' is masked as escaped too.
   const mask = (t: string) => o.masker.as(escapeHtml).mask(o.masker.mask(t));
@@ -152,7 +155,7 @@ export function webRoutes(o: WebOptions) {
       return true;
     }
     if (path === "/queue") {
-      const html = queuePage(repo, {
+      const html = queuePage(repo, v, {
         queued: o.queue.list(),
         agents: o.dispatcher?.listAgents() ?? [],
         legs: o.dispatcher?.queue() ?? [],
@@ -228,7 +231,12 @@ export function webRoutes(o: WebOptions) {
       const { fields } = await access.form(req);
       const next = localPath(fields.get("next"));
       const who = await access.signIn(req, res, fields);
-      if (typeof who !== "string") return redirect(res, next);
+      const from = req.socket.remoteAddress ?? "";
+      if (typeof who !== "string") {
+        log(`${who.name} (${who.role}) signed in from ${from}`);
+        return redirect(res, next);
+      }
+      log(`a sign-in from ${from} was refused: ${who}`);
       const v = access.viewer(req, res);
       const html = signInPage({
         csrf: v.csrf,
@@ -245,15 +253,25 @@ export function webRoutes(o: WebOptions) {
       access.signOut(req, res);
       return redirect(res, "/");
     }
+    const qc = /^\/queue\/(\d{1,9})\/cancel$/.exec(path);
+    if (qc) {
+      const { identity } = await access.form(req, "run");
+      const c = await o.queue.cancel(Number(qc[1]));
+      if (c === "none") throw new HttpError(404, `no queued run ${qc[1]}`);
+      if (c === "ended") throw new HttpError(409, `queued run ${qc[1]} has ended`);
+      log(`${identity?.name} cancelled queued run ${qc[1]}`);
+      return redirect(res, "/queue");
+    }
     const act = /^\/runs\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
     if (act) {
-      const { fields } = await access.form(req, "run");
+      const { identity, fields } = await access.form(req, "run");
       const n = Number(act[1]);
       const entry = entryOf(o.queue, n);
       if (act[2] === "cancel") {
         if (!entry || (entry.state !== "queued" && entry.state !== "running"))
           throw new HttpError(409, `run #${n} has ended`);
         await o.queue.cancel(entry.id);
+        log(`${identity?.name} cancelled run #${n}`);
         return redirect(res, `/runs/${n}`);
       }
       const { run } = await runAndJobs(n);
@@ -261,6 +279,9 @@ export function webRoutes(o: WebOptions) {
       const request = rerunRequest(run, entry);
       if (!request) throw new HttpError(409, `run #${n} (${run.event}) cannot be re-run from here`);
       const q = await o.queue.add(rerunOf(request, fields.get("jobs")), entry?.id);
+      log(
+        `${identity?.name} re-ran run #${n} (${fields.get("jobs") === "failed" ? "failed jobs" : "all jobs"}) as queued run ${q.id}`,
+      );
       return redirect(res, queuedHref(q.id));
     }
     const dm = /^\/workflows\/([^/]+)\/dispatch$/.exec(path);
@@ -296,6 +317,7 @@ export function webRoutes(o: WebOptions) {
             workflow: wf.file,
             ...(identity && identity.name !== "local" ? { actor: identity.name } : {}),
           });
+          log(`${identity?.name} started ${wf.file} on ${ref} as queued run ${q.id}`);
           return redirect(res, queuedHref(q.id));
         }
         problems.push(...checked.errors);
