@@ -15,8 +15,16 @@ export interface QueueView {
 
 const runLink = (q: Queued) => (q.run ? `<a href="/runs/${q.run}">#${q.run}</a>` : `queued ${q.id}`);
 
-/** Why a queued run has not started: the runs ahead of it. */
+/** The queue's own reason a run waits (a concurrency group), once the queue gives one. */
+function queueReason(q: Queued): string | undefined {
+  const said = (q as { waiting?: unknown }).waiting;
+  return typeof said === "string" && said ? said : undefined;
+}
+
+/** Why a queued run has not started: the queue's own reason, else the runs ahead of it. */
 function runWhy(q: Queued, all: Queued[]): string {
+  const said = queueReason(q);
+  if (said) return said;
   const running = all.filter((x) => x.state === "running");
   const ahead = all.filter((x) => x.state === "queued" && x.id < q.id).length;
   if (!running.length && !ahead) return "starting";
@@ -43,7 +51,7 @@ export function queuePage(repo: string, viewer: Viewer, v: QueueView): string {
         ]
           .map(
             (q) =>
-              `<tr data-queued="${q.id}"><td>${runLink(q)}</td><td>${status(q.state === "queued" ? "queued" : null)}</td><td>${e(q.request.event)}</td><td>${e(q.request.ref)}</td><td class="why">${q.state === "queued" ? e(runWhy(q, v.queued)) : q.cancelRequested ? "being cancelled" : ""}</td><td>${viewer.can("run") && !q.cancelRequested ? postForm(`/queue/${q.id}/cancel`, viewer.csrf, '<button class="danger">Cancel</button>') : ""}</td></tr>`,
+              `<tr data-queued="${q.id}"><td>${runLink(q)}</td><td>${status(q.state === "queued" ? "queued" : null)}</td><td>${e(q.request.event)}</td><td>${e(q.request.ref)}</td><td class="why">${q.state === "queued" ? e(runWhy(q, v.queued)) : q.cancelRequested ? "being cancelled" : e(queueReason(q) ?? "")}</td><td>${viewer.can("run") && !q.cancelRequested ? postForm(`/queue/${q.id}/cancel`, viewer.csrf, '<button class="danger">Cancel</button>') : ""}</td></tr>`,
           )
           .join("")}</tbody></table>`
       : "<p>No run waits or runs.</p>"

@@ -127,10 +127,8 @@ export function webRoutes(o: WebOptions) {
       return true;
     }
     // With a read token, reading needs a sign-in (or the token as a bearer), as the API does.
-    if (!access.mayRead(req)) {
-      if (!isPage(path)) return false;
-      return redirect(res, `/signin?next=${encodeURIComponent(path + url.search)}`);
-    }
+    // Every address the dashboard sees (its own pages and those served after it) is covered.
+    if (!access.mayRead(req)) return redirect(res, `/signin?next=${encodeURIComponent(path + url.search)}`);
     if (path === "/workflows") {
       const ref = defaultRef();
       const sha = ref && workflows.commit(ref);
@@ -398,8 +396,15 @@ export function webRoutes(o: WebOptions) {
       return true;
     }
   };
-  // A signed-in session reads the API as the read token does (the live pages follow events there).
-  return Object.assign(pages, { signedIn: (req: IncomingMessage) => !!access.identify(req).session });
+  return Object.assign(pages, {
+    // A signed-in session reads the API as the read token does (the live pages follow events there).
+    signedIn: (req: IncomingMessage) => !!access.identify(req).session,
+    /** Who is signed in and the form checks, for pages served beside these (environments, approvals). */
+    access,
+    /** Sends a page made with html.ts's page(): the header's links and sign-in filled in, masked. */
+    sendPage: (req: IncomingMessage, res: ServerResponse, status: number, html: string) =>
+      send(res, access.viewer(req, res), new URL(req.url ?? "/", "http://x").pathname, status, html),
+  });
 
   /** An artifact's files (a listing), or one of them; only names the run's history recorded. */
   async function artifact(
@@ -478,9 +483,4 @@ function lastSeq(dir: string): number {
     if (s) return s.seq;
   }
   return 0;
-}
-
-/** The dashboard's pages (a reader without a sign-in is sent to sign in). */
-function isPage(path: string): boolean {
-  return path === "/" || /^\/(runs|workflows|queue)(\/|$)/.test(path);
 }
