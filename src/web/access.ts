@@ -27,7 +27,10 @@ export interface AccessOptions {
   token?: string;
   /** The read token (--read-token): signs in as "read-only"; when set, reading needs a sign-in. */
   readToken?: string;
-  /** Users' tokens from the server's configuration (the coordinator plugs src/cd/users.ts in). */
+  /**
+   * Users' tokens from the server's configuration (src/cd/users.ts plugs in here). Pass it only
+   * when users are configured: any resolver makes the server one with sign-in (not open).
+   */
   users?: (token: string) => Identity | undefined;
   /** --password-file's users. */
   passwords?: Map<string, PasswordUser>;

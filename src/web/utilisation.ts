@@ -47,14 +47,19 @@ export class Utilisation {
 export function sparkline(samples: Sample[], width = 360, height = 48): string {
   const pts = samples.map((s) => (s.total ? s.busy / s.total : 0));
   const n = pts.length;
-  const x = (i: number) => (n <= 1 ? width : (i / (n - 1)) * width).toFixed(1);
+  // Placed by time: the last point (now) may come right after a sample.
+  const t0 = samples[0]?.at ?? 0;
+  const span = (samples[n - 1]?.at ?? 0) - t0;
+  const x = (i: number) =>
+    (span <= 0 ? (n <= 1 ? width : (i / (n - 1)) * width) : ((samples[i]!.at - t0) / span) * width).toFixed(
+      1,
+    );
   const y = (v: number) => (height - 2 - v * (height - 4)).toFixed(1);
   const line = pts.map((v, i) => `${x(i)},${y(v)}`).join(" ");
   const area = n ? `0,${height} ${n === 1 ? `0,${y(pts[0]!)} ` : ""}${line} ${width},${height}` : "";
   const last = n ? Math.round(pts[n - 1]! * 100) : 0;
-  const first = samples[0]?.at;
-  const span = first ? Math.round((samples[n - 1]!.at - first) / 60_000) : 0;
+  const over = span < 120_000 ? `${Math.round(span / 1000)} s` : `${Math.round(span / 60_000)} min`;
   return `<figure class="spark"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="agent utilisation, now ${last}%">
 <rect width="${width}" height="${height}" fill="#f6f8fa"/>${n ? `<polygon points="${area}" fill="#54aeff44"/><polyline points="${line}" fill="none" stroke="#0969da" stroke-width="1.5"/>` : ""}
-</svg><figcaption>busy job slots: now ${last} %, over the last ${span} min (${n} samples)</figcaption></figure>`;
+</svg><figcaption>busy job slots: now ${last} %, over the last ${over} (${n} samples)</figcaption></figure>`;
 }
