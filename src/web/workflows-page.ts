@@ -47,15 +47,16 @@ function field(d: InputDef, f: DispatchForm): string {
       .map((x) => `<div class="bad">${e(x.message)}</div>`)
       .join("") ?? "";
   const req = d.required ? " required" : "";
-  const select = (opts: string[]) =>
-    `<select id="${e(id)}" name="${e(name)}"${req}>${d.required ? "" : '<option value=""></option>'}${opts.map((o) => `<option${o === v ? " selected" : ""}>${e(o)}</option>`).join("")}</select>`;
+  // A choice is always one of its options (as GitHub's form shows it); an environment may be none.
+  const select = (opts: string[], none: boolean) =>
+    `<select id="${e(id)}" name="${e(name)}"${req}>${none ? '<option value=""></option>' : ""}${opts.map((o) => `<option${o === v ? " selected" : ""}>${e(o)}</option>`).join("")}</select>`;
   switch (d.type) {
     case "boolean":
       return `<label><input type="checkbox" id="${e(id)}" name="${e(name)}" value="true"${v === "true" ? " checked" : ""}> ${e(d.name)}${d.description ? ` <span class="desc">${e(d.description)}</span>` : ""}</label>${bad}`;
     case "choice":
-      return `${label}${select(d.options ?? [])}${bad}`;
+      return `${label}${select(d.options ?? [], false)}${bad}`;
     case "environment":
-      return `${label}${select(f.environments)}${bad}`;
+      return `${label}${select(f.environments, !d.required)}${bad}`;
     case "number":
       return `${label}<input type="text" inputmode="decimal" id="${e(id)}" name="${e(name)}" value="${e(v)}"${req}>${bad}`;
     default:

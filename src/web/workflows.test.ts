@@ -95,3 +95,25 @@ describe("a dispatch's inputs checked as GitHub checks them", () => {
     expect(!s.ok && s.errors[0]?.message).toMatch(/^unexpected input 'LEVEL'/);
   });
 });
+
+describe("the dispatch form", () => {
+  test("a field per input: selects for choices and environments, a checkbox for booleans, values escaped", async () => {
+    const { workflowPage } = await import("./workflows-page.js");
+    const wf = workflowInfo(
+      ".github/workflows/d.yml",
+      `on:\n  workflow_dispatch:\n    inputs:\n      mode: { type: choice, options: [a, b], default: b }\n      env: { type: environment }\n      go: { type: boolean, default: true }\n      note: { default: '"<x>' }\njobs: {}\n`,
+    );
+    const html = workflowPage("r", wf, [], { csrf: "t", ref: "main", environments: ["prod"] });
+    expect(html).toContain(
+      '<select id="i-mode" name="i:mode"><option>a</option><option selected>b</option></select>',
+    );
+    expect(html).toContain(
+      '<select id="i-env" name="i:env"><option value=""></option><option>prod</option></select>',
+    );
+    expect(html).toContain('name="i:go" value="true" checked>');
+    expect(html).toContain('value="&quot;&lt;x&gt;"');
+    expect(html).toContain('action="/workflows/d.yml/dispatch"');
+    // Without the right to run it, no form.
+    expect(workflowPage("r", wf, [], undefined)).not.toContain("<form");
+  });
+});
