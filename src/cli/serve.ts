@@ -76,7 +76,8 @@ machines), the API and a page list them, and their events stream live.
                            this token (or SLIPWAY_STATUS_TOKEN)
       --status-api URL     the forge's API (default: https://api.github.com; Gitea and Forgejo:
                            https://host/api/v1)
-      --public-url URL     where status links point (default: the address listened on)
+      --public-url URL     where status links point (default: the address listened on); the
+                           dashboard's forms posted from there are accepted as its own
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
@@ -267,6 +268,7 @@ export async function main(args: string[]): Promise<number> {
         readToken: values["read-token"],
         passwords,
         secureCookies: !!values["secure-cookies"],
+        publicUrl: values["public-url"],
         // Users of slipway-server.yml (their tokens and roles) plug in here.
         users: undefined,
       },

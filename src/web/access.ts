@@ -34,6 +34,8 @@ export interface AccessOptions {
   users?: (token: string) => Identity | undefined;
   /** --password-file's users. */
   passwords?: Map<string, PasswordUser>;
+  /** Where people reach the server (--public-url): forms posted from there are same-origin. */
+  publicUrl?: string;
   /** Cookies are Secure even when no x-forwarded-proto says https (--secure-cookies). */
   secureCookies?: boolean;
 }
@@ -128,7 +130,8 @@ export class Access {
     req: IncomingMessage,
     action?: Action,
   ): Promise<{ identity?: Identity; fields: URLSearchParams }> {
-    if (!sameOrigin(req)) throw new HttpError(403, "this form did not come from a page of this server");
+    if (!sameOrigin(req, this.o.publicUrl))
+      throw new HttpError(403, "this form did not come from a page of this server");
     // A laptop's open server acts for this machine only, and only under its loopback name.
     if (this.open && action && !(fromLoopback(req) && loopbackHost(req)))
       throw new HttpError(

@@ -101,6 +101,11 @@ describe("sessions and CSRF", () => {
     expect(
       sameOrigin(req({ host: "10.0.0.1", "x-forwarded-host": "ci.example", origin: "https://ci.example" })),
     ).toBe(true);
+    // A proxy that rewrites Host and says nothing: --public-url names the address people use.
+    expect(sameOrigin(req({ host: "10.0.0.1:8080", origin: "https://ci.example" }))).toBe(false);
+    expect(
+      sameOrigin(req({ host: "10.0.0.1:8080", origin: "https://ci.example" }), "https://ci.example/"),
+    ).toBe(true);
   });
 
   test("loopback host names (a rebound DNS name is not one)", () => {

@@ -189,7 +189,7 @@ export function loopbackHost(req: IncomingMessage): boolean {
  * host the request was sent to. Browsers send Origin with every POST; a request with neither
  * is not a browser's form and is refused.
  */
-export function sameOrigin(req: IncomingMessage): boolean {
+export function sameOrigin(req: IncomingMessage, publicUrl?: string): boolean {
   const from = req.headers.origin ?? req.headers.referer;
   if (typeof from !== "string" || from === "null") return false;
   let host: string;
@@ -198,9 +198,12 @@ export function sameOrigin(req: IncomingMessage): boolean {
   } catch {
     return false;
   }
-  const hosts = [req.headers.host, req.headers["x-forwarded-host"]].filter(
-    (h): h is string => typeof h === "string",
-  );
+  // Behind a proxy that rewrites Host, the address people use is --public-url's.
+  const hosts = [
+    req.headers.host,
+    req.headers["x-forwarded-host"],
+    publicUrl && new URL(publicUrl).host,
+  ].filter((h): h is string => typeof h === "string" && h !== "");
   return hosts.some((h) => h.split(",")[0]!.trim() === host);
 }
 
