@@ -209,7 +209,9 @@ describe.skipIf(!hasChromium)(
       writeFileSync(join(gates, "flaky-ok"), "");
       await page.locator("#rerun-failed").click();
       // The queued run's page follows it to its run page.
-      await page.waitForURL(/\/runs\/\d+$/, { timeout: 60_000 });
+      await page.waitForURL((u) => /^\/runs\/\d+$/.test(u.pathname) && u.pathname !== `/runs/${failed}`, {
+        timeout: 60_000,
+      });
       const again = Number(page.url().split("/").at(-1));
       expect(again).toBeGreaterThan(failed);
       await until("the re-run's end", async () => ((await runJson(again)).result ? true : undefined), 60_000);

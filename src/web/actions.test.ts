@@ -87,6 +87,8 @@ describe("re-running a recorded run", () => {
       request: { event: "push", ref: "refs/heads/main", payload: {} },
     });
     expect(runControls(viewer("admin"), run({ result: null }), entry("running"))).toContain('id="cancel"');
+    // Ended as recorded while the queue has not marked its entry done yet: re-run, not cancel.
+    expect(runControls(viewer("admin"), run({}), entry("running"))).toContain('id="rerun-all"');
     const ended = runControls(viewer("admin"), run({}), entry("done"));
     expect(ended).toContain('id="rerun-all"');
     expect(ended).toContain('id="rerun-failed"');

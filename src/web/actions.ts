@@ -51,7 +51,8 @@ export function rerunRequest(run: RunRow, entry: Queued | undefined): RunRequest
 export function runControls(v: Viewer, run: RunRow, entry: Queued | undefined): string {
   if (!v.can("run")) return "";
   const n = run.number;
-  const going = entry && (entry.state === "queued" || entry.state === "running");
+  // The recorded result wins: the queue marks its entry done a moment after the run has ended.
+  const going = run.result === null && entry && (entry.state === "queued" || entry.state === "running");
   if (going)
     return `<div class="controls">${postForm(`/runs/${n}/cancel`, v.csrf, `<button class="danger" id="cancel">${entry.cancelRequested ? "Cancelling…" : "Cancel run"}</button>`)}</div>`;
   if (run.result === null || !rerunRequest(run, entry)) return "";
