@@ -2,8 +2,7 @@ import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSy
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, join } from "node:path";
 import { readHistory } from "../cli/common.js";
-import { jobsOfRun, listRunsPage, type RunRow, runByNumber } from "../db/reads.js";
-import { readGit } from "../plan/git.js";
+import { jobsOfRun, listRunsPage, runByNumber } from "../db/reads.js";
 import type { RunPlan } from "../plan/run-plan.js";
 import { safe } from "../report/run-folder.js";
 import type { Masker } from "../run/mask.js";
@@ -22,8 +21,7 @@ import { runPage } from "./run-page.js";
 import { runsPage, runsQuery } from "./runs-page.js";
 import { localPath, signInPage } from "./signin-page.js";
 import { Utilisation } from "./utilisation.js";
-import { checkInputs, type WorkflowInfo, WorkflowsAt } from "./workflows.js";
-import { type DispatchForm, workflowPage, workflowsPage } from "./workflows-page.js";
+import { workflowRoutes } from "./workflow-routes.js";
 
 export interface WebOptions {
   root: string;
@@ -49,7 +47,6 @@ export interface WebOptions {
 export function webRoutes(o: WebOptions) {
   const repo = basename(o.root);
   const access = new Access(o.access ?? {});
-  const workflows = new WorkflowsAt(o.root);
   const log = (t: string) => o.log?.(`dashboard: ${t}`);
   const utilisation = new Utilisation(() => o.dispatcher?.listAgents() ?? [], o.sampleMs);
   // Pages escape text before it is masked: a secret with & < > " or ' is masked as escaped too.
@@ -94,6 +91,7 @@ export function webRoutes(o: WebOptions) {
     res.end();
     return true;
   };
+  const wfRoutes = workflowRoutes({ ...o, repo, access, history, send, redirect, log });
 
   const handle = async (
     req: IncomingMessage,
@@ -129,29 +127,7 @@ export function webRoutes(o: WebOptions) {
     // With a read token, reading needs a sign-in (or the token as a bearer), as the API does.
     // Every address the dashboard sees (its own pages and those served after it) is covered.
     if (!access.mayRead(req)) return redirect(res, `/signin?next=${encodeURIComponent(path + url.search)}`);
-    if (path === "/workflows") {
-      const ref = defaultRef();
-      const sha = ref && workflows.commit(ref);
-      const list = sha ? workflows.at(sha) : [];
-      const withLast = await history(async (db) =>
-        Promise.all(
-          list.map(async (wf) => ({
-            wf,
-            last: db ? (await listRunsPage(db, { workflow: wf.file, limit: 1 }))[0] : undefined,
-          })),
-        ),
-      );
-      send(res, v, path, 200, workflowsPage(repo, ref ?? "(no commit)", withLast), t0);
-      return true;
-    }
-    const wfm = /^\/workflows\/([^/]+)$/.exec(path);
-    if (wfm) {
-      const ref = defaultRef();
-      const wf = findWorkflow(ref, decode(wfm[1]!));
-      const runs = await runsOf(wf);
-      send(res, v, path, 200, workflowPage(repo, wf, runs, dispatchForm(v, wf, ref ?? "")), t0);
-      return true;
-    }
+    if (await wfRoutes.get(res, v, path, t0)) return true;
     if (path === "/queue") {
       const html = queuePage(repo, v, {
         queued: o.queue.list(),
@@ -282,96 +258,8 @@ export function webRoutes(o: WebOptions) {
       );
       return redirect(res, queuedHref(q.id));
     }
-    const dm = /^\/workflows\/([^/]+)\/dispatch$/.exec(path);
-    if (dm) {
-      const { identity, fields } = await access.form(req, "run");
-      const v = access.viewer(req, res);
-      const refName = (fields.get("ref") ?? "").trim() || defaultRef() || "";
-      const ref = fullRef(refName);
-      const given = new Map<string, string>();
-      for (const [k, val] of fields) if (k.startsWith("i:")) given.set(k.slice(2), val);
-      let wf = findWorkflow(defaultRef(), decode(dm[1]!));
-      const sha = ref && workflows.commit(ref, 0);
-      const problems: { input?: string; message: string }[] = [];
-      if (!ref || !sha) problems.push({ message: `there is no branch or tag '${refName}' here` });
-      else {
-        // The inputs are the workflow's as it is at that ref (as GitHub reads them).
-        const there = workflows.at(sha).find((w) => w.file === wf.file);
-        if (!there?.dispatch)
-          problems.push({ message: `${wf.file} does not run on workflow_dispatch at ${refName}` });
-        else wf = there;
-      }
-      if (wf.dispatch && !problems.length) {
-        // A checkbox not ticked is not sent: it is false, not its default.
-        for (const d of wf.dispatch.inputs)
-          if (d.type === "boolean") given.set(d.name, given.has(d.name) ? "true" : "false");
-        const checked = checkInputs(wf.dispatch.inputs, given, knownEnvironments(sha as string));
-        if (checked.ok) {
-          const q = await o.queue.add({
-            event: "workflow_dispatch",
-            ref: ref as string,
-            inputs: checked.inputs,
-            payload: { inputs: checked.inputs, ref, workflow: wf.file },
-            workflow: wf.file,
-            ...(identity && identity.name !== "local" ? { actor: identity.name } : {}),
-          });
-          log(`${identity?.name} started ${wf.file} on ${ref} as queued run ${q.id}`);
-          return redirect(res, queuedHref(q.id));
-        }
-        problems.push(...checked.errors);
-      }
-      const form = {
-        ...(dispatchForm(v, wf, refName) ?? { csrf: v.csrf, ref: refName, environments: [] }),
-        values: given,
-        errors: problems,
-      };
-      send(res, v, path, 422, workflowPage(repo, wf, await runsOf(wf), form));
-      return true;
-    }
+    if (await wfRoutes.post(req, res, path)) return true;
     return false;
-  }
-
-  let defaultBranch: { ref: string | undefined; at: number } | undefined;
-  /** The default branch (read from git at most every 10 s: it rarely changes). */
-  function defaultRef(): string | undefined {
-    if (!defaultBranch || Date.now() - defaultBranch.at > 10_000) {
-      const g = readGit(o.root);
-      defaultBranch = { ref: g.ok ? `refs/heads/${g.facts.defaultBranch}` : undefined, at: Date.now() };
-    }
-    return defaultBranch.ref;
-  }
-
-  /** refs/heads/NAME or refs/tags/NAME for a short name, as the repository has it. */
-  function fullRef(name: string): string | undefined {
-    if (name.startsWith("refs/")) return workflows.commit(name, 0) ? name : undefined;
-    for (const r of [`refs/heads/${name}`, `refs/tags/${name}`]) if (workflows.commit(r, 0)) return r;
-    return undefined;
-  }
-
-  function findWorkflow(ref: string | undefined, base: string): WorkflowInfo {
-    const sha = ref && workflows.commit(ref);
-    const wf = sha ? workflows.at(sha).find((w) => w.file.replace(/^.*\//, "") === base) : undefined;
-    if (!wf) throw new HttpError(404, `no workflow ${base} on ${ref ?? "the default branch"}`);
-    return wf;
-  }
-
-  function runsOf(wf: WorkflowInfo): Promise<RunRow[]> {
-    return history((db) => (db ? listRunsPage(db, { workflow: wf.file, limit: 25 }) : Promise.resolve([])));
-  }
-
-  function knownEnvironments(sha: string): string[] {
-    const all = new Set([...workflows.at(sha).flatMap((w) => w.environments), ...(o.environments?.() ?? [])]);
-    return [...all].sort();
-  }
-
-  function dispatchForm(v: Viewer, wf: WorkflowInfo, ref: string): DispatchForm | undefined {
-    if (!wf.dispatch || !v.can("run")) return undefined;
-    const sha = workflows.commit(ref);
-    return {
-      csrf: v.csrf,
-      ref: ref.replace(/^refs\/heads\//, ""),
-      environments: sha ? knownEnvironments(sha) : [],
-    };
   }
 
   /** Errors as pages (a browser shows them), for the dashboard's own addresses. */
