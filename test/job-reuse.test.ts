@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { slipway, tempRepo } from "./helpers/cli.js";
@@ -171,6 +172,44 @@ jobs:
     SLIPWAY_DATABASE_URL: "",
   });
   expect(reused(JSON.parse(off.stdout) as Run)).toEqual([]);
+});
+
+test("--keep-succeeded-of N: re-running run N's failed jobs keeps its deployment and publishing", () => {
+  const healthy = join(mkdtempSync(join(tmpdir(), "slipway-health-")), "healthy");
+  const repo = tempRepo(undefined, {
+    ".gitignore": ".slipway/\n",
+    ".github/workflows/ci.yml": `name: ci
+on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: prod
+    steps: [{ run: echo deploying }]
+  publish:
+    runs-on: ubuntu-latest
+    steps: [{ run: echo npm publish --access public }]
+  health:
+    needs: deploy
+    runs-on: ubuntu-latest
+    steps: [{ run: test -f ${healthy} }]
+`,
+  });
+  const first = run(repo, ["--approve", "prod"]);
+  expect(first.result).toBe("failure");
+  writeFileSync(healthy, "");
+  const again = run(repo, ["--approve", "prod", "--keep-succeeded-of", "1"]);
+  expect(again.result).toBe("success");
+  expect(reused(again)).toEqual(["deploy", "publish"]);
+  expect(byKey(again, "deploy").reason).toMatch(/^reused \(run 1, /);
+  expect(byKey(again, "health").result).toBe("success");
+  // Naming run 1 again keeps them again (health is reused as any unchanged job is)…
+  const other = run(repo, ["--approve", "prod", "--keep-succeeded-of", "1"]);
+  expect(reused(other)).toEqual(["deploy", "health", "publish"]);
+  // …and a plain run deploys again.
+  expect(reused(run(repo, ["--approve", "prod"]))).toEqual(["health"]);
+  const bad = slipway(["run", "push", "--keep-succeeded-of", "x"], repo, { SLIPWAY_DATABASE_URL: "" });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--keep-succeeded-of: expected a run number, got 'x'/);
 });
 
 test("job reuse: a bad .github/slipway.yml is a usage error at its line and column", () => {

@@ -142,6 +142,7 @@ export interface RunSpec {
     junit?: string;
     db?: string;
     "no-reuse"?: boolean;
+    "keep-succeeded-of"?: string;
   };
 }
 
@@ -164,6 +165,7 @@ function reuser(
     config,
     event: { name: s.trigger.event, payload: s.trigger.payload as Json },
     history: () => history.database(),
+    ...(v["keep-succeeded-of"] ? { keepSucceededOf: Number(v["keep-succeeded-of"]) } : {}),
   });
 }
 

@@ -61,6 +61,8 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --network host|none  none: jobs get only their own loopback (needs the sandbox)
       --no-reuse           run every job, even one that succeeded before with the same inputs
                            (SLIPWAY_REUSE=0 does the same; see 'Job reuse' below)
+      --keep-succeeded-of N  re-run run N's failed jobs: a job that succeeded in run N with
+                           the same inputs is kept, even one that deploys or publishes
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
@@ -106,6 +108,7 @@ export async function main(args: string[]): Promise<number> {
           plan: { type: "string" },
           db: { type: "string" },
           "no-reuse": { type: "boolean" },
+          "keep-succeeded-of": { type: "string" },
         },
         allowPositionals: true,
       }),
@@ -123,6 +126,9 @@ export async function main(args: string[]): Promise<number> {
     if (values.plan !== undefined)
       return await runSavedPlan(values.plan, values, positionals, { maxJobs, json, log });
     const matrix = matrixFilter(values.matrix);
+    const keep = values["keep-succeeded-of"];
+    if (keep !== undefined && !/^[1-9]\d{0,8}$/.test(keep))
+      throw new UsageError(`--keep-succeeded-of: expected a run number, got '${keep}'`);
     const s = await setup(values, positionals);
     for (const d of s.diagnostics) console.error(d);
     const runId = newRunId();

@@ -195,8 +195,10 @@ export class PlanPorts implements Ports {
     if (!reuser) return undefined;
     const never = neverReused(a, d.leg.environment?.name, jobPublishes(d.job.body), reuser.config);
     if (never) {
-      if (this.o.verbose) this.log(a.key, "info", `not reused: ${never}`);
-      return undefined;
+      if (this.o.verbose && reuser.keepSucceededOf === undefined)
+        this.log(a.key, "info", `not reused: ${never}`);
+      // Re-running run N's failed jobs keeps a deployment or publish that succeeded in run N.
+      return reuser.tryReuse(a, this.o.emit, true);
     }
     return reuser.tryReuse(a, this.o.emit);
   }

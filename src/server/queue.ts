@@ -42,6 +42,8 @@ export interface RunRequest {
   workflow?: string;
   /** false: every job runs, none reused from an earlier run (a re-run of all jobs). */
   reuse?: boolean;
+  /** A re-run of this run's failed jobs: its succeeded jobs are kept, deployments included. */
+  keepSucceededOf?: number;
 }
 
 export interface Queued {
@@ -269,6 +271,7 @@ export class RunQueue {
     if (r.actor) args.push(`--actor=${r.actor}`);
     if (r.workflow) args.push("-W", r.workflow);
     if (r.reuse === false) args.push("--no-reuse");
+    if (r.keepSucceededOf) args.push(`--keep-succeeded-of=${r.keepSucceededOf}`);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
     // Secrets reach the run through a pipe (fd 3), never a file: a fork's run gets none.
     const secrets = r.untrusted ? {} : (this.o.secrets?.() ?? {});

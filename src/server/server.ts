@@ -264,11 +264,13 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         return json(res, 202, { status: c === "cancelled" ? "cancelled" : "cancelling", queued: id });
       }
       // Again, as a new run: the earlier one's logs and results stay as they are. ?jobs=all runs
-      // every job; by default jobs that succeeded with the same inputs are reused (re-run failed).
+      // every job; by default the failed ones run and the jobs that succeeded in that run are
+      // kept (deployments too), as GitHub's "re-run failed jobs" does.
       const all = url.searchParams.get("jobs") === "all";
-      const { reuse: _, ...request } = q.request;
+      const { reuse: _, keepSucceededOf: __, ...request } = q.request;
+      const keep = q.run !== undefined && !all ? { keepSucceededOf: q.run } : {};
       const again = await o.queue.add(
-        { ...request, delivery: undefined, ...(all ? { reuse: false } : {}) },
+        { ...request, delivery: undefined, ...(all ? { reuse: false } : keep) },
         id,
       );
       res.setHeader("location", `/api/queue/${again.id}`);

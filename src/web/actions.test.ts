@@ -75,8 +75,9 @@ describe("re-running a recorded run", () => {
 
   test("re-run all turns job reuse off; re-run failed leaves it on", () => {
     const r = { event: "push", ref: "refs/heads/main", payload: {} };
-    expect(rerunOf(r, "all")).toEqual({ ...r, reuse: false });
-    expect(rerunOf({ ...r, reuse: false }, "failed")).toEqual(r);
+    expect(rerunOf(r, "all", 7)).toEqual({ ...r, reuse: false });
+    expect(rerunOf({ ...r, reuse: false }, "failed", 7)).toEqual({ ...r, keepSucceededOf: 7 });
+    expect(rerunOf({ ...r, keepSucceededOf: 3 }, "all", 7)).toEqual({ ...r, reuse: false });
   });
 
   test("buttons: cancel while it goes, re-run once it ended (failed: also re-run failed); none for readers", () => {

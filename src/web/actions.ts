@@ -72,10 +72,13 @@ export function runControls(v: Viewer, run: RunRow, entry: Queued | undefined): 
   }</div>`;
 }
 
-/** A re-run: all jobs run again (job reuse off), or only the failed ones (the rest reused). */
-export function rerunOf(request: RunRequest, jobs: string | null): RunRequest {
-  const { reuse: _, ...rest } = request;
-  return jobs === "failed" ? rest : { ...rest, reuse: false };
+/**
+ * A re-run of run `n`: all jobs run again (job reuse off), or only the failed ones (the jobs
+ * that succeeded in run `n` kept, deployments and publishing included, as GitHub keeps them).
+ */
+export function rerunOf(request: RunRequest, jobs: string | null, n: number): RunRequest {
+  const { reuse: _, keepSucceededOf: __, ...rest } = request;
+  return jobs === "failed" ? { ...rest, keepSucceededOf: n } : { ...rest, reuse: false };
 }
 
 export const queuedHref = (id: number) => `/queue/${id}`;

@@ -252,7 +252,7 @@ export function webRoutes(o: WebOptions) {
       if (run.result === null) throw new HttpError(409, `run #${n} has not ended yet`);
       const request = rerunRequest(run, entry);
       if (!request) throw new HttpError(409, `run #${n} (${run.event}) cannot be re-run from here`);
-      const q = await o.queue.add(rerunOf(request, fields.get("jobs")), entry?.id);
+      const q = await o.queue.add(rerunOf(request, fields.get("jobs"), n), entry?.id);
       log(
         `${identity?.name} re-ran run #${n} (${fields.get("jobs") === "failed" ? "failed jobs" : "all jobs"}) as queued run ${q.id}`,
       );

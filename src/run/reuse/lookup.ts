@@ -18,8 +18,16 @@ export interface Earlier {
   parts: Record<string, string>;
 }
 
-/** The latest successful leg with this reuse key, in a run other than `except`. */
-export async function findSucceeded(db: Db, key: string, except: number): Promise<Earlier | undefined> {
+/**
+ * The latest successful leg with this reuse key, in a run other than `except`; with `only`,
+ * in that run alone (a re-run of failed jobs keeps what its own run did).
+ */
+export async function findSucceeded(
+  db: Db,
+  key: string,
+  except: number,
+  only?: number,
+): Promise<Earlier | undefined> {
   const row = await db.get<{
     id: number;
     number: number;
@@ -31,8 +39,9 @@ export async function findSucceeded(db: Db, key: string, except: number): Promis
     `SELECT jobs.id, runs.number, runs.folder, jobs.ended_at, jobs.outputs, jobs.reuse_parts FROM jobs
      JOIN runs ON runs.id = jobs.run
      WHERE runs.repo = ?1 AND jobs.reuse_key = ?2 AND jobs.result = 'success' AND runs.number <> ?3
+       AND (?4 < 0 OR runs.number = ?4)
      ORDER BY runs.number DESC LIMIT 1`,
-    [db.repo, key, except],
+    [db.repo, key, except, only ?? -1],
   );
   if (!row) return undefined;
   const artifacts = await db.all<{ name: string; files: number; size: number; path: string }>(

@@ -25,6 +25,11 @@ export interface ReuseOptions {
   event: { name: string; payload: Json };
   /** The run's history connection (the recorder's; it closes it). */
   history: () => Promise<Db | undefined>;
+  /**
+   * A re-run of run N's failed jobs: a leg that succeeded in run N with the same key is kept
+   * even when it deploys or publishes (GitHub keeps succeeded jobs of the attempt it re-runs).
+   */
+  keepSucceededOf?: number;
 }
 
 /** Slipway's version: a new Slipway may run a job differently. */
@@ -81,21 +86,27 @@ export class Reuser {
   private db?: Promise<Db | undefined>;
 
   readonly config: ReuseConfig;
+  readonly keepSucceededOf: number | undefined;
 
   constructor(private readonly o: ReuseOptions) {
     this.config = o.config;
+    this.keepSucceededOf = o.keepSucceededOf;
     this.secret = repositoryKey(o.root);
     this.tree = new RepoTree(o.root);
   }
 
   /**
    * Records the leg's key and, when an earlier success has the same key, restores it and
-   * returns its outputs; undefined: run the leg.
+   * returns its outputs; undefined: run the leg. `kept`: a leg never reused (a deployment) is
+   * restored only from the run whose failed jobs this run re-runs; without one, its key is
+   * recorded (so such a re-run can find it) and it runs.
    */
   async tryReuse(
     a: JobAssignment,
     emit: Emit,
+    kept = false,
   ): Promise<{ outputs: Record<string, string>; reason: string } | undefined> {
+    const only = kept ? this.o.keepSucceededOf : undefined;
     let key: ReturnType<typeof reuseKey>;
     try {
       key = reuseKey({
@@ -117,9 +128,10 @@ export class Reuser {
       return undefined;
     }
     emit({ type: "job-key", job: a.key, key: key.key, parts: key.parts });
+    if (kept && only === undefined) return undefined;
     const db = await this.history();
     if (!db) return undefined;
-    const earlier = await findSucceeded(db, key.key, this.o.runNumber).catch(() => undefined);
+    const earlier = await findSucceeded(db, key.key, this.o.runNumber, only).catch(() => undefined);
     if (!earlier) return undefined;
     const from = join(this.o.root, earlier.folder);
     const gone = earlier.artifacts.find((x) => !existsSync(join(from, x.path)));
