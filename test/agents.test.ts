@@ -428,7 +428,7 @@ jobs:
   expect((await decide(prod, true, "nope")).status).toBe(401);
   expect((await decide(prod, true)).status).toBe(200);
   expect((await decide(staging, false)).status).toBe(200);
-  expect((await decide(staging, true)).status).toBe(404);
+  expect((await decide(staging, true)).status).toBe(409);
   const n = await finished(s, r.body.queued);
   const runs = (await api(s, `/api/runs/${n}`)).body as unknown as {
     jobs: { job: string; result: string }[];

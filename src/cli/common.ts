@@ -19,6 +19,7 @@ export const EVENT_OPTIONS = {
   workflows: { type: "string", short: "W" },
   job: { type: "string", short: "j" },
   ref: { type: "string" },
+  sha: { type: "string" },
   base: { type: "string" },
   type: { type: "string" },
   "event-file": { type: "string", short: "e" },
@@ -165,6 +166,8 @@ export async function setup(values: Record<string, unknown>, positionals: string
   checkEvent(eventName, v.type);
   if (v.ref !== undefined && !validRef(v.ref))
     throw new UsageError(`--ref expects a branch, a tag or refs/..., got '${v.ref}'`);
+  if (v.sha !== undefined && !(g.ok && /^[0-9a-f]{40}$/.test(v.sha) && resolveCommit(git.root, v.sha)))
+    throw new UsageError(`--sha expects the full hash of a commit in ${git.root}, got '${v.sha}'`);
   // As the pull request's base is looked up: the name, else the remote's branch of that name.
   const knownBase = (b: string) =>
     resolveCommit(git.root, b) ??
@@ -183,6 +186,7 @@ export async function setup(values: Record<string, unknown>, positionals: string
   const ev = buildEvent(git, {
     name: eventName,
     ref: v.ref,
+    sha: v.sha,
     base: v.base,
     action: v.type,
     payloadFile: v["event-file"],

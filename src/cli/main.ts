@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   stats: () => import("./stats.js"),
   serve: () => import("./serve.js"),
   agent: () => import("./agent.js"),
+  deploy: () => import("./deploy.js"),
   release: () => import("./release.js"),
   publish: () => import("./publish.js"),
 };
@@ -35,6 +36,7 @@ const USAGE = `usage: slipway <command> [options]
   history [run]     the recorded runs, newest first; with a run: its jobs, steps and annotations
   serve             serve the repository: webhooks start runs, an API and a page list them
   agent             run jobs for a server ('slipway serve') on this machine
+  deploy rollback ENV  redeploy a previous deployment of ENV on a server (--server URL)
   stats             durations (p50, p90, trend), failure rates, flaky jobs and slowest steps
   release           next version from conventional commits, changelog, versions in every manifest, tag
   release check-tag [TAG]  exit 1 unless every manifest's version is the tag's

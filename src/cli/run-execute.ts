@@ -293,7 +293,21 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       // A server's run asks the server (a person decides through its API); the CLI asks here.
       approver: dispatch
-        ? remoteApprover({ url: dispatch.url, token: dispatch.token, run: r.runNumber }, values.approve ?? [])
+        ? remoteApprover(
+            {
+              url: dispatch.url,
+              token: dispatch.token,
+              run: r.runNumber,
+              queued: Number(process.env.SLIPWAY_DISPATCH_QUEUED) || undefined,
+              trigger: {
+                event: s.trigger.event,
+                ref: s.trigger.ref,
+                sha: s.trigger.sha,
+                actor: s.trigger.actor,
+              },
+            },
+            values.approve ?? [],
+          )
         : listApprover(
             values.approve ?? [],
             reviewer && ((environment, job) => reviewer.ask(environment, job)),

@@ -37,6 +37,7 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
   -W, --workflows PATH     workflow file or folder (default: .github/workflows)
   -j, --job ID             run only this job (and the jobs it needs)
       --ref REF            refs/heads/x or refs/tags/v1.2.3 (default: current branch)
+      --sha SHA            run this commit as the ref's (a re-run or rollback of an earlier commit)
       --base REF           pull_request base branch / push 'before' commit
       --type TYPE          activity type (opened, published, ...)
   -e, --event-file FILE    event payload JSON

@@ -3,6 +3,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cdApi } from "../cd/api.js";
+import { CD_SECTIONS, CdConfigError, durationMs, readCdConfig } from "../cd/config.js";
+import { Deployments } from "../cd/deployments.js";
+import { EnvSecrets } from "../cd/env-secrets.js";
+import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
@@ -10,6 +15,7 @@ import { agentApi } from "../server/agent-api.js";
 import { Approvals } from "../server/approvals.js";
 import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
 import { Dispatcher } from "../server/dispatch.js";
+import { sendJson } from "../server/http.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
 import { RunQueue } from "../server/queue.js";
@@ -78,6 +84,7 @@ machines), the API and a page list them, and their events stream live.
                            https://host/api/v1)
       --public-url URL     where status links point (default: the address listened on); the
                            dashboard's forms posted from there are accepted as its own
+      --approval-timeout D a deployment nobody approves fails after D (default: 30d; 90s, 15m, 2h)
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
@@ -123,6 +130,7 @@ const OPTIONS = {
   "no-schedules": { type: "boolean" },
   "status-api": { type: "string" },
   "public-url": { type: "string" },
+  "approval-timeout": { type: "string" },
 } as const;
 
 /** What the config file and the environment may set: every option. */
@@ -155,13 +163,21 @@ export async function main(args: string[]): Promise<number> {
       process.env.SLIPWAY_SERVE_CONFIG ??
       (existsSync("slipway-server.yml") ? "slipway-server.yml" : undefined);
     let file: Record<string, string | boolean> = {};
+    let cdConfig: ReturnType<typeof readCdConfig>;
     try {
-      if (configPath) file = readServerConfig(configPath, KINDS);
+      if (configPath) file = readServerConfig(configPath, KINDS, CD_SECTIONS);
+      // users, groups, environments: src/cd/config.ts.
+      cdConfig = readCdConfig(configPath);
     } catch (e) {
-      if (e instanceof ServerConfigError) throw new UsageError(e.message);
+      if (e instanceof ServerConfigError || e instanceof CdConfigError) throw new UsageError(e.message);
       throw e;
     }
     const values = withDefaults(parsed.values, KINDS, file);
+    const approvalTimeout = durationMs(values["approval-timeout"] ?? "30d");
+    if (approvalTimeout === undefined || approvalTimeout < 1000)
+      throw new UsageError(
+        `--approval-timeout expects a duration such as 30d, 2h or 90s, got '${values["approval-timeout"]}'`,
+      );
 
     const port = Number(values.port ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -219,7 +235,6 @@ export async function main(args: string[]): Promise<number> {
       onDone: (result) => metrics?.jobs.inc({ result }),
     });
     const dispatch = { url: "", token: dispatchToken };
-    const approvals = new Approvals();
     const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
     masker.add(statusToken);
     for (const [flag, v] of [
@@ -232,13 +247,40 @@ export async function main(args: string[]): Promise<number> {
       ? { api: values["status-api"] ?? "https://api.github.com", token: statusToken, publicUrl: "", log }
       : undefined;
     let store: SecretStore;
+    let envSecrets: EnvSecrets;
     try {
-      store = new SecretStore(join(root, ".slipway"), secretKey(join(root, ".slipway")));
+      const key = secretKey(join(root, ".slipway"));
+      store = new SecretStore(join(root, ".slipway"), key);
+      envSecrets = new EnvSecrets(join(root, ".slipway"), key);
     } catch (e) {
       if (e instanceof SecretKeyError) throw new UsageError(e.message);
       throw e;
     }
     for (const v of Object.values(store.values())) masker.add(v);
+    for (const v of envSecrets.allValues()) masker.add(v);
+    const users = new Users(cdConfig, { admin: token, read: values["read-token"] });
+    setUsers(users);
+    const cdDb = (await openHistory(root, true, historyDatabase(values.db)))!;
+    const approvals = new Approvals({
+      db: cdDb,
+      config: cdConfig,
+      users,
+      root,
+      timeoutMs: approvalTimeout,
+      log,
+    });
+    // Set once the queue exists (a rollback queues a run).
+    let enqueue: ConstructorParameters<typeof Deployments>[0]["enqueue"] = () =>
+      Promise.reject(new Error("the queue is not open"));
+    const deployments = new Deployments({
+      db: cdDb,
+      config: cdConfig,
+      approvals,
+      secrets: envSecrets,
+      root,
+      enqueue: (r) => enqueue(r),
+      log,
+    });
     const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
     const queue = new RunQueue({
       root,
@@ -251,9 +293,10 @@ export async function main(args: string[]): Promise<number> {
       runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
       dispatch,
       statuses,
-      onFinished: (result, seconds) => {
+      onFinished: (result, seconds, q) => {
         metrics?.runs.inc({ result });
         metrics?.runSeconds.observe(seconds);
+        deployments.runFinished(q, result).catch((e: Error) => log(`deployments: ${e.message}`));
       },
       log,
     });
@@ -274,6 +317,8 @@ export async function main(args: string[]): Promise<number> {
       },
       log,
     });
+    enqueue = (r) => queue.add(r);
+    const maskJson = (t: string) => masker.as((v) => JSON.stringify(v).slice(1, -1)).mask(masker.mask(t));
     const made = makeServer({
       root,
       db: values.db,
@@ -285,10 +330,25 @@ export async function main(args: string[]): Promise<number> {
       dispatcher,
       secretStore: store,
       fetch: mirror && (() => mirror.fetch()),
-      approvals,
+      cd: cdApi({
+        db: cdDb,
+        config: cdConfig,
+        users,
+        approvals,
+        deployments,
+        secrets: envSecrets,
+        root,
+        masker,
+        readProtected: !!values["read-token"],
+        json: (res, status, body) => sendJson(res, status, body, maskJson),
+        unauthorized: () => {
+          made.counters.unauthorized++;
+        },
+      }),
       agentApi: agentApi({
         dispatcher,
         approvals,
+        deployments,
         registrationToken: agentToken,
         dispatchToken,
         maxWaitMs: 25_000,
@@ -344,6 +404,7 @@ export async function main(args: string[]): Promise<number> {
         void queue.stop().then(async () => {
           await stopAgents(builtIn);
           dispatcher.close();
+          await cdDb.close();
           server.close();
           server.closeAllConnections();
           done(EXIT.ok);

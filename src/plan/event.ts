@@ -14,6 +14,8 @@ export interface EventOptions {
   payloadFile?: string;
   inputs: Record<string, string>;
   actor?: string;
+  /** --sha: run this commit under `ref` (a re-run or a rollback of an earlier commit of a branch). */
+  sha?: string;
 }
 
 /** What triggered a run (push, pull_request, ...): not to be confused with run/events.ts's stream. */
@@ -57,7 +59,7 @@ export function buildEvent(git: GitFacts, o: EventOptions): EventResult {
   }
   let ref = fullRef(o.ref ?? git.ref ?? `refs/heads/${git.defaultBranch}`, git.root);
   // A tag or branch that exists locally is run at its commit; otherwise at HEAD.
-  let sha = resolveCommit(git.root, ref) ?? git.sha;
+  let sha = (o.sha && resolveCommit(git.root, o.sha)) || (resolveCommit(git.root, ref) ?? git.sha);
   const [owner, name] = git.repository.split("/") as [string, string];
   const repository: Record<string, Json> = {
     full_name: git.repository,

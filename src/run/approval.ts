@@ -15,6 +15,11 @@ export interface ApprovalDecision {
   approved: boolean;
   /** Who or what decided, in words for the log ("--approve", "you, at the prompt"). */
   by: string;
+  /**
+   * A reviewer's rejection (the reason, in words): the job fails, and so does the run, as on
+   * GitHub. Without it, a deployment not approved is skipped (the CLI's --approve).
+   */
+  rejected?: string;
 }
 
 /** `signal` aborts when the answer is no longer needed (the run or the job was cancelled). */

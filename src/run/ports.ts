@@ -206,7 +206,7 @@ export class PlanPorts implements Ports {
   approve(
     r: { leg: string; name: string; environment: string },
     signal: AbortSignal,
-  ): Promise<{ approved: boolean; by: string }> {
+  ): Promise<{ approved: boolean; by: string; rejected?: string }> {
     const approver = this.o.approver;
     if (!approver) return Promise.resolve({ approved: false, by: "nobody (no approver)" });
     // A prompt is printed outside the event stream: the request is masked here.

@@ -13,6 +13,11 @@ export interface AgentApiOptions {
   dispatcher: Dispatcher;
   /** Deployments waiting for a person (the runs ask here). */
   approvals?: Approvals;
+  /** Deployments (src/cd/deployments.ts): an approved leg is recorded and gets its environment's secrets. */
+  deployments?: {
+    legQueued(run: number, a: JobAssignment, untrusted: boolean): Promise<JobAssignment>;
+    legDone(run: number, key: string, r: LegResult): Promise<void>;
+  };
   /** Agents register with it (--agent-token); without one, no agent can. */
   registrationToken?: string;
   /** The server's runs queue legs with it (given to them in their environment). */
@@ -170,9 +175,10 @@ export function agentApi(o: AgentApiOptions) {
       case "/api/dispatch/legs": {
         dispatchAuth(req);
         const b = await readJson<{ run?: unknown; assignment?: unknown; untrusted?: unknown }>(req, 64 * MB);
-        const a = b.assignment as JobAssignment | undefined;
+        let a = b.assignment as JobAssignment | undefined;
         if (!a || typeof a !== "object" || typeof a.key !== "string" || !Array.isArray(a.runsOn))
           throw new HttpError(400, "assignment must be a job assignment");
+        if (o.deployments) a = await o.deployments.legQueued(Number(b.run) || 0, a, b.untrusted === true);
         const leg = d.enqueue(Number(b.run) || 0, a, b.untrusted === true);
         json(res, 200, { leg: leg.id });
         return true;
@@ -183,8 +189,11 @@ export function agentApi(o: AgentApiOptions) {
         const after = Number(b.after ?? 0);
         if (!Number.isInteger(after) || after < 0)
           throw new HttpError(400, "after must be a count of events read");
+        // Read before: the dispatcher forgets a leg once its result is read.
+        const leg = d.leg(str(b.leg, "leg"));
         const next = await d.next(str(b.leg, "leg"), after, wait(b.wait));
         if (!next) throw new HttpError(404, "no such leg");
+        if (leg && next.result) await o.deployments?.legDone(leg.run, leg.assignment.key, next.result);
         json(res, 200, next);
         return true;
       }
@@ -197,13 +206,27 @@ export function agentApi(o: AgentApiOptions) {
           name?: unknown;
           environment?: unknown;
           wait?: unknown;
+          queued?: unknown;
+          trigger?: { event?: unknown; ref?: unknown; sha?: unknown; actor?: unknown };
         }>(req, MB);
+        const t = b.trigger;
         const decision = await o.approvals.ask(
           {
             run: Number(b.run) || 0,
             job: str(b.job, "job"),
             name: str(b.name, "name", 1000),
             environment: str(b.environment, "environment"),
+            ...(Number.isInteger(b.queued) ? { queued: b.queued as number } : {}),
+            ...(t && typeof t.ref === "string" && typeof t.sha === "string"
+              ? {
+                  trigger: {
+                    event: String(t.event ?? ""),
+                    ref: t.ref,
+                    sha: t.sha,
+                    ...(typeof t.actor === "string" ? { actor: t.actor } : {}),
+                  },
+                }
+              : {}),
           },
           wait(b.wait),
         );

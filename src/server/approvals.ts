@@ -1,8 +1,44 @@
-// Deployments waiting for a person: a run the server started asks here when a job deploys to an
-// environment; someone with the admin token approves or rejects it through the API (the
-// dashboard's buttons come later). The run waits in long polls; the request is kept until
-// decided, and a run that stops asking (cancelled) withdraws it.
+// Deployments waiting for people: a run the server started asks here when a job deploys to an
+// environment (POST /api/dispatch/approval, a long poll); the environment's protection rules
+// (src/cd/) say who may decide and when it may go. Requests and every reviewer's decision are
+// rows of the history database, so any replica can take a decision and a restart loses none;
+// the waiting run re-reads its request every second (sooner when this server takes a decision).
 import { randomBytes } from "node:crypto";
+import type { CdConfig } from "../cd/config.js";
+import { authorsOf } from "../cd/git.js";
+import { eligible, refRefused, type Standing, selfReview, standing } from "../cd/policy.js";
+import {
+  type ApprovalRow,
+  addReview,
+  approvalById,
+  approvalOf,
+  holdersBefore,
+  insertApproval,
+  type Review,
+  reviewsOf,
+  settleApproval,
+  touchApproval,
+  waitingApprovals,
+} from "../cd/store.js";
+import type { User, Users } from "../cd/users.js";
+import type { Db } from "../db/db.js";
+import { getQueued } from "../db/server-queue.js";
+import type { RunRequest } from "./queue.js";
+
+export interface AskRequest {
+  run: number;
+  job: string;
+  name: string;
+  environment: string;
+  queued?: number;
+  trigger?: { event: string; ref: string; sha: string; actor?: string };
+}
+
+export interface Decision {
+  approved: boolean;
+  by: string;
+  rejected?: string;
+}
 
 export interface PendingApproval {
   id: string;
@@ -10,83 +46,275 @@ export interface PendingApproval {
   job: string;
   name: string;
   environment: string;
+  ref: string;
+  sha: string;
+  actor: string;
   requestedAt: number;
+  /** What it waits for. */
+  waiting: string;
+  waitUntil?: number;
+  /** "2 of 3": approvals given of those required, and who may give them. */
+  rule: {
+    required: number;
+    given: string[];
+    reviewers: string[];
+    preventSelfReview: boolean;
+    adminBypass: boolean;
+  };
+  reviews: Review[];
 }
 
-interface Entry extends PendingApproval {
-  decision?: { approved: boolean; by: string };
-  waiters: Set<() => void>;
-  lastAsked: number;
+export interface ApprovalsOptions {
+  db: Db;
+  config: CdConfig;
+  users: Users;
+  /** The served repository (commit authors for self-review). */
+  root: string;
+  /** An unanswered request is rejected after this long (GitHub: 30 days). */
+  timeoutMs: number;
+  log: (t: string) => void;
+  now?: () => number;
+}
+
+/** A request whose run stopped asking for this long is withdrawn (the run was cancelled or died). */
+const STALE_MS = 120_000;
+
+export class ApprovalError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class Approvals {
-  private readonly byKey = new Map<string, Entry>();
-  private readonly byId = new Map<string, Entry>();
+  private readonly wakers = new Set<() => void>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ApprovalsOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  private rule(environment: string) {
+    return this.o.config.environments.get(environment.toLowerCase());
+  }
 
   /** The run asks (again): the decision if there is one, else waits up to `waitMs` for it. */
-  async ask(
-    r: { run: number; job: string; name: string; environment: string },
-    waitMs: number,
-  ): Promise<{ approved: boolean; by: string } | undefined> {
-    const key = `${r.run}\n${r.job}\n${r.environment}`;
-    let e = this.byKey.get(key);
-    if (!e) {
-      e = {
-        ...r,
-        id: randomBytes(6).toString("hex"),
-        requestedAt: Date.now(),
-        waiters: new Set(),
-        lastAsked: 0,
-      };
-      this.byKey.set(key, e);
-      this.byId.set(e.id, e);
-    }
-    e.lastAsked = Date.now();
-    if (!e.decision && waitMs > 0) {
-      const entry = e;
+  async ask(r: AskRequest, waitMs: number): Promise<Decision | undefined> {
+    const db = this.o.db;
+    let a = await approvalOf(db, r.run, r.job, r.environment);
+    if (!a) a = await this.create(r);
+    else await touchApproval(db, a.id, this.now());
+    const end = this.now() + waitMs;
+    for (;;) {
+      const d = await this.settle(a.id);
+      if (d) return d;
+      const left = end - this.now();
+      if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);
-          entry.waiters.delete(done);
+          this.wakers.delete(done);
           resolve();
         };
-        const t = setTimeout(done, waitMs);
-        entry.waiters.add(done);
+        const t = setTimeout(done, Math.min(left, 1000));
+        this.wakers.add(done);
       });
     }
-    if (e.decision) {
-      this.byKey.delete(key);
-      this.byId.delete(e.id);
+  }
+
+  private async create(r: AskRequest): Promise<ApprovalRow> {
+    const db = this.o.db;
+    const q = r.queued ? await getQueued(db, r.queued) : undefined;
+    const request = q ? (JSON.parse(q.request) as RunRequest) : undefined;
+    const now = this.now();
+    const a: ApprovalRow = {
+      id: randomBytes(6).toString("hex"),
+      run: r.run,
+      queued: r.queued ?? null,
+      job: r.job,
+      name: r.name,
+      environment: r.environment,
+      ref: r.trigger?.ref ?? request?.ref ?? "",
+      sha: r.trigger?.sha ?? request?.sha ?? "",
+      // The trigger as the server recorded it wins over what the run says.
+      actor: request?.actor ?? r.trigger?.actor ?? "",
+      state: "waiting",
+      requested_at: now,
+      last_asked: now,
+      decided_at: null,
+      decided_by: null,
+      reason: null,
+      rollback_of: null,
+    };
+    const rb = request?.rollback;
+    const refused = refRefused(this.o.config, this.rule(r.environment), a.ref);
+    if (rb && rb.environment.toLowerCase() === r.environment.toLowerCase()) {
+      // A rollback was asked for by someone allowed to (or by auto-rollback): it goes at once.
+      Object.assign(a, { state: "approved", decided_at: now, decided_by: rb.by, rollback_of: rb.of });
+      a.reason = `rollback to deployment ${rb.of}`;
+    } else if (refused)
+      Object.assign(a, {
+        state: "rejected",
+        decided_at: now,
+        decided_by: "the environment's rules",
+        reason: refused,
+      });
+    await insertApproval(db, a);
+    this.o.log(
+      `run #${a.run}: ${a.job} deploys to ${a.environment}: ${a.state === "waiting" ? `waiting (${a.id})` : `${a.state}: ${a.reason}`}`,
+    );
+    return a;
+  }
+
+  /** The request's decision, taking it now when the rules allow; undefined while it waits. */
+  private async settle(id: string): Promise<Decision | undefined> {
+    const db = this.o.db;
+    const a = await approvalById(db, id);
+    if (!a) return undefined;
+    if (a.state === "approved") return { approved: true, by: a.decided_by ?? "" };
+    if (a.state === "rejected" || a.state === "withdrawn")
+      return { approved: false, by: a.decided_by ?? "", rejected: a.reason ?? "rejected" };
+    const s = await this.standing(a);
+    if (!s.decision) return undefined;
+    const d = s.decision;
+    await settleApproval(db, a.id, {
+      state: d.approved ? "approved" : "rejected",
+      by: d.by,
+      reason: d.rejected,
+      at: this.now(),
+    });
+    // Another replica may have decided first: its decision is the one.
+    const again = await approvalById(db, id);
+    if (again && again.state !== "waiting" && again.decided_by !== d.by) return this.settle(id);
+    this.o.log(
+      `run #${a.run}: ${a.job} → ${a.environment}: ${d.approved ? `approved by ${d.by}` : d.rejected}`,
+    );
+    return d;
+  }
+
+  private async standing(a: ApprovalRow): Promise<Standing> {
+    return standing({
+      rule: this.rule(a.environment),
+      reviews: await reviewsOf(this.o.db, a.id),
+      requestedAt: a.requested_at,
+      now: this.now(),
+      timeoutMs: this.o.timeoutMs,
+      holders: await holdersBefore(this.o.db, a, this.now() - STALE_MS),
+    });
+  }
+
+  /** A reviewer's decision (with a comment). Throws ApprovalError with the HTTP status when refused. */
+  async decide(
+    id: string,
+    user: User,
+    approve: boolean,
+    comment?: string,
+  ): Promise<PendingApproval | Decision> {
+    const db = this.o.db;
+    const a = await approvalById(db, id);
+    if (!a || a.state === "withdrawn")
+      throw new ApprovalError(404, `no deployment waits for approval as ${id}`);
+    if (a.state !== "waiting") throw new ApprovalError(409, `the deployment ${id} was ${a.state} already`);
+    const rule = this.rule(a.environment);
+    const who = user.name.toLowerCase();
+    const reviewers = eligible(this.o.config, rule, this.o.users.admins());
+    const listed = reviewers.includes(who);
+    const bypass = !listed && user.role === "admin" && (rule?.adminBypass ?? true);
+    if (!listed && !bypass)
+      throw new ApprovalError(
+        403,
+        `${user.name} is not a reviewer of ${a.environment}${user.role === "admin" ? " (admin bypass is off)" : ""}`,
+      );
+    if (listed && rule?.preventSelfReview) {
+      const def = this.o.users.get(user.name);
+      const refusal = selfReview(
+        { name: user.name, emails: def?.emails ?? [] },
+        a.actor,
+        authorsOf(this.o.root, a.sha, await this.previousSha(a)),
+      );
+      if (refusal) throw new ApprovalError(403, `${refusal} (prevent-self-review)`);
     }
-    return e.decision;
+    const reviews = await reviewsOf(db, id);
+    if (approve && reviews.some((r) => r.reviewer === who && r.approved))
+      throw new ApprovalError(409, `${user.name} approved this deployment already`);
+    await addReview(db, id, {
+      reviewer: who,
+      approved: approve,
+      bypass,
+      comment: comment ?? null,
+      at: this.now(),
+    });
+    for (const w of [...this.wakers]) w();
+    const d = await this.settle(id);
+    if (d) return d;
+    return (await this.view(a))!;
   }
 
-  /** Approves or rejects a pending request; false when there is none with that id. */
-  decide(id: string, approved: boolean, by: string): boolean {
-    const e = this.byId.get(id);
-    if (!e || e.decision) return false;
-    e.decision = { approved, by };
-    for (const w of [...e.waiters]) w();
-    return true;
+  /** The commit the environment runs now (the deployed range starts after it). */
+  private async previousSha(a: ApprovalRow): Promise<string | undefined> {
+    const r = await this.o.db.get<{ sha: string }>(
+      `SELECT sha FROM cd_deployments WHERE repo = ? AND lower(environment) = lower(?) AND status = 'active'
+       ORDER BY id DESC LIMIT 1`,
+      [this.o.db.repo, a.environment],
+    );
+    return r?.sha;
   }
 
-  /** Requests still waiting, oldest first; one its run stopped asking for (a minute) is dropped. */
-  pending(): PendingApproval[] {
-    const stale = Date.now() - 60_000;
-    for (const [key, e] of this.byKey)
-      if (!e.decision && e.waiters.size === 0 && e.lastAsked < stale) {
-        this.byKey.delete(key);
-        this.byId.delete(e.id);
+  /** Requests still waiting, oldest first, with their rules' state; those whose run stopped asking are withdrawn. */
+  async pending(): Promise<PendingApproval[]> {
+    const out: PendingApproval[] = [];
+    for (const a of await waitingApprovals(this.o.db)) {
+      if (a.last_asked < this.now() - STALE_MS) {
+        await settleApproval(this.o.db, a.id, {
+          state: "withdrawn",
+          by: "nobody",
+          reason: "the run stopped waiting (cancelled, or its server stopped)",
+          at: this.now(),
+        });
+        continue;
       }
-    return [...this.byKey.values()]
-      .filter((e) => !e.decision)
-      .map(({ id, run, job, name, environment, requestedAt }) => ({
-        id,
-        run,
-        job,
-        name,
-        environment,
-        requestedAt,
-      }));
+      const v = await this.view(a);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<PendingApproval | undefined> {
+    const a = await approvalById(this.o.db, id);
+    return a && a.state === "waiting" ? this.view(a) : undefined;
+  }
+
+  private async view(a: ApprovalRow): Promise<PendingApproval | undefined> {
+    const rule = this.rule(a.environment);
+    const s = await this.standing(a);
+    return {
+      id: a.id,
+      run: a.run,
+      job: a.job,
+      name: a.name,
+      environment: a.environment,
+      ref: a.ref,
+      sha: a.sha,
+      actor: a.actor,
+      requestedAt: a.requested_at,
+      waiting: s.waiting ?? "a decision",
+      ...(s.waitUntil ? { waitUntil: s.waitUntil } : {}),
+      rule: {
+        required: s.required,
+        given: s.given,
+        reviewers: eligible(this.o.config, rule, this.o.users.admins()),
+        preventSelfReview: rule?.preventSelfReview ?? false,
+        adminBypass: rule?.adminBypass ?? true,
+      },
+      reviews: await reviewsOf(this.o.db, a.id),
+    };
+  }
+
+  /** The environment a run's job was approved for (its secrets may go to it), if any. */
+  async approvedFor(run: number, job: string): Promise<ApprovalRow | undefined> {
+    const a = await approvalOf(this.o.db, run, job);
+    return a?.state === "approved" ? a : undefined;
   }
 }

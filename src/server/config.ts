@@ -15,6 +15,8 @@ export const envName = (option: string) => `SLIPWAY_SERVE_${option.toUpperCase()
 export function readServerConfig(
   path: string,
   options: Record<string, OptionKind>,
+  /** Keys that are whole sections read by their owners (environments, users: src/cd/config.ts). */
+  sections: readonly string[] = [],
 ): Record<string, string | boolean> {
   let text: string;
   try {
@@ -42,6 +44,7 @@ export function readServerConfig(
   if (!isMap(doc.contents)) throw new ServerConfigError(`${at(doc.contents)}: expected a mapping of options`);
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (sections.includes(key)) continue;
     const kind = options[key];
     if (!kind)
       throw new ServerConfigError(

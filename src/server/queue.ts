@@ -44,6 +44,12 @@ export interface RunRequest {
   reuse?: boolean;
   /** A re-run of this run's failed jobs: its succeeded jobs are kept, deployments included. */
   keepSucceededOf?: number;
+  /** Only this job and the jobs it needs (--job): a rollback re-runs one deployment job. */
+  job?: string;
+  /** Run `sha` as the ref's commit even when the ref has moved on since (--sha: a rollback). */
+  pinSha?: boolean;
+  /** A rollback's record (src/cd/rollback.ts): the server approves its deployment itself. */
+  rollback?: { of: number; environment: string; by: string; incident?: number };
 }
 
 export interface Queued {
@@ -77,7 +83,7 @@ export interface QueueOptions {
   /** The server's dispatch API: the runs' legs go to its agents. */
   dispatch?: { url: string; token: string };
   /** A run ended: its result and how long it took (for /metrics). */
-  onFinished?: (result: string, seconds: number) => void;
+  onFinished?: (result: string, seconds: number, q: Queued) => void;
   /** The fetched repository (--repo): brought up to date and checked out at each run's commit. */
   mirror?: Mirror;
   /** Where commit statuses go (none: not posted). */
@@ -246,7 +252,12 @@ export class RunQueue {
       r.untrusted && r.sha && currentCommit(root, r.sha)
         ? spawnSync("git", ["update-ref", r.ref, r.sha], { cwd: root, stdio: "ignore" }).status === 0
         : false;
-    const here = pinned ? r.sha : r.sha ? currentCommit(root, r.ref) : undefined;
+    const here =
+      pinned || (r.pinSha && r.sha && currentCommit(root, r.sha))
+        ? r.sha
+        : r.sha
+          ? currentCommit(root, r.ref)
+          : undefined;
     if (r.sha && here !== r.sha) {
       q.state = "done";
       q.message = [
@@ -272,6 +283,8 @@ export class RunQueue {
     if (r.workflow) args.push("-W", r.workflow);
     if (r.reuse === false) args.push("--no-reuse");
     if (r.keepSucceededOf) args.push(`--keep-succeeded-of=${r.keepSucceededOf}`);
+    if (r.job) args.push("--job", r.job);
+    if (r.pinSha && r.sha) args.push(`--sha=${r.sha}`);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);
     // Secrets reach the run through a pipe (fd 3), never a file: a fork's run gets none.
     const secrets = r.untrusted ? {} : (this.o.secrets?.() ?? {});
@@ -306,6 +319,7 @@ export class RunQueue {
                 SLIPWAY_DISPATCH_URL: d.url,
                 SLIPWAY_DISPATCH_TOKEN: d.token,
                 SLIPWAY_DISPATCH_UNTRUSTED: r.untrusted ? "1" : "0",
+                SLIPWAY_DISPATCH_QUEUED: String(q.id),
               }
             : {}),
         },
@@ -343,7 +357,7 @@ export class RunQueue {
         this.o.log(`run ${q.id}: finished (exit ${q.exitCode}${q.run ? `, run #${q.run}` : ""})`);
         const result =
           typeof (sum as { result?: unknown }).result === "string" ? (sum as { result: string }).result : "";
-        this.o.onFinished?.(result || "none", (Date.now() - startedAt) / 1000);
+        this.o.onFinished?.(result || "none", (Date.now() - startedAt) / 1000, q);
         const jobs = Array.isArray((sum as { jobs?: unknown }).jobs)
           ? (sum as { jobs: unknown[] }).jobs.length
           : 0;

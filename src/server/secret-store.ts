@@ -43,8 +43,10 @@ export class SecretStore {
   constructor(
     dir: string,
     private readonly key: Buffer,
+    /** Another store beside the repository's (environment secrets: src/cd/env-secrets.ts). */
+    file = "server-secrets.json",
   ) {
-    this.file = join(dir, "server-secrets.json");
+    this.file = join(dir, file);
     if (existsSync(this.file)) {
       const parsed = JSON.parse(readFileSync(this.file, "utf8")) as {
         version?: number;

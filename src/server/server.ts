@@ -5,10 +5,9 @@ import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
-import type { Approvals } from "./approvals.js";
 import type { Dispatcher } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
-import { bearer, HttpError, readBody, readJson, sameSecret } from "./http.js";
+import { bearer, HttpError, readBody, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
@@ -27,8 +26,8 @@ export interface ServerOptions {
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
   agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
   dispatcher?: Dispatcher;
-  /** Deployments waiting for a person: GET /api/approvals, POST /api/approvals/ID (admin). */
-  approvals?: Approvals;
+  /** Environments, approvals, deployments and rollback: API and pages (src/cd/api.ts); true when it answered. */
+  cd?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
   /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */
   secretStore?: SecretStore;
   /** Brings the served repository up to date (a --repo clone). */
@@ -240,17 +239,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
-    const decide = /^\/api\/approvals\/([0-9a-f]{12})$/.exec(path);
-    if (decide) {
-      if (method !== "POST") throw new HttpError(405, "POST only");
-      admin(req);
-      const b = await readJson<{ approve?: unknown; by?: unknown }>(req, 64 * 1024);
-      if (typeof b.approve !== "boolean") throw new HttpError(400, "approve must be true or false");
-      const by = typeof b.by === "string" && /^[\w .@-]{1,100}$/.test(b.by) ? b.by : "the API";
-      if (!o.approvals?.decide(decide[1]!, b.approve, by))
-        throw new HttpError(404, `no deployment waits for approval as ${decide[1]}`);
-      return json(res, 200, { id: decide[1], approved: b.approve, by });
-    }
+    if (o.cd && (await o.cd(req, res, path, url))) return;
     const act = /^\/api\/queue\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
     if (act) {
       if (method !== "POST") throw new HttpError(405, "POST only");
@@ -306,13 +295,6 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       res.end(m.text);
       return;
     }
-    if (path === "/api/approvals")
-      return json(res, 200, {
-        approvals: (o.approvals?.pending() ?? []).map((a) => ({
-          ...a,
-          requestedAt: new Date(a.requestedAt).toISOString(),
-        })),
-      });
     if (path === "/api/agents") {
       const d = o.dispatcher;
       return json(res, 200, {

@@ -87,7 +87,7 @@ function apply(ctx: Ctx, ev: MachineEvent): void {
       expanded(ctx, job(s, ev.job), ev.decision);
       return;
     case "approval-decided":
-      approvalDecided(ctx, leg(s, ev.leg), ev.approved, ev.by);
+      approvalDecided(ctx, leg(s, ev.leg), ev.approved, ev.by, ev.rejected);
       return;
     case "leg-finished":
       legFinished(ctx, leg(s, ev.leg), ev.result, ev.outputs, ev.reason);

@@ -34,7 +34,7 @@ export interface Ports {
   approve(
     request: { leg: string; name: string; environment: string },
     signal: AbortSignal,
-  ): Promise<{ approved: boolean; by: string }>;
+  ): Promise<{ approved: boolean; by: string; rejected?: string }>;
   emit(event: RunEvent): void;
   /** Get a workspace ready for a job that waits on its needs. */
   prefetch?(job: string): void;

@@ -27,11 +27,19 @@ export function beginLeg(ctx: Ctx, leg: LegState, plan: LegPlan): void {
   } else mayRun(ctx, leg, "");
 }
 
-export function approvalDecided(ctx: Ctx, leg: LegState, approved: boolean, by: string): void {
+export function approvalDecided(
+  ctx: Ctx,
+  leg: LegState,
+  approved: boolean,
+  by: string,
+  rejected?: string,
+): void {
   if (leg.phase !== "approval") return; // cancelled meanwhile
   const env = leg.environment!;
   emit(ctx, { type: "approval-decided", job: leg.key, environment: env.name, approved, by });
-  if (!approved) endLeg(ctx, leg, "skipped", {}, notApproved(env.name), true);
+  // Rejected by a reviewer: the job fails (GitHub fails the run); merely not approved: skipped.
+  if (!approved && rejected) endLeg(ctx, leg, "failure", {}, rejected, true);
+  else if (!approved) endLeg(ctx, leg, "skipped", {}, notApproved(env.name), true);
   else mayRun(ctx, leg, by);
 }
 

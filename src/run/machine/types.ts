@@ -107,7 +107,7 @@ export type MachineEvent =
   | { type: "start"; time: number }
   | { type: "expanded"; job: string; decision: Decision; time: number }
   | { type: "collected"; leg: string; result: JobResult; outputs: Outputs; reason?: string; time: number }
-  | { type: "approval-decided"; leg: string; approved: boolean; by: string; time: number }
+  | { type: "approval-decided"; leg: string; approved: boolean; by: string; rejected?: string; time: number }
   | { type: "leg-finished"; leg: string; result: JobResult; outputs: Outputs; reason?: string; time: number }
   | { type: "cancel"; reason?: string; time: number };
 

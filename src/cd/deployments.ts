@@ -1,0 +1,176 @@
+// Deployments as the server sees them happen: a job approved for an environment is queued to
+// the agents (in progress, and it gets the environment's secrets), its result comes back
+// (active, replacing the environment's previous one; or failed), and its run ends (with
+// `auto-rollback: true`, a run that failed after its deployment succeeded has the deployment
+// marked failed, an incident opened, and the last good deployment redeployed).
+import type { Db } from "../db/db.js";
+import { getQueued } from "../db/server-queue.js";
+import { evaluateTemplate, type Json } from "../expr/index.js";
+import { environmentOf } from "../plan/gates.js";
+import type { JobAssignment } from "../run/assignment.js";
+import type { LegResult } from "../run/job.js";
+import type { Approvals } from "../server/approvals.js";
+import type { Queued, RunRequest } from "../server/queue.js";
+import { liveToken } from "../workflow/token-json.js";
+import { field } from "../workflow/tokens.js";
+import type { CdConfig } from "./config.js";
+import type { EnvSecrets } from "./env-secrets.js";
+import { tagAt } from "./git.js";
+import { good, rollbackRequest } from "./rollback.js";
+import {
+  closeIncident,
+  type DeploymentRecord,
+  deploymentOfLeg,
+  deploymentsOf,
+  deploymentsOfRun,
+  incidentsOf,
+  insertDeployment,
+  openIncident,
+  retireActive,
+  updateDeployment,
+} from "./store.js";
+
+export interface DeploymentsOptions {
+  db: Db;
+  config: CdConfig;
+  approvals: Approvals;
+  secrets: EnvSecrets;
+  root: string;
+  /** Queues a run (the server's queue). */
+  enqueue: (r: RunRequest) => Promise<{ id: number }>;
+  log: (t: string) => void;
+  now?: () => number;
+}
+
+export class Deployments {
+  private readonly now: () => number;
+
+  constructor(private readonly o: DeploymentsOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * A run queues a leg for the agents: when it is an approved deployment, it is recorded (in
+   * progress) and its assignment gets the environment's secrets — not a fork's.
+   */
+  async legQueued(run: number, a: JobAssignment, untrusted: boolean): Promise<JobAssignment> {
+    const ap = await this.o.approvals.approvedFor(run, a.key);
+    if (!ap) return a;
+    const db = this.o.db;
+    const github = (a.contexts.github ?? {}) as Record<string, Json>;
+    const q = ap.queued ? await getQueued(db, ap.queued) : undefined;
+    const ref = ap.ref || String(github.ref ?? "");
+    const sha = ap.sha || String(github.sha ?? "");
+    const tag = /^refs\/tags\/(.+)$/.exec(ref)?.[1] ?? tagAt(this.o.root, sha);
+    await insertDeployment(db, {
+      environment: ap.environment,
+      sha,
+      ref,
+      ...(tag ? { version: tag } : {}),
+      run,
+      queued: ap.queued ?? undefined,
+      job: a.key,
+      jobId: a.jobId,
+      workflow: a.workflow.file,
+      attempt: Number(github.run_attempt ?? 1) || 1,
+      ...(environmentUrl(a) ? { url: environmentUrl(a) } : {}),
+      approvedBy: (ap.decided_by ?? "")
+        .split(", ")
+        .filter(Boolean)
+        .map((x) => x.replace(/ \(admin bypass\)$/, "")),
+      startedAt: this.now(),
+      status: "in_progress",
+      kind: ap.rollback_of ? "rollback" : "deploy",
+      ...(ap.rollback_of ? { rollbackOf: ap.rollback_of } : {}),
+      ...(q ? { request: q.request } : {}),
+    });
+    this.o.log(`run #${run}: ${a.key} deploys ${sha.slice(0, 12)} to ${ap.environment}`);
+    if (untrusted) return a;
+    const values = this.o.secrets.valuesFor(ap.environment);
+    if (!Object.keys(values).length) return a;
+    return {
+      ...a,
+      // The environment's secrets win over the repository's of the same name, as on GitHub.
+      secrets: { ...(a.secrets ?? {}), ...values },
+      secretNames: [...new Set([...a.secretNames, ...Object.keys(values)])],
+    };
+  }
+
+  /** A leg's result reached its run: the deployment it was is live, failed or stopped. */
+  async legDone(run: number, key: string, r: LegResult): Promise<void> {
+    const db = this.o.db;
+    const d = await deploymentOfLeg(db, run, key);
+    if (d?.status !== "in_progress") return;
+    const now = this.now();
+    if (r.result === "success") {
+      await updateDeployment(db, d.id, { status: "active", finishedAt: now });
+      await retireActive(db, d.environment, d.id, d.kind === "rollback" ? "rolled_back" : "inactive");
+      // Restored: an incident the failed deployment opened is over.
+      if (d.kind === "rollback")
+        for (const i of await incidentsOf(db, d.environment))
+          if (i.closedAt === undefined) await closeIncident(db, i.id, now);
+    } else if (r.result === "failure")
+      await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now });
+    else await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
+    this.o.log(`run #${run}: deployment ${d.id} to ${d.environment}: ${r.result}`);
+  }
+
+  /** A run ended: deployments it left in progress are closed; a failure after a deployment may roll it back. */
+  async runFinished(q: Queued, result: string): Promise<void> {
+    if (q.run === undefined) return;
+    const db = this.o.db;
+    const now = this.now();
+    const mine = (await deploymentsOfRun(db, q.run)).filter(
+      (d) => d.queued === undefined || d.queued === q.id,
+    );
+    for (const d of mine)
+      if (d.status === "in_progress")
+        await updateDeployment(db, d.id, {
+          status: result === "cancelled" ? "inactive" : "failed",
+          finishedAt: now,
+          ...(result === "cancelled" ? {} : { failedAt: now }),
+        });
+    if (result !== "failure") return;
+    for (const d of mine) {
+      if (d.status !== "active" || d.kind === "rollback") continue;
+      const rule = this.o.config.environments.get(d.environment.toLowerCase());
+      if (!rule?.autoRollback) continue;
+      await updateDeployment(db, d.id, { status: "failed", failedAt: now });
+      const reason = `run #${q.run} failed after ${d.job} deployed ${d.sha.slice(0, 12)} to ${d.environment}`;
+      const incident = await openIncident(db, {
+        environment: d.environment,
+        deployment: d.id,
+        reason,
+        at: now,
+      });
+      this.o.log(`${reason}: incident ${incident}`);
+      const target = (await deploymentsOf(db, d.environment, 500)).find((x) => x.id < d.id && good(x));
+      if (!target) {
+        this.o.log(`auto-rollback of ${d.environment}: no earlier successful deployment to go back to`);
+        continue;
+      }
+      await this.rollback(target, "auto-rollback", incident);
+    }
+  }
+
+  /** Queues the run that redeploys `target`. */
+  async rollback(target: DeploymentRecord, by: string, incident?: number): Promise<{ queued: number }> {
+    const q = await this.o.enqueue(rollbackRequest(target, by, incident));
+    this.o.log(
+      `rollback of ${target.environment} to deployment ${target.id} (${target.sha.slice(0, 12)}) by ${by}: queued ${q.id}`,
+    );
+    return { queued: q.id };
+  }
+}
+
+/** The environment's url as the job gives it (`environment: {name, url}`), evaluated with its contexts. */
+function environmentUrl(a: JobAssignment): string | undefined {
+  try {
+    const tok = field(liveToken(a.body), "environment");
+    if (!tok) return undefined;
+    const env = environmentOf(evaluateTemplate(tok, { contexts: a.contexts, status: "success" } as never));
+    return env?.url || undefined;
+  } catch {
+    return undefined;
+  }
+}
