@@ -3,13 +3,19 @@
 import type { RunRequest } from "../server/queue.js";
 import type { DeploymentRecord } from "./store.js";
 
-/** A deployment that went live and was not found failing: one to go back to. */
-export function good(d: DeploymentRecord): boolean {
+/** A deployment that went live and was not found failing: one that may be redeployed (`to`). */
+export function succeeded(d: DeploymentRecord): boolean {
   return (
-    (d.status === "active" || d.status === "inactive") &&
+    d.status !== "failed" &&
+    d.status !== "in_progress" &&
     d.finishedAt !== undefined &&
     d.failedAt === undefined
   );
+}
+
+/** One to go back to when none is named: succeeded, and not itself undone by a rollback. */
+export function good(d: DeploymentRecord): boolean {
+  return succeeded(d) && d.status !== "rolled_back";
 }
 
 /**
@@ -23,7 +29,7 @@ export function rollbackTarget(
   if (to !== undefined) {
     const t = history.find((d) => d.id === to);
     if (!t) return { ok: false, status: 404, error: `no deployment ${to} of this environment` };
-    if (!good(t))
+    if (!succeeded(t))
       return {
         ok: false,
         status: 409,
