@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { tempRepo } from "./helpers/cli.js";
+import { slipway, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
 // Environments on a real `slipway serve` with a real agent, git and SQLite: protection rules
@@ -232,13 +232,19 @@ test("2 of the release group approve; the actor, the commit's author and an admi
   expect(page.text).not.toContain(SECRET_VALUE);
 }, 120_000);
 
-test("a reviewer's rejection fails the job and the run, with the comment", async () => {
+test("a reviewer's rejection (the approvals page's form) fails the job and the run, with the comment", async () => {
   const q = await push("refs/heads/main", "alice");
   const p = await waiting("production");
-  expect((await decide(p.id, T.bob, "reject", "not today")).body).toMatchObject({
-    approved: false,
-    rejected: "rejected by bob: not today",
+  const page = await api(s, "/approvals");
+  expect(page.text).toContain(`action="/approvals/${p.id}"`);
+  const form = await fetch(`${s.url}/approvals/${p.id}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { authorization: `Bearer ${T.bob}`, "content-type": "application/x-www-form-urlencoded" },
+    body: "decision=reject&comment=not+today",
   });
+  expect(form.status).toBe(303);
+  expect(form.headers.get("location")).toBe("/approvals");
   const n = await finished(q);
   expect((await api(s, `/api/queue/${q}`)).body.exitCode).toBe(1);
   const j = await jobs(n);
@@ -260,3 +266,20 @@ test("a wait timer holds the deployment, said as the reason, then lets it go", a
   const n = await finished(q);
   expect((await jobs(n)).stage!.result).toBe("success");
 }, 120_000);
+
+test("a mistake in slipway-server.yml stops serve with its file:line:col", () => {
+  const dir = tempRepo(undefined, {
+    "slipway-server.yml":
+      "users:\n  ann: {}\nenvironments:\n  prod:\n    reviewers: [ann]\n    required-approvals: 2\n",
+  });
+  const r = slipway(["serve", "--port", "0"], dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    "slipway serve: slipway-server.yml:6:25: environments.prod.required-approvals: 2 of 1 reviewers can never be met\n",
+  );
+  const t = slipway(["serve", "--port", "0", "--approval-timeout", "soon"], dir, {
+    SLIPWAY_SERVE_CONFIG: "/dev/null",
+  });
+  expect(t.code).toBe(2);
+  expect(t.stderr).toContain("--approval-timeout expects a duration such as 30d, 2h or 90s, got 'soon'");
+});

@@ -21,7 +21,13 @@ import { ENVIRONMENT_NAME, EnvSecrets } from "./env-secrets.js";
 import { commitsBetween } from "./git.js";
 import { approvalsPage, environmentPage, environmentsPage } from "./pages.js";
 import { rollbackTarget } from "./rollback.js";
-import { deploymentById, deploymentsOf, incidentsOf, latestPerEnvironment } from "./store.js";
+import {
+  type DeploymentRecord,
+  deploymentById,
+  deploymentsOf,
+  incidentsOf,
+  latestPerEnvironment,
+} from "./store.js";
 import type { User, Users } from "./users.js";
 
 export interface CdApiOptions {
@@ -38,6 +44,13 @@ export interface CdApiOptions {
   /** The server's JSON answer (masked). */
   json: (res: ServerResponse, status: number, body: unknown) => void;
   unauthorized: () => void;
+}
+
+/** A deployment as the API shows it: the Deployment record (the trigger it keeps for a rollback stays inside). */
+function pub<T extends DeploymentRecord | undefined>(d: T): T {
+  if (!d) return d;
+  const { request, queued, ...rest } = d;
+  return rest as T;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -97,8 +110,8 @@ export function cdApi(o: CdApiOptions) {
       out.push({
         name,
         rule: o.config.environments.get(k),
-        current: history.find((d) => d.status === "active"),
-        latest: history[0],
+        current: pub(history.find((d) => d.status === "active")),
+        latest: pub(history[0]),
       });
     }
     return out;
@@ -111,8 +124,8 @@ export function cdApi(o: CdApiOptions) {
     return {
       name,
       rule: rule && { ...rule, eligibleReviewers: reviewersOf(o.config, rule) },
-      current: history.find((d) => d.status === "active"),
-      history,
+      current: pub(history.find((d) => d.status === "active")),
+      history: history.map(pub),
       incidents: await incidentsOf(o.db, name),
       secrets: o.secrets.names(name),
     };
@@ -127,8 +140,8 @@ export function cdApi(o: CdApiOptions) {
       if (!d || d.environment.toLowerCase() !== name.toLowerCase())
         throw new HttpError(404, `no deployment ${id} of ${name}`);
     return {
-      from: a!,
-      to: b!,
+      from: pub(a!),
+      to: pub(b!),
       // What `to` brings that `from` lacks, and what it takes away (a rollback's diff).
       added: commitsBetween(o.root, a!.sha, b!.sha),
       removed: commitsBetween(o.root, b!.sha, a!.sha),

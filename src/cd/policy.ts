@@ -79,7 +79,7 @@ export function standing(o: {
         decision: {
           approved: false,
           by: "nobody",
-          rejected: `no decision within ${Math.round(o.timeoutMs / 86_400_000) || Math.round(o.timeoutMs / 1000)}${o.timeoutMs >= 86_400_000 ? " days" : " s"}: the deployment was not approved in time`,
+          rejected: `no decision within ${spoken(o.timeoutMs)}: the deployment was not approved in time`,
         },
         given,
         required: need,
@@ -107,4 +107,15 @@ export function selfReview(
   const a = authors.find((x) => who.emails.includes(x.email.toLowerCase()) || x.name.toLowerCase() === name);
   if (a) return `${who.name} wrote a commit of this deployment (${a.email}) and may not approve it`;
   return undefined;
+}
+
+/** 30 days, 2 hours, 90 seconds. */
+function spoken(ms: number): string {
+  for (const [unit, size] of [
+    ["day", 86_400_000],
+    ["hour", 3_600_000],
+    ["minute", 60_000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms === size ? "" : "s"}`;
+  return `${Math.round(ms / 1000)} seconds`;
 }

@@ -98,6 +98,21 @@ export async function approvalOf(
   return r && approvalRow(r);
 }
 
+/** The request a queued run made for a job and environment (the newest). */
+export async function approvalOfQueued(
+  db: Db,
+  queued: number,
+  job: string,
+  environment: string,
+): Promise<ApprovalRow | undefined> {
+  const r = await db.get<ApprovalRow>(
+    `SELECT ${A_COLS} FROM cd_approvals WHERE repo = ? AND queued = ? AND job = ? AND lower(environment) = lower(?)
+     ORDER BY requested_at DESC LIMIT 1`,
+    [db.repo, queued, job, environment],
+  );
+  return r && approvalRow(r);
+}
+
 export async function waitingApprovals(db: Db): Promise<ApprovalRow[]> {
   const rows = await db.all<ApprovalRow>(
     `SELECT ${A_COLS} FROM cd_approvals WHERE repo = ? AND state = 'waiting' ORDER BY requested_at, id`,
@@ -158,7 +173,10 @@ export async function holdersBefore(db: Db, a: ApprovalRow, staleBefore: number)
        AND (a.requested_at < ?4 OR (a.requested_at = ?4 AND a.id < ?5))
        AND ((a.state = 'waiting' AND a.last_asked >= ?6)
          OR (a.state = 'approved' AND EXISTS (SELECT 1 FROM cd_deployments d WHERE d.repo = a.repo
-              AND d.run = a.run AND d.job = a.job AND d.status = 'in_progress')))
+              AND d.run = a.run AND d.job = a.job AND d.status = 'in_progress'
+              -- a run whose server died holds nothing (its queue row was settled)
+              AND (d.queued IS NULL OR EXISTS (SELECT 1 FROM server_queue q WHERE q.id = d.queued
+                AND q.state = 'running')))))
      ORDER BY a.requested_at`,
     [db.repo, a.environment, a.run, a.requested_at, a.id, staleBefore],
   );
@@ -317,6 +335,14 @@ export async function updateDeployment(
     `UPDATE cd_deployments SET status = coalesce(?, status), finished_at = coalesce(?, finished_at),
        failed_at = coalesce(?, failed_at) WHERE repo = ? AND id = ?`,
     [f.status ?? null, f.finishedAt ?? null, f.failedAt ?? null, db.repo, id],
+  );
+}
+
+/** Deployments a run left in progress when its server died: they stopped (inactive). */
+export async function stopDeploymentsOfQueued(db: Db, queued: number, at: number): Promise<void> {
+  await db.run(
+    `UPDATE cd_deployments SET status = 'inactive', finished_at = ? WHERE repo = ? AND queued = ? AND status = 'in_progress'`,
+    [at, db.repo, queued],
   );
 }
 

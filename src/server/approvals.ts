@@ -12,11 +12,13 @@ import {
   addReview,
   approvalById,
   approvalOf,
+  approvalOfQueued,
   holdersBefore,
   insertApproval,
   type Review,
   reviewsOf,
   settleApproval,
+  stopDeploymentsOfQueued,
   touchApproval,
   waitingApprovals,
 } from "../cd/store.js";
@@ -154,7 +156,28 @@ export class Approvals {
       // A rollback was asked for by someone allowed to (or by auto-rollback): it goes at once.
       Object.assign(a, { state: "approved", decided_at: now, decided_by: rb.by, rollback_of: rb.of });
       a.reason = `rollback to deployment ${rb.of}`;
-    } else if (refused)
+    } else if (q && q.attempt >= 2 && q.rerun_of !== null && !refused) {
+      // The run runs again because its server stopped: its request keeps its place, its
+      // reviews and its decision (a restart loses no approval).
+      const was = await approvalOfQueued(db, q.rerun_of, r.job, r.environment);
+      if (was && (was.state === "waiting" || was.state === "withdrawn" || was.state === "approved")) {
+        a.requested_at = was.requested_at;
+        if (was.state === "approved")
+          Object.assign(a, { state: "approved", decided_at: was.decided_at, decided_by: was.decided_by });
+        await insertApproval(db, a);
+        for (const rv of await reviewsOf(db, was.id)) await addReview(db, a.id, rv);
+        await stopDeploymentsOfQueued(db, q.rerun_of, now);
+        await settleApproval(db, was.id, {
+          state: "withdrawn",
+          by: "nobody",
+          reason: `carried over to run #${a.run}`,
+          at: now,
+        });
+        this.o.log(`run #${a.run}: ${a.job} → ${a.environment}: request ${was.id} of run #${was.run} carried over`);
+        return a;
+      }
+    }
+    if (refused && a.state === "waiting")
       Object.assign(a, {
         state: "rejected",
         decided_at: now,
