@@ -181,7 +181,12 @@ export function cdApi(o: CdApiOptions) {
       if (method !== "GET") throw new HttpError(405, "GET only");
       return o.json(res, 200, { environment: name, secrets: o.secrets.names(name) });
     }
-    const key = decodeURIComponent(rest);
+    let key: string;
+    try {
+      key = decodeURIComponent(rest);
+    } catch {
+      throw new HttpError(400, "a bad %-escape in the address");
+    }
     if (!EnvSecrets.validName(key))
       throw new HttpError(
         400,

@@ -4,6 +4,7 @@ import { enqueue } from "../db/server-queue.js";
 import { backends } from "../db/test-helpers.js";
 import { Approvals } from "../server/approvals.js";
 import { parseCdConfig } from "./config.js";
+import type { CdEvent } from "./events.js";
 import { Users } from "./users.js";
 
 // The approval service on a real database (SQLite, and PostgreSQL when one is given), with a
@@ -29,8 +30,10 @@ describe.each(backends())("$name", (b) => {
     const db = (await openHistory(root, true, url))!;
     const config = parseCdConfig(CONFIG, "slipway-server.yml");
     const clock = { t: 1_000_000 };
+    const heard: CdEvent[] = [];
     const make = (d = db) =>
       new Approvals({
+        listener: (e) => heard.push(e),
         db: d,
         config,
         users: new Users(config),
@@ -39,7 +42,7 @@ describe.each(backends())("$name", (b) => {
         log: () => {},
         now: () => clock.t,
       });
-    return { db, root, url, clock, make };
+    return { db, root, url, clock, make, heard };
   }
   const ask = (run: number, queued?: number) => ({
     run,
@@ -53,7 +56,7 @@ describe.each(backends())("$name", (b) => {
   const bo = { name: "bo", role: "reviewer" as const };
 
   test("2 of 3 reviewers; a listed reviewer's approval counts once; an admin bypasses", async () => {
-    const { db, make } = await setup();
+    const { db, make, heard } = await setup();
     const a = make();
     try {
       expect(await a.ask(ask(1), 0)).toBeUndefined();
@@ -70,6 +73,10 @@ describe.each(backends())("$name", (b) => {
       });
       expect(await a.decide(p!.id, bo, true)).toEqual({ approved: true, by: "ann, bo" });
       expect(await a.ask(ask(1), 0)).toEqual({ approved: true, by: "ann, bo" });
+      expect(heard.map((e) => [e.type, "approved" in e ? e.approved : undefined])).toEqual([
+        ["approval-needed", undefined],
+        ["approval-decided", true],
+      ]);
       await a.ask(ask(2), 0);
       const [q] = await a.pending();
       expect(await a.decide(q!.id, { name: "root", role: "admin" }, true)).toEqual({

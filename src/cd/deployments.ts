@@ -15,11 +15,13 @@ import { liveToken } from "../workflow/token-json.js";
 import { field } from "../workflow/tokens.js";
 import type { CdConfig } from "./config.js";
 import type { EnvSecrets } from "./env-secrets.js";
+import { type CdListener, tell } from "./events.js";
 import { tagAt } from "./git.js";
 import { good, rollbackRequest } from "./rollback.js";
 import {
   closeIncident,
   type DeploymentRecord,
+  deploymentById,
   deploymentOfLeg,
   deploymentsOf,
   deploymentsOfRun,
@@ -40,6 +42,8 @@ export interface DeploymentsOptions {
   enqueue: (r: RunRequest) => Promise<{ id: number }>;
   log: (t: string) => void;
   now?: () => number;
+  /** Told when a deployment starts and ends, an incident opens, a rollback is queued (notifications). */
+  listener?: CdListener;
 }
 
 export class Deployments {
@@ -62,7 +66,7 @@ export class Deployments {
     const ref = ap.ref || String(github.ref ?? "");
     const sha = ap.sha || String(github.sha ?? "");
     const tag = /^refs\/tags\/(.+)$/.exec(ref)?.[1] ?? tagAt(this.o.root, sha);
-    await insertDeployment(db, {
+    const id = await insertDeployment(db, {
       environment: ap.environment,
       sha,
       ref,
@@ -85,6 +89,7 @@ export class Deployments {
       ...(q ? { request: q.request } : {}),
     });
     this.o.log(`run #${run}: ${a.key} deploys ${sha.slice(0, 12)} to ${ap.environment}`);
+    this.said("deployment-started", id);
     if (untrusted) return a;
     const values = this.o.secrets.valuesFor(ap.environment);
     if (!Object.keys(values).length) return a;
@@ -113,6 +118,7 @@ export class Deployments {
       await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now });
     else await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
     this.o.log(`run #${run}: deployment ${d.id} to ${d.environment}: ${r.result}`);
+    this.said("deployment-finished", d.id);
   }
 
   /** A run ended: deployments it left in progress are closed; a failure after a deployment may roll it back. */
@@ -144,6 +150,14 @@ export class Deployments {
         at: now,
       });
       this.o.log(`${reason}: incident ${incident}`);
+      tell(
+        this.o.listener,
+        {
+          type: "incident-opened",
+          incident: { id: incident, environment: d.environment, deployment: d.id, reason },
+        },
+        this.o.log,
+      );
       const target = (await deploymentsOf(db, d.environment, 500)).find((x) => x.id < d.id && good(x));
       if (!target) {
         this.o.log(`auto-rollback of ${d.environment}: no earlier successful deployment to go back to`);
@@ -153,9 +167,27 @@ export class Deployments {
     }
   }
 
+  /** Tells the listener about a deployment as the database has it now. */
+  private said(type: "deployment-started" | "deployment-finished", id: number): void {
+    if (!this.o.listener) return;
+    void deploymentById(this.o.db, id).then(
+      (d) => {
+        if (!d) return;
+        const { request, queued, jobId, workflow, ...deployment } = d;
+        tell(this.o.listener, { type, deployment }, this.o.log);
+      },
+      () => {},
+    );
+  }
+
   /** Queues the run that redeploys `target`. */
   async rollback(target: DeploymentRecord, by: string, incident?: number): Promise<{ queued: number }> {
     const q = await this.o.enqueue(rollbackRequest(target, by, incident));
+    tell(
+      this.o.listener,
+      { type: "rollback-queued", environment: target.environment, to: target.id, by, queued: q.id },
+      this.o.log,
+    );
     this.o.log(
       `rollback of ${target.environment} to deployment ${target.id} (${target.sha.slice(0, 12)}) by ${by}: queued ${q.id}`,
     );

@@ -91,7 +91,11 @@ inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Eve
 with Last-Event-ID), GET /api/queue/N, POST /api/queue/N/cancel, POST /api/queue/N/rerun
 (?jobs=all: every job runs again; default: jobs that succeeded are reused, the failed ones
 run again), GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
-why), GET / (the runs page); /api/agent/* for agents.
+why), GET / (the runs page); /api/agent/* for agents. Deployments: GET /api/approvals, POST
+/api/approvals/ID {decision: approve|reject, comment}, GET /api/environments[/NAME[/diff?from=&to=]],
+POST /api/environments/NAME/rollback {to?}, PUT|DELETE /api/environments/NAME/secrets/X; pages
+/environments, /environments/NAME, /approvals. Protection rules, users and groups: the users:,
+groups: and environments: sections of slipway-server.yml.
 
 The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
 read token or a --password-file user. Admins may cancel, re-run and dispatch runs there; readers

@@ -5,6 +5,7 @@
 // the waiting run re-reads its request every second (sooner when this server takes a decision).
 import { randomBytes } from "node:crypto";
 import type { CdConfig } from "../cd/config.js";
+import { type CdListener, tell } from "../cd/events.js";
 import { authorsOf } from "../cd/git.js";
 import { eligible, refRefused, type Standing, selfReview, standing } from "../cd/policy.js";
 import {
@@ -76,6 +77,8 @@ export interface ApprovalsOptions {
   timeoutMs: number;
   log: (t: string) => void;
   now?: () => number;
+  /** Told when a request waits and when it is decided (notifications). */
+  listener?: CdListener;
 }
 
 /** A request whose run stopped asking for this long is withdrawn (the run was cancelled or died). */
@@ -173,7 +176,9 @@ export class Approvals {
           reason: `carried over to run #${a.run}`,
           at: now,
         });
-        this.o.log(`run #${a.run}: ${a.job} → ${a.environment}: request ${was.id} of run #${was.run} carried over`);
+        this.o.log(
+          `run #${a.run}: ${a.job} → ${a.environment}: request ${was.id} of run #${was.run} carried over`,
+        );
         return a;
       }
     }
@@ -185,6 +190,20 @@ export class Approvals {
         reason: refused,
       });
     await insertApproval(db, a);
+    if (a.state === "waiting")
+      tell(
+        this.o.listener,
+        {
+          type: "approval-needed",
+          id: a.id,
+          run: a.run,
+          job: a.job,
+          environment: a.environment,
+          sha: a.sha,
+          ref: a.ref,
+        },
+        this.o.log,
+      );
     this.o.log(
       `run #${a.run}: ${a.job} deploys to ${a.environment}: ${a.state === "waiting" ? `waiting (${a.id})` : `${a.state}: ${a.reason}`}`,
     );
@@ -211,6 +230,20 @@ export class Approvals {
     // Another replica may have decided first: its decision is the one.
     const again = await approvalById(db, id);
     if (again && again.state !== "waiting" && again.decided_by !== d.by) return this.settle(id);
+    tell(
+      this.o.listener,
+      {
+        type: "approval-decided",
+        id: a.id,
+        run: a.run,
+        job: a.job,
+        environment: a.environment,
+        approved: d.approved,
+        by: d.by,
+        ...(d.rejected ? { reason: d.rejected } : {}),
+      },
+      this.o.log,
+    );
     this.o.log(
       `run #${a.run}: ${a.job} → ${a.environment}: ${d.approved ? `approved by ${d.by}` : d.rejected}`,
     );
