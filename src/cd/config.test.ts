@@ -88,6 +88,9 @@ test("mistakes are said at file:line:col", () => {
   expect(error("environments:\n  prod:\n    aproval: 1\n")).toMatch(
     /^slipway-server\.yml:3:5: environments\.prod: unknown key 'aproval'/,
   );
+  expect(error("users:\n  r: { role: read }\nenvironments:\n  prod:\n    reviewers: [r]\n")).toBe(
+    "slipway-server.yml:5:17: environments.prod.reviewers: r has the role read (reviewer or admin may review)",
+  );
   expect(error("users:\n  a: {}\ngroups:\n  a: [a]\n")).toBe(
     "slipway-server.yml:4:3: groups: 'a' is also a user's name",
   );

@@ -191,9 +191,15 @@ export function parseCdConfig(text: string, path: string, env: NodeJS.ProcessEnv
         case "reviewers": {
           rule.reviewers = strings(f.value, what);
           if (rule.reviewers.length > 6) fail(f.value, `${what}: at most 6 users or groups (GitHub's limit)`);
-          for (const [i, r] of rule.reviewers.entries())
-            if (!out.users.has(r.toLowerCase()) && !out.groups.has(r.toLowerCase()))
-              fail((f.value as { items?: Node[] }).items?.[i] ?? f.value, `${what}: no user or group '${r}'`);
+          for (const [i, r] of rule.reviewers.entries()) {
+            const node = (f.value as { items?: Node[] }).items?.[i] ?? f.value;
+            const k = r.toLowerCase();
+            if (!out.users.has(k) && !out.groups.has(k)) fail(node, `${what}: no user or group '${r}'`);
+            // A read-only user only reads: listing one as a reviewer is a mistake, said now.
+            const readers = (out.groups.get(k) ?? [k]).filter((u) => out.users.get(u)?.role === "read");
+            if (readers.length)
+              fail(node, `${what}: ${readers.join(", ")} has the role read (reviewer or admin may review)`);
+          }
           break;
         }
         case "required-approvals":
