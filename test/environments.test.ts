@@ -197,6 +197,17 @@ test("2 of the release group approve; the actor, the commit's author and an admi
   });
   expect(await api(s, "/approvals").then((r) => r.text)).toContain("1 of 2");
   expect((await decide(p.id, T.erin, "approve")).body).toMatchObject({ approved: true, by: "bob, erin" });
+  // The record: who decided, when, with what comment.
+  const record = (await api(s, `/api/approvals/${p.id}`)).body as unknown as {
+    decision: { state: string; by: string; at: string };
+    reviews: { reviewer: string; approved: boolean; comment: string | null; at: string }[];
+  };
+  expect(record.decision).toMatchObject({ state: "approved", by: "bob, erin" });
+  expect(record.reviews.map((r) => [r.reviewer, r.approved, r.comment])).toEqual([
+    ["bob", true, "looks good"],
+    ["erin", true, null],
+  ]);
+  expect(Date.parse(record.reviews[0]!.at)).toBeGreaterThan(0);
   const n = await finished(q);
   const j = await jobs(n);
   expect(j.deploy!.result).toBe("success");

@@ -60,6 +60,7 @@ function approvalJson(a: PendingApproval) {
     ...a,
     requestedAt: iso(a.requestedAt),
     ...(a.waitUntil ? { waitUntil: iso(a.waitUntil) } : {}),
+    ...(a.decision ? { decision: { ...a.decision, at: iso(a.decision.at) } } : {}),
     reviews: a.reviews.map((r) => ({ ...r, at: iso(r.at) })),
     state: `${a.rule.given.length} of ${a.rule.required} approvals given`,
   };
@@ -228,7 +229,7 @@ export function cdApi(o: CdApiOptions) {
       if (get) {
         reading(req);
         const a = await o.approvals.get(m[1]!);
-        if (!a) throw new HttpError(404, `no deployment waits for approval as ${m[1]}`);
+        if (!a) throw new HttpError(404, `no approval request ${m[1]}`);
         o.json(res, 200, approvalJson(a));
         return true;
       }

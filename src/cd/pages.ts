@@ -108,7 +108,7 @@ export function approvalsPage(pending: PendingApproval[]): string {
       (
         a,
       ) => `<tr><td>${envLink(a.environment)}</td><td><a href="/runs/${a.run}">#${a.run}</a> ${e(a.name)}</td><td>${short(a.sha)} ${e(a.ref)}</td><td>${e(a.actor)}</td>
-<td>${e(a.waiting)}${a.waitUntil ? ` (until ${e(when(a.waitUntil))})` : ""}</td><td>${a.rule.given.length} of ${a.rule.required} (${e(a.rule.given.join(", ") || "none yet")}; reviewers: ${e(a.rule.reviewers.join(", "))})</td>
+<td>${e(a.waiting ?? "")}${a.waitUntil ? ` (until ${e(when(a.waitUntil))})` : ""}</td><td>${a.rule.given.length} of ${a.rule.required} (${e(a.rule.given.join(", ") || "none yet")}; reviewers: ${e(a.rule.reviewers.join(", "))})</td>
 <td><form method="post" action="/approvals/${e(a.id)}"><input name="comment" placeholder="comment" maxlength="2000">
 <button name="decision" value="approve">approve</button> <button name="decision" value="reject">reject</button></form></td></tr>`,
     )

@@ -15,7 +15,6 @@ import { agentApi } from "../server/agent-api.js";
 import { Approvals } from "../server/approvals.js";
 import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
 import { Dispatcher } from "../server/dispatch.js";
-import { sendJson } from "../server/http.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
 import { RunQueue } from "../server/queue.js";
@@ -344,7 +343,11 @@ export async function main(args: string[]): Promise<number> {
         root,
         masker,
         readProtected: !!values["read-token"],
-        json: (res, status, body) => sendJson(res, status, body, maskJson),
+        // As the server's own answers: indented, masked (a secret as JSON escapes it too).
+        json: (res, status, body) => {
+          res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+          res.end(`${maskJson(JSON.stringify(body, null, 2))}\n`);
+        },
         unauthorized: () => {
           made.counters.unauthorized++;
         },

@@ -53,9 +53,11 @@ export interface PendingApproval {
   sha: string;
   actor: string;
   requestedAt: number;
-  /** What it waits for. */
-  waiting: string;
+  /** What it waits for (while it waits). */
+  waiting?: string;
   waitUntil?: number;
+  /** Once decided: approved, rejected or withdrawn, by whom, when and why. */
+  decision?: { state: string; by: string; at: number; reason?: string };
   /** "2 of 3": approvals given of those required, and who may give them. */
   rule: {
     required: number;
@@ -337,14 +339,16 @@ export class Approvals {
     return out;
   }
 
+  /** A request, waiting or decided (the record of who decided, when, with what comment). */
   async get(id: string): Promise<PendingApproval | undefined> {
     const a = await approvalById(this.o.db, id);
-    return a && a.state === "waiting" ? this.view(a) : undefined;
+    return a && this.view(a);
   }
 
   private async view(a: ApprovalRow): Promise<PendingApproval | undefined> {
     const rule = this.rule(a.environment);
     const s = await this.standing(a);
+    const decided = a.state !== "waiting";
     return {
       id: a.id,
       run: a.run,
@@ -355,8 +359,16 @@ export class Approvals {
       sha: a.sha,
       actor: a.actor,
       requestedAt: a.requested_at,
-      waiting: s.waiting ?? "a decision",
-      ...(s.waitUntil ? { waitUntil: s.waitUntil } : {}),
+      ...(decided
+        ? {
+            decision: {
+              state: a.state,
+              by: a.decided_by ?? "",
+              at: a.decided_at ?? 0,
+              ...(a.reason ? { reason: a.reason } : {}),
+            },
+          }
+        : { waiting: s.waiting ?? "a decision", ...(s.waitUntil ? { waitUntil: s.waitUntil } : {}) }),
       rule: {
         required: s.required,
         given: s.given,
