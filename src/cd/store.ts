@@ -318,9 +318,9 @@ export async function deploymentsOf(db: Db, environment: string, limit = 100): P
 /** Every environment deployed to, with its newest deployment. */
 export async function latestPerEnvironment(db: Db): Promise<DeploymentRecord[]> {
   const rows = await db.all<DeploymentRow>(
-    `SELECT ${D_COLS} FROM cd_deployments d WHERE repo = ?1 AND id = (SELECT max(id) FROM cd_deployments e
-       WHERE e.repo = ?1 AND lower(e.environment) = lower(d.environment))
-     ORDER BY environment`,
+    `SELECT ${D_COLS} FROM cd_deployments WHERE id IN (SELECT max(id) FROM cd_deployments WHERE repo = ?1
+       GROUP BY lower(environment)) AND repo = ?1
+     ORDER BY lower(environment)`,
     [db.repo],
   );
   return rows.map((r) => deployment(db.repo, r));
