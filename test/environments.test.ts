@@ -80,7 +80,7 @@ type Pending = {
   job: string;
   environment: string;
   waiting: string;
-  state: string;
+  progress: string;
   rule: { required: number; given: string[] };
 };
 
@@ -191,7 +191,7 @@ test("2 of the release group approve; the actor, the commit's author and an admi
   expect((await decide(p.id, T.bob, "approve")).status).toBe(409);
   const one = (await api(s, `/api/approvals/${p.id}`)).body as unknown as Pending;
   expect(one).toMatchObject({
-    state: "1 of 2 approvals given",
+    progress: "1 of 2 approvals given",
     rule: { given: ["bob"] },
     waiting: "approval",
   });

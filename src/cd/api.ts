@@ -62,7 +62,7 @@ function approvalJson(a: PendingApproval) {
     ...(a.waitUntil ? { waitUntil: iso(a.waitUntil) } : {}),
     ...(a.decision ? { decision: { ...a.decision, at: iso(a.decision.at) } } : {}),
     reviews: a.reviews.map((r) => ({ ...r, at: iso(r.at) })),
-    state: `${a.rule.given.length} of ${a.rule.required} approvals given`,
+    progress: `${a.rule.given.length} of ${a.rule.required} approvals given`,
   };
 }
 
