@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
-import { slipwayAsync, tempRepo } from "./helpers/cli.js";
+import { slipway, slipwayAsync, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
 // Rollback on a real `slipway serve` (real git, real agent, SQLite and PostgreSQL): through the API and the
@@ -259,4 +259,20 @@ describe.each(backends())("$name", (b) => {
       `run #${n} failed after deploy deployed ${shas[2]!.slice(0, 12)} to production`,
     );
   }, 180_000);
+});
+
+test("slipway deploy: usage mistakes exit 2, an unreachable server 1, said once", () => {
+  const dir = tempRepo();
+  const usage = slipway(["deploy", "rollback"], dir);
+  expect(usage).toMatchObject({ code: 2, stdout: "" });
+  expect(usage.stderr).toContain("expected one environment");
+  expect(slipway(["deploy", "rollback", "prod"], dir, { SLIPWAY_SERVER_URL: "" }).stderr).toContain(
+    "--server URL is required",
+  );
+  expect(
+    slipway(["deploy", "rollback", "prod", "--to", "x", "--server", "http://127.0.0.1:9"], dir).stderr,
+  ).toContain("--to expects a deployment's id");
+  const gone = slipway(["deploy", "rollback", "prod", "--server", "http://127.0.0.1:9"], dir);
+  expect(gone.code).toBe(1);
+  expect(gone.stderr).toMatch(/^slipway deploy: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/);
 });

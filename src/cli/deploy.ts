@@ -67,7 +67,7 @@ export async function main(args: string[]): Promise<number> {
       });
     } catch (e) {
       console.error(
-        `slipway deploy: cannot reach ${base.origin}: ${(e as Error).cause ?? (e as Error).message}`,
+        `slipway deploy: cannot reach ${base.origin}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`,
       );
       return EXIT.failure;
     }
