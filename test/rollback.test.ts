@@ -20,6 +20,7 @@ environments:
   production:
     reviewers: [rita]
     auto-rollback: true
+  qa: {}
 `;
 
 // The commit's VERSION file is what gets "deployed"; a FAIL_HEALTH file makes the check fail.
@@ -37,6 +38,16 @@ jobs:
       - run: echo "deploying version $(cat VERSION) at \${{ github.sha }} from \${{ github.ref }}"
   health:
     needs: deploy
+    runs-on: ubuntu-latest
+    steps:
+      - run: test ! -f FAIL_HEALTH
+  qa:
+    environment: qa
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "qa gets $(cat VERSION)"
+  qa-check:
+    needs: qa
     runs-on: ubuntu-latest
     steps:
       - run: test ! -f FAIL_HEALTH
@@ -256,8 +267,15 @@ describe.each(backends())("$name", (b) => {
     expect(e.current).toMatchObject({ approvedBy: ["auto-rollback"], rollbackOf: before.id });
     expect(e.incidents[0]).toMatchObject({ deployment: failed.id });
     expect(e.incidents[0]!.reason).toContain(
-      `run #${n} failed after deploy deployed ${shas[2]!.slice(0, 12)} to production`,
+      `run #${n} failed after deploy deployed ${shas[2]!.slice(0, 12)} to production: health`,
     );
+    // qa has no auto-rollback: its deployment stays, marked as a change failure with an open incident.
+    const qa = (await api(s, "/api/environments/qa")).body as unknown as Env;
+    expect(qa.current).toMatchObject({ sha: shas[2], status: "active" });
+    expect(qa.current!.failedAt).toBeGreaterThan(0);
+    expect(qa.incidents[0]).toMatchObject({ deployment: qa.current!.id });
+    expect(qa.incidents[0]!.reason).toContain("qa-check failed");
+    expect(qa.incidents[0]!.closedAt).toBeUndefined();
   }, 180_000);
 });
 

@@ -4,6 +4,7 @@
 // `auto-rollback: true`, a run that failed after its deployment succeeded has the deployment
 // marked failed, an incident opened, and the last good deployment redeployed).
 import type { Db } from "../db/db.js";
+import { jobsOfRun } from "../db/reads.js";
 import { getQueued } from "../db/server-queue.js";
 import { evaluateTemplate, type Json } from "../expr/index.js";
 import { environmentOf } from "../plan/gates.js";
@@ -110,10 +111,9 @@ export class Deployments {
     if (r.result === "success") {
       await updateDeployment(db, d.id, { status: "active", finishedAt: now });
       await retireActive(db, d.environment, d.id, d.kind === "rollback" ? "rolled_back" : "inactive");
-      // Restored: an incident the failed deployment opened is over.
-      if (d.kind === "rollback")
-        for (const i of await incidentsOf(db, d.environment))
-          if (i.closedAt === undefined) await closeIncident(db, i.id, now);
+      // Restored (a rollback, or a fix deployed): the environment's open incidents are over.
+      for (const i of await incidentsOf(db, d.environment))
+        if (i.closedAt === undefined) await closeIncident(db, i.id, now);
     } else if (r.result === "failure")
       await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now });
     else await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
@@ -137,12 +137,22 @@ export class Deployments {
           ...(result === "cancelled" ? {} : { failedAt: now }),
         });
     if (result !== "failure") return;
+    const jobs = await jobsOfRun(db, q.run);
     for (const d of mine) {
-      if (d.status !== "active" || d.kind === "rollback") continue;
+      if (d.status !== "active" || d.kind === "rollback" || d.finishedAt === undefined) continue;
+      // Jobs that started once the deployment was done (its health checks) and failed: a job
+      // failing beside it says nothing about the deployment.
+      const after = jobs.filter(
+        (j) => j.result === "failure" && (j.startedAt ?? j.endedAt ?? 0) >= d.finishedAt!,
+      );
+      if (!after.length) continue;
       const rule = this.o.config.environments.get(d.environment.toLowerCase());
-      if (!rule?.autoRollback) continue;
-      await updateDeployment(db, d.id, { status: "failed", failedAt: now });
-      const reason = `run #${q.run} failed after ${d.job} deployed ${d.sha.slice(0, 12)} to ${d.environment}`;
+      // A change failure either way; with auto-rollback the deployment is also undone.
+      await updateDeployment(db, d.id, {
+        failedAt: now,
+        ...(rule?.autoRollback ? { status: "failed" as const } : {}),
+      });
+      const reason = `run #${q.run} failed after ${d.job} deployed ${d.sha.slice(0, 12)} to ${d.environment}: ${after.map((j) => j.name).join(", ")} failed`;
       const incident = await openIncident(db, {
         environment: d.environment,
         deployment: d.id,
@@ -158,6 +168,7 @@ export class Deployments {
         },
         this.o.log,
       );
+      if (!rule?.autoRollback) continue;
       const target = (await deploymentsOf(db, d.environment, 500)).find((x) => x.id < d.id && good(x));
       if (!target) {
         this.o.log(`auto-rollback of ${d.environment}: no earlier successful deployment to go back to`);
