@@ -294,3 +294,27 @@ test("slipway deploy: usage mistakes exit 2, an unreachable server 1, said once"
   expect(gone.code).toBe(1);
   expect(gone.stderr).toMatch(/^slipway deploy: cannot reach http:\/\/127\.0\.0\.1:9: .+\n$/);
 });
+
+test("slipway run --sha runs an earlier commit under the branch's ref; a sha not in the repository is a usage error", () => {
+  const dir = tempRepo(undefined, {
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "at \${{ github.sha }} on \${{ github.ref }}, version $(cat VERSION)"
+`,
+    VERSION: "1\n",
+  });
+  const g = (...a: string[]) => execFileSync("git", a, { cwd: dir, encoding: "utf8" }).trim();
+  const first = g("rev-parse", "HEAD");
+  writeFileSync(join(dir, "VERSION"), "2\n");
+  g("commit", "-qam", "two");
+  const r = slipway(["run", "push", "--ref", "refs/heads/main", "--sha", first, "--no-sandbox"], dir);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`at ${first} on refs/heads/main, version 1`);
+  const bad = slipway(["run", "push", "--sha", "f".repeat(40)], dir);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain(`--sha expects the full hash of a commit in ${dir}, got '${"f".repeat(40)}'`);
+});
