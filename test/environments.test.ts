@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { slipway, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
+import { formToken, postForm, signIn } from "./helpers/session.js";
 
 // Environments on a real `slipway serve` with a real agent, git and SQLite: protection rules
 // from slipway-server.yml (N-of-M reviewers, self-review by the actor and by the commits'
@@ -246,14 +247,14 @@ test("2 of the release group approve; the actor, the commit's author and an admi
 test("a reviewer's rejection (the approvals page's form) fails the job and the run, with the comment", async () => {
   const q = await push("refs/heads/main", "alice");
   const p = await waiting("production");
-  const page = await api(s, "/approvals");
-  expect(page.text).toContain(`action="/approvals/${p.id}"`);
-  const form = await fetch(`${s.url}/approvals/${p.id}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { authorization: `Bearer ${T.bob}`, "content-type": "application/x-www-form-urlencoded" },
-    body: "decision=reject&comment=not+today",
-  });
+  // As a browser: bob signs in with his token, the page's form carries its CSRF token.
+  const bob = await signIn(s.url, T.bob);
+  const page = await fetch(`${s.url}/approvals`, { headers: { cookie: bob } }).then((r) => r.text());
+  expect(page).toContain(`action="/approvals/${p.id}"`);
+  expect(page).toContain("bob (reviewer)");
+  const fields = { decision: "reject", comment: "not today" };
+  expect((await postForm(s.url, `/approvals/${p.id}`, bob, fields)).status).toBe(403); // no CSRF token
+  const form = await postForm(s.url, `/approvals/${p.id}`, bob, { _csrf: formToken(page), ...fields });
   expect(form.status).toBe(303);
   expect(form.headers.get("location")).toBe("/approvals");
   const n = await finished(q);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
 import { slipway, slipwayAsync, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
+import { formToken, postForm, signIn } from "./helpers/session.js";
 
 // Rollback on a real `slipway serve` (real git, real agent, SQLite and PostgreSQL): through the API and the
 // CLI, a previous deployment's job runs again at its commit and is recorded as a rollback; and
@@ -239,9 +240,25 @@ describe.each(backends())("$name", (b) => {
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("404: no deployment 999 of this environment");
+    // The page: no buttons for someone not signed in; rita's redeploy button goes back to the first.
     const page = await api(s, "/environments/production");
     expect(page.text).toContain("rolled back");
-    expect(page.text).toContain('action="/environments/production/rollback"');
+    expect(page.text).not.toContain('action="/environments/production/rollback"');
+    const rita = await signIn(s.url, "rita-token");
+    const mine = await fetch(`${s.url}/environments/production`, { headers: { cookie: rita } }).then((r) =>
+      r.text(),
+    );
+    expect(mine).toContain('action="/environments/production/rollback"');
+    const form = await postForm(s.url, "/environments/production/rollback", rita, {
+      _csrf: formToken(mine),
+      to: String(first.id),
+    });
+    expect(form.status).toBe(303);
+    expect(form.headers.get("location")).toBe("/environments/production");
+    await until("the page's redeploy to go live", async () => {
+      const x = await env();
+      return x.current?.rollbackOf === first.id && x.current.id > second.id + 2 ? x : undefined;
+    });
   }, 180_000);
 
   test("auto-rollback: the health check fails after the deployment succeeded; the last good one is redeployed and the incident recorded", async () => {

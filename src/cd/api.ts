@@ -7,19 +7,20 @@
 //   POST /api/environments/NAME/rollback      {to?: id} redeploys a previous successful deployment
 //   GET|PUT|DELETE /api/environments/NAME/secrets[/X]   environment secrets (admin; values never answered)
 //   GET  /environments, /environments/NAME, /approvals  the pages; their forms POST to
-//   /environments/NAME/rollback and /approvals/ID (rollbackForm / approvalForm, wrapped by sign-in).
+//   /environments/NAME/rollback and /approvals/ID through the dashboard's sign-in and CSRF checks.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../db/db.js";
 import type { Masker } from "../run/mask.js";
 import type { Approvals, PendingApproval } from "../server/approvals.js";
 import { ApprovalError } from "../server/approvals.js";
 import { bearer, HttpError, readBody, readJson } from "../server/http.js";
-import { escapeHtml, sendHtml } from "../web/html.js";
+import type { Access } from "../web/access.js";
+import { escapeHtml, page, sendHtml } from "../web/html.js";
 import { type CdConfig, reviewersOf } from "./config.js";
 import type { Deployments } from "./deployments.js";
 import { ENVIRONMENT_NAME, EnvSecrets } from "./env-secrets.js";
 import { commitsBetween } from "./git.js";
-import { approvalsPage, environmentPage, environmentsPage } from "./pages.js";
+import { type Act, approvalsPage, environmentPage, environmentsPage } from "./pages.js";
 import { rollbackTarget } from "./rollback.js";
 import {
   type DeploymentRecord,
@@ -41,6 +42,11 @@ export interface CdApiOptions {
   masker: Masker;
   /** Reading needs a token (the server has a read token). */
   readProtected: boolean;
+  /** The dashboard's sign-in (src/web/routes.ts): who a page's viewer is, its forms' checks, its header. */
+  web?: {
+    access: Pick<Access, "form" | "viewer" | "mayRead" | "identify">;
+    sendPage: (req: IncomingMessage, res: ServerResponse, status: number, html: string) => void;
+  };
   /** The server's JSON answer (masked). */
   json: (res: ServerResponse, status: number, body: unknown) => void;
   unauthorized: () => void;
@@ -68,10 +74,11 @@ function approvalJson(a: PendingApproval) {
 
 export function cdApi(o: CdApiOptions) {
   const mask = (t: string) => o.masker.as(escapeHtml).mask(o.masker.mask(t));
-  // A signed-in page's user (the dashboard's sign-in passes it to route), else the bearer token's.
-  const signedIn = new WeakMap<IncomingMessage, User>();
-  const user = (req: IncomingMessage): User | undefined =>
-    signedIn.get(req) ?? o.users.userForToken(bearer(req));
+  // A dashboard session's user (its live pages read the API), else the bearer token's.
+  const user = (req: IncomingMessage): User | undefined => {
+    const s = o.web?.access.identify(req);
+    return s?.session ? s.identity : o.users.userForToken(bearer(req));
+  };
   const must = (req: IncomingMessage): User => {
     const u = user(req);
     if (!u) {
@@ -212,10 +219,7 @@ export function cdApi(o: CdApiOptions) {
     res: ServerResponse,
     path: string,
     url: URL,
-    /** The user a sign-in session says (forms posted from the pages). */
-    asUser?: User,
   ): Promise<boolean> {
-    if (asUser) signedIn.set(req, asUser);
     const method = req.method ?? "GET";
     const get = method === "GET" || method === "HEAD";
     const t0 = performance.now();
@@ -294,63 +298,95 @@ export function cdApi(o: CdApiOptions) {
       o.json(res, 200, await environment(name));
       return true;
     }
-    // Pages.
-    if (path === "/environments" && get) {
-      reading(req);
-      sendHtml(res, 200, environmentsPage(await environments()), mask, t0);
-      return true;
-    }
-    if (path === "/approvals" && get) {
-      reading(req);
-      sendHtml(res, 200, approvalsPage(await o.approvals.pending()), mask, t0);
-      return true;
-    }
-    m = /^\/environments\/([^/]+)(\/rollback)?$/.exec(path);
-    if (m && get && !m[2]) {
-      reading(req);
+    // Pages, and their forms.
+    if (
+      path === "/environments" ||
+      path === "/approvals" ||
+      path.startsWith("/environments/") ||
+      path.startsWith("/approvals/")
+    )
+      return pages(req, res, path, url, method, t0);
+    return false;
+  };
+
+  /** The pages: through the dashboard's sign-in (sessions, CSRF) when the server has one. */
+  async function pages(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: URL,
+    method: string,
+    t0: number,
+  ): Promise<boolean> {
+    const web = o.web;
+    const send = (status: number, html: string) =>
+      web ? web.sendPage(req, res, status, html) : sendHtml(res, status, html, mask, t0);
+    try {
+      if (method === "POST") {
+        const m = /^\/environments\/([^/]+)\/rollback$|^\/approvals\/([0-9a-f]{12})$/.exec(path);
+        if (!m) return false;
+        // A form: from a page of this server, with its CSRF token, by a reviewer or an admin.
+        let u: User;
+        let fields: URLSearchParams;
+        if (web) {
+          const f = await web.access.form(req, "approve");
+          u = f.identity!;
+          fields = f.fields;
+        } else {
+          u = must(req);
+          fields = new URLSearchParams((await readBody(req, 64 * 1024)).toString("utf8"));
+        }
+        if (m[1] !== undefined) {
+          const name = envName(m[1]);
+          const to = fields.get("to") ? Number(fields.get("to")) : undefined;
+          if (to !== undefined && !Number.isInteger(to))
+            throw new HttpError(400, "to must be a deployment's id");
+          await rollback(name, u, to);
+          return redirect(res, `/environments/${encodeURIComponent(name)}`);
+        }
+        const decision = fields.get("decision");
+        if (decision !== "approve" && decision !== "reject")
+          throw new HttpError(400, "decision must be approve or reject");
+        await decide(m[2]!, u, decision === "approve", fields.get("comment")?.slice(0, 2000) || undefined);
+        return redirect(res, "/approvals");
+      }
+      if (method !== "GET" && method !== "HEAD") return false;
+      if (web && !web.access.mayRead(req))
+        return redirect(res, `/signin?next=${encodeURIComponent(path + url.search)}`);
+      if (!web) reading(req);
+      const v = web?.access.viewer(req, res);
+      const act: Act | undefined = v && { csrf: v.csrf, may: v.can("approve") };
+      if (path === "/environments") {
+        send(200, environmentsPage(await environments()));
+        return true;
+      }
+      if (path === "/approvals") {
+        send(200, approvalsPage(await o.approvals.pending(), act));
+        return true;
+      }
+      const m = /^\/environments\/([^/]+)$/.exec(path);
+      if (!m) return false;
       const name = envName(m[1]!);
       const env = await environment(name);
       const from = Number(url.searchParams.get("from"));
       const to = Number(url.searchParams.get("to"));
       const d = from > 0 && to > 0 ? await diff(name, from, to) : undefined;
-      sendHtml(res, 200, environmentPage(env, d), mask, t0);
+      send(200, environmentPage(env, d, act));
+      return true;
+    } catch (err) {
+      // A browser shows an error as a page.
+      if (!(err instanceof HttpError) || res.headersSent) throw err;
+      send(
+        err.status,
+        page(`${err.status}`, `<h1>${err.status}</h1><p class="error">${escapeHtml(err.message)}</p>`),
+      );
       return true;
     }
-    if (m?.[2] && method === "POST") {
-      await rollbackForm(req, res, envName(m[1]!), must(req));
-      return true;
-    }
-    m = /^\/approvals\/([0-9a-f]{12})$/.exec(path);
-    if (m && method === "POST") {
-      await approvalForm(req, res, m[1]!, must(req));
-      return true;
-    }
-    return false;
-  };
-
-  /** The environment page's rollback form (a urlencoded `to`); the dashboard's sign-in gives `u`. */
-  async function rollbackForm(
-    req: IncomingMessage,
-    res: ServerResponse,
-    name: string,
-    u: User,
-  ): Promise<void> {
-    const f = new URLSearchParams((await readBody(req, 64 * 1024)).toString("utf8"));
-    const to = f.get("to") ? Number(f.get("to")) : undefined;
-    if (to !== undefined && !Number.isInteger(to)) throw new HttpError(400, "to must be a deployment's id");
-    await rollback(name, u, to);
-    res.writeHead(303, { location: `/environments/${encodeURIComponent(name)}` });
-    res.end();
   }
+}
 
-  /** The approvals page's form (decision=approve|reject, comment). */
-  async function approvalForm(req: IncomingMessage, res: ServerResponse, id: string, u: User): Promise<void> {
-    const f = new URLSearchParams((await readBody(req, 64 * 1024)).toString("utf8"));
-    const decision = f.get("decision");
-    if (decision !== "approve" && decision !== "reject")
-      throw new HttpError(400, "decision must be approve or reject");
-    await decide(id, u, decision === "approve", f.get("comment")?.slice(0, 2000) || undefined);
-    res.writeHead(303, { location: "/approvals" });
-    res.end();
-  }
+function redirect(res: ServerResponse, to: string): true {
+  res.writeHead(303, { location: to, "cache-control": "no-store" });
+  res.end();
+  return true;
 }

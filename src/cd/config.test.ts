@@ -54,7 +54,7 @@ environments:
   expect(users.userForToken("ann-t")).toEqual({ name: "Ann", role: "admin" });
   expect(users.userForToken("bo-t")).toEqual({ name: "bo", role: "reviewer" });
   expect(users.userForToken("legacy-admin")).toEqual({ name: "admin", role: "admin" });
-  expect(users.userForToken("legacy-read")).toEqual({ name: "reader", role: "read" });
+  expect(users.userForToken("legacy-read")).toEqual({ name: "read-only", role: "read" });
   expect(users.userForToken("nope")).toBeUndefined();
   expect(users.userForToken("")).toBeUndefined();
 });

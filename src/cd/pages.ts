@@ -1,11 +1,17 @@
 // The environments and approvals pages: server-rendered, no script. Their forms are plain POSTs
 // (the dashboard's sign-in and CSRF wrap them); every action is also in the API.
 import type { PendingApproval } from "../server/approvals.js";
-import { duration, e, page, when } from "../web/html.js";
+import { duration, e, page, postForm, when } from "../web/html.js";
 import type { EnvironmentRule } from "./config.js";
 import type { Commit } from "./git.js";
 import type { DeploymentRecord } from "./store.js";
 import type { Incident } from "./types.js";
+
+/** What the viewer may do on the page: the forms' CSRF token, and whether to show them. */
+export interface Act {
+  csrf: string;
+  may: boolean;
+}
 
 const short = (sha: string) => `<code>${e(sha.slice(0, 12))}</code>`;
 const envLink = (name: string) => `<a href="/environments/${e(encodeURIComponent(name))}">${e(name)}</a>`;
@@ -58,9 +64,12 @@ export function environmentPage(
     secrets: { name: string }[];
   },
   diff?: { from: DeploymentRecord; to: DeploymentRecord; added: Commit[]; removed: Commit[] },
+  /** The forms' CSRF token, when the viewer may roll back (none: no buttons). */
+  act?: Act,
 ): string {
   const c = env.current;
-  const action = `/environments/${e(encodeURIComponent(env.name))}/rollback`;
+  const action = `/environments/${encodeURIComponent(env.name)}/rollback`;
+  const button = (inner: string) => (act?.may ? postForm(action, act.csrf, inner) : "");
   const history = env.history
     .map((d, i) => {
       const prev = env.history[i + 1];
@@ -71,7 +80,7 @@ export function environmentPage(
 <td>${e(d.approvedBy.join(", "))}</td><td>${e(when(d.startedAt))}</td><td>${e(duration(d.startedAt, d.finishedAt))}</td>
 <td>${d.url ? `<a href="${e(d.url)}" rel="noopener">url</a>` : ""}</td>
 <td>${prev ? `<a href="?from=${prev.id}&amp;to=${d.id}">diff</a>` : ""}</td>
-<td>${canRedeploy ? `<form method="post" action="${action}"><input type="hidden" name="to" value="${d.id}"><button>redeploy</button></form>` : ""}</td></tr>`;
+<td>${canRedeploy ? button(`<input type="hidden" name="to" value="${d.id}"><button>redeploy</button>`) : ""}</td></tr>`;
     })
     .join("\n");
   const incidents = env.incidents
@@ -90,7 +99,7 @@ export function environmentPage(
 ${
   c
     ? `<p>${short(c.sha)} ${e(c.version ?? "")} from ${e(c.ref)}, run <a href="/runs/${c.run}">#${c.run}</a>, since ${e(when(c.finishedAt ?? c.startedAt))}${c.url ? `, <a href="${e(c.url)}" rel="noopener">${e(c.url)}</a>` : ""}</p>
-<form method="post" action="${action}"><button>roll back to the previous deployment</button></form>`
+${button("<button>roll back to the previous deployment</button>")}`
     : "<p>None active.</p>"
 }
 ${diff ? `<h2>Changes from deployment ${diff.from.id} to ${diff.to.id}</h2><h3>Added</h3><ul>${commits(diff.added)}</ul><h3>Removed</h3><ul>${commits(diff.removed)}</ul>` : ""}
@@ -102,15 +111,14 @@ ${incidents ? `<h2>Incidents</h2><table><thead><tr><th>id</th><th>reason</th><th
   );
 }
 
-export function approvalsPage(pending: PendingApproval[]): string {
+export function approvalsPage(pending: PendingApproval[], act?: Act): string {
   const rows = pending
     .map(
       (
         a,
       ) => `<tr><td>${envLink(a.environment)}</td><td><a href="/runs/${a.run}">#${a.run}</a> ${e(a.name)}</td><td>${short(a.sha)} ${e(a.ref)}</td><td>${e(a.actor)}</td>
 <td>${e(a.waiting ?? "")}${a.waitUntil ? ` (until ${e(when(a.waitUntil))})` : ""}</td><td>${a.rule.given.length} of ${a.rule.required} (${e(a.rule.given.join(", ") || "none yet")}; reviewers: ${e(a.rule.reviewers.join(", "))})</td>
-<td><form method="post" action="/approvals/${e(a.id)}"><input name="comment" placeholder="comment" maxlength="2000">
-<button name="decision" value="approve">approve</button> <button name="decision" value="reject">reject</button></form></td></tr>`,
+<td>${act?.may ? postForm(`/approvals/${a.id}`, act.csrf, `<input name="comment" placeholder="comment" maxlength="2000"> <button name="decision" value="approve">approve</button> <button name="decision" value="reject">reject</button>`) : ""}</td></tr>`,
     )
     .join("\n");
   return page(

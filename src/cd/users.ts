@@ -1,6 +1,6 @@
 // Who a bearer token is: the users of slipway-server.yml (`users:`, each with a role and the
 // sha256 of its token), and the server's own --token (an admin named "admin") and --read-token
-// (a reader named "reader"). The dashboard's sign-in and the API both ask here.
+// ("read-only", as the dashboard names it). The dashboard's sign-in and the API both ask here.
 import { timingSafeEqual } from "node:crypto";
 import { type CdConfig, type Role, sha256, type UserDef } from "./config.js";
 
@@ -29,7 +29,7 @@ export class Users {
     for (const x of this.byHash) if (timingSafeEqual(x.hash, h)) found ??= x.user;
     if (found) return { name: found.name, role: found.role };
     if (this.tokens.admin && same(token, this.tokens.admin)) return { name: "admin", role: "admin" };
-    if (this.tokens.read && same(token, this.tokens.read)) return { name: "reader", role: "read" };
+    if (this.tokens.read && same(token, this.tokens.read)) return { name: "read-only", role: "read" };
     return undefined;
   }
 

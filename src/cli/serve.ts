@@ -315,9 +315,12 @@ export async function main(args: string[]): Promise<number> {
         passwords,
         secureCookies: !!values["secure-cookies"],
         publicUrl: values["public-url"],
-        // Users of slipway-server.yml (their tokens and roles) plug in here.
-        users: undefined,
+        // Users of slipway-server.yml (their tokens and roles): only when there are some (any
+        // resolver makes the server one with sign-in).
+        users: cdConfig.users.size ? (t) => users.userForToken(t) : undefined,
       },
+      // The dispatch form's environment inputs offer the configured environments too.
+      environments: () => [...cdConfig.environments.values()].map((r) => r.name),
       log,
     });
     enqueue = (r) => queue.add(r);
@@ -344,6 +347,7 @@ export async function main(args: string[]): Promise<number> {
         masker,
         readProtected: !!values["read-token"],
         // As the server's own answers: indented, masked (a secret as JSON escapes it too).
+        web: { access: web.access, sendPage: web.sendPage },
         json: (res, status, body) => {
           res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
           res.end(`${maskJson(JSON.stringify(body, null, 2))}\n`);
