@@ -74,7 +74,7 @@ export function webRoutes(o: WebOptions) {
 
   /** The header's links and who is signed in (every page has the NAV mark for them). */
   function nav(v: Viewer, path: string): string {
-    const links = `<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/queue">Queue</a></nav>`;
+    const links = `<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/queue">Queue</a><a href="/environments">Environments</a><a href="/approvals">Approvals</a></nav>`;
     const me = v.identity
       ? `<span class="me" id="me">${e(v.identity.name)} (${e(v.identity.role)})${v.signIn ? postForm("/signout", v.csrf, '<button id="signout">Sign out</button>', "out") : ""}</span>`
       : v.signIn
