@@ -288,7 +288,8 @@ describe.each(backends())("$name", (b) => {
     );
     // qa has no auto-rollback: its deployment stays, marked as a change failure with an open incident.
     const qa = (await api(s, "/api/environments/qa")).body as unknown as Env;
-    expect(qa.current).toMatchObject({ sha: shas[2], status: "active" });
+    // No review was asked for: nobody approved it.
+    expect(qa.current).toMatchObject({ sha: shas[2], status: "active", approvedBy: [] });
     expect(qa.current!.failedAt).toBeGreaterThan(0);
     expect(qa.incidents[0]).toMatchObject({ deployment: qa.current!.id });
     expect(qa.incidents[0]!.reason).toContain("qa-check failed");

@@ -30,6 +30,7 @@ import {
   insertDeployment,
   openIncident,
   retireActive,
+  reviewsOf,
   updateDeployment,
 } from "./store.js";
 
@@ -79,10 +80,10 @@ export class Deployments {
       workflow: a.workflow.file,
       attempt: Number(github.run_attempt ?? 1) || 1,
       ...(environmentUrl(a) ? { url: environmentUrl(a) } : {}),
-      approvedBy: (ap.decided_by ?? "")
-        .split(", ")
-        .filter(Boolean)
-        .map((x) => x.replace(/ \(admin bypass\)$/, "")),
+      // The people who approved (none when the rules asked for no review); a rollback's: who asked.
+      approvedBy: ap.rollback_of
+        ? [ap.decided_by ?? ""]
+        : (await reviewsOf(db, ap.id)).filter((r) => r.approved).map((r) => r.reviewer),
       startedAt: this.now(),
       status: "in_progress",
       kind: ap.rollback_of ? "rollback" : "deploy",
