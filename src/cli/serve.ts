@@ -384,6 +384,7 @@ export async function main(args: string[]): Promise<number> {
       });
     } catch (e) {
       await queue.stop();
+      await cdDb.close();
       throw e;
     }
     const addr = server.address();
