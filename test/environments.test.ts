@@ -179,6 +179,12 @@ test("2 of the release group approve; the actor, the commit's author and an admi
   const q = await push("refs/heads/main");
   const p = await waiting("production");
   expect(p).toMatchObject({ job: "deploy", waiting: "approval", rule: { required: 2, given: [] } });
+  // The run page says the job waits, and where to decide.
+  const runPage = await until("the run page to show the wait", async () => {
+    const t = (await api(s, `/runs/${p.run}`)).text;
+    return t.includes("waiting for approval to production") ? t : undefined;
+  });
+  expect(runPage).toContain('href="/approvals"');
   // carol pushed (the actor); dave wrote the commit; alice is an admin but bypass is off.
   expect((await decide(p.id, T.carol, "approve")).body.error).toMatch(/carol triggered this run/);
   expect((await decide(p.id, T.dave, "approve")).body.error).toMatch(

@@ -95,8 +95,14 @@ export function runPage(
 ): string {
   const n = run.number;
   const cols = graph(plan, jobs);
+  // A deployment waiting for its reviewers says so, with the way to the approvals page.
+  const waits = (r?: JobRow) =>
+    (r?.approvals ?? [])
+      .filter((a) => a.approved === null)
+      .map((a) => ` <a class="waits" href="/approvals">waiting for approval to ${e(a.environment)}</a>`)
+      .join("");
   const leg = (l: Box["legs"][number]) =>
-    `<li data-job="${e(l.key)}"><a href="${e(jobHref(n, l.key))}">${e(l.name)}</a> <span class="js">${status(l.row ? l.row.result : "queued")}</span> <span class="dur">${e(duration(l.row?.startedAt, l.row?.endedAt))}</span></li>`;
+    `<li data-job="${e(l.key)}"><a href="${e(jobHref(n, l.key))}">${e(l.name)}</a> <span class="js">${status(l.row ? l.row.result : "queued")}</span> <span class="dur">${e(duration(l.row?.startedAt, l.row?.endedAt))}</span>${waits(l.row)}</li>`;
   const graphHtml = `<div class="graph">${cols
     .map(
       (c, i) =>
