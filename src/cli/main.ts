@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<{ main(args: string[]): Promise<num
   deploy: () => import("./deploy.js"),
   release: () => import("./release.js"),
   publish: () => import("./publish.js"),
+  init: () => import("./init.js"),
 };
 
 const USAGE = `usage: slipway <command> [options]
@@ -41,6 +42,7 @@ const USAGE = `usage: slipway <command> [options]
   release           next version from conventional commits, changelog, versions in every manifest, tag
   release check-tag [TAG]  exit 1 unless every manifest's version is the tag's
   publish           publish crates, then npm packages, then Python dists, each once, checked and signed
+  init              write a pinned, least-privilege pipeline for this repository (CI, security, release, publish)
 
 Run 'slipway <command> --help' for a command's options.
 

@@ -70,18 +70,18 @@ const LINTERS =
 const LINT_ACTIONS =
   /^(pre-commit\/action|golangci\/golangci-lint-action|astral-sh\/ruff-action|chartboost\/ruff-action|rhysd\/actionlint|raven-actions\/actionlint|crate-ci\/typos|reviewdog\/.*)$/;
 const COVERAGE =
-  /(--cov\b|--cov=|coverage\s+run|cargo\s+(\+\S+\s+)?(tarpaulin|llvm-cov)|grcov|\bc8\b|\bnyc\b|--coverage\b|jacoco|-coverprofile|-cover\b)/;
+  /(--cov\b|--cov=|coverage\s+run|cargo\s+(\+\S+\s+)?(tarpaulin|llvm-cov)|grcov|\bc8\b|\bnyc\b|--coverage\b|--experimental-test-coverage|jacoco|-coverprofile|-cover\b)/;
 const COVERAGE_ACTIONS =
   /^(codecov\/codecov-action|coverallsapp\/github-action|qltysh\/qlty-action\/coverage)$/;
 const COVERAGE_GATE =
-  /(--fail-under|--cov-fail-under|fail_under|--fail-under-(lines|functions|regions)|check-coverage|--coverageThreshold|--min-coverage|coverage[^\n]*threshold)/i;
+  /(--fail-under|--cov-fail-under|--test-coverage-(?:lines|branches|functions)|fail_under|--fail-under-(lines|functions|regions)|check-coverage|--coverageThreshold|--min-coverage|coverage[^\n]*threshold)/i;
 // Fuzzing counts as a security scan (Scorecard's Fuzzing check): cargo fuzz, atheris, jazzer, ClusterFuzzLite.
 const SCANNERS =
   /\b(cargo\s+(audit|deny|fuzz\s+run)|pip-audit|(npm|pnpm|yarn)\s+audit|zizmor|trivy|gitleaks|osv-scanner|safety\s+check|bandit|semgrep|govulncheck|slipway\s+audit|atheris|jazzer|go\s+test\b[^\n]*-fuzz\b)\b/;
 const SCAN_ACTIONS =
   /^(google\/clusterfuzzlite\/actions\/.*|google\/oss-fuzz\/infra\/cifuzz\/actions\/.*|github\/codeql-action\/.*|zizmorcore\/zizmor-action|woodruffw\/zizmor-action|ossf\/scorecard-action|actions\/dependency-review-action|aquasecurity\/trivy-action|gitleaks\/gitleaks-action|rustsec\/audit-check|embarkstudios\/cargo-deny-action|returntocorp\/semgrep-action|semgrep\/semgrep-action|google\/osv-scanner-action.*|pypa\/gh-action-pip-audit|snyk\/actions.*)$/;
 const VERSIONING =
-  /\b(semantic-release|release-please|changeset\s+(version|publish)|changesets|release-plz|cargo[- ]release|git-cliff|conventional-changelog|knope|cz\s+bump|commitizen|goreleaser)\b/;
+  /\b(slipway\s+release|semantic-release|release-please|changeset\s+(version|publish)|changesets|release-plz|cargo[- ]release|git-cliff|conventional-changelog|knope|cz\s+bump|commitizen|goreleaser)\b/;
 const VERSIONING_ACTIONS =
   /^(googleapis\/release-please-action|google-github-actions\/release-please-action|changesets\/action|release-plz\/action|python-semantic-release\/python-semantic-release|cycjimmy\/semantic-release-action|orhun\/git-cliff-action|goreleaser\/goreleaser-action|amannn\/action-semantic-pull-request)$/;
 // An SBOM made for a release counts with signatures and provenance (what a consumer can verify).
