@@ -3,6 +3,7 @@
 // Manifests are parsed for real (TOML, JSON); one that does not parse is an error with its position.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { type ParseError, parse as parseJson, printParseErrorCode } from "jsonc-parser";
 import { readGit } from "../plan/git.js";
 import type { BadFile } from "../release/span.js";
 import { parseToml } from "../release/toml-doc.js";
@@ -222,18 +223,19 @@ function python(root: string, skip: (dir: string) => boolean): Python[] {
 
 function json(root: string, file: string): Record<string, unknown> {
   const text = read(root, file);
-  try {
-    return obj(JSON.parse(text));
-  } catch (e) {
-    // V8 says "... at position N" (or line and column on newer versions): turn it into line:col.
-    const msg = (e as Error).message;
-    const at = Number(/position (\d+)/.exec(msg)?.[1] ?? Number.NaN);
-    const lc = /line (\d+) column (\d+)/.exec(msg);
-    const before = Number.isNaN(at) ? "" : text.slice(0, at);
-    const line = lc ? Number(lc[1]) : before.split("\n").length;
-    const col = lc ? Number(lc[2]) : at - before.lastIndexOf("\n");
-    throw new DetectError({ file, line, col, message: msg.replace(/ in JSON at .*$/, "") });
+  const errors: ParseError[] = [];
+  const data = parseJson(text, errors, { allowTrailingComma: false, disallowComments: true });
+  const e = errors[0];
+  if (e) {
+    const before = text.slice(0, e.offset);
+    throw new DetectError({
+      file,
+      line: before.split("\n").length,
+      col: e.offset - before.lastIndexOf("\n"),
+      message: `not valid JSON: ${printParseErrorCode(e.error)}`,
+    });
   }
+  return obj(data);
 }
 
 function npm(root: string): Npm | undefined {
