@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultStore } from "../action-store/store.js";
 import { check, checkCopy } from "../init/check.js";
+import { npmCoverageNote } from "../init/ci.js";
 import { DetectError, detect, type Project } from "../init/detect.js";
 import { defaultSections, generate, SECTIONS, type Section } from "../init/generate.js";
 import { Pins } from "../init/pins.js";
@@ -100,6 +101,8 @@ async function init(args: string[], cwd: string): Promise<number> {
     ...(values["git-base"] ? { gitBase: values["git-base"] } : {}),
   });
   console.log(describe(project));
+  const note = npmCoverageNote(project);
+  if (note) console.log(`note: ${note}`);
   const files = await generate(project, chosen, pins);
   const planned = plan(root, files);
   for (const f of planned) {

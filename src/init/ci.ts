@@ -1,7 +1,7 @@
 // ci.yml: the checks every push and pull request gets — format, lint, tests on every OS (and the
 // oldest supported toolchain), docs, coverage with a gate, and benchmarks on the default branch.
 import { SETUP_NODE, SETUP_PYTHON, SETUP_RUST, setupNode, setupPython, setupRust } from "./composite.js";
-import type { Python } from "./detect.js";
+import type { Project, Python } from "./detect.js";
 import { checkout, type Gen, header, job, type OutFile, pyTool } from "./steps.js";
 
 /** Every hosted OS, ARM64 Linux included: what users install on. */
@@ -202,21 +202,21 @@ function npmJobs(g: Gen): string[] {
   const co = checkout(uses);
   const jobs: string[] = [];
   // Three jobs share the set-up through a composite action; two write it out.
-  const shared = n.scripts.lint;
+  const shared = [n.scripts.lint, true, coverageRun(g) !== undefined].filter(Boolean).length >= 3;
   const setup = (version?: string) =>
     shared
       ? `- uses: ${SETUP_NODE}${version ? `\n  with:\n    node-version: ${version}` : ""}`
       : `- uses: ${uses("actions/setup-node")}\n  with:\n    node-version: ${version ?? "lts/*"}\n    cache: npm\n- run: npm ci`;
-  if (shared)
+  if (n.scripts.lint)
     jobs.push(
       job(
         {
           id: "lint",
-          why: "The package's own lint script (package.json scripts.lint).",
+          why: `The package's own lint script${n.scripts.typecheck ? " and type check" : ""} (package.json scripts).`,
           name: "lint",
           timeout: 10,
         },
-        [co, setup(), "- run: npm run lint"],
+        [co, setup(), "- run: npm run lint", ...(n.scripts.typecheck ? ["- run: npm run typecheck"] : [])],
       ),
     );
   const build = n.scripts.build ? ["- run: npm run build"] : [];
@@ -237,25 +237,52 @@ function npmJobs(g: Gen): string[] {
       },
       [co, setup("${{ matrix.node }}"), ...build, "- run: npm test"],
     ),
+    ...npmCoverage(g, co, [setup(), ...build]),
+  );
+  return jobs;
+}
+
+/** The coverage command of the test runner, with the gate; none when the runner cannot measure. */
+function coverageRun(g: Gen): string | undefined {
+  const n = g.project.npm!;
+  const t = g.project.coverage.target;
+  if (n.scripts.coverage) return "- run: npm run coverage";
+  if (n.runner === "node")
+    return `- run: >-\n    node --test --experimental-test-coverage\n    --test-coverage-lines=${t}`;
+  if (n.runner === "vitest" && n.vitestCoverage)
+    return `- run: npx vitest run --coverage.enabled --coverage.thresholds.lines=${t}`;
+  if (n.runner === "jest")
+    return `- run: npx jest --coverage --coverageThreshold='{"global":{"lines":${t}}}'`;
+  return undefined;
+}
+
+function npmCoverage(g: Gen, co: string, setup: string[]): string[] {
+  const p = g.project;
+  const run = coverageRun(g);
+  if (!run) return [];
+  return [
     job(
       {
         id: "npm-coverage",
         why: `Coverage of the Node.js tests with a gate: below ${p.coverage.target} % of lines the build fails
-(from ${p.coverage.from}). Node's own test coverage; change it if your tests use another runner.`,
+(from ${p.coverage.from}).`,
         name: "npm coverage",
         timeout: 20,
       },
-      [
-        co,
-        setup(),
-        ...build,
-        n.scripts.coverage
-          ? "- run: npm run coverage"
-          : `- run: >-\n    node --test --experimental-test-coverage\n    --test-coverage-lines=${p.coverage.target}`,
-      ],
+      [co, ...setup, run],
     ),
-  );
-  return jobs;
+  ];
+}
+
+/** Why the Node.js tests get no coverage job, when they do not. */
+export function npmCoverageNote(p: Project): string | undefined {
+  const n = p.npm;
+  if (!n?.root || n.scripts.coverage) return undefined;
+  if (n.runner === "vitest" && !n.vitestCoverage)
+    return "no coverage job for the Node.js tests: add @vitest/coverage-v8 (the version of vitest) to devDependencies and run init again";
+  if (n.runner === "other")
+    return "no coverage job for the Node.js tests: add a 'coverage' script that fails below the target and run init again";
+  return undefined;
 }
 
 function goJobs(g: Gen): string[] {

@@ -50,7 +50,11 @@ export interface NpmPackage {
 
 export interface Npm {
   packages: NpmPackage[];
-  scripts: { test: boolean; lint: boolean; build: boolean; coverage: boolean };
+  scripts: { test: boolean; lint: boolean; build: boolean; coverage: boolean; typecheck: boolean };
+  /** What scripts.test runs: coverage is measured with that runner. */
+  runner: "vitest" | "jest" | "node" | "other";
+  /** A coverage provider among the devDependencies (@vitest/coverage-v8 or -istanbul). */
+  vitestCoverage: boolean;
   lockfile: boolean;
   /** A package.json at the root: CI installs and tests there. */
   root: boolean;
@@ -242,7 +246,9 @@ function npm(root: string): Npm | undefined {
   const files = find(root, "package.json");
   if (!files.length) return undefined;
   const packages: NpmPackage[] = [];
-  const scripts = { test: false, lint: false, build: false, coverage: false };
+  const scripts = { test: false, lint: false, build: false, coverage: false, typecheck: false };
+  let runner: Npm["runner"] = "other";
+  let vitestCoverage = false;
   let minNode: string | undefined;
   for (const file of files) {
     const pj = json(root, file);
@@ -262,7 +268,17 @@ function npm(root: string): Npm | undefined {
         lint: real("lint"),
         build: real("build"),
         coverage: real("coverage"),
+        typecheck: real("typecheck"),
       });
+      const test = strOf(s.test) ?? "";
+      runner = /\bvitest\b/.test(test)
+        ? "vitest"
+        : /\bjest\b/.test(test)
+          ? "jest"
+          : /\bnode\s+--test\b/.test(test)
+            ? "node"
+            : "other";
+      vitestCoverage = Object.keys(obj(pj.devDependencies)).some((d) => d.startsWith("@vitest/coverage-"));
       minNode = /^\s*>=?\s*v?(\d+)/.exec(strOf(obj(pj.engines).node) ?? "")?.[1];
     }
   }
@@ -270,6 +286,8 @@ function npm(root: string): Npm | undefined {
   return {
     packages,
     scripts,
+    runner,
+    vitestCoverage,
     lockfile: existsSync(join(root, "package-lock.json")),
     root: files.includes("package.json"),
     ...(minNode ? { minNode } : {}),
@@ -293,7 +311,7 @@ function coverage(root: string): { target: number; from: string } {
     const m = /^\s*target:\s*["']?(\d+(?:\.\d+)?)\s*%?/m.exec(read(root, f));
     if (m) return { target: Math.round(Number(m[1])), from: f };
   }
-  return { target: 80, from: "the default (no codecov.yml target)" };
+  return { target: 80, from: "the default; no codecov.yml target" };
 }
 
 export function detect(root: string): Project {

@@ -57,7 +57,7 @@ function buildSteps(g: Gen): string[] {
     steps.push(
       `- uses: ${uses("actions/setup-node")}\n  with:\n    node-version: lts/*`,
       `- name: Pack the npm packages
-  run: |
+  run: |${p.npm?.root && p.npm.scripts.build ? "\n    npm ci\n    npm run build" : ""}
     mkdir -p dist/npm
 ${npm.map((x) => `    npm pack ${x.dir === "." ? "." : `./${x.dir}`} --pack-destination dist/npm`).join("\n")}`,
       `- uses: ${uses("actions/upload-artifact")}\n  with:\n    name: dist-npm\n    path: dist/npm/\n    if-no-files-found: error`,
