@@ -104,7 +104,8 @@ the job. Results are kept on the gh-pages branch, hence contents: write for this
         [
           co,
           setup({}),
-          "- run: cargo bench --workspace -- --output-format bencher | tee bench.txt",
+          // shell: bash adds pipefail, so a failing bench is not hidden by tee.
+          "- run: cargo bench --workspace --bench '*' -- --output-format bencher | tee bench.txt\n  shell: bash",
           `- uses: ${uses("benchmark-action/github-action-benchmark")}
   with:
     tool: cargo

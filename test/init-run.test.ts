@@ -1,0 +1,116 @@
+// What `slipway init` writes runs green under `slipway run` on this machine: the npm and Python
+// fixtures completely (push and pull_request), the Rust ones job by job. Jobs for macOS and
+// Windows are skipped with their reason. Not run here: the coverage jobs of Rust projects and
+// cargo-deny (taiki-e/install-action downloads its tools from GitHub), and the PyO3 fixture
+// beyond rustfmt (building pyo3 and the wheel takes minutes; a full push run of it was measured
+// by hand instead).
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
+import { initStore } from "./helpers/init-store.js";
+
+const store = initStore();
+const dirs: string[] = [store];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const ENV = { SLIPWAY_REUSE: "0", SLIPWAY_HISTORY: "0" };
+const SLOW = 240_000;
+
+/** A fixture repository with init's output committed, as a user would have it. */
+function initialised(fixture: string): string {
+  const dir = tempRepo(join(ROOT, "test/fixtures", fixture));
+  dirs.push(dir);
+  const r = slipway(["init", "--offline", "--store", store], dir);
+  expect(r.code, r.stderr).toBe(0);
+  const git = (...a: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", ...a], { cwd: dir });
+  git("add", "-A");
+  git("commit", "-qm", "ci: slipway init");
+  return dir;
+}
+
+function run(dir: string, ...args: string[]) {
+  const r = slipway(["run", ...args], dir, ENV);
+  return { ...r, out: r.stdout + r.stderr };
+}
+
+describe("whole runs", () => {
+  test.each(["push", "pull_request"])(
+    "the npm package's workflows: %s",
+    (event) => {
+      const dir = initialised("init-npm");
+      const r = run(dir, event);
+      expect(r.out).toContain("Run success");
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/npm test \(ubuntu-latest, node 20\)\s+✓ success/);
+      expect(r.out).toMatch(
+        /npm test \(windows-latest, node lts\/\*\)\s+- skipped\s+\(runs-on 'windows-latest' cannot run/,
+      );
+      expect(r.out).toMatch(/npm coverage\s+✓ success/);
+    },
+    SLOW,
+  );
+
+  test(
+    "the Python package's workflows: push, and the lint job on a pull request",
+    () => {
+      const dir = initialised("init-python");
+      const r = run(dir, "push");
+      expect(r.out).toContain("Run success");
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/pytest \(ubuntu-latest, 3\.10\)\s+✓ success/);
+      expect(r.out).toMatch(/python coverage\s+✓ success/);
+      expect(run(dir, "pull_request", "-j", "ruff").out).toContain("Run success");
+    },
+    SLOW,
+  );
+});
+
+describe("job by job", () => {
+  test(
+    "the Rust crate: fmt, clippy, tests (MSRV too), docs, benchmarks",
+    () => {
+      const dir = initialised("init-rust");
+      for (const job of ["fmt", "clippy", "test", "docs", "bench"]) {
+        const r = run(dir, "push", "-j", job);
+        expect(r.out, job).toContain("Run success");
+      }
+      const pr = run(dir, "pull_request", "-j", "test");
+      expect(pr.out).toMatch(/test \(ubuntu-latest, 1\.95\)\s+✓ success/);
+      expect(pr.out).toMatch(/test \(macos-latest, stable\)\s+- skipped/);
+      // Benchmarks run on pushes to the default branch only.
+      const bench = run(dir, "pull_request", "-j", "bench");
+      expect(bench.out).toMatch(/\[bench\] - job skipped/);
+      expect(bench.code).toBe(0);
+    },
+    SLOW,
+  );
+
+  test(
+    "the x0x-like repository: Rust jobs and the Python package's",
+    () => {
+      const dir = initialised("init-x0x");
+      // The Python matrix is the Python fixture's; here its coverage job stands for it.
+      for (const job of ["fmt", "clippy", "test", "docs", "pytest-coverage"]) {
+        // One leg at a time: legs restoring the same Rust cache at once race in the
+        // rust-cache built-in ("tar: Cannot open: File exists" under ~/.cargo/registry).
+        const r = run(dir, "push", "-j", job, "--jobs", "1");
+        expect(r.out, job).toContain("Run success");
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "the PyO3 package: rustfmt",
+    () => {
+      const dir = initialised("init-pyo3");
+      expect(run(dir, "pull_request", "-j", "fmt").out).toContain("Run success");
+    },
+    SLOW,
+  );
+});
