@@ -289,17 +289,24 @@ export function npmCoverageNote(p: Project): string | undefined {
 function goJobs(g: Gen): string[] {
   const { project: p, uses } = g;
   const co = checkout(uses);
-  const setup = `- uses: ${uses("actions/setup-go")}\n  with:\n    go-version-file: ${p.go!.dir === "." ? "go.mod" : `${p.go!.dir}/go.mod`}`;
+  // The go line of go.mod is the oldest Go the module supports; CI builds with the newest.
+  const setup = `- uses: ${uses("actions/setup-go")}\n  with:\n    go-version: stable`;
   const cd = p.go!.dir === "." ? "" : `\n  working-directory: ${p.go!.dir}`;
+  const t = p.coverage.target;
   return [
     job(
       {
         id: "go-vet",
-        why: "go vet finds suspicious constructs the compiler accepts.",
+        why: "Formatting (gofmt) and go vet, which finds suspicious constructs the compiler accepts.",
         name: "go vet",
         timeout: 10,
       },
-      [co, setup, `- run: go vet ./...${cd}`],
+      [
+        co,
+        setup,
+        `- run: test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; }${cd}`,
+        `- run: go vet ./...${cd}`,
+      ],
     ),
     job(
       {
@@ -313,7 +320,25 @@ function goJobs(g: Gen): string[] {
   matrix:
     os: [${OSES.join(", ")}]`,
       },
-      [co, setup, `- run: go test -race -cover ./...${cd}`],
+      [co, setup, `- run: go test -race ./...${cd}`],
+    ),
+    job(
+      {
+        id: "go-coverage",
+        why: `Statement coverage with a gate: below ${t} % the build fails (from ${p.coverage.from}).`,
+        name: "go coverage",
+        timeout: 20,
+      },
+      [
+        co,
+        setup,
+        `- name: Coverage (fails below the ${t} % threshold)${cd}
+  run: |
+    go test -coverprofile=cover.out ./...
+    total=$(go tool cover -func=cover.out | awk '/^total:/ { sub("%", "", $3); print $3 }')
+    echo "statement coverage: $total %"
+    awk -v t="$total" 'BEGIN { exit !(t >= ${t}) }' || { echo "::error::coverage $total % is below the threshold of ${t} %"; exit 1; }`,
+      ],
     ),
   ];
 }

@@ -85,7 +85,7 @@ ${npm
     (x) => `    if npm view "${x.name}@$version" version >/dev/null 2>&1; then
       echo "${x.name} $version is already on npm"
     else
-      npm publish "dist/npm/$(ls dist/npm | grep -F "${x.name.replace(/^@/, "").replace("/", "-")}-$version.tgz" | head -n 1)" --provenance --access public
+      npm publish "dist/npm/${x.name.replace(/^@/, "").replace("/", "-")}-$version.tgz" --provenance --access public
     fi`,
   )
   .join("\n")}`,
