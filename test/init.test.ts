@@ -132,6 +132,16 @@ test("a hand-written workflow is shown as a diff and overwritten only with --yes
   expect(readFileSync(join(dir, ".github/workflows/ci.yml"), "utf8")).not.toBe(mine);
 });
 
+test("workflows init does not write are kept and named", () => {
+  const mine =
+    "name: nightly\non: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - run: echo hi\n";
+  const dir = repo("init-npm", { ".github/workflows/nightly.yml": mine });
+  const r = init(dir);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("kept: .github/workflows/nightly.yml (not written by init");
+  expect(readFileSync(join(dir, ".github/workflows/nightly.yml"), "utf8")).toBe(mine);
+});
+
 test("--dry-run prints the files and the score and writes nothing", () => {
   const dir = repo("init-python");
   const r = init(dir, "--dry-run");

@@ -129,6 +129,12 @@ async function init(args: string[], cwd: string): Promise<number> {
               : "differs, not overwritten (use --yes)";
     console.log(`${f.path}: ${what}`);
   }
+  // Workflows init does not write stay as they are, and are linted and scored with the rest.
+  const others = project.workflows.filter((w) => !files.some((f) => f.path === w));
+  if (others.length)
+    console.log(
+      `kept: ${others.join(", ")} (not written by init; remove any that the new workflows replace)`,
+    );
   const result = values["dry-run"] ? await checkCopy(root, files, store) : await check(root, store);
   console.log(`\nslipway lint --audit${values["dry-run"] ? " (on the files as they would be)" : ""}:`);
   process.stdout.write(

@@ -95,7 +95,8 @@ Drop an OS from the matrix if you do not ship for it.`,
         {
           id: "bench",
           why: `Benchmarks on the default branch only; a result more than 10 % slower than the last one fails
-the job. Results are kept on the gh-pages branch, hence contents: write for this job alone.`,
+the job. Results are kept on the gh-pages branch (create it once, empty), hence contents: write
+for this job alone.`,
           name: "benchmarks",
           if: "github.event_name == 'push'",
           timeout: 30,
