@@ -74,3 +74,10 @@ test("a Cargo.toml that does not parse is an error at its position", () => {
   expect(err).toBeInstanceOf(DetectError);
   expect((err as DetectError).bad).toMatchObject({ file: "Cargo.toml", line: 3 });
 });
+
+test("a Poetry project is named by [tool.poetry]", () => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-detect-"));
+  temps.push(dir);
+  writeFileSync(join(dir, "pyproject.toml"), '[tool.poetry]\nname = "poet-fix"\nversion = "1.0.0"\n');
+  expect(detect(dir).python).toEqual([expect.objectContaining({ name: "poet-fix", module: "poet_fix" })]);
+});

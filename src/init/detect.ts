@@ -201,7 +201,8 @@ function python(root: string, skip: (dir: string) => boolean): Python[] {
     if (skip(dir)) continue;
     const data = toml(root, file);
     const project = obj(data.project);
-    const name = strOf(project.name);
+    // Poetry before 2 kept the name in [tool.poetry].
+    const name = strOf(project.name) ?? strOf(obj(obj(data.tool).poetry).name);
     if (!name) continue;
     const maturin = strOf(obj(data["build-system"])["build-backend"]) === "maturin";
     const tool = obj(data.tool);
