@@ -3,12 +3,14 @@
 // Windows are skipped with their reason. Not run here: the coverage jobs of Rust projects and
 // cargo-deny (taiki-e/install-action downloads its tools from GitHub), and the PyO3 fixture
 // beyond rustfmt (building pyo3 and the wheel takes minutes; a full push run of it was measured
-// by hand instead).
+// by hand instead). A release tag runs the tag guard and the build of every package; the GitHub
+// release and publishing need GitHub (attestations, gh release, OIDC tokens) and are not run.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { ROOT, slipway, tempRepo } from "./helpers/cli.js";
+import { BIN, ROOT, slipway, tempRepo } from "./helpers/cli.js";
 import { initStore } from "./helpers/init-store.js";
 
 const store = initStore();
@@ -110,6 +112,43 @@ describe("job by job", () => {
     () => {
       const dir = initialised("init-pyo3");
       expect(run(dir, "pull_request", "-j", "fmt").out).toContain("Run success");
+    },
+    SLOW,
+  );
+});
+
+describe("a release tag", () => {
+  test(
+    "the x0x-like release: the tag guard, then every package built once and kept as artifacts",
+    () => {
+      const dir = initialised("init-x0x");
+      // The workflow runs `slipway` from PATH, as on a machine that has it installed.
+      const bin = mkdtempSync(join(tmpdir(), "slipway-bin-"));
+      dirs.push(bin);
+      writeFileSync(join(bin, "slipway"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+      chmodSync(join(bin, "slipway"), 0o755);
+      const env = { ...ENV, PATH: `${bin}:${process.env.PATH}` };
+      const tag = (v: string) => {
+        execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", "tag", "-a", v, "-m", v], {
+          cwd: dir,
+        });
+        const r = slipway(["run", "push", "--ref", `refs/tags/${v}`, "-j", "build"], dir, env);
+        return { ...r, out: r.stdout + r.stderr };
+      };
+      const good = tag("v0.2.0");
+      expect(good.out).toMatch(/check tag\s+✓ success/);
+      expect(good.out).toMatch(/build packages\s+✓ success/);
+      const list = slipway(["artifacts"], dir).stdout;
+      for (const a of ["dist-crates  2 file(s)", "dist-npm  2 file(s)", "dist-python-sdist  2 file(s)"])
+        expect(list).toContain(a);
+      // A tag that is not the manifests' version stops before anything is built.
+      const bad = tag("v0.3.0");
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/check tag\s+✗ failure/);
+      expect(bad.out).toContain(
+        "python/pyproject.toml:7:11: project.version is 0.2.0, tag v0.3.0 says 0.3.0",
+      );
+      expect(bad.out).toMatch(/build\s+- skipped\s+\(needed job check-tag did not succeed\)/);
     },
     SLOW,
   );
