@@ -156,6 +156,10 @@ test("--only writes just those sections (and Dependabot)", () => {
   const dir = repo("init-rust");
   const r = init(dir, "--only", "ci,deploy");
   expect(r.code).toBe(0);
+  expect(r.stdout).toContain("No problems found.");
+  expect(readFileSync(join(dir, ".github/workflows/deploy.yml"), "utf8")).toMatch(
+    / {2}production:\n(.*\n)*? {4}needs: \[staging\]\n(.*\n)*? {4}environment: production/,
+  );
   expect(Object.keys(tree(dir)).sort()).toEqual([
     ".github/actions/setup-rust/action.yml",
     ".github/dependabot.yml",

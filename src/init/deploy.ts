@@ -60,7 +60,7 @@ ${[
 `;
   const rollbackYml = `${header(
     "Rollback: redeploy an earlier release tag to an environment.",
-    "Run it from the Actions tab with the tag to go back to.",
+    "Run it from the Actions tab with the tag to go back to. On a Slipway server,\n'slipway deploy rollback ENVIRONMENT' redeploys the last good deployment it recorded instead.",
   )}
 name: Rollback
 
