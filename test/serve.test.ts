@@ -505,7 +505,7 @@ describe("slipway serve", () => {
     expect(again.body.rerunOf).toBe(r.body.queued);
     const m = await until("the new run to wait", async () => {
       const s = (await api(srv, `/api/queue/${again.body.queued}`)).body;
-      return s.state === "running" && s.run !== n ? (s.run as number) : undefined;
+      return s.state === "running" && s.run && s.run !== n ? (s.run as number) : undefined;
     });
     writeFileSync(join(gates, `go-${m}`), "");
     const done = await until("the new run", async () => {

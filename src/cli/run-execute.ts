@@ -3,6 +3,7 @@ import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { remoteApprover } from "../agent/remote-approval.js";
 import { remoteLegRunner } from "../agent/remote-leg.js";
+import { announceRun } from "../agent/remote-run.js";
 import { Recorder } from "../db/recorder.js";
 import type { Json } from "../expr/index.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
@@ -100,6 +101,8 @@ function dispatchFromEnv(run: number): { legs: LegRunner; url: string; token: st
   const token = process.env.SLIPWAY_DISPATCH_TOKEN;
   if (!url || !token) return undefined;
   const untrusted = process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1";
+  const queued = Number(process.env.SLIPWAY_DISPATCH_QUEUED);
+  if (queued > 0) void announceRun({ url, token, queued, run });
   return { legs: remoteLegRunner({ url, token, run, untrusted }), url, token };
 }
 

@@ -36,8 +36,8 @@ import {
 
 const HELP = `usage: slipway serve [options]
 
-Serves a repository over HTTP: GitHub webhooks start runs (the same runs as 'slipway run', one
-at a time in arrival order), their jobs run on agents ('slipway agent', here or on other
+Serves a repository over HTTP: GitHub webhooks start runs (the same runs as 'slipway run', up
+to --max-runs at once, started in arrival order), their jobs run on agents ('slipway agent', here or on other
 machines), the API and a page list them, and their events stream live.
 
   -C, --directory DIR      the repository (default: .)
@@ -70,6 +70,7 @@ machines), the API and a page list them, and their events stream live.
                            register themselves)
       --agent-token T      the token agents register with (or SLIPWAY_AGENT_TOKEN); without
                            one, only the built-in agents can (with a token made at start)
+      --max-runs N         runs at once (default: 4); their jobs still wait for a free agent
       --lease-seconds N    a job whose agent sends nothing for this long is queued again once,
                            then failed (default: 30)
       --replica-timeout N  a run whose server sent no heartbeat for N seconds is cancelled and
@@ -106,7 +107,7 @@ SLIPWAY_SERVE_CONFIG; keys are the options' names, e.g. "lease-seconds: 30") or 
 environment variable SLIPWAY_SERVE_<NAME> (SLIPWAY_SERVE_LEASE_SECONDS=30); a flag wins over
 the variable, the variable over the file.
 
-SIGTERM or Ctrl-C stops: no new requests, the running run cancelled and saved as cancelled;
+SIGTERM or Ctrl-C stops: no new requests, the running runs cancelled and saved as cancelled;
 queued runs stay in the queue for the next start.`;
 
 const OPTIONS = {
@@ -127,6 +128,7 @@ const OPTIONS = {
   "host-executor": { type: "boolean" },
   agents: { type: "string" },
   "agent-token": { type: "string" },
+  "max-runs": { type: "string" },
   "lease-seconds": { type: "string" },
   "replica-timeout": { type: "string" },
   "status-token": { type: "string" },
@@ -289,6 +291,7 @@ export async function main(args: string[]): Promise<number> {
       root,
       open: async () => (await openHistory(root, true, historyDatabase(values.db)))!,
       replicaTimeoutMs: replicaSeconds * 1000,
+      maxRuns: positiveInt(values["max-runs"], "--max-runs") ?? 4,
       db: values.db,
       // The file is read again for each run (as before); the store's values win.
       mirror,
@@ -362,6 +365,7 @@ export async function main(args: string[]): Promise<number> {
         deployments,
         registrationToken: agentToken,
         dispatchToken,
+        started: (id, run) => queue.started(id, run),
         maxWaitMs: 25_000,
         mask: (t) => masker.mask(t),
         unauthorized: () => {

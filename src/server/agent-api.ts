@@ -22,6 +22,8 @@ export interface AgentApiOptions {
   registrationToken?: string;
   /** The server's runs queue legs with it (given to them in their environment). */
   dispatchToken: string;
+  /** A run the server started says its number (RunQueue.started); false: not running here. */
+  started?: (queued: number, run: number) => Promise<boolean>;
   /** Longest long poll (ms). */
   maxWaitMs: number;
   mask: (t: string) => string;
@@ -231,6 +233,18 @@ export function agentApi(o: AgentApiOptions) {
           wait(b.wait),
         );
         json(res, 200, decision ? { decided: true, ...decision } : { decided: false });
+        return true;
+      }
+      case "/api/dispatch/started": {
+        dispatchAuth(req);
+        const b = await readJson<{ queued?: unknown; run?: unknown }>(req, MB);
+        const queued = Number(b.queued);
+        const run = Number(b.run);
+        if (!Number.isInteger(queued) || queued < 1 || !Number.isInteger(run) || run < 1)
+          throw new HttpError(400, "started must be {queued, run}");
+        if (!(await o.started?.(queued, run)))
+          throw new HttpError(404, `queued run ${queued} is not running here`);
+        json(res, 200, { ok: true });
         return true;
       }
       case "/api/dispatch/cancel": {

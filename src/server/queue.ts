@@ -18,7 +18,6 @@ import {
   settleOrphans,
 } from "../db/server-queue.js";
 import { currentCommit } from "../plan/git.js";
-import { RunFolder } from "../report/run-folder.js";
 import type { Mirror } from "./mirror.js";
 import { dotenvText } from "./secret-store.js";
 import { postStatus, type StatusState, type StatusTarget } from "./statuses.js";
@@ -82,6 +81,8 @@ export interface QueueOptions {
   runArgs: string[];
   /** The server's dispatch API: the runs' legs go to its agents. */
   dispatch?: { url: string; token: string };
+  /** How many runs at once (default: 4); each run's legs still wait for agents. */
+  maxRuns?: number;
   /** A run ended: its result and how long it took (for /metrics). */
   onFinished?: (result: string, seconds: number, q: Queued) => void;
   /** The fetched repository (--repo): brought up to date and checked out at each run's commit. */
@@ -95,21 +96,28 @@ export interface QueueOptions {
 const cli = () => process.argv[1] as string;
 
 /**
- * Runs of one repository, one at a time in arrival order, from the queue in the history
- * database (db/server-queue.ts): a trigger is a row before anything runs, so nothing waiting is
- * lost when the server stops or is killed, and servers sharing a PostgreSQL database share the
- * queue. Each run is `slipway run` in a child process: the same engine, run folder, masking and
- * history as the CLI, and a run that crashes cannot take the server with it. SIGTERM to the
- * child cancels the run, which is saved as cancelled. A run whose server died (its heartbeat
- * stopped) is settled by another server, or by this one at its next start, and runs again once.
+ * Runs of one repository, up to `maxRuns` at once, started in arrival order, from the queue in
+ * the history database (db/server-queue.ts): a trigger is a row before anything runs, so
+ * nothing waiting is lost when the server stops or is killed, and servers sharing a PostgreSQL
+ * database share the queue. Each run is `slipway run` in a child process: the same engine, run
+ * folder, masking and history as the CLI, and a run that crashes cannot take the server with
+ * it. SIGTERM to the child cancels the run, which is saved as cancelled. A run whose server
+ * died (its heartbeat stopped) is settled by another server, or by this one at its next start,
+ * and runs again once. Each row is claimed, beaten, settled and re-queued on its own.
  */
 export class RunQueue {
   private db?: Db;
   /** This server among its replicas: host, process and a nonce (a pid is reused). */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private cache: Queued[] = [];
-  private current: Queued | undefined;
-  private child: ChildProcess | undefined;
+  /** Runs running here, by queue id, with their `slipway run` once started. */
+  private readonly active = new Map<number, { q: Queued; child?: ChildProcess }>();
+  /**
+   * A fetched repository has one working tree: a run holds it from its checkout until its
+   * `slipway run` has read the workflows (it says its run number: started()) or has ended.
+   */
+  private tree: Promise<void> = Promise.resolve();
+  private readonly treeHeld = new Map<number, () => void>();
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
@@ -148,7 +156,22 @@ export class RunQueue {
 
   /** Whether run `n` is being run now here (its events may still grow). */
   running(n: number): boolean {
-    return this.current?.run === n;
+    for (const { q } of this.active.values()) if (q.run === n) return true;
+    return false;
+  }
+
+  /**
+   * A run this server started says its number (it has read its workflows and made its run
+   * folder): the queue row shows it at once, and the working tree is free for the next run.
+   */
+  async started(id: number, run: number): Promise<boolean> {
+    const a = this.active.get(id);
+    if (!a) return false;
+    a.q.run = run;
+    this.treeHeld.get(id)?.();
+    await setRun(this.must(), id, run);
+    await this.refresh();
+    return true;
   }
 
   /**
@@ -157,20 +180,21 @@ export class RunQueue {
    */
   async cancel(id: number): Promise<"cancelled" | "asked" | "ended" | "none"> {
     const r = await requestCancel(this.must(), id);
-    if (r === "asked" && this.current?.id === id) {
-      this.current.cancelRequested = true;
-      this.child?.kill("SIGTERM");
+    const a = this.active.get(id);
+    if (r === "asked" && a) {
+      a.q.cancelRequested = true;
+      a.child?.kill("SIGTERM");
     }
     await this.refresh();
     return r;
   }
 
-  /** The running run is cancelled (and saved as such); queued ones stay for the next start or another server. */
+  /** The running runs are cancelled (and saved as such); queued ones stay for the next start or another server. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.wake?.();
-    this.child?.kill("SIGTERM");
+    for (const a of this.active.values()) a.child?.kill("SIGTERM");
     await this.loop;
     await this.db?.close();
   }
@@ -188,9 +212,11 @@ export class RunQueue {
   private async tick(): Promise<void> {
     const db = this.must();
     const asked = await beat(db, this.owner);
-    if (this.current && asked.includes(this.current.id)) {
-      this.current.cancelRequested = true;
-      this.child?.kill("SIGTERM");
+    for (const id of asked) {
+      const a = this.active.get(id);
+      if (!a || a.q.cancelRequested) continue;
+      a.q.cancelRequested = true;
+      a.child?.kill("SIGTERM");
     }
     const orphans = await settleOrphans(db, Date.now() - this.o.replicaTimeoutMs, ownerGone);
     for (const r of orphans) {
@@ -206,12 +232,18 @@ export class RunQueue {
   }
 
   private async drain(): Promise<void> {
+    const max = this.o.maxRuns ?? 4;
+    const runs = new Set<Promise<void>>();
     while (!this.stopping) {
-      const row = await claim(this.must(), this.owner).catch((e: Error) => {
-        this.o.log(`queue: ${e.message}`);
-        return undefined;
-      });
+      const row =
+        this.active.size < max
+          ? await claim(this.must(), this.owner).catch((e: Error) => {
+              this.o.log(`queue: ${e.message}`);
+              return undefined;
+            })
+          : undefined;
       if (!row) {
+        // Woken by a new row or a run's end; the second is a safety net (another replica's row).
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 1000);
           this.wake = () => {
@@ -223,27 +255,62 @@ export class RunQueue {
         continue;
       }
       const q = queued(row);
-      this.current = q;
-      await this.refresh();
-      try {
-        await this.runOne(q);
-      } finally {
-        this.current = undefined;
-      }
-      if (q.state === "running") q.state = "done";
-      await finish(this.must(), q.id, {
-        state: q.state === "cancelled" ? "cancelled" : "done",
-        run: q.run,
-        exitCode: q.exitCode,
-        message: q.message,
-      }).catch((e: Error) => this.o.log(`queue: ${e.message}`));
+      this.active.set(q.id, { q });
+      const p = this.runAndFinish(q).finally(() => {
+        runs.delete(p);
+        this.wake?.();
+      });
+      runs.add(p);
       await this.refresh();
     }
+    await Promise.all(runs);
   }
 
-  private runOne(q: Queued): Promise<void> {
+  private async runAndFinish(q: Queued): Promise<void> {
+    try {
+      await this.runOne(q);
+    } catch (e) {
+      q.state = "done";
+      q.message = [`the run could not start: ${(e as Error).message}`];
+      this.o.log(`run ${q.id}: ${q.message[0]}`);
+    } finally {
+      this.active.delete(q.id);
+      this.treeHeld.get(q.id)?.();
+    }
+    if (q.state === "running") q.state = "done";
+    await finish(this.must(), q.id, {
+      state: q.state === "cancelled" ? "cancelled" : "done",
+      run: q.run,
+      exitCode: q.exitCode,
+      message: q.message,
+    }).catch((e: Error) => this.o.log(`queue: ${e.message}`));
+    await this.refresh().catch(() => {});
+  }
+
+  /** Waits for the working tree of a fetched repository (see `tree`); no wait without one. */
+  private async holdTree(id: number): Promise<void> {
+    if (!this.o.mirror) return;
+    const before = this.tree;
+    let free!: () => void;
+    this.tree = new Promise<void>((resolve) => {
+      free = () => {
+        this.treeHeld.delete(id);
+        resolve();
+      };
+    });
+    this.treeHeld.set(id, free);
+    await before;
+  }
+
+  private async runOne(q: Queued): Promise<void> {
     const { root, mirror } = this.o;
     const r = q.request;
+    await this.holdTree(q.id);
+    if (this.stopping || q.cancelRequested) {
+      q.state = "cancelled";
+      q.message = ["cancelled before it started"];
+      return;
+    }
     mirror?.fetch();
     // `slipway run --ref` runs the ref's commit here: a ref that moved since the event (or was
     // never updated here) would run another commit than the one pushed. Not run, said why.
@@ -264,7 +331,7 @@ export class RunQueue {
         `${r.ref} is at ${here?.slice(0, 12) ?? "nothing"} in ${root}, not at ${r.sha.slice(0, 12)}: not run (the server runs the commits of the repository it serves)`,
       ];
       this.o.log(`run ${q.id}: ${q.message[0]}`);
-      return Promise.resolve();
+      return;
     }
     // The workflows that run are the commit's: the fetched clone is checked out there.
     const at = here ?? currentCommit(root, r.ref);
@@ -272,7 +339,7 @@ export class RunQueue {
       q.state = "done";
       q.message = [`${r.ref} is not in ${mirror.source}: not run`];
       this.o.log(`run ${q.id}: ${q.message[0]}`);
-      return Promise.resolve();
+      return;
     }
     const tmp = mkdtempSync(join(tmpdir(), "slipway-serve-"));
     const payloadPath = join(tmp, "event.json");
@@ -293,11 +360,9 @@ export class RunQueue {
     if (this.o.dispatch) args.push("--jobs", "256");
     if (this.o.db) args.push("--db", this.o.db);
     args.push(...this.o.runArgs);
-    // The child takes the next free number; runs here are one at a time, so this is it unless
-    // a `slipway run` in the same repository takes it first (then the summary corrects it).
-    q.run = RunFolder.peek(root);
+    // The child takes the next free number and says it (started()); without a dispatch API
+    // (no agents) the summary says it at the end.
     q.state = "running";
-    void setRun(this.must(), q.id, q.run).catch(() => {});
     const startedAt = Date.now();
     const sha = r.sha ?? here ?? currentCommit(root, r.ref);
     const repository = (r.payload.repository as { full_name?: unknown } | undefined)?.full_name;
@@ -305,7 +370,7 @@ export class RunQueue {
       if (this.o.statuses && sha && typeof repository === "string")
         void postStatus(this.o.statuses, { repository, sha, state, description, run });
     };
-    status("pending", `Slipway: ${r.event} is running`, q.run);
+    status("pending", `Slipway: ${r.event} is running`);
     this.o.log(`run ${q.id}: ${r.event} ${r.ref}${r.delivery ? ` (delivery ${r.delivery})` : ""}`);
     return new Promise((resolve) => {
       const d = this.o.dispatch;
@@ -329,7 +394,10 @@ export class RunQueue {
       const fd3 = child.stdio[3] as NodeJS.WritableStream;
       fd3.on("error", () => {}); // a run that fails before reading it
       fd3.end(Object.keys(secrets).length ? dotenvText(secrets) : "");
-      this.child = child;
+      const a = this.active.get(q.id);
+      if (a) a.child = child;
+      // Asked to cancel between the claim and the spawn.
+      if (q.cancelRequested) child.kill("SIGTERM");
       let out = "";
       child.stdout.on("data", (d) => {
         out += d;
@@ -340,13 +408,13 @@ export class RunQueue {
         err += d;
       });
       child.on("close", (code) => {
-        this.child = undefined;
         rmSync(tmp, { recursive: true, force: true });
         let sum: { run?: unknown; message?: unknown } = {};
         try {
           sum = JSON.parse(out) as typeof sum;
         } catch {}
-        q.run = typeof sum.run === "number" ? sum.run : undefined;
+        // The summary's number wins; a run killed before it said one keeps the one it announced.
+        q.run = typeof sum.run === "number" ? sum.run : q.run;
         q.exitCode = code ?? -1;
         q.state = this.stopping || q.cancelRequested ? "cancelled" : "done";
         // No run folder: what the CLI said is all there is to show (its output is masked).

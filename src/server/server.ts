@@ -124,7 +124,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     counters.accepted++;
     const q = await o.queue.add(action.request);
     res.setHeader("location", `/api/queue/${q.id}`);
-    json(res, 202, { status: "queued", queued: q.id, delivery });
+    json(res, 202, { status: "queued", queued: q.id, poll: `/api/queue/${q.id}`, delivery });
   }
 
   async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,7 +155,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       payload: event === "workflow_dispatch" ? { inputs } : {},
     });
     res.setHeader("location", `/api/queue/${q.id}`);
-    json(res, 202, { status: "queued", queued: q.id });
+    json(res, 202, { status: "queued", queued: q.id, poll: `/api/queue/${q.id}` });
   }
 
   /** Whether the request's bearer token is one of `tokens` (compared in constant time). */
@@ -263,7 +263,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         id,
       );
       res.setHeader("location", `/api/queue/${again.id}`);
-      return json(res, 202, { status: "queued", queued: again.id, rerunOf: id });
+      return json(res, 202, {
+        status: "queued",
+        queued: again.id,
+        poll: `/api/queue/${again.id}`,
+        rerunOf: id,
+      });
     }
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
