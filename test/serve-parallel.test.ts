@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -80,4 +80,88 @@ test("serve --max-runs: two agents run the jobs of two runs at once; each 202 sa
     ["p1", 1],
     ["p2", 1],
   ]);
+}, 120_000);
+
+// Workflow-level concurrency across runs, as GitHub does it: one run holds the group, the
+// newest waits (saying why), an older waiting run is replaced, and cancel-in-progress
+// cancels the holder.
+const GROUPED = `on: push
+concurrency:
+  group: deploy
+  cancel-in-progress: \${{ github.ref_name == 'c4' }}
+jobs:
+  hold:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "start \${{ github.ref_name }}"; while [ ! -f "${gates}/go-\${{ github.ref_name }}" ]; do sleep 0.05; done
+`;
+
+type Row = Q & { message?: string[]; waiting?: string | null };
+
+test("serve: concurrency groups across runs: one holds, the newest waits and says why, an older waiting run is replaced, cancel-in-progress cancels the holder", async () => {
+  const repo = tempRepo(undefined, { ".github/workflows/ci.yml": GROUPED, ".gitignore": ".slipway/\n" });
+  for (const b of ["c1", "c2", "c3", "c4"]) execFileSync("git", ["branch", b], { cwd: repo });
+  const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+  const s = await serve(repo, ["--agents", "2", "--no-sandbox"], env);
+  const push = async (b: string) =>
+    (
+      await webhook(
+        s,
+        "push",
+        { ref: `refs/heads/${b}`, before: "0".repeat(40), after: head, repository: { full_name: "o/r" } },
+        `g-${b}`,
+        SECRET,
+      )
+    ).body.queued as number;
+  const row = async (id: number) => (await api(s, `/api/queue/${id}`)).body as unknown as Row;
+  const printed = (run: number | null, text: string) => {
+    try {
+      return readFileSync(join(repo, ".slipway", "runs", String(run), "events.jsonl"), "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  };
+  const c1 = await push("c1");
+  await until("c1 to hold the group and start its job", async () => {
+    const r = await row(c1);
+    return r.state === "running" && printed(r.run, "start c1") ? true : undefined;
+  });
+  const c2 = await push("c2");
+  const why = await until("c2 to wait for the group", async () => (await row(c2)).waiting ?? undefined);
+  expect(why).toBe(`waiting for concurrency group 'deploy' (held by queued run ${c1})`);
+  const listed = (await api(s, "/api/queue")).body as unknown as Row[];
+  expect(listed.find((x) => x.queued === c2)?.waiting).toBe(why);
+  const page = await api(s, "/");
+  expect(page.text).toContain("waiting for concurrency group &#39;deploy&#39;");
+  // A newer run replaces the waiting one.
+  const c3 = await push("c3");
+  const replaced = await until("c2 to be replaced", async () => {
+    const r = await row(c2);
+    return r.state === "cancelled" || r.state === "done" ? r : undefined;
+  });
+  expect(replaced.message).toEqual(["cancelled: a newer run waits for concurrency group 'deploy'"]);
+  await until("c3 to wait", async () => ((await row(c3)).waiting ? true : undefined));
+  // cancel-in-progress: the holder is cancelled, the waiting one replaced, and c4 runs.
+  const c4 = await push("c4");
+  const c1End = await until("c1 to be cancelled", async () => {
+    const r = await row(c1);
+    return r.state === "cancelled" ? r : undefined;
+  });
+  expect(c1End.message).toEqual(["cancelled by a newer run in concurrency group 'deploy'"]);
+  await until("c4 to start its job", async () =>
+    printed((await row(c4)).run, "start c4") ? true : undefined,
+  );
+  writeFileSync(join(gates, "go-c4"), "");
+  const done = await until("c4 to finish", async () => {
+    const r = await row(c4);
+    return r.state === "done" ? r : undefined;
+  });
+  const result = (r: Row) =>
+    JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(r.run), "result.json"), "utf8")).result;
+  expect(result(done)).toBe("success");
+  expect(result(c1End)).toBe("cancelled");
+  const c3End = await row(c3);
+  expect(c3End.message).toEqual(["cancelled: a newer run waits for concurrency group 'deploy'"]);
+  expect(result(c3End)).toBe("cancelled");
+  expect(printed(c3End.run, "start c3")).toBe(false);
 }, 120_000);

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { remoteApprover } from "../agent/remote-approval.js";
+import { remoteGroups } from "../agent/remote-groups.js";
 import { remoteLegRunner } from "../agent/remote-leg.js";
 import { announceRun } from "../agent/remote-run.js";
 import { Recorder } from "../db/recorder.js";
@@ -96,14 +97,16 @@ export function saving<T>(path: string, fn: () => T): T {
 }
 
 /** The server's agents run the legs when `slipway serve` started this run (it sets these). */
-function dispatchFromEnv(run: number): { legs: LegRunner; url: string; token: string } | undefined {
+function dispatchFromEnv(
+  run: number,
+): { legs: LegRunner; url: string; token: string; queued: number } | undefined {
   const url = process.env.SLIPWAY_DISPATCH_URL;
   const token = process.env.SLIPWAY_DISPATCH_TOKEN;
   if (!url || !token) return undefined;
   const untrusted = process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1";
   const queued = Number(process.env.SLIPWAY_DISPATCH_QUEUED);
   if (queued > 0) void announceRun({ url, token, queued, run });
-  return { legs: remoteLegRunner({ url, token, run, untrusted }), url, token };
+  return { legs: remoteLegRunner({ url, token, run, untrusted }), url, token, queued };
 }
 
 /** Sandbox or host, as the options and SLIPWAY_SANDBOX say; undefined when it cannot work (said). */
@@ -292,6 +295,9 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       signal: ac.signal,
       reuse,
       legRunner: dispatch?.legs,
+      // A server's runs share concurrency groups across runs: the server says when this one starts.
+      gate:
+        dispatch && dispatch.queued > 0 ? remoteGroups(dispatch, (reason) => ac.abort(reason)) : undefined,
       // The machine's events hold what the planner answered (names, reasons): masked too.
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       // A server's run asks the server (a person decides through its API); the CLI asks here.

@@ -366,6 +366,7 @@ export async function main(args: string[]): Promise<number> {
         registrationToken: agentToken,
         dispatchToken,
         started: (id, run) => queue.started(id, run),
+        groups: (id, asks, waitMs) => queue.groups(id, asks, waitMs),
         maxWaitMs: 25_000,
         mask: (t) => masker.mask(t),
         unauthorized: () => {

@@ -256,6 +256,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      root_cause_sha TEXT
    );
    CREATE INDEX cd_incidents_env ON cd_incidents (repo, lower(environment), id);`,
+  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits).
+  `CREATE TABLE server_groups (
+     repo TEXT NOT NULL,
+     grp TEXT NOT NULL,
+     queued INTEGER NOT NULL,               -- the server_queue row of the run
+     state TEXT NOT NULL,              -- pending, holding, or replaced (by a newer pending run)
+     cancel INTEGER NOT NULL DEFAULT 0, -- cancel-in-progress
+     created_at BIGINT NOT NULL,
+     PRIMARY KEY (repo, grp, queued)
+   );
+   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -501,6 +512,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      root_cause_sha TEXT
    );
    CREATE INDEX cd_incidents_env ON cd_incidents (repo, lower(environment), id);`,
+  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits).
+  `CREATE TABLE server_groups (
+     repo TEXT NOT NULL,
+     grp TEXT NOT NULL,
+     queued BIGINT NOT NULL,               -- the server_queue row of the run
+     state TEXT NOT NULL,              -- pending, holding, or replaced (by a newer pending run)
+     cancel INTEGER NOT NULL DEFAULT 0, -- cancel-in-progress
+     created_at BIGINT NOT NULL,
+     PRIMARY KEY (repo, grp, queued)
+   );
+   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';`,
 ];
 
 export class NewerDatabaseError extends Error {}

@@ -3,6 +3,7 @@
 // PostgreSQL) share the queue: each claims the next row atomically, renews a heartbeat while it
 // runs it, and a row whose server stopped beating is settled by another.
 import type { Db } from "./db.js";
+import { releaseGroups } from "./server-groups.js";
 
 export type QueueState = "queued" | "running" | "done" | "cancelled";
 
@@ -70,7 +71,7 @@ export async function finish(
   f: { state: "done" | "cancelled"; run?: number; exitCode?: number; message?: string[] },
 ): Promise<void> {
   await db.run(
-    "UPDATE server_queue SET state = ?, run = coalesce(?, run), exit_code = ?, message = ? WHERE id = ?",
+    "UPDATE server_queue SET state = ?, run = coalesce(?, run), exit_code = ?, message = coalesce(?, message) WHERE id = ?",
     [f.state, f.run ?? null, f.exitCode ?? null, f.message?.length ? JSON.stringify(f.message) : null, id],
   );
 }
@@ -111,21 +112,31 @@ export async function settleOrphans(
       "UPDATE server_queue SET state = 'cancelled', message = ? WHERE id = ? AND state = 'running' AND owner = ? RETURNING id",
       [JSON.stringify([why]), r.id, r.owner],
     );
-    if (won) out.push(row(r));
+    if (won) {
+      await releaseGroups(db, r.id);
+      out.push(row(r));
+    }
   }
   return out;
 }
 
-/** A queued row cancelled before it runs; a running one marked for its owner to cancel. */
-export async function requestCancel(db: Db, id: number): Promise<"cancelled" | "asked" | "ended" | "none"> {
+/**
+ * A queued row cancelled before it runs; a running one marked for its owner to cancel (with
+ * `why` as its message when given: a newer run in its concurrency group).
+ */
+export async function requestCancel(
+  db: Db,
+  id: number,
+  why?: string,
+): Promise<"cancelled" | "asked" | "ended" | "none"> {
   const dropped = await db.get<{ id: number }>(
     "UPDATE server_queue SET state = 'cancelled', message = ? WHERE id = ? AND repo = ? AND state = 'queued' RETURNING id",
-    [JSON.stringify(["cancelled before it started"]), id, db.repo],
+    [JSON.stringify([why ?? "cancelled before it started"]), id, db.repo],
   );
   if (dropped) return "cancelled";
   const asked = await db.get<{ id: number }>(
-    "UPDATE server_queue SET cancel = 1 WHERE id = ? AND repo = ? AND state = 'running' RETURNING id",
-    [id, db.repo],
+    "UPDATE server_queue SET cancel = 1, message = coalesce(?, message) WHERE id = ? AND repo = ? AND state = 'running' RETURNING id",
+    [why ? JSON.stringify([why]) : null, id, db.repo],
   );
   if (asked) return "asked";
   return (await getQueued(db, id)) ? "ended" : "none";

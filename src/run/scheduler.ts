@@ -30,7 +30,12 @@ export interface SchedulerOptions {
   legRunner?: LegRunner;
   /** Every input event of the state machine, before it is applied (what a resume replays). */
   record?: (e: MachineEvent) => void;
+  /** Waited for before the run starts, with its workflows' concurrency groups (slipway serve's). */
+  gate?: RunGate;
 }
+
+/** Resolves when the run may start; a gate that says no aborts the run's signal itself. */
+export type RunGate = (groups: { group: string; cancel: boolean }[], signal: AbortSignal) => Promise<void>;
 
 /** Runs a plan: every job of its workflows in dependency order; the result of the whole run. */
 export function runPlan(plan: RunPlan, o: SchedulerOptions): Promise<JobResult> {
@@ -42,5 +47,7 @@ export function runPlan(plan: RunPlan, o: SchedulerOptions): Promise<JobResult> 
     if (env) ports.add({ node, contexts, env });
     return spec;
   });
-  return drive({ maxJobs: o.maxJobs, workflows }, ports, { signal: o.signal, record: o.record });
+  const groups = workflows.flatMap((w) => (w.concurrency ? [w.concurrency] : []));
+  const start = () => drive({ maxJobs: o.maxJobs, workflows }, ports, { signal: o.signal, record: o.record });
+  return o.gate && groups.length ? o.gate(groups, o.signal).then(start) : start();
 }

@@ -1,6 +1,7 @@
 // The HTTP side of the dispatcher: agents register, lease legs, send events and results
 // (/api/agent/*); the server's own runs queue legs and read them back (/api/dispatch/*).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GroupAnswer, GroupAsk } from "../db/server-groups.js";
 import type { JobAssignment } from "../run/assignment.js";
 import type { RunEvent } from "../run/events.js";
 import type { LegResult } from "../run/job.js";
@@ -24,6 +25,8 @@ export interface AgentApiOptions {
   dispatchToken: string;
   /** A run the server started says its number (RunQueue.started); false: not running here. */
   started?: (queued: number, run: number) => Promise<boolean>;
+  /** A run the server started asks for its concurrency groups (RunQueue.groups). */
+  groups?: (queued: number, asks: GroupAsk[], waitMs: number) => Promise<GroupAnswer>;
   /** Longest long poll (ms). */
   maxWaitMs: number;
   mask: (t: string) => string;
@@ -245,6 +248,24 @@ export function agentApi(o: AgentApiOptions) {
         if (!(await o.started?.(queued, run)))
           throw new HttpError(404, `queued run ${queued} is not running here`);
         json(res, 200, { ok: true });
+        return true;
+      }
+      case "/api/dispatch/groups": {
+        dispatchAuth(req);
+        const b = await readJson<{ queued?: unknown; groups?: unknown; wait?: unknown }>(req, MB);
+        const queued = Number(b.queued);
+        const asks = b.groups as GroupAsk[] | undefined;
+        if (
+          !Number.isInteger(queued) ||
+          queued < 1 ||
+          !Array.isArray(asks) ||
+          !asks.every(
+            (g) => typeof g?.group === "string" && g.group.length <= 1000 && typeof g.cancel === "boolean",
+          )
+        )
+          throw new HttpError(400, "groups must be {queued, groups: [{group, cancel}], wait}");
+        if (!o.groups) throw new HttpError(404, "this server keeps no concurrency groups");
+        json(res, 200, await o.groups(queued, asks, wait(b.wait)));
         return true;
       }
       case "/api/dispatch/cancel": {

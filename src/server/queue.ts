@@ -6,6 +6,13 @@ import { join } from "node:path";
 import type { Db } from "../db/db.js";
 import { alive } from "../db/interrupted.js";
 import {
+  askGroups,
+  type GroupAnswer,
+  type GroupAsk,
+  groupWaits,
+  releaseGroups,
+} from "../db/server-groups.js";
+import {
   beat,
   claim,
   enqueue,
@@ -65,6 +72,8 @@ export interface Queued {
   cancelRequested?: boolean;
   /** The queued run this one runs again. */
   rerunOf?: number;
+  /** Why a running run has not started its jobs yet (a concurrency group). */
+  waiting?: string;
 }
 
 export interface QueueOptions {
@@ -118,6 +127,8 @@ export class RunQueue {
    */
   private tree: Promise<void> = Promise.resolve();
   private readonly treeHeld = new Map<number, () => void>();
+  /** Runs here waiting for a concurrency group: woken when a run here ends. */
+  private readonly groupWaiters = new Set<() => void>();
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
@@ -205,7 +216,51 @@ export class RunQueue {
   }
 
   private async refresh(): Promise<void> {
-    this.cache = (await listQueued(this.must())).map(queued);
+    const db = this.must();
+    const [rows, waits] = await Promise.all([listQueued(db), groupWaits(db)]);
+    this.cache = rows.map((r) => {
+      const q = queued(r);
+      const why = q.state === "running" ? waits.get(q.id) : undefined;
+      return why ? { ...q, waiting: why } : q;
+    });
+  }
+
+  /**
+   * A run here asks for its workflows' concurrency groups (GitHub's rules across runs, see
+   * db/server-groups.ts): answered at once when it may start or is cancelled, else within
+   * `waitMs` with why it waits. Runs it displaces are cancelled, here or by their server.
+   */
+  async groups(id: number, asks: GroupAsk[], waitMs: number): Promise<GroupAnswer> {
+    const db = this.must();
+    const end = Date.now() + waitMs;
+    for (let first = true; ; first = false) {
+      const { answer, displaced } = await askGroups(db, id, asks);
+      for (const d of displaced) {
+        await requestCancel(db, d.queued, d.why);
+        const a = this.active.get(d.queued);
+        if (a && d.why.startsWith("cancelled by")) {
+          a.q.cancelRequested = true;
+          a.child?.kill("SIGTERM");
+        }
+      }
+      if (displaced.length) this.wakeGroups();
+      if (first || answer.go || "cancelled" in answer) await this.refresh();
+      if (answer.go || "cancelled" in answer || Date.now() >= end) return answer;
+      // Woken by a run here ending; another replica's run ending is seen within a second.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          this.groupWaiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(1000, end - Date.now()));
+        this.groupWaiters.add(done);
+      });
+    }
+  }
+
+  private wakeGroups(): void {
+    for (const w of [...this.groupWaiters]) w();
   }
 
   /** Heartbeat, cancels asked for elsewhere, and the runs of servers that died. */
@@ -278,6 +333,8 @@ export class RunQueue {
       this.treeHeld.get(q.id)?.();
     }
     if (q.state === "running") q.state = "done";
+    await releaseGroups(this.must(), q.id).catch((e: Error) => this.o.log(`queue: ${e.message}`));
+    this.wakeGroups();
     await finish(this.must(), q.id, {
       state: q.state === "cancelled" ? "cancelled" : "done",
       run: q.run,

@@ -330,7 +330,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       return json(
         res,
         200,
-        o.queue.list().map((q) => ({ queued: q.id, state: q.state, run: q.run ?? null })),
+        o.queue.list().map((q) => ({
+          queued: q.id,
+          state: q.state,
+          run: q.run ?? null,
+          ...(q.waiting ? { waiting: q.waiting } : {}),
+        })),
       );
     const m = /^\/api\/(runs|queue)\/(\d{1,9})(\/events)?$/.exec(path);
     if (!m) throw new HttpError(404, "not found");
@@ -344,6 +349,8 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         state: q.state,
         run: q.run ?? null,
         ...(q.rerunOf ? { rerunOf: q.rerunOf } : {}),
+        // Why it has not started its jobs yet (a concurrency group), as of the last second.
+        waiting: o.queue.list().find((x) => x.id === q.id)?.waiting ?? null,
         exitCode: q.exitCode ?? null,
         message: q.message ?? [],
       });
