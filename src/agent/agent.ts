@@ -15,7 +15,7 @@ import type { Executor } from "../run/executor/types.js";
 import { type LegResult, runLeg } from "../run/job.js";
 import { Masker } from "../run/mask.js";
 import { defaultLabels, thisPlatform } from "../server/labels.js";
-import { post, ServerError, sleep } from "./http.js";
+import { post as postTo, ServerError, sleep } from "./http.js";
 
 export interface AgentOptions {
   url: string;
@@ -119,6 +119,19 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   const sandbox = executor.name === "sandbox";
   o.log(choice.header);
   const labels = [...defaultLabels(platform), ...o.labels];
+  // Replicas sharing PostgreSQL (--server A,B): a replica that cannot be reached is left for
+  // the next; the agent's token and leases are rows every replica knows.
+  const servers = o.url.split(",");
+  let at = 0;
+  const post = async <T>(_url: string, path: string, token: string, body: unknown, signal?: AbortSignal) => {
+    const url = servers[at % servers.length]!;
+    try {
+      return await postTo<T>(url, path, token, body, signal);
+    } catch (e) {
+      if (!(e instanceof ServerError) && servers[at % servers.length] === url) at++;
+      throw e;
+    }
+  };
   let agentToken = "";
   const register = async () => {
     for (let delay = 200; !o.signal.aborted; delay = Math.min(delay * 2, 5000)) {

@@ -13,6 +13,8 @@ export interface RemoteLegOptions {
   run: number;
   /** A fork's pull request: only an agent with the sandbox may take its legs. */
   untrusted: boolean;
+  /** The server's queue row of the run (its legs are cancelled if the run's server dies). */
+  queued?: number;
   /** How long the server may be unreachable before the leg fails (ms). */
   patienceMs?: number;
 }
@@ -44,7 +46,7 @@ export function remoteLegRunner(o: RemoteLegOptions): LegRunner {
     // A server that does not answer is waited for (a restart), up to `patience`; a refusal is final.
     for (const since = Date.now(); !leg; ) {
       try {
-        const body = { run: o.run, assignment: a, untrusted: o.untrusted };
+        const body = { run: o.run, assignment: a, untrusted: o.untrusted, queued: o.queued };
         leg = (await call<{ leg: string }>("/api/dispatch/legs", body))!.leg;
       } catch (e) {
         const gone = !(e instanceof ServerError);
@@ -71,7 +73,7 @@ export function remoteLegRunner(o: RemoteLegOptions): LegRunner {
     let failingSince: number | undefined;
     try {
       for (;;) {
-        let next: { events: RunEvent[]; result?: LegResult };
+        let next: { events: RunEvent[]; after?: number; result?: LegResult };
         try {
           next = (await call<typeof next>("/api/dispatch/next", { leg, after, wait: 20_000 }))!;
           failingSince = undefined;
@@ -98,7 +100,8 @@ export function remoteLegRunner(o: RemoteLegOptions): LegRunner {
           if (e.type === "job-end") ended = true;
           emit(e);
         }
-        after += next.events.length;
+        // The server's cursor (a database's event ids), or a count of the events read.
+        after = next.after ?? after + next.events.length;
         if (next.result) return end(next.result);
       }
     } finally {

@@ -11,7 +11,8 @@ Runs jobs for a Slipway server ('slipway serve'): leases the jobs whose runs-on 
 satisfy, runs them on this machine (in the sandbox where it works, as 'slipway run'), and
 sends their logs and results back.
 
-      --server URL         the server (or SLIPWAY_SERVER_URL)
+      --server URL         the server (or SLIPWAY_SERVER_URL); replicas sharing PostgreSQL:
+                           URL,URL,... (one that cannot be reached is left for the next)
       --token T            the server's agent registration token (or SLIPWAY_AGENT_TOKEN)
       --labels a,b         labels besides self-hosted, the OS and the architecture (Linux, X64);
                            GitHub-hosted labels of this OS (ubuntu-latest, ubuntu-24.04, ...) are
@@ -48,11 +49,12 @@ export async function main(args: string[]): Promise<number> {
     }
     const server = values.server ?? process.env.SLIPWAY_SERVER_URL;
     if (!server) throw new UsageError("--server URL is required (or SLIPWAY_SERVER_URL)");
-    try {
-      new URL(server);
-    } catch {
-      throw new UsageError(`--server expects a URL, got '${server}'`);
-    }
+    for (const one of server.split(","))
+      try {
+        new URL(one);
+      } catch {
+        throw new UsageError(`--server expects a URL (or URL,URL,...), got '${one}'`);
+      }
     const token = values.token ?? process.env.SLIPWAY_AGENT_TOKEN;
     // Not passed on to anything this process starts.
     delete process.env.SLIPWAY_AGENT_TOKEN;

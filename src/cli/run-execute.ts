@@ -104,9 +104,9 @@ function dispatchFromEnv(
   const token = process.env.SLIPWAY_DISPATCH_TOKEN;
   if (!url || !token) return undefined;
   const untrusted = process.env.SLIPWAY_DISPATCH_UNTRUSTED === "1";
-  const queued = Number(process.env.SLIPWAY_DISPATCH_QUEUED);
+  const queued = Number(process.env.SLIPWAY_DISPATCH_QUEUED) || 0;
   if (queued > 0) void announceRun({ url, token, queued, run });
-  return { legs: remoteLegRunner({ url, token, run, untrusted }), url, token, queued };
+  return { legs: remoteLegRunner({ url, token, run, untrusted, queued }), url, token, queued };
 }
 
 /** Sandbox or host, as the options and SLIPWAY_SANDBOX say; undefined when it cannot work (said). */

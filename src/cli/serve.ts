@@ -14,7 +14,8 @@ import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
 import { Approvals } from "../server/approvals.js";
 import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
-import { Dispatcher } from "../server/dispatch.js";
+import { Dispatcher, type LegQueue } from "../server/dispatch.js";
+import { LegsDb } from "../server/legs-db.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
 import { RunQueue } from "../server/queue.js";
@@ -232,13 +233,27 @@ export async function main(args: string[]): Promise<number> {
     masker.add(agentToken);
     masker.add(dispatchToken);
     let metrics: ServerMetrics | undefined;
-    const dispatcher = new Dispatcher({
+    let key: Buffer;
+    try {
+      key = secretKey(join(root, ".slipway"));
+    } catch (e) {
+      if (e instanceof SecretKeyError) throw new UsageError(e.message);
+      throw e;
+    }
+    const legOptions = {
       leaseMs: leaseSeconds * 1000,
       retries: 1,
       log,
-      onStart: (ms) => metrics?.jobStartSeconds.observe(ms / 1000),
-      onDone: (result) => metrics?.jobs.inc({ result }),
-    });
+      onStart: (ms: number) => metrics?.jobStartSeconds.observe(ms / 1000),
+      onDone: (result: string) => metrics?.jobs.inc({ result }),
+    };
+    // PostgreSQL: the legs and agents are rows every replica shares (legs-db.ts); else in memory.
+    const dbUrl = historyDatabase(values.db);
+    const legsDb = dbUrl
+      ? new LegsDb({ ...legOptions, db: (await openHistory(root, true, dbUrl))!, listenUrl: dbUrl, key })
+      : undefined;
+    await legsDb?.start();
+    const dispatcher: LegQueue = legsDb ?? new Dispatcher(legOptions);
     const dispatch = { url: "", token: dispatchToken };
     const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
     masker.add(statusToken);
@@ -254,7 +269,6 @@ export async function main(args: string[]): Promise<number> {
     let store: SecretStore;
     let envSecrets: EnvSecrets;
     try {
-      const key = secretKey(join(root, ".slipway"));
       store = new SecretStore(join(root, ".slipway"), key);
       envSecrets = new EnvSecrets(join(root, ".slipway"), key);
     } catch (e) {

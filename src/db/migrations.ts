@@ -256,7 +256,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      root_cause_sha TEXT
    );
    CREATE INDEX cd_incidents_env ON cd_incidents (repo, lower(environment), id);`,
-  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits).
+  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits),
+  // and the agents' legs in the database (shared by replicas on PostgreSQL).
   `CREATE TABLE server_groups (
      repo TEXT NOT NULL,
      grp TEXT NOT NULL,
@@ -266,7 +267,50 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL,
      PRIMARY KEY (repo, grp, queued)
    );
-   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';`,
+   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';
+   -- Agents and the legs they run, shared by replicas on PostgreSQL (src/server/legs-db.ts).
+   CREATE TABLE server_agents (
+     id TEXT PRIMARY KEY,
+     repo TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the agent's token
+     name TEXT NOT NULL,
+     labels TEXT NOT NULL,             -- JSON
+     platform TEXT NOT NULL,           -- JSON {os, arch}
+     capacity INTEGER NOT NULL,
+     sandbox INTEGER NOT NULL,
+     last_seen BIGINT NOT NULL,
+     done INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE server_legs (
+     id TEXT PRIMARY KEY,
+     repo TEXT NOT NULL,
+     run INTEGER NOT NULL,
+     queued INTEGER,                        -- the server_queue row of its run
+     assignment TEXT NOT NULL,         -- JSON; the secret values sealed (AES-256-GCM)
+     runs_on TEXT NOT NULL,            -- JSON
+     untrusted INTEGER NOT NULL,
+     state TEXT NOT NULL,              -- waiting, leased or done
+     attempt INTEGER NOT NULL DEFAULT 1,
+     lease TEXT,
+     agent TEXT,
+     expires BIGINT,
+     acked INTEGER NOT NULL DEFAULT 0, -- the last seq of this lease stored
+     cancel INTEGER NOT NULL DEFAULT 0,
+     result TEXT,                      -- JSON LegResult, once done
+     enqueued_at BIGINT NOT NULL,
+     started_at BIGINT
+   );
+   CREATE INDEX server_legs_state ON server_legs (repo, state, enqueued_at);
+   CREATE INDEX server_legs_lease ON server_legs (lease);
+   CREATE TABLE server_leg_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     leg TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     seq INTEGER NOT NULL,             -- the agent's seq within its lease (0: the server's own line)
+     event TEXT NOT NULL,              -- JSON RunEvent, masked by the agent
+     UNIQUE (leg, attempt, seq)
+   );
+   CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -512,7 +556,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      root_cause_sha TEXT
    );
    CREATE INDEX cd_incidents_env ON cd_incidents (repo, lower(environment), id);`,
-  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits).
+  // 12: workflow-level concurrency groups across the server's runs (one holds, the newest waits),
+  // and the agents' legs in the database (shared by replicas on PostgreSQL).
   `CREATE TABLE server_groups (
      repo TEXT NOT NULL,
      grp TEXT NOT NULL,
@@ -522,7 +567,50 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL,
      PRIMARY KEY (repo, grp, queued)
    );
-   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';`,
+   CREATE UNIQUE INDEX server_groups_holder ON server_groups (repo, grp) WHERE state = 'holding';
+   -- Agents and the legs they run, shared by replicas on PostgreSQL (src/server/legs-db.ts).
+   CREATE TABLE server_agents (
+     id TEXT PRIMARY KEY,
+     repo TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the agent's token
+     name TEXT NOT NULL,
+     labels TEXT NOT NULL,             -- JSON
+     platform TEXT NOT NULL,           -- JSON {os, arch}
+     capacity INTEGER NOT NULL,
+     sandbox INTEGER NOT NULL,
+     last_seen BIGINT NOT NULL,
+     done INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE server_legs (
+     id TEXT PRIMARY KEY,
+     repo TEXT NOT NULL,
+     run INTEGER NOT NULL,
+     queued BIGINT,                        -- the server_queue row of its run
+     assignment TEXT NOT NULL,         -- JSON; the secret values sealed (AES-256-GCM)
+     runs_on TEXT NOT NULL,            -- JSON
+     untrusted INTEGER NOT NULL,
+     state TEXT NOT NULL,              -- waiting, leased or done
+     attempt INTEGER NOT NULL DEFAULT 1,
+     lease TEXT,
+     agent TEXT,
+     expires BIGINT,
+     acked INTEGER NOT NULL DEFAULT 0, -- the last seq of this lease stored
+     cancel INTEGER NOT NULL DEFAULT 0,
+     result TEXT,                      -- JSON LegResult, once done
+     enqueued_at BIGINT NOT NULL,
+     started_at BIGINT
+   );
+   CREATE INDEX server_legs_state ON server_legs (repo, state, enqueued_at);
+   CREATE INDEX server_legs_lease ON server_legs (lease);
+   CREATE TABLE server_leg_events (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     leg TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     seq INTEGER NOT NULL,             -- the agent's seq within its lease (0: the server's own line)
+     event TEXT NOT NULL,              -- JSON RunEvent, masked by the agent
+     UNIQUE (leg, attempt, seq)
+   );
+   CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
 ];
 
 export class NewerDatabaseError extends Error {}

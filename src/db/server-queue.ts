@@ -4,6 +4,7 @@
 // runs it, and a row whose server stopped beating is settled by another.
 import type { Db } from "./db.js";
 import { releaseGroups } from "./server-groups.js";
+import { cancelLegsOf } from "./server-legs.js";
 
 export type QueueState = "queued" | "running" | "done" | "cancelled";
 
@@ -114,6 +115,12 @@ export async function settleOrphans(
     );
     if (won) {
       await releaseGroups(db, r.id);
+      // Its legs on agents stop; the run runs again from the start.
+      await cancelLegsOf(
+        db,
+        r.id,
+        JSON.stringify({ result: "cancelled", outputs: {}, reason: `cancelled: ${why}` }),
+      );
       out.push(row(r));
     }
   }

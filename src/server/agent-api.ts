@@ -6,12 +6,12 @@ import type { JobAssignment } from "../run/assignment.js";
 import type { RunEvent } from "../run/events.js";
 import type { LegResult } from "../run/job.js";
 import type { Approvals } from "./approvals.js";
-import type { AgentInfo, Dispatcher } from "./dispatch.js";
+import type { AgentInfo, LegQueue } from "./dispatch.js";
 import { bearer, HttpError, readJson, sameSecret, sendJson } from "./http.js";
 import type { AgentPlatform } from "./labels.js";
 
 export interface AgentApiOptions {
-  dispatcher: Dispatcher;
+  dispatcher: LegQueue;
   /** Deployments waiting for a person (the runs ask here). */
   approvals?: Approvals;
   /** Deployments (src/cd/deployments.ts): an approved leg is recorded and gets its environment's secrets. */
@@ -73,9 +73,9 @@ export function agentApi(o: AgentApiOptions) {
   const json = (res: ServerResponse, status: number, body: unknown) => sendJson(res, status, body, o.mask);
   const wait = (v: unknown) => Math.max(0, Math.min(Number(v ?? 0) || 0, o.maxWaitMs));
 
-  const agent = (req: IncomingMessage): AgentInfo => {
+  const agent = async (req: IncomingMessage): Promise<AgentInfo> => {
     const t = bearer(req);
-    const a = t ? d.agentByToken(t) : undefined;
+    const a = t ? await d.agentByToken(t) : undefined;
     if (!a) {
       o.unauthorized();
       // 401 tells an agent to register again (a restarted server knows no agent).
@@ -118,7 +118,7 @@ export function agentApi(o: AgentApiOptions) {
         const capacity = Number(b.capacity ?? 1);
         if (!Number.isInteger(capacity) || capacity < 1 || capacity > 256)
           throw new HttpError(400, "capacity must be a whole number from 1 to 256");
-        const a = d.register({
+        const a = await d.register({
           name: str(b.name, "name"),
           labels: labelList(b.labels),
           platform,
@@ -129,7 +129,7 @@ export function agentApi(o: AgentApiOptions) {
         return true;
       }
       case "/api/agent/lease": {
-        const a = agent(req);
+        const a = await agent(req);
         const b = await readJson<{ wait?: number }>(req, MB);
         const leg = await d.lease(a, wait(b.wait));
         if (!leg) {
@@ -150,41 +150,51 @@ export function agentApi(o: AgentApiOptions) {
         return true;
       }
       case "/api/agent/events": {
-        const a = agent(req);
+        const a = await agent(req);
         const b = await readJson<{ lease?: unknown; from?: unknown; events?: unknown }>(req, 16 * MB);
         const from = Number(b.from);
         if (!Number.isInteger(from) || from < 1 || !Array.isArray(b.events))
           throw new HttpError(400, "events must be {lease, from (seq of the first, from 1), events: [...]}");
-        const kept = d.events(a, str(b.lease, "lease"), from, b.events as RunEvent[]);
+        const kept = await d.events(a, str(b.lease, "lease"), from, b.events as RunEvent[]);
         if (!kept) throw new HttpError(409, "the lease is not yours (lost or finished)");
         json(res, 200, kept);
         return true;
       }
       case "/api/agent/heartbeat": {
-        const a = agent(req);
+        const a = await agent(req);
         const b = await readJson<{ leases?: unknown }>(req, MB);
         const leases = Array.isArray(b.leases)
           ? b.leases.filter((x): x is string => typeof x === "string")
           : [];
-        json(res, 200, d.heartbeat(a, leases));
+        json(res, 200, await d.heartbeat(a, leases));
         return true;
       }
       case "/api/agent/complete": {
-        const a = agent(req);
+        const a = await agent(req);
         const b = await readJson<{ lease?: unknown; result?: unknown }>(req, MB);
-        if (!d.complete(a, str(b.lease, "lease"), legResult(b.result)))
+        if (!(await d.complete(a, str(b.lease, "lease"), legResult(b.result))))
           throw new HttpError(409, "the lease is not yours (lost, re-queued, or finished): result refused");
         json(res, 200, { ok: true });
         return true;
       }
       case "/api/dispatch/legs": {
         dispatchAuth(req);
-        const b = await readJson<{ run?: unknown; assignment?: unknown; untrusted?: unknown }>(req, 64 * MB);
+        const b = await readJson<{
+          run?: unknown;
+          assignment?: unknown;
+          untrusted?: unknown;
+          queued?: unknown;
+        }>(req, 64 * MB);
         let a = b.assignment as JobAssignment | undefined;
         if (!a || typeof a !== "object" || typeof a.key !== "string" || !Array.isArray(a.runsOn))
           throw new HttpError(400, "assignment must be a job assignment");
         if (o.deployments) a = await o.deployments.legQueued(Number(b.run) || 0, a, b.untrusted === true);
-        const leg = d.enqueue(Number(b.run) || 0, a, b.untrusted === true);
+        const leg = await d.enqueue(
+          Number(b.run) || 0,
+          a,
+          b.untrusted === true,
+          Number(b.queued) || undefined,
+        );
         json(res, 200, { leg: leg.id });
         return true;
       }
@@ -194,12 +204,12 @@ export function agentApi(o: AgentApiOptions) {
         const after = Number(b.after ?? 0);
         if (!Number.isInteger(after) || after < 0)
           throw new HttpError(400, "after must be a count of events read");
-        // Read before: the dispatcher forgets a leg once its result is read.
-        const leg = d.leg(str(b.leg, "leg"));
         const next = await d.next(str(b.leg, "leg"), after, wait(b.wait));
         if (!next) throw new HttpError(404, "no such leg");
-        if (leg && next.result) await o.deployments?.legDone(leg.run, leg.assignment.key, next.result);
-        json(res, 200, next);
+        // With its result, the leg says whose it was (the queue forgets it once read).
+        const { leg, ...answer } = next;
+        if (leg && next.result) await o.deployments?.legDone(leg.run, leg.key, next.result);
+        json(res, 200, answer);
         return true;
       }
       case "/api/dispatch/approval": {
@@ -271,7 +281,7 @@ export function agentApi(o: AgentApiOptions) {
       case "/api/dispatch/cancel": {
         dispatchAuth(req);
         const b = await readJson<{ leg?: unknown }>(req, MB);
-        d.cancel(str(b.leg, "leg"));
+        await d.cancel(str(b.leg, "leg"));
         json(res, 200, { ok: true });
         return true;
       }

@@ -56,9 +56,47 @@ export interface DispatchOptions {
 
 type Waiter<T> = { resolve: (v: T) => void; timer: NodeJS.Timeout };
 
+type Maybe<T> = T | Promise<T>;
+
+/** A leg's next events for its run, `after` the cursor to ask from next, and its result once all are read. */
+export interface NextEvents {
+  events: RunEvent[];
+  after: number;
+  result?: LegResult;
+  /** With the result: the leg's run and job key. */
+  leg?: { run: number; key: string };
+}
+
+/**
+ * The legs' queue as the agent API, the pages and /metrics use it: the Dispatcher here (one
+ * server, in memory) or LegsDb (legs-db.ts: replicas sharing PostgreSQL). listAgents() and
+ * queue() answer at once (a snapshot at most a second old in the database's case).
+ */
+export interface LegQueue {
+  counts: { dispatched: number; requeued: number; lost: number; refusedLate: number };
+  readonly startDelays: number[];
+  close(): void;
+  register(a: Omit<AgentInfo, "id" | "token" | "lastSeen" | "leases" | "done">): Maybe<AgentInfo>;
+  agentByToken(token: string): Maybe<AgentInfo | undefined>;
+  listAgents(): AgentInfo[];
+  queue(): (QueuedLeg & { why: string })[];
+  enqueue(run: number, assignment: JobAssignment, untrusted: boolean, queued?: number): Maybe<{ id: string }>;
+  lease(agent: AgentInfo, waitMs: number): Promise<QueuedLeg | undefined>;
+  events(
+    agent: AgentInfo,
+    leaseId: string,
+    from: number,
+    events: RunEvent[],
+  ): Maybe<{ acked: number; cancel: boolean } | undefined>;
+  heartbeat(agent: AgentInfo, leaseIds: string[]): Maybe<{ lost: string[]; cancel: string[] }>;
+  complete(agent: AgentInfo, leaseId: string, result: LegResult): Maybe<boolean>;
+  cancel(legId: string): Maybe<void>;
+  next(legId: string, after: number, waitMs: number): Promise<NextEvents | undefined>;
+}
+
 const id = () => randomBytes(9).toString("base64url");
 
-export class Dispatcher {
+export class Dispatcher implements LegQueue {
   private readonly agents = new Map<string, AgentInfo>();
   private readonly byToken = new Map<string, AgentInfo>();
   private readonly legs = new Map<string, QueuedLeg>();
@@ -145,15 +183,7 @@ export class Dispatcher {
 
   /** Why a waiting leg is not running yet, in the words the API and the page show. */
   why(leg: QueuedLeg): string {
-    if (leg.state === "leased") return `running on ${this.agents.get(leg.lease!.agent)?.name ?? "an agent"}`;
-    if (leg.state === "done") return leg.result?.result ?? "done";
-    const able = [...this.agents.values()].filter((a) => this.fits(a, leg, true));
-    const labels = leg.assignment.runsOn.join(", ") || "(none)";
-    if (!able.length)
-      return leg.untrusted
-        ? `no agent with labels ${labels} can run it in the sandbox (a fork's pull request)`
-        : `no agent with labels ${labels}`;
-    return `all ${able.length} agent(s) with labels ${labels} are busy`;
+    return whyWaits(leg, this.agents);
   }
 
   /**
@@ -250,11 +280,7 @@ export class Dispatcher {
    * The leg's events after `after` (an index into its events) and, once all are read, its
    * result; waits up to `waitMs` when there is nothing new.
    */
-  async next(
-    legId: string,
-    after: number,
-    waitMs: number,
-  ): Promise<{ events: RunEvent[]; result?: LegResult } | undefined> {
+  async next(legId: string, after: number, waitMs: number): Promise<NextEvents | undefined> {
     const leg = this.legs.get(legId);
     if (!leg) return undefined;
     if (leg.events.length <= after && leg.state !== "done" && waitMs > 0) {
@@ -272,7 +298,11 @@ export class Dispatcher {
     }
     const events = leg.events.slice(after, after + 2000);
     const all = after + events.length >= leg.events.length;
-    const out = { events, ...(all && leg.result ? { result: leg.result } : {}) };
+    const out = {
+      events,
+      after: after + events.length,
+      ...(all && leg.result ? { result: leg.result, leg: { run: leg.run, key: leg.assignment.key } } : {}),
+    };
     // Read to the end: the run has it all; the leg is forgotten.
     if (all && leg.result) this.legs.delete(legId);
     return out;
@@ -284,9 +314,7 @@ export class Dispatcher {
   }
 
   private fits(a: AgentInfo, leg: QueuedLeg, ignoreLoad = false): boolean {
-    if (!ignoreLoad && a.leases.size >= a.capacity) return false;
-    if (leg.untrusted && !a.sandbox) return false;
-    return satisfies(a.labels, a.platform, leg.assignment.runsOn);
+    return fits(a, leg, ignoreLoad);
   }
 
   /** The oldest waiting leg this agent can run, leased to it. */
@@ -366,4 +394,28 @@ export class Dispatcher {
     }
     this.match();
   }
+}
+
+/** Whether agent `a` may run `leg` (and has room for it, unless `ignoreLoad`). */
+export function fits(
+  a: AgentInfo,
+  leg: Pick<QueuedLeg, "untrusted"> & { assignment: Pick<JobAssignment, "runsOn"> },
+  ignoreLoad = false,
+): boolean {
+  if (!ignoreLoad && a.leases.size >= a.capacity) return false;
+  if (leg.untrusted && !a.sandbox) return false;
+  return satisfies(a.labels, a.platform, leg.assignment.runsOn);
+}
+
+/** Why a leg is not running yet (or where it runs), in the words the API and the page show. */
+export function whyWaits(leg: QueuedLeg, agents: Map<string, AgentInfo>): string {
+  if (leg.state === "leased") return `running on ${agents.get(leg.lease!.agent)?.name ?? "an agent"}`;
+  if (leg.state === "done") return leg.result?.result ?? "done";
+  const able = [...agents.values()].filter((a) => fits(a, leg, true));
+  const labels = leg.assignment.runsOn.join(", ") || "(none)";
+  if (!able.length)
+    return leg.untrusted
+      ? `no agent with labels ${labels} can run it in the sandbox (a fork's pull request)`
+      : `no agent with labels ${labels}`;
+  return `all ${able.length} agent(s) with labels ${labels} are busy`;
 }

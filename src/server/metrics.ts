@@ -2,12 +2,12 @@
 // operator graphs and alerts on. Values are read at scrape time from the queue, the
 // dispatcher and the request counters, so nothing is kept twice.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Dispatcher } from "./dispatch.js";
+import type { LegQueue } from "./dispatch.js";
 import type { RunQueue } from "./queue.js";
 
 export interface MetricSources {
   queue: RunQueue;
-  dispatcher?: Dispatcher;
+  dispatcher?: LegQueue;
   /** Request counters of the server (webhooks refused, duplicates, ...). */
   requests: () => Record<string, number>;
 }

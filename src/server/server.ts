@@ -5,7 +5,7 @@ import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
-import type { Dispatcher } from "./dispatch.js";
+import type { LegQueue } from "./dispatch.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
 import { bearer, HttpError, readBody, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
@@ -25,7 +25,7 @@ export interface ServerOptions {
   masker: Masker;
   /** The agents' and runs' dispatch API (agent-api.ts); its counters show in /api/server. */
   agentApi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
-  dispatcher?: Dispatcher;
+  dispatcher?: LegQueue;
   /** Environments, approvals, deployments and rollback: API and pages (src/cd/api.ts); true when it answered. */
   cd?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
   /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */

@@ -1,0 +1,330 @@
+// The agents and the legs they run, in the history database, for replicas sharing PostgreSQL:
+// an agent connected to any replica takes any run's leg, its events are rows the run's own
+// replica reads back, and a replica's death loses nothing (src/server/legs-db.ts drives it).
+// Every change is one conditional statement, so two replicas acting on a leg at the same
+// moment cannot both win (a lease, an expiry, a result).
+import type { Db } from "./db.js";
+
+export interface AgentRow {
+  id: string;
+  token_hash: string;
+  name: string;
+  labels: string;
+  platform: string;
+  capacity: number;
+  sandbox: number;
+  last_seen: number;
+  done: number;
+}
+
+export interface LegRow {
+  id: string;
+  run: number;
+  queued: number | null;
+  assignment: string;
+  runs_on: string;
+  untrusted: number;
+  state: "waiting" | "leased" | "done";
+  attempt: number;
+  lease: string | null;
+  agent: string | null;
+  expires: number | null;
+  acked: number;
+  cancel: number;
+  result: string | null;
+  enqueued_at: number;
+  started_at: number | null;
+}
+
+const LEG = `id, run, queued, assignment, runs_on, untrusted, state, attempt, lease, agent, expires, acked,
+  cancel, result, enqueued_at, started_at`;
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+const legRow = (r: LegRow): LegRow => ({
+  ...r,
+  run: Number(r.run),
+  queued: num(r.queued),
+  untrusted: Number(r.untrusted),
+  attempt: Number(r.attempt),
+  expires: num(r.expires),
+  acked: Number(r.acked),
+  cancel: Number(r.cancel),
+  enqueued_at: Number(r.enqueued_at),
+  started_at: num(r.started_at),
+});
+
+const agentRow = (r: AgentRow): AgentRow => ({
+  ...r,
+  capacity: Number(r.capacity),
+  sandbox: Number(r.sandbox),
+  last_seen: Number(r.last_seen),
+  done: Number(r.done),
+});
+
+export async function addAgent(db: Db, a: Omit<AgentRow, "done">): Promise<void> {
+  await db.run(
+    `INSERT INTO server_agents (id, repo, token_hash, name, labels, platform, capacity, sandbox, last_seen)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [a.id, db.repo, a.token_hash, a.name, a.labels, a.platform, a.capacity, a.sandbox, a.last_seen],
+  );
+}
+
+export async function agentByHash(db: Db, hash: string): Promise<AgentRow | undefined> {
+  const r = await db.get<AgentRow>("SELECT * FROM server_agents WHERE token_hash = ? AND repo = ?", [
+    hash,
+    db.repo,
+  ]);
+  return r && agentRow(r);
+}
+
+export async function agentName(db: Db, id: string): Promise<string | undefined> {
+  return (await db.get<{ name: string }>("SELECT name FROM server_agents WHERE id = ?", [id]))?.name;
+}
+
+export async function seen(db: Db, id: string, at: number): Promise<void> {
+  await db.run("UPDATE server_agents SET last_seen = ? WHERE id = ?", [at, id]);
+}
+
+export async function listAgentRows(db: Db): Promise<AgentRow[]> {
+  return (
+    await db.all<AgentRow>("SELECT * FROM server_agents WHERE repo = ? ORDER BY name, id", [db.repo])
+  ).map(agentRow);
+}
+
+export async function addLeg(
+  db: Db,
+  l: Pick<LegRow, "id" | "run" | "queued" | "assignment" | "runs_on" | "untrusted" | "enqueued_at">,
+): Promise<void> {
+  await db.run(
+    `INSERT INTO server_legs (id, repo, run, queued, assignment, runs_on, untrusted, state, enqueued_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`,
+    [l.id, db.repo, l.run, l.queued, l.assignment, l.runs_on, l.untrusted, l.enqueued_at],
+  );
+}
+
+/** Legs not done, oldest first (without their assignments' bodies). */
+export async function openLegs(db: Db, limit = 500): Promise<LegRow[]> {
+  return (
+    await db.all<LegRow>(
+      `SELECT ${LEG} FROM server_legs WHERE repo = ? AND state <> 'done' ORDER BY enqueued_at, id LIMIT ?`,
+      [db.repo, limit],
+    )
+  ).map(legRow);
+}
+
+export async function waitingLegs(
+  db: Db,
+  limit = 100,
+): Promise<Pick<LegRow, "id" | "runs_on" | "untrusted">[]> {
+  return (
+    await db.all<Pick<LegRow, "id" | "runs_on" | "untrusted">>(
+      `SELECT id, runs_on, untrusted FROM server_legs WHERE repo = ? AND state = 'waiting'
+       ORDER BY enqueued_at, id LIMIT ?`,
+      [db.repo, limit],
+    )
+  ).map((r) => ({ ...r, untrusted: Number(r.untrusted) }));
+}
+
+export async function busy(db: Db, agent: string): Promise<number> {
+  const r = await db.get<{ n: number }>(
+    "SELECT count(*) AS n FROM server_legs WHERE agent = ? AND state = 'leased'",
+    [agent],
+  );
+  return Number(r?.n ?? 0);
+}
+
+/** Leg `id` leased to `agent` if it still waits; undefined when another took it first. */
+export async function takeLeg(
+  db: Db,
+  id: string,
+  agent: string,
+  lease: string,
+  expires: number,
+): Promise<LegRow | undefined> {
+  // PostgreSQL: a replica taking the same leg at once skips it rather than waiting for its lock.
+  const lock = db.dialect === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
+  const r = await db.get<LegRow>(
+    `UPDATE server_legs SET state = 'leased', lease = ?1, agent = ?2, expires = ?3, acked = 0,
+       started_at = coalesce(started_at, ?4)
+     WHERE id = (SELECT id FROM server_legs WHERE id = ?5 AND state = 'waiting'${lock}) AND state = 'waiting'
+     RETURNING ${LEG}`,
+    [lease, agent, expires, Date.now(), id],
+  );
+  return r && legRow(r);
+}
+
+export async function legByLease(db: Db, lease: string, agent: string): Promise<LegRow | undefined> {
+  const r = await db.get<LegRow>(
+    `SELECT ${LEG} FROM server_legs WHERE lease = ? AND agent = ? AND state = 'leased'`,
+    [lease, agent],
+  );
+  return r && legRow(r);
+}
+
+export async function legById(db: Db, id: string): Promise<LegRow | undefined> {
+  const r = await db.get<LegRow>(`SELECT ${LEG} FROM server_legs WHERE id = ?`, [id]);
+  return r && legRow(r);
+}
+
+/**
+ * An agent's events for its lease, seqs `from`...: kept once (a resend is ignored by the
+ * unique key), only while the lease is the agent's. The highest seq kept comes back.
+ */
+export async function addEvents(
+  db: Db,
+  leg: LegRow,
+  from: number,
+  events: string[],
+  expires: number,
+): Promise<number> {
+  if (events.length) {
+    const values = events
+      .map((_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4})`)
+      .join(", ");
+    await db.run(
+      `INSERT INTO server_leg_events (leg, attempt, seq, event) VALUES ${values} ON CONFLICT DO NOTHING`,
+      events.flatMap((e, i) => [leg.id, leg.attempt, from + i, e]),
+    );
+  }
+  const acked = Math.max(leg.acked, from + events.length - 1);
+  await db.run(
+    "UPDATE server_legs SET acked = CASE WHEN acked > ? THEN acked ELSE ? END, expires = ? WHERE id = ? AND lease = ?",
+    [acked, acked, expires, leg.id, leg.lease],
+  );
+  return acked;
+}
+
+/** The server's own line in a leg's log (a lease lost): at seq 0 of the attempt it starts. */
+export async function addServerLine(db: Db, leg: string, attempt: number, event: string): Promise<void> {
+  await db.run(
+    "INSERT INTO server_leg_events (leg, attempt, seq, event) VALUES (?, ?, 0, ?) ON CONFLICT DO NOTHING",
+    [leg, attempt, event],
+  );
+}
+
+/** Renews `agent`'s leases; the ones it still holds, and whether each was cancelled. */
+export async function renew(
+  db: Db,
+  agent: string,
+  leases: string[],
+  expires: number,
+): Promise<{ lease: string; cancel: number }[]> {
+  if (!leases.length) return [];
+  const marks = leases.map((_, i) => `?${i + 3}`).join(", ");
+  return (
+    await db.all<{ lease: string; cancel: number }>(
+      `UPDATE server_legs SET expires = ?1 WHERE agent = ?2 AND state = 'leased' AND lease IN (${marks})
+       RETURNING lease, cancel`,
+      [expires, agent, ...leases],
+    )
+  ).map((r) => ({ lease: r.lease, cancel: Number(r.cancel) }));
+}
+
+/** The leg's result from the agent holding its lease; false when it does not (late). */
+export async function completeLeg(
+  db: Db,
+  lease: string,
+  agent: string,
+  result: string,
+): Promise<string | undefined> {
+  const r = await db.get<{ id: string }>(
+    `UPDATE server_legs SET state = 'done', result = ?, lease = NULL
+     WHERE lease = ? AND agent = ? AND state = 'leased' RETURNING id`,
+    [result, lease, agent],
+  );
+  if (r) await db.run("UPDATE server_agents SET done = done + 1 WHERE id = ?", [agent]);
+  return r?.id;
+}
+
+/** Cancels a leg: a waiting one ends now (true), a leased one is told to its agent. */
+export async function cancelLeg(db: Db, id: string, result: string): Promise<boolean> {
+  await db.run("UPDATE server_legs SET cancel = 1 WHERE id = ? AND state <> 'done'", [id]);
+  const r = await db.get<{ id: string }>(
+    "UPDATE server_legs SET state = 'done', result = ? WHERE id = ? AND state = 'waiting' RETURNING id",
+    [result, id],
+  );
+  return r !== undefined;
+}
+
+/** The legs of a run whose server died: waiting ones end, leased ones are told to stop. */
+export async function cancelLegsOf(db: Db, queued: number, result: string): Promise<void> {
+  await db.run("UPDATE server_legs SET cancel = 1 WHERE repo = ? AND queued = ? AND state <> 'done'", [
+    db.repo,
+    queued,
+  ]);
+  await db.run(
+    "UPDATE server_legs SET state = 'done', result = ? WHERE repo = ? AND queued = ? AND state = 'waiting'",
+    [result, db.repo, queued],
+  );
+}
+
+export async function expiredLegs(db: Db, now: number): Promise<LegRow[]> {
+  return (
+    await db.all<LegRow>(
+      `SELECT ${LEG} FROM server_legs WHERE repo = ? AND state = 'leased' AND expires < ?`,
+      [db.repo, now],
+    )
+  ).map(legRow);
+}
+
+/** A lost lease: queued again (true) unless another replica settled it first. */
+export async function requeueLeg(db: Db, leg: LegRow): Promise<boolean> {
+  const r = await db.get<{ id: string }>(
+    `UPDATE server_legs SET state = 'waiting', attempt = attempt + 1, lease = NULL, agent = NULL, expires = NULL
+     WHERE id = ? AND lease = ? AND state = 'leased' RETURNING id`,
+    [leg.id, leg.lease],
+  );
+  return r !== undefined;
+}
+
+/** A lease given to an agent whose long poll had ended: the leg waits again, as it was. */
+export async function releaseLease(db: Db, leg: LegRow): Promise<void> {
+  await db.run(
+    "UPDATE server_legs SET state = 'waiting', lease = NULL, agent = NULL, expires = NULL WHERE id = ? AND lease = ?",
+    [leg.id, leg.lease],
+  );
+}
+
+/** A lost lease ended with `result` (true) unless another replica settled it first. */
+export async function endLostLeg(db: Db, leg: LegRow, result: string): Promise<boolean> {
+  const r = await db.get<{ id: string }>(
+    `UPDATE server_legs SET state = 'done', result = ?, lease = NULL
+     WHERE id = ? AND lease = ? AND state = 'leased' RETURNING id`,
+    [result, leg.id, leg.lease],
+  );
+  return r !== undefined;
+}
+
+/** The leg's events after the cursor `after` (an event id), in the order they were kept. */
+export async function eventsAfter(
+  db: Db,
+  leg: string,
+  after: number,
+  limit: number,
+): Promise<{ id: number; event: string }[]> {
+  return (
+    await db.all<{ id: number; event: string }>(
+      "SELECT id, event FROM server_leg_events WHERE leg = ? AND id > ? ORDER BY id LIMIT ?",
+      [leg, after, limit],
+    )
+  ).map((r) => ({ id: Number(r.id), event: r.event }));
+}
+
+/** The run has read the leg to its end: forgotten. */
+export async function dropLeg(db: Db, id: string): Promise<void> {
+  await db.run("DELETE FROM server_leg_events WHERE leg = ?", [id]);
+  await db.run("DELETE FROM server_legs WHERE id = ?", [id]);
+}
+
+/** Legs done long ago that no run read (their run's server died): forgotten. */
+export async function dropStale(db: Db, before: number): Promise<void> {
+  await db.run(
+    "DELETE FROM server_leg_events WHERE leg IN (SELECT id FROM server_legs WHERE repo = ? AND state = 'done' AND enqueued_at < ?)",
+    [db.repo, before],
+  );
+  await db.run("DELETE FROM server_legs WHERE repo = ? AND state = 'done' AND enqueued_at < ?", [
+    db.repo,
+    before,
+  ]);
+}
