@@ -250,7 +250,13 @@ export async function main(args: string[]): Promise<number> {
     // PostgreSQL: the legs and agents are rows every replica shares (legs-db.ts); else in memory.
     const dbUrl = historyDatabase(values.db);
     const legsDb = dbUrl
-      ? new LegsDb({ ...legOptions, db: (await openHistory(root, true, dbUrl))!, listenUrl: dbUrl, key })
+      ? new LegsDb({
+          ...legOptions,
+          // A few connections: each runs one query at a time, and agents and runs ask at once.
+          db: await Promise.all([1, 2, 3, 4].map(async () => (await openHistory(root, true, dbUrl))!)),
+          listenUrl: dbUrl,
+          key,
+        })
       : undefined;
     await legsDb?.start();
     const dispatcher: LegQueue = legsDb ?? new Dispatcher(legOptions);

@@ -63,7 +63,8 @@ import {
 import type { AgentPlatform } from "./labels.js";
 
 export interface LegsDbOptions extends DispatchOptions {
-  db: Db;
+  /** Connections to the database, used in turn (each change is one statement: any will do). */
+  db: Db | Db[];
   /** PostgreSQL: the URL a LISTEN connection opens (wake-ups from other replicas). */
   listenUrl?: string;
   /** The server's secret key: the assignments' secret values are sealed with it. */
@@ -78,7 +79,8 @@ type Wait = () => void;
 export class LegsDb implements LegQueue {
   counts = { dispatched: 0, requeued: 0, lost: 0, refusedLate: 0 };
   readonly startDelays: number[] = [];
-  private readonly db: Db;
+  private readonly dbs: Db[];
+  private turn = 0;
   private readonly tokens = new Map<string, AgentInfo>();
   private agentsSnapshot = new Map<string, AgentInfo>();
   private legsSnapshot: (QueuedLeg & { why: string })[] = [];
@@ -93,7 +95,12 @@ export class LegsDb implements LegQueue {
   private closed = false;
 
   constructor(private readonly o: LegsDbOptions) {
-    this.db = o.db;
+    this.dbs = Array.isArray(o.db) ? o.db : [o.db];
+  }
+
+  /** The next connection: a PostgreSQL connection runs one query at a time. */
+  private get db(): Db {
+    return this.dbs[this.turn++ % this.dbs.length]!;
   }
 
   async start(): Promise<void> {
@@ -129,7 +136,7 @@ export class LegsDb implements LegQueue {
     for (const t of this.timers) clearInterval(t);
     for (const w of [...this.idle.values()]) w.give(undefined);
     void this.listener?.end().catch(() => {});
-    void this.db.close();
+    for (const db of this.dbs) void db.close();
   }
 
   async register(a: Omit<AgentInfo, "id" | "token" | "lastSeen" | "leases" | "done">): Promise<AgentInfo> {
@@ -334,7 +341,8 @@ export class LegsDb implements LegQueue {
         const all = rows.length < 2000;
         if (events.length || leg.state === "done" || this.closed || Date.now() >= end) {
           if (all && leg.state === "done" && leg.result) {
-            await dropLeg(this.db, legId);
+            // Read to its end: forgotten (not waited for: the run has what it needs).
+            void dropLeg(this.db, legId).catch((e: Error) => this.o.log(`legs: ${e.message}`));
             return { events, after: cursor, result: JSON.parse(leg.result) as LegResult };
           }
           return { events, after: cursor };

@@ -253,7 +253,7 @@ export class RunQueue {
           this.groupWaiters.delete(done);
           resolve();
         };
-        const t = setTimeout(done, Math.min(1000, end - Date.now()));
+        const t = setTimeout(done, Math.max(0, Math.min(1000, end - Date.now())));
         this.groupWaiters.add(done);
       });
     }
