@@ -126,19 +126,11 @@ export async function waitingLegs(
   ).map((r) => ({ ...r, untrusted: Number(r.untrusted) }));
 }
 
-export async function busy(db: Db, agent: string): Promise<number> {
-  const r = await db.get<{ n: number }>(
-    "SELECT count(*) AS n FROM server_legs WHERE agent = ? AND state = 'leased'",
-    [agent],
-  );
-  return Number(r?.n ?? 0);
-}
-
 /** Leg `id` leased to `agent` if it still waits; undefined when another took it first. */
 export async function takeLeg(
   db: Db,
   id: string,
-  agent: string,
+  agent: { id: string; capacity: number },
   lease: string,
   expires: number,
 ): Promise<LegRow | undefined> {
@@ -148,8 +140,9 @@ export async function takeLeg(
     `UPDATE server_legs SET state = 'leased', lease = ?1, agent = ?2, expires = ?3, acked = 0,
        started_at = coalesce(started_at, ?4)
      WHERE id = (SELECT id FROM server_legs WHERE id = ?5 AND state = 'waiting'${lock}) AND state = 'waiting'
+       AND (SELECT count(*) FROM server_legs WHERE agent = ?2 AND state = 'leased') < ?6
      RETURNING ${LEG}`,
-    [lease, agent, expires, Date.now(), id],
+    [lease, agent.id, expires, Date.now(), id, agent.capacity],
   );
   return r && legRow(r);
 }
@@ -233,8 +226,11 @@ export async function completeLeg(
      WHERE lease = ? AND agent = ? AND state = 'leased' RETURNING id`,
     [result, lease, agent],
   );
-  if (r) await db.run("UPDATE server_agents SET done = done + 1 WHERE id = ?", [agent]);
   return r?.id;
+}
+
+export async function countDone(db: Db, agent: string): Promise<void> {
+  await db.run("UPDATE server_agents SET done = done + 1 WHERE id = ?", [agent]);
 }
 
 /** Cancels a leg: a waiting one ends now (true), a leased one is told to its agent. */
@@ -296,25 +292,44 @@ export async function endLostLeg(db: Db, leg: LegRow, result: string): Promise<b
   return r !== undefined;
 }
 
-/** The leg's events after the cursor `after` (an event id), in the order they were kept. */
-export async function eventsAfter(
+/**
+ * The leg's state and result, and its events after the cursor `after` (an event id) in the
+ * order they were kept, read in one statement (one snapshot: a leg done here has all its
+ * events here); undefined when there is no such leg.
+ */
+export async function legEventsAfter(
   db: Db,
   leg: string,
   after: number,
   limit: number,
-): Promise<{ id: number; event: string }[]> {
-  return (
-    await db.all<{ id: number; event: string }>(
-      "SELECT id, event FROM server_leg_events WHERE leg = ? AND id > ? ORDER BY id LIMIT ?",
-      [leg, after, limit],
-    )
-  ).map((r) => ({ id: Number(r.id), event: r.event }));
+): Promise<
+  { state: LegRow["state"]; result: string | null; events: { id: number; event: string }[] } | undefined
+> {
+  const rows = await db.all<{
+    state: LegRow["state"];
+    result: string | null;
+    eid: number | null;
+    event: string | null;
+  }>(
+    `SELECT l.state, l.result, e.id AS eid, e.event FROM server_legs l
+     LEFT JOIN server_leg_events e ON e.leg = l.id AND e.id > ?
+     WHERE l.id = ? ORDER BY e.id LIMIT ?`,
+    [after, leg, limit],
+  );
+  if (!rows.length) return undefined;
+  return {
+    state: rows[0]!.state,
+    result: rows[0]!.result,
+    events: rows.filter((r) => r.eid !== null).map((r) => ({ id: Number(r.eid), event: r.event! })),
+  };
 }
 
 /** The run has read the leg to its end: forgotten. */
 export async function dropLeg(db: Db, id: string): Promise<void> {
-  await db.run("DELETE FROM server_leg_events WHERE leg = ?", [id]);
-  await db.run("DELETE FROM server_legs WHERE id = ?", [id]);
+  await db.batch([
+    { sql: "DELETE FROM server_leg_events WHERE leg = ?", params: [id] },
+    { sql: "DELETE FROM server_legs WHERE id = ?", params: [id] },
+  ]);
 }
 
 /** Legs done long ago that no run read (their run's server died): forgotten. */
@@ -327,4 +342,13 @@ export async function dropStale(db: Db, before: number): Promise<void> {
     db.repo,
     before,
   ]);
+}
+
+/** PostgreSQL: the LISTEN connections of other replicas (pid: this replica's own). */
+export async function otherListeners(db: Db, pid: number): Promise<number> {
+  const r = await db.get<{ n: number }>(
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'slipway-listen' AND pid <> ? AND datname = current_database()",
+    [pid],
+  );
+  return Number(r?.n ?? 0);
 }

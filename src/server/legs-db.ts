@@ -28,19 +28,19 @@ import {
   addServerLine,
   agentByHash,
   agentName,
-  busy,
   cancelLeg,
   completeLeg,
+  countDone,
   dropLeg,
   dropStale,
   endLostLeg,
-  eventsAfter,
   expiredLegs,
   type LegRow,
-  legById,
   legByLease,
+  legEventsAfter,
   listAgentRows,
   openLegs,
+  otherListeners,
   releaseLease,
   renew,
   requeueLeg,
@@ -85,13 +85,19 @@ export class LegsDb implements LegQueue {
   private agentsSnapshot = new Map<string, AgentInfo>();
   private legsSnapshot: (QueuedLeg & { why: string })[] = [];
   /** Agents in a lease long-poll here, handed legs by match() when one is queued (here or on a replica). */
-  private readonly idle = new Map<string, { agent: AgentInfo; give: (l: QueuedLeg | undefined) => void }>();
+  private readonly idle = new Map<
+    string,
+    { agent: AgentInfo; give: (l: QueuedLeg | undefined) => void; once: boolean }
+  >();
   private matching?: Promise<void>;
   private matchAgain = false;
   /** Runs here waiting for a leg's events. */
   private readonly watchers = new Map<string, Set<Wait>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private listener?: { end(): Promise<void> };
+  private listenerPid = 0;
+  /** Other replicas listening (read each second): alone, no NOTIFY is sent. */
+  private others = 1;
   private closed = false;
 
   constructor(private readonly o: LegsDbOptions) {
@@ -118,6 +124,7 @@ export class LegsDb implements LegQueue {
       await client.connect();
       await client.query("LISTEN slipway_legs");
       await client.query("LISTEN slipway_leg");
+      this.listenerPid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
       this.listener = client;
     }
     await this.snapshot();
@@ -127,6 +134,9 @@ export class LegsDb implements LegQueue {
       this.timers.push(t);
     };
     every(1000, () => this.snapshot());
+    // NOTIFY is how replicas hear each other at once; this is the safety net (a notification
+    // sent before a replica listened, a LISTEN connection that broke): one read a second.
+    every(1000, async () => this.match());
     every(Math.max(200, Math.min(1000, this.o.leaseMs / 4)), () => this.expire());
     every(60_000, () => dropStale(this.db, Date.now() - 24 * 3600_000));
   }
@@ -211,8 +221,7 @@ export class LegsDb implements LegQueue {
   }
 
   async lease(agent: AgentInfo, waitMs: number): Promise<QueuedLeg | undefined> {
-    const now = await this.take(agent);
-    if (now || waitMs <= 0 || this.closed) return now;
+    if (this.closed) return undefined;
     this.idle.get(agent.id)?.give(undefined);
     return new Promise((resolve) => {
       const give = (l: QueuedLeg | undefined) => {
@@ -220,17 +229,17 @@ export class LegsDb implements LegQueue {
         if (this.idle.get(agent.id)?.give === give) this.idle.delete(agent.id);
         resolve(l);
       };
-      const timer = setTimeout(() => give(undefined), waitMs);
-      this.idle.set(agent.id, { agent, give });
-      // A leg queued between take() and now woke nobody: look once more.
+      // waitMs 0: answered by the next pass of match(), not by the clock.
+      const timer = waitMs > 0 ? setTimeout(() => give(undefined), waitMs) : undefined;
+      this.idle.set(agent.id, { agent, give, once: waitMs <= 0 });
       this.match();
     });
   }
 
   /**
-   * Hands waiting legs to the agents waiting here: one pass at a time, one read of the queue
-   * per pass (not one per agent), so a wake-up costs the same with 1 or 100 idle agents.
-   * An agent asks only when it has room, so its load is not read again.
+   * Hands waiting legs to the agents asking here, oldest leg first: one pass at a time, one
+   * read of the queue per pass (not one per agent), so a wake-up costs the same with 1 or
+   * 100 idle agents, and the agents of one replica never race each other for a leg.
    */
   private match(): void {
     if (this.matching) {
@@ -241,6 +250,7 @@ export class LegsDb implements LegQueue {
       do {
         this.matchAgain = false;
         if (!this.idle.size) break;
+        const asked = [...this.idle.values()];
         const legs = await waitingLegs(this.db);
         for (const c of legs) {
           const leg = {
@@ -249,8 +259,8 @@ export class LegsDb implements LegQueue {
           };
           const w = [...this.idle.values()].find((x) => fits({ ...x.agent, leases: new Set() }, leg));
           if (!w) continue;
-          const row = await takeLeg(this.db, c.id, w.agent.id, id(), Date.now() + this.o.leaseMs);
-          if (!row) continue; // taken by an agent of another replica
+          const row = await takeLeg(this.db, c.id, w.agent, id(), Date.now() + this.o.leaseMs);
+          if (!row) continue; // taken by an agent of another replica (or this agent is full)
           if (this.idle.get(w.agent.id) !== w) {
             // Its long poll ended meanwhile: the leg waits again.
             await this.unlease(row);
@@ -258,6 +268,8 @@ export class LegsDb implements LegQueue {
           }
           w.give(this.started(row));
         }
+        // Those that asked without waiting have their answer: nothing for them now.
+        for (const w of asked) if (w.once && this.idle.get(w.agent.id) === w) w.give(undefined);
       } while (this.matchAgain && !this.closed);
     })()
       .catch((e: Error) => this.o.log(`legs: ${e.message}`))
@@ -298,6 +310,7 @@ export class LegsDb implements LegQueue {
       this.counts.refusedLate++;
       return false;
     }
+    void countDone(this.db, agent.id).catch((e: Error) => this.o.log(`legs: ${e.message}`));
     this.o.onDone?.(result.result);
     await this.notify("slipway_leg", legId);
     // The agent has room again.
@@ -332,10 +345,9 @@ export class LegsDb implements LegQueue {
     try {
       for (;;) {
         woken = false;
-        // Read the state first: a leg done then has all its events stored.
-        const leg = await legById(this.db, legId);
+        const leg = await legEventsAfter(this.db, legId, after, 2000);
         if (!leg) return undefined;
-        const rows = await eventsAfter(this.db, legId, after, 2000);
+        const rows = leg.events;
         const cursor = rows.at(-1)?.id ?? after;
         const events = rows.map((r) => JSON.parse(r.event) as RunEvent);
         const all = rows.length < 2000;
@@ -348,8 +360,9 @@ export class LegsDb implements LegQueue {
           return { events, after: cursor };
         }
         if (woken) continue;
+        // At most a second: a notification missed is made up for by reading again.
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.max(0, end - Date.now()));
+          const t = setTimeout(resolve, Math.max(0, Math.min(1000, end - Date.now())));
           wake = () => {
             clearTimeout(t);
             resolve();
@@ -361,25 +374,6 @@ export class LegsDb implements LegQueue {
       set.delete(watch);
       if (!set.size) this.watchers.delete(legId);
     }
-  }
-
-  /** The oldest waiting leg this agent can run, leased to it. */
-  private async take(agent: AgentInfo): Promise<QueuedLeg | undefined> {
-    if ((await busy(this.db, agent.id)) >= agent.capacity) return undefined;
-    const free = { ...agent, leases: new Set<string>() };
-    for (const c of await waitingLegs(this.db)) {
-      if (
-        !fits(free, {
-          untrusted: c.untrusted === 1,
-          assignment: { runsOn: JSON.parse(c.runs_on) as string[] },
-        })
-      )
-        continue;
-      const row = await takeLeg(this.db, c.id, agent.id, id(), Date.now() + this.o.leaseMs);
-      if (!row) continue; // another agent, maybe on another replica, took it first
-      return this.started(row);
-    }
-    return undefined;
   }
 
   private started(row: LegRow): QueuedLeg {
@@ -433,6 +427,7 @@ export class LegsDb implements LegQueue {
   /** What the API and the pages show, read once a second. */
   private async snapshot(): Promise<void> {
     const [agents, legs] = await Promise.all([listAgentRows(this.db), openLegs(this.db)]);
+    if (this.o.listenUrl) this.others = await otherListeners(this.db, this.listenerPid);
     const map = new Map(agents.map((r) => [r.id, agentInfo(r)]));
     for (const l of legs)
       if (l.state === "leased" && l.agent && l.lease) map.get(l.agent)?.leases.add(l.lease);
@@ -490,11 +485,26 @@ export class LegsDb implements LegQueue {
     return { ...a, secrets };
   }
 
+  private notes = new Set<string>();
+
+  /**
+   * Here at once; the other replicas through NOTIFY (this one hears it too: a wake-up more),
+   * the notifications of one moment sent together in one statement, each once.
+   */
   private async notify(channel: "slipway_legs" | "slipway_leg", payload = ""): Promise<void> {
-    // Here at once; the other replicas through NOTIFY (this one hears it too: a wake-up more).
     if (channel === "slipway_legs") this.wakeAgents();
     else this.wake(payload);
-    if (this.o.listenUrl) await this.db.run("SELECT pg_notify(?, ?)", [channel, payload]);
+    if (!this.o.listenUrl || this.others === 0) return;
+    const first = this.notes.size === 0;
+    this.notes.add(`${channel} ${payload}`);
+    if (!first) return;
+    await new Promise((r) => setImmediate(r));
+    const all = [...this.notes].map((n) => n.split(" ") as [string, string]);
+    this.notes = new Set();
+    await this.db.run(
+      `SELECT ${all.map((_, i) => `pg_notify(?${2 * i + 1}, ?${2 * i + 2})`).join(", ")}`,
+      all.flat(),
+    );
   }
 
   private wakeAgents(): void {
