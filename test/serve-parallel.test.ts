@@ -165,3 +165,53 @@ test("serve: concurrency groups across runs: one holds, the newest waits and say
   expect(result(c3End)).toBe("cancelled");
   expect(printed(c3End.run, "start c3")).toBe(false);
 }, 120_000);
+
+const JOB_GROUP = `on: push
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    concurrency: gate
+    steps:
+      - run: echo "first holds"; while [ ! -f "${gates}/go-job-\${{ github.run_number }}" ]; do sleep 0.05; done
+  second:
+    runs-on: ubuntu-latest
+    concurrency: gate
+    steps:
+      - run: echo "second ran"
+`;
+
+test("serve: a job waiting for its concurrency group says why in GET /api/queue/ID and on the runs page", async () => {
+  const repo = tempRepo(undefined, { ".github/workflows/ci.yml": JOB_GROUP, ".gitignore": ".slipway/\n" });
+  const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+  const s = await serve(repo, ["--agents", "2", "--no-sandbox"], env);
+  const r = await webhook(
+    s,
+    "push",
+    { ref: "refs/heads/main", before: "0".repeat(40), after: head, repository: { full_name: "o/r" } },
+    "j-1",
+    SECRET,
+  );
+  const q = await until("a job to wait for the group", async () => {
+    const x = (await api(s, `/api/queue/${r.body.queued}`)).body as unknown as Row & {
+      jobsWaiting: Record<string, string>;
+    };
+    return Object.keys(x.jobsWaiting ?? {}).length ? x : undefined;
+  });
+  const [job, why] = Object.entries(q.jobsWaiting)[0]!;
+  expect(["first", "second"]).toContain(job);
+  expect(why).toBe("waiting for concurrency group 'gate'");
+  const page = await api(s, "/");
+  expect(page.text).toContain(`${job}: waiting for concurrency group &#39;gate&#39;`);
+  writeFileSync(join(gates, `go-job-${q.run}`), "");
+  const done = await until("the run to finish", async () => {
+    const x = (await api(s, `/api/queue/${r.body.queued}`)).body as unknown as Row & {
+      jobsWaiting: Record<string, string>;
+    };
+    return x.state === "done" ? x : undefined;
+  });
+  expect(done.jobsWaiting).toEqual({});
+  const res = JSON.parse(
+    readFileSync(join(repo, ".slipway", "runs", String(done.run), "result.json"), "utf8"),
+  );
+  expect(res).toMatchObject({ result: "success" });
+}, 120_000);

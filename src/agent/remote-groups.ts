@@ -33,3 +33,19 @@ export function remoteGroups(
     }
   };
 }
+
+let told: Promise<void> = Promise.resolve();
+
+/** Jobs of the run waiting for a concurrency group, told to the server in order (shown with the run). */
+export function reportWaits(
+  o: { url: string; token: string; queued: number },
+  waits: Record<string, string>,
+): Promise<void> {
+  told = told.then(() =>
+    post(o.url, "/api/dispatch/waits", o.token, { queued: o.queued, waits }).then(
+      () => {},
+      () => {},
+    ),
+  );
+  return told;
+}

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { remoteApprover } from "../agent/remote-approval.js";
-import { remoteGroups } from "../agent/remote-groups.js";
+import { remoteGroups, reportWaits } from "../agent/remote-groups.js";
 import { remoteLegRunner } from "../agent/remote-leg.js";
 import { announceRun } from "../agent/remote-run.js";
 import { Recorder } from "../db/recorder.js";
@@ -298,6 +298,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       // A server's runs share concurrency groups across runs: the server says when this one starts.
       gate:
         dispatch && dispatch.queued > 0 ? remoteGroups(dispatch, (reason) => ac.abort(reason)) : undefined,
+      onWaiting: dispatch && dispatch.queued > 0 ? (waits) => void reportWaits(dispatch, waits) : undefined,
       // The machine's events hold what the planner answered (names, reasons): masked too.
       record: (e) => rf.machine(masker.mask(JSON.stringify(e))),
       // A server's run asks the server (a person decides through its API); the CLI asks here.

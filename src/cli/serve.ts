@@ -387,6 +387,7 @@ export async function main(args: string[]): Promise<number> {
         dispatchToken,
         started: (id, run) => queue.started(id, run),
         groups: (id, asks, waitMs) => queue.groups(id, asks, waitMs),
+        jobsWaiting: (id, waits) => queue.jobsWaiting(id, waits),
         maxWaitMs: 25_000,
         mask: (t) => masker.mask(t),
         unauthorized: () => {

@@ -5,7 +5,7 @@ import type { Approver } from "./approval.js";
 import type { Emit, JobResult } from "./events.js";
 import type { Executor, PrepareSpec } from "./executor/types.js";
 import { drive } from "./machine/driver.js";
-import type { MachineEvent, WorkflowSpec } from "./machine/types.js";
+import type { MachineEvent, MachineState, WorkflowSpec } from "./machine/types.js";
 import type { Masker } from "./mask.js";
 import { type LegRunner, PlanPorts, runContexts, workflowSpec } from "./ports.js";
 import type { Reuser } from "./reuse/reuser.js";
@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   record?: (e: MachineEvent) => void;
   /** Waited for before the run starts, with its workflows' concurrency groups (slipway serve's). */
   gate?: RunGate;
+  /** Jobs waiting for their concurrency group, by leg key, each time that changes (slipway serve shows them). */
+  onWaiting?: (waits: Record<string, string>) => void;
 }
 
 /** Resolves when the run may start; a gate that says no aborts the run's signal itself. */
@@ -48,6 +50,21 @@ export function runPlan(plan: RunPlan, o: SchedulerOptions): Promise<JobResult> 
     return spec;
   });
   const groups = workflows.flatMap((w) => (w.concurrency ? [w.concurrency] : []));
-  const start = () => drive({ maxJobs: o.maxJobs, workflows }, ports, { signal: o.signal, record: o.record });
+  let said = "{}";
+  const observe = (s: MachineState) => {
+    const waits: Record<string, string> = {};
+    for (const l of Object.values(s.legs))
+      if (l.phase === "group" && l.concurrency)
+        waits[l.key] = `waiting for concurrency group '${l.concurrency.group}'`;
+    const now = JSON.stringify(waits);
+    if (now !== said) o.onWaiting?.(waits);
+    said = now;
+  };
+  const start = () =>
+    drive({ maxJobs: o.maxJobs, workflows }, ports, {
+      signal: o.signal,
+      record: o.record,
+      ...(o.onWaiting ? { observe } : {}),
+    });
   return o.gate && groups.length ? o.gate(groups, o.signal).then(start) : start();
 }

@@ -27,6 +27,8 @@ export interface AgentApiOptions {
   started?: (queued: number, run: number) => Promise<boolean>;
   /** A run the server started asks for its concurrency groups (RunQueue.groups). */
   groups?: (queued: number, asks: GroupAsk[], waitMs: number) => Promise<GroupAnswer>;
+  /** A run the server started says which of its jobs wait for a concurrency group (RunQueue.jobsWaiting). */
+  jobsWaiting?: (queued: number, waits: Record<string, string>) => Promise<boolean>;
   /** Longest long poll (ms). */
   maxWaitMs: number;
   mask: (t: string) => string;
@@ -276,6 +278,23 @@ export function agentApi(o: AgentApiOptions) {
           throw new HttpError(400, "groups must be {queued, groups: [{group, cancel}], wait}");
         if (!o.groups) throw new HttpError(404, "this server keeps no concurrency groups");
         json(res, 200, await o.groups(queued, asks, wait(b.wait)));
+        return true;
+      }
+      case "/api/dispatch/waits": {
+        dispatchAuth(req);
+        const b = await readJson<{ queued?: unknown; waits?: unknown }>(req, MB);
+        const queued = Number(b.queued);
+        const w = b.waits as Record<string, unknown> | undefined;
+        if (
+          !Number.isInteger(queued) ||
+          !w ||
+          typeof w !== "object" ||
+          !Object.values(w).every((v) => typeof v === "string" && v.length <= 2000)
+        )
+          throw new HttpError(400, "waits must be {queued, waits: {job: why}}");
+        if (!(await o.jobsWaiting?.(queued, w as Record<string, string>)))
+          throw new HttpError(404, `queued run ${queued} is not running here`);
+        json(res, 200, { ok: true });
         return true;
       }
       case "/api/dispatch/cancel": {

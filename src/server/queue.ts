@@ -74,6 +74,8 @@ export interface Queued {
   rerunOf?: number;
   /** Why a running run has not started its jobs yet (a concurrency group). */
   waiting?: string;
+  /** Its jobs waiting for a concurrency group, by job key, and why (as its run told this server). */
+  jobsWaiting?: Record<string, string>;
 }
 
 export interface QueueOptions {
@@ -127,6 +129,8 @@ export class RunQueue {
    */
   private tree: Promise<void> = Promise.resolve();
   private readonly treeHeld = new Map<number, () => void>();
+  /** What the runs here said about their jobs waiting for a concurrency group. */
+  private readonly jobWaits = new Map<number, Record<string, string>>();
   /** Runs here waiting for a concurrency group: woken when a run here ends. */
   private readonly groupWaiters = new Set<() => void>();
   private stopping = false;
@@ -221,8 +225,21 @@ export class RunQueue {
     this.cache = rows.map((r) => {
       const q = queued(r);
       const why = q.state === "running" ? waits.get(q.id) : undefined;
-      return why ? { ...q, waiting: why } : q;
+      const jobs = q.state === "running" ? this.jobWaits.get(q.id) : undefined;
+      return {
+        ...q,
+        ...(why ? { waiting: why } : {}),
+        ...(jobs && Object.keys(jobs).length ? { jobsWaiting: jobs } : {}),
+      };
     });
+  }
+
+  /** A run here says which of its jobs wait for a concurrency group (none: an empty record). */
+  async jobsWaiting(id: number, waits: Record<string, string>): Promise<boolean> {
+    if (!this.active.has(id)) return false;
+    this.jobWaits.set(id, waits);
+    await this.refresh();
+    return true;
   }
 
   /**
@@ -330,6 +347,7 @@ export class RunQueue {
       this.o.log(`run ${q.id}: ${q.message[0]}`);
     } finally {
       this.active.delete(q.id);
+      this.jobWaits.delete(q.id);
       this.treeHeld.get(q.id)?.();
     }
     if (q.state === "running") q.state = "done";

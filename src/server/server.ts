@@ -335,6 +335,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
           state: q.state,
           run: q.run ?? null,
           ...(q.waiting ? { waiting: q.waiting } : {}),
+          ...(q.jobsWaiting ? { jobsWaiting: q.jobsWaiting } : {}),
         })),
       );
     const m = /^\/api\/(runs|queue)\/(\d{1,9})(\/events)?$/.exec(path);
@@ -351,6 +352,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         ...(q.rerunOf ? { rerunOf: q.rerunOf } : {}),
         // Why it has not started its jobs yet (a concurrency group), as of the last second.
         waiting: o.queue.list().find((x) => x.id === q.id)?.waiting ?? null,
+        jobsWaiting: o.queue.list().find((x) => x.id === q.id)?.jobsWaiting ?? {},
         exitCode: q.exitCode ?? null,
         message: q.message ?? [],
       });

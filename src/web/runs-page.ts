@@ -86,7 +86,16 @@ ${runs
 function queuePanel(p: Panel): string {
   const waiting = p.queued.filter((q) => q.state === "queued" || q.state === "running");
   const runs = waiting.length
-    ? `<ul>${waiting.map((q) => `<li>${status(q.state === "queued" ? "queued" : null)} ${q.run ? `<a href="/runs/${q.run}">#${q.run}</a>` : `queued ${q.id}`} ${e(q.request.event)} ${e(q.request.ref)}${q.waiting ? ` <span class="why">${e(q.waiting)}</span>` : ""}</li>`).join("")}</ul>`
+    ? `<ul>${waiting
+        .map(
+          (q) =>
+            `<li>${status(q.state === "queued" ? "queued" : null)} ${q.run ? `<a href="/runs/${q.run}">#${q.run}</a>` : `queued ${q.id}`} ${e(q.request.event)} ${e(q.request.ref)}${q.waiting ? ` <span class="why">${e(q.waiting)}</span>` : ""}${Object.entries(
+              q.jobsWaiting ?? {},
+            )
+              .map(([job, why]) => ` <span class="why">${e(job)}: ${e(why)}</span>`)
+              .join("")}</li>`,
+        )
+        .join("")}</ul>`
     : "<p>Nothing waits.</p>";
   const legs = p.legs.length
     ? `<ul class="legs">${p.legs.map((l) => `<li><a href="/runs/${l.run}/jobs/${encodeURIComponent(l.assignment.key)}">#${l.run} ${e(l.assignment.name)}</a> <span class="why">${e(l.why)}</span></li>`).join("")}</ul>`

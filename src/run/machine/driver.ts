@@ -54,6 +54,8 @@ export interface DriveOptions {
    * the driver asks again what it was waiting for, instead of starting.
    */
   from?: MachineState;
+  /** The state after each batch of transitions (read it, do not change it): who waits, and why. */
+  observe?(state: MachineState): void;
 }
 
 /** Runs the workflows to their end; the run's result. */
@@ -131,6 +133,7 @@ class Driver {
     } finally {
       this.busy = false;
     }
+    this.options.observe?.(this.state);
     if (!this.finished && this.waiting === 0)
       this.fail(new Error("the scheduler stalled: nothing runs and nothing is asked"));
   }
