@@ -50,7 +50,10 @@ machines), the API and a page list them, and their events stream live.
                            that moved (for repositories that send no webhooks)
       --host HOST          address to listen on (default: 127.0.0.1)
       --port N             port (default: 8080; 0: any free port, printed)
-      --db URL             run history in PostgreSQL (default: .slipway/slipway.db)
+      --db URL             run history in PostgreSQL (default: .slipway/slipway.db); servers on
+                           one PostgreSQL database are replicas: they share the queue, the
+                           agents and their jobs (agents: --server URL,URL; one key:
+                           SLIPWAY_SECRET_KEY)
       --webhook-secret S   GitHub webhook secret (or SLIPWAY_WEBHOOK_SECRET); without one,
                            webhooks are refused
       --token T            the admin bearer token: POST /api/runs, cancel, rerun, secrets (or
@@ -89,14 +92,16 @@ machines), the API and a page list them, and their events stream live.
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
-with Last-Event-ID), GET /api/queue/N, POST /api/queue/N/cancel, POST /api/queue/N/rerun
-(?jobs=all: every job runs again; default: jobs that succeeded are reused, the failed ones
-run again), GET /metrics (Prometheus), GET /api/agents (agents, and the jobs waiting with
-why), GET / (the runs page); /api/agent/* for agents. Deployments: GET /api/approvals, POST
-/api/approvals/ID {decision: approve|reject, comment}, GET /api/environments[/NAME[/diff?from=&to=]],
-POST /api/environments/NAME/rollback {to?}, PUT|DELETE /api/environments/NAME/secrets/X; pages
-/environments, /environments/NAME, /approvals. Protection rules, users and groups: the users:,
-groups: and environments: sections of slipway-server.yml.
+with Last-Event-ID), GET /api/queue/N ({state, run, waiting, jobsWaiting}: what a 202
+answer's "poll" names; "run" is set as soon as the run has its number), POST
+/api/queue/N/cancel, POST /api/queue/N/rerun (?jobs=all: every job runs again; default: jobs
+that succeeded are reused, the failed ones run again), GET /metrics (Prometheus), GET
+/api/agents (agents, and the jobs waiting with why), GET / (the runs page); /api/agent/* for
+agents. Deployments: GET /api/approvals, POST /api/approvals/ID {decision: approve|reject,
+comment}, GET /api/environments[/NAME[/diff?from=&to=]], POST /api/environments/NAME/rollback
+{to?}, PUT|DELETE /api/environments/NAME/secrets/X; pages /environments, /environments/NAME,
+/approvals. Protection rules, users and groups: the users:, groups: and environments: sections
+of slipway-server.yml.
 
 The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
 read token or a --password-file user. Admins may cancel, re-run and dispatch runs there; readers

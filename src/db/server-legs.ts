@@ -86,9 +86,13 @@ export async function seen(db: Db, id: string, at: number): Promise<void> {
   await db.run("UPDATE server_agents SET last_seen = ? WHERE id = ?", [at, id]);
 }
 
-export async function listAgentRows(db: Db): Promise<AgentRow[]> {
+/** Agents seen since `since` (ms): one that stopped asking (gone, or registered again) is not listed. */
+export async function listAgentRows(db: Db, since: number): Promise<AgentRow[]> {
   return (
-    await db.all<AgentRow>("SELECT * FROM server_agents WHERE repo = ? ORDER BY name, id", [db.repo])
+    await db.all<AgentRow>(
+      "SELECT * FROM server_agents WHERE repo = ? AND last_seen >= ? ORDER BY name, id",
+      [db.repo, since],
+    )
   ).map(agentRow);
 }
 

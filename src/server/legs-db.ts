@@ -426,7 +426,11 @@ export class LegsDb implements LegQueue {
 
   /** What the API and the pages show, read once a second. */
   private async snapshot(): Promise<void> {
-    const [agents, legs] = await Promise.all([listAgentRows(this.db), openLegs(this.db)]);
+    // An agent asks at least every 25 s (its long poll) and is written seen every 5 s.
+    const [agents, legs] = await Promise.all([
+      listAgentRows(this.db, Date.now() - 90_000),
+      openLegs(this.db),
+    ]);
     if (this.o.listenUrl) this.others = await otherListeners(this.db, this.listenerPid);
     const map = new Map(agents.map((r) => [r.id, agentInfo(r)]));
     for (const l of legs)
