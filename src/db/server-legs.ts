@@ -268,12 +268,12 @@ export async function expiredLegs(db: Db, now: number): Promise<LegRow[]> {
   ).map(legRow);
 }
 
-/** A lost lease: queued again (true) unless another replica settled it first. */
+/** A lost lease: queued again (true) unless another replica settled it first, or it was renewed meanwhile. */
 export async function requeueLeg(db: Db, leg: LegRow): Promise<boolean> {
   const r = await db.get<{ id: string }>(
     `UPDATE server_legs SET state = 'waiting', attempt = attempt + 1, lease = NULL, agent = NULL, expires = NULL
-     WHERE id = ? AND lease = ? AND state = 'leased' RETURNING id`,
-    [leg.id, leg.lease],
+     WHERE id = ? AND lease = ? AND state = 'leased' AND expires < ? RETURNING id`,
+    [leg.id, leg.lease, Date.now()],
   );
   return r !== undefined;
 }
@@ -290,8 +290,8 @@ export async function releaseLease(db: Db, leg: LegRow): Promise<void> {
 export async function endLostLeg(db: Db, leg: LegRow, result: string): Promise<boolean> {
   const r = await db.get<{ id: string }>(
     `UPDATE server_legs SET state = 'done', result = ?, lease = NULL
-     WHERE id = ? AND lease = ? AND state = 'leased' RETURNING id`,
-    [result, leg.id, leg.lease],
+     WHERE id = ? AND lease = ? AND state = 'leased' AND expires < ? RETURNING id`,
+    [result, leg.id, leg.lease, Date.now()],
   );
   return r !== undefined;
 }
