@@ -175,20 +175,25 @@ export async function addEvents(
   events: string[],
   expires: number,
 ): Promise<number> {
-  if (events.length) {
-    const values = events
-      .map((_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4})`)
-      .join(", ");
-    await db.run(
-      `INSERT INTO server_leg_events (leg, attempt, seq, event) VALUES ${values} ON CONFLICT DO NOTHING`,
-      events.flatMap((e, i) => [leg.id, leg.attempt, from + i, e]),
-    );
-  }
   const acked = Math.max(leg.acked, from + events.length - 1);
-  await db.run(
-    "UPDATE server_legs SET acked = CASE WHEN acked > ? THEN acked ELSE ? END, expires = ? WHERE id = ? AND lease = ?",
-    [acked, acked, expires, leg.id, leg.lease],
-  );
+  const values = events
+    .map((_, i) => `(?${4 * i + 1}, ?${4 * i + 2}, ?${4 * i + 3}, ?${4 * i + 4})`)
+    .join(", ");
+  // One round trip, all or nothing: the events and the lease's new acked seq and expiry.
+  await db.batch([
+    ...(events.length
+      ? [
+          {
+            sql: `INSERT INTO server_leg_events (leg, attempt, seq, event) VALUES ${values} ON CONFLICT DO NOTHING`,
+            params: events.flatMap((e, i) => [leg.id, leg.attempt, from + i, e]),
+          },
+        ]
+      : []),
+    {
+      sql: "UPDATE server_legs SET acked = CASE WHEN acked > ? THEN acked ELSE ? END, expires = ? WHERE id = ? AND lease = ?",
+      params: [acked, acked, expires, leg.id, leg.lease],
+    },
+  ]);
   return acked;
 }
 
