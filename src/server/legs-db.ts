@@ -16,8 +16,13 @@
 //   (server-queue.ts), which cancels their legs here, and run again once.
 // - The assignment's secret values are sealed (AES-256-GCM, the server's secret key, which the
 //   replicas share) before they are written.
-// Idle agents cost one query per long poll (25 s) and nothing while they wait: wake-ups come
-// from LISTEN, not from polling the table.
+// - SQLite is one server: the same code works on it (tests), but `slipway serve` keeps the
+//   legs in memory there (dispatch.ts); nothing would be shared.
+// Cost: an idle agent costs a read when its long poll (25 s) begins, and nothing while it
+// waits; each replica reads the queue once a second while agents wait there (the safety net
+// for a missed notification) and its snapshot for the API and pages. NOTIFY is skipped while
+// no other replica listens. One matcher per replica hands legs to its waiting agents, so they
+// never race each other for a leg; replicas race only through SKIP LOCKED.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/db.js";
 import {
