@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
 import { tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
 
@@ -106,99 +107,119 @@ const events = (n: number) =>
     .slice(0, -1)
     .map((l) => JSON.parse(l) as { type: string; job?: string; text?: string; seq: number });
 
-test("agents: a job waits saying why; two agents run one run's jobs at once; each reports its work", async () => {
-  const s = await serve(repo, ["--agents", "0"], env);
-  const r = await webhook(s, "push", push("refs/heads/main"), "d-1", SECRET);
-  expect(r.status).toBe(202);
-  // No agent yet: the jobs wait, and say why.
-  const waiting = await until("jobs waiting", async () => {
-    const a = (await api(s, "/api/agents")).body as unknown as Agents;
-    return a.jobs.length === 2 ? a.jobs : undefined;
-  });
-  expect(waiting.map((j) => [j.job, j.state, j.why]).sort()).toEqual([
-    ["one", "waiting", "no agent with labels ubuntu-latest"],
-    ["two", "waiting", "no agent with labels self-hosted, linux"],
-  ]);
-  agent(s, "a1");
-  agent(s, "a2");
-  const n = await finished(s, r.body.queued);
-  expect(result(n)).toMatchObject({ result: "success" });
-  const a = (await api(s, "/api/agents")).body as unknown as Agents;
-  expect(a.agents.map((x) => [x.name, x.done, x.busy]).sort()).toEqual([
-    ["a1", 1, 0],
-    ["a2", 1, 0],
-  ]);
-  // Every event once, in order, from both agents.
-  const ev = events(n);
-  expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
-  expect(
-    ev
-      .filter((e) => e.type === "job-start")
-      .map((e) => e.job)
-      .sort(),
-  ).toEqual(["one", "two"]);
-  // The agent's registration token and the server's secrets are not in a step's environment.
-  expect(ev.filter((e) => e.text?.startsWith("credentials:")).map((e) => e.text)).toEqual(["credentials:[]"]);
-  // Prometheus: what ran, how long jobs waited, the agents.
-  const m = await api(s, "/metrics");
-  expect(m.status).toBe(200);
-  expect(m.text).toContain('slipway_runs_total{result="success"} 1');
-  expect(m.text).toContain('slipway_jobs_total{result="success"} 2');
-  expect(m.text).toContain("slipway_job_start_delay_seconds_count 2");
-  expect(m.text).toMatch(/^slipway_agents 2$/m);
-  expect(m.text).toMatch(/^slipway_jobs_waiting 0$/m);
-  expect(m.text).toContain('slipway_requests{outcome="accepted"} 1');
-}, 90_000);
+// On PostgreSQL the legs, leases and agents are rows (src/server/legs-db.ts): the same promises.
+describe.each(backends())("$name", (b) => {
+  const dbArgs = async () => {
+    if (b.name !== "postgres") return [];
+    const { url } = await b.fresh();
+    return ["--db", url!];
+  };
 
-test("agents: kill -9 of an agent mid-job: the job runs again on the other agent, no line twice", async () => {
-  const s = await serve(repo, ["--agents", "0", "--lease-seconds", "2"], env);
-  const agents = [agent(s, "b1"), agent(s, "b2")];
-  await until(
-    "agents",
-    async () => ((await api(s, "/api/agents")).body as unknown as Agents).agents.length === 2 || undefined,
-  );
-  const r = await webhook(s, "push", push("refs/heads/gated"), "d-2", SECRET);
-  const on = await until("the job to start", async () => {
-    const a = (await api(s, "/api/agents")).body as unknown as Agents;
-    return a.jobs
-      .find((j) => j.state === "leased" && j.why.startsWith("running on"))
-      ?.why.slice("running on ".length);
-  });
-  const q = (await api(s, `/api/queue/${r.body.queued}`)).body;
-  await until("the step to print", () =>
-    existsSync(join(repo, ".slipway", "runs", String(q.run), "events.jsonl")) &&
-    events(q.run as number).some((e) => e.text === "started")
-      ? true
-      : undefined,
-  );
-  const killed = agents[on === "b1" ? 0 : 1]!;
-  killed.proc.kill("SIGKILL");
-  // Within the lease (2 s) the job is queued again and the other agent takes it.
-  await until(
-    "attempt 2",
-    () =>
-      events(q.run as number).some((e) =>
-        /stopped answering .* attempt 2 on another agent/.test(e.text ?? ""),
-      )
+  test("agents: a job waits saying why; two agents run one run's jobs at once; each reports its work", async () => {
+    const s = await serve(repo, ["--agents", "0", ...(await dbArgs())], env);
+    const r = await webhook(s, "push", push("refs/heads/main"), `d-1-${b.name}`, SECRET);
+    expect(r.status).toBe(202);
+    // No agent yet: the jobs wait, and say why.
+    const waiting = await until("jobs waiting", async () => {
+      const a = (await api(s, "/api/agents")).body as unknown as Agents;
+      return a.jobs.length === 2 ? a.jobs : undefined;
+    });
+    expect(waiting.map((j) => [j.job, j.state, j.why]).sort()).toEqual([
+      ["one", "waiting", "no agent with labels ubuntu-latest"],
+      ["two", "waiting", "no agent with labels self-hosted, linux"],
+    ]);
+    agent(s, "a1");
+    agent(s, "a2");
+    const n = await finished(s, r.body.queued);
+    expect(result(n)).toMatchObject({ result: "success" });
+    // The agents' list is at most a second old (PostgreSQL: read from the database each second).
+    const a = await until("the agents' counts", async () => {
+      const x = (await api(s, "/api/agents")).body as unknown as Agents;
+      return x.agents.every((y) => y.done === 1 && y.busy === 0) ? x : undefined;
+    });
+    expect(a.agents.map((x) => [x.name, x.done, x.busy]).sort()).toEqual([
+      ["a1", 1, 0],
+      ["a2", 1, 0],
+    ]);
+    // Every event once, in order, from both agents.
+    const ev = events(n);
+    expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
+    expect(
+      ev
+        .filter((e) => e.type === "job-start")
+        .map((e) => e.job)
+        .sort(),
+    ).toEqual(["one", "two"]);
+    // The agent's registration token and the server's secrets are not in a step's environment.
+    expect(ev.filter((e) => e.text?.startsWith("credentials:")).map((e) => e.text)).toEqual([
+      "credentials:[]",
+    ]);
+    // Prometheus: what ran, how long jobs waited, the agents.
+    const m = await until("the metrics", async () => {
+      const x = await api(s, "/metrics");
+      return /^slipway_jobs_waiting 0$/m.test(x.text) ? x : undefined;
+    });
+    expect(m.status).toBe(200);
+    expect(m.text).toContain('slipway_runs_total{result="success"} 1');
+    expect(m.text).toContain('slipway_jobs_total{result="success"} 2');
+    expect(m.text).toContain("slipway_job_start_delay_seconds_count 2");
+    expect(m.text).toMatch(/^slipway_agents 2$/m);
+    expect(m.text).toMatch(/^slipway_jobs_waiting 0$/m);
+    expect(m.text).toContain('slipway_requests{outcome="accepted"} 1');
+  }, 90_000);
+
+  test("agents: kill -9 of an agent mid-job: the job runs again on the other agent, no line twice", async () => {
+    const s = await serve(repo, ["--agents", "0", "--lease-seconds", "2", ...(await dbArgs())], env);
+    const agents = [agent(s, "b1"), agent(s, "b2")];
+    await until(
+      "agents",
+      async () => ((await api(s, "/api/agents")).body as unknown as Agents).agents.length === 2 || undefined,
+    );
+    const r = await webhook(s, "push", push("refs/heads/gated"), `d-2-${b.name}`, SECRET);
+    const on = await until("the job to start", async () => {
+      const a = (await api(s, "/api/agents")).body as unknown as Agents;
+      return a.jobs
+        .find((j) => j.state === "leased" && j.why.startsWith("running on"))
+        ?.why.slice("running on ".length);
+    });
+    const q = (await api(s, `/api/queue/${r.body.queued}`)).body;
+    await until("the step to print", () =>
+      existsSync(join(repo, ".slipway", "runs", String(q.run), "events.jsonl")) &&
+      events(q.run as number).some((e) => e.text === "started")
         ? true
         : undefined,
-    15_000,
-  );
-  writeFileSync(join(gates, `go-${q.run}`), "");
-  const n = await finished(s, r.body.queued);
-  expect(result(n)).toMatchObject({ result: "success" });
-  const ev = events(n);
-  const gated = ev.filter((e) => e.job === "gated");
-  expect(gated.filter((e) => e.type === "job-start")).toHaveLength(1);
-  expect(gated.filter((e) => e.type === "job-end")).toHaveLength(1);
-  expect(gated.filter((e) => e.text === "started")).toHaveLength(2);
-  expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
-  const other = on === "b1" ? "b2" : "b1";
-  const a = (await api(s, "/api/agents")).body as unknown as Agents;
-  expect(a.agents.find((x) => x.name === other)?.done).toBe(1);
-  const counts = (await api(s, "/api/server")).body.dispatch as Record<string, number>;
-  expect(counts).toMatchObject({ requeued: 1, lost: 1 });
-}, 90_000);
+    );
+    const killed = agents[on === "b1" ? 0 : 1]!;
+    killed.proc.kill("SIGKILL");
+    // Within the lease (2 s) the job is queued again and the other agent takes it.
+    await until(
+      "attempt 2",
+      () =>
+        events(q.run as number).some((e) =>
+          /stopped answering .* attempt 2 on another agent/.test(e.text ?? ""),
+        )
+          ? true
+          : undefined,
+      15_000,
+    );
+    writeFileSync(join(gates, `go-${q.run}`), "");
+    const n = await finished(s, r.body.queued);
+    expect(result(n)).toMatchObject({ result: "success" });
+    const ev = events(n);
+    const gated = ev.filter((e) => e.job === "gated");
+    expect(gated.filter((e) => e.type === "job-start")).toHaveLength(1);
+    expect(gated.filter((e) => e.type === "job-end")).toHaveLength(1);
+    expect(gated.filter((e) => e.text === "started")).toHaveLength(2);
+    expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));
+    const other = on === "b1" ? "b2" : "b1";
+    await until("the other agent's count", async () => {
+      const a = (await api(s, "/api/agents")).body as unknown as Agents;
+      return a.agents.find((x) => x.name === other)?.done === 1 || undefined;
+    });
+    const counts = (await api(s, "/api/server")).body.dispatch as Record<string, number>;
+    expect(counts).toMatchObject({ requeued: 1, lost: 1 });
+  }, 90_000);
+});
 
 test("serve: kill -9 of the server mid-run: the run is cancelled and says why; its built-in agent ends too", async () => {
   const s = await serve(repo, ["--agents", "1"], env);
