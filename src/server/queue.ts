@@ -169,10 +169,10 @@ export class RunQueue {
     return this.cache;
   }
 
-  /** Whether run `n` is being run now here (its events may still grow). */
+  /** Whether run `n` is being run now, here or by a replica (its events may still grow). */
   running(n: number): boolean {
     for (const { q } of this.active.values()) if (q.run === n) return true;
-    return false;
+    return this.cache.some((q) => q.run === n && q.state === "running");
   }
 
   /**
