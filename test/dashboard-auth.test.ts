@@ -108,7 +108,8 @@ beforeAll(async () => {
   };
   const passwords = join(gates, "passwords");
   writeFileSync(passwords, `alice:admin:${hash("alice pw")}\nrob:read:${hash("rob pw")}\n`);
-  srv = await serve(repo, ["--password-file", passwords, "--read-token", READ_TOKEN], {
+  // One run at a time: a run pushed while another runs waits in the queue (the queue page's case).
+  srv = await serve(repo, ["--password-file", passwords, "--read-token", READ_TOKEN, "--max-runs", "1"], {
     SLIPWAY_WEBHOOK_SECRET: SECRET,
     SLIPWAY_SERVER_TOKEN: TOKEN,
   });

@@ -15,10 +15,11 @@ export interface QueueView {
 
 const runLink = (q: Queued) => (q.run ? `<a href="/runs/${q.run}">#${q.run}</a>` : `queued ${q.id}`);
 
-/** The queue's own reason a run waits (a concurrency group), once the queue gives one. */
+/** The queue's own reason a run waits (its concurrency group, or its jobs'), once the queue gives one. */
 function queueReason(q: Queued): string | undefined {
-  const said = (q as { waiting?: unknown }).waiting;
-  return typeof said === "string" && said ? said : undefined;
+  const jobs = Object.entries(q.jobsWaiting ?? {}).map(([job, why]) => `${job}: ${why}`);
+  const all = [q.waiting, ...jobs].filter((x): x is string => !!x);
+  return all.length ? all.join("; ") : undefined;
 }
 
 /** Why a queued run has not started: the queue's own reason, else the runs ahead of it. */
