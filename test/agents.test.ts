@@ -135,7 +135,7 @@ describe.each(backends())("$name", (b) => {
     // The agents' list is at most a second old (PostgreSQL: read from the database each second).
     const a = await until("the agents' counts", async () => {
       const x = (await api(s, "/api/agents")).body as unknown as Agents;
-      return x.agents.every((y) => y.done === 1 && y.busy === 0) ? x : undefined;
+      return x.agents.length === 2 && x.agents.every((y) => y.done === 1 && y.busy === 0) ? x : undefined;
     });
     expect(a.agents.map((x) => [x.name, x.done, x.busy]).sort()).toEqual([
       ["a1", 1, 0],
