@@ -286,6 +286,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,
      queued INTEGER,                        -- the server_queue row of its run
+     job TEXT NOT NULL,                -- the assignment's key (the leg's job)
      assignment TEXT NOT NULL,         -- JSON; the secret values sealed (AES-256-GCM)
      runs_on TEXT NOT NULL,            -- JSON
      untrusted INTEGER NOT NULL,
@@ -586,6 +587,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,
      queued BIGINT,                        -- the server_queue row of its run
+     job TEXT NOT NULL,                -- the assignment's key (the leg's job)
      assignment TEXT NOT NULL,         -- JSON; the secret values sealed (AES-256-GCM)
      runs_on TEXT NOT NULL,            -- JSON
      untrusted INTEGER NOT NULL,

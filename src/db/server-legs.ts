@@ -98,12 +98,14 @@ export async function listAgentRows(db: Db, since: number): Promise<AgentRow[]> 
 
 export async function addLeg(
   db: Db,
-  l: Pick<LegRow, "id" | "run" | "queued" | "assignment" | "runs_on" | "untrusted" | "enqueued_at">,
+  l: Pick<LegRow, "id" | "run" | "queued" | "assignment" | "runs_on" | "untrusted" | "enqueued_at"> & {
+    job: string;
+  },
 ): Promise<void> {
   await db.run(
-    `INSERT INTO server_legs (id, repo, run, queued, assignment, runs_on, untrusted, state, enqueued_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`,
-    [l.id, db.repo, l.run, l.queued, l.assignment, l.runs_on, l.untrusted, l.enqueued_at],
+    `INSERT INTO server_legs (id, repo, run, queued, job, assignment, runs_on, untrusted, state, enqueued_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?)`,
+    [l.id, db.repo, l.run, l.queued, l.job, l.assignment, l.runs_on, l.untrusted, l.enqueued_at],
   );
 }
 
@@ -312,21 +314,32 @@ export async function legEventsAfter(
   after: number,
   limit: number,
 ): Promise<
-  { state: LegRow["state"]; result: string | null; events: { id: number; event: string }[] } | undefined
+  | {
+      run: number;
+      job: string;
+      state: LegRow["state"];
+      result: string | null;
+      events: { id: number; event: string }[];
+    }
+  | undefined
 > {
   const rows = await db.all<{
+    run: number;
+    job: string;
     state: LegRow["state"];
     result: string | null;
     eid: number | null;
     event: string | null;
   }>(
-    `SELECT l.state, l.result, e.id AS eid, e.event FROM server_legs l
+    `SELECT l.run, l.job, l.state, l.result, e.id AS eid, e.event FROM server_legs l
      LEFT JOIN server_leg_events e ON e.leg = l.id AND e.id > ?
      WHERE l.id = ? ORDER BY e.id LIMIT ?`,
     [after, leg, limit],
   );
   if (!rows.length) return undefined;
   return {
+    run: Number(rows[0]!.run),
+    job: rows[0]!.job,
     state: rows[0]!.state,
     result: rows[0]!.result,
     events: rows.filter((r) => r.eid !== null).map((r) => ({ id: Number(r.eid), event: r.event! })),

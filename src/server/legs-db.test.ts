@@ -89,6 +89,7 @@ describe.each(backends())("$name", (b) => {
       events: [],
       after: first!.after,
       result: { result: "success", outputs: { o: "1" } },
+      leg: { run: 7, key: "build" },
     });
     // Read to its end: forgotten (soon after: the run is not kept waiting for it).
     for (let i = 0; i < 50 && (await r!.next(leg.id, 0, 0)) !== undefined; i++)

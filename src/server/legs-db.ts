@@ -215,6 +215,7 @@ export class LegsDb implements LegQueue {
       id: legId,
       run,
       queued: queued ?? null,
+      job: assignment.key,
       assignment: this.seal(legId, assignment),
       runs_on: JSON.stringify(assignment.runsOn),
       untrusted: untrusted ? 1 : 0,
@@ -360,7 +361,12 @@ export class LegsDb implements LegQueue {
           if (all && leg.state === "done" && leg.result) {
             // Read to its end: forgotten (not waited for: the run has what it needs).
             void dropLeg(this.db, legId).catch((e: Error) => this.o.log(`legs: ${e.message}`));
-            return { events, after: cursor, result: JSON.parse(leg.result) as LegResult };
+            return {
+              events,
+              after: cursor,
+              result: JSON.parse(leg.result) as LegResult,
+              leg: { run: leg.run, key: leg.job },
+            };
           }
           return { events, after: cursor };
         }
