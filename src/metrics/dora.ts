@@ -126,11 +126,14 @@ export function dora(input: DoraInput, repo: string, environment: string): DoraF
   // deployment a rollback or a fix-forward replaced, or named by an incident.
   const index = new Map(deployments.map((d, i) => [d.id, i]));
   const failed = new Map<number, Failure>();
+  // The incidents of each failure (their ids may come from two stores: the objects are kept).
+  const about = new Map<Failure, Incident[]>();
   const fail = (d: Deployment) => {
     let f = failed.get(d.id);
     if (!f) {
       f = { deployment: d.id, incidents: [], startedAt: landedAt(d) };
       failed.set(d.id, f);
+      about.set(f, []);
     }
     return f;
   };
@@ -154,8 +157,13 @@ export function dora(input: DoraInput, repo: string, environment: string): DoraF
     if (d) {
       const f = fail(d);
       f.incidents.push(x.id);
+      about.get(f)!.push(x);
       f.startedAt = Math.min(f.startedAt, x.openedAt);
-    } else alone.push({ incidents: [x.id], startedAt: x.openedAt });
+    } else {
+      const f = { incidents: [x.id], startedAt: x.openedAt };
+      alone.push(f);
+      about.set(f, [x]);
+    }
   }
 
   // Time to restore: to the next successful deployment that did not fail itself (or, with no
@@ -168,18 +176,18 @@ export function dora(input: DoraInput, repo: string, environment: string): DoraF
     }
     return undefined;
   };
-  const closedAt = (ids: number[]) => {
-    const closes = ids.map((id) => incidents.find((x) => x.id === id)?.closedAt);
-    return closes.every((c) => c !== undefined) && closes.length ? Math.max(...closes) : undefined;
+  const closedAt = (f: Failure) => {
+    const closes = about.get(f)!.map((x) => x.closedAt);
+    return closes.length && closes.every((c) => c !== undefined) ? Math.max(...closes) : undefined;
   };
   for (const f of failed.values())
-    f.restoredAt = healthyAfter(index.get(f.deployment!)!, f.startedAt) ?? closedAt(f.incidents);
+    f.restoredAt = healthyAfter(index.get(f.deployment!)!, f.startedAt) ?? closedAt(f);
   for (const f of alone) {
     const next = healthyAfter(
       deployments.findLastIndex((d) => landedAt(d) < f.startedAt),
       f.startedAt,
     );
-    const closed = closedAt(f.incidents);
+    const closed = closedAt(f);
     f.restoredAt = next === undefined ? closed : closed === undefined ? next : Math.min(next, closed);
   }
 
