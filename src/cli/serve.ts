@@ -9,6 +9,7 @@ import { Deployments } from "../cd/deployments.js";
 import { EnvSecrets } from "../cd/env-secrets.js";
 import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
+import { metricsParts } from "../metrics/server-parts.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
@@ -102,6 +103,10 @@ comment}, GET /api/environments[/NAME[/diff?from=&to=]], POST /api/environments/
 {to?}, PUT|DELETE /api/environments/NAME/secrets/X; pages /environments, /environments/NAME,
 /approvals. Protection rules, users and groups: the users:, groups: and environments: sections
 of slipway-server.yml.
+Delivery metrics: GET /dora (the page), GET /api/dora?env=E&days=7|30|90, GET /api/stats?days=N,
+GET /api/incidents, POST /api/incidents {environment, reason} and POST /api/incidents/ID/close
+{rootCauseSha} (admin); badges: /badges/<workflow>.svg?branch=B, /badges/coverage.svg,
+/badges/score.svg.
 
 The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
 read token or a --password-file user. Admins may cancel, re-run and dispatch runs there; readers
@@ -331,12 +336,14 @@ export async function main(args: string[]): Promise<number> {
       },
       log,
     });
+    const delivery = metricsParts(root, historyDatabase(values.db));
     const web = webRoutes({
       root,
       db: values.db,
       queue,
       dispatcher,
       masker,
+      dora: delivery.page,
       access: {
         token,
         readToken: values["read-token"],
@@ -403,10 +410,16 @@ export async function main(args: string[]): Promise<number> {
       metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
       web,
       signedIn: (req) => web.signedIn(req),
+      metricsRoutes: delivery.routes,
       log,
     });
     const { server, stopping: refuseNew, counters } = made;
-    metrics = new ServerMetrics({ queue, dispatcher, requests: () => ({ ...counters }) });
+    metrics = new ServerMetrics({
+      queue,
+      dispatcher,
+      requests: () => ({ ...counters }),
+      register: delivery.register,
+    });
     await queue.start();
     try {
       await new Promise<void>((ok, ko) => {

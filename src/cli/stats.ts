@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { type BenchSeries, benchSeries } from "../db/bench-reads.js";
 import { type Stats, stats, type Timing } from "../db/stats.js";
+import { fetchServerStats, renderServerStats } from "../metrics/stats-client.js";
 import { duration, table } from "./columns.js";
 import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf, UsageError } from "./common.js";
 
@@ -22,6 +23,10 @@ of the newest value against the one before it.
                         default: SLIPWAY_DATABASE_URL, else .slipway/slipway.db)
       --bench           benchmark results instead (--last N: the last N runs with benchmarks, default 10)
       --json            print as JSON
+      --server URL      a 'slipway serve' server's figures instead: its DORA metrics per
+                        environment (GET /api/dora) and these stats with the pipeline trends
+                        (GET /api/stats); --token T or SLIPWAY_SERVER_TOKEN when it needs one
+      --days N          with --server: the window of the DORA figures and trends (default: 30)
 
 Exit codes: 0 shown (or no runs recorded yet), 2 usage error, 74 the history could not be read.`;
 
@@ -37,6 +42,9 @@ export async function main(args: string[]): Promise<number> {
           db: { type: "string" },
           json: { type: "boolean" },
           bench: { type: "boolean" },
+          server: { type: "string" },
+          token: { type: "string" },
+          days: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -45,6 +53,19 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (values.server) {
+      if (values.bench || values.workflow || values.db || values.directory)
+        throw new UsageError("--server reads the server's figures: no --bench, --workflow, --db or -C");
+      const s = await fetchServerStats(values.server, {
+        token: values.token ?? process.env.SLIPWAY_SERVER_TOKEN,
+        days: positiveInt(values.days, "--days") ?? 30,
+        last: positiveInt(values.last, "--last") ?? 50,
+      });
+      if (values.json) console.log(JSON.stringify(s, null, 2));
+      else process.stdout.write(renderServerStats(s));
+      return EXIT.ok;
+    }
+    if (values.token || values.days) throw new UsageError("--token and --days go with --server");
     if (values.bench && values.workflow)
       throw new UsageError("--workflow does not apply to --bench (benchmarks are shown by suite)");
     if (values.bench)

@@ -10,6 +10,8 @@ export interface MetricSources {
   dispatcher?: LegQueue;
   /** Request counters of the server (webhooks refused, duplicates, ...). */
   requests: () => Record<string, number>;
+  /** More gauges (the DORA figures, the notifications' counts). */
+  register?: (r: Registry) => void;
 }
 
 export class ServerMetrics {
@@ -101,6 +103,7 @@ export class ServerMetrics {
       },
     });
     void leases;
+    src.register?.(r);
   }
 
   text(): Promise<string> {

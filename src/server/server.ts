@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
+import type { ExtraRoutes } from "../metrics/routes.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
 import type { LegQueue } from "./dispatch.js";
@@ -34,6 +35,8 @@ export interface ServerOptions {
   fetch?: () => void;
   /** GET /metrics (Prometheus text). */
   metrics?: () => Promise<{ text: string; contentType: string }>;
+  /** DORA, stats, incidents and badges (src/metrics/routes.ts): true when it answered. */
+  metricsRoutes?: ExtraRoutes;
   /** The dashboard's pages (src/web/routes.ts): true when it answered. */
   web?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
   /** Someone signed in to the dashboard (its live pages read the API with their session). */
@@ -270,6 +273,17 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         rerunOf: id,
       });
     }
+    if (
+      o.metricsRoutes &&
+      (await o.metricsRoutes(req, res, path, url, {
+        admin,
+        read: (r) => {
+          if (o.readToken) reader(r);
+        },
+        json,
+      }))
+    )
+      return;
     if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
     // With a read token, reading the API needs it (or the admin token): runs, logs, agents, metrics.
     if (o.readToken) reader(req);

@@ -37,6 +37,8 @@ export interface WebOptions {
   environments?: () => string[];
   /** How often agent utilisation is sampled (ms). */
   sampleMs?: number;
+  /** The DORA page (src/metrics/dora-page.ts) for a request's address. */
+  dora?: (url: URL) => Promise<string>;
 }
 
 /**
@@ -74,7 +76,7 @@ export function webRoutes(o: WebOptions) {
 
   /** The header's links and who is signed in (every page has the NAV mark for them). */
   function nav(v: Viewer, path: string): string {
-    const links = `<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/queue">Queue</a><a href="/environments">Environments</a><a href="/approvals">Approvals</a></nav>`;
+    const links = `<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/queue">Queue</a><a href="/environments">Environments</a><a href="/approvals">Approvals</a>${o.dora ? '<a href="/dora">Delivery</a>' : ""}</nav>`;
     const me = v.identity
       ? `<span class="me" id="me">${e(v.identity.name)} (${e(v.identity.role)})${v.signIn ? postForm("/signout", v.csrf, '<button id="signout">Sign out</button>', "out") : ""}</span>`
       : v.signIn
@@ -159,6 +161,10 @@ export function webRoutes(o: WebOptions) {
         legs: o.dispatcher?.queue() ?? [],
       };
       send(res, v, path, 200, runsPage(repo, q, rows, panel), t0);
+      return true;
+    }
+    if (path === "/dora" && o.dora) {
+      send(res, v, path, 200, await o.dora(url), t0);
       return true;
     }
     const m = /^\/runs\/(\d{1,9})(?:\/jobs\/([^/]+)(\/log\.txt)?|\/artifacts\/([^/]+)\/(.*))?$/.exec(path);

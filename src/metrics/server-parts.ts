@@ -1,0 +1,29 @@
+// The metrics' pieces of `slipway serve`, made in one call so the server's files stay small:
+// the API routes and badges, the DORA page, and the gauges for /metrics.
+import { basename } from "node:path";
+import type { Registry } from "prom-client";
+import { Badges } from "./badges.js";
+import { doraPageFor } from "./dora-page.js";
+import { registerDora } from "./prometheus.js";
+import { type ExtraRoutes, metricsRoutes } from "./routes.js";
+import { historyAccess, MetricsService } from "./service.js";
+import type { CdSource } from "./source.js";
+
+export interface MetricsParts {
+  service: MetricsService;
+  routes: ExtraRoutes;
+  page: (url: URL) => Promise<string>;
+  register: (r: Registry) => void;
+}
+
+/** For the repository served at `root`, its history in `dbUrl` (PostgreSQL) or its SQLite file. */
+export function metricsParts(root: string, dbUrl: string | undefined, source?: CdSource): MetricsParts {
+  const withDb = historyAccess(root, dbUrl);
+  const service = new MetricsService({ root, withDb, ...(source ? { source } : {}) });
+  return {
+    service,
+    routes: metricsRoutes(service, new Badges({ root, withDb })),
+    page: (url) => doraPageFor(service, basename(root), url),
+    register: (r) => registerDora(r, service),
+  };
+}

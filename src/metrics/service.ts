@@ -1,0 +1,128 @@
+// What the server's DORA page, /api/dora, /api/stats and /metrics read: the figures of every
+// environment, computed from the deployments and incidents of the CD source, the incidents
+// opened through the API, and the commits git says each deployment brought.
+import type { Incident } from "../cd/types.js";
+import type { Db } from "../db/db.js";
+import { openHistory } from "../db/open.js";
+import { stats } from "../db/stats.js";
+import { type DoraFigures, doraByEnvironment } from "./dora.js";
+import { GitCommits, pullRequestHeads } from "./git-commits.js";
+import { closeIncident, listIncidents, openIncident } from "./incidents.js";
+import { pipelineTrends } from "./pipeline.js";
+import type { CdSource } from "./source.js";
+
+export interface MetricsOptions {
+  root: string;
+  /** The run history, opened (created when missing) for `fn` and closed after. */
+  withDb: <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
+  /** The environments' deployments and incidents (none yet: only the API's incidents). */
+  source?: CdSource;
+  now?: () => number;
+}
+
+export interface DoraReport {
+  repo: string;
+  days: number;
+  at: number;
+  environments: DoraFigures[];
+}
+
+/** The windows the page, the API and /metrics offer. */
+export const WINDOWS = [7, 30, 90] as const;
+
+/** Figures are this fresh at most: a page and a scrape in the same seconds share them. */
+const FRESH_MS = 10_000;
+
+export class MetricsService {
+  private readonly heads = new Map<number, string[]>();
+  readonly commits: GitCommits;
+  private readonly cache = new Map<number, { at: number; report: Promise<DoraReport> }>();
+
+  constructor(private readonly o: MetricsOptions) {
+    this.commits = new GitCommits(o.root, { prHeads: (n) => this.heads.get(n) ?? [] });
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  /** Every environment's figures over `days` (one environment's when `env` is given). */
+  async dora(days: number, env?: string): Promise<DoraReport> {
+    const now = this.now();
+    let hit = this.cache.get(days);
+    if (!hit || now - hit.at > FRESH_MS) {
+      hit = { at: now, report: this.compute(days, now) };
+      this.cache.set(days, hit);
+      hit.report.catch(() => this.cache.delete(days));
+    }
+    const r = await hit.report;
+    return env === undefined
+      ? r
+      : { ...r, environments: r.environments.filter((f) => f.environment === env) };
+  }
+
+  private async compute(days: number, now: number): Promise<DoraReport> {
+    const { repo, incidents, heads } = await this.o.withDb(async (db) => ({
+      repo: db.repo,
+      incidents: await listIncidents(db, 0),
+      heads: await pullRequestHeads(db),
+    }));
+    for (const [n, h] of heads) this.heads.set(n, h);
+    // Everything, not only the window: a commit's first deployment and a deployment's
+    // predecessor may be older than the window.
+    const deployments = (await this.o.source?.deployments(repo, 0)) ?? [];
+    const theirs = (await this.o.source?.incidents(repo, 0)) ?? [];
+    const environments = doraByEnvironment({
+      deployments,
+      incidents: [...theirs, ...incidents],
+      commitsOf: this.commits.commitsOf,
+      days,
+      now,
+    });
+    return { repo, days, at: now, environments };
+  }
+
+  /** `slipway stats` over the last runs, and the pipeline trends over `days`. */
+  async stats(days: number, last = 50) {
+    const now = this.now();
+    return this.o.withDb(async (db) => ({
+      stats: await stats(db, last),
+      trends: await pipelineTrends(db, days, now),
+    }));
+  }
+
+  async trends(days: number) {
+    const now = this.now();
+    return this.o.withDb((db) => pipelineTrends(db, days, now));
+  }
+
+  async openIncident(i: { environment: string; reason: string; deployment?: number }): Promise<Incident> {
+    const made = await this.o.withDb((db) => openIncident(db, i, this.now()));
+    this.cache.clear();
+    return made;
+  }
+
+  async closeIncident(id: number, rootCauseSha?: string) {
+    const r = await this.o.withDb((db) => closeIncident(db, id, rootCauseSha, this.now()));
+    this.cache.clear();
+    return r;
+  }
+
+  async incidents(): Promise<Incident[]> {
+    const repo = await this.o.withDb(async (db) => ({ db: db.repo, ours: await listIncidents(db, 0) }));
+    const theirs = (await this.o.source?.incidents(repo.db, 0)) ?? [];
+    return [...theirs, ...repo.ours].sort((a, b) => a.openedAt - b.openedAt);
+  }
+}
+
+/** `withDb` over the history of `root` (the PostgreSQL database `url` when given). */
+export function historyAccess(root: string, url: string | undefined): MetricsOptions["withDb"] {
+  return async (fn) => {
+    const db = (await openHistory(root, true, url))!;
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+}
