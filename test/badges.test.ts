@@ -160,7 +160,7 @@ describe("delivery metrics served", () => {
 
     let dora = await api(srv, "/api/dora?days=7&env=production", { headers: auth });
     expect(dora.status).toBe(200);
-    const env = (dora.body.environments as Record<string, any>[])[0]!;
+    const env = (dora.body.environments as { environment: string; restore: unknown }[])[0]!;
     expect(env.environment).toBe("production");
     expect(env.restore).toMatchObject({ count: 0, open: 1 });
 
@@ -182,10 +182,12 @@ describe("delivery metrics served", () => {
       (await api(srv, "/api/incidents/999/close", { method: "POST", headers: admin, body: "{}" })).status,
     ).toBe(404);
     dora = await api(srv, "/api/dora?days=7", { headers: auth });
-    expect((dora.body.environments as Record<string, any>[])[0]!.restore).toMatchObject({
-      count: 1,
-      open: 0,
-    });
+    expect((dora.body.environments as { environment: string; restore: unknown }[])[0]!.restore).toMatchObject(
+      {
+        count: 1,
+        open: 0,
+      },
+    );
     expect((await api(srv, "/api/dora?days=0", { headers: auth })).status).toBe(400);
   });
 

@@ -163,7 +163,7 @@ export function sendBadge(req: IncomingMessage, res: ServerResponse, svg: string
     "x-content-type-options": "nosniff",
   };
   const match = req.headers["if-none-match"];
-  if (match && match.split(/\s*,\s*/).some((t) => t === etag || t === `W/${etag}` || t === "*")) {
+  if (match?.split(/\s*,\s*/).some((t) => t === etag || t === `W/${etag}` || t === "*")) {
     res.writeHead(304, headers);
     res.end();
     return;
