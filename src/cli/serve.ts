@@ -10,6 +10,8 @@ import { EnvSecrets } from "../cd/env-secrets.js";
 import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
 import { metricsParts } from "../metrics/server-parts.js";
+import { NotifyConfigError } from "../notify/config.js";
+import { type NotifyParts, notifyParts } from "../notify/server-parts.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
 import { agentApi } from "../server/agent-api.js";
@@ -116,7 +118,9 @@ lets only a browser on this machine (loopback) use the buttons.
 Every option can also be set in slipway-server.yml (in the current folder, or --config FILE /
 SLIPWAY_SERVE_CONFIG; keys are the options' names, e.g. "lease-seconds: 30") or as an
 environment variable SLIPWAY_SERVE_<NAME> (SLIPWAY_SERVE_LEASE_SECONDS=30); a flag wins over
-the variable, the variable over the file.
+the variable, the variable over the file. Its 'notifications:' list sends run failed / fixed,
+approval needed / given, deployment done / rolled back to Slack incoming webhooks or to
+HMAC-signed JSON webhooks, per repository and environment (docs/metrics.md).
 
 SIGTERM or Ctrl-C stops: no new requests, the running runs cancelled and saved as cancelled;
 queued runs stay in the queue for the next start.`;
@@ -181,7 +185,7 @@ export async function main(args: string[]): Promise<number> {
     let file: Record<string, string | boolean> = {};
     let cdConfig: ReturnType<typeof readCdConfig>;
     try {
-      if (configPath) file = readServerConfig(configPath, KINDS, CD_SECTIONS);
+      if (configPath) file = readServerConfig(configPath, KINDS, [...CD_SECTIONS, "notifications"]);
       // users, groups, environments: src/cd/config.ts.
       cdConfig = readCdConfig(configPath);
     } catch (e) {
@@ -317,6 +321,21 @@ export async function main(args: string[]): Promise<number> {
       log,
     });
     const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
+    let publicUrl = values["public-url"] ?? "";
+    let notify: NotifyParts;
+    try {
+      notify = notifyParts({
+        root,
+        dbUrl: historyDatabase(values.db),
+        configPath,
+        mask: (t) => masker.mask(t),
+        secret: (v) => masker.add(v),
+        publicUrl: () => publicUrl,
+        log,
+      });
+    } catch (e) {
+      throw e instanceof NotifyConfigError ? new UsageError(e.message) : e;
+    }
     const queue = new RunQueue({
       root,
       open: async () => (await openHistory(root, true, historyDatabase(values.db)))!,
@@ -333,6 +352,7 @@ export async function main(args: string[]): Promise<number> {
         metrics?.runs.inc({ result });
         metrics?.runSeconds.observe(seconds);
         deployments.runFinished(q, result).catch((e: Error) => log(`deployments: ${e.message}`));
+        notify.runEnded(q);
       },
       log,
     });
@@ -418,7 +438,10 @@ export async function main(args: string[]): Promise<number> {
       queue,
       dispatcher,
       requests: () => ({ ...counters }),
-      register: delivery.register,
+      register: (r) => {
+        delivery.register(r);
+        notify.register(r);
+      },
     });
     await queue.start();
     try {
@@ -435,6 +458,7 @@ export async function main(args: string[]): Promise<number> {
     const shown = typeof addr === "object" && addr ? addr.port : port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${shown}`;
     dispatch.url = url;
+    publicUrl ||= url;
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
     const scheduler = values["no-schedules"] ? undefined : startSchedules(root, queue, log);
@@ -458,6 +482,7 @@ export async function main(args: string[]): Promise<number> {
         if (scheduler) clearInterval(scheduler);
         if (poller) clearInterval(poller);
         void queue.stop().then(async () => {
+          notify.notifier.close();
           await stopAgents(builtIn);
           dispatcher.close();
           await cdDb.close();
