@@ -63,6 +63,8 @@ export class Notifier {
   private readonly waiting: Delivery[] = [];
   private inFlight = 0;
   private readonly busy = new Map<Target, number>();
+  /** Aborts the requests in flight when the notifier closes (a hanging one must not hold the process). */
+  private readonly stop = new AbortController();
   private timer?: NodeJS.Timeout;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -108,9 +110,10 @@ export class Notifier {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Stops: what waits is dropped (the outbox is memory; a restart starts it empty). */
+  /** Stops: what waits is dropped (the outbox is memory; a restart starts it empty), what is in flight aborted. */
   close(): void {
     this.closed = true;
+    this.stop.abort();
     if (this.timer) clearTimeout(this.timer);
     this.waiting.length = 0;
     for (const r of this.idle.splice(0)) r();
@@ -160,7 +163,7 @@ export class Notifier {
         method: "POST",
         headers: headers(d.target, d.event, d.id, d.text),
         body: d.text,
-        signal: AbortSignal.timeout(timeout),
+        signal: AbortSignal.any([AbortSignal.timeout(timeout), this.stop.signal]),
         redirect: "manual",
       });
       await r.arrayBuffer().catch(() => undefined);
