@@ -85,24 +85,21 @@ const names = (shas: string[]) => shas.map((s) => Object.keys(sha).find((k) => s
 describe("the commits a deployment brought", () => {
   const g = () => new GitCommits(dir, { prHeads: (n) => (n === 8 ? [sha.o1!] : []) });
 
+  /** The commits of the last of `ds` (deployed in that order). */
+  const last = (...ds: Deployment[]) => g().commitsFor(ds)(ds.at(-1)!, undefined);
+
   test("reachable from its commit and not from the previous deployment's; merge commits left out", () => {
-    const c = g().commitsOf(dep(sha.merge!, 310), dep(sha.c1!, 150));
+    const c = last(dep(sha.c1!, 150), dep(sha.merge!, 310));
     expect(names(c.map((x) => x.sha)).sort()).toEqual(["c2", "c3", "t1"]);
     expect(c.find((x) => x.sha === sha.t1)!.time).toBe((T0 + 250) * 1000);
   });
 
   test("the first deployment recorded brings only its own commit", () => {
-    expect(
-      names(
-        g()
-          .commitsOf(dep(sha.c2!, 210), undefined)
-          .map((x) => x.sha),
-      ),
-    ).toEqual(["c2"]);
+    expect(names(last(dep(sha.c2!, 210)).map((x) => x.sha))).toEqual(["c2"]);
   });
 
   test("a squash merge is matched to its pull request's commits (pull ref or recorded head)", () => {
-    const c = g().commitsOf(dep(sha.s9!, 6000), dep(sha.merge!, 310));
+    const c = last(dep(sha.merge!, 310), dep(sha.s9!, 6000));
     expect(names(c.map((x) => x.sha)).sort()).toEqual(["f1", "f2", "o1", "s9"]);
     expect(c.find((x) => x.sha === sha.f1)!.time).toBe((T0 + 400) * 1000);
   });
@@ -118,7 +115,7 @@ describe("the commits a deployment brought", () => {
       {
         deployments: [d1, d2, rb, d3],
         incidents: [],
-        commitsOf: provider.commitsOf,
+        commitsOf: provider.commitsFor([d1, d2, rb, d3]),
         days: 7,
         now: (T0 + 6000) * 1000,
       },
@@ -134,6 +131,6 @@ describe("the commits a deployment brought", () => {
   });
 
   test("an unknown commit brings nothing", () => {
-    expect(g().commitsOf(dep("f".repeat(40), 1), dep(sha.c0!, 0))).toEqual([]);
+    expect(last(dep(sha.c0!, 0), dep("f".repeat(40), 1))).toEqual([]);
   });
 });

@@ -75,7 +75,7 @@ export class MetricsService {
     const environments = doraByEnvironment({
       deployments,
       incidents: [...theirs, ...incidents],
-      commitsOf: this.commits.commitsOf,
+      commitsOf: this.commits.commitsFor(deployments),
       days,
       now,
     });
