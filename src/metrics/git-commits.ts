@@ -68,7 +68,10 @@ export class GitCommits {
       list.sort((a, b) => landedAt(a) - landedAt(b) || a.id - b.id);
       const seen = new Set<string>();
       list.forEach((d, i) => {
-        if (!this.graph.has(d.sha)) return out.set(d.id, []);
+        if (!this.graph.has(d.sha)) {
+          out.set(d.id, []);
+          return;
+        }
         const fresh = this.walk(d.sha, seen);
         const brought = i === 0 ? [d.sha] : fresh;
         const commits: CommitTime[] = [];
