@@ -3,7 +3,7 @@ import { enqueue, setRun } from "../db/server-queue.js";
 import { backends, freshHistory, newRun } from "../db/test-helpers.js";
 import { endJob, endRun, insertRun, startJob, upsertJob } from "../db/writes.js";
 import { DAY } from "./dora.js";
-import { pipelineTrends } from "./pipeline.js";
+import { PipelineHistory, pipelineTrends } from "./pipeline.js";
 
 const NOW = Date.UTC(2026, 11, 5, 12);
 
@@ -64,6 +64,42 @@ describe.each(backends())("pipeline trends on $name", (b) => {
       expect(t.flaky).toEqual([
         { workflow: "ci", job: "test", sha: "b".repeat(40), runs: [3, 4], results: ["failure", "success"] },
       ]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("kept between refreshes: only runs after the last finished one are read, a running one when it ends", async () => {
+    const { db } = await freshHistory(b);
+    try {
+      const add = async (n: number, end: boolean) => {
+        const run = await insertRun(db, newRun(n, { startedAt: NOW - DAY + n * 1000 }));
+        const st = [upsertJob(run, "build", "build", "ci"), startJob(run, "build", NOW - DAY + n * 1000)];
+        if (end) st.push(...finish(run, n));
+        await db.batch(st);
+        return run;
+      };
+      const finish = (run: number, n: number) => [
+        endJob(run, "build", {
+          result: "success",
+          outputs: {},
+          endedAt: NOW - DAY + n * 1000 + 100,
+          durationMs: 0,
+        }),
+        endRun(run, "success", NOW - DAY + n * 1000 + 100),
+      ];
+      const h = new PipelineHistory();
+      await add(1, true);
+      const open = await add(2, false);
+      await add(3, true);
+      await h.refresh(db);
+      expect(h.trends(7, NOW).runs).toBe(2);
+      await db.batch(finish(open, 2));
+      await add(4, true);
+      await h.refresh(db);
+      expect(h.trends(7, NOW).runs).toBe(4);
+      await h.refresh(db);
+      expect(h.trends(7, NOW).workflows[0]!.runs).toBe(4);
     } finally {
       await db.close();
     }

@@ -1,6 +1,10 @@
 // Pipeline trends over a window of days, from the run history: per workflow its duration
 // (p50/p90), the time runs waited in the server's queue, its success rate and a day-by-day
 // series; and the flaky jobs: a job whose attempts on the same commit ended differently.
+//
+// A finished run does not change, so PipelineHistory keeps what it read and asks the
+// database only for runs after the last finished one it has (a page with 10,000 runs stored
+// reads the new runs, not all 40,000 jobs again).
 import type { Db } from "../db/db.js";
 import { DAY, dayOf, type Spread, spread } from "./dora.js";
 
@@ -43,125 +47,202 @@ export interface PipelineTrends {
   flaky: FlakyJob[];
 }
 
-interface JobRow {
+/** One workflow's part of one finished run. */
+interface Part {
   run: number;
   sha: string;
+  at: number;
+  workflow: string;
+  result: "success" | "failure" | "cancelled";
+  ms: number | null;
+  /** Its jobs that succeeded or failed, for the flaky ones. */
+  jobs: { name: string; result: string }[];
+}
+
+interface Row {
+  id: number;
+  run: number;
+  sha: string;
+  at: number;
+  ended: number | null;
   workflow: string;
   name: string;
   result: string | null;
   startedAt: number | null;
   endedAt: number | null;
-  runStartedAt: number;
 }
 
-export async function pipelineTrends(db: Db, days: number, now = Date.now()): Promise<PipelineTrends> {
-  const from = now - days * DAY;
-  const jobs = (
-    await db.all<JobRow>(
-      `SELECT r.number AS run, r.sha, coalesce(j.workflow, '') AS workflow, j.name, j.result,
-         j.started_at AS "startedAt", j.ended_at AS "endedAt", r.started_at AS "runStartedAt"
-       FROM jobs j JOIN runs r ON r.id = j.run
-       WHERE r.repo = ?1 AND r.started_at > ?2 AND r.started_at <= ?3 AND r.ended_at IS NOT NULL
-       ORDER BY r.started_at, r.number, j.id`,
-      [db.repo, from, now],
-    )
-  ).map((j) => ({
-    ...j,
-    run: Number(j.run),
-    startedAt: j.startedAt === null ? null : Number(j.startedAt),
-    endedAt: j.endedAt === null ? null : Number(j.endedAt),
-    runStartedAt: Number(j.runStartedAt),
-  }));
-  const waits = await db.all<{ run: number; waited: number }>(
-    `SELECT r.number AS run, r.started_at - q.created_at AS waited
-     FROM server_queue q JOIN runs r ON r.repo = q.repo AND r.number = q.run
-     WHERE q.repo = ?1 AND r.started_at > ?2 AND r.started_at <= ?3`,
-    [db.repo, from, now],
-  );
-  const waited = new Map(waits.map((w) => [Number(w.run), Math.max(0, Number(w.waited))]));
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-  // One workflow's part of one run: its jobs.
-  const parts = new Map<string, JobRow[]>();
-  for (const j of jobs) {
-    const k = `${j.workflow}\0${j.run}`;
-    const xs = parts.get(k);
-    if (xs) xs.push(j);
-    else parts.set(k, [j]);
-  }
-  const byWorkflow = new Map<string, { run: number; at: number; result: string; ms: number | null }[]>();
-  for (const xs of parts.values()) {
-    const timed = xs.filter((x) => x.startedAt !== null && x.endedAt !== null);
-    const result = xs.some((x) => x.result === "failure")
-      ? "failure"
-      : xs.some((x) => x.result === "cancelled")
-        ? "cancelled"
-        : "success";
-    const ms = timed.length
-      ? Math.max(...timed.map((x) => x.endedAt!)) - Math.min(...timed.map((x) => x.startedAt!))
-      : null;
-    const w = xs[0]!.workflow;
-    const list = byWorkflow.get(w) ?? [];
-    list.push({ run: xs[0]!.run, at: xs[0]!.runStartedAt, result, ms });
-    byWorkflow.set(w, list);
-  }
+export class PipelineHistory {
+  private parts: Part[] = [];
+  /** Runs with a larger id are read again (the first unfinished one stays above it). */
+  private low = 0;
+  /** Finished runs above `low` already read (a run still going keeps `low` below them). */
+  private readonly taken = new Set<number>();
+  /** Run number → when its trigger was queued on the server. */
+  private readonly queued = new Map<number, number>();
 
-  const workflows: WorkflowTrend[] = [...byWorkflow]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([workflow, runs]) => {
-      const decided = runs.filter((r) => r.result !== "cancelled");
-      const days_ = new Map<string, { runs: number; failures: number; ms: number[] }>();
-      for (let i = days - 1; i >= 0; i--) days_.set(dayOf(now - i * DAY), { runs: 0, failures: 0, ms: [] });
-      for (const r of runs) {
-        const d = days_.get(dayOf(r.at));
-        if (!d) continue;
-        d.runs++;
-        if (r.result === "failure") d.failures++;
-        if (r.ms !== null) d.ms.push(r.ms);
+  /** Reads the runs finished since the last refresh. */
+  async refresh(db: Db): Promise<void> {
+    const rows = (
+      await db.all<Row>(
+        `SELECT r.id, r.number AS run, r.sha, r.started_at AS at, r.ended_at AS ended,
+           coalesce(j.workflow, '') AS workflow, j.name, j.result,
+           j.started_at AS "startedAt", j.ended_at AS "endedAt"
+         FROM runs r JOIN jobs j ON j.run = r.id
+         WHERE r.repo = ?1 AND r.id > ?2 ORDER BY r.id, j.id`,
+        [db.repo, this.low],
+      )
+    ).map((r) => ({
+      ...r,
+      id: Number(r.id),
+      run: Number(r.run),
+      at: Number(r.at),
+      ended: num(r.ended),
+      startedAt: num(r.startedAt),
+      endedAt: num(r.endedAt),
+    }));
+    let firstOpen: number | undefined;
+    let last = this.low;
+    const fresh: Part[] = [];
+    for (let i = 0; i < rows.length; ) {
+      const id = rows[i]!.id;
+      let k = i;
+      while (k < rows.length && rows[k]!.id === id) k++;
+      const jobs = rows.slice(i, k);
+      i = k;
+      last = Math.max(last, id);
+      if (this.taken.has(id)) continue;
+      if (jobs[0]!.ended === null) {
+        firstOpen ??= id;
+        continue;
       }
-      return {
-        workflow,
-        runs: runs.length,
-        successRate: decided.length
-          ? decided.filter((r) => r.result === "success").length / decided.length
-          : null,
-        duration: spread(runs.flatMap((r) => (r.ms === null ? [] : [r.ms]))),
-        queue: spread(runs.flatMap((r) => (waited.has(r.run) ? [waited.get(r.run)!] : []))),
-        daily: [...days_].map(([day, d]) => ({
-          day,
-          runs: d.runs,
-          failures: d.failures,
-          p50Ms: spread(d.ms).medianMs,
-        })),
-      };
-    });
-
-  // Flaky: the same job on the same commit, both failed and succeeded.
-  const attempts = new Map<string, JobRow[]>();
-  for (const j of jobs) {
-    if (j.result !== "success" && j.result !== "failure") continue;
-    const k = `${j.workflow}\0${j.name}\0${j.sha}`;
-    const xs = attempts.get(k);
-    if (xs) xs.push(j);
-    else attempts.set(k, [j]);
+      this.taken.add(id);
+      const byWorkflow = new Map<string, Row[]>();
+      for (const j of jobs) byWorkflow.set(j.workflow, [...(byWorkflow.get(j.workflow) ?? []), j]);
+      for (const [workflow, xs] of byWorkflow) fresh.push(part(workflow, xs));
+    }
+    this.low = firstOpen !== undefined ? firstOpen - 1 : last;
+    for (const id of this.taken) if (id <= this.low) this.taken.delete(id);
+    if (fresh.length) {
+      const runs = fresh.map((p) => p.run);
+      const waits = await db.all<{ run: number; created: number }>(
+        `SELECT run, created_at AS created FROM server_queue
+         WHERE repo = ? AND run BETWEEN ? AND ? ORDER BY id`,
+        [db.repo, Math.min(...runs), Math.max(...runs)],
+      );
+      for (const w of waits) this.queued.set(Number(w.run), Number(w.created));
+      this.parts.push(...fresh);
+      this.parts.sort((a, b) => a.at - b.at || a.run - b.run);
+    }
   }
-  const flaky: FlakyJob[] = [];
-  for (const xs of attempts.values())
-    if (new Set(xs.map((x) => x.result)).size > 1)
-      flaky.push({
-        workflow: xs[0]!.workflow,
-        job: xs[0]!.name,
-        sha: xs[0]!.sha,
-        runs: xs.map((x) => x.run),
-        results: xs.map((x) => x.result!),
+
+  /** The trends over the `days` before `now`, from what was read. */
+  trends(days: number, now: number): PipelineTrends {
+    const from = now - days * DAY;
+    const parts = this.parts.filter((p) => p.at > from && p.at <= now);
+    const waited = (p: Part) => {
+      const q = this.queued.get(p.run);
+      return q === undefined ? undefined : Math.max(0, p.at - q);
+    };
+    const byWorkflow = new Map<string, Part[]>();
+    for (const p of parts) {
+      const xs = byWorkflow.get(p.workflow);
+      if (xs) xs.push(p);
+      else byWorkflow.set(p.workflow, [p]);
+    }
+    const workflows: WorkflowTrend[] = [...byWorkflow]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([workflow, runs]) => {
+        const decided = runs.filter((r) => r.result !== "cancelled");
+        const days_ = new Map<string, { runs: number; failures: number; ms: number[] }>();
+        for (let i = days - 1; i >= 0; i--) days_.set(dayOf(now - i * DAY), { runs: 0, failures: 0, ms: [] });
+        for (const r of runs) {
+          const d = days_.get(dayOf(r.at));
+          if (!d) continue;
+          d.runs++;
+          if (r.result === "failure") d.failures++;
+          if (r.ms !== null) d.ms.push(r.ms);
+        }
+        return {
+          workflow,
+          runs: runs.length,
+          successRate: decided.length
+            ? decided.filter((r) => r.result === "success").length / decided.length
+            : null,
+          duration: spread(runs.flatMap((r) => (r.ms === null ? [] : [r.ms]))),
+          queue: spread(runs.flatMap((r) => waited(r) ?? [])),
+          daily: [...days_].map(([day, d]) => ({
+            day,
+            runs: d.runs,
+            failures: d.failures,
+            p50Ms: spread(d.ms).medianMs,
+          })),
+        };
       });
 
+    // Flaky: the same job on the same commit, both failed and succeeded.
+    const attempts = new Map<
+      string,
+      { workflow: string; job: string; sha: string; runs: number[]; results: string[] }
+    >();
+    for (const p of parts)
+      for (const j of p.jobs) {
+        const k = `${p.workflow}\0${j.name}\0${p.sha}`;
+        const a = attempts.get(k);
+        if (a) {
+          a.runs.push(p.run);
+          a.results.push(j.result);
+        } else
+          attempts.set(k, {
+            workflow: p.workflow,
+            job: j.name,
+            sha: p.sha,
+            runs: [p.run],
+            results: [j.result],
+          });
+      }
+    const flaky = [...attempts.values()].filter((a) => new Set(a.results).size > 1);
+
+    const byRun = new Map(parts.map((p) => [p.run, p]));
+    return {
+      days,
+      from,
+      to: now,
+      runs: byRun.size,
+      queue: spread([...byRun.values()].flatMap((p) => waited(p) ?? [])),
+      workflows,
+      flaky,
+    };
+  }
+}
+
+function part(workflow: string, xs: Row[]): Part {
+  const timed = xs.filter((x) => x.startedAt !== null && x.endedAt !== null);
+  const result = xs.some((x) => x.result === "failure")
+    ? "failure"
+    : xs.some((x) => x.result === "cancelled")
+      ? "cancelled"
+      : "success";
   return {
-    days,
-    from,
-    to: now,
-    runs: new Set(jobs.map((j) => j.run)).size,
-    queue: spread([...waited.values()]),
-    workflows,
-    flaky,
+    run: xs[0]!.run,
+    sha: xs[0]!.sha,
+    at: xs[0]!.at,
+    workflow,
+    result,
+    ms: timed.length
+      ? Math.max(...timed.map((x) => x.endedAt!)) - Math.min(...timed.map((x) => x.startedAt!))
+      : null,
+    jobs: xs
+      .filter((x) => x.result === "success" || x.result === "failure")
+      .map((x) => ({ name: x.name, result: x.result! })),
   };
+}
+
+/** The trends over the `days` before `now`, read at once (no history kept). */
+export async function pipelineTrends(db: Db, days: number, now = Date.now()): Promise<PipelineTrends> {
+  const h = new PipelineHistory();
+  await h.refresh(db);
+  return h.trends(days, now);
 }

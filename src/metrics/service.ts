@@ -5,11 +5,11 @@ import type { Incident } from "../cd/types.js";
 import type { Db } from "../db/db.js";
 import { openHistory } from "../db/open.js";
 import { stats } from "../db/stats.js";
-import { type DoraFigures, doraByEnvironment } from "./dora.js";
+import { type DoraFigures, doraByEnvironment, landedAt } from "./dora.js";
 import { GitCommits, pullRequestHeads } from "./git-commits.js";
 import { closeIncident, listIncidents, openIncident } from "./incidents.js";
-import { pipelineTrends } from "./pipeline.js";
-import type { CdSource } from "./source.js";
+import { PipelineHistory } from "./pipeline.js";
+import type { CdSource, CommitsOf } from "./source.js";
 
 export interface MetricsOptions {
   root: string;
@@ -37,6 +37,9 @@ export class MetricsService {
   private readonly heads = new Map<number, string[]>();
   readonly commits: GitCommits;
   private readonly cache = new Map<number, { at: number; report: Promise<DoraReport> }>();
+  private readonly pipeline = new PipelineHistory();
+  /** The commits of each deployment, kept while the deployments and pull request heads stay the same. */
+  private provider?: { key: string; commitsOf: CommitsOf };
 
   constructor(private readonly o: MetricsOptions) {
     this.commits = new GitCommits(o.root, { prHeads: (n) => this.heads.get(n) ?? [] });
@@ -72,10 +75,12 @@ export class MetricsService {
     // predecessor may be older than the window.
     const deployments = (await this.o.source?.deployments(repo, 0)) ?? [];
     const theirs = (await this.o.source?.incidents(repo, 0)) ?? [];
+    const key = `${[...heads.values()].flat().length}|${deployments.map((d) => `${d.id}:${d.sha}:${d.status}:${landedAt(d)}`).join(",")}`;
+    if (this.provider?.key !== key) this.provider = { key, commitsOf: this.commits.commitsFor(deployments) };
     const environments = doraByEnvironment({
       deployments,
       incidents: [...theirs, ...incidents],
-      commitsOf: this.commits.commitsFor(deployments),
+      commitsOf: this.provider.commitsOf,
       days,
       now,
     });
@@ -85,15 +90,16 @@ export class MetricsService {
   /** `slipway stats` over the last runs, and the pipeline trends over `days`. */
   async stats(days: number, last = 50) {
     const now = this.now();
-    return this.o.withDb(async (db) => ({
-      stats: await stats(db, last),
-      trends: await pipelineTrends(db, days, now),
-    }));
+    return this.o.withDb(async (db) => {
+      await this.pipeline.refresh(db);
+      return { stats: await stats(db, last), trends: this.pipeline.trends(days, now) };
+    });
   }
 
   async trends(days: number) {
     const now = this.now();
-    return this.o.withDb((db) => pipelineTrends(db, days, now));
+    await this.o.withDb((db) => this.pipeline.refresh(db));
+    return this.pipeline.trends(days, now);
   }
 
   async openIncident(i: { environment: string; reason: string; deployment?: number }): Promise<Incident> {
