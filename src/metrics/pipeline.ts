@@ -156,10 +156,16 @@ export class PipelineHistory {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([workflow, runs]) => {
         const decided = runs.filter((r) => r.result !== "cancelled");
-        const days_ = new Map<string, { runs: number; failures: number; ms: number[] }>();
-        for (let i = days - 1; i >= 0; i--) days_.set(dayOf(now - i * DAY), { runs: 0, failures: 0, ms: [] });
+        // Day k of the series starts at first + k days (UTC midnights): an index, not a date per run.
+        const first = Date.parse(dayOf(now - (days - 1) * DAY));
+        const series = Array.from({ length: days }, (_, k) => ({
+          day: dayOf(first + k * DAY),
+          runs: 0,
+          failures: 0,
+          ms: [] as number[],
+        }));
         for (const r of runs) {
-          const d = days_.get(dayOf(r.at));
+          const d = series[Math.floor((r.at - first) / DAY)];
           if (!d) continue;
           d.runs++;
           if (r.result === "failure") d.failures++;
@@ -173,8 +179,8 @@ export class PipelineHistory {
             : null,
           duration: spread(runs.flatMap((r) => (r.ms === null ? [] : [r.ms]))),
           queue: spread(runs.flatMap((r) => waited(r) ?? [])),
-          daily: [...days_].map(([day, d]) => ({
-            day,
+          daily: series.map((d) => ({
+            day: d.day,
             runs: d.runs,
             failures: d.failures,
             p50Ms: spread(d.ms).medianMs,
@@ -182,27 +188,32 @@ export class PipelineHistory {
         };
       });
 
-    // Flaky: the same job on the same commit, both failed and succeeded.
+    // Flaky: the same job on the same commit, both failed and succeeded. Only a commit a
+    // workflow ran more than once can have one.
+    const times = new Map<string, number>();
+    for (const p of parts)
+      times.set(`${p.workflow}\0${p.sha}`, (times.get(`${p.workflow}\0${p.sha}`) ?? 0) + 1);
     const attempts = new Map<
       string,
       { workflow: string; job: string; sha: string; runs: number[]; results: string[] }
     >();
     for (const p of parts)
-      for (const j of p.jobs) {
-        const k = `${p.workflow}\0${j.name}\0${p.sha}`;
-        const a = attempts.get(k);
-        if (a) {
-          a.runs.push(p.run);
-          a.results.push(j.result);
-        } else
-          attempts.set(k, {
-            workflow: p.workflow,
-            job: j.name,
-            sha: p.sha,
-            runs: [p.run],
-            results: [j.result],
-          });
-      }
+      if ((times.get(`${p.workflow}\0${p.sha}`) ?? 0) > 1)
+        for (const j of p.jobs) {
+          const k = `${p.workflow}\0${j.name}\0${p.sha}`;
+          const a = attempts.get(k);
+          if (a) {
+            a.runs.push(p.run);
+            a.results.push(j.result);
+          } else
+            attempts.set(k, {
+              workflow: p.workflow,
+              job: j.name,
+              sha: p.sha,
+              runs: [p.run],
+              results: [j.result],
+            });
+        }
     const flaky = [...attempts.values()].filter((a) => new Set(a.results).size > 1);
 
     const byRun = new Map(parts.map((p) => [p.run, p]));
