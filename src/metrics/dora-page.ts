@@ -58,7 +58,8 @@ function environment(f: DoraFigures): string {
 <tr><th>Lead time for changes</th><td>median ${human(f.leadTime.medianMs)}, p90 ${human(f.leadTime.p90Ms)}</td><td>${f.leadTime.count} commits</td></tr>
 <tr><th>Change failure rate</th><td>${pct(f.changeFailure.rate)}</td><td>${f.changeFailure.failed} of ${f.changeFailure.deployments} deployments</td></tr>
 <tr><th>Time to restore</th><td>median ${human(f.restore.medianMs)}, p90 ${human(f.restore.p90Ms)}</td><td>${f.restore.count} restored${f.restore.open ? `, ${f.restore.open} not yet` : ""}</td></tr></table>
-<figure>${deployments}</figure><figure>${lead}</figure>
+<figure>${deployments}<figcaption>Deployments per day (failed ones in red)</figcaption></figure>
+<figure>${lead}<figcaption>Median lead time of the commits first deployed each day</figcaption></figure>
 ${failures ? `<h3>Failures</h3><table><tr><th>What</th><th>Started</th><th>Restored</th><th>Took</th></tr>${failures}</table>` : ""}
 </section>`;
 }
@@ -83,7 +84,7 @@ function pipeline(t: PipelineTrends): string {
             title: `${d.day}: ${d.runs} runs, ${d.failures} failed, median ${human(d.p50Ms)}`,
           })),
           { title: `${w.workflow || "(unnamed)"}: median duration per day`, format: human, height: 120 },
-        )}</figure>`,
+        )}<figcaption>${e(w.workflow || "(unnamed)")}: median duration per day</figcaption></figure>`,
     )
     .join("");
   const flaky = t.flaky
@@ -96,7 +97,7 @@ function pipeline(t: PipelineTrends): string {
   return `<h2>Pipelines <small>${t.runs} runs in ${t.days} days</small></h2>
 <table><tr><th>Workflow</th><th>Runs</th><th>Success</th><th>p50</th><th>p90</th><th>Queue p50</th><th>Queue p90</th></tr>${rows}</table>
 ${charts}
-<h3>Flaky jobs</h3>${flaky ? `<table><tr><th>Workflow</th><th>Job</th><th>Commit</th><th>Runs</th></tr>${flaky}</table>` : "<p>None: no job both failed and passed on one commit.</p>"}`;
+<h3>Flaky jobs</h3>${flaky ? `<table><tr><th>Workflow</th><th>Job</th><th>Commit</th><th>Runs</th></tr>${flaky}</table>` : "<p>None: no job both failed and passed on one commit and ref.</p>"}`;
 }
 
 export function doraPage(

@@ -62,7 +62,14 @@ describe.each(backends())("pipeline trends on $name", (b) => {
       });
       expect(t.workflows.find((w) => w.workflow === "lint")!.successRate).toBe(1);
       expect(t.flaky).toEqual([
-        { workflow: "ci", job: "test", sha: "b".repeat(40), runs: [3, 4], results: ["failure", "success"] },
+        {
+          workflow: "ci",
+          job: "test",
+          sha: "b".repeat(40),
+          ref: "refs/heads/main",
+          runs: [3, 4],
+          results: ["failure", "success"],
+        },
       ]);
     } finally {
       await db.close();

@@ -32,6 +32,7 @@ export interface FlakyJob {
   workflow: string;
   job: string;
   sha: string;
+  ref: string;
   /** The runs that ran it on that commit, and how each ended, oldest first. */
   runs: number[];
   results: string[];
@@ -51,6 +52,7 @@ export interface PipelineTrends {
 interface Part {
   run: number;
   sha: string;
+  ref: string;
   at: number;
   workflow: string;
   result: "success" | "failure" | "cancelled";
@@ -63,6 +65,7 @@ interface Row {
   id: number;
   run: number;
   sha: string;
+  ref: string;
   at: number;
   ended: number | null;
   workflow: string;
@@ -87,7 +90,7 @@ export class PipelineHistory {
   async refresh(db: Db): Promise<void> {
     const rows = (
       await db.all<Row>(
-        `SELECT r.id, r.number AS run, r.sha, r.started_at AS at, r.ended_at AS ended,
+        `SELECT r.id, r.number AS run, r.sha, r.ref, r.started_at AS at, r.ended_at AS ended,
            coalesce(j.workflow, '') AS workflow, j.name, j.result,
            j.started_at AS "startedAt", j.ended_at AS "endedAt"
          FROM runs r JOIN jobs j ON j.run = r.id
@@ -188,19 +191,22 @@ export class PipelineHistory {
         };
       });
 
-    // Flaky: the same job on the same commit, both failed and succeeded. Only a commit a
-    // workflow ran more than once can have one.
+    // Flaky: the same job on the same commit and ref, both failed and succeeded (a job that
+    // fails on one branch only is not flaky). Only a commit a workflow ran twice can have one.
     const times = new Map<string, number>();
     for (const p of parts)
-      times.set(`${p.workflow}\0${p.sha}`, (times.get(`${p.workflow}\0${p.sha}`) ?? 0) + 1);
+      times.set(
+        `${p.workflow}\0${p.sha}\0${p.ref}`,
+        (times.get(`${p.workflow}\0${p.sha}\0${p.ref}`) ?? 0) + 1,
+      );
     const attempts = new Map<
       string,
-      { workflow: string; job: string; sha: string; runs: number[]; results: string[] }
+      { workflow: string; job: string; sha: string; ref: string; runs: number[]; results: string[] }
     >();
     for (const p of parts)
-      if ((times.get(`${p.workflow}\0${p.sha}`) ?? 0) > 1)
+      if ((times.get(`${p.workflow}\0${p.sha}\0${p.ref}`) ?? 0) > 1)
         for (const j of p.jobs) {
-          const k = `${p.workflow}\0${j.name}\0${p.sha}`;
+          const k = `${p.workflow}\0${j.name}\0${p.sha}\0${p.ref}`;
           const a = attempts.get(k);
           if (a) {
             a.runs.push(p.run);
@@ -210,6 +216,7 @@ export class PipelineHistory {
               workflow: p.workflow,
               job: j.name,
               sha: p.sha,
+              ref: p.ref,
               runs: [p.run],
               results: [j.result],
             });
@@ -239,6 +246,7 @@ function part(workflow: string, xs: Row[]): Part {
   return {
     run: xs[0]!.run,
     sha: xs[0]!.sha,
+    ref: xs[0]!.ref,
     at: xs[0]!.at,
     workflow,
     result,

@@ -72,6 +72,7 @@ export function barChart(bars: Bar[], o: ChartOptions): string {
 export function human(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "–";
   const s = ms / 1000;
+  if (s < 10) return `${Number(s.toFixed(1))}s`;
   if (s < 60) return `${Math.round(s)}s`;
   if (s < 3600) return `${Math.round(s / 60)}m`;
   if (s < 86_400) return `${(s / 3600).toFixed(1)}h`;
