@@ -240,6 +240,9 @@ describe("delivery metrics served", () => {
     const text = run([], { SLIPWAY_SERVER_TOKEN: READ });
     expect(text.status).toBe(0);
     expect(text.stdout).toContain("ENVIRONMENT");
+    const both = run(["--bench"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--server reads the server's figures: no --bench");
     const bad = run(["--token", "nope"]);
     expect(bad.status).toBe(74);
     expect(bad.stderr).toContain("401");

@@ -28,7 +28,8 @@ of the newest value against the one before it.
                         (GET /api/stats); --token T or SLIPWAY_SERVER_TOKEN when it needs one
       --days N          with --server: the window of the DORA figures and trends (default: 30)
 
-Exit codes: 0 shown (or no runs recorded yet), 2 usage error, 74 the history could not be read.`;
+Exit codes: 0 shown (or no runs recorded yet), 2 usage error, 74 the history (or the server)
+could not be read.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
