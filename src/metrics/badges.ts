@@ -48,7 +48,8 @@ export class Badges {
   /** `name`: a workflow file's base name with or without .yml/.yaml, or a workflow's name. */
   async workflow(name: string, ref: string): Promise<string> {
     const label = name.replace(/\.ya?ml$/, "");
-    const candidates = /\.ya?ml$/.test(name) ? [name] : [`${name}.yml`, `${name}.yaml`, name];
+    // A workflow's name first: SQLite's LIKE would let "CI" match ci.yml's runs by its file.
+    const candidates = /\.ya?ml$/.test(name) ? [name] : [name, `${name}.yml`, `${name}.yaml`];
     const result = await this.o.withDb(async (db) => {
       for (const w of candidates) {
         const r = await lastResult(db, w, this.names(w), ref);
