@@ -86,8 +86,17 @@ export class PipelineHistory {
   /** Run number → when its trigger was queued on the server. */
   private readonly queued = new Map<number, number>();
 
+  /** Refreshes one at a time: two at once would both take the same new runs. */
+  private reading: Promise<void> = Promise.resolve();
+
   /** Reads the runs finished since the last refresh. */
-  async refresh(db: Db): Promise<void> {
+  refresh(db: Db): Promise<void> {
+    const next = this.reading.then(() => this.read(db));
+    this.reading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async read(db: Db): Promise<void> {
     const rows = (
       await db.all<Row>(
         `SELECT r.id, r.number AS run, r.sha, r.ref, r.started_at AS at, r.ended_at AS ended,
