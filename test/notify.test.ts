@@ -153,6 +153,17 @@ test("run failed, then fixed: signed JSON and Slack messages; a hanging endpoint
   expect(JSON.parse(fixed.body)).toMatchObject({ event: "run.fixed", run: second.run });
   // The production-only target got no run events.
   expect(json.got).toHaveLength(2);
+  const status = await api(srv, "/api/notifications");
+  expect((status.body.targets as { name: string }[]).map((t) => t.name)).toEqual([
+    "hanging",
+    "refused",
+    "signed",
+    "chat",
+    "production only",
+  ]);
+  expect(status.body.targets).toContainEqual(expect.objectContaining({ name: "signed", signed: true }));
+  expect(status.text).not.toContain(json.url);
+  expect(status.body.counts).toMatchObject({ queued: expect.any(Number), delivered: expect.any(Number) });
   const metrics = await fetch(`${srv.url}/metrics`).then((r) => r.text());
   expect(metrics).toMatch(/slipway_notifications\{outcome="delivered"\} [3-9]/);
   // The HMAC key and the targets' addresses are secrets: never in the server's output.

@@ -356,7 +356,7 @@ export async function main(args: string[]): Promise<number> {
       },
       log,
     });
-    const delivery = metricsParts(root, historyDatabase(values.db));
+    const delivery = metricsParts(root, historyDatabase(values.db), { notifications: notify.notifier });
     const web = webRoutes({
       root,
       db: values.db,

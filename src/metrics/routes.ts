@@ -34,9 +34,19 @@ export function windowDays(v: string | null, dflt = 30): number {
   return n;
 }
 
-export function metricsRoutes(m: MetricsService, badges: Badges): ExtraRoutes {
+export function metricsRoutes(
+  m: MetricsService,
+  badges: Badges,
+  notifications?: { status(): unknown },
+): ExtraRoutes {
   return async (req, res, path, url, h) => {
     const method = req.method ?? "GET";
+    if (path === "/api/notifications" && notifications) {
+      if (method !== "GET") throw new HttpError(405, "GET only");
+      h.read(req);
+      h.json(res, 200, notifications.status());
+      return true;
+    }
     if (path.startsWith("/badges/")) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "GET only");
       h.read(req);

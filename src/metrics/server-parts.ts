@@ -16,13 +16,20 @@ export interface MetricsParts {
   register: (r: Registry) => void;
 }
 
-/** For the repository served at `root`, its history in `dbUrl` (PostgreSQL) or its SQLite file. */
-export function metricsParts(root: string, dbUrl: string | undefined, source?: CdSource): MetricsParts {
+/**
+ * For the repository served at `root`, its history in `dbUrl` (PostgreSQL) or its SQLite file;
+ * `source`: the environments' deployments and incidents; `notifications`: GET /api/notifications.
+ */
+export function metricsParts(
+  root: string,
+  dbUrl: string | undefined,
+  o: { source?: CdSource; notifications?: { status(): unknown } } = {},
+): MetricsParts {
   const withDb = historyAccess(root, dbUrl);
-  const service = new MetricsService({ root, withDb, ...(source ? { source } : {}) });
+  const service = new MetricsService({ root, withDb, ...(o.source ? { source: o.source } : {}) });
   return {
     service,
-    routes: metricsRoutes(service, new Badges({ root, withDb })),
+    routes: metricsRoutes(service, new Badges({ root, withDb }), o.notifications),
     page: (url) => doraPageFor(service, basename(root), url),
     register: (r) => registerDora(r, service),
   };

@@ -230,6 +230,17 @@ describe("delivery", () => {
       why: "answered 400",
     });
     expect(logs.at(-1)).toBe("notify: run.failed to deploy-log failed after 1 attempt(s): answered 400");
+    const status = n.status();
+    expect(status.targets).toEqual([
+      { name: "deploy-log", format: "json", signed: false, events: [], repositories: [], environments: [] },
+    ]);
+    expect(JSON.stringify(status)).not.toContain(r.url);
+    expect(status.counts).toMatchObject({ queued: 1, failed: 1, waiting: 0, inFlight: 0 });
+    expect(status.failed[0]).toMatchObject({
+      target: "deploy-log",
+      why: "answered 400",
+      at: expect.stringMatching(/Z$/),
+    });
 
     const always = await receiver(() => 502);
     const m = make([target(always.url)], { attempts: 3, backoffMs: 5 });

@@ -75,6 +75,22 @@ export class Notifier {
     return this.o.targets.length;
   }
 
+  /** What GET /api/notifications shows: the targets (no URL, no secret), the counts, the last failures. */
+  status() {
+    return {
+      targets: this.o.targets.map((t) => ({
+        name: t.name,
+        format: t.format,
+        signed: t.secret !== undefined,
+        events: t.events,
+        repositories: t.repositories,
+        environments: t.environments,
+      })),
+      counts: { ...this.counts, waiting: this.waiting.length, inFlight: this.inFlight },
+      failed: [...this.dead].reverse().map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+    };
+  }
+
   /** Queues `event` for every target that wants it; returns how many. Never waits. */
   notify(event: NotifyEvent): number {
     if (this.closed) return 0;
