@@ -108,7 +108,7 @@ of slipway-server.yml.
 Delivery metrics: GET /dora (the page), GET /api/dora?env=E&days=7|30|90, GET /api/stats?days=N,
 GET /api/incidents, POST /api/incidents {environment, reason} and POST /api/incidents/ID/close
 {rootCauseSha} (admin); badges: /badges/<workflow>.svg?branch=B, /badges/coverage.svg,
-/badges/score.svg.
+/badges/score.svg; GET /api/notifications.
 
 The dashboard (GET /, /workflows, /queue, /runs/N): sign in at /signin with the admin token, the
 read token or a --password-file user. Admins may cancel, re-run and dispatch runs there; readers
