@@ -14,6 +14,7 @@ import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serv
 // push to main fails CI (fail.txt is there), the next one (fail.txt removed) fixes it.
 
 const SECRET = "hook-secret-n";
+const TOKEN = "admin-token-n";
 const HMAC = "hmac-key-n-123";
 const CI = `name: CI
 on: push
@@ -22,6 +23,12 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - run: '[ ! -f fail.txt ]'
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - run: echo deploying
 `;
 
 interface Receiver {
@@ -62,7 +69,21 @@ let slack: Receiver;
 let hang: Receiver;
 const dir = mkdtempSync(join(tmpdir(), "slipway-notify-e2e-"));
 
-async function push(delivery: string): Promise<{ run: number; doneAt: number }> {
+/** Approves the deployment waiting in `run` (production asks for an approval by default). */
+async function approveWhenAsked(run: () => number | undefined): Promise<void> {
+  const id = await until("the approval request", async () => {
+    const a = await api(srv, "/api/approvals");
+    return (a.body.approvals as { id: string; run: number }[] | undefined)?.find((x) => x.run === run())?.id;
+  });
+  const r = await api(srv, `/api/approvals/${id}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ decision: "approve", comment: "ship it" }),
+  });
+  expect(r.status, r.text).toBe(200);
+}
+
+async function push(delivery: string, approve = false): Promise<{ run: number; doneAt: number }> {
   const after = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
   const r = await webhook(
     srv,
@@ -72,10 +93,14 @@ async function push(delivery: string): Promise<{ run: number; doneAt: number }> 
     SECRET,
   );
   expect(r.status).toBe(202);
-  return until("the run", async () => {
+  let run: number | undefined;
+  const done = until("the run", async () => {
     const q = await api(srv, `/api/queue/${r.body.queued}`);
+    run = (q.body.run as number | null) ?? undefined;
     return q.body.state === "done" ? { run: q.body.run as number, doneAt: Date.now() } : undefined;
   });
+  if (approve) await approveWhenAsked(() => run);
+  return done;
 }
 
 beforeAll(async () => {
@@ -107,7 +132,9 @@ notifications:
     environments: [production]
 `,
   );
-  srv = await serve(repo, ["--webhook-secret", SECRET, "--config", config], { NOTIFY_HMAC: HMAC });
+  srv = await serve(repo, ["--webhook-secret", SECRET, "--token", TOKEN, "--config", config], {
+    NOTIFY_HMAC: HMAC,
+  });
 }, 60_000);
 afterAll(async () => {
   await stopAll();
@@ -141,7 +168,7 @@ test("run failed, then fixed: signed JSON and Slack messages; a hanging endpoint
   await until("the hanging delivery", () => (hang.open > 0 ? true : undefined));
   execFileSync("git", ["rm", "-q", "fail.txt"], { cwd: repo });
   execFileSync("git", ["commit", "-q", "-m", "fix"], { cwd: repo });
-  const second = await push("n-2");
+  const second = await push("n-2", true);
   expect(hang.open).toBeGreaterThan(0);
   // Well within the hanging delivery's 10 s timeout.
   expect(second.doneAt - first.doneAt).toBeLessThan(10_000);
@@ -151,8 +178,40 @@ test("run failed, then fixed: signed JSON and Slack messages; a hanging endpoint
   );
   expect(verifySignature(fixed.body, HMAC, fixed.headers["x-slipway-signature-256"] as string)).toBe(true);
   expect(JSON.parse(fixed.body)).toMatchObject({ event: "run.fixed", run: second.run });
-  // The production-only target got no run events.
-  expect(json.got).toHaveLength(2);
+  // The production-only target got no run events, but the approval asked and given and the
+  // deployment the fixed run made.
+  const asked = await until("approval.needed", () =>
+    json.got.find((g) => g.headers["x-slipway-event"] === "approval.needed"),
+  );
+  expect(JSON.parse(asked.body)).toMatchObject({ environment: "production", run: second.run, job: "deploy" });
+  const given = await until("approval.given", () =>
+    json.got.find((g) => g.headers["x-slipway-event"] === "approval.given"),
+  );
+  expect(JSON.parse(given.body)).toMatchObject({
+    environment: "production",
+    run: second.run,
+    by: expect.any(String),
+  });
+  const deployed = await until("deployment.done", () =>
+    json.got.find((g) => g.headers["x-slipway-event"] === "deployment.done"),
+  );
+  expect(JSON.parse(deployed.body)).toMatchObject({
+    event: "deployment.done",
+    environment: "production",
+    deployment: { run: second.run, kind: "deploy", status: "active" },
+  });
+  expect(json.got.map((g) => g.headers["x-slipway-event"]).sort()).toEqual([
+    "approval.given",
+    "approval.needed",
+    "deployment.done",
+    "run.failed",
+    "run.fixed",
+  ]);
+  // The DORA figures read the environments' deployments.
+  const dora = await api(srv, "/api/dora?env=production&days=7");
+  expect((dora.body.environments as { frequency: { deployments: number } }[])[0]!.frequency.deployments).toBe(
+    1,
+  );
   const status = await api(srv, "/api/notifications");
   expect((status.body.targets as { name: string }[]).map((t) => t.name)).toEqual([
     "hanging",
@@ -165,7 +224,9 @@ test("run failed, then fixed: signed JSON and Slack messages; a hanging endpoint
   expect(status.text).not.toContain(json.url);
   expect(status.body.counts).toMatchObject({ queued: expect.any(Number), delivered: expect.any(Number) });
   const metrics = await fetch(`${srv.url}/metrics`).then((r) => r.text());
-  expect(metrics).toMatch(/slipway_notifications\{outcome="delivered"\} [3-9]/);
+  expect(
+    Number(/slipway_notifications\{outcome="delivered"\} (\d+)/.exec(metrics)?.[1]),
+  ).toBeGreaterThanOrEqual(5);
   // The HMAC key and the targets' addresses are secrets: never in the server's output.
   expect(srv.out()).not.toContain(HMAC);
   expect(srv.out()).not.toContain(hang.url);

@@ -299,28 +299,6 @@ export async function main(args: string[]): Promise<number> {
     for (const v of envSecrets.allValues()) masker.add(v);
     const users = new Users(cdConfig, { admin: token, read: values["read-token"] });
     setUsers(users);
-    const cdDb = (await openHistory(root, true, historyDatabase(values.db)))!;
-    const approvals = new Approvals({
-      db: cdDb,
-      config: cdConfig,
-      users,
-      root,
-      timeoutMs: approvalTimeout,
-      log,
-    });
-    // Set once the queue exists (a rollback queues a run).
-    let enqueue: ConstructorParameters<typeof Deployments>[0]["enqueue"] = () =>
-      Promise.reject(new Error("the queue is not open"));
-    const deployments = new Deployments({
-      db: cdDb,
-      config: cdConfig,
-      approvals,
-      secrets: envSecrets,
-      root,
-      enqueue: (r) => enqueue(r),
-      log,
-    });
-    const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
     let publicUrl = values["public-url"] ?? "";
     let notify: NotifyParts;
     try {
@@ -336,6 +314,30 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       throw e instanceof NotifyConfigError ? new UsageError(e.message) : e;
     }
+    const cdDb = (await openHistory(root, true, historyDatabase(values.db)))!;
+    const approvals = new Approvals({
+      db: cdDb,
+      config: cdConfig,
+      users,
+      root,
+      timeoutMs: approvalTimeout,
+      listener: notify.cdListener,
+      log,
+    });
+    // Set once the queue exists (a rollback queues a run).
+    let enqueue: ConstructorParameters<typeof Deployments>[0]["enqueue"] = () =>
+      Promise.reject(new Error("the queue is not open"));
+    const deployments = new Deployments({
+      db: cdDb,
+      config: cdConfig,
+      approvals,
+      secrets: envSecrets,
+      root,
+      enqueue: (r) => enqueue(r),
+      listener: notify.cdListener,
+      log,
+    });
+    const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
     const queue = new RunQueue({
       root,
       open: async () => (await openHistory(root, true, historyDatabase(values.db)))!,

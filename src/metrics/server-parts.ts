@@ -3,6 +3,7 @@
 import { basename } from "node:path";
 import type { Registry } from "prom-client";
 import { Badges } from "./badges.js";
+import { cdTables } from "./cd-source.js";
 import { doraPageFor } from "./dora-page.js";
 import { registerDora } from "./prometheus.js";
 import { type ExtraRoutes, metricsRoutes } from "./routes.js";
@@ -18,7 +19,8 @@ export interface MetricsParts {
 
 /**
  * For the repository served at `root`, its history in `dbUrl` (PostgreSQL) or its SQLite file;
- * `source`: the environments' deployments and incidents; `notifications`: GET /api/notifications.
+ * `source`: the environments' deployments and incidents (default: the cd_ tables);
+ * `notifications`: GET /api/notifications.
  */
 export function metricsParts(
   root: string,
@@ -26,7 +28,7 @@ export function metricsParts(
   o: { source?: CdSource; notifications?: { status(): unknown } } = {},
 ): MetricsParts {
   const withDb = historyAccess(root, dbUrl);
-  const service = new MetricsService({ root, withDb, ...(o.source ? { source: o.source } : {}) });
+  const service = new MetricsService({ root, withDb, source: o.source ?? cdTables(withDb) });
   return {
     service,
     routes: metricsRoutes(service, new Badges({ root, withDb }), o.notifications),

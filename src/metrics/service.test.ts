@@ -5,6 +5,7 @@ import { expect, test } from "vitest";
 import type { Deployment, Incident } from "../cd/types.js";
 import { tempRoots } from "../db/test-helpers.js";
 import { doraPageFor } from "./dora-page.js";
+import { listIncidents } from "./incidents.js";
 import { registerDora } from "./prometheus.js";
 import { historyAccess, MetricsService } from "./service.js";
 import type { CdSource } from "./source.js";
@@ -81,7 +82,11 @@ test("figures from the CD source and the API's incidents, on the page, in /metri
       expect([repo, since]).toEqual(["", 0]);
       return deployments;
     },
-    incidents: async () => theirs,
+    // The API's incidents are in the same table as the environments' (cd_incidents).
+    incidents: async () => [
+      ...theirs,
+      ...(await historyAccess(root, undefined)((db) => listIncidents(db, 0))),
+    ],
   };
   const m = new MetricsService({ root, withDb: historyAccess(root, undefined), source, now: () => NOW });
   const r = await m.dora(7);

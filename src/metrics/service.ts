@@ -15,7 +15,10 @@ export interface MetricsOptions {
   root: string;
   /** The run history, opened (created when missing) for `fn` and closed after. */
   withDb: <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
-  /** The environments' deployments and incidents (none yet: only the API's incidents). */
+  /**
+   * The environments' deployments and incidents (metrics/cd-source.ts: the cd_ tables; the
+   * incidents opened through the API are in the same table). None: the table's incidents only.
+   */
   source?: CdSource;
   now?: () => number;
 }
@@ -65,21 +68,21 @@ export class MetricsService {
   }
 
   private async compute(days: number, now: number): Promise<DoraReport> {
-    const { repo, incidents, heads } = await this.o.withDb(async (db) => ({
+    const { repo, ours, heads } = await this.o.withDb(async (db) => ({
       repo: db.repo,
-      incidents: await listIncidents(db, 0),
+      ours: this.o.source ? [] : await listIncidents(db, 0),
       heads: await pullRequestHeads(db),
     }));
     for (const [n, h] of heads) this.heads.set(n, h);
     // Everything, not only the window: a commit's first deployment and a deployment's
     // predecessor may be older than the window.
     const deployments = (await this.o.source?.deployments(repo, 0)) ?? [];
-    const theirs = (await this.o.source?.incidents(repo, 0)) ?? [];
+    const incidents = this.o.source ? await this.o.source.incidents(repo, 0) : ours;
     const key = `${[...heads.values()].flat().length}|${deployments.map((d) => `${d.id}:${d.sha}:${d.status}:${landedAt(d)}`).join(",")}`;
     if (this.provider?.key !== key) this.provider = { key, commitsOf: this.commits.commitsFor(deployments) };
     const environments = doraByEnvironment({
       deployments,
-      incidents: [...theirs, ...incidents],
+      incidents,
       commitsOf: this.provider.commitsOf,
       days,
       now,
@@ -114,10 +117,14 @@ export class MetricsService {
     return r;
   }
 
+  /** Every incident: the source's (which holds those of the API too), or the table's. */
   async incidents(): Promise<Incident[]> {
-    const repo = await this.o.withDb(async (db) => ({ db: db.repo, ours: await listIncidents(db, 0) }));
-    const theirs = (await this.o.source?.incidents(repo.db, 0)) ?? [];
-    return [...theirs, ...repo.ours].sort((a, b) => a.openedAt - b.openedAt);
+    const { repo, ours } = await this.o.withDb(async (db) => ({
+      repo: db.repo,
+      ours: this.o.source ? [] : await listIncidents(db, 0),
+    }));
+    const all = this.o.source ? await this.o.source.incidents(repo, 0) : ours;
+    return [...all].sort((a, b) => a.openedAt - b.openedAt || a.id - b.id);
   }
 }
 

@@ -1,9 +1,11 @@
 // The notifications of `slipway serve`: the targets from slipway-server.yml, the notifier,
 // the hook the run queue calls when a run ends (run failed / fixed), and the counts in /metrics.
 import { Gauge, type Registry } from "prom-client";
+import type { CdListener } from "../cd/events.js";
 import { historyAccess } from "../metrics/service.js";
 import { readGit } from "../plan/git.js";
 import type { Queued } from "../server/queue.js";
+import { fromCd } from "./cd-events.js";
 import { readNotifications, type Target } from "./config.js";
 import { Notifier } from "./notifier.js";
 import { runEvents } from "./run-outcomes.js";
@@ -13,6 +15,8 @@ export interface NotifyParts {
   notifier: Notifier;
   /** The run queue's hook: a run ended (it returns at once; the work happens after). */
   runEnded: (q: Queued) => void;
+  /** The environments code's listener (approvals, deployments). */
+  cdListener: CdListener;
   register: (r: Registry) => void;
 }
 
@@ -35,15 +39,31 @@ export function notifyParts(o: {
   const notifier = new Notifier({ targets, log: o.log, mask: o.mask });
   const withDb = historyAccess(o.root, o.dbUrl);
   let repository: string | undefined;
-  const runEnded = (q: Queued) => {
-    if (!notifier.targets || q.run === undefined || q.state !== "done") return;
-    const run = q.run;
-    const named = (q.request.payload.repository as { full_name?: unknown } | undefined)?.full_name;
+  const served = () => {
     if (!repository) {
       const g = readGit(o.root);
       repository = g.ok ? g.facts.repository : "local";
     }
-    const repo = typeof named === "string" ? named : repository;
+    return repository;
+  };
+  // A decision can be told twice (the reviewer's request and the run's wait settle it at
+  // once): one message per approval request.
+  const decided = new Set<string>();
+  const cdListener: CdListener = (e) => {
+    if (!notifier.targets) return;
+    if (e.type === "approval-decided") {
+      if (decided.has(e.id)) return;
+      decided.add(e.id);
+      if (decided.size > 1000) decided.delete(decided.values().next().value as string);
+    }
+    const n = fromCd(e, served(), o.publicUrl().replace(/\/+$/, ""));
+    if (n) notifier.notify(n);
+  };
+  const runEnded = (q: Queued) => {
+    if (!notifier.targets || q.run === undefined || q.state !== "done") return;
+    const run = q.run;
+    const named = (q.request.payload.repository as { full_name?: unknown } | undefined)?.full_name;
+    const repo = typeof named === "string" ? named : served();
     const base = o.publicUrl().replace(/\/+$/, "");
     void withDb((db) =>
       runEvents(db, run, { repository: repo, ...(base ? { url: `${base}/runs/${run}` } : {}) }),
@@ -64,5 +84,5 @@ export function notifyParts(o: {
       },
     });
   };
-  return { notifier, runEnded, register };
+  return { notifier, runEnded, cdListener, register };
 }
