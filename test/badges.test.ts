@@ -276,12 +276,14 @@ test.skipIf(!existsSync(CHROMIUM))(
       });
       await page.goto(`${srv.url}/dora?days=7`);
       expect(await page.locator("h1").textContent()).toContain("Delivery metrics");
-      // The charts are drawn (a bar per day with its hover text).
+      // The charts are drawn, each with its title.
       const charts = page.locator("svg.chart");
       expect(await charts.count()).toBeGreaterThanOrEqual(3);
       const box = await charts.first().boundingBox();
       expect(box?.width).toBe(720);
-      expect(await page.locator("svg.chart rect title").count()).toBeGreaterThan(0);
+      expect(await page.locator("svg.chart > title").count()).toBe(await charts.count());
+      // Their axes are drawn (bars only for days with a value above zero).
+      expect(await page.locator("svg.chart line").count()).toBeGreaterThan(0);
       await page.locator("a", { hasText: "30 days" }).click();
       // 30 days is the default: its address has no query.
       await page.waitForURL(/\/dora$/);

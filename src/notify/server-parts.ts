@@ -15,8 +15,13 @@ export interface NotifyParts {
   notifier: Notifier;
   /** The run queue's hook: a run ended (it returns at once; the work happens after). */
   runEnded: (q: Queued) => void;
-  /** The environments code's listener (approvals, deployments). */
-  cdListener: CdListener;
+  /**
+   * The environments code's listener (approvals, deployments); none without targets. (With a
+   * listener, src/cd/deployments.ts reads each deployment again on its shared connection, which
+   * PostgreSQL's one connection does not take well in the middle of its other work: only when
+   * someone listens.)
+   */
+  cdListener: CdListener | undefined;
   register: (r: Registry) => void;
 }
 
@@ -84,5 +89,5 @@ export function notifyParts(o: {
       },
     });
   };
-  return { notifier, runEnded, cdListener, register };
+  return { notifier, runEnded, cdListener: targets.length ? cdListener : undefined, register };
 }
