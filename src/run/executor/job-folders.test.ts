@@ -9,6 +9,7 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -211,6 +212,17 @@ describe("job folders", () => {
 });
 
 describe("stale kept workspaces", () => {
+  test("a folder another run is making (no repository named yet) is not stale; an old one is", async () => {
+    const parent = tmp();
+    const fresh = join(parent, "fresh-89ab");
+    mkdirSync(fresh);
+    const old = join(parent, "old-cdef");
+    mkdirSync(old);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(old, hourAgo, hourAgo);
+    expect(await staleKept(parent)).toEqual([old]);
+  });
+
   test("are removed without an rm on PATH, and a folder already put aside is not renamed again", async () => {
     const parent = tmp();
     // A kept workspace whose repository is gone, and one an earlier run put aside.

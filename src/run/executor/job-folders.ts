@@ -408,6 +408,16 @@ export async function staleKept(parent: string): Promise<string[]> {
       ))
     )
       continue;
+    // No repository named yet: another run may have made the folder this instant and not yet
+    // written its name or taken a lock (removing it failed that run's job). Only an old one goes.
+    if (
+      !repo &&
+      (await lstat(dir).then(
+        (st) => Date.now() - st.mtimeMs < FRESH_MS,
+        () => true,
+      ))
+    )
+      continue;
     const names = await readdir(dir).catch(() => []);
     let held = false;
     for (const lock of names.filter((n) => n.endsWith(".lock"))) {
@@ -418,6 +428,9 @@ export async function staleKept(parent: string): Promise<string[]> {
   }
   return out;
 }
+
+/** A kept folder younger than this, with no repository named in it, is being made, not stale. */
+const FRESH_MS = 10 * 60_000;
 
 /** A folder discardLater renamed: already aside, removed but not renamed again. */
 const ASIDE = /\.trash-[0-9a-f]{8}$/;
