@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { cdApi } from "../cd/api.js";
@@ -20,8 +20,9 @@ import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } fr
 import { Dispatcher, type LegQueue } from "../server/dispatch.js";
 import { LegsDb } from "../server/legs-db.js";
 import { ServerMetrics } from "../server/metrics.js";
-import { Mirror, MirrorError, pushesBetween } from "../server/mirror.js";
+import { type Mirror, pushesBetween } from "../server/mirror.js";
 import { RunQueue } from "../server/queue.js";
+import { frontHandler, type RepoSource, readRepositories } from "../server/repos.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
 import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
 import { makeServer } from "../server/server.js";
@@ -37,6 +38,7 @@ import {
   secretValues,
   UsageError,
 } from "./common.js";
+import { handlerOf, openMirrors, openRepo, repoSources } from "./serve-repos.js";
 
 const HELP = `usage: slipway serve [options]
 
@@ -47,7 +49,13 @@ machines), the API and a page list them, and their events stream live.
   -C, --directory DIR      the repository (default: .)
       --config FILE        options from this file (default: slipway-server.yml when there is one)
       --repo URL|PATH      serve this repository instead: cloned into --data, fetched before each
-                           run and checked out at its commit (the commit's workflows run)
+                           run and checked out at its commit (the commit's workflows run). Again
+                           (or repositories: in the file) serves several: each has its own clone,
+                           queue, history, secrets and schedules, the agents are shared; its
+                           API is /api/repos/OWNER/NAME/..., its pages /repos/OWNER/NAME/..., its
+                           webhooks /webhooks/github/OWNER/NAME or /webhooks/github (routed by
+                           the payload's repository; one not served: 404); / lists all of them.
+                           OWNER/NAME: the last two parts of the URL or path, without .git
       --data DIR           where --repo is cloned (default: .slipway-server)
       --poll SECONDS       fetch --repo every SECONDS and run pushes for the branches and tags
                            that moved (for repositories that send no webhooks)
@@ -127,7 +135,7 @@ queued runs stay in the queue for the next start.`;
 
 const OPTIONS = {
   directory: { type: "string", short: "C" },
-  repo: { type: "string" },
+  repo: { type: "string", multiple: true },
   data: { type: "string" },
   poll: { type: "string" },
   host: { type: "string" },
@@ -183,9 +191,13 @@ export async function main(args: string[]): Promise<number> {
       process.env.SLIPWAY_SERVE_CONFIG ??
       (existsSync("slipway-server.yml") ? "slipway-server.yml" : undefined);
     let file: Record<string, string | boolean> = {};
+    let configRepos: RepoSource[] = [];
     let cdConfig: ReturnType<typeof readCdConfig>;
     try {
-      if (configPath) file = readServerConfig(configPath, KINDS, [...CD_SECTIONS, "notifications"]);
+      if (configPath) {
+        file = readServerConfig(configPath, KINDS, [...CD_SECTIONS, "notifications", "repositories"]);
+        configRepos = readRepositories(configPath, readFileSync(configPath, "utf8"));
+      }
       // users, groups, environments: src/cd/config.ts.
       cdConfig = readCdConfig(configPath);
     } catch (e) {
@@ -204,19 +216,13 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`--port expects a number from 0 to 65535, got '${values.port}'`);
     const host = values.host ?? "127.0.0.1";
     historyDatabase(values.db);
-    if (values.repo && values.directory) throw new UsageError("-C and --repo: serve one repository");
-    if (values.poll && !values.repo) throw new UsageError("--poll needs --repo (the repository to fetch)");
+    // --repo A --repo B (or SLIPWAY_SERVE_REPO, repo: in the file), then repositories: of the file.
+    const sources = repoSources(values.repo, configRepos);
+    if (sources.length && values.directory) throw new UsageError("-C and --repo: serve one repository");
+    if (values.poll && !sources.length) throw new UsageError("--poll needs --repo (the repository to fetch)");
     const pollSeconds = positiveInt(values.poll, "--poll");
-    let mirror: Mirror | undefined;
-    if (values.repo) {
-      mirror = new Mirror(values.repo, resolve(values.data ?? ".slipway-server"));
-      try {
-        mirror.open();
-      } catch (e) {
-        if (e instanceof MirrorError) throw new UsageError(e.message);
-        throw e;
-      }
-    }
+    const mirrors = openMirrors(sources, resolve(values.data ?? ".slipway-server"));
+    const mirror = mirrors[0]?.mirror;
     const root = mirror?.root ?? repoRootOf(values.directory);
     const secretFile = values["secret-file"] ? resolve(values["secret-file"]) : undefined;
     // Read now, so a bad file is a usage error at start and the values mask the server's output.
@@ -445,7 +451,54 @@ export async function main(args: string[]): Promise<number> {
         notify.register(r);
       },
     });
+    // Several repositories: the others' contexts, and the front handler routing to them (repos.ts).
+    const others = mirrors.slice(1).map((m) =>
+      openRepo(m.name, m.mirror, {
+        db: values.db,
+        key,
+        masker,
+        dispatcher,
+        dispatchUrl: () => dispatch.url,
+        secretFile,
+        runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
+        maxRuns: positiveInt(values["max-runs"], "--max-runs") ?? 4,
+        replicaTimeoutMs: replicaSeconds * 1000,
+        statuses,
+        metrics: () => metrics,
+        webhookSecret,
+        token,
+        readToken: values["read-token"],
+        access: web.access,
+        signedIn: (req) => web.signedIn(req),
+        unauthorized: () => {
+          counters.unauthorized++;
+        },
+        log,
+      }),
+    );
+    if (others.length) {
+      const all = [
+        { name: mirrors[0]!.name, root, db: values.db, queue, handle: handlerOf(server), dispatchToken },
+      ];
+      const tally = counters as typeof counters & { unknownRepository: number };
+      tally.unknownRepository = 0;
+      const front = frontHandler({
+        repos: [...all, ...others],
+        webhookSecret,
+        maxBody: 25 * 1024 * 1024,
+        unknown: () => {
+          tally.unknownRepository++;
+        },
+        refused: () => {
+          counters.refused++;
+        },
+        web,
+      });
+      server.removeAllListeners("request");
+      server.on("request", front);
+    }
     await queue.start();
+    for (const o of others) await o.queue.start();
     try {
       await new Promise<void>((ok, ko) => {
         server.once("error", ko);
@@ -464,7 +517,16 @@ export async function main(args: string[]): Promise<number> {
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
     const scheduler = values["no-schedules"] ? undefined : startSchedules(root, queue, log);
-    const poller = mirror && pollSeconds ? startPolling(mirror, pollSeconds, queue, log) : undefined;
+    const poller =
+      mirror && pollSeconds
+        ? startPolling(mirror, pollSeconds, queue, log, others.length ? mirrors[0]!.name : undefined)
+        : undefined;
+    const timers = others.flatMap((o, i) => [
+      values["no-schedules"] ? undefined : startSchedules(o.root, o.queue, (t) => log(`${o.name}: ${t}`)),
+      pollSeconds
+        ? startPolling(mirrors[i + 1]!.mirror, pollSeconds, o.queue, (t) => log(`${o.name}: ${t}`), o.name)
+        : undefined,
+    ]);
     const builtIn = startAgents(
       agents,
       url,
@@ -483,7 +545,8 @@ export async function main(args: string[]): Promise<number> {
         refuseNew();
         if (scheduler) clearInterval(scheduler);
         if (poller) clearInterval(poller);
-        void queue.stop().then(async () => {
+        for (const t of timers) if (t) clearInterval(t);
+        void Promise.all([queue.stop(), ...others.map((o) => o.queue.stop())]).then(async () => {
           notify.notifier.close();
           await stopAgents(builtIn);
           dispatcher.close();
@@ -546,7 +609,11 @@ function stopAgents(agents: ChildProcess[]): Promise<void> {
 }
 
 /** Checks the default branch's schedules now and every 20 s; due ones are queued. */
-function startSchedules(root: string, queue: RunQueue, log: (t: string) => void): NodeJS.Timeout | undefined {
+export function startSchedules(
+  root: string,
+  queue: RunQueue,
+  log: (t: string) => void,
+): NodeJS.Timeout | undefined {
   const g = readGit(root);
   if (!g.ok) return undefined;
   const branch = g.facts.defaultBranch;
@@ -577,14 +644,14 @@ function startSchedules(root: string, queue: RunQueue, log: (t: string) => void)
 }
 
 /** Fetches every `seconds` and queues a push for each branch or tag that moved. */
-function startPolling(
+export function startPolling(
   mirror: Mirror,
   seconds: number,
   queue: RunQueue,
   log: (t: string) => void,
+  name = `local/${mirror.root.split("/").at(-1)}`,
 ): NodeJS.Timeout {
   let known = mirror.refs();
-  const name = `local/${mirror.root.split("/").at(-1)}`;
   const timer = setInterval(() => {
     const f = mirror.fetch();
     if (!f.ok) return log(`poll: fetch failed: ${f.error}`);

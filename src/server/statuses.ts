@@ -11,6 +11,8 @@ export interface StatusTarget {
   token: string;
   /** Where the links point (the server's public URL). */
   publicUrl: string;
+  /** The runs' API under it (default /api/runs; another repository's: /api/repos/OWNER/NAME/runs). */
+  runsPath?: string;
   log: (t: string) => void;
 }
 
@@ -33,7 +35,9 @@ export async function postStatus(t: StatusTarget, s: CommitStatus): Promise<bool
   const url = `${t.api.replace(/\/+$/, "")}/repos/${s.repository}/statuses/${s.sha}`;
   const body = JSON.stringify({
     state: s.state,
-    ...(s.run !== undefined ? { target_url: `${t.publicUrl.replace(/\/+$/, "")}/api/runs/${s.run}` } : {}),
+    ...(s.run !== undefined
+      ? { target_url: `${t.publicUrl.replace(/\/+$/, "")}${t.runsPath ?? "/api/runs"}/${s.run}` }
+      : {}),
     // GitHub cuts descriptions at 140 characters.
     description: s.description.slice(0, 140),
     context: "slipway",

@@ -31,6 +31,8 @@ export interface WebOptions {
   masker: Masker;
   /** Who may sign in (tokens, users, passwords); none: a laptop's open server. */
   access?: AccessOptions;
+  /** Another dashboard's sign-ins and forms (several repositories: one sign-in for all). */
+  sharedAccess?: Access;
   /** The server's log: sign-ins and what was done from the pages, by whom. */
   log?: (t: string) => void;
   /** Environments the server knows beyond the workflows' own (for dispatch inputs of type environment). */
@@ -48,7 +50,7 @@ export interface WebOptions {
  */
 export function webRoutes(o: WebOptions) {
   const repo = basename(o.root);
-  const access = new Access(o.access ?? {});
+  const access = o.sharedAccess ?? new Access(o.access ?? {});
   const log = (t: string) => o.log?.(`dashboard: ${t}`);
   const utilisation = new Utilisation(() => o.dispatcher?.listAgents() ?? [], o.sampleMs);
   // Pages escape text before it is masked: a secret with & < > " or ' is masked as escaped too.

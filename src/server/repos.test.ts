@@ -1,0 +1,38 @@
+import { expect, test } from "vitest";
+import { ServerConfigError } from "./config.js";
+import { payloadRepository, readRepositories, repoName } from "./repos.js";
+
+test("a repository's OWNER/NAME is the last two parts of its URL or path", () => {
+  expect(repoName("https://github.com/acme/alpha.git")).toBe("acme/alpha");
+  expect(repoName("git@github.com:acme/alpha.git")).toBe("acme/alpha");
+  expect(repoName("/srv/git/acme/beta.git/")).toBe("acme/beta");
+  expect(repoName("beta")).toBe("local/beta");
+});
+
+test("webhooks name their repository: GitHub and Gitea's full_name, GitLab's path_with_namespace", () => {
+  expect(payloadRepository("github", "push", { repository: { full_name: "a/b" } })).toBe("a/b");
+  expect(payloadRepository("gitea", "push", { repository: { full_name: "a/c" } })).toBe("a/c");
+  expect(
+    payloadRepository("gitlab", "Push Hook", {
+      object_kind: "push",
+      project: { path_with_namespace: "g/d" },
+    }),
+  ).toBe("g/d");
+  expect(payloadRepository("github", "push", {})).toBeUndefined();
+});
+
+test("repositories: in slipway-server.yml: URLs, or {url, name}; anything else is an error with its place", () => {
+  expect(readRepositories("s.yml", "port: 1\n")).toEqual([]);
+  expect(
+    readRepositories("s.yml", "repositories:\n  - /srv/a.git\n  - url: https://x/y/b.git\n    name: o/b\n"),
+  ).toEqual([{ source: "/srv/a.git" }, { source: "https://x/y/b.git", name: "o/b" }]);
+  expect(() => readRepositories("s.yml", "repositories: /srv/a.git\n")).toThrow(
+    new ServerConfigError("s.yml:1:15: repositories: expected a list of URLs or paths"),
+  );
+  expect(() => readRepositories("s.yml", "repositories:\n  - 3\n")).toThrow(
+    /^s\.yml:2:5: repositories: expected/,
+  );
+  expect(() => readRepositories("s.yml", "repositories:\n  - url: /a\n    name: no-slash\n")).toThrow(
+    /s\.yml:2:5: repositories: name must be OWNER\/NAME/,
+  );
+});

@@ -1,0 +1,228 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
+import { api, sign, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
+
+// `slipway serve --repo A --repo B`: one server, two repositories, each with its own clone,
+// queue and history; webhooks go to the repository their payload names (or their URL), the
+// API answers per repository under /api/repos/OWNER/NAME, and / lists every repository's runs.
+
+afterAll(async () => {
+  await stopAll();
+}, 60_000);
+
+const SECRET = "multi-repo-secret";
+const ADMIN = "multi-repo-admin";
+
+const workflow = (name: string) => `name: ${name}-ci
+on: push
+jobs:
+  say:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "this is ${name}"
+      # Each repository has its own secrets: beta's is not alpha's.
+      - run: test ${name === "beta" ? "-n" : "-z"} "\${{ secrets.ONLY_BETA }}"
+`;
+
+// SQLite: a history file per repository; PostgreSQL: one database, the runs keyed by repository.
+describe.each(backends())("$name", (backend) => {
+  test("serve --repo A + repositories: [B]: each push runs that repository's workflows; API and pages per repository; / lists both", async () => {
+    const { url: db } = await backend.fresh();
+    const top = mkdtempSync(join(tmpdir(), "slipway-multi-repo-"));
+    const git = (cwd: string, ...a: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
+        cwd,
+        encoding: "utf8",
+      }).trim();
+    mkdirSync(join(top, "acme"));
+    const dev: Record<string, string> = {};
+    for (const name of ["alpha", "beta"]) {
+      const bare = join(top, "acme", `${name}.git`);
+      dev[name] = join(top, `dev-${name}`);
+      git(top, "init", "-q", "--bare", "-b", "main", bare);
+      git(top, "clone", "-q", bare, dev[name]!);
+      mkdirSync(join(dev[name]!, ".github/workflows"), { recursive: true });
+      writeFileSync(join(dev[name]!, ".github/workflows", `${name}.yml`), workflow(name));
+      git(dev[name]!, "add", "-A");
+      git(dev[name]!, "commit", "-qm", "one");
+      git(dev[name]!, "push", "-q", "origin", "HEAD:main");
+    }
+    // A forge's statuses API: each run's link names its repository's runs.
+    const posted: { path: string; body: { state: string; target_url?: string } }[] = [];
+    const statusApi = createServer((req, res) => {
+      let text = "";
+      req.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      req.on("end", () => {
+        posted.push({ path: req.url ?? "", body: JSON.parse(text) });
+        res.writeHead(201, { "content-type": "application/json" });
+        res.end("{}");
+      });
+    });
+    await new Promise<void>((ok) => statusApi.listen(0, "127.0.0.1", ok));
+    const forge = `http://127.0.0.1:${(statusApi.address() as AddressInfo).port}`;
+
+    // The second repository from slipway-server.yml's repositories: (the flags' come first).
+    writeFileSync(
+      join(top, "slipway-server.yml"),
+      `repositories:\n  - url: ${join(top, "acme", "beta.git")}\n    name: acme/beta\n`,
+    );
+    const s = slipwayProcess(
+      [
+        "serve",
+        "--port",
+        "0",
+        "--repo",
+        join(top, "acme", "alpha.git"),
+        "--data",
+        join(top, "data"),
+        "--agents",
+        "1",
+        "--no-sandbox",
+        "--no-schedules",
+        "--token",
+        ADMIN,
+        "--status-token",
+        "status-token",
+        "--status-api",
+        forge,
+        ...(db ? ["--db", db] : []),
+      ],
+      top,
+      { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_DATABASE_URL: db ?? "" },
+    );
+    const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
+    const srv = { url };
+
+    // A secret of beta's, kept in beta's store.
+    const put = await api(srv, "/api/repos/acme/beta/secrets/ONLY_BETA", {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ value: "beta-s3cret" }),
+    });
+    expect(put.status, put.text).toBe(200);
+    const names = async (path: string) =>
+      (
+        (await api(srv, path, { headers: { authorization: `Bearer ${ADMIN}` } })).body.secrets as {
+          name: string;
+        }[]
+      ).map((x) => x.name);
+    expect(await names("/api/repos/acme/beta/secrets")).toEqual(["ONLY_BETA"]);
+    expect(await names("/api/secrets")).toEqual([]);
+
+    // A push to each: alpha's webhook on the shared URL (routed by repository.full_name), beta's
+    // on its own URL.
+    const pushTo = (name: string) => {
+      writeFileSync(join(dev[name]!, "change.txt"), `${name} two\n`);
+      git(dev[name]!, "add", "-A");
+      git(dev[name]!, "commit", "-qm", "two");
+      git(dev[name]!, "push", "-q", "origin", "HEAD:main");
+      return git(dev[name]!, "rev-parse", "HEAD");
+    };
+    const payload = (full: string, after: string) => ({
+      ref: "refs/heads/main",
+      before: "0".repeat(40),
+      after,
+      pusher: { name: "alice" },
+      repository: { full_name: full },
+    });
+    const alphaSha = pushTo("alpha");
+    const a = await webhook(srv, "push", payload("acme/alpha", alphaSha), "d-alpha", SECRET);
+    expect(a.status, a.text).toBe(202);
+    const betaSha = pushTo("beta");
+    const betaBody = JSON.stringify(payload("acme/beta", betaSha));
+    const b = await api(srv, "/webhooks/github/acme/beta", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "d-beta",
+        "x-hub-signature-256": sign(betaBody, SECRET),
+      },
+      body: betaBody,
+    });
+    expect(b.status, b.text).toBe(202);
+
+    type Run = { number: number; sha: string; result: string; workflows: string[]; startedAt: number };
+    const started: Record<string, number> = {};
+    const runsOf = async (name: string) => {
+      const r = await api(srv, `/api/repos/acme/${name}/runs`);
+      expect(r.status, r.text).toBe(200);
+      return r.body.runs as unknown as Run[];
+    };
+    for (const [name, sha] of [
+      ["alpha", alphaSha],
+      ["beta", betaSha],
+    ] as const) {
+      const runs = await until(
+        `${name}'s run`,
+        async () => {
+          const r = await runsOf(name);
+          return r.length === 1 && r[0]!.result ? r : undefined;
+        },
+        90_000,
+      );
+      // Only that repository's workflow ran, at its pushed commit.
+      expect(runs.map((r) => [r.sha, r.result, r.workflows])).toEqual([
+        [sha, "success", [`.github/workflows/${name}.yml`]],
+      ]);
+      started[`acme/${name}`] = runs[0]!.startedAt;
+    }
+    // The paths without a prefix are the first repository's, as with one repository.
+    const plain = (await api(srv, "/api/runs")).body.runs as unknown as Run[];
+    expect(plain.map((r) => r.sha)).toEqual([alphaSha]);
+    expect((await api(srv, "/api/repos/acme/beta/runs/1")).body.sha).toBe(betaSha);
+    expect((await api(srv, "/api/repos/acme/gamma/runs")).status).toBe(404);
+
+    // A webhook for a repository not served: refused, counted; unsigned, it is refused for that.
+    const unknown = await webhook(srv, "push", payload("acme/gamma", alphaSha), "d-gamma", SECRET);
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(
+      (await webhook(srv, "push", payload("acme/gamma", alphaSha), "d-gamma2", SECRET, null)).status,
+    ).toBe(401);
+    const perUrl = await api(srv, "/webhooks/github/acme/gamma", { method: "POST", body: "{}" });
+    expect(perUrl.status).toBe(404);
+    const server = (await api(srv, "/api/server")).body as unknown as { requests: Record<string, number> };
+    expect(server.requests.unknownRepository).toBe(2);
+    expect((await api(srv, "/api/repos/acme/alpha/queue")).body).toHaveLength(1);
+
+    // / : both repositories, their latest runs, and every run in one list, newest first.
+    const home = await api(srv, "/");
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('data-repo="acme/alpha"');
+    expect(home.text).toContain('data-repo="acme/beta"');
+    const listed = [
+      ...home.text.matchAll(/<tr class="run"><td class="repo"><a href="\/repos\/([\w/]+)\/">/g),
+    ].map((m) => m[1]);
+    // (Both ran at once: newest first is whichever started last.)
+    expect(listed).toEqual(Object.keys(started).sort((x, y) => started[y]! - started[x]!));
+    // A repository's pages under its prefix, their links kept under it.
+    const betaPage = await api(srv, "/repos/acme/beta/");
+    expect(betaPage.status).toBe(200);
+    expect(betaPage.text).toContain('href="/repos/acme/beta/runs/1"');
+    expect(betaPage.text).not.toContain('href="/runs/1"');
+    const links = await until(
+      "the final statuses",
+      () => {
+        const done = posted.filter((p) => p.body.state === "success");
+        return done.length === 2 ? done.map((p) => [p.path, p.body.target_url]).sort() : undefined;
+      },
+      10_000,
+    );
+    expect(links).toEqual([
+      [`/repos/acme/alpha/statuses/${alphaSha}`, `${url}/api/runs/1`],
+      [`/repos/acme/beta/statuses/${betaSha}`, `${url}/api/repos/acme/beta/runs/1`],
+    ]);
+    statusApi.close();
+    const betaRun = await api(srv, "/repos/acme/beta/runs/1");
+    expect(betaRun.status).toBe(200);
+    expect(betaRun.text).toContain("beta.yml");
+  }, 180_000);
+});
