@@ -19,16 +19,19 @@ afterAll(async () => {
 const SECRET = "multi-repo-secret";
 const ADMIN = "multi-repo-admin";
 
-const workflow = (name: string) => `name: ${name}-ci
+const workflow = (name: string, secrets = true) => `name: ${name}-ci
 on: push
 jobs:
   say:
     runs-on: ubuntu-latest
     steps:
       - run: echo "this is ${name}"
-      # Each repository has its own secrets: beta's is not alpha's.
-      - run: test ${name === "beta" ? "-n" : "-z"} "\${{ secrets.ONLY_BETA }}"
-`;
+${
+  secrets
+    ? // Each repository has its own secrets: beta's is not alpha's.
+      `      - run: test ${name === "beta" ? "-n" : "-z"} "\${{ secrets.ONLY_BETA }}"\n`
+    : ""
+}`;
 
 // SQLite: a history file per repository; PostgreSQL: one database, the runs keyed by repository.
 describe.each(backends())("$name", (backend) => {
@@ -226,3 +229,86 @@ describe.each(backends())("$name", (backend) => {
     expect(betaRun.text).toContain("beta.yml");
   }, 180_000);
 });
+
+test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a deployment in B is refused with the reason, not left waiting", async () => {
+  const top = mkdtempSync(join(tmpdir(), "slipway-multi-poll-"));
+  const git = (cwd: string, ...a: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  const dev: Record<string, string> = {};
+  for (const name of ["alpha", "beta"]) {
+    mkdirSync(join(top, name === "alpha" ? "one" : "two"));
+    const bare = join(top, name === "alpha" ? "one" : "two", `${name}.git`);
+    dev[name] = join(top, `dev-${name}`);
+    git(top, "init", "-q", "--bare", "-b", "main", bare);
+    git(top, "clone", "-q", bare, dev[name]!);
+    mkdirSync(join(dev[name]!, ".github/workflows"), { recursive: true });
+    writeFileSync(join(dev[name]!, ".github/workflows", `${name}.yml`), workflow(name, false));
+    git(dev[name]!, "add", "-A");
+    git(dev[name]!, "commit", "-qm", "one");
+    git(dev[name]!, "push", "-q", "origin", "HEAD:main");
+  }
+  const s = slipwayProcess(
+    [
+      "serve",
+      "--port",
+      "0",
+      "--repo",
+      join(top, "one", "alpha.git"),
+      "--repo",
+      join(top, "two", "beta.git"),
+      "--data",
+      join(top, "data"),
+      "--poll",
+      "1",
+      "--agents",
+      "1",
+      "--no-sandbox",
+      "--no-schedules",
+    ],
+    top,
+    { SLIPWAY_DATABASE_URL: "" },
+  );
+  const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
+  writeFileSync(
+    join(dev.beta!, ".github/workflows/deploy.yml"),
+    `on: push
+jobs:
+  ship:
+    runs-on: ubuntu-latest
+    environment: staging
+    steps:
+      - run: echo shipped
+`,
+  );
+  git(dev.beta!, "add", "-A");
+  git(dev.beta!, "commit", "-qm", "deploy");
+  git(dev.beta!, "push", "-q", "origin", "HEAD:main");
+  const sha = git(dev.beta!, "rev-parse", "HEAD");
+  const run = await until(
+    "beta's run to end",
+    async () => {
+      const r = (await api({ url }, "/api/repos/two/beta/runs")).body.runs as unknown as {
+        number: number;
+        sha: string;
+        result: string | null;
+      }[];
+      return r.length === 1 && r[0]!.result ? r[0] : undefined;
+    },
+    60_000,
+  );
+  expect(run.sha).toBe(sha);
+  const detail = await api({ url }, `/api/repos/two/beta/runs/${run.number}`);
+  const jobs = detail.body.jobs as { key: string; result: string; reason: string | null }[];
+  expect(jobs.map((j) => [j.key, j.result, j.reason])).toEqual([
+    ["beta.say", "success", null],
+    ["deploy.ship", "failure", "environments are served for the first repository (one/alpha) only"],
+  ]);
+  // The poll's push names the repository as it is served.
+  expect((detail.body.payload as { repository: { full_name: string } }).repository.full_name).toBe(
+    "two/beta",
+  );
+  expect((await api({ url }, "/api/repos/one/alpha/runs")).body.runs).toEqual([]);
+}, 120_000);
