@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
+import { slipway } from "./helpers/cli.js";
 import { api, sign, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
 
 // `slipway serve --repo A --repo B`: one server, two repositories, each with its own clone,
@@ -312,3 +313,26 @@ jobs:
   );
   expect((await api({ url }, "/api/repos/one/alpha/runs")).body.runs).toEqual([]);
 }, 120_000);
+
+test("two repositories with one name or one clone, or a bad repositories: list, are usage errors (exit 2, no stack)", () => {
+  const top = mkdtempSync(join(tmpdir(), "slipway-multi-bad-"));
+  const same = slipway(["serve", "--repo", "/srv/a/app.git", "--repo", "https://x.test/a/app"], top);
+  expect(same.code).toBe(2);
+  expect(same.stderr).toBe(
+    "slipway serve: --repo: two repositories are named a/app (give one a name in repositories:)\n",
+  );
+  const clone = slipway(["serve", "--repo", "/srv/a/app.git", "--repo", "/srv/b/app.git"], top);
+  expect(clone.code).toBe(2);
+  expect(clone.stderr).toMatch(
+    /^slipway serve: --repo: \/srv\/a\/app\.git and \/srv\/b\/app\.git would share the clone /,
+  );
+  writeFileSync(
+    join(top, "slipway-server.yml"),
+    "port: 0\nrepositories:\n  - url: /srv/a.git\n    name: nope\n",
+  );
+  const bad = slipway(["serve"], top);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toBe(
+    "slipway serve: slipway-server.yml:3:5: repositories: name must be OWNER/NAME, got 'nope'\n",
+  );
+});
