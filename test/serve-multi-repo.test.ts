@@ -19,6 +19,7 @@ afterAll(async () => {
 
 const SECRET = "multi-repo-secret";
 const ADMIN = "multi-repo-admin";
+const READ = "multi-repo-read";
 
 const workflow = (name: string, secrets = true) => `name: ${name}-ci
 on: push
@@ -231,7 +232,7 @@ describe.each(backends())("$name", (backend) => {
   }, 180_000);
 });
 
-test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a deployment in B is refused with the reason, not left waiting", async () => {
+test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a deployment in B is refused with the reason, not left waiting; a read token guards every repository", async () => {
   const top = mkdtempSync(join(tmpdir(), "slipway-multi-poll-"));
   const git = (cwd: string, ...a: string[]) =>
     execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
@@ -264,6 +265,8 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a dep
       join(top, "data"),
       "--poll",
       "1",
+      "--read-token",
+      READ,
       "--agents",
       "1",
       "--no-sandbox",
@@ -273,6 +276,7 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a dep
     { SLIPWAY_DATABASE_URL: "" },
   );
   const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
+  const auth = { headers: { authorization: `Bearer ${READ}` } };
   writeFileSync(
     join(dev.beta!, ".github/workflows/deploy.yml"),
     `on: push
@@ -291,7 +295,7 @@ jobs:
   const run = await until(
     "beta's run to end",
     async () => {
-      const r = (await api({ url }, "/api/repos/two/beta/runs")).body.runs as unknown as {
+      const r = (await api({ url }, "/api/repos/two/beta/runs", auth)).body.runs as unknown as {
         number: number;
         sha: string;
         result: string | null;
@@ -301,7 +305,7 @@ jobs:
     60_000,
   );
   expect(run.sha).toBe(sha);
-  const detail = await api({ url }, `/api/repos/two/beta/runs/${run.number}`);
+  const detail = await api({ url }, `/api/repos/two/beta/runs/${run.number}`, auth);
   const jobs = detail.body.jobs as { key: string; result: string; reason: string | null }[];
   expect(jobs.map((j) => [j.key, j.result, j.reason])).toEqual([
     ["beta.say", "success", null],
@@ -311,7 +315,18 @@ jobs:
   expect((detail.body.payload as { repository: { full_name: string } }).repository.full_name).toBe(
     "two/beta",
   );
-  expect((await api({ url }, "/api/repos/one/alpha/runs")).body.runs).toEqual([]);
+  expect((await api({ url }, "/api/repos/one/alpha/runs", auth)).body.runs).toEqual([]);
+  // A read token guards every repository's API and pages, the view of all too.
+  expect((await api({ url }, "/api/repos/two/beta/runs")).status).toBe(401);
+  const manual = { redirect: "manual" } as const;
+  const home = await fetch(`${url}/`, manual);
+  expect([home.status, home.headers.get("location")]).toEqual([303, "/signin?next=%2F"]);
+  const betaHome = await fetch(`${url}/repos/two/beta/`, manual);
+  expect(betaHome.status).toBe(303);
+  expect(betaHome.headers.get("location")).toMatch(/^\/repos\/two\/beta\/signin\?next=/);
+  const signedIn = await fetch(`${url}/`, { ...manual, headers: { authorization: `Bearer ${READ}` } });
+  expect(signedIn.status).toBe(200);
+  expect(await signedIn.text()).toContain('data-repo="two/beta"');
 }, 120_000);
 
 test("two repositories with one name or one clone, or a bad repositories: list, are usage errors (exit 2, no stack)", () => {
