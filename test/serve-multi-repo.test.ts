@@ -197,6 +197,8 @@ describe.each(backends())("$name", (backend) => {
     const server = (await api(srv, "/api/server")).body as unknown as { requests: Record<string, number> };
     expect(server.requests.unknownRepository).toBe(2);
     expect((await api(srv, "/api/repos/acme/alpha/queue")).body).toHaveLength(1);
+    // /metrics counts every repository's runs.
+    expect((await api(srv, "/metrics")).text).toMatch(/^slipway_runs_total\{result="success"\} 2$/m);
 
     // / : both repositories, their latest runs, and every run in one list, newest first.
     const home = await api(srv, "/");

@@ -443,7 +443,8 @@ export async function main(args: string[]): Promise<number> {
     });
     const { server, stopping: refuseNew, counters } = made;
     metrics = new ServerMetrics({
-      queue,
+      // Every repository's runs (the others' contexts are made just below).
+      queue: { list: () => [queue, ...others.map((o) => o.queue)].flatMap((q) => q.list()) },
       dispatcher,
       requests: () => ({ ...counters }),
       register: (r) => {

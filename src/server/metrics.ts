@@ -6,7 +6,8 @@ import type { LegQueue } from "./dispatch.js";
 import type { RunQueue } from "./queue.js";
 
 export interface MetricSources {
-  queue: RunQueue;
+  /** The runs (several repositories: all of theirs). */
+  queue: Pick<RunQueue, "list">;
   dispatcher?: LegQueue;
   /** Request counters of the server (webhooks refused, duplicates, ...). */
   requests: () => Record<string, number>;
