@@ -231,6 +231,13 @@ describe.each(backends())("$name", (backend) => {
     const betaRun = await api(srv, "/repos/acme/beta/runs/1");
     expect(betaRun.status).toBe(200);
     expect(betaRun.text).toContain("beta.yml");
+    // Its live script reads that repository's API.
+    const live = await api(srv, "/repos/acme/beta/web/live.js");
+    expect(live.text).toContain('"/api/repos/acme/beta/runs/"');
+    expect(live.text).not.toContain('"/api/runs/"');
+    // SIGTERM stops every repository's queue and the server exits cleanly.
+    s.proc.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
   }, 180_000);
 });
 

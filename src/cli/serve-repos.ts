@@ -127,7 +127,15 @@ export function openRepo(name: string, mirror: Mirror, o: SharedParts): RepoCont
     signedIn: (req) => o.signedIn(req) || web.signedIn(req),
     log,
   });
-  return { name, root, db: o.db, queue, handle: handlerOf(made.server), dispatchToken };
+  return {
+    name,
+    root,
+    db: o.db,
+    queue,
+    handle: handlerOf(made.server),
+    dispatchToken,
+    stopping: made.stopping,
+  };
 }
 
 /** --repo (repeated, or one from the environment or the file), then the file's repositories:. */

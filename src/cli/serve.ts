@@ -546,6 +546,7 @@ export async function main(args: string[]): Promise<number> {
         refuseNew();
         if (scheduler) clearInterval(scheduler);
         if (poller) clearInterval(poller);
+        for (const o of others) o.stopping?.();
         for (const t of timers) if (t) clearInterval(t);
         void Promise.all([queue.stop(), ...others.map((o) => o.queue.stop())]).then(async () => {
           notify.notifier.close();

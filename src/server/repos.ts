@@ -34,6 +34,8 @@ export interface RepoContext {
   handle: Handler;
   /** The token its runs call /api/dispatch/* with. */
   dispatchToken: string;
+  /** The server stops: its handler refuses new runs (webhooks, POST /api/runs) from now on. */
+  stopping?: () => void;
 }
 
 /** A repository as slipway-server.yml's `repositories:` or --repo names it. */
