@@ -327,6 +327,16 @@ jobs:
   expect((await api({ url }, "/api/repos/one/alpha/runs", auth)).body.runs).toEqual([]);
   // A read token guards every repository's API and pages, the view of all too.
   expect((await api({ url }, "/api/repos/two/beta/runs")).status).toBe(401);
+  expect((await api({ url }, "/api/repos")).status).toBe(401);
+  const repos = (await api({ url }, "/api/repos", auth)).body.repositories as unknown as {
+    name: string;
+    default: boolean;
+    latest: { sha: string; result: string } | null;
+  }[];
+  expect(repos.map((r) => [r.name, r.default, r.latest?.sha ?? null, r.latest?.result ?? null])).toEqual([
+    ["one/alpha", true, null, null],
+    ["two/beta", false, sha, "failure"],
+  ]);
   const manual = { redirect: "manual" } as const;
   const home = await fetch(`${url}/`, manual);
   expect([home.status, home.headers.get("location")]).toEqual([303, "/signin?next=%2F"]);

@@ -54,7 +54,8 @@ machines), the API and a page list them, and their events stream live.
                            queue, history, secrets and schedules, the agents are shared; its
                            API is /api/repos/OWNER/NAME/..., its pages /repos/OWNER/NAME/..., its
                            webhooks /webhooks/github/OWNER/NAME or /webhooks/github (routed by
-                           the payload's repository; one not served: 404); / lists all of them.
+                           the payload's repository; one not served: 404); / and GET /api/repos
+                           list all of them, each with its latest run.
                            OWNER/NAME: the last two parts of the URL or path, without .git
       --data DIR           where --repo is cloned (default: .slipway-server)
       --poll SECONDS       fetch --repo every SECONDS and run pushes for the branches and tags
@@ -492,6 +493,9 @@ export async function main(args: string[]): Promise<number> {
         },
         refused: () => {
           counters.refused++;
+        },
+        unauthorized: () => {
+          counters.unauthorized++;
         },
         web,
       });

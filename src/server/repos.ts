@@ -100,6 +100,8 @@ export interface FrontOptions {
   unknown: () => void;
   /** Webhooks refused for their signature. */
   refused: () => void;
+  /** Reads of /api/repos without a valid token. */
+  unauthorized?: () => void;
   /** The dashboard's reading rights and page sending (the default repository's pages). */
   web?: {
     access: { mayRead: (req: IncomingMessage) => boolean };
@@ -147,6 +149,42 @@ export function frontHandler(o: FrontOptions): Handler {
       }) as unknown as IncomingMessage;
       return r.handle(again, res);
     };
+    if (path === "/api/repos" && o.web) {
+      if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "GET only");
+      if (!o.web.access.mayRead(req)) {
+        o.unauthorized?.();
+        throw new HttpError(
+          401,
+          "a valid 'Authorization: Bearer TOKEN' is required (the read or the admin token)",
+        );
+      }
+      const each = await latestRuns(o.repos, 1);
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        `${JSON.stringify(
+          {
+            repositories: each.map(({ repo, runs }, i) => ({
+              name: repo.name,
+              default: i === 0,
+              queued: repo.queue.list().filter((x) => x.state === "queued").length,
+              running: repo.queue.list().filter((x) => x.state === "running").length,
+              latest: runs[0]
+                ? {
+                    number: runs[0].number,
+                    result: runs[0].result,
+                    ref: runs[0].ref,
+                    sha: runs[0].sha,
+                    startedAt: runs[0].startedAt,
+                  }
+                : null,
+            })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      return;
+    }
     const api = /^\/api\/repos\/([\w.-]+)\/([\w.-]+)(\/.*)?$/.exec(path);
     if (api) {
       const r = find(api[1]!, api[2]!);
@@ -263,14 +301,19 @@ function prefixLinks(res: ServerResponse, pages: string, api: string): void {
   }) as typeof res.end;
 }
 
-/** `/` with several repositories: each one's latest runs, then every run, newest first. */
-async function allReposPage(repos: RepoContext[]): Promise<string> {
-  const each = await Promise.all(
+/** Each repository's newest `limit` runs. */
+function latestRuns(repos: RepoContext[], limit: number): Promise<{ repo: RepoContext; runs: RunRow[] }[]> {
+  return Promise.all(
     repos.map(async (r) => ({
       repo: r,
-      runs: await readHistory(r.root, r.db, (db) => (db ? listRuns(db, { limit: 50 }) : Promise.resolve([]))),
+      runs: await readHistory(r.root, r.db, (db) => (db ? listRuns(db, { limit }) : Promise.resolve([]))),
     })),
   );
+}
+
+/** `/` with several repositories: each one's latest runs, then every run, newest first. */
+async function allReposPage(repos: RepoContext[]): Promise<string> {
+  const each = await latestRuns(repos, 50);
   const link = (name: string, run: RunRow) =>
     `<a href="/repos/${e(name)}/runs/${run.number}">#${run.number}</a>`;
   const row = (name: string, run: RunRow, withRepo: boolean) =>
