@@ -14,6 +14,7 @@ import { homedir, tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import picomatch from "picomatch";
 import { glob } from "tinyglobby";
+import { extractArgs, placeExtracted, scratchDir } from "./cache-restore.js";
 import { expandHome } from "./paths.js";
 
 /**
@@ -207,7 +208,17 @@ export async function saveEntry(
   return size;
 }
 
+/** Safe while other jobs restore the same entry into the same folders: see cache-restore.ts. */
 export async function restoreEntry(root: string, e: CacheEntry, cwd: string): Promise<void> {
   const unzip = e.archive.endsWith(".zst") ? "zstd -d -q -c" : "gzip -d -c";
-  await pipeline(`${unzip} ${q(join(root, e.archive))} | tar -xf - -P`, cwd);
+  const scratch = scratchDir(root);
+  try {
+    await pipeline(
+      `${unzip} ${q(join(root, e.archive))} | tar ${extractArgs(scratch).map(q).join(" ")}`,
+      cwd,
+    );
+    placeExtracted(scratch, cwd);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
