@@ -31,6 +31,16 @@ export const publishableCrates = (p: Project) => (p.rust?.crates ?? []).filter((
 /** Pure-Python projects and maturin projects: every Python project is a distribution. */
 export const publishablePython = (p: Project) => p.python;
 
+/** The secrets a local run (no OIDC) publishes with, one per registry the project uses. */
+export function localSecrets(g: Gen): string[] {
+  const p = g.project;
+  return [
+    ...(publishableCrates(p).length ? ["CARGO_REGISTRY_TOKEN"] : []),
+    ...(publishableNpm(p).length ? ["NPM_TOKEN"] : []),
+    ...(p.python.length ? ["PYPI_TOKEN"] : []),
+  ];
+}
+
 export function hasPackages(p: Project): boolean {
   return publishableCrates(p).length + publishableNpm(p).length + publishablePython(p).length > 0;
 }
@@ -174,7 +184,13 @@ ${maturin
         `- name: Create the release
   env:
     GH_TOKEN: \${{ github.token }}
-  run: gh release create "$GITHUB_REF_NAME" --verify-tag --notes-file notes.md $(find dist -type f | sort)`,
+  run: |
+    if [ "\${SLIPWAY:-}" = true ]; then
+      # Under 'slipway run' there is no GitHub to create the release on.
+      echo "::notice::slipway run: no GitHub release created; the files are this run's artifacts (slipway artifacts)"
+      exit 0
+    fi
+    gh release create "$GITHUB_REF_NAME" --verify-tag --notes-file notes.md $(find dist -type f | sort)`,
       ],
     ),
   );
@@ -184,7 +200,12 @@ ${maturin
     permissions:
       contents: read
       id-token: write
-    uses: ./.github/workflows/publish.yml`;
+    uses: ./.github/workflows/publish.yml
+    # For 'slipway run' only (no OIDC there); unset and unused on GitHub.
+    secrets:
+${localSecrets(g)
+  .map((n) => `      ${n}: \${{ secrets.${n} }}`)
+  .join("\n")}`;
   const text = `${header(
     "Release: on a version tag (vX.Y.Z), made by 'slipway release' (version bump, CHANGELOG.md, tag).",
     "Run 'slipway release' locally, push the commit and the tag; this workflow does the rest.",

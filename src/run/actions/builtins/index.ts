@@ -4,6 +4,7 @@ import { githubActionBenchmark } from "./benchmark.js";
 import { cache, cacheRestore, cacheSave, rustCache } from "./cache.js";
 import { checkout } from "./checkout.js";
 import { codecov } from "./codecov.js";
+import { attestBuildProvenance, cratesIoAuth, pypiPublish } from "./publishing.js";
 import { rustToolchain } from "./rust-toolchain.js";
 import { setupGo } from "./setup-go.js";
 import { setupJava } from "./setup-java.js";
@@ -36,4 +37,7 @@ export const BUILTINS: Record<string, Builtin> = {
   "enricomi/publish-unit-test-result-action/composite": publishUnitTestResults,
   "benchmark-action/github-action-benchmark": githubActionBenchmark,
   "codecov/codecov-action": codecov,
+  "rust-lang/crates-io-auth-action": cratesIoAuth,
+  "pypa/gh-action-pypi-publish": pypiPublish,
+  "actions/attest-build-provenance": attestBuildProvenance,
 };

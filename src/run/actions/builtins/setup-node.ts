@@ -81,7 +81,12 @@ function writeNpmrc(ctx: BuiltinContext): void {
     `${authKey}:_authToken=\${NODE_AUTH_TOKEN}\n${scope}registry=${url}\nalways-auth=${ctx.inputs["always-auth"]}\n`,
   );
   ctx.setEnv("NPM_CONFIG_USERCONFIG", npmrc);
-  ctx.setEnv("NODE_AUTH_TOKEN", "XXXXX-XXXXX-XXXXX-XXXXX");
+  // On GitHub npm trades the job's OIDC token for a publish token (trusted publishing); a local
+  // run has none, so a secret NPM_TOKEN given to the job stands in for it.
+  const token = String((ctx.job.contexts.secrets as Record<string, unknown> | undefined)?.NPM_TOKEN ?? "");
+  if (token)
+    ctx.log("NODE_AUTH_TOKEN is the secret NPM_TOKEN (slipway run has no OIDC token for trusted publishing)");
+  ctx.setEnv("NODE_AUTH_TOKEN", token || "XXXXX-XXXXX-XXXXX-XXXXX");
 }
 
 export const setupNode: Builtin = {

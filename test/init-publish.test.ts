@@ -1,0 +1,133 @@
+// The x0x-like fixture's release and publish workflows, as `slipway init` writes them, run by
+// `slipway run push --ref refs/tags/v0.2.0` against real registries on loopback (.ci/registries.sh:
+// cargo-http-registry, Verdaccio, pypiserver): the crates, then the npm packages, then the
+// Python package are published at 0.2.0, each smoke-installed from its registry. The workflows
+// are GitHub's as written; the registries come in through repository variables (--var) and the
+// tokens through secrets (--secret), standing in for trusted publishing, which needs GitHub's OIDC.
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { BIN, ROOT, slipway } from "./helpers/cli.js";
+import { initStore } from "./helpers/init-store.js";
+
+const env = process.env;
+const missing = [
+  "SLIPWAY_TEST_NPM_REGISTRY",
+  "SLIPWAY_TEST_NPM_TOKEN",
+  "SLIPWAY_TEST_PYPI_URL",
+  "SLIPWAY_TEST_PYPI_USER",
+  "SLIPWAY_TEST_PYPI_PASSWORD",
+  "SLIPWAY_TEST_CARGO_INDEX",
+].filter((v) => !env[v]);
+const hasCargo = spawnSync("cargo", ["--version"]).status === 0;
+const why = missing.length
+  ? `needs ${missing.join(", ")}: source .ci/registries.sh first`
+  : hasCargo
+    ? ""
+    : "needs cargo";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const temp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+
+const git = (dir: string, ...a: string[]) =>
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", ...a], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+
+/** The fixture with its package names made unique (the registries live as long as the CI run). */
+function fixture(): { dir: string; name: string } {
+  const name = `x0xfix${randomBytes(3).toString("hex")}`;
+  const dir = join(temp("slipway-init-publish-"), "x0x");
+  cpSync(join(ROOT, "test/fixtures/init-x0x"), dir, { recursive: true });
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else writeFileSync(p, readFileSync(p, "utf8").replaceAll("x0xfix", name));
+    }
+  };
+  walk(dir);
+  renameSync(join(dir, "python/src/x0xfix"), join(dir, `python/src/${name}`));
+  git(dir, "init", "-q");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-qm", "feat: the x0x-like project");
+  const store = initStore();
+  dirs.push(store);
+  const init = slipway(["init", "--offline", "--store", store], dir);
+  expect(init.code, init.stderr).toBe(0);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-qm", "ci: slipway init");
+  git(dir, "tag", "-a", "v0.2.0", "-m", "v0.2.0");
+  return { dir, name };
+}
+
+interface RunJson {
+  result: string;
+  jobs: { job: string; result: string; startedAt?: number; finishedAt?: number }[];
+}
+
+describe.skipIf(why)(`slipway init's release and publish workflows${why ? ` (skipped: ${why})` : ""}`, () => {
+  test("a release tag publishes the crates, then npm, then PyPI, to the local registries, each smoke-installed", async () => {
+    const { dir, name } = fixture();
+    // The workflows run `slipway` from PATH (the tag guard), as on a machine that has it installed.
+    const bin = temp("slipway-bin-");
+    writeFileSync(join(bin, "slipway"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(bin, "slipway"), 0o755);
+    const pypi = env.SLIPWAY_TEST_PYPI_URL!;
+    const args = [
+      "run",
+      "push",
+      "--ref",
+      "refs/tags/v0.2.0",
+      "--approve",
+      "*",
+      // On the host: the cargo index is a git repository on this disk (file://) that the
+      // registry commits to while the job reads it, and the sandbox's overlay shows a job the
+      // disk as it was when the job started (cargo would wait for its crate forever).
+      "--no-sandbox",
+      "--var",
+      `CARGO_REGISTRY_INDEX=${env.SLIPWAY_TEST_CARGO_INDEX}`,
+      "--var",
+      `NPM_REGISTRY_URL=${env.SLIPWAY_TEST_NPM_REGISTRY}`,
+      "--var",
+      `PYPI_REPOSITORY_URL=${pypi}`,
+      "--var",
+      `PYPI_INDEX_URL=${new URL("simple/", pypi)}`,
+      "--var",
+      `PYPI_USER=${env.SLIPWAY_TEST_PYPI_USER}`,
+      // cargo-http-registry checks no token, but cargo insists on one.
+      "--secret",
+      "CARGO_REGISTRY_TOKEN=local-registry-token",
+      "--secret",
+      `NPM_TOKEN=${env.SLIPWAY_TEST_NPM_TOKEN}`,
+      "--secret",
+      `PYPI_TOKEN=${env.SLIPWAY_TEST_PYPI_PASSWORD}`,
+    ];
+    const r = slipway(args, dir, { SLIPWAY_REUSE: "0", SLIPWAY_HISTORY: "0", PATH: `${bin}:${env.PATH}` });
+    const out = r.stdout + r.stderr;
+    console.log(out);
+    expect(out).toContain("Run success");
+    expect(r.code).toBe(0);
+  }, 600_000);
+});
