@@ -20,6 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { indexPath } from "../src/publish/cargo.js";
 import { BIN, ROOT, slipway } from "./helpers/cli.js";
 import { initStore } from "./helpers/init-store.js";
 
@@ -82,10 +83,32 @@ function fixture(): { dir: string; name: string } {
   return { dir, name };
 }
 
-interface RunJson {
-  result: string;
-  jobs: { job: string; result: string; startedAt?: number; finishedAt?: number }[];
+/** The versions a crate has in the cargo index (a git repository cargo-http-registry commits to). */
+function crateVersions(name: string): string[] {
+  const repo = new URL(env.SLIPWAY_TEST_CARGO_INDEX!).pathname;
+  const r = spawnSync("git", ["-C", repo, "show", `HEAD:${indexPath(name)}`], { encoding: "utf8" });
+  return r.status === 0
+    ? r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { vers: string }).vers)
+    : [];
 }
+
+async function npmVersions(name: string): Promise<string[]> {
+  const res = await fetch(new URL(name, env.SLIPWAY_TEST_NPM_REGISTRY));
+  return res.status === 404 ? [] : Object.keys(((await res.json()) as { versions: object }).versions);
+}
+
+async function pypiFiles(name: string): Promise<string[]> {
+  const res = await fetch(new URL(`simple/${name}/`, env.SLIPWAY_TEST_PYPI_URL));
+  if (res.status === 404) return [];
+  return [...(await res.text()).matchAll(/>([^<]+\.(?:whl|tar\.gz))</g)].map((m) => m[1]!).sort();
+}
+
+/** Where a line first appears in the log; -1 when it does not. */
+const at = (out: string, line: string | RegExp) =>
+  typeof line === "string" ? out.indexOf(line) : (line.exec(out)?.index ?? -1);
 
 describe.skipIf(why)(`slipway init's release and publish workflows${why ? ` (skipped: ${why})` : ""}`, () => {
   test("a release tag publishes the crates, then npm, then PyPI, to the local registries, each smoke-installed", async () => {
@@ -124,10 +147,63 @@ describe.skipIf(why)(`slipway init's release and publish workflows${why ? ` (ski
       "--secret",
       `PYPI_TOKEN=${env.SLIPWAY_TEST_PYPI_PASSWORD}`,
     ];
-    const r = slipway(args, dir, { SLIPWAY_REUSE: "0", SLIPWAY_HISTORY: "0", PATH: `${bin}:${env.PATH}` });
-    const out = r.stdout + r.stderr;
-    console.log(out);
+    const run = () => {
+      const r = slipway(args, dir, { SLIPWAY_REUSE: "0", PATH: `${bin}:${env.PATH}` });
+      return { ...r, out: r.stdout + r.stderr };
+    };
+    const r = run();
+    const out = r.out;
     expect(out).toContain("Run success");
     expect(r.code).toBe(0);
+
+    // On the registries at 0.2.0.
+    expect(crateVersions(`${name}-core`)).toEqual(["0.2.0"]);
+    expect(crateVersions(name)).toEqual(["0.2.0"]);
+    expect(await npmVersions(`${name}-linux-x64`)).toEqual(["0.2.0"]);
+    expect(await npmVersions(name)).toEqual(["0.2.0"]);
+    expect(await pypiFiles(name)).toEqual([`${name}-0.2.0-py3-none-any.whl`, `${name}-0.2.0.tar.gz`]);
+
+    // In order: each registry's job starts after the one before has published and smoke-tested,
+    // and the crates go out in dependency order.
+    const steps = [
+      `${name}-core v0.2.0 at registry \`staging\``,
+      ` ${name} v0.2.0 at registry \`staging\``,
+      "[publish / publish crates] ✓ Smoke test",
+      "[publish / publish npm packages] ⏵ job started",
+      `+ ${name}-linux-x64@0.2.0`,
+      `+ ${name}@0.2.0`,
+      "[publish / publish npm packages] ✓ Smoke test",
+      "[publish / publish to PyPI] ⏵ job started",
+      `Uploaded ${name}-0.2.0-py3-none-any.whl`,
+      `Successfully installed ${name}-0.2.0`,
+      "[publish / publish to PyPI] ✓ Smoke test",
+    ];
+    const where = steps.map((l) => at(out, l));
+    for (const [i, w] of where.entries()) expect(w, steps[i]).toBeGreaterThan(-1);
+    expect([...where].sort((a, b) => a - b)).toEqual(where);
+
+    // What GitHub alone can do is said, not faked.
+    expect(out).toContain("no GitHub release created");
+    expect(out).toMatch(/Provenance for 7 subject\(s\) written UNSIGNED/);
+    expect(out).toContain("the token is CARGO_REGISTRY_TOKEN, not one from trusted publishing");
+    expect(out).toContain("with the secret PYPI_TOKEN instead of trusted publishing");
+    expect(out).not.toContain(env.SLIPWAY_TEST_NPM_TOKEN!);
+    expect(out).not.toContain(env.SLIPWAY_TEST_PYPI_PASSWORD!);
+    const statement = JSON.parse(
+      readFileSync(
+        join(dir, ".slipway/runs/1/artifacts/provenance-github-release/github-release.intoto.jsonl"),
+        "utf8",
+      ),
+    );
+    expect(statement.predicateType).toBe("https://slsa.dev/provenance/v1");
+    expect(statement.subject.map((x: { name: string }) => x.name)).toContain(`${name}-0.2.0.tar.gz`);
+
+    // The same tag again (a re-run after a failure): every version is there, nothing is published twice.
+    const again = run();
+    expect(again.out).toContain("Run success");
+    expect(again.out).toContain(`${name}-core 0.2.0 is already on staging`);
+    expect(again.out).toContain(`${name} 0.2.0 is already there`);
+    expect(again.out).toContain(`Skipped ${name}-0.2.0.tar.gz`);
+    expect(crateVersions(name)).toEqual(["0.2.0"]);
   }, 600_000);
 });
