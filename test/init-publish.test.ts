@@ -187,6 +187,7 @@ describe.skipIf(why)(`slipway init's release and publish workflows${why ? ` (ski
     expect(out).toMatch(/Provenance for 7 subject\(s\) written UNSIGNED/);
     expect(out).toContain("the token is CARGO_REGISTRY_TOKEN, not one from trusted publishing");
     expect(out).toContain("with the secret PYPI_TOKEN instead of trusted publishing");
+    expect(out).toContain("NODE_AUTH_TOKEN is the secret NPM_TOKEN");
     expect(out).not.toContain(env.SLIPWAY_TEST_NPM_TOKEN!);
     expect(out).not.toContain(env.SLIPWAY_TEST_PYPI_PASSWORD!);
     const statement = JSON.parse(
