@@ -3,8 +3,8 @@
 // Windows are skipped with their reason. Not run here: the coverage jobs of Rust projects and
 // cargo-deny (taiki-e/install-action downloads its tools from GitHub), and the PyO3 fixture
 // beyond rustfmt (building pyo3 and the wheel takes minutes; a full push run of it was measured
-// by hand instead). A release tag runs the tag guard and the build of every package; the GitHub
-// release and publishing need GitHub (attestations, gh release, OIDC tokens) and are not run.
+// by hand instead). A release tag runs the tag guard and the build of every package here; the
+// whole release, publishing to local registries, is in init-publish.test.ts.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
