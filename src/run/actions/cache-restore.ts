@@ -7,8 +7,8 @@ import { dirname, join, resolve } from "node:path";
  * rewrites each file, so two extractions trip over each other ("Cannot open: File exists") and
  * a job already building sees files vanish. Instead the archive is extracted into a private
  * folder first, then each file is moved into place with rename(2), which replaces a file in
- * one step: a reader sees the old file or the new one, never none. A file already there with
- * the archived size and modification time is left alone.
+ * one step: a reader sees the old file or the new one, never none (a folder not there yet moves
+ * whole). A file already there with the archived size and modification time is left alone.
  */
 
 /** Archived absolute paths land under this folder of the scratch folder (relative ones as they are). */
@@ -56,14 +56,21 @@ function walk(dir: string, dest: string, top = false): void {
     }
     const to = join(dest, e.name);
     if (e.isDirectory()) {
-      let isDir = false;
+      let st: ReturnType<typeof lstatSync> | undefined;
       try {
-        isDir = lstatSync(to).isDirectory();
+        st = lstatSync(to);
       } catch {}
-      if (!isDir) {
-        rmSync(to, { force: true });
-        mkdirSync(to, { recursive: true });
-      }
+      if (!st) {
+        // Not there yet: the whole folder in one rename (the first restore of a cache is most of them).
+        try {
+          mkdirSync(dest, { recursive: true });
+          renameSync(from, to);
+          continue;
+        } catch {
+          // Another restore made it meanwhile, or another file system: merged file by file below.
+        }
+      } else if (!st.isDirectory()) rmSync(to, { force: true });
+      mkdirSync(to, { recursive: true });
       walk(from, to);
       continue;
     }
