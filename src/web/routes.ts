@@ -16,6 +16,7 @@ import { CSS, LIVE_JS } from "./assets.js";
 import { e, escapeHtml, NAV, page, postForm, sendHtml } from "./html.js";
 import { jobLog } from "./job-log.js";
 import { jobPage } from "./job-page.js";
+import { recordedSeq } from "./live-seq.js";
 import { queuedPage, queuePage } from "./queue-page.js";
 import { runPage } from "./run-page.js";
 import { runsPage, runsQuery } from "./runs-page.js";
@@ -176,6 +177,8 @@ export function webRoutes(o: WebOptions) {
       await artifact(res, v, path, n, decode(m[4]), decode(m[5] ?? ""));
       return true;
     }
+    // Before the jobs are read (see recordedSeq).
+    const recorded = m[2] === undefined ? await history(async (db) => (db ? recordedSeq(db, n) : 0)) : 0;
     const { run, jobs } = await runAndJobs(n);
     const dir = runDir(n);
     const running = run.result === null && o.queue.running(n);
@@ -186,7 +189,14 @@ export function webRoutes(o: WebOptions) {
         v,
         path,
         200,
-        runPage(repo, run, jobs, readPlan(dir), running ? lastSeq(dir) : undefined, controls),
+        runPage(
+          repo,
+          run,
+          jobs,
+          readPlan(dir),
+          running ? Math.min(recorded, lastSeq(dir)) : undefined,
+          controls,
+        ),
         t0,
       );
       return true;
