@@ -88,6 +88,30 @@ describe.each(backends())("$name", (b) => {
     }
   });
 
+  test("a decision is told once when the reviewer's request and the run's wait settle it at once", async () => {
+    const { db, make, heard } = await setup();
+    const a = make();
+    const other = make();
+    try {
+      expect(await a.ask(ask(1), 0)).toBeUndefined();
+      const [p] = await a.pending();
+      await a.decide(p!.id, ann, true);
+      // The run waits (woken by the decision) while bo's approval settles it; a second
+      // replica's run asks at the same moment.
+      const waiting = a.ask(ask(1), 10_000);
+      const [byRun, byReviewer, byReplica] = await Promise.all([
+        waiting,
+        a.decide(p!.id, bo, true),
+        other.ask(ask(1), 0),
+      ]);
+      const approved = { approved: true, by: "ann, bo" };
+      expect([byRun, byReviewer, byReplica]).toEqual([approved, approved, approved]);
+      expect(heard.filter((e) => e.type === "approval-decided")).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   test("an unanswered request fails after the timeout", async () => {
     const { db, clock, make } = await setup();
     const a = make();

@@ -223,15 +223,15 @@ export class Approvals {
     const s = await this.standing(a);
     if (!s.decision) return undefined;
     const d = s.decision;
-    await settleApproval(db, a.id, {
+    const won = await settleApproval(db, a.id, {
       state: d.approved ? "approved" : "rejected",
       by: d.by,
       reason: d.rejected,
       at: this.now(),
     });
-    // Another replica may have decided first: its decision is the one.
-    const again = await approvalById(db, id);
-    if (again && again.state !== "waiting" && again.decided_by !== d.by) return this.settle(id);
+    // Someone settled it first (the reviewer's request and the run's wait at once, or another
+    // replica): the decision is theirs, and so is its announcement — told once per decision.
+    if (!won) return this.settle(id);
     tell(
       this.o.listener,
       {
