@@ -22,7 +22,6 @@ import { good, rollbackRequest } from "./rollback.js";
 import {
   closeIncident,
   type DeploymentRecord,
-  deploymentById,
   deploymentOfLeg,
   deploymentsOf,
   deploymentsOfRun,
@@ -68,7 +67,7 @@ export class Deployments {
     const ref = ap.ref || String(github.ref ?? "");
     const sha = ap.sha || String(github.sha ?? "");
     const tag = /^refs\/tags\/(.+)$/.exec(ref)?.[1] ?? tagAt(this.o.root, sha);
-    const id = await insertDeployment(db, {
+    const record: Omit<DeploymentRecord, "id" | "repo"> = {
       environment: ap.environment,
       sha,
       ref,
@@ -89,9 +88,10 @@ export class Deployments {
       kind: ap.rollback_of ? "rollback" : "deploy",
       ...(ap.rollback_of ? { rollbackOf: ap.rollback_of } : {}),
       ...(q ? { request: q.request } : {}),
-    });
+    };
+    const id = await insertDeployment(db, record);
     this.o.log(`run #${run}: ${a.key} deploys ${sha.slice(0, 12)} to ${ap.environment}`);
-    this.said("deployment-started", id);
+    this.said("deployment-started", { ...record, id, repo: db.repo });
     if (untrusted) return a;
     const values = this.o.secrets.valuesFor(ap.environment);
     if (!Object.keys(values).length) return a;
@@ -109,17 +109,23 @@ export class Deployments {
     const d = await deploymentOfLeg(db, run, key);
     if (d?.status !== "in_progress") return;
     const now = this.now();
+    let done: DeploymentRecord;
     if (r.result === "success") {
+      done = { ...d, status: "active", finishedAt: now };
       await updateDeployment(db, d.id, { status: "active", finishedAt: now });
       await retireActive(db, d.environment, d.id, d.kind === "rollback" ? "rolled_back" : "inactive");
       // Restored (a rollback, or a fix deployed): the environment's open incidents are over.
       for (const i of await incidentsOf(db, d.environment))
         if (i.closedAt === undefined) await closeIncident(db, i.id, now);
-    } else if (r.result === "failure")
+    } else if (r.result === "failure") {
+      done = { ...d, status: "failed", finishedAt: now, failedAt: now };
       await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now });
-    else await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
+    } else {
+      done = { ...d, status: "inactive", finishedAt: now };
+      await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
+    }
     this.o.log(`run #${run}: deployment ${d.id} to ${d.environment}: ${r.result}`);
-    this.said("deployment-finished", d.id);
+    this.said("deployment-finished", done);
   }
 
   /** A run ended: deployments it left in progress are closed; a failure after a deployment may roll it back. */
@@ -179,17 +185,15 @@ export class Deployments {
     }
   }
 
-  /** Tells the listener about a deployment as the database has it now. */
-  private said(type: "deployment-started" | "deployment-finished", id: number): void {
+  /**
+   * Tells the listener about a deployment as it was just written. Built from what was written,
+   * not read back: a read left running on the shared connection after the caller went on would
+   * overlap its next statements (PostgreSQL's one connection takes one caller at a time).
+   */
+  private said(type: "deployment-started" | "deployment-finished", d: DeploymentRecord): void {
     if (!this.o.listener) return;
-    void deploymentById(this.o.db, id).then(
-      (d) => {
-        if (!d) return;
-        const { request, queued, jobId, workflow, ...deployment } = d;
-        tell(this.o.listener, { type, deployment }, this.o.log);
-      },
-      () => {},
-    );
+    const { request, queued, jobId, workflow, ...deployment } = d;
+    tell(this.o.listener, { type, deployment }, this.o.log);
   }
 
   /** Queues the run that redeploys `target`. */
