@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { lines } from "../cli/job-names.js";
 import { logLine } from "../report/run-folder.js";
-import type { RunEvent } from "../run/events.js";
+import type { JobResult, RunEvent } from "../run/events.js";
 
 /** One thing the job page shows in its log: a numbered line, or a `::group::` opening or closing. */
 export type LogItem =
@@ -18,6 +18,11 @@ export interface JobLog {
   truncated: boolean;
   /** The last event seq read, for a live page to follow from. */
   lastSeq: number;
+  /**
+   * The job's result when the file has its end (the history database is written a batch after
+   * the file: the page believes the file, else it would follow from after the end it missed).
+   */
+  ended?: JobResult;
 }
 
 /**
@@ -46,6 +51,7 @@ export function jobLog(runDir: string, key: string, maxLines = 20_000): JobLog {
     }
     if (!("job" in ev) || ev.job !== key) continue;
     if (typeof ev.seq === "number") out.lastSeq = ev.seq;
+    if (ev.type === "job-end") out.ended = ev.result;
     if (ev.type === "group") {
       if (n >= maxLines) continue;
       if (ev.end) {

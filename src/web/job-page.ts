@@ -27,8 +27,11 @@ function size(n: number): string {
       : `${(n / 1024 ** 2).toFixed(1)} MB`;
 }
 
-export function jobPage(repo: string, run: RunRow, job: JobRow, log: JobLog, live: boolean): string {
+export function jobPage(repo: string, run: RunRow, recorded: JobRow, log: JobLog, running: boolean): string {
   const n = run.number;
+  // The log's file may have the job's end before the database does (see JobLog.ended).
+  const job = recorded.result === null && log.ended ? { ...recorded, result: log.ended } : recorded;
+  const live = running && job.result === null;
   const steps = job.steps.length
     ? `<ol class="steps">${job.steps.map((s) => `<li>${e(s.name)} ${status(s.conclusion ?? (s.endedAt ? "success" : null))} ${e(duration(s.startedAt, s.endedAt))}</li>`).join("")}</ol>`
     : "";
