@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CHROMIUM, launchChromium } from "./helpers/browser.js";
 import { BIN, ROOT, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
@@ -253,20 +253,10 @@ describe("delivery metrics served", () => {
   });
 });
 
-const CHROMIUM = "/usr/bin/chromium";
 test.skipIf(!existsSync(CHROMIUM))(
   "the /dora page in Chromium: drawn, no console errors under the strict CSP",
   async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ extraHTTPHeaders: auth });
       const problems: string[] = [];

@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
 import { verifySignature } from "../src/notify/payload.js";
+import { CHROMIUM, hasChromium, launchChromium } from "./helpers/browser.js";
 import { ROOT } from "./helpers/cli.js";
 import { api, type Server, slipwayProcess, stopAll, until } from "./helpers/serve.js";
 
@@ -17,7 +18,6 @@ import { api, type Server, slipwayProcess, stopAll, until } from "./helpers/serv
 // it; a second push's health check fails, the automated rollback redeploys the first, the
 // environment page and /dora say so, and a local receiver got every signed notification.
 
-const CHROMIUM = "/usr/bin/chromium";
 const HMAC = "cd-clickthrough-hmac";
 const RITA = "rita-token-cd";
 const PAT = "pat-token-cd";
@@ -214,8 +214,6 @@ afterAll(async () => {
   for (const t of tops) rmSync(t, { recursive: true, force: true });
 }, 60_000);
 
-const hasChromium = existsSync(CHROMIUM);
-
 describe.skipIf(!hasChromium)(
   `CD click-through in Chromium${hasChromium ? "" : ` (skipped: ${CHROMIUM} is missing; .ci/run installs Debian's chromium)`}`,
   () => {
@@ -225,19 +223,7 @@ describe.skipIf(!hasChromium)(
       page.screenshot({ path: join(SHOTS, `${label}${name}.png`), fullPage: true });
 
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        // The machine's network is closed: Chromium's own background connections are turned off.
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CHROMIUM, hasChromium, launchChromium } from "./helpers/browser.js";
 import { BIN, ROOT, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
@@ -14,7 +15,6 @@ import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serv
 const SECRET = "hook-secret-a";
 const TOKEN = "admin-token-a";
 const READ_TOKEN = "read-token-a";
-const CHROMIUM = "/usr/bin/chromium";
 const gates = mkdtempSync(join(tmpdir(), "slipway-dashboard-auth-"));
 
 const CI = `name: CI
@@ -136,7 +136,6 @@ describe("sign-in settings", () => {
   });
 });
 
-const hasChromium = existsSync(CHROMIUM);
 const SHOTS =
   process.env.SLIPWAY_TEST_SCREENSHOTS || join(ROOT, ".slipway", "test-screenshots", "dashboard-auth");
 
@@ -174,18 +173,7 @@ describe.skipIf(!hasChromium)(
     }
 
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

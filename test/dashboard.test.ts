@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CHROMIUM, hasChromium, launchChromium } from "./helpers/browser.js";
 import { ROOT, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serve.js";
 
@@ -13,7 +14,6 @@ import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serv
 
 const SECRET = "hook-secret-d";
 const TOKEN = "api-token-d";
-const CHROMIUM = "/usr/bin/chromium";
 // A secret with the characters HTML escapes: masked in pages as they write it.
 const SECRET_VALUE = "x<y&z>w";
 const gates = mkdtempSync(join(tmpdir(), "slipway-dashboard-gates-"));
@@ -239,7 +239,6 @@ describe("dashboard and the read token", () => {
   }, 60_000);
 });
 
-const hasChromium = existsSync(CHROMIUM);
 /** Where the browser tests leave a screenshot of each page they checked (kept after the run; .slipway/ is ignored by git). */
 const SHOTS = process.env.SLIPWAY_TEST_SCREENSHOTS || join(ROOT, ".slipway", "test-screenshots", "dashboard");
 const shot = (page: Page, name: string) =>
@@ -265,19 +264,7 @@ describe.skipIf(!hasChromium)(
     };
 
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        // The machine's network is closed: Chromium's own background connections are turned off.
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();
