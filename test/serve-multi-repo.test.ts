@@ -198,7 +198,12 @@ describe.each(backends())("$name", (backend) => {
     expect(server.requests.unknownRepository).toBe(2);
     expect((await api(srv, "/api/repos/acme/alpha/queue")).body).toHaveLength(1);
     // /metrics counts every repository's runs.
-    expect((await api(srv, "/metrics")).text).toMatch(/^slipway_runs_total\{result="success"\} 2$/m);
+    // (A run's result is in its history a moment before its queue entry is settled and counted.)
+    const counted = await until("both runs counted in /metrics", async () => {
+      const text = (await api(srv, "/metrics")).text;
+      return /^slipway_runs_total\{result="success"\} 2$/m.test(text) ? text : undefined;
+    });
+    expect(counted).toMatch(/^slipway_runs_total\{result="success"\} 2$/m);
 
     // / : both repositories, their latest runs, and every run in one list, newest first.
     const home = await api(srv, "/");
