@@ -23,22 +23,17 @@ import { afterAll, describe, expect, test } from "vitest";
 import { indexPath } from "../src/publish/cargo.js";
 import { BIN, ROOT, slipway } from "./helpers/cli.js";
 import { initStore } from "./helpers/init-store.js";
+import { registriesMissing } from "./helpers/registries.js";
 
 const env = process.env;
-const missing = [
+const why = registriesMissing([
   "SLIPWAY_TEST_NPM_REGISTRY",
   "SLIPWAY_TEST_NPM_TOKEN",
   "SLIPWAY_TEST_PYPI_URL",
   "SLIPWAY_TEST_PYPI_USER",
   "SLIPWAY_TEST_PYPI_PASSWORD",
   "SLIPWAY_TEST_CARGO_INDEX",
-].filter((v) => !env[v]);
-const hasCargo = spawnSync("cargo", ["--version"]).status === 0;
-const why = missing.length
-  ? `needs ${missing.join(", ")}: source .ci/registries.sh first`
-  : hasCargo
-    ? ""
-    : "needs cargo";
+]);
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -26,21 +26,16 @@ import { npm } from "../src/publish/npm.js";
 import { pypi, upload } from "../src/publish/pypi.js";
 import { Masker } from "../src/run/mask.js";
 import { ROOT, slipway } from "./helpers/cli.js";
+import { registriesMissing } from "./helpers/registries.js";
 
 const env = process.env;
-const missing = [
+const why = registriesMissing([
   "SLIPWAY_TEST_NPM_REGISTRY",
   "SLIPWAY_TEST_NPM_TOKEN",
   "SLIPWAY_TEST_PYPI_URL",
   "SLIPWAY_TEST_CARGO_INDEX",
   "SLIPWAY_TEST_PYTHON_BIN",
-].filter((v) => !env[v]);
-const hasCargo = spawnSync("cargo", ["--version"]).status === 0;
-const why = missing.length
-  ? `needs ${missing.join(", ")}: source .ci/registries.sh first`
-  : hasCargo
-    ? ""
-    : "needs cargo";
+]);
 const hasGpg = spawnSync("gpg", ["--version"]).status === 0;
 // Several publishes of five packages each, with smoke installs: on a loaded 2-core machine
 // one test takes up to a minute; the default 60 s would make them flaky.
