@@ -219,9 +219,11 @@ describe("delivery metrics served", () => {
     expect(trends.workflows.find((w) => w.workflow === "CI")).toMatchObject({ runs: 2, successRate: 0.5 });
     const m = await fetch(`${srv.url}/metrics`, { headers: auth }).then((x) => x.text());
     expect(m).toMatch(
-      /slipway_dora_time_to_restore_seconds\{environment="production",days="7",quantile="0.5"\} \d/,
+      /slipway_dora_time_to_restore_seconds\{repository="[^"]+",environment="production",days="7",quantile="0.5"\} \d/,
     );
-    expect(m).toContain('slipway_dora_failures_open{environment="production",days="30"} 0');
+    expect(m).toMatch(
+      /slipway_dora_failures_open\{repository="[^"]+",environment="production",days="30"\} 0/,
+    );
   });
 
   test("slipway stats --server URL --json fetches both; a bad token is a clear error", () => {

@@ -20,6 +20,8 @@ afterAll(async () => {
 const SECRET = "multi-repo-secret";
 const ADMIN = "multi-repo-admin";
 const READ = "multi-repo-read";
+const RITA = "multi-repo-reviewer";
+const BETA_SECRET = "beta-webhook-secret";
 
 const workflow = (name: string, secrets = true) => `name: ${name}-ci
 on: push
@@ -246,7 +248,7 @@ describe.each(backends())("$name", (backend) => {
   }, 180_000);
 });
 
-test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a deployment in B is refused with the reason, not left waiting; a read token guards every repository", async () => {
+test("serve --repo A --repo B --poll: a push to B runs B's workflows only; B's deployment waits for B's approval and is B's alone (environments, DORA, /metrics, badges); each repository's webhook secret; a read token guards every repository", async () => {
   const top = mkdtempSync(join(tmpdir(), "slipway-multi-poll-"));
   const git = (cwd: string, ...a: string[]) =>
     execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
@@ -266,6 +268,19 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a dep
     git(dev[name]!, "commit", "-qm", "one");
     git(dev[name]!, "push", "-q", "origin", "HEAD:main");
   }
+  // The environments' rules are the server's, for every repository; beta has its own webhook secret.
+  writeFileSync(
+    join(top, "slipway-server.yml"),
+    `users:
+  rita: { role: reviewer, token-env: T_RITA }
+environments:
+  staging:
+    reviewers: [rita]
+repositories:
+  - url: ${join(top, "two", "beta.git")}
+    webhook-secret-env: BETA_HOOK
+`,
+  );
   const s = slipwayProcess(
     [
       "serve",
@@ -273,8 +288,6 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a dep
       "0",
       "--repo",
       join(top, "one", "alpha.git"),
-      "--repo",
-      join(top, "two", "beta.git"),
       "--data",
       join(top, "data"),
       "--poll",
@@ -287,7 +300,7 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; a dep
       "--no-schedules",
     ],
     top,
-    { SLIPWAY_DATABASE_URL: "" },
+    { SLIPWAY_DATABASE_URL: "", T_RITA: RITA, BETA_HOOK: BETA_SECRET },
   );
   const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
   const auth = { headers: { authorization: `Bearer ${READ}` } };
@@ -306,6 +319,34 @@ jobs:
   git(dev.beta!, "commit", "-qm", "deploy");
   git(dev.beta!, "push", "-q", "origin", "HEAD:main");
   const sha = git(dev.beta!, "rev-parse", "HEAD");
+  // Beta's deployment waits for a reviewer, in beta's list only; approved there, it runs.
+  const asked = await until(
+    "beta's approval request",
+    async () => {
+      const a = (await api({ url }, "/api/repos/two/beta/approvals", auth)).body.approvals as unknown as {
+        id: string;
+        environment: string;
+      }[];
+      return a?.length ? a : undefined;
+    },
+    60_000,
+  );
+  expect(asked.map((a) => a.environment)).toEqual(["staging"]);
+  expect((await api({ url }, "/api/approvals", auth)).body.approvals).toEqual([]);
+  const rita = { authorization: `Bearer ${RITA}`, "content-type": "application/json" };
+  // The first repository knows no such request.
+  const elsewhere = await api({ url }, `/api/approvals/${asked[0]!.id}`, {
+    method: "POST",
+    headers: rita,
+    body: JSON.stringify({ decision: "approve" }),
+  });
+  expect(elsewhere.status).toBe(404);
+  const yes = await api({ url }, `/api/repos/two/beta/approvals/${asked[0]!.id}`, {
+    method: "POST",
+    headers: rita,
+    body: JSON.stringify({ decision: "approve", comment: "ship it" }),
+  });
+  expect(yes.status, yes.text).toBe(200);
   const run = await until(
     "beta's run to end",
     async () => {
@@ -323,8 +364,57 @@ jobs:
   const jobs = detail.body.jobs as { key: string; result: string; reason: string | null }[];
   expect(jobs.map((j) => [j.key, j.result, j.reason])).toEqual([
     ["beta.say", "success", null],
-    ["deploy.ship", "failure", "environments are served for the first repository (one/alpha) only"],
+    ["deploy.ship", "success", null],
   ]);
+  // The deployment is beta's: its environment's history, its DORA figures, its badge.
+  const staging = await until("beta's deployment recorded", async () => {
+    const e = (await api({ url }, "/api/repos/two/beta/environments/staging", auth)).body as unknown as {
+      current?: { sha: string; status: string };
+    };
+    return e.current ? e : undefined;
+  });
+  expect(staging.current).toMatchObject({ sha, status: "active" });
+  const alphaStaging = (await api({ url }, "/api/environments/staging", auth)).body as unknown as {
+    current?: unknown;
+    history: unknown[];
+  };
+  expect([alphaStaging.current, alphaStaging.history]).toEqual([undefined, []]);
+  const dora = (await api({ url }, "/api/repos/two/beta/dora?env=staging&days=7", auth)).body as unknown as {
+    environments: { environment: string; frequency: { deployments: number } }[];
+  };
+  expect(dora.environments.map((e) => [e.environment, e.frequency.deployments])).toEqual([["staging", 1]]);
+  const alphaDora = (await api({ url }, "/api/dora?env=staging&days=7", auth)).body as unknown as {
+    environments: { frequency: { deployments: number } }[];
+  };
+  expect(alphaDora.environments).toEqual([]);
+  const metrics = (await api({ url }, "/metrics", auth)).text;
+  expect(metrics).toContain(
+    'slipway_dora_deployments{repository="two/beta",environment="staging",days="7"} 1',
+  );
+  expect(metrics).not.toContain(
+    'slipway_dora_deployments{repository="one/alpha",environment="staging",days="7"} 1',
+  );
+  const badge = await fetch(`${url}/repos/two/beta/badges/deploy.svg?branch=main`, auth);
+  expect(badge.status).toBe(200);
+  expect(await badge.text()).toContain("passing");
+  // Beta's webhooks are signed with beta's secret; alpha has none (refused).
+  const ping = (repo: string, secret: string, delivery: string, path = "/webhooks/github") => {
+    const body = JSON.stringify({ zen: "hi", hook_id: 1, repository: { full_name: repo } });
+    return api({ url }, path, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": delivery,
+        "x-hub-signature-256": sign(body, secret),
+      },
+      body,
+    });
+  };
+  expect((await ping("two/beta", BETA_SECRET, "p1")).status).toBe(200);
+  expect((await ping("two/beta", BETA_SECRET, "p2", "/webhooks/github/two/beta")).status).toBe(200);
+  expect((await ping("two/beta", "not-it", "p3")).status).toBe(401);
+  expect((await ping("one/alpha", BETA_SECRET, "p4")).status).toBe(401);
   // The poll's push names the repository as it is served.
   expect((detail.body.payload as { repository: { full_name: string } }).repository.full_name).toBe(
     "two/beta",
@@ -340,7 +430,7 @@ jobs:
   }[];
   expect(repos.map((r) => [r.name, r.default, r.latest?.sha ?? null, r.latest?.result ?? null])).toEqual([
     ["one/alpha", true, null, null],
-    ["two/beta", false, sha, "failure"],
+    ["two/beta", false, sha, "success"],
   ]);
   const manual = { redirect: "manual" } as const;
   const home = await fetch(`${url}/`, manual);

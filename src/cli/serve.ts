@@ -1,33 +1,26 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cdApi } from "../cd/api.js";
 import { CD_SECTIONS, CdConfigError, durationMs, readCdConfig } from "../cd/config.js";
-import { Deployments } from "../cd/deployments.js";
-import { EnvSecrets } from "../cd/env-secrets.js";
 import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
-import { metricsParts } from "../metrics/server-parts.js";
+import { registerDora } from "../metrics/prometheus.js";
 import { NotifyConfigError } from "../notify/config.js";
 import { type NotifyParts, notifyParts } from "../notify/server-parts.js";
 import { readGit } from "../plan/git.js";
 import { Masker } from "../run/mask.js";
-import { agentApi } from "../server/agent-api.js";
-import { Approvals } from "../server/approvals.js";
 import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } from "../server/config.js";
 import { Dispatcher, type LegQueue } from "../server/dispatch.js";
 import { LegsDb } from "../server/legs-db.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { type Mirror, pushesBetween } from "../server/mirror.js";
-import { RunQueue } from "../server/queue.js";
+import type { RunQueue } from "../server/queue.js";
 import { frontHandler, type RepoSource, readRepositories } from "../server/repos.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
-import { SecretKeyError, SecretStore, secretKey } from "../server/secret-store.js";
-import { makeServer } from "../server/server.js";
+import { SecretKeyError, secretKey } from "../server/secret-store.js";
 import { hashPassword, PasswordFileError, type PasswordUser, readPasswordFile } from "../web/auth.js";
-import { webRoutes } from "../web/routes.js";
 import {
   EXIT,
   fail,
@@ -38,7 +31,7 @@ import {
   secretValues,
   UsageError,
 } from "./common.js";
-import { handlerOf, openMirrors, openRepo, repoSources } from "./serve-repos.js";
+import { openMirrors, openRepo, type Repo, repoSources, type SharedParts } from "./serve-repos.js";
 
 const HELP = `usage: slipway serve [options]
 
@@ -51,7 +44,10 @@ machines), the API and a page list them, and their events stream live.
       --repo URL|PATH      serve this repository instead: cloned into --data, fetched before each
                            run and checked out at its commit (the commit's workflows run). Again
                            (or repositories: in the file) serves several: each has its own clone,
-                           queue, history, secrets and schedules, the agents are shared; its
+                           queue, history, secrets, schedules, deployments and approvals (the
+                           environments' rules and the users are the server's), DORA figures
+                           and badges, and may have its own webhook secret (repositories:
+                           - {url, webhook-secret-env: VAR}); the agents are shared; its
                            API is /api/repos/OWNER/NAME/..., its pages /repos/OWNER/NAME/..., its
                            webhooks /webhooks/github/OWNER/NAME or /webhooks/github (routed by
                            the payload's repository; one not served: 404); / and GET /api/repos
@@ -250,9 +246,7 @@ export async function main(args: string[]): Promise<number> {
       values["agent-token"] ??
       process.env.SLIPWAY_AGENT_TOKEN ??
       (agents ? randomBytes(24).toString("hex") : undefined);
-    const dispatchToken = randomBytes(24).toString("hex");
     masker.add(agentToken);
-    masker.add(dispatchToken);
     let metrics: ServerMetrics | undefined;
     let key: Buffer;
     try {
@@ -281,7 +275,7 @@ export async function main(args: string[]): Promise<number> {
       : undefined;
     await legsDb?.start();
     const dispatcher: LegQueue = legsDb ?? new Dispatcher(legOptions);
-    const dispatch = { url: "", token: dispatchToken };
+    const dispatch = { url: "" };
     const statusToken = values["status-token"] ?? process.env.SLIPWAY_STATUS_TOKEN;
     masker.add(statusToken);
     for (const [flag, v] of [
@@ -293,24 +287,12 @@ export async function main(args: string[]): Promise<number> {
     const statuses = statusToken
       ? { api: values["status-api"] ?? "https://api.github.com", token: statusToken, publicUrl: "", log }
       : undefined;
-    let store: SecretStore;
-    let envSecrets: EnvSecrets;
-    try {
-      store = new SecretStore(join(root, ".slipway"), key);
-      envSecrets = new EnvSecrets(join(root, ".slipway"), key);
-    } catch (e) {
-      if (e instanceof SecretKeyError) throw new UsageError(e.message);
-      throw e;
-    }
-    for (const v of Object.values(store.values())) masker.add(v);
-    for (const v of envSecrets.allValues()) masker.add(v);
     const users = new Users(cdConfig, { admin: token, read: values["read-token"] });
     setUsers(users);
     let publicUrl = values["public-url"] ?? "";
     let notify: NotifyParts;
     try {
       notify = notifyParts({
-        root,
         dbUrl: historyDatabase(values.db),
         configPath,
         mask: (t) => masker.mask(t),
@@ -321,171 +303,90 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       throw e instanceof NotifyConfigError ? new UsageError(e.message) : e;
     }
-    const cdDb = (await openHistory(root, true, historyDatabase(values.db)))!;
-    const approvals = new Approvals({
-      db: cdDb,
-      config: cdConfig,
-      users,
-      root,
-      timeoutMs: approvalTimeout,
-      listener: notify.cdListener,
-      log,
-    });
-    // Set once the queue exists (a rollback queues a run).
-    let enqueue: ConstructorParameters<typeof Deployments>[0]["enqueue"] = () =>
-      Promise.reject(new Error("the queue is not open"));
-    const deployments = new Deployments({
-      db: cdDb,
-      config: cdConfig,
-      approvals,
-      secrets: envSecrets,
-      root,
-      enqueue: (r) => enqueue(r),
-      listener: notify.cdListener,
-      log,
-    });
     const replicaSeconds = positiveInt(values["replica-timeout"], "--replica-timeout") ?? 30;
-    const queue = new RunQueue({
-      root,
-      open: async () => (await openHistory(root, true, historyDatabase(values.db)))!,
-      replicaTimeoutMs: replicaSeconds * 1000,
-      maxRuns: positiveInt(values["max-runs"], "--max-runs") ?? 4,
+    const shared: SharedParts = {
       db: values.db,
-      // The file is read again for each run (as before); the store's values win.
-      mirror,
-      secrets: () => ({ ...secretValues({ "secret-file": secretFile }), ...store.values() }),
-      runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
-      dispatch,
-      statuses,
-      onFinished: (result, seconds, q) => {
-        metrics?.runs.inc({ result });
-        metrics?.runSeconds.observe(seconds);
-        deployments.runFinished(q, result).catch((e: Error) => log(`deployments: ${e.message}`));
-        notify.runEnded(q);
-      },
-      log,
-    });
-    const delivery = metricsParts(root, historyDatabase(values.db), { notifications: notify.notifier });
-    const web = webRoutes({
-      root,
-      db: values.db,
-      queue,
-      dispatcher,
+      key,
       masker,
-      dora: delivery.page,
+      dispatcher,
+      dispatchUrl: () => dispatch.url,
+      secretFile,
+      runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
+      maxRuns: positiveInt(values["max-runs"], "--max-runs") ?? 4,
+      replicaTimeoutMs: replicaSeconds * 1000,
+      statuses,
+      metrics: () => metrics,
+      token,
+      readToken: values["read-token"],
+      cdConfig,
+      users,
+      approvalTimeoutMs: approvalTimeout,
+      notify,
       access: {
         token,
         readToken: values["read-token"],
         passwords,
         secureCookies: !!values["secure-cookies"],
         publicUrl: values["public-url"],
-        // Users of slipway-server.yml (their tokens and roles): only when there are some (any
-        // resolver makes the server one with sign-in).
-        users: cdConfig.users.size ? (t) => users.userForToken(t) : undefined,
       },
-      // The dispatch form's environment inputs offer the configured environments too.
-      environments: () => [...cdConfig.environments.values()].map((r) => r.name),
+      registrationToken: agentToken,
       log,
-    });
-    enqueue = (r) => queue.add(r);
-    const maskJson = (t: string) => masker.as((v) => JSON.stringify(v).slice(1, -1)).mask(masker.mask(t));
-    const made = makeServer({
-      root,
-      db: values.db,
-      webhookSecret,
-      token,
-      readToken: values["read-token"],
-      queue,
-      masker,
-      dispatcher,
-      secretStore: store,
-      fetch: mirror && (() => mirror.fetch()),
-      cd: cdApi({
-        db: cdDb,
-        config: cdConfig,
-        users,
-        approvals,
-        deployments,
-        secrets: envSecrets,
-        root,
-        masker,
-        readProtected: !!values["read-token"],
-        // As the server's own answers: indented, masked (a secret as JSON escapes it too).
-        web: { access: web.access, sendPage: web.sendPage },
-        json: (res, status, body) => {
-          res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-          res.end(`${maskJson(JSON.stringify(body, null, 2))}\n`);
-        },
-        unauthorized: () => {
-          made.counters.unauthorized++;
-        },
-      }),
-      agentApi: agentApi({
-        dispatcher,
-        approvals,
-        deployments,
-        registrationToken: agentToken,
-        dispatchToken,
-        started: (id, run) => queue.started(id, run),
-        groups: (id, asks, waitMs) => queue.groups(id, asks, waitMs),
-        jobsWaiting: (id, waits) => queue.jobsWaiting(id, waits),
-        maxWaitMs: 25_000,
-        mask: (t) => masker.mask(t),
-        unauthorized: () => {
-          made.counters.unauthorized++;
-        },
-      }),
-      maxBody: 25 * 1024 * 1024,
-      metrics: async () => ({ text: await metrics!.text(), contentType: metrics!.registry.contentType }),
-      web,
-      signedIn: (req) => web.signedIn(req),
-      metricsRoutes: delivery.routes,
-      log,
-    });
-    const { server, stopping: refuseNew, counters } = made;
+    };
+    // Each repository's parts (serve-repos.ts): the first answers the paths without a prefix.
+    const firstName = mirrors[0]?.name ?? servedName(root);
+    const repos: Repo[] = [];
+    try {
+      repos.push(
+        await openRepo(
+          { name: firstName, root, mirror, webhookSecret: sources[0]?.webhookSecret ?? webhookSecret },
+          shared,
+        ),
+      );
+      for (const [i, m] of mirrors.slice(1).entries())
+        repos.push(
+          await openRepo(
+            {
+              name: m.name,
+              root: m.mirror.root,
+              mirror: m.mirror,
+              webhookSecret: sources[i + 1]?.webhookSecret ?? webhookSecret,
+            },
+            shared,
+            { first: repos[0]! },
+          ),
+        );
+    } catch (e) {
+      await Promise.all(repos.map((r) => r.close()));
+      if (e instanceof SecretKeyError) throw new UsageError(e.message);
+      throw e;
+    }
+    const [head, ...others] = repos as [Repo, ...Repo[]];
+    const { server, queue } = head;
+    const counters = head.counters;
     metrics = new ServerMetrics({
-      // Every repository's runs (the others' contexts are made just below).
-      queue: { list: () => [queue, ...others.map((o) => o.queue)].flatMap((q) => q.list()) },
+      // Every repository's runs and requests.
+      queue: { list: () => repos.flatMap((r) => r.queue.list()) },
       dispatcher,
-      requests: () => ({ ...counters }),
+      requests: () => {
+        const sum: Record<string, number> = {};
+        for (const r of repos)
+          for (const [k, v] of Object.entries(r.counters)) sum[k] = (sum[k] ?? 0) + (v as number);
+        return sum;
+      },
       register: (r) => {
-        delivery.register(r);
+        registerDora(
+          r,
+          repos.map((x) => ({ repository: x.name, service: x.delivery.service })),
+        );
         notify.register(r);
       },
     });
-    // Several repositories: the others' contexts, and the front handler routing to them (repos.ts).
-    const others = mirrors.slice(1).map((m) =>
-      openRepo(m.name, m.mirror, {
-        db: values.db,
-        key,
-        masker,
-        dispatcher,
-        dispatchUrl: () => dispatch.url,
-        secretFile,
-        runArgs: values["no-sandbox"] || values["host-executor"] ? ["--no-sandbox"] : [],
-        maxRuns: positiveInt(values["max-runs"], "--max-runs") ?? 4,
-        replicaTimeoutMs: replicaSeconds * 1000,
-        statuses,
-        metrics: () => metrics,
-        webhookSecret,
-        token,
-        readToken: values["read-token"],
-        access: web.access,
-        signedIn: (req) => web.signedIn(req),
-        unauthorized: () => {
-          counters.unauthorized++;
-        },
-        log,
-      }),
-    );
+    // Several repositories: the front handler routes to each one's own (repos.ts).
     if (others.length) {
-      const all = [
-        { name: mirrors[0]!.name, root, db: values.db, queue, handle: handlerOf(server), dispatchToken },
-      ];
       const tally = counters as typeof counters & { unknownRepository: number };
       tally.unknownRepository = 0;
       const front = frontHandler({
-        repos: [...all, ...others],
+        repos,
         webhookSecret,
         maxBody: 25 * 1024 * 1024,
         unknown: () => {
@@ -497,7 +398,7 @@ export async function main(args: string[]): Promise<number> {
         unauthorized: () => {
           counters.unauthorized++;
         },
-        web,
+        web: head.web,
       });
       server.removeAllListeners("request");
       server.on("request", front);
@@ -510,8 +411,8 @@ export async function main(args: string[]): Promise<number> {
         server.listen(port, host, () => ok());
       });
     } catch (e) {
-      await queue.stop();
-      await cdDb.close();
+      for (const r of repos) await r.queue.stop();
+      for (const r of repos) await r.close();
       throw e;
     }
     const addr = server.address();
@@ -539,7 +440,7 @@ export async function main(args: string[]): Promise<number> {
       !!(values["no-sandbox"] || values["host-executor"]),
       log,
     );
-    if (!webhookSecret)
+    if (!webhookSecret && sources.every((x) => !x.webhookSecret))
       log("no webhook secret (--webhook-secret or SLIPWAY_WEBHOOK_SECRET): webhooks are refused");
     return await new Promise<number>((done) => {
       let stopping = false;
@@ -547,16 +448,15 @@ export async function main(args: string[]): Promise<number> {
         if (stopping) return;
         stopping = true;
         log(`${sig}: stopping`);
-        refuseNew();
+        for (const r of repos) r.stopping?.();
         if (scheduler) clearInterval(scheduler);
         if (poller) clearInterval(poller);
-        for (const o of others) o.stopping?.();
         for (const t of timers) if (t) clearInterval(t);
         void Promise.all([queue.stop(), ...others.map((o) => o.queue.stop())]).then(async () => {
           notify.notifier.close();
           await stopAgents(builtIn);
           dispatcher.close();
-          await cdDb.close();
+          for (const r of repos) await r.close();
           server.close();
           server.closeAllConnections();
           done(EXIT.ok);
@@ -570,6 +470,12 @@ export async function main(args: string[]): Promise<number> {
       return fail(new UsageError(`cannot listen: ${(e as Error).message}`), "serve");
     return fail(e, "serve");
   }
+}
+
+/** OWNER/NAME of a served working repository: its remote's, else local/FOLDER. */
+function servedName(root: string): string {
+  const g = readGit(root);
+  return g.ok ? g.facts.repository : `local/${basename(root)}`;
 }
 
 /** The built-in agents: `slipway agent` processes of this Slipway, on this machine. */

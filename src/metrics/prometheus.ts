@@ -6,9 +6,15 @@ import type { DoraFigures, Spread } from "./dora.js";
 import type { MetricsService } from "./service.js";
 import { WINDOWS } from "./service.js";
 
-type Labels = { environment: string; days: string };
+type Labels = { repository: string; environment: string; days: string };
 
-export function registerDora(r: Registry, m: MetricsService): void {
+/** Each served repository's figures, labelled with its name (OWNER/NAME). */
+export interface Served {
+  repository: string;
+  service: MetricsService;
+}
+
+export function registerDora(r: Registry, served: Served[]): void {
   const gauge = (
     name: string,
     help: string,
@@ -18,14 +24,20 @@ export function registerDora(r: Registry, m: MetricsService): void {
     new Gauge({
       name,
       help,
-      labelNames: quantiles ? ["environment", "days", "quantile"] : ["environment", "days"],
+      labelNames: quantiles
+        ? ["repository", "environment", "days", "quantile"]
+        : ["repository", "environment", "days"],
       registers: [r],
       async collect() {
-        const reports = await Promise.all(WINDOWS.map((d) => m.dora(d)));
+        const reports = await Promise.all(
+          served.flatMap((s) =>
+            WINDOWS.map(async (d) => ({ repository: s.repository, rep: await s.service.dora(d) })),
+          ),
+        );
         this.reset();
-        for (const rep of reports)
+        for (const { repository, rep } of reports)
           for (const f of rep.environments)
-            fill(this, f, { environment: f.environment, days: String(rep.days) });
+            fill(this, f, { repository, environment: f.environment, days: String(rep.days) });
       },
     });
   const quantiles = (g: Gauge, s: Spread, l: Labels) => {

@@ -14,6 +14,7 @@ export interface MetricsParts {
   service: MetricsService;
   routes: ExtraRoutes;
   page: (url: URL) => Promise<string>;
+  /** Its DORA gauges, labelled `repository`: this one's name (several: registerDora with all). */
   register: (r: Registry) => void;
 }
 
@@ -25,14 +26,14 @@ export interface MetricsParts {
 export function metricsParts(
   root: string,
   dbUrl: string | undefined,
-  o: { source?: CdSource; notifications?: { status(): unknown } } = {},
+  o: { source?: CdSource; notifications?: { status(): unknown }; name?: string } = {},
 ): MetricsParts {
   const withDb = historyAccess(root, dbUrl);
   const service = new MetricsService({ root, withDb, source: o.source ?? cdTables(withDb) });
   return {
     service,
     routes: metricsRoutes(service, new Badges({ root, withDb }), o.notifications),
-    page: (url) => doraPageFor(service, basename(root), url),
-    register: (r) => registerDora(r, service),
+    page: (url) => doraPageFor(service, o.name ?? basename(root), url),
+    register: (r) => registerDora(r, [{ repository: o.name ?? basename(root), service }]),
   };
 }

@@ -119,13 +119,17 @@ test("figures from the CD source and the API's incidents, on the page, in /metri
   expect(svgs[0]).toContain("<title>2026-12-05: 4 deployments, 1 failed</title>");
 
   const reg = new Registry();
-  registerDora(reg, m);
+  registerDora(reg, [{ repository: "acme/shop", service: m }]);
   const text = await reg.metrics();
-  expect(text).toContain('slipway_dora_deployments{environment="production",days="7"} 4');
   expect(text).toContain(
-    'slipway_dora_lead_time_seconds{environment="production",days="30",quantile="0.9"} 10800',
+    'slipway_dora_deployments{repository="acme/shop",environment="production",days="7"} 4',
   );
-  expect(text).toContain('slipway_dora_change_failure_rate{environment="production",days="90"} 0.25');
-  expect(text).toContain('slipway_dora_deployments{environment="staging",days="7"} 1');
+  expect(text).toContain(
+    'slipway_dora_lead_time_seconds{repository="acme/shop",environment="production",days="30",quantile="0.9"} 10800',
+  );
+  expect(text).toContain(
+    'slipway_dora_change_failure_rate{repository="acme/shop",environment="production",days="90"} 0.25',
+  );
+  expect(text).toContain('slipway_dora_deployments{repository="acme/shop",environment="staging",days="7"} 1');
   await expect(doraPageFor(m, "shop", new URL("http://x/dora?days=x"))).rejects.toThrow("days must be");
 });

@@ -10,9 +10,8 @@ import { readNotifications, type Target } from "./config.js";
 import { Notifier } from "./notifier.js";
 import { runEvents } from "./run-outcomes.js";
 
-export interface NotifyParts {
-  /** notify(event) for the approval and deployment events (events.ts builds them). */
-  notifier: Notifier;
+/** One repository's hooks: its runs' ends and its environments' events. */
+export interface RepoNotify {
   /** The run queue's hook: a run ended (it returns at once; the work happens after). */
   runEnded: (q: Queued) => void;
   /**
@@ -22,11 +21,20 @@ export interface NotifyParts {
    * someone listens.)
    */
   cdListener: CdListener | undefined;
+}
+
+export interface NotifyParts {
+  /** notify(event) for the approval and deployment events (events.ts builds them); one for all repositories. */
+  notifier: Notifier;
+  /**
+   * The hooks of the repository at `root`: its events name it `name` (OWNER/NAME; default: its
+   * git remote's), links under `pages` (default: the server's own, "").
+   */
+  forRepo: (root: string, name?: string, pages?: string) => RepoNotify;
   register: (r: Registry) => void;
 }
 
 export function notifyParts(o: {
-  root: string;
   dbUrl: string | undefined;
   /** slipway-server.yml, when there is one. */
   configPath?: string;
@@ -42,42 +50,6 @@ export function notifyParts(o: {
     if (t.secret) o.secret(t.secret);
   }
   const notifier = new Notifier({ targets, log: o.log, mask: o.mask });
-  const withDb = historyAccess(o.root, o.dbUrl);
-  let repository: string | undefined;
-  const served = () => {
-    if (!repository) {
-      const g = readGit(o.root);
-      repository = g.ok ? g.facts.repository : "local";
-    }
-    return repository;
-  };
-  // A decision can be told twice (the reviewer's request and the run's wait settle it at
-  // once): one message per approval request.
-  const decided = new Set<string>();
-  const cdListener: CdListener = (e) => {
-    if (!notifier.targets) return;
-    if (e.type === "approval-decided") {
-      if (decided.has(e.id)) return;
-      decided.add(e.id);
-      if (decided.size > 1000) decided.delete(decided.values().next().value as string);
-    }
-    const n = fromCd(e, served(), o.publicUrl().replace(/\/+$/, ""));
-    if (n) notifier.notify(n);
-  };
-  const runEnded = (q: Queued) => {
-    if (!notifier.targets || q.run === undefined || q.state !== "done") return;
-    const run = q.run;
-    const named = (q.request.payload.repository as { full_name?: unknown } | undefined)?.full_name;
-    const repo = typeof named === "string" ? named : served();
-    const base = o.publicUrl().replace(/\/+$/, "");
-    void withDb((db) =>
-      runEvents(db, run, { repository: repo, ...(base ? { url: `${base}/runs/${run}` } : {}) }),
-    )
-      .then((events) => {
-        for (const e of events) notifier.notify(e);
-      })
-      .catch((e: Error) => o.log(`notify: run #${run}: ${e.message}`));
-  };
   const register = (r: Registry) => {
     new Gauge({
       name: "slipway_notifications",
@@ -89,5 +61,58 @@ export function notifyParts(o: {
       },
     });
   };
-  return { notifier, runEnded, cdListener: targets.length ? cdListener : undefined, register };
+  const forRepo = (root: string, name?: string, pages = "") =>
+    repoHooks({ ...o, root, name, pages, notifier, any: targets.length > 0 });
+  return { notifier, forRepo, register };
+}
+
+function repoHooks(o: {
+  root: string;
+  name?: string;
+  pages: string;
+  dbUrl: string | undefined;
+  notifier: Notifier;
+  any: boolean;
+  publicUrl: () => string;
+  log: (t: string) => void;
+}): RepoNotify {
+  const notifier = o.notifier;
+  const withDb = historyAccess(o.root, o.dbUrl);
+  let repository: string | undefined = o.name;
+  const served = () => {
+    if (!repository) {
+      const g = readGit(o.root);
+      repository = g.ok ? g.facts.repository : "local";
+    }
+    return repository;
+  };
+  const site = () => `${o.publicUrl().replace(/\/+$/, "")}${o.pages}`;
+  // A decision can be told twice (the reviewer's request and the run's wait settle it at
+  // once): one message per approval request.
+  const decided = new Set<string>();
+  const cdListener: CdListener = (e) => {
+    if (!notifier.targets) return;
+    if (e.type === "approval-decided") {
+      if (decided.has(e.id)) return;
+      decided.add(e.id);
+      if (decided.size > 1000) decided.delete(decided.values().next().value as string);
+    }
+    const n = fromCd(e, served(), site());
+    if (n) notifier.notify(n);
+  };
+  const runEnded = (q: Queued) => {
+    if (!notifier.targets || q.run === undefined || q.state !== "done") return;
+    const run = q.run;
+    const named = (q.request.payload.repository as { full_name?: unknown } | undefined)?.full_name;
+    const repo = typeof named === "string" ? named : served();
+    const base = o.publicUrl() ? site() : "";
+    void withDb((db) =>
+      runEvents(db, run, { repository: repo, ...(base ? { url: `${base}/runs/${run}` } : {}) }),
+    )
+      .then((events) => {
+        for (const e of events) notifier.notify(e);
+      })
+      .catch((e: Error) => o.log(`notify: run #${run}: ${e.message}`));
+  };
+  return { runEnded, cdListener: o.any ? cdListener : undefined };
 }

@@ -36,3 +36,25 @@ test("repositories: in slipway-server.yml: URLs, or {url, name}; anything else i
     /s\.yml:2:5: repositories: name must be OWNER\/NAME/,
   );
 });
+
+test("a repository's own webhook secret: given, or read from a variable; bad or unknown keys are errors at file:line:col", () => {
+  const yml = (entry: string) => `repositories:\n  - url: /srv/a.git\n${entry}`;
+  expect(readRepositories("s.yml", yml("    webhook-secret: s3\n"))).toEqual([
+    { source: "/srv/a.git", webhookSecret: "s3" },
+  ]);
+  expect(readRepositories("s.yml", yml("    webhook-secret-env: HOOK_A\n"), { HOOK_A: "from-env" })).toEqual([
+    { source: "/srv/a.git", webhookSecret: "from-env" },
+  ]);
+  expect(() => readRepositories("s.yml", yml("    webhook-secret-env: HOOK_A\n"), {})).toThrow(
+    "s.yml:2:5: repositories: webhook-secret-env: the variable HOOK_A is not set",
+  );
+  expect(() =>
+    readRepositories("s.yml", yml("    webhook-secret: a\n    webhook-secret-env: B\n"), { B: "b" }),
+  ).toThrow("s.yml:2:5: repositories: give webhook-secret or webhook-secret-env, not both");
+  expect(() => readRepositories("s.yml", yml("    webhook-secret: ''\n"))).toThrow(
+    "s.yml:2:5: repositories: webhook-secret must be a non-empty string",
+  );
+  expect(() => readRepositories("s.yml", yml("    secret: x\n"))).toThrow(
+    "s.yml:3:5: repositories: unknown key 'secret' (expected url, name, webhook-secret, webhook-secret-env)",
+  );
+});

@@ -42,6 +42,8 @@ export interface RepoContext {
 export interface RepoSource {
   source: string;
   name?: string;
+  /** Its own webhook secret (`webhook-secret`, or `webhook-secret-env`: a variable's name). */
+  webhookSecret?: string;
 }
 
 /** OWNER/NAME of a URL or path: its last two parts without .git (`local/NAME` for one part). */
@@ -62,8 +64,17 @@ export function payloadRepository(forge: Forge, event: string, payload: unknown)
   return typeof r === "string" ? r : undefined;
 }
 
-/** `repositories:` of slipway-server.yml: URLs or paths, or {url, name} (file:line:col on errors). */
-export function readRepositories(path: string, text: string): RepoSource[] {
+const ENTRY_KEYS = ["url", "name", "webhook-secret", "webhook-secret-env"];
+
+/**
+ * `repositories:` of slipway-server.yml: URLs or paths, or {url, name, webhook-secret |
+ * webhook-secret-env} (file:line:col on errors). `env`: where webhook-secret-env is read.
+ */
+export function readRepositories(
+  path: string,
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RepoSource[] {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
   if (!isMap(doc.contents)) return [];
@@ -79,15 +90,44 @@ export function readRepositories(path: string, text: string): RepoSource[] {
   return list.items.map((item) => {
     if (isScalar(item) && typeof item.value === "string" && item.value) return { source: item.value };
     if (isMap(item)) {
+      for (const pair of item.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : "";
+        if (!ENTRY_KEYS.includes(k))
+          throw new ServerConfigError(
+            `${at(pair.key)}: repositories: unknown key '${k}' (expected ${ENTRY_KEYS.join(", ")})`,
+          );
+      }
       const url = item.get("url");
       const name = item.get("name");
       if (typeof url === "string" && url && (name === undefined || typeof name === "string")) {
         if (name !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(name))
           throw new ServerConfigError(`${at(item)}: repositories: name must be OWNER/NAME, got '${name}'`);
-        return { source: url, ...(name ? { name } : {}) };
+        const secret = item.get("webhook-secret");
+        const secretEnv = item.get("webhook-secret-env");
+        if (secret !== undefined && (typeof secret !== "string" || !secret))
+          throw new ServerConfigError(`${at(item)}: repositories: webhook-secret must be a non-empty string`);
+        if (secret !== undefined && secretEnv !== undefined)
+          throw new ServerConfigError(
+            `${at(item)}: repositories: give webhook-secret or webhook-secret-env, not both`,
+          );
+        let webhookSecret = secret as string | undefined;
+        if (secretEnv !== undefined) {
+          if (typeof secretEnv !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(secretEnv))
+            throw new ServerConfigError(
+              `${at(item)}: repositories: webhook-secret-env must be an environment variable's name`,
+            );
+          webhookSecret = env[secretEnv];
+          if (!webhookSecret)
+            throw new ServerConfigError(
+              `${at(item)}: repositories: webhook-secret-env: the variable ${secretEnv} is not set`,
+            );
+        }
+        return { source: url, ...(name ? { name } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
       }
     }
-    throw new ServerConfigError(`${at(item)}: repositories: expected a URL or path, or {url, name}`);
+    throw new ServerConfigError(
+      `${at(item)}: repositories: expected a URL or path, or {url, name, webhook-secret}`,
+    );
   });
 }
 
@@ -234,20 +274,6 @@ export function frontHandler(o: FrontOptions): Handler {
     if (path.startsWith("/api/dispatch/")) {
       const t = bearer(req);
       const r = t ? o.repos.find((x) => sameSecret(t, x.dispatchToken)) : undefined;
-      // Environments (approvals, protection rules, deployments) are the first repository's: a
-      // deployment of another is refused at once, with the reason, rather than left waiting.
-      if (r && r !== fallback && path === "/api/dispatch/approval") {
-        res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-        res.end(
-          `${JSON.stringify({
-            decided: true,
-            approved: false,
-            by: "slipway serve",
-            rejected: `environments are served for the first repository (${fallback.name}) only`,
-          })}\n`,
-        );
-        return;
-      }
       return (r ?? fallback).handle(req, res);
     }
     if (path === "/" && (req.method === "GET" || req.method === "HEAD") && o.web) {
