@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -11,16 +11,25 @@ import { api, type Server, serve, stopAll, until, webhook } from "./helpers/serv
 // (SQLite) or by a replica on the same PostgreSQL database.
 
 const SECRET = "replica-hook-secret";
-const gates = mkdtempSync(join(tmpdir(), "slipway-replica-gates-"));
+// One gate folder per test: a test opening its gate must not open another's.
+const allGates: string[] = [];
 
 afterAll(async () => {
-  writeFileSync(join(gates, "open"), "");
+  for (const g of allGates) writeFileSync(join(g, "open"), "");
   await stopAll();
 }, 60_000);
 
-const CI = `on: push
+// ship deploys (a job never reused, only kept by a re-run of its run's failed jobs) and counts
+// its runs in a file: the run that goes on after its server died keeps it, it ships once.
+const CI = (gates: string) => `on: push
 jobs:
+  ship:
+    runs-on: ubuntu-latest
+    environment: staging
+    steps:
+      - run: echo shipped >> "${gates}/shipped-\${{ github.ref_name }}"
   work:
+    needs: ship
     runs-on: ubuntu-latest
     steps:
       - run: echo "ref \${{ github.ref_name }}"; if [ "\${{ github.ref_name }}" = gated ]; then while [ ! -f "${gates}/open" ]; do sleep 0.05; done; fi
@@ -34,15 +43,27 @@ async function queue(s: Server): Promise<Row[]> {
 }
 
 describe.each(backends())("$name", (b) => {
-  test("kill -9 of a server: what waited runs, the running run is cancelled with the reason and runs again once", async () => {
+  test("kill -9 of a server: what waited runs, the running run is cancelled with the reason and goes on once, keeping the jobs that succeeded (its deployment is not done twice)", async () => {
     const { url } = await b.fresh();
-    const repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI, ".gitignore": ".slipway/\n" });
+    const gates = mkdtempSync(join(tmpdir(), "slipway-replica-gates-"));
+    allGates.push(gates);
+    const repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI(gates), ".gitignore": ".slipway/\n" });
     const { execFileSync } = await import("node:child_process");
     execFileSync("git", ["branch", "gated"], { cwd: repo });
     execFileSync("git", ["branch", "other"], { cwd: repo });
     const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
     const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_DATABASE_URL: url ?? "" };
-    const args = ["--agents", "1", "--replica-timeout", "3", ...(url ? ["--db", url] : [])];
+    // staging has no reviewers: its deployments go at once.
+    writeFileSync(join(gates, "server.yml"), "environments:\n  staging: {}\n");
+    const args = [
+      "--agents",
+      "1",
+      "--replica-timeout",
+      "3",
+      "--config",
+      join(gates, "server.yml"),
+      ...(url ? ["--db", url] : []),
+    ];
     const a = await serve(repo, args, env);
     // On PostgreSQL a second server shares the queue; on SQLite the same server is restarted.
     const second = url ? await serve(repo, args, env) : undefined;
@@ -56,6 +77,11 @@ describe.each(backends())("$name", (b) => {
     const n = await until("the gated run to start", async () => {
       const q = (await queue(a)).find((x) => x.queued === gated.body.queued);
       return q?.state === "running" && q.run ? q.run : undefined;
+    });
+    // Killed once its deployment succeeded (and is recorded), while its second job waits.
+    await until("the gated run's deployment to succeed", async () => {
+      const jobs = (await api(a, `/api/runs/${n}`)).body.jobs as { key: string; result: string | null }[];
+      return jobs?.find((j) => j.key === "ship")?.result === "success" ? true : undefined;
     });
     // Another request: it waits, or runs beside the first (runs run in parallel), or the
     // replica takes it.
@@ -101,5 +127,17 @@ describe.each(backends())("$name", (b) => {
       result: "success",
     });
     expect(runs.find((r) => r.number === n)?.result).toBe("cancelled");
+    // It went on where it stopped: ship succeeded in run n and was kept, not deployed again.
+    const jobs = (await api(b2, `/api/runs/${again.run}`)).body.jobs as {
+      key: string;
+      result: string;
+      reason: string | null;
+    }[];
+    const ship = jobs.find((j) => j.key === "ship")!;
+    expect([ship.result, ship.reason]).toEqual([
+      "success",
+      expect.stringMatching(new RegExp(`^reused \\(run ${n}, `)),
+    ]);
+    expect(readFileSync(join(gates, "shipped-gated"), "utf8")).toBe("shipped\n");
   }, 120_000);
 });

@@ -31,7 +31,7 @@ import {
   secretValues,
   UsageError,
 } from "./common.js";
-import { openMirrors, openRepo, type Repo, repoSources, type SharedParts } from "./serve-repos.js";
+import { handlerOf, openMirrors, openRepo, type Repo, repoSources, type SharedParts } from "./serve-repos.js";
 
 const HELP = `usage: slipway serve [options]
 
@@ -403,15 +403,21 @@ export async function main(args: string[]): Promise<number> {
       server.removeAllListeners("request");
       server.on("request", front);
     }
-    await queue.start();
-    for (const o of others) await o.queue.start();
+    // The port is taken first: the runs the queues start at once (left by a server that died)
+    // call this server's address. Requests wait until the queues are open.
+    const handle = handlerOf(server);
+    let open = () => {};
+    const ready = new Promise<void>((ok) => {
+      open = ok;
+    });
+    server.removeAllListeners("request");
+    server.on("request", (req, res) => void ready.then(() => handle(req, res)));
     try {
       await new Promise<void>((ok, ko) => {
         server.once("error", ko);
         server.listen(port, host, () => ok());
       });
     } catch (e) {
-      for (const r of repos) await r.queue.stop();
       for (const r of repos) await r.close();
       throw e;
     }
@@ -419,6 +425,8 @@ export async function main(args: string[]): Promise<number> {
     const shown = typeof addr === "object" && addr ? addr.port : port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${shown}`;
     dispatch.url = url;
+    for (const r of repos) await r.queue.start();
+    open();
     publicUrl ||= url;
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);

@@ -297,8 +297,17 @@ export class RunQueue {
         this.o.log(`queued run ${r.id}: ${why}; it ran twice, not again`);
         continue;
       }
-      const again = await this.add(JSON.parse(r.request) as RunRequest, r.id, r.attempt + 1);
-      this.o.log(`queued run ${r.id}: ${why}; runs again as ${again.id}`);
+      // It goes on where it stopped: the jobs that succeeded in it (deployments and publishing
+      // too) are kept, as a re-run of failed jobs keeps them; the others run.
+      const { keepSucceededOf: _, ...request } = JSON.parse(r.request) as RunRequest;
+      const again = await this.add(
+        r.run !== null ? { ...request, keepSucceededOf: r.run } : request,
+        r.id,
+        r.attempt + 1,
+      );
+      this.o.log(
+        `queued run ${r.id}: ${why}; runs again as ${again.id}${r.run !== null ? `, keeping what succeeded in run #${r.run}` : ""}`,
+      );
     }
     await this.refresh();
   }
