@@ -140,4 +140,58 @@ describe.each(backends())("$name", (b) => {
     ]);
     expect(readFileSync(join(gates, "shipped-gated"), "utf8")).toBe("shipped\n");
   }, 120_000);
+
+  // Which jobs wait for a concurrency group is in the queue's row: every replica says it.
+  test.runIf(b.name === "postgres")(
+    "a job waiting for its concurrency group: both replicas say why, whichever runs it",
+    async () => {
+      const { url } = await b.fresh();
+      const gates = mkdtempSync(join(tmpdir(), "slipway-replica-gates-"));
+      allGates.push(gates);
+      const workflow = `on: push
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    concurrency: gate
+    steps:
+      - run: while [ ! -f "${gates}/open" ]; do sleep 0.05; done
+  second:
+    runs-on: ubuntu-latest
+    concurrency: gate
+    steps:
+      - run: echo second
+`;
+      const repo = tempRepo(undefined, { ".github/workflows/ci.yml": workflow, ".gitignore": ".slipway/\n" });
+      const { execFileSync } = await import("node:child_process");
+      const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+      const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_DATABASE_URL: url ?? "" };
+      const args = ["--agents", "2", "--no-sandbox", "--db", url!];
+      const [a, b2] = [await serve(repo, args, env), await serve(repo, args, env)];
+      const push = {
+        ref: "refs/heads/main",
+        before: "0".repeat(40),
+        after: head,
+        repository: { full_name: "o/r" },
+      };
+      const r = await webhook(a, "push", push, "jw-1", SECRET);
+      type Waits = Row & { jobsWaiting: Record<string, string> };
+      const seen = await Promise.all(
+        [a, b2].map((s) =>
+          until("a job to wait for the group", async () => {
+            const x = (await api(s, `/api/queue/${r.body.queued}`)).body as unknown as Waits;
+            return Object.keys(x.jobsWaiting ?? {}).length ? x.jobsWaiting : undefined;
+          }),
+        ),
+      );
+      expect(seen[0]).toEqual(seen[1]);
+      expect(Object.values(seen[0]!)).toEqual(["waiting for concurrency group 'gate'"]);
+      writeFileSync(join(gates, "open"), "");
+      const done = await until("the run to end", async () => {
+        const x = (await api(b2, `/api/queue/${r.body.queued}`)).body as unknown as Waits;
+        return x.state === "done" ? x : undefined;
+      });
+      expect(done.jobsWaiting).toEqual({});
+    },
+    60_000,
+  );
 });

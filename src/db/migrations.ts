@@ -312,6 +312,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      UNIQUE (leg, attempt, seq)
    );
    CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
+  // 13: which jobs of a running run wait for a concurrency group, seen by every replica.
+  `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -613,6 +615,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      UNIQUE (leg, attempt, seq)
    );
    CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
+  // 13: which jobs of a running run wait for a concurrency group, seen by every replica.
+  `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
 ];
 
 export class NewerDatabaseError extends Error {}

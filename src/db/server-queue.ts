@@ -20,9 +20,12 @@ export interface QueueRow {
   exit_code: number | null;
   message: string | null;
   created_at: number;
+  /** JSON {job: why}: its jobs waiting for a concurrency group (the run says). */
+  jobs_waiting: string | null;
 }
 
-const COLUMNS = "id, request, state, owner, cancel, attempt, rerun_of, run, exit_code, message, created_at";
+const COLUMNS =
+  "id, request, state, owner, cancel, attempt, rerun_of, run, exit_code, message, created_at, jobs_waiting";
 
 const row = (r: QueueRow): QueueRow => ({
   ...r,
@@ -66,13 +69,25 @@ export async function setRun(db: Db, id: number, run: number): Promise<void> {
   await db.run("UPDATE server_queue SET run = ? WHERE id = ?", [run, id]);
 }
 
+/** Which of a running row's jobs wait for a concurrency group, and why (none: null). */
+export async function setJobsWaiting(
+  db: Db,
+  id: number,
+  waits: Record<string, string> | null,
+): Promise<void> {
+  await db.run("UPDATE server_queue SET jobs_waiting = ? WHERE id = ?", [
+    waits && Object.keys(waits).length ? JSON.stringify(waits) : null,
+    id,
+  ]);
+}
+
 export async function finish(
   db: Db,
   id: number,
   f: { state: "done" | "cancelled"; run?: number; exitCode?: number; message?: string[] },
 ): Promise<void> {
   await db.run(
-    "UPDATE server_queue SET state = ?, run = coalesce(?, run), exit_code = ?, message = coalesce(?, message) WHERE id = ?",
+    "UPDATE server_queue SET state = ?, run = coalesce(?, run), exit_code = ?, message = coalesce(?, message), jobs_waiting = NULL WHERE id = ?",
     [f.state, f.run ?? null, f.exitCode ?? null, f.message?.length ? JSON.stringify(f.message) : null, id],
   );
 }

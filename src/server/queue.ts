@@ -21,6 +21,7 @@ import {
   listQueued,
   type QueueRow,
   requestCancel,
+  setJobsWaiting,
   setRun,
   settleOrphans,
 } from "../db/server-queue.js";
@@ -130,7 +131,6 @@ export class RunQueue {
   private tree: Promise<void> = Promise.resolve();
   private readonly treeHeld = new Map<number, () => void>();
   /** What the runs here said about their jobs waiting for a concurrency group. */
-  private readonly jobWaits = new Map<number, Record<string, string>>();
   /** Runs here waiting for a concurrency group: woken when a run here ends. */
   private readonly groupWaiters = new Set<() => void>();
   private stopping = false;
@@ -225,11 +225,9 @@ export class RunQueue {
     this.cache = rows.map((r) => {
       const q = queued(r);
       const why = q.state === "running" ? waits.get(q.id) : undefined;
-      const jobs = q.state === "running" ? this.jobWaits.get(q.id) : undefined;
       return {
         ...q,
         ...(why ? { waiting: why } : {}),
-        ...(jobs && Object.keys(jobs).length ? { jobsWaiting: jobs } : {}),
       };
     });
   }
@@ -237,7 +235,7 @@ export class RunQueue {
   /** A run here says which of its jobs wait for a concurrency group (none: an empty record). */
   async jobsWaiting(id: number, waits: Record<string, string>): Promise<boolean> {
     if (!this.active.has(id)) return false;
-    this.jobWaits.set(id, waits);
+    await setJobsWaiting(this.must(), id, waits);
     await this.refresh();
     return true;
   }
@@ -356,7 +354,6 @@ export class RunQueue {
       this.o.log(`run ${q.id}: ${q.message[0]}`);
     } finally {
       this.active.delete(q.id);
-      this.jobWaits.delete(q.id);
       this.treeHeld.get(q.id)?.();
     }
     if (q.state === "running") q.state = "done";
@@ -541,6 +538,10 @@ function queued(r: QueueRow): Queued {
     ...(r.exit_code !== null ? { exitCode: r.exit_code } : {}),
     ...(r.message ? { message: JSON.parse(r.message) as string[] } : {}),
     ...(r.rerun_of !== null ? { rerunOf: r.rerun_of } : {}),
+    // Kept in the row while it runs (the run says), so every replica answers the same.
+    ...(r.state === "running" && r.jobs_waiting
+      ? { jobsWaiting: JSON.parse(r.jobs_waiting) as Record<string, string> }
+      : {}),
     ...(r.cancel ? { cancelRequested: true } : {}),
   };
 }

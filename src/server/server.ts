@@ -366,7 +366,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         ...(q.rerunOf ? { rerunOf: q.rerunOf } : {}),
         // Why it has not started its jobs yet (a concurrency group), as of the last second.
         waiting: o.queue.list().find((x) => x.id === q.id)?.waiting ?? null,
-        jobsWaiting: o.queue.list().find((x) => x.id === q.id)?.jobsWaiting ?? {},
+        jobsWaiting: q.jobsWaiting ?? {},
         exitCode: q.exitCode ?? null,
         message: q.message ?? [],
       });
