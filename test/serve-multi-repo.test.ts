@@ -394,6 +394,12 @@ jobs:
   expect(metrics).not.toContain(
     'slipway_dora_deployments{repository="one/alpha",environment="staging",days="7"} 1',
   );
+  // Beta's pages: its environments (links under its prefix) and its delivery metrics.
+  const envPage = await (await fetch(`${url}/repos/two/beta/environments`, auth)).text();
+  expect(envPage).toContain('<a href="/repos/two/beta/environments/staging">staging</a>');
+  expect(envPage).toContain(`<a href="/repos/two/beta/runs/${run.number}">#${run.number}</a>`);
+  const doraPage = await (await fetch(`${url}/repos/two/beta/dora?days=7`, auth)).text();
+  expect(doraPage).toContain("<h1>Delivery metrics · two/beta</h1>");
   const badge = await fetch(`${url}/repos/two/beta/badges/deploy.svg?branch=main`, auth);
   expect(badge.status).toBe(200);
   expect(await badge.text()).toContain("passing");
