@@ -268,17 +268,19 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; B's d
     git(dev[name]!, "commit", "-qm", "one");
     git(dev[name]!, "push", "-q", "origin", "HEAD:main");
   }
-  // The environments' rules are the server's, for every repository; beta has its own webhook secret.
+  // Beta has environments' rules of its own (the server's are for the others) and its own webhook secret.
   writeFileSync(
     join(top, "slipway-server.yml"),
     `users:
   rita: { role: reviewer, token-env: T_RITA }
 environments:
-  staging:
-    reviewers: [rita]
+  staging: {}
 repositories:
   - url: ${join(top, "two", "beta.git")}
     webhook-secret-env: BETA_HOOK
+    environments:
+      staging:
+        reviewers: [rita]
 `,
   );
   const s = slipwayProcess(
@@ -379,6 +381,9 @@ jobs:
     history: unknown[];
   };
   expect([alphaStaging.current, alphaStaging.history]).toEqual([undefined, []]);
+  // Alpha's staging follows the server's rules (nobody reviews), beta's its own.
+  expect((alphaStaging as unknown as { rule: { reviewers: string[] } }).rule.reviewers).toEqual([]);
+  expect((staging as unknown as { rule: { reviewers: string[] } }).rule.reviewers).toEqual(["rita"]);
   const dora = (await api({ url }, "/api/repos/two/beta/dora?env=staging&days=7", auth)).body as unknown as {
     environments: { environment: string; frequency: { deployments: number } }[];
   };

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { durationMs, parseCdConfig, reviewersOf, sha256 } from "./config.js";
+import { durationMs, forRepository, parseCdConfig, reviewersOf, sha256 } from "./config.js";
 import { Users } from "./users.js";
 
 const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseCdConfig(text, "slipway-server.yml", env);
@@ -95,4 +95,28 @@ test("mistakes are said at file:line:col", () => {
     "slipway-server.yml:4:3: groups: 'a' is also a user's name",
   );
   expect(error("environments:\n  prod: {}\n  PROD: {}\n")).toMatch(/^slipway-server\.yml:3:3: .*given twice/);
+});
+
+test("a repository's own environments replace the server's for it; mistakes in them are said at file:line:col", () => {
+  const text = `users:
+  rita: { role: reviewer }
+environments:
+  staging: {}
+repositories:
+  - /srv/a.git
+  - url: /srv/b.git
+    environments:
+      staging:
+        reviewers: [rita]
+`;
+  const c = parseCdConfig(text, "s.yml", {});
+  expect(c.environments.get("staging")?.reviewers).toEqual([]);
+  expect(c.repositoryEnvironments?.[0]).toBeUndefined();
+  expect(c.repositoryEnvironments?.[1]?.get("staging")?.reviewers).toEqual(["rita"]);
+  expect(forRepository(c, 1).environments.get("staging")?.requiredApprovals).toBe(1);
+  expect(forRepository(c, 0)).toBe(c);
+  expect(forRepository(c, undefined)).toBe(c);
+  expect(() => parseCdConfig(text.replace("reviewers: [rita]", "reviewers: [nobody]"), "s.yml", {})).toThrow(
+    "s.yml:10:21: repositories[1].environments.staging.reviewers: no user or group 'nobody'",
+  );
 });

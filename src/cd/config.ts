@@ -47,6 +47,14 @@ export interface CdConfig {
   /** By lower-case name: GitHub's environment names are case-insensitive. */
   environments: Map<string, EnvironmentRule>;
   protectedBranches: string[];
+  /** Repositories of `repositories:` (by position) with environments of their own. */
+  repositoryEnvironments?: (Map<string, EnvironmentRule> | undefined)[];
+}
+
+/** The config a repository's environments follow: `repositories:`' entry `index`'s own, else the server's. */
+export function forRepository(c: CdConfig, index: number | undefined): CdConfig {
+  const own = index === undefined ? undefined : c.repositoryEnvironments?.[index];
+  return own ? { ...c, environments: own } : c;
 }
 
 export const emptyCdConfig = (): CdConfig => ({
@@ -167,95 +175,114 @@ export function parseCdConfig(text: string, path: string, env: NodeJS.ProcessEnv
   const pb = section("protected-branches");
   if (pb) out.protectedBranches = strings(pb.value, "protected-branches");
 
-  for (const p of mapping(section("environments"), "environments")) {
-    const name = keyOf(p);
-    const where = `environments.${name}`;
-    const rule: EnvironmentRule = {
-      name,
-      reviewers: [],
-      requiredApprovals: 0,
-      preventSelfReview: false,
-      waitTimerMs: 0,
-      protectedBranchesOnly: false,
-      adminBypass: true,
-      autoRollback: false,
-    };
-    let required: { n: number; node: Node } | undefined;
-    const body = p.value && !(isScalar(p.value) && p.value.value === null) ? p.value : undefined;
-    if (body && !isMap(body)) fail(body, `${where}: expected a mapping of protection rules`);
-    for (const f of (body as { items?: Pair<Node, Node>[] } | undefined)?.items ?? []) {
-      const k = keyOf(f);
-      const what = `${where}.${k}`;
-      const v = isScalar(f.value) ? f.value.value : undefined;
-      switch (k) {
-        case "reviewers": {
-          rule.reviewers = strings(f.value, what);
-          if (rule.reviewers.length > 6) fail(f.value, `${what}: at most 6 users or groups (GitHub's limit)`);
-          for (const [i, r] of rule.reviewers.entries()) {
-            const node = (f.value as { items?: Node[] }).items?.[i] ?? f.value;
-            const k = r.toLowerCase();
-            if (!out.users.has(k) && !out.groups.has(k)) fail(node, `${what}: no user or group '${r}'`);
-            // A read-only user only reads: listing one as a reviewer is a mistake, said now.
-            const readers = (out.groups.get(k) ?? [k]).filter((u) => out.users.get(u)?.role === "read");
-            if (readers.length)
-              fail(node, `${what}: ${readers.join(", ")} has the role read (reviewer or admin may review)`);
+  // Environments' rules: the server's (environments:), or a repository's own (repositories: -
+  // {url, environments:}), which replace the server's for that repository.
+  const environments = (pairs: Pair<Node, Node>[], label: string) => {
+    const rules = new Map<string, EnvironmentRule>();
+    for (const p of pairs) {
+      const name = keyOf(p);
+      const where = `${label}.${name}`;
+      const rule: EnvironmentRule = {
+        name,
+        reviewers: [],
+        requiredApprovals: 0,
+        preventSelfReview: false,
+        waitTimerMs: 0,
+        protectedBranchesOnly: false,
+        adminBypass: true,
+        autoRollback: false,
+      };
+      let required: { n: number; node: Node } | undefined;
+      const body = p.value && !(isScalar(p.value) && p.value.value === null) ? p.value : undefined;
+      if (body && !isMap(body)) fail(body, `${where}: expected a mapping of protection rules`);
+      for (const f of (body as { items?: Pair<Node, Node>[] } | undefined)?.items ?? []) {
+        const k = keyOf(f);
+        const what = `${where}.${k}`;
+        const v = isScalar(f.value) ? f.value.value : undefined;
+        switch (k) {
+          case "reviewers": {
+            rule.reviewers = strings(f.value, what);
+            if (rule.reviewers.length > 6)
+              fail(f.value, `${what}: at most 6 users or groups (GitHub's limit)`);
+            for (const [i, r] of rule.reviewers.entries()) {
+              const node = (f.value as { items?: Node[] }).items?.[i] ?? f.value;
+              const k = r.toLowerCase();
+              if (!out.users.has(k) && !out.groups.has(k)) fail(node, `${what}: no user or group '${r}'`);
+              // A read-only user only reads: listing one as a reviewer is a mistake, said now.
+              const readers = (out.groups.get(k) ?? [k]).filter((u) => out.users.get(u)?.role === "read");
+              if (readers.length)
+                fail(node, `${what}: ${readers.join(", ")} has the role read (reviewer or admin may review)`);
+            }
+            break;
           }
-          break;
-        }
-        case "required-approvals":
-          if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
-            fail(f.value, `${what}: expected a whole number from 1`);
-          required = { n: v as number, node: f.value! };
-          break;
-        case "prevent-self-review":
-          rule.preventSelfReview = bool(f.value, what);
-          break;
-        case "wait-timer": {
-          const ms = durationMs(v);
-          if (ms === undefined || ms < 1000 || ms > MAX_WAIT_MINUTES * 60_000)
+          case "required-approvals":
+            if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+              fail(f.value, `${what}: expected a whole number from 1`);
+            required = { n: v as number, node: f.value! };
+            break;
+          case "prevent-self-review":
+            rule.preventSelfReview = bool(f.value, what);
+            break;
+          case "wait-timer": {
+            const ms = durationMs(v);
+            if (ms === undefined || ms < 1000 || ms > MAX_WAIT_MINUTES * 60_000)
+              fail(
+                f.value,
+                `${what}: expected minutes from 1 to ${MAX_WAIT_MINUTES} (or a duration such as 30s, 2h)`,
+              );
+            rule.waitTimerMs = ms as number;
+            break;
+          }
+          case "deployment-branches":
+            rule.branches = strings(f.value, what);
+            break;
+          case "deployment-tags":
+            rule.tags = strings(f.value, what);
+            break;
+          case "protected-branches-only":
+            rule.protectedBranchesOnly = bool(f.value, what);
+            break;
+          case "admin-bypass":
+            rule.adminBypass = bool(f.value, what);
+            break;
+          case "auto-rollback":
+            rule.autoRollback = bool(f.value, what);
+            break;
+          default:
             fail(
-              f.value,
-              `${what}: expected minutes from 1 to ${MAX_WAIT_MINUTES} (or a duration such as 30s, 2h)`,
+              f.key,
+              `${where}: unknown key '${k}' (known: reviewers, required-approvals, prevent-self-review, wait-timer, deployment-branches, deployment-tags, protected-branches-only, admin-bypass, auto-rollback)`,
             );
-          rule.waitTimerMs = ms as number;
-          break;
         }
-        case "deployment-branches":
-          rule.branches = strings(f.value, what);
-          break;
-        case "deployment-tags":
-          rule.tags = strings(f.value, what);
-          break;
-        case "protected-branches-only":
-          rule.protectedBranchesOnly = bool(f.value, what);
-          break;
-        case "admin-bypass":
-          rule.adminBypass = bool(f.value, what);
-          break;
-        case "auto-rollback":
-          rule.autoRollback = bool(f.value, what);
-          break;
-        default:
-          fail(
-            f.key,
-            `${where}: unknown key '${k}' (known: reviewers, required-approvals, prevent-self-review, wait-timer, deployment-branches, deployment-tags, protected-branches-only, admin-bypass, auto-rollback)`,
-          );
       }
+      const eligible = reviewersOf(out, rule).length;
+      if (required) {
+        if (!rule.reviewers.length) fail(required.node, `${where}.required-approvals: needs reviewers`);
+        if (required.n > eligible)
+          fail(
+            required.node,
+            `${where}.required-approvals: ${required.n} of ${eligible} reviewers can never be met`,
+          );
+        rule.requiredApprovals = required.n;
+      } else if (rule.reviewers.length) rule.requiredApprovals = 1;
+      if (rules.has(name.toLowerCase())) fail(p.key, `${where}: given twice (names are case-insensitive)`);
+      rules.set(name.toLowerCase(), rule);
     }
-    const eligible = reviewersOf(out, rule).length;
-    if (required) {
-      if (!rule.reviewers.length) fail(required.node, `${where}.required-approvals: needs reviewers`);
-      if (required.n > eligible)
-        fail(
-          required.node,
-          `${where}.required-approvals: ${required.n} of ${eligible} reviewers can never be met`,
-        );
-      rule.requiredApprovals = required.n;
-    } else if (rule.reviewers.length) rule.requiredApprovals = 1;
-    if (out.environments.has(name.toLowerCase()))
-      fail(p.key, `${where}: given twice (names are case-insensitive)`);
-    out.environments.set(name.toLowerCase(), rule);
-  }
+    return rules;
+  };
+  out.environments = environments(mapping(section("environments"), "environments"), "environments");
+  const repos = section("repositories");
+  if (repos && isSeq(repos.value))
+    for (const [i, item] of repos.value.items.entries()) {
+      if (!isMap(item)) continue;
+      const own = (item.items as Pair<Node, Node>[]).find(
+        (p) => isScalar(p.key) && p.key.value === "environments",
+      );
+      if (!own) continue;
+      const label = `repositories[${i}].environments`;
+      out.repositoryEnvironments ??= [];
+      out.repositoryEnvironments[i] = environments(mapping(own, label), label);
+    }
   return out;
 }
 

@@ -79,11 +79,13 @@ export const handlerOf = (s: Server) => s.listeners("request")[0] as Handler;
  * the dashboard's sign-in; a later one gets the first's, and its links carry /repos/NAME.
  */
 export async function openRepo(
-  repo: { name: string; root: string; mirror?: Mirror; webhookSecret?: string },
+  repo: { name: string; root: string; mirror?: Mirror; webhookSecret?: string; cdConfig?: CdConfig },
   o: SharedParts,
   later?: { first: Repo },
 ): Promise<Repo> {
   const { name, root, mirror } = repo;
+  // Its environments' rules: its own (repositories: - {url, environments:}) or the server's.
+  const cdConfig = repo.cdConfig ?? o.cdConfig;
   const log = later ? (t: string) => o.log(`${name}: ${t}`) : o.log;
   const prefix = later ? `/repos/${name}` : "";
   // Its secrets and run folders (on PostgreSQL no history file makes the folder).
@@ -105,7 +107,7 @@ export async function openRepo(
   const cdDb: Db = (await openHistory(root, true, historyDatabase(o.db)))!;
   const approvals = new Approvals({
     db: cdDb,
-    config: o.cdConfig,
+    config: cdConfig,
     users: o.users,
     root,
     timeoutMs: o.approvalTimeoutMs,
@@ -115,7 +117,7 @@ export async function openRepo(
   let queue: RunQueue | undefined;
   const deployments = new Deployments({
     db: cdDb,
-    config: o.cdConfig,
+    config: cdConfig,
     approvals,
     secrets: envSecrets,
     root,
@@ -165,11 +167,11 @@ export async function openRepo(
             ...o.access,
             // Users of slipway-server.yml (their tokens and roles): only when there are some (any
             // resolver makes the server one with sign-in).
-            users: o.cdConfig.users.size ? (t: string) => o.users.userForToken(t) : undefined,
+            users: cdConfig.users.size ? (t: string) => o.users.userForToken(t) : undefined,
           },
         }),
     // The dispatch form's environment inputs offer the configured environments too.
-    environments: () => [...o.cdConfig.environments.values()].map((r) => r.name),
+    environments: () => [...cdConfig.environments.values()].map((r) => r.name),
     log,
   });
   const maskJson = (t: string) => o.masker.as((v) => JSON.stringify(v).slice(1, -1)).mask(o.masker.mask(t));
@@ -190,7 +192,7 @@ export async function openRepo(
     fetch: mirror && (() => mirror.fetch()),
     cd: cdApi({
       db: cdDb,
-      config: o.cdConfig,
+      config: cdConfig,
       users: o.users,
       approvals,
       deployments,

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CD_SECTIONS, CdConfigError, durationMs, readCdConfig } from "../cd/config.js";
+import { CD_SECTIONS, CdConfigError, durationMs, forRepository, readCdConfig } from "../cd/config.js";
 import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
 import { registerDora } from "../metrics/prometheus.js";
@@ -44,10 +44,10 @@ machines), the API and a page list them, and their events stream live.
       --repo URL|PATH      serve this repository instead: cloned into --data, fetched before each
                            run and checked out at its commit (the commit's workflows run). Again
                            (or repositories: in the file) serves several: each has its own clone,
-                           queue, history, secrets, schedules, deployments and approvals (the
-                           environments' rules and the users are the server's), DORA figures
-                           and badges, and may have its own webhook secret (repositories:
-                           - {url, webhook-secret-env: VAR}); the agents are shared; its
+                           queue, history, secrets, schedules, deployments and approvals, DORA
+                           figures and badges, and may have its own webhook secret and
+                           environments' rules (repositories: - {url, webhook-secret-env: VAR,
+                           environments: {...}}); the users and the agents are shared; its
                            API is /api/repos/OWNER/NAME/..., its pages /repos/OWNER/NAME/..., its
                            webhooks /webhooks/github/OWNER/NAME or /webhooks/github (routed by
                            the payload's repository; one not served: 404); / and GET /api/repos
@@ -338,7 +338,13 @@ export async function main(args: string[]): Promise<number> {
     try {
       repos.push(
         await openRepo(
-          { name: firstName, root, mirror, webhookSecret: sources[0]?.webhookSecret ?? webhookSecret },
+          {
+            name: firstName,
+            root,
+            mirror,
+            webhookSecret: sources[0]?.webhookSecret ?? webhookSecret,
+            cdConfig: forRepository(cdConfig, sources[0]?.index),
+          },
           shared,
         ),
       );
@@ -350,6 +356,7 @@ export async function main(args: string[]): Promise<number> {
               root: m.mirror.root,
               mirror: m.mirror,
               webhookSecret: sources[i + 1]?.webhookSecret ?? webhookSecret,
+              cdConfig: forRepository(cdConfig, sources[i + 1]?.index),
             },
             shared,
             { first: repos[0]! },

@@ -25,7 +25,10 @@ test("repositories: in slipway-server.yml: URLs, or {url, name}; anything else i
   expect(readRepositories("s.yml", "port: 1\n")).toEqual([]);
   expect(
     readRepositories("s.yml", "repositories:\n  - /srv/a.git\n  - url: https://x/y/b.git\n    name: o/b\n"),
-  ).toEqual([{ source: "/srv/a.git" }, { source: "https://x/y/b.git", name: "o/b" }]);
+  ).toEqual([
+    { source: "/srv/a.git", index: 0 },
+    { source: "https://x/y/b.git", name: "o/b", index: 1 },
+  ]);
   expect(() => readRepositories("s.yml", "repositories: /srv/a.git\n")).toThrow(
     new ServerConfigError("s.yml:1:15: repositories: expected a list of URLs or paths"),
   );
@@ -40,10 +43,10 @@ test("repositories: in slipway-server.yml: URLs, or {url, name}; anything else i
 test("a repository's own webhook secret: given, or read from a variable; bad or unknown keys are errors at file:line:col", () => {
   const yml = (entry: string) => `repositories:\n  - url: /srv/a.git\n${entry}`;
   expect(readRepositories("s.yml", yml("    webhook-secret: s3\n"))).toEqual([
-    { source: "/srv/a.git", webhookSecret: "s3" },
+    { source: "/srv/a.git", index: 0, webhookSecret: "s3" },
   ]);
   expect(readRepositories("s.yml", yml("    webhook-secret-env: HOOK_A\n"), { HOOK_A: "from-env" })).toEqual([
-    { source: "/srv/a.git", webhookSecret: "from-env" },
+    { source: "/srv/a.git", index: 0, webhookSecret: "from-env" },
   ]);
   expect(() => readRepositories("s.yml", yml("    webhook-secret-env: HOOK_A\n"), {})).toThrow(
     "s.yml:2:5: repositories: webhook-secret-env: the variable HOOK_A is not set",
@@ -55,6 +58,6 @@ test("a repository's own webhook secret: given, or read from a variable; bad or 
     "s.yml:2:5: repositories: webhook-secret must be a non-empty string",
   );
   expect(() => readRepositories("s.yml", yml("    secret: x\n"))).toThrow(
-    "s.yml:3:5: repositories: unknown key 'secret' (expected url, name, webhook-secret, webhook-secret-env)",
+    "s.yml:3:5: repositories: unknown key 'secret' (expected url, name, webhook-secret, webhook-secret-env, environments)",
   );
 });

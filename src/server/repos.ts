@@ -44,6 +44,8 @@ export interface RepoSource {
   name?: string;
   /** Its own webhook secret (`webhook-secret`, or `webhook-secret-env`: a variable's name). */
   webhookSecret?: string;
+  /** Its place in `repositories:` (its own `environments:` are read by src/cd/config.ts). */
+  index?: number;
 }
 
 /** OWNER/NAME of a URL or path: its last two parts without .git (`local/NAME` for one part). */
@@ -64,7 +66,7 @@ export function payloadRepository(forge: Forge, event: string, payload: unknown)
   return typeof r === "string" ? r : undefined;
 }
 
-const ENTRY_KEYS = ["url", "name", "webhook-secret", "webhook-secret-env"];
+const ENTRY_KEYS = ["url", "name", "webhook-secret", "webhook-secret-env", "environments"];
 
 /**
  * `repositories:` of slipway-server.yml: URLs or paths, or {url, name, webhook-secret |
@@ -87,8 +89,8 @@ export function readRepositories(
   };
   if (!isSeq(list))
     throw new ServerConfigError(`${at(list)}: repositories: expected a list of URLs or paths`);
-  return list.items.map((item) => {
-    if (isScalar(item) && typeof item.value === "string" && item.value) return { source: item.value };
+  return list.items.map((item, index) => {
+    if (isScalar(item) && typeof item.value === "string" && item.value) return { source: item.value, index };
     if (isMap(item)) {
       for (const pair of item.items) {
         const k = isScalar(pair.key) ? String(pair.key.value) : "";
@@ -122,7 +124,7 @@ export function readRepositories(
               `${at(item)}: repositories: webhook-secret-env: the variable ${secretEnv} is not set`,
             );
         }
-        return { source: url, ...(name ? { name } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
+        return { source: url, index, ...(name ? { name } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
       }
     }
     throw new ServerConfigError(
