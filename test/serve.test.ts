@@ -356,6 +356,75 @@ describe("slipway serve", () => {
     });
   }, 60_000);
 
+  test("POST /api/runs checks a dispatch as GitHub does: the workflow at that ref, its declared inputs (422 with every problem); a good one queues that workflow with its defaults", async () => {
+    const repo2 = tempRepo(undefined, {
+      ".github/workflows/ci.yml":
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ci\n",
+      ".github/workflows/release.yml": `on:
+  workflow_dispatch:
+    inputs:
+      version: { required: true }
+      level: { type: choice, options: [patch, minor], default: patch }
+      dry: { type: boolean }
+      where: { type: environment }
+jobs:
+  r:
+    runs-on: ubuntu-latest
+    environment: staging
+    steps:
+      - run: echo release
+`,
+    });
+    const s = await serve(repo2, ["--agents", "0", "--no-schedules"]);
+    const dispatch = (body: unknown) =>
+      api(s, "/api/runs", {
+        method: "POST",
+        body: JSON.stringify({ event: "workflow_dispatch", ...(body as object) }),
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+    const bad = await dispatch({
+      ref: "main",
+      workflow: "release.yml",
+      inputs: { level: "major", dry: "yes", where: "moon", extra: "1" },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([
+      "unexpected input 'extra' (the workflow declares version, level, dry, where)",
+      "version: is required",
+      "level: 'major' is not one of patch, minor",
+      "dry: 'yes' is not true or false",
+      "where: 'moon' is not an environment of this repository (staging)",
+    ]);
+    expect((await dispatch({ ref: "main", workflow: "ci.yml" })).body).toEqual({
+      error: ".github/workflows/ci.yml does not run on workflow_dispatch at main",
+      errors: [".github/workflows/ci.yml does not run on workflow_dispatch at main"],
+    });
+    expect((await dispatch({ ref: "main", workflow: "nope.yml" })).status).toBe(404);
+    expect((await dispatch({ ref: "no-such-branch", workflow: "release.yml" })).body.errors).toEqual([
+      "there is no branch or tag 'no-such-branch' here",
+    ]);
+    expect((await dispatch({ ref: "main", workflow: "a b" })).status).toBe(400);
+    expect((await dispatch({ ref: "main", workflow: "../../etc/passwd" })).status).toBe(404);
+    // Without a workflow named, the one workflow on workflow_dispatch is checked.
+    expect((await dispatch({ ref: "main" })).body.errors).toEqual(["version: is required"]);
+    const ok = await dispatch({
+      ref: "main",
+      workflow: ".github/workflows/release.yml",
+      inputs: { version: "1.2.0" },
+    });
+    expect(ok.status, ok.text).toBe(202);
+    const q = await until("the dispatched run to have its number", async () => {
+      const x = (await api(s, `/api/queue/${ok.body.queued}`)).body;
+      return x.run ? x : undefined;
+    });
+    const run = (await api(s, `/api/runs/${q.run}`)).body as unknown as {
+      payload: { inputs: Record<string, string> };
+      workflows: string[];
+    };
+    expect(run.payload.inputs).toEqual({ version: "1.2.0", level: "patch", dry: "false", where: "" });
+    expect(run.workflows).toEqual([".github/workflows/release.yml"]);
+  }, 60_000);
+
   test("bad path parameters are 404", async () => {
     for (const p of [
       "/api/runs/abc",

@@ -190,6 +190,7 @@ export async function openRepo(
     dispatcher: o.dispatcher,
     secretStore: store,
     fetch: mirror && (() => mirror.fetch()),
+    environments: () => [...cdConfig.environments.values()].map((r) => r.name),
     cd: cdApi({
       db: cdDb,
       config: cdConfig,

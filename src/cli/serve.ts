@@ -99,7 +99,7 @@ machines), the API and a page list them, and their events stream live.
       --approval-timeout D a deployment nobody approves fails after D (default: 30d; 90s, 15m, 2h)
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
-inputs}, GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
+workflow, inputs} (a dispatch's inputs checked against the workflow's; 422), GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
 with Last-Event-ID), GET /api/queue/N ({state, run, waiting, jobsWaiting}: what a 202
 answer's "poll" names; "run" is set as soon as the run has its number), POST
 /api/queue/N/cancel, POST /api/queue/N/rerun (?jobs=all: every job runs again; default: jobs

@@ -6,7 +6,9 @@ import { jobsOfRun, listRuns, runByNumber } from "../db/reads.js";
 import type { ExtraRoutes } from "../metrics/routes.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
+import { WorkflowsAt } from "../web/workflows.js";
 import type { LegQueue } from "./dispatch.js";
+import { checkDispatch } from "./dispatch-inputs.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
 import { bearer, HttpError, readBody, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
@@ -33,6 +35,8 @@ export interface ServerOptions {
   secretStore?: SecretStore;
   /** Brings the served repository up to date (a --repo clone). */
   fetch?: () => void;
+  /** Environments the server knows beyond the workflows' own (dispatch inputs of type environment). */
+  environments?: () => string[];
   /** GET /metrics (Prometheus text). */
   metrics?: () => Promise<{ text: string; contentType: string }>;
   /** DORA, stats, incidents and badges (src/metrics/routes.ts): true when it answered. */
@@ -91,6 +95,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     res.end(`${maskJson(JSON.stringify(body, null, 2))}\n`);
   };
   const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
+  const workflows = new WorkflowsAt(o.root);
 
   async function webhook(req: IncomingMessage, res: ServerResponse, forge: Forge): Promise<void> {
     const body = await readBody(req, o.maxBody);
@@ -133,7 +138,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
     admin(req);
     const body = await readBody(req, 1024 * 1024);
-    let b: { event?: unknown; ref?: unknown; inputs?: unknown };
+    let b: { event?: unknown; ref?: unknown; inputs?: unknown; workflow?: unknown };
     try {
       b = JSON.parse(body.toString("utf8")) as typeof b;
     } catch {
@@ -151,11 +156,34 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       for (const [k, v] of Object.entries(b.inputs))
         inputs[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
+    if (b.workflow !== undefined && (typeof b.workflow !== "string" || !/^[\w./-]{1,200}$/.test(b.workflow)))
+      throw new HttpError(
+        400,
+        "workflow must be a workflow file's name (ci.yml or .github/workflows/ci.yml)",
+      );
+    if (b.workflow !== undefined && event !== "workflow_dispatch")
+      throw new HttpError(400, "workflow is for event workflow_dispatch");
+    let workflow: string | undefined;
+    if (event === "workflow_dispatch") {
+      // Checked as GitHub checks a dispatch: the workflow at that ref, its declared inputs.
+      const c = checkDispatch({
+        workflows,
+        ref: b.ref,
+        fetch: o.fetch,
+        workflow: b.workflow as string | undefined,
+        inputs,
+        environments: o.environments?.() ?? [],
+      });
+      if (!c.ok) return json(res, c.status, { error: c.errors.join("; "), errors: c.errors });
+      workflow = c.workflow;
+      Object.assign(inputs, c.inputs);
+    }
     const q = await o.queue.add({
       event,
       ref: b.ref,
       inputs,
-      payload: event === "workflow_dispatch" ? { inputs } : {},
+      payload: event === "workflow_dispatch" ? { inputs, ...(workflow ? { workflow } : {}) } : {},
+      ...(workflow ? { workflow } : {}),
     });
     res.setHeader("location", `/api/queue/${q.id}`);
     json(res, 202, { status: "queued", queued: q.id, poll: `/api/queue/${q.id}` });
