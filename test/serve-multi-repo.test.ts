@@ -21,6 +21,7 @@ const SECRET = "multi-repo-secret";
 const ADMIN = "multi-repo-admin";
 const READ = "multi-repo-read";
 const RITA = "multi-repo-reviewer";
+const PAT = "multi-repo-admin-user";
 const BETA_SECRET = "beta-webhook-secret";
 
 const workflow = (name: string, secrets = true) => `name: ${name}-ci
@@ -273,6 +274,7 @@ test("serve --repo A --repo B --poll: a push to B runs B's workflows only; B's d
     join(top, "slipway-server.yml"),
     `users:
   rita: { role: reviewer, token-env: T_RITA }
+  pat: { role: admin, token-env: T_PAT }
 environments:
   staging: {}
 repositories:
@@ -302,7 +304,7 @@ repositories:
       "--no-schedules",
     ],
     top,
-    { SLIPWAY_DATABASE_URL: "", T_RITA: RITA, BETA_HOOK: BETA_SECRET },
+    { SLIPWAY_DATABASE_URL: "", T_RITA: RITA, T_PAT: PAT, BETA_HOOK: BETA_SECRET },
   );
   const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
   const auth = { headers: { authorization: `Bearer ${READ}` } };
@@ -452,6 +454,25 @@ jobs:
   const signedIn = await fetch(`${url}/`, { ...manual, headers: { authorization: `Bearer ${READ}` } });
   expect(signedIn.status).toBe(200);
   expect(await signedIn.text()).toContain('data-repo="two/beta"');
+  // A configured admin uses the API with their own token (the run is theirs); a reviewer may not.
+  const start = (token: string) =>
+    api({ url }, "/api/repos/one/alpha/runs", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ event: "push", ref: "main" }),
+    });
+  const refused = await start(RITA);
+  expect([refused.status, refused.body.error]).toEqual([403, "rita is not an admin"]);
+  const byPat = await start(PAT);
+  expect(byPat.status, byPat.text).toBe(202);
+  const patRun = await until("pat's run", async () => {
+    const q = (await api({ url }, `/api/repos/one/alpha/queue/${byPat.body.queued}`, auth)).body;
+    return q.state === "done" ? q : undefined;
+  });
+  expect((await api({ url }, `/api/repos/one/alpha/runs/${patRun.run}`, auth)).body).toMatchObject({
+    actor: "pat",
+    result: "success",
+  });
 }, 120_000);
 
 test("two repositories with one name or one clone, or a bad repositories: list, are usage errors (exit 2, no stack)", () => {

@@ -191,6 +191,8 @@ export async function openRepo(
     secretStore: store,
     fetch: mirror && (() => mirror.fetch()),
     environments: () => [...cdConfig.environments.values()].map((r) => r.name),
+    // Users of slipway-server.yml with a token use the API as their role allows.
+    user: cdConfig.users.size ? (t) => o.users.userForToken(t) : undefined,
     cd: cdApi({
       db: cdDb,
       config: cdConfig,

@@ -35,6 +35,8 @@ export interface ServerOptions {
   secretStore?: SecretStore;
   /** Brings the served repository up to date (a --repo clone). */
   fetch?: () => void;
+  /** A user of slipway-server.yml by token (admins may do what --token may; every user may read). */
+  user?: (token: string | undefined) => { name: string; role: string } | undefined;
   /** Environments the server knows beyond the workflows' own (dispatch inputs of type environment). */
   environments?: () => string[];
   /** GET /metrics (Prometheus text). */
@@ -136,7 +138,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   }
 
   async function apiRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    admin(req);
+    const who = admin(req);
     const body = await readBody(req, 1024 * 1024);
     let b: { event?: unknown; ref?: unknown; inputs?: unknown; workflow?: unknown };
     try {
@@ -184,7 +186,10 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       inputs,
       payload: event === "workflow_dispatch" ? { inputs, ...(workflow ? { workflow } : {}) } : {},
       ...(workflow ? { workflow } : {}),
+      // A configured user started it: the run's actor (github.actor) is them.
+      ...(who.name !== "admin" ? { actor: who.name } : {}),
     });
+    o.log(`${who.name} started ${event} on ${b.ref} as queued run ${q.id}`);
     res.setHeader("location", `/api/queue/${q.id}`);
     json(res, 202, { status: "queued", queued: q.id, poll: `/api/queue/${q.id}` });
   }
@@ -196,7 +201,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   };
 
   function reader(req: IncomingMessage): void {
-    if (carries(req, o.readToken, o.token) || o.signedIn?.(req)) return;
+    if (carries(req, o.readToken, o.token) || o.user?.(bearer(req)) || o.signedIn?.(req)) return;
     counters.unauthorized++;
     throw new HttpError(
       401,
@@ -204,14 +209,19 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     );
   }
 
-  function admin(req: IncomingMessage): void {
-    if (!carries(req, o.token)) {
-      counters.unauthorized++;
-      throw new HttpError(
-        401,
-        o.token ? "a valid 'Authorization: Bearer TOKEN' is required" : "no API token is set (--token)",
-      );
-    }
+  /** The admin token, or an admin of slipway-server.yml's users: who it is (for the log and the run's actor). */
+  function admin(req: IncomingMessage): { name: string } {
+    if (carries(req, o.token)) return { name: "admin" };
+    const u = o.user?.(bearer(req));
+    if (u?.role === "admin") return u;
+    counters.unauthorized++;
+    if (u) throw new HttpError(403, `${u.name} is not an admin`);
+    throw new HttpError(
+      401,
+      o.token || o.user
+        ? "a valid 'Authorization: Bearer TOKEN' is required"
+        : "no API token is set (--token)",
+    );
   }
 
   async function secrets(
