@@ -168,6 +168,12 @@ export async function openRepo(
             // Users of slipway-server.yml (their tokens and roles): only when there are some (any
             // resolver makes the server one with sign-in).
             users: cdConfig.users.size ? (t: string) => o.users.userForToken(t) : undefined,
+            userByName: (n: string) => {
+              const u = o.users.get(n);
+              return u && { name: u.name, role: u.role };
+            },
+            // Signed sessions: a restart keeps them, replicas (one SLIPWAY_SECRET_KEY) share them.
+            key: o.key,
           },
         }),
     // The dispatch form's environment inputs offer the configured environments too.

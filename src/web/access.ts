@@ -19,6 +19,7 @@ import {
   sameOrigin,
   secureRequest,
   setCookie,
+  subkey,
   verifyPassword,
 } from "./auth.js";
 
@@ -32,6 +33,10 @@ export interface AccessOptions {
    * when users are configured: any resolver makes the server one with sign-in (not open).
    */
   users?: (token: string) => Identity | undefined;
+  /** A configured user by name (a signed session of someone removed, or whose role changed, ends). */
+  userByName?: (name: string) => Identity | undefined;
+  /** The server's key: sessions are signed (they outlive a restart, replicas share them), CSRF tokens too. */
+  key?: Buffer;
   /** --password-file's users. */
   passwords?: Map<string, PasswordUser>;
   /** Where people reach the server (--public-url): forms posted from there are same-origin. */
@@ -54,14 +59,23 @@ const LOCAL: Identity = { name: "local", role: "admin" };
 const ANONYMOUS_READ: Identity | undefined = undefined;
 
 export class Access {
-  readonly sessions = new Sessions();
-  readonly csrf = new Csrf();
+  readonly sessions: Sessions;
+  readonly csrf: Csrf;
   readonly limiter = new SignInLimiter();
   /** Nothing configured: pages open, actions from this machine only. */
   readonly open: boolean;
 
   constructor(private readonly o: AccessOptions) {
     this.open = !o.token && !o.readToken && !o.users && !o.passwords?.size;
+    const key = o.key;
+    this.sessions = new Sessions(
+      12 * 3600_000,
+      10_000,
+      () => Date.now(),
+      key && subkey(key, "session"),
+      (who) => this.stillValid(who),
+    );
+    this.csrf = new Csrf(key && subkey(key, "csrf"));
   }
 
   private names(req: IncomingMessage) {
@@ -76,6 +90,16 @@ export class Access {
   private cookie(req: IncomingMessage, base: "session" | "csrf"): string | undefined {
     const c = cookies(req);
     return c.get(`__Host-slipway_${base}`) ?? c.get(`slipway_${base}`);
+  }
+
+  /** Whether a session's person is still who the configuration says. */
+  private stillValid(who: Identity): boolean {
+    if (who.name === "admin" && who.role === "admin" && this.o.token) return true;
+    if (who.name === "read-only" && who.role === "read" && this.o.readToken) return true;
+    if (this.o.passwords?.get(who.name)?.role === who.role) return true;
+    if (this.o.userByName) return this.o.userByName(who.name)?.role === who.role;
+    // Configured users without a way to look them up by name: their sessions stand.
+    return !!this.o.users;
   }
 
   /** The identity of a token: the admin's, the read token's, or a configured user's. */

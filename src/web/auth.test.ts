@@ -74,6 +74,42 @@ describe("sessions and CSRF", () => {
     expect(s.get(undefined)).toBeUndefined();
   });
 
+  test("with the server's key a session is signed: another replica (or a restart) accepts it; tampered, expired, signed out or no longer configured, it is refused", () => {
+    let now = 1000;
+    const key = Buffer.alloc(32, 7);
+    const a = new Sessions(60_000, 10, () => now, key);
+    const replica = new Sessions(60_000, 10, () => now, Buffer.from(key));
+    const s = a.create({ name: "ann", role: "reviewer" });
+    expect(replica.get(s.id)?.identity).toEqual({ name: "ann", role: "reviewer" });
+    expect(new Sessions(60_000, 10, () => now, Buffer.alloc(32, 8)).get(s.id)).toBeUndefined();
+    expect(new Sessions(60_000, 10, () => now).get(s.id)).toBeUndefined();
+    // The role is inside the signed part: changing it breaks the signature.
+    const [payload, mac] = s.id.split(".");
+    const forged = Buffer.from(
+      Buffer.from(payload!, "base64url").toString().replace('"reviewer"', '"admin"'),
+    ).toString("base64url");
+    expect(replica.get(`${forged}.${mac}`)).toBeUndefined();
+    expect(replica.get(`${payload}.${mac}.x`)).toBeUndefined();
+    const gone = new Sessions(
+      60_000,
+      10,
+      () => now,
+      key,
+      (who) => who.name !== "ann",
+    );
+    expect(gone.get(s.id)).toBeUndefined();
+    a.delete(s.id);
+    expect(a.get(s.id)).toBeUndefined();
+    now += 60_000;
+    expect(new Sessions(60_000, 10, () => now, key).get(s.id)).toBeUndefined();
+  });
+
+  test("CSRF tokens made with the server's key are good on every replica", () => {
+    const key = Buffer.alloc(32, 3);
+    expect(new Csrf(key).check("s:one", new Csrf(Buffer.from(key)).token("s:one"))).toBe(true);
+    expect(new Csrf(Buffer.alloc(32, 4)).check("s:one", new Csrf(key).token("s:one"))).toBe(false);
+  });
+
   test("a CSRF token is bound to its session and to the server's key", () => {
     const k = new Csrf();
     const t = k.token("s:one");

@@ -1,10 +1,13 @@
 // Who is looking at the dashboard, and what they may do. People sign in with one of the
 // server's tokens (the admin token, the read token, or a user's token from the server's
 // configuration, through a resolver the server passes in) or with a name and password from
-// --password-file (scrypt hashes). A session is a random id in an HttpOnly, SameSite=Lax cookie
-// (Secure behind https), kept in this process's memory with an expiry. Every form carries a
-// CSRF token: an HMAC of the session id (or, before signing in, of a random cookie) under a key
-// made at start, so a forged form lacks it; the Origin (or Referer) must also be this server.
+// --password-file (scrypt hashes). A session is an id in an HttpOnly, SameSite=Lax cookie
+// (Secure behind https) with an expiry: random and kept in this process's memory, or — given the
+// server's key (serve passes one derived from SLIPWAY_SECRET_KEY / the key file) — signed, so a
+// restart keeps it and every replica sharing the key accepts it. Every form carries a CSRF
+// token: an HMAC of the session id (or, before signing in, of a random cookie) under that key
+// (or one made at start), so a forged form lacks it; the Origin (or Referer) must also be this
+// server.
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -110,13 +113,26 @@ export interface Session {
   expires: number;
 }
 
-/** Signed-in sessions, in memory: a server restart signs everyone out. */
+/** A key of its own for each use of the server's key. */
+export const subkey = (key: Buffer, use: string) => createHmac("sha256", key).update(use).digest();
+
+/**
+ * Signed-in sessions. Without a key: random ids in memory (a restart signs everyone out; the
+ * oldest go when too many are open). With a key: the id is `payload.mac` (who, role, expiry,
+ * a nonce; HMAC-SHA256), so it outlives a restart and other replicas with the key accept it;
+ * memory only caches them and remembers the ones signed out here. `valid` refuses a session of
+ * someone no longer configured.
+ */
 export class Sessions {
   private readonly map = new Map<string, Session>();
+  /** Signed sessions signed out here, until they expire. */
+  private readonly ended = new Map<string, number>();
   constructor(
     readonly ttlMs = 12 * 3600_000,
     private readonly max = 10_000,
     private readonly now = () => Date.now(),
+    private readonly key?: Buffer,
+    private readonly valid: (who: Identity) => boolean = () => true,
   ) {}
 
   create(identity: Identity): Session {
@@ -124,14 +140,20 @@ export class Sessions {
     for (const [id, s] of this.map) if (s.expires <= t) this.map.delete(id);
     // The oldest go first when too many are open (Map keeps insertion order).
     while (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    const s = { id: randomBytes(24).toString("base64url"), identity, expires: t + this.ttlMs };
+    const expires = t + this.ttlMs;
+    const s = {
+      id: this.key ? this.sign(identity, expires) : randomBytes(24).toString("base64url"),
+      identity,
+      expires,
+    };
     this.map.set(s.id, s);
     return s;
   }
 
   get(id: string | undefined): Session | undefined {
-    const s = id ? this.map.get(id) : undefined;
-    if (s && s.expires <= this.now()) {
+    if (!id) return undefined;
+    const s = this.map.get(id) ?? this.verify(id);
+    if (s && (s.expires <= this.now() || !this.valid(s.identity))) {
       this.map.delete(s.id);
       return undefined;
     }
@@ -139,7 +161,43 @@ export class Sessions {
   }
 
   delete(id: string): void {
+    const s = this.map.get(id) ?? this.verify(id);
     this.map.delete(id);
+    if (this.key && s) {
+      const t = this.now();
+      for (const [k, until] of this.ended) if (until <= t) this.ended.delete(k);
+      if (this.ended.size < this.max) this.ended.set(id, s.expires);
+    }
+  }
+
+  private mac(payload: string): string {
+    return createHmac("sha256", this.key!).update(payload).digest("base64url");
+  }
+
+  private sign(who: Identity, expires: number): string {
+    const payload = Buffer.from(
+      JSON.stringify({ n: who.name, r: who.role, e: expires, x: randomBytes(9).toString("base64url") }),
+    ).toString("base64url");
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  /** Another replica's (or an earlier run's) session: its MAC checked, then cached. */
+  private verify(id: string): Session | undefined {
+    if (!this.key || id.length > 1024 || this.ended.has(id)) return undefined;
+    const [payload, mac, more] = id.split(".");
+    if (!payload || !mac || more !== undefined || !sameSecret(mac, this.mac(payload))) return undefined;
+    let p: { n?: unknown; r?: unknown; e?: unknown };
+    try {
+      p = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof p;
+    } catch {
+      return undefined;
+    }
+    if (typeof p.n !== "string" || typeof p.e !== "number") return undefined;
+    if (p.r !== "admin" && p.r !== "reviewer" && p.r !== "read") return undefined;
+    if (p.e <= this.now()) return undefined;
+    const s: Session = { id, identity: { name: p.n, role: p.r }, expires: p.e };
+    if (this.map.size < this.max) this.map.set(id, s);
+    return s;
   }
 
   get size(): number {
@@ -149,7 +207,8 @@ export class Sessions {
 
 /** CSRF tokens: HMAC(key, binding), so they need no storage and cannot be made without the key. */
 export class Csrf {
-  private readonly key = randomBytes(32);
+  /** The server's (replicas share it: a form one shows, another takes), else one made now. */
+  constructor(private readonly key: Buffer = randomBytes(32)) {}
   token(binding: string): string {
     return createHmac("sha256", this.key).update(binding).digest("base64url");
   }
