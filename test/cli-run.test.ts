@@ -343,6 +343,26 @@ jobs:
     );
   });
 
+  test("environment.url may read the job's steps: evaluated after them, as GitHub does", () => {
+    const r = runJson(
+      wf(`on: push
+jobs:
+  pages:
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: \${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        run: echo "page_url=https://acme.example/\${{ github.ref_name }}/" >> "$GITHUB_OUTPUT"
+`),
+      ["--approve", "github-pages"],
+    );
+    const job = (r.out?.jobs ?? []).find((j) => j.job === "pages");
+    expect(job?.result, r.logs).toBe("success");
+    expect(r.logs).toContain("environment url: https://acme.example/main/");
+  });
+
   test.each([
     ["the fork server", "1"],
     ["Node's spawn", "0"],

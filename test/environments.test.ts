@@ -50,11 +50,14 @@ jobs:
   deploy:
     needs: build
     if: github.ref != 'refs/heads/stage'
+    # As GitHub Pages' deploy does: the url is a step's output, read after the steps.
     environment:
       name: production
-      url: https://example.com/\${{ github.sha }}
+      url: \${{ steps.out.outputs.url }}
     runs-on: ubuntu-latest
     steps:
+      - id: out
+        run: echo "url=https://example.com/\${{ github.sha }}" >> "$GITHUB_OUTPUT"
       - run: echo "key-length=\${#KEY} key=[$KEY]"
         env:
           KEY: \${{ secrets.DEPLOY_KEY }}

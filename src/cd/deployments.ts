@@ -109,20 +109,22 @@ export class Deployments {
     const d = await deploymentOfLeg(db, run, key);
     if (d?.status !== "in_progress") return;
     const now = this.now();
+    // environment.url as the job's steps made it (GitHub evaluates it after them).
+    const url = r.environmentUrl ? { url: r.environmentUrl } : {};
     let done: DeploymentRecord;
     if (r.result === "success") {
-      done = { ...d, status: "active", finishedAt: now };
-      await updateDeployment(db, d.id, { status: "active", finishedAt: now });
+      done = { ...d, ...url, status: "active", finishedAt: now };
+      await updateDeployment(db, d.id, { status: "active", finishedAt: now, ...url });
       await retireActive(db, d.environment, d.id, d.kind === "rollback" ? "rolled_back" : "inactive");
       // Restored (a rollback, or a fix deployed): the environment's open incidents are over.
       for (const i of await incidentsOf(db, d.environment))
         if (i.closedAt === undefined) await closeIncident(db, i.id, now);
     } else if (r.result === "failure") {
-      done = { ...d, status: "failed", finishedAt: now, failedAt: now };
-      await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now });
+      done = { ...d, ...url, status: "failed", finishedAt: now, failedAt: now };
+      await updateDeployment(db, d.id, { status: "failed", finishedAt: now, failedAt: now, ...url });
     } else {
-      done = { ...d, status: "inactive", finishedAt: now };
-      await updateDeployment(db, d.id, { status: "inactive", finishedAt: now });
+      done = { ...d, ...url, status: "inactive", finishedAt: now };
+      await updateDeployment(db, d.id, { status: "inactive", finishedAt: now, ...url });
     }
     this.o.log(`run #${run}: deployment ${d.id} to ${d.environment}: ${r.result}`);
     this.said("deployment-finished", done);

@@ -329,12 +329,12 @@ export async function latestPerEnvironment(db: Db): Promise<DeploymentRecord[]> 
 export async function updateDeployment(
   db: Db,
   id: number,
-  f: { status?: DeploymentStatus; finishedAt?: number; failedAt?: number },
+  f: { status?: DeploymentStatus; finishedAt?: number; failedAt?: number; url?: string },
 ): Promise<void> {
   await db.run(
     `UPDATE cd_deployments SET status = coalesce(?, status), finished_at = coalesce(?, finished_at),
-       failed_at = coalesce(?, failed_at) WHERE repo = ? AND id = ?`,
-    [f.status ?? null, f.finishedAt ?? null, f.failedAt ?? null, db.repo, id],
+       failed_at = coalesce(?, failed_at), url = coalesce(?, url) WHERE repo = ? AND id = ?`,
+    [f.status ?? null, f.finishedAt ?? null, f.failedAt ?? null, f.url ?? null, db.repo, id],
   );
 }
 

@@ -1,7 +1,7 @@
 import { type ExprHost, evaluate, evaluateTemplate, type Json, truthy } from "../expr/index.js";
 import { liveToken } from "../workflow/token-json.js";
 import { field } from "../workflow/tokens.js";
-import { concurrencyOf, containerSkip, deselected, environmentOf } from "./gates.js";
+import { concurrencyOf, containerSkip, deselected, planEnvironment } from "./gates.js";
 import { displayName } from "./job-name.js";
 import { expandMatrix } from "./matrix.js";
 import { placeJob, runsOnLabels } from "./platform.js";
@@ -105,7 +105,7 @@ export function expandJob(job: JobNode, host: ExprHost, namePrefix: string, o: P
       return ended(leg, "failure", (e as Error).message);
     }
     try {
-      leg.environment = envTok ? environmentOf(evaluateTemplate(envTok, legHost)) : undefined;
+      leg.environment = envTok ? planEnvironment(envTok, (t) => evaluateTemplate(t, legHost)) : undefined;
     } catch (e) {
       return ended(leg, "failure", `environment: ${(e as Error).message}`);
     }

@@ -1,4 +1,7 @@
+import { isMapping } from "@actions/workflow-parser";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import { type Json, toStr, truthy } from "../expr/index.js";
+import { field } from "../workflow/tokens.js";
 
 // What holds a job back before it runs, as decisions of the plan: --matrix selection,
 // container jobs, deployment environments and concurrency groups. run/ acts on them.
@@ -24,6 +27,29 @@ export function environmentOf(v: Json): { name: string; url?: string } | undefin
     return name ? { name, url: v.url ? toStr(v.url) : undefined } : undefined;
   }
   return undefined;
+}
+
+/**
+ * A job's `environment` as the plan knows it: the name (github, needs, strategy, matrix, vars,
+ * inputs), and the url when it needs nothing more. A url reading steps, job, runner or env is
+ * GitHub's to evaluate after the job's steps (src/run/job.ts environmentUrl): left out here.
+ */
+export function planEnvironment(
+  tok: TemplateToken,
+  evaluate: (t: TemplateToken) => Json,
+): { name: string; url?: string } | undefined {
+  if (!isMapping(tok)) return environmentOf(evaluate(tok));
+  const nameTok = field(tok, "name");
+  const name = nameTok ? toStr(evaluate(nameTok)) : "";
+  if (!name) return undefined;
+  const urlTok = field(tok, "url");
+  if (!urlTok) return { name };
+  try {
+    const url = toStr(evaluate(urlTok));
+    return url ? { name, url } : { name };
+  } catch {
+    return { name };
+  }
 }
 
 export function concurrencyOf(c: Json): { group: string; cancel: boolean } | undefined {

@@ -120,6 +120,8 @@ export type RunEvent =
       durationMs: number;
       reason?: string;
       outputs: Record<string, string>;
+      /** The deployment's environment.url, evaluated after the steps. */
+      environmentUrl?: string;
     }
   | { type: "run-end"; result: JobResult; durationMs: number };
 

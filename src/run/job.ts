@@ -25,6 +25,8 @@ export interface LegResult {
   result: JobResult;
   outputs: Record<string, string>;
   reason?: string;
+  /** `environment.url`, evaluated after the steps (it may read their outputs), as GitHub does. */
+  environmentUrl?: string;
 }
 
 const toEnv = (v: Json | undefined): Record<string, string> => {
@@ -139,6 +141,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
   let result: JobResult = "success";
   let reason: string | undefined;
   let outputs: Record<string, string> = {};
+  let environmentUrl: string | undefined;
   let jobTimer: NodeJS.Timeout | undefined;
   try {
     const hostOf = () => {
@@ -250,6 +253,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     result = state.status;
     if (ac.signal.aborted && result === "success") result = "cancelled";
     outputs = jobOutputs(field(body, "outputs"), state, hostOf());
+    environmentUrl = environmentUrlOf(body, state, hostOf());
   } catch (e) {
     result = "failure";
     reason = (e as Error).message;
@@ -268,8 +272,27 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     durationMs: Date.now() - started,
     reason,
     outputs,
+    ...(environmentUrl ? { environmentUrl } : {}),
   });
-  return { result, outputs, reason };
+  return { result, outputs, reason, ...(environmentUrl ? { environmentUrl } : {}) };
+}
+
+/** The job's `environment.url` with its final contexts (steps, job, runner, env); a bad one is a warning. */
+function environmentUrlOf(
+  body: TemplateToken,
+  state: JobState,
+  host: ReturnType<typeof exprHost>,
+): string | undefined {
+  const tok = field(field(body, "environment"), "url");
+  if (!tok) return undefined;
+  try {
+    const url = toStr(evaluateTemplate(tok, host));
+    if (url) state.emit({ type: "log", job: state.key, stream: "info", text: `environment url: ${url}` });
+    return url || undefined;
+  } catch (e) {
+    annotate(state, undefined, "warning", `environment url: ${(e as Error).message}`, {});
+    return undefined;
+  }
 }
 
 function jobOutputs(

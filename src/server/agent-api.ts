@@ -66,6 +66,9 @@ function legResult(v: unknown): LegResult {
     result: r.result,
     outputs: r.outputs,
     ...(typeof r.reason === "string" ? { reason: r.reason } : {}),
+    ...(typeof r.environmentUrl === "string" && r.environmentUrl.length <= 2048
+      ? { environmentUrl: r.environmentUrl }
+      : {}),
   };
 }
 
