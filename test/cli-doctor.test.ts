@@ -67,7 +67,8 @@ describe("what the run will lack, before it runs", () => {
   test("doctor exits 0 when nothing is missing", () => {
     const ok = tempRepo(undefined, {
       [file]:
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n      - run: echo hi\n",
+        // registry-url: the look-up writes an .npmrc as the step would (it has no secrets to read).
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n        with: { registry-url: 'https://npm.pkg.github.com' }\n      - run: echo hi\n",
     });
     const r = slipway(["doctor"], ok, env);
     expect(r.stdout).toContain("Nothing the run needs is missing.");

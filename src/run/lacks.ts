@@ -231,6 +231,8 @@ async function lookUp(
     space: { workspace: o.repoRoot, temp: mkdtempSync(join(scratch, "t-")), toolCache: o.toolCache },
     env: {},
     path: [],
+    // A look-up has no secrets (setup-node's registry-url reads them).
+    contexts: { secrets: {} },
   } as unknown as JobState;
   const ctx: BuiltinContext = {
     job,
