@@ -84,3 +84,67 @@ test("serve --repo --poll: a push to a bare repository runs that commit's workfl
     expect(log.stdout).toMatch(/version two at (main|v1\.0\.0)/);
   }
 }, 120_000);
+
+test("a bare repository's post-receive hook asks the server to fetch (POST /api/poll): a push runs at once, with no --poll", async () => {
+  const top = mkdtempSync(join(tmpdir(), "slipway-serve-hook-"));
+  const bare = join(top, "origin.git");
+  const dev = join(top, "dev");
+  const git = (cwd: string, ...a: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  git(top, "init", "-q", "--bare", "-b", "main", bare);
+  git(top, "clone", "-q", bare, dev);
+  execFileSync("mkdir", ["-p", join(dev, ".github/workflows")]);
+  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow("hooked"));
+  git(dev, "add", "-A");
+  git(dev, "commit", "-qm", "one");
+  git(dev, "push", "-q", "origin", "HEAD:main");
+  const token = "hook-admin-token";
+  const s = slipwayProcess(
+    [
+      "serve",
+      "--port",
+      "0",
+      "--repo",
+      bare,
+      "--data",
+      join(top, "data"),
+      "--token",
+      token,
+      "--agents",
+      "1",
+      "--no-sandbox",
+      "--no-schedules",
+    ],
+    top,
+    {},
+  );
+  const url = await until("listening", () => /listening on (http:\/\/\S+)/.exec(s.out())?.[1], 30_000);
+  // The hook as the README gives it (curl; the token in the hook's environment or file).
+  const hook = join(bare, "hooks", "post-receive");
+  writeFileSync(
+    hook,
+    `#!/bin/sh\ncurl -fsS -X POST -H "Authorization: Bearer ${token}" ${url}/api/poll >/dev/null || echo "slipway: the server was not told" >&2\n`,
+    { mode: 0o755 },
+  );
+  expect((await api({ url }, "/api/poll", { method: "POST" })).status).toBe(401);
+  writeFileSync(join(dev, "x.txt"), "two\n");
+  git(dev, "add", "-A");
+  git(dev, "commit", "-qm", "two");
+  const pushed = spawnSync("git", ["push", "-q", "origin", "HEAD:main"], { cwd: dev, encoding: "utf8" });
+  expect(pushed.stderr).not.toContain("was not told");
+  const sha = git(dev, "rev-parse", "HEAD");
+  // Queued by the hook's request itself (no poll timer runs): the run is there at once.
+  const q = (await api({ url }, "/api/queue")).body as unknown as { queued: number }[];
+  expect(q.length).toBe(1);
+  const run = await until("the pushed commit's run", async () => {
+    const runs = (await api({ url }, "/api/runs")).body.runs as unknown as {
+      sha: string;
+      result: string | null;
+    }[];
+    return runs[0]?.result ? runs[0] : undefined;
+  });
+  expect(run).toMatchObject({ sha, result: "success" });
+}, 90_000);

@@ -23,6 +23,7 @@ import { Approvals } from "../server/approvals.js";
 import type { LegQueue } from "../server/dispatch.js";
 import type { ServerMetrics } from "../server/metrics.js";
 import { Mirror, MirrorError } from "../server/mirror.js";
+import { Poller } from "../server/poller.js";
 import { RunQueue } from "../server/queue.js";
 import { type Handler, type RepoContext, type RepoSource, repoName } from "../server/repos.js";
 import { SecretStore } from "../server/secret-store.js";
@@ -54,6 +55,8 @@ export interface SharedParts {
   notify: NotifyParts;
   /** The dashboard's users and sign-in (the first repository makes the Access, the others share it). */
   access: AccessOptions;
+  /** Several repositories are served: the first one's pushes name it OWNER/NAME too. */
+  named?: boolean;
   /** Agents register with it, at the first repository's /api/agent/register. */
   registrationToken?: string;
   log: (t: string) => void;
@@ -66,6 +69,8 @@ export interface Repo extends RepoContext {
   delivery: MetricsParts;
   /** Its dashboard's sign-ins and page sending (the first's are every repository's). */
   web: ReturnType<typeof webRoutes>;
+  /** A --repo clone's look for pushes (--poll, POST /api/poll). */
+  poller?: Poller;
   /** Closes what start opened (after the queue stopped). */
   close: () => Promise<void>;
 }
@@ -152,6 +157,8 @@ export async function openRepo(
     },
     log,
   });
+  // A single repository's pushes name it as before (local/FOLDER); several name each OWNER/NAME.
+  const poller = mirror && new Poller(mirror, queue, log, later || o.named ? name : undefined);
   const delivery = metricsParts(root, historyDatabase(o.db), { notifications: o.notify.notifier, name });
   const web = webRoutes({
     root,
@@ -196,6 +203,7 @@ export async function openRepo(
     dispatcher: o.dispatcher,
     secretStore: store,
     fetch: mirror && (() => mirror.fetch()),
+    poll: poller && (() => poller.check()),
     environments: () => [...cdConfig.environments.values()].map((r) => r.name),
     // Users of slipway-server.yml with a token use the API as their role allows.
     user: cdConfig.users.size ? (t) => o.users.userForToken(t) : undefined,
@@ -254,6 +262,7 @@ export async function openRepo(
     counters: made.counters,
     delivery,
     web,
+    poller,
     close: () => cdDb.close(),
   };
 }

@@ -15,7 +15,6 @@ import { type OptionKind, readServerConfig, ServerConfigError, withDefaults } fr
 import { Dispatcher, type LegQueue } from "../server/dispatch.js";
 import { LegsDb } from "../server/legs-db.js";
 import { ServerMetrics } from "../server/metrics.js";
-import { type Mirror, pushesBetween } from "../server/mirror.js";
 import type { RunQueue } from "../server/queue.js";
 import { frontHandler, type RepoSource, readRepositories } from "../server/repos.js";
 import { ScheduleState, schedulesAt } from "../server/schedules.js";
@@ -55,7 +54,8 @@ machines), the API and a page list them, and their events stream live.
                            OWNER/NAME: the last two parts of the URL or path, without .git
       --data DIR           where --repo is cloned (default: .slipway-server)
       --poll SECONDS       fetch --repo every SECONDS and run pushes for the branches and tags
-                           that moved (for repositories that send no webhooks)
+                           that moved (for repositories that send no webhooks); POST /api/poll
+                           (admin token) does it at once: a bare repository's post-receive hook
       --host HOST          address to listen on (default: 127.0.0.1)
       --port N             port (default: 8080; 0: any free port, printed)
       --db URL             run history in PostgreSQL (default: .slipway/slipway.db); servers on
@@ -330,6 +330,7 @@ export async function main(args: string[]): Promise<number> {
         publicUrl: values["public-url"],
       },
       registrationToken: agentToken,
+      named: mirrors.length > 1,
       log,
     };
     // Each repository's parts (serve-repos.ts): the first answers the paths without a prefix.
@@ -438,15 +439,10 @@ export async function main(args: string[]): Promise<number> {
     if (statuses) statuses.publicUrl = values["public-url"] ?? url;
     console.log(`listening on ${url}`);
     const scheduler = values["no-schedules"] ? undefined : startSchedules(root, queue, log);
-    const poller =
-      mirror && pollSeconds
-        ? startPolling(mirror, pollSeconds, queue, log, others.length ? mirrors[0]!.name : undefined)
-        : undefined;
-    const timers = others.flatMap((o, i) => [
+    const poller = pollSeconds ? head.poller?.every(pollSeconds) : undefined;
+    const timers = others.flatMap((o) => [
       values["no-schedules"] ? undefined : startSchedules(o.root, o.queue, (t) => log(`${o.name}: ${t}`)),
-      pollSeconds
-        ? startPolling(mirrors[i + 1]!.mirror, pollSeconds, o.queue, (t) => log(`${o.name}: ${t}`), o.name)
-        : undefined,
+      pollSeconds ? o.poller?.every(pollSeconds) : undefined,
     ]);
     const builtIn = startAgents(
       agents,
@@ -566,38 +562,6 @@ export function startSchedules(
   };
   check();
   const timer = setInterval(check, 20_000);
-  timer.unref();
-  return timer;
-}
-
-/** Fetches every `seconds` and queues a push for each branch or tag that moved. */
-export function startPolling(
-  mirror: Mirror,
-  seconds: number,
-  queue: RunQueue,
-  log: (t: string) => void,
-  name = `local/${mirror.root.split("/").at(-1)}`,
-): NodeJS.Timeout {
-  let known = mirror.refs();
-  const timer = setInterval(() => {
-    const f = mirror.fetch();
-    if (!f.ok) return log(`poll: fetch failed: ${f.error}`);
-    const now = mirror.refs();
-    for (const p of pushesBetween(known, now, name)) {
-      log(`poll: ${p.ref} moved to ${String(p.after).slice(0, 12)}`);
-      const before = String(p.before);
-      queue
-        .add({
-          event: "push",
-          ref: String(p.ref),
-          payload: p,
-          sha: String(p.after),
-          ...(/^0+$/.test(before) ? {} : { base: before }),
-        })
-        .catch((e: Error) => log(`poll: not queued: ${e.message}`));
-    }
-    known = now;
-  }, seconds * 1000);
   timer.unref();
   return timer;
 }

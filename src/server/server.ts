@@ -35,6 +35,8 @@ export interface ServerOptions {
   secretStore?: SecretStore;
   /** Brings the served repository up to date (a --repo clone). */
   fetch?: () => void;
+  /** Fetches the --repo clone now and queues the pushes found (POST /api/poll). */
+  poll?: () => Promise<number>;
   /** A user of slipway-server.yml by token (admins may do what --token may; every user may read). */
   user?: (token: string | undefined) => { name: string; role: string } | undefined;
   /** Environments the server knows beyond the workflows' own (dispatch inputs of type environment). */
@@ -278,6 +280,13 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (o.web && !path.startsWith("/api/") && path !== "/metrics" && (await o.web(req, res, path, url)))
       return;
     if (path === "/api/runs" && method === "POST") return apiRun(req, res);
+    if (path === "/api/poll") {
+      // A bare repository's post-receive hook: fetch now instead of at the next --poll.
+      if (method !== "POST") throw new HttpError(405, "POST only");
+      admin(req);
+      if (!o.poll) throw new HttpError(404, "this server fetches no repository (serve it with --repo)");
+      return json(res, 200, { pushes: await o.poll() });
+    }
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
     if (o.cd && (await o.cd(req, res, path, url))) return;
