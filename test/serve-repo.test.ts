@@ -21,8 +21,9 @@ jobs:
       - run: echo "${words} at \${{ github.ref_name }}"
 `;
 
-test("serve --repo --poll: a push to a bare repository runs that commit's workflow; a tag push too", async () => {
-  const top = mkdtempSync(join(tmpdir(), "slipway-serve-repo-"));
+/** A bare repository with one commit pushed from a clone (`dev`) whose workflow says `words`. */
+function bareRepo(prefix: string, words: string) {
+  const top = mkdtempSync(join(tmpdir(), prefix));
   const bare = join(top, "origin.git");
   const dev = join(top, "dev");
   const git = (cwd: string, ...a: string[]) =>
@@ -33,10 +34,15 @@ test("serve --repo --poll: a push to a bare repository runs that commit's workfl
   git(top, "init", "-q", "--bare", "-b", "main", bare);
   git(top, "clone", "-q", bare, dev);
   execFileSync("mkdir", ["-p", join(dev, ".github/workflows")]);
-  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow("version one"));
+  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow(words));
   git(dev, "add", "-A");
   git(dev, "commit", "-qm", "one");
   git(dev, "push", "-q", "origin", "HEAD:main");
+  return { top, bare, dev, git };
+}
+
+test("serve --repo --poll: a push to a bare repository runs that commit's workflow; a tag push too", async () => {
+  const { top, bare, dev, git } = bareRepo("slipway-serve-repo-", "version one");
 
   const data = join(top, "data");
   const s = slipwayProcess(
@@ -86,21 +92,7 @@ test("serve --repo --poll: a push to a bare repository runs that commit's workfl
 }, 120_000);
 
 test("a bare repository's post-receive hook asks the server to fetch (POST /api/poll): a push runs at once, with no --poll", async () => {
-  const top = mkdtempSync(join(tmpdir(), "slipway-serve-hook-"));
-  const bare = join(top, "origin.git");
-  const dev = join(top, "dev");
-  const git = (cwd: string, ...a: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
-      cwd,
-      encoding: "utf8",
-    }).trim();
-  git(top, "init", "-q", "--bare", "-b", "main", bare);
-  git(top, "clone", "-q", bare, dev);
-  execFileSync("mkdir", ["-p", join(dev, ".github/workflows")]);
-  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow("hooked"));
-  git(dev, "add", "-A");
-  git(dev, "commit", "-qm", "one");
-  git(dev, "push", "-q", "origin", "HEAD:main");
+  const { top, bare, dev, git } = bareRepo("slipway-serve-hook-", "hooked");
   const token = "hook-admin-token";
   const s = slipwayProcess(
     [
