@@ -2,7 +2,8 @@
 // its own executor (the same runLeg as `slipway run`), and sends their events back in order
 // with sequence numbers: a batch whose answer was lost is sent again and the server keeps it
 // once. Leases are renewed by heartbeats; a lease the server says is lost stops its job, and a
-// leg the run cancelled is cancelled here (its always() and post steps still run).
+// leg the run cancelled is cancelled here (its always() and post steps still run). An agent
+// an admin removed (410 Gone) stops its jobs and ends with AgentRemoved, not registering again.
 import { mkdirSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,6 +35,9 @@ export interface AgentOptions {
   log: (t: string) => void;
   signal: AbortSignal;
 }
+
+/** An admin removed this agent from the server (410 Gone): it ends and does not register again. */
+export class AgentRemoved extends Error {}
 
 interface Lease {
   lease: string;
@@ -95,7 +99,7 @@ class EventSender {
           this.onCancel();
         }
       } catch (e) {
-        if (e instanceof ServerError && e.status === 409) {
+        if (e instanceof ServerError && (e.status === 409 || e.status === 410)) {
           this.pending = []; // the lease is gone: nobody will read these
           break;
         }
@@ -123,18 +127,33 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   // the next; the agent's token and leases are rows every replica knows.
   const servers = o.url.split(",");
   let at = 0;
+  // Ends the agent's loop: the caller's signal, or this agent being removed.
+  const quit = new AbortController();
+  const onStop = () => quit.abort();
+  o.signal.addEventListener("abort", onStop, { once: true });
+  let removed: AgentRemoved | undefined;
   const post = async <T>(_url: string, path: string, token: string, body: unknown, signal?: AbortSignal) => {
     const url = servers[at % servers.length]!;
     try {
       return await postTo<T>(url, path, token, body, signal);
     } catch (e) {
       if (!(e instanceof ServerError) && servers[at % servers.length] === url) at++;
+      if (e instanceof ServerError && e.status === 410 && !removed) {
+        removed = new AgentRemoved(e.message.replace(/^\S+: 410 /, ""));
+        o.log(`removed by the server: ${removed.message}; stopping`);
+        // Its jobs are the server's to give to other agents now: stopped, their results not sent.
+        for (const r of running.values()) {
+          r.lost = true;
+          r.ac.abort();
+        }
+        quit.abort();
+      }
       throw e;
     }
   };
   let agentToken = "";
   const register = async () => {
-    for (let delay = 200; !o.signal.aborted; delay = Math.min(delay * 2, 5000)) {
+    for (let delay = 200; !quit.signal.aborted; delay = Math.min(delay * 2, 5000)) {
       try {
         const r = await post<{ agent: string; token: string }>(o.url, "/api/agent/register", o.token, {
           name: o.name,
@@ -149,7 +168,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
       } catch (e) {
         if (e instanceof ServerError && e.status === 401) throw e;
         o.log(`cannot reach ${o.url}: ${(e as Error).message}; trying again`);
-        await sleep(delay, o.signal);
+        await sleep(delay, quit.signal);
       }
     }
   };
@@ -207,7 +226,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
           events,
         }))!,
       () => ac.abort(),
-      o.signal,
+      quit.signal,
     );
     o.log(`run ${l.run}: ${a.name} (attempt ${l.attempt})`);
     let result: LegResult;
@@ -234,7 +253,7 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     await sender.drain();
     for (
       let delay = 200, tries = 0;
-      !job.lost && !(o.signal.aborted && tries > 3);
+      !job.lost && !(quit.signal.aborted && tries > 3);
       delay = Math.min(delay * 2, 5000), tries++
     ) {
       try {
@@ -253,20 +272,20 @@ export async function runAgent(o: AgentOptions): Promise<void> {
   };
 
   const stop = new Promise<void>((resolve) =>
-    o.signal.addEventListener("abort", () => resolve(), { once: true }),
+    quit.signal.addEventListener("abort", () => resolve(), { once: true }),
   );
   try {
-    while (!o.signal.aborted) {
+    while (!quit.signal.aborted) {
       if (running.size >= o.capacity) {
         await Promise.race([stop, ...[...running.values()].map((r) => r.done)]);
         continue;
       }
       let l: Lease | undefined;
       try {
-        l = await call<Lease>("/api/agent/lease", { wait: 20_000 }, o.signal);
+        l = await call<Lease>("/api/agent/lease", { wait: 20_000 }, quit.signal);
       } catch (e) {
-        if (o.signal.aborted) break;
-        if (!(e instanceof ServerError && e.status === 401)) await sleep(1000, o.signal);
+        if (quit.signal.aborted) break;
+        if (!(e instanceof ServerError && e.status === 401)) await sleep(1000, quit.signal);
         continue;
       }
       if (!l) continue;
@@ -280,7 +299,9 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     for (const r of running.values()) r.ac.abort();
     await Promise.all([...running.values()].map((r) => r.done));
     await executor.close?.();
+    o.signal.removeEventListener("abort", onStop);
   }
+  if (removed) throw removed;
 }
 
 export function defaultAgentName(): string {

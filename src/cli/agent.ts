@@ -1,11 +1,12 @@
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultAgentName, runAgent } from "../agent/agent.js";
+import { AgentRemoved, defaultAgentName, runAgent } from "../agent/agent.js";
 import { ServerError } from "../agent/http.js";
 import { EXIT, fail, parse, positiveInt, UsageError } from "./common.js";
 
 const HELP = `usage: slipway agent --server URL [options]
+       slipway agent remove ID --server URL --token ADMIN_TOKEN   (see slipway agent remove --help)
 
 Runs jobs for a Slipway server ('slipway serve'): leases the jobs whose runs-on its labels
 satisfy, runs them on this machine (in the sandbox where it works, as 'slipway run'), and
@@ -24,9 +25,11 @@ sends their logs and results back.
       --heartbeat-seconds N   lease renewal interval, and how soon a cancel is seen (default: 2)
 
 SIGTERM or Ctrl-C stops: running jobs are cancelled (their always() steps run) and their results
-sent.`;
+sent. An agent an admin removed from the server stops its jobs (the server gives them to other
+agents) and exits with code 1, without registering again.`;
 
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "remove") return (await import("./agent-remove.js")).main(args.slice(1));
   try {
     const { values } = parse(() =>
       parseArgs({
@@ -91,13 +94,19 @@ export async function main(args: string[]): Promise<number> {
         signal: ac.signal,
       });
     } catch (e) {
+      if (e instanceof AgentRemoved) {
+        console.error(`slipway agent: removed from the server: ${e.message}; not registering again`);
+        return EXIT.failure;
+      }
       if (e instanceof ServerError && e.status === 401) {
         console.error(`slipway agent: the server refused the token: ${e.message}`);
         return EXIT.failure;
       }
       throw e;
+    } finally {
+      // Watched for a built-in agent: left open, it would keep this process alive.
+      process.stdin.destroy();
     }
-    process.stdin.destroy();
     return EXIT.ok;
   } catch (e) {
     return fail(e, "agent");

@@ -314,6 +314,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
   // 13: which jobs of a running run wait for a concurrency group, seen by every replica.
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
+  // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
+  `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -617,6 +619,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX server_leg_events_leg ON server_leg_events (leg, id);`,
   // 13: which jobs of a running run wait for a concurrency group, seen by every replica.
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
+  // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
+  `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
 ];
 
 export class NewerDatabaseError extends Error {}

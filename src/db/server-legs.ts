@@ -15,6 +15,7 @@ export interface AgentRow {
   sandbox: number;
   last_seen: number;
   done: number;
+  removed_at: number | null;
 }
 
 export interface LegRow {
@@ -60,9 +61,14 @@ const agentRow = (r: AgentRow): AgentRow => ({
   sandbox: Number(r.sandbox),
   last_seen: Number(r.last_seen),
   done: Number(r.done),
+  removed_at: num(r.removed_at),
 });
 
-export async function addAgent(db: Db, a: Omit<AgentRow, "done">): Promise<void> {
+/** A statement's guard: the leg's agent (server_legs.agent, or `agent` given) was not removed. */
+const notRemoved = (agent = "server_legs.agent") =>
+  `NOT EXISTS (SELECT 1 FROM server_agents ra WHERE ra.id = ${agent} AND ra.removed_at IS NOT NULL)`;
+
+export async function addAgent(db: Db, a: Omit<AgentRow, "done" | "removed_at">): Promise<void> {
   await db.run(
     `INSERT INTO server_agents (id, repo, token_hash, name, labels, platform, capacity, sandbox, last_seen)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -78,19 +84,50 @@ export async function agentByHash(db: Db, hash: string): Promise<AgentRow | unde
   return r && agentRow(r);
 }
 
-export async function agentName(db: Db, id: string): Promise<string | undefined> {
-  return (await db.get<{ name: string }>("SELECT name FROM server_agents WHERE id = ?", [id]))?.name;
+export async function agentName(db: Db, id: string): Promise<{ name: string; removed: boolean } | undefined> {
+  const r = await db.get<{ name: string; removed_at: unknown }>(
+    "SELECT name, removed_at FROM server_agents WHERE id = ?",
+    [id],
+  );
+  return r && { name: r.name, removed: r.removed_at !== null && r.removed_at !== undefined };
 }
 
-export async function seen(db: Db, id: string, at: number): Promise<void> {
-  await db.run("UPDATE server_agents SET last_seen = ? WHERE id = ?", [at, id]);
+/** The agent was seen now; when it was removed (ms; null: it was not). */
+export async function seen(db: Db, id: string, at: number): Promise<number | null> {
+  const r = await db.get<{ removed_at: unknown }>(
+    "UPDATE server_agents SET last_seen = ? WHERE id = ? RETURNING removed_at",
+    [at, id],
+  );
+  return num(r?.removed_at);
+}
+
+/**
+ * An admin removes agent `id` (of this repository): its row stays, marked, so every replica
+ * refuses its token; the leases it holds expire now (expire() settles them). Undefined when
+ * there is no such agent, or it was removed already.
+ */
+export async function removeAgentRow(
+  db: Db,
+  id: string,
+  at: number,
+): Promise<{ agent: AgentRow; released: number } | undefined> {
+  const r = await db.get<AgentRow>(
+    "UPDATE server_agents SET removed_at = ? WHERE id = ? AND repo = ? AND removed_at IS NULL RETURNING *",
+    [at, id, db.repo],
+  );
+  if (!r) return undefined;
+  const legs = await db.all<{ id: string }>(
+    "UPDATE server_legs SET expires = 0 WHERE agent = ? AND state = 'leased' RETURNING id",
+    [id],
+  );
+  return { agent: agentRow(r), released: legs.length };
 }
 
 /** Agents seen since `since` (ms): one that stopped asking (gone, or registered again) is not listed. */
 export async function listAgentRows(db: Db, since: number): Promise<AgentRow[]> {
   return (
     await db.all<AgentRow>(
-      "SELECT * FROM server_agents WHERE repo = ? AND last_seen >= ? ORDER BY name, id",
+      "SELECT * FROM server_agents WHERE repo = ? AND last_seen >= ? AND removed_at IS NULL ORDER BY name, id",
       [db.repo, since],
     )
   ).map(agentRow);
@@ -147,6 +184,7 @@ export async function takeLeg(
        started_at = coalesce(started_at, ?4)
      WHERE id = (SELECT id FROM server_legs WHERE id = ?5 AND state = 'waiting'${lock}) AND state = 'waiting'
        AND (SELECT count(*) FROM server_legs WHERE agent = ?2 AND state = 'leased') < ?6
+       AND ${notRemoved("?2")}
      RETURNING ${LEG}`,
     [lease, agent.id, expires, Date.now(), id, agent.capacity],
   );
@@ -155,7 +193,7 @@ export async function takeLeg(
 
 export async function legByLease(db: Db, lease: string, agent: string): Promise<LegRow | undefined> {
   const r = await db.get<LegRow>(
-    `SELECT ${LEG} FROM server_legs WHERE lease = ? AND agent = ? AND state = 'leased'`,
+    `SELECT ${LEG} FROM server_legs WHERE lease = ? AND agent = ? AND state = 'leased' AND ${notRemoved()}`,
     [lease, agent],
   );
   return r && legRow(r);
@@ -219,7 +257,7 @@ export async function renew(
   return (
     await db.all<{ lease: string; cancel: number }>(
       `UPDATE server_legs SET expires = ?1 WHERE agent = ?2 AND state = 'leased' AND lease IN (${marks})
-       RETURNING lease, cancel`,
+       AND ${notRemoved()} RETURNING lease, cancel`,
       [expires, agent, ...leases],
     )
   ).map((r) => ({ lease: r.lease, cancel: Number(r.cancel) }));
@@ -234,7 +272,7 @@ export async function completeLeg(
 ): Promise<string | undefined> {
   const r = await db.get<{ id: string }>(
     `UPDATE server_legs SET state = 'done', result = ?, lease = NULL
-     WHERE lease = ? AND agent = ? AND state = 'leased' RETURNING id`,
+     WHERE lease = ? AND agent = ? AND state = 'leased' AND ${notRemoved()} RETURNING id`,
     [result, lease, agent],
   );
   return r?.id;

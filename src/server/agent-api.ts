@@ -72,6 +72,17 @@ function legResult(v: unknown): LegResult {
   };
 }
 
+/**
+ * 410 Gone: an admin removed this agent. Not 401, which tells an agent to register again: a
+ * removed agent stops (src/agent/agent.ts).
+ */
+function removedError(a: AgentInfo): HttpError {
+  return new HttpError(
+    410,
+    `agent ${a.name} (${a.id}) was removed from this server by an admin at ${new Date(a.removed!).toISOString()}`,
+  );
+}
+
 /** Handles /api/agent/* and /api/dispatch/*; false when the path is not one of them. */
 export function agentApi(o: AgentApiOptions) {
   const d = o.dispatcher;
@@ -86,6 +97,7 @@ export function agentApi(o: AgentApiOptions) {
       // 401 tells an agent to register again (a restarted server knows no agent).
       throw new HttpError(401, "unknown agent token: register again");
     }
+    if (a.removed) throw removedError(a);
     return a;
   };
 
@@ -137,6 +149,8 @@ export function agentApi(o: AgentApiOptions) {
         const a = await agent(req);
         const b = await readJson<{ wait?: number }>(req, MB);
         const leg = await d.lease(a, wait(b.wait));
+        // Removed while it waited: told now, not at its next request.
+        if (!leg && a.removed) throw removedError(a);
         if (!leg) {
           res.writeHead(204);
           res.end();

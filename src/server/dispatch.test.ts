@@ -115,3 +115,53 @@ test("cancel: a waiting leg ends at once; a leased one is told to its agent", as
   expect(d.heartbeat(a, [lease, "gone"])).toEqual({ lost: ["gone"], cancel: [lease] });
   expect(d.events(a, lease, 1, [])).toEqual({ acked: 0, cancel: true });
 });
+
+test("an agent removed: its token is known as removed, its long poll ends, its leg goes to another agent once, then fails saying so", async () => {
+  d = new Dispatcher({ leaseMs: 60_000, retries: 1, log: () => {} });
+  const a = agent("a");
+  const b = agent("b");
+  const c = agent("c");
+  const leg = d.enqueue(1, assignment("build"), false);
+  const first = (await d.lease(a, 0))!.lease!.id;
+  d.events(a, first, 1, [log("build", "from a")]);
+  // b waits in a long poll and is removed: the poll ends at once, with nothing.
+  const waitingB = d.lease(b, 60_000);
+  expect(d.removeAgent(b.id)).toMatchObject({ agent: { name: "b" }, released: 0 });
+  expect(await waitingB).toBeUndefined();
+  expect(d.agentByToken(b.token)?.removed).toBeGreaterThan(0);
+  expect(await d.lease(b, 0)).toBeUndefined();
+  // a is removed mid-job: the leg waits again, at once (no lease to expire), and c takes it.
+  expect(d.removeAgent(a.id)).toMatchObject({ released: 1 });
+  expect(d.removeAgent(a.id)).toBeUndefined();
+  expect(d.removeAgent("nope")).toBeUndefined();
+  expect(d.listAgents().map((x) => x.name)).toEqual(["c"]);
+  expect(d.heartbeat(a, [first])).toEqual({ lost: [first], cancel: [] });
+  expect(d.complete(a, first, { result: "success", outputs: {} })).toBe(false);
+  const second = await d.lease(c, 0);
+  expect(second).toMatchObject({ id: leg.id, attempt: 2 });
+  expect(d.counts).toMatchObject({ requeued: 1, lost: 1 });
+  // c is removed too: the job was retried already, so it fails with the reason.
+  d.removeAgent(c.id);
+  const texts: string[] = [];
+  let after = 0;
+  for (;;) {
+    const n = (await d.next(leg.id, after, 1000))!;
+    texts.push(...n.events.map((e) => (e as { text: string }).text));
+    after = n.after;
+    if (n.result) {
+      expect(n.result).toEqual({
+        result: "failure",
+        outputs: {},
+        reason: "agent c was removed and the job was already retried",
+      });
+      break;
+    }
+  }
+  // What a sent stays in the leg's log.
+  expect(texts).toEqual([
+    "from a",
+    "agent a was removed: attempt 2 on another agent",
+    "agent c was removed and the job was already retried",
+  ]);
+  expect(d.why(d.enqueue(2, assignment("later"), false))).toBe("no agent with labels ubuntu-latest");
+});

@@ -23,6 +23,8 @@ export interface AgentInfo {
   leases: Set<string>;
   /** Jobs it finished. */
   done: number;
+  /** When an admin removed it (ms): its token is refused with 410, it is listed no more. */
+  removed?: number;
 }
 
 export interface QueuedLeg {
@@ -91,6 +93,12 @@ export interface LegQueue {
   heartbeat(agent: AgentInfo, leaseIds: string[]): Maybe<{ lost: string[]; cancel: string[] }>;
   complete(agent: AgentInfo, leaseId: string, result: LegResult): Maybe<boolean>;
   cancel(legId: string): Maybe<void>;
+  /**
+   * An admin removes agent `agentId`: its token is refused from now on (410), the legs it holds
+   * are lost leases (queued again once, then failed, "agent NAME was removed"); what it sent
+   * stays. Undefined when no such agent is registered (or it was removed already).
+   */
+  removeAgent(agentId: string): Maybe<{ agent: AgentInfo; released: number } | undefined>;
   next(legId: string, after: number, waitMs: number): Promise<NextEvents | undefined>;
 }
 
@@ -98,6 +106,8 @@ const id = () => randomBytes(9).toString("base64url");
 
 export class Dispatcher implements LegQueue {
   private readonly agents = new Map<string, AgentInfo>();
+  /** Agents an admin removed: their tokens stay known, to be told so (410) rather than "register again". */
+  private readonly removed = new Map<string, AgentInfo>();
   private readonly byToken = new Map<string, AgentInfo>();
   private readonly legs = new Map<string, QueuedLeg>();
   private readonly waiting: QueuedLeg[] = [];
@@ -150,6 +160,28 @@ export class Dispatcher implements LegQueue {
 
   listAgents(): AgentInfo[] {
     return [...this.agents.values()];
+  }
+
+  removeAgent(agentId: string): { agent: AgentInfo; released: number } | undefined {
+    const agent = this.agents.get(agentId);
+    if (!agent) return undefined;
+    agent.removed = Date.now();
+    this.agents.delete(agentId);
+    this.removed.set(agentId, agent);
+    const w = this.idle.get(agentId);
+    if (w) {
+      this.idle.delete(agentId);
+      clearTimeout(w.timer);
+      w.resolve(undefined);
+    }
+    const held = [...agent.leases];
+    for (const leaseId of held) {
+      const leg = this.leases.get(leaseId);
+      if (leg?.lease) this.lose(leaseId, leg);
+    }
+    this.o.log(`agent ${agent.name} (${agent.id}) removed by an admin: ${held.length} job(s) released`);
+    this.match();
+    return { agent, released: held.length };
   }
 
   /** A run's leg, queued; the run reads its events with next(). */
@@ -361,39 +393,59 @@ export class Dispatcher implements LegQueue {
   /** Leases not renewed in time: queued again (once), then failed with the reason. */
   private expire(): void {
     const now = Date.now();
-    for (const [leaseId, leg] of this.leases) {
-      if (!leg.lease || leg.lease.expires > now) continue;
-      const agent = this.agents.get(leg.lease.agent);
-      this.leases.delete(leaseId);
-      agent?.leases.delete(leaseId);
-      leg.lease = undefined;
-      this.counts.lost++;
-      const who = agent?.name ?? "its agent";
-      if (leg.cancelled) {
-        this.finish(leg, { result: "cancelled", outputs: {}, reason: `cancelled; ${who} stopped answering` });
-        continue;
-      }
-      if (leg.attempt > this.o.retries) {
-        const reason = `${who} stopped answering (no heartbeat for ${this.o.leaseMs / 1000} s) and the job was already retried`;
-        leg.events.push({ type: "log", job: leg.assignment.key, stream: "stderr", text: reason });
-        this.finish(leg, { result: "failure", outputs: {}, reason });
-        continue;
-      }
-      leg.attempt++;
-      leg.state = "waiting";
-      this.counts.requeued++;
-      leg.events.push({
-        type: "log",
-        job: leg.assignment.key,
-        stream: "info",
-        text: `${who} stopped answering (no heartbeat for ${this.o.leaseMs / 1000} s): attempt ${leg.attempt} on another agent`,
-      });
-      this.wake(leg.id);
-      this.o.log(`leg ${leg.assignment.key} of run ${leg.run}: lease lost on ${who}, queued again`);
-      this.waiting.unshift(leg);
-    }
+    for (const [leaseId, leg] of this.leases)
+      if (leg.lease && leg.lease.expires <= now) this.lose(leaseId, leg);
     this.match();
   }
+
+  /** A lease lost (its agent stopped answering, or was removed): queued again (once), then failed. */
+  private lose(leaseId: string, leg: QueuedLeg): void {
+    const agentId = leg.lease!.agent;
+    const agent = this.agents.get(agentId) ?? this.removed.get(agentId);
+    this.leases.delete(leaseId);
+    agent?.leases.delete(leaseId);
+    leg.lease = undefined;
+    this.counts.lost++;
+    const why = lostWhy(agent?.name, agent?.removed !== undefined, this.o.leaseMs);
+    if (leg.cancelled) {
+      this.finish(leg, { result: "cancelled", outputs: {}, reason: `cancelled; ${why.short}` });
+      return;
+    }
+    if (leg.attempt > this.o.retries) {
+      const reason = `${why.long} and the job was already retried`;
+      leg.events.push({ type: "log", job: leg.assignment.key, stream: "stderr", text: reason });
+      this.finish(leg, { result: "failure", outputs: {}, reason });
+      return;
+    }
+    leg.attempt++;
+    leg.state = "waiting";
+    this.counts.requeued++;
+    leg.events.push({
+      type: "log",
+      job: leg.assignment.key,
+      stream: "info",
+      text: `${why.long}: attempt ${leg.attempt} on another agent`,
+    });
+    this.wake(leg.id);
+    this.o.log(
+      `leg ${leg.assignment.key} of run ${leg.run}: lease lost on ${agent?.name ?? "its agent"}, queued again`,
+    );
+    this.waiting.unshift(leg);
+  }
+}
+
+/** Why a lease was lost, in the words a run's log and result show (both back ends). */
+export function lostWhy(
+  name: string | undefined,
+  removed: boolean,
+  leaseMs: number,
+): { short: string; long: string } {
+  const who = name ?? "its agent";
+  if (removed) return { short: `agent ${who} was removed`, long: `agent ${who} was removed` };
+  return {
+    short: `${who} stopped answering`,
+    long: `${who} stopped answering (no heartbeat for ${leaseMs / 1000} s)`,
+  };
 }
 
 /** Whether agent `a` may run `leg` (and has room for it, unless `ignoreLoad`). */

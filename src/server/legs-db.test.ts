@@ -145,3 +145,87 @@ describe.each(backends())("$name", (b) => {
     expect(await a!.events(ag, lease, 1, [])).toEqual({ acked: 0, cancel: true });
   });
 });
+
+describe.each(backends())("$name: removing an agent", (b) => {
+  test("removed through one replica: refused by every replica, its long poll ends, its leg goes to another agent, then fails saying so; what it sent stays", async () => {
+    const { root, url } = await b.fresh();
+    const make = async () => {
+      const d = new LegsDb({
+        db: (await openHistory(root, true, url))!,
+        listenUrl: url,
+        key,
+        leaseMs: 60_000,
+        retries: 1,
+        log: () => {},
+      });
+      await d.start();
+      open.push(d);
+      return d;
+    };
+    const a = await make();
+    const r = url ? await make() : a;
+    const reg = (d: LegsDb, name: string) =>
+      d.register({
+        name,
+        labels: ["self-hosted", "Linux", "X64"],
+        platform: linux,
+        capacity: 1,
+        sandbox: false,
+      });
+    const one = await reg(a, "one");
+    const two = await reg(r, "two");
+    const leg = await a.enqueue(1, assignment("build"), false);
+    const first = (await a.lease(one, 0))!.lease!.id;
+    await a.events(one, first, 1, [log("build", "from one")]);
+    // one's token, cached by the other replica, and two waiting there in a long poll.
+    const cached = (await r.agentByToken(one.token))!;
+    expect(cached.removed).toBeUndefined();
+    const removed = await r.removeAgent(one.id);
+    expect(removed).toMatchObject({ agent: { name: "one" }, released: 1 });
+    expect(await a.removeAgent(one.id)).toBeUndefined();
+    expect(await a.removeAgent("nope")).toBeUndefined();
+    // Refused at once through the leg rows, whichever replica it asks.
+    expect(await a.heartbeat(one, [first])).toEqual({ lost: [first], cancel: [] });
+    expect(await a.events(one, first, 2, [log("build", "late")])).toBeUndefined();
+    expect(await a.complete(one, first, { result: "success", outputs: {} })).toBe(false);
+    // Its token: known as removed by the replica that removed it, a new one looking it up, and
+    // the other (told by NOTIFY on PostgreSQL).
+    expect(cached.removed).toBeGreaterThan(0);
+    expect((await (url ? await make() : a).agentByToken(one.token))?.removed).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await a.agentByToken(one.token))?.removed, { timeout: 7000 })
+      .toBeGreaterThan(0);
+    // The leg waits again and two takes it; no leg is ever leased to one again.
+    const second = await r.lease(two, 10_000);
+    expect(second).toMatchObject({ id: leg.id, attempt: 2 });
+    expect(await a.lease(one, 0)).toBeUndefined();
+    await expect.poll(() => a.listAgents().map((x) => x.name), { timeout: 3000 }).toEqual(["two"]);
+    // two, in a long poll on the other replica, is removed while it holds the retried leg: the
+    // poll ends, and the leg fails, saying why.
+    const t0 = Date.now();
+    const waiting = r.lease(two, 10_000);
+    expect(await a.removeAgent(two.id)).toMatchObject({ released: 1 });
+    expect(await waiting).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const texts: string[] = [];
+    let after = 0;
+    for (;;) {
+      const n = (await a.next(leg.id, after, 10_000))!;
+      texts.push(...n.events.map((e) => (e as { text: string }).text));
+      after = n.after;
+      if (n.result) {
+        expect(n.result).toEqual({
+          result: "failure",
+          outputs: {},
+          reason: "agent two was removed and the job was already retried",
+        });
+        break;
+      }
+    }
+    expect(texts).toEqual([
+      "from one",
+      "agent one was removed: attempt 2 on another agent",
+      "agent two was removed and the job was already retried",
+    ]);
+  });
+});

@@ -47,6 +47,7 @@ import {
   openLegs,
   otherListeners,
   releaseLease,
+  removeAgentRow,
   renew,
   requeueLeg,
   seen,
@@ -61,6 +62,7 @@ import {
   type DispatchOptions,
   fits,
   type LegQueue,
+  lostWhy,
   type NextEvents,
   type QueuedLeg,
   whyWaits,
@@ -125,10 +127,12 @@ export class LegsDb implements LegQueue {
       client.on("notification", (n) => {
         if (n.channel === "slipway_legs") this.wakeAgents();
         else if (n.channel === "slipway_leg" && n.payload) this.wake(n.payload);
+        else if (n.channel === "slipway_agent_removed" && n.payload) this.removedHere(n.payload, Date.now());
       });
       await client.connect();
       await client.query("LISTEN slipway_legs");
       await client.query("LISTEN slipway_leg");
+      await client.query("LISTEN slipway_agent_removed");
       this.listenerPid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
       this.listener = client;
     }
@@ -190,10 +194,40 @@ export class LegsDb implements LegQueue {
       this.tokens.set(token, a);
     }
     const now = Date.now();
-    // Last seen, written at most every 5 s per agent.
-    if (now - a.lastSeen > 5000) await seen(this.db, a.id, now);
+    // Last seen, written at most every 5 s per agent; the same statement says whether another
+    // replica removed it (a safety net for a missed notification).
+    if (!a.removed && now - (this.written.get(a.id) ?? 0) > 5000) {
+      this.written.set(a.id, now);
+      const removed = await seen(this.db, a.id, now);
+      if (removed !== null) this.removedHere(a.id, removed);
+    }
     a.lastSeen = now;
     return a;
+  }
+
+  /** When each agent's last_seen was last written (ms). */
+  private readonly written = new Map<string, number>();
+
+  async removeAgent(agentId: string): Promise<{ agent: AgentInfo; released: number } | undefined> {
+    const now = Date.now();
+    const removed = await removeAgentRow(this.db, agentId, now);
+    if (!removed) return undefined;
+    const { agent: row, released } = removed;
+    this.removedHere(agentId, now);
+    this.o.log(`agent ${row.name} (${row.id}) removed by an admin`);
+    // Its leases expired in the same statement: settled now, as lost leases (any replica that
+    // gets there first writes the same reason: the agent's row says it was removed).
+    await this.expire();
+    await this.notify("slipway_agent_removed", agentId);
+    return { agent: { ...agentInfo(row), removed: now }, released };
+  }
+
+  /** Agent `agentId` was removed (here or on a replica): its token refused, its long poll ended. */
+  private removedHere(agentId: string, at: number): void {
+    for (const a of this.tokens.values()) if (a.id === agentId) a.removed ??= at;
+    this.agentsSnapshot.delete(agentId);
+    this.written.delete(agentId);
+    this.idle.get(agentId)?.give(undefined);
   }
 
   listAgents(): AgentInfo[] {
@@ -227,7 +261,7 @@ export class LegsDb implements LegQueue {
   }
 
   async lease(agent: AgentInfo, waitMs: number): Promise<QueuedLeg | undefined> {
-    if (this.closed) return undefined;
+    if (this.closed || agent.removed) return undefined;
     this.idle.get(agent.id)?.give(undefined);
     return new Promise((resolve) => {
       const give = (l: QueuedLeg | undefined) => {
@@ -403,7 +437,9 @@ export class LegsDb implements LegQueue {
   private async expire(): Promise<void> {
     const now = Date.now();
     for (const leg of await expiredLegs(this.db, now)) {
-      const who = (leg.agent && (await agentName(this.db, leg.agent))) ?? "its agent";
+      const agent = leg.agent ? await agentName(this.db, leg.agent) : undefined;
+      const who = agent?.name ?? "its agent";
+      const why = lostWhy(agent?.name, agent?.removed === true, this.o.leaseMs);
       const key = (JSON.parse(leg.assignment) as { key: string }).key;
       const line = (text: string, stream: "info" | "stderr") =>
         JSON.stringify({ type: "log", job: key, stream, text } satisfies RunEvent);
@@ -416,18 +452,18 @@ export class LegsDb implements LegQueue {
         await this.notify("slipway_leg", leg.id);
       };
       if (leg.cancel) {
-        await end({ result: "cancelled", outputs: {}, reason: `cancelled; ${who} stopped answering` });
+        await end({ result: "cancelled", outputs: {}, reason: `cancelled; ${why.short}` });
         continue;
       }
       if (leg.attempt > this.o.retries) {
-        const reason = `${who} stopped answering (no heartbeat for ${this.o.leaseMs / 1000} s) and the job was already retried`;
+        const reason = `${why.long} and the job was already retried`;
         await end({ result: "failure", outputs: {}, reason });
         continue;
       }
       if (!(await requeueLeg(this.db, leg))) continue; // another replica settled it
       this.counts.lost++;
       this.counts.requeued++;
-      const text = `${who} stopped answering (no heartbeat for ${this.o.leaseMs / 1000} s): attempt ${leg.attempt + 1} on another agent`;
+      const text = `${why.long}: attempt ${leg.attempt + 1} on another agent`;
       await addServerLine(this.db, leg.id, leg.attempt + 1, line(text, "info"));
       this.o.log(`leg ${key} of run ${leg.run}: lease lost on ${who}, queued again`);
       await this.notify("slipway_leg", leg.id);
@@ -506,9 +542,12 @@ export class LegsDb implements LegQueue {
    * Here at once; the other replicas through NOTIFY (this one hears it too: a wake-up more),
    * the notifications of one moment sent together in one statement, each once.
    */
-  private async notify(channel: "slipway_legs" | "slipway_leg", payload = ""): Promise<void> {
+  private async notify(
+    channel: "slipway_legs" | "slipway_leg" | "slipway_agent_removed",
+    payload = "",
+  ): Promise<void> {
     if (channel === "slipway_legs") this.wakeAgents();
-    else this.wake(payload);
+    else if (channel === "slipway_leg") this.wake(payload);
     if (!this.o.listenUrl || this.others === 0) return;
     const first = this.notes.size === 0;
     this.notes.add(`${channel} ${payload}`);
@@ -543,5 +582,6 @@ function agentInfo(r: AgentRow): AgentInfo {
     lastSeen: r.last_seen,
     leases: new Set(),
     done: r.done,
+    ...(r.removed_at !== null ? { removed: r.removed_at } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { ExtraRoutes } from "../metrics/routes.js";
 import { currentCommit } from "../plan/git.js";
 import type { Masker } from "../run/mask.js";
 import { WorkflowsAt } from "../web/workflows.js";
+import { removeAgent } from "./agent-admin.js";
 import type { LegQueue } from "./dispatch.js";
 import { checkDispatch } from "./dispatch-inputs.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
@@ -289,6 +290,12 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     }
     if (path === "/api/secrets" || path.startsWith("/api/secrets/")) return secrets(req, res, path, method);
     if (o.agentApi && (await o.agentApi(req, res, path))) return;
+    const agentId = /^\/api\/agents\/([^/]+)$/.exec(path)?.[1];
+    if (agentId !== undefined) {
+      if (method !== "DELETE") throw new HttpError(405, "DELETE only");
+      admin(req);
+      return json(res, 200, await removeAgent(o.dispatcher, agentId));
+    }
     if (o.cd && (await o.cd(req, res, path, url))) return;
     const act = /^\/api\/queue\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
     if (act) {
