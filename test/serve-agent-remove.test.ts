@@ -1,0 +1,178 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
+import { tempRepo } from "./helpers/cli.js";
+import { api, type Server, serve, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
+
+// An admin removes an agent from `slipway serve` mid-job (slipway agent remove, DELETE
+// /api/agents/ID): the agent process exits saying so, its job runs again on another agent and
+// the run succeeds, and the removed agent's log lines stay in the run. A built-in agent
+// removed does not take its server down.
+
+const SECRET = "remove-hook-secret";
+const AGENT_TOKEN = "remove-registration-token";
+const ADMIN = "remove-admin-token";
+const gates = mkdtempSync(join(tmpdir(), "slipway-remove-gates-"));
+
+const CI = `on: push
+jobs:
+  gated:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "started"; while [ ! -f "${gates}/go-\${{ github.run_number }}" ]; do sleep 0.05; done; echo "went on"
+`;
+
+let repo: string;
+let head: string;
+const env = { SLIPWAY_WEBHOOK_SECRET: SECRET, SLIPWAY_AGENT_TOKEN: AGENT_TOKEN, SLIPWAY_SERVER_TOKEN: ADMIN };
+
+beforeAll(() => {
+  repo = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+  head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo, encoding: "utf8" }).trim();
+});
+
+afterAll(async () => {
+  await stopAll();
+}, 60_000);
+
+const push = () => ({
+  ref: "refs/heads/main",
+  before: "0".repeat(40),
+  after: head,
+  repository: { full_name: "o/r" },
+});
+const agent = (s: Server, name: string) =>
+  slipwayProcess(
+    ["agent", "--server", s.url, "--no-sandbox", "--name", name, "--heartbeat-seconds", "1"],
+    repo,
+    {
+      SLIPWAY_AGENT_TOKEN: AGENT_TOKEN,
+    },
+  );
+/** `slipway agent remove`, as an admin types it. */
+const remove = async (s: Server, which: string, token = ADMIN) => {
+  const p = slipwayProcess(["agent", "remove", which, "--server", s.url, "--token", token], repo, {});
+  return { code: await p.exited, out: p.out() };
+};
+
+type Agents = {
+  agents: Record<string, unknown>[];
+  jobs: { job: string; state: string; why: string }[];
+};
+const agents = async (s: Server) => (await api(s, "/api/agents")).body as unknown as Agents;
+
+const events = (n: number) =>
+  readFileSync(join(repo, ".slipway", "runs", String(n), "events.jsonl"), "utf8")
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as { type: string; job?: string; text?: string; seq: number });
+
+describe.each(backends())("$name", (b) => {
+  const dbArgs = async () => {
+    if (b.name !== "postgres") return [];
+    const { url } = await b.fresh();
+    return ["--db", url!];
+  };
+
+  test("agent remove mid-job: the agent exits saying so, the job runs again on the other agent, the run succeeds, the first attempt's lines stay", async () => {
+    const s = await serve(repo, ["--agents", "0", ...(await dbArgs())], env);
+    const procs = { r1: agent(s, "r1"), r2: agent(s, "r2") };
+    await until("agents", async () => (await agents(s)).agents.length === 2 || undefined);
+    const r = await webhook(s, "push", push(), `rm-1-${b.name}`, SECRET);
+    const on = await until("the job to start", async () =>
+      (await agents(s)).jobs.find((j) => j.state === "leased")?.why.slice("running on ".length),
+    );
+    const run = await until(
+      "the run's number",
+      async () => (await api(s, `/api/queue/${r.body.queued}`)).body.run as number | undefined,
+    );
+    await until("the step to print", () =>
+      existsSync(join(repo, ".slipway", "runs", String(run), "events.jsonl")) &&
+      events(run).some((e) => e.text === "started")
+        ? true
+        : undefined,
+    );
+    const other = on === "r1" ? "r2" : "r1";
+    const removed = procs[on as "r1" | "r2"];
+    const listed = (await agents(s)).agents.find((a) => a.name === on)!;
+    // The agents' list never shows a token.
+    expect(JSON.stringify(await agents(s))).not.toMatch(/token/i);
+
+    // Refusals: no token, the read token's place taken by a wrong one, an unknown agent.
+    const del = (path: string, token?: string) =>
+      api(s, path, { method: "DELETE", headers: token ? { authorization: `Bearer ${token}` } : {} });
+    expect((await del(`/api/agents/${listed.id}`)).status).toBe(401);
+    expect((await del(`/api/agents/${listed.id}`, "wrong")).status).toBe(401);
+    expect((await del("/api/agents/nope", ADMIN)).status).toBe(404);
+    const bad = await remove(s, "nope");
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^slipway agent remove: 404: no agent "nope"/);
+    expect(bad.out).not.toMatch(/\n\s+at /);
+
+    // Removed by name with the CLI.
+    const done = await remove(s, on);
+    expect(done).toEqual({
+      code: 0,
+      out: expect.stringMatching(new RegExp(`^agent ${on} \\(${listed.id}\\) removed; 1 job`)),
+    });
+    expect(await removed.exited).toBe(1);
+    expect(removed.out()).toMatch(
+      /slipway agent: removed from the server: agent r\d \(\S+\) was removed from this server by an admin/,
+    );
+    expect(removed.out()).not.toMatch(/\n\s+at /);
+    expect(removed.out()).not.toMatch(/registered with .*[\s\S]*registered with/);
+    // Removed twice: 404.
+    expect((await del(`/api/agents/${listed.id}`, ADMIN)).status).toBe(404);
+
+    await until(
+      "attempt 2",
+      () => (events(run).filter((e) => e.text === "started").length === 2 ? true : undefined),
+      15_000,
+    );
+    writeFileSync(join(gates, `go-${run}`), "");
+    await until(
+      "the run to finish",
+      async () => ((await api(s, `/api/queue/${r.body.queued}`)).body.state === "done" ? true : undefined),
+      60_000,
+    );
+    expect(
+      JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(run), "result.json"), "utf8")),
+    ).toMatchObject({
+      result: "success",
+    });
+    // The removed agent's line, the server's, then the other agent's.
+    const texts = events(run)
+      .map((e) => e.text)
+      .filter((t) => t === "started" || t?.includes("removed"));
+    expect(texts).toEqual(["started", `agent ${on} was removed: attempt 2 on another agent`, "started"]);
+    // The API's view of the run has its first attempt's lines too.
+    const sse = await fetch(`${s.url}/api/runs/${run}/events`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect((await sse.text()).match(/"text":"started"/g)).toHaveLength(2);
+    // The list drops the removed agent (within a second on PostgreSQL).
+    await until("the list without it", async () =>
+      (await agents(s)).agents.map((a) => a.name).join() === other ? true : undefined,
+    );
+    expect(procs[other as "r1" | "r2"].proc.exitCode).toBeNull();
+  }, 120_000);
+});
+
+test("a built-in agent removed: it ends, the server goes on", async () => {
+  const s = await serve(repo, ["--agents", "1"], env);
+  const a = await until("the built-in agent", async () => (await agents(s)).agents[0]);
+  const r = await api(s, `/api/agents/${a.id}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  expect(r).toMatchObject({ status: 200, body: { removed: a.id, name: "built-in-1", released: 0 } });
+  await until("the built-in agent to end", () =>
+    /built-in-1: slipway agent: removed from the server/.test(s.out()) ? true : undefined,
+  );
+  expect((await api(s, "/api/server")).status).toBe(200);
+  expect(s.proc.exitCode).toBeNull();
+  expect((await agents(s)).agents).toEqual([]);
+}, 60_000);
