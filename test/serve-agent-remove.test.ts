@@ -161,18 +161,45 @@ describe.each(backends())("$name", (b) => {
   }, 120_000);
 });
 
-test("a built-in agent removed: it ends, the server goes on", async () => {
-  const s = await serve(repo, ["--agents", "1"], env);
-  const a = await until("the built-in agent", async () => (await agents(s)).agents[0]);
-  const r = await api(s, `/api/agents/${a.id}`, {
+test("built-in agents removed (one through the API, one with the dashboard's button): they end, the server goes on", async () => {
+  const s = await serve(repo, ["--agents", "2"], env);
+  const all = await until("the built-in agents", async () => {
+    const a = (await agents(s)).agents;
+    return a.length === 2 ? a : undefined;
+  });
+  const [one, two] = ["built-in-1", "built-in-2"].map((n) => all.find((a) => a.name === n)!);
+  const r = await api(s, `/api/agents/${one!.id}`, {
     method: "DELETE",
     headers: { authorization: `Bearer ${ADMIN}` },
   });
-  expect(r).toMatchObject({ status: 200, body: { removed: a.id, name: "built-in-1", released: 0 } });
-  await until("the built-in agent to end", () =>
-    /built-in-1: slipway agent: removed from the server/.test(s.out()) ? true : undefined,
+  expect(r).toMatchObject({ status: 200, body: { removed: one!.id, name: "built-in-1", released: 0 } });
+  await until("built-in-1 to end", () =>
+    /built-in-1: slipway agent: removed from the server: agent built-in-1 /.test(s.out()) ? true : undefined,
   );
-  expect((await api(s, "/api/server")).status).toBe(200);
+  // The queue page: a Remove button for the admin beside the agent still there.
+  const admin = { authorization: `Bearer ${ADMIN}` };
+  const page = await fetch(`${s.url}/queue`, { headers: admin });
+  const html = await page.text();
+  expect(html).not.toContain(`data-agent="${one!.id}"`);
+  const form = new RegExp(
+    `action="/agents/${two!.id}/remove"><input type="hidden" name="_csrf" value="([^"]+)"><button class="danger" data-agent`,
+  ).exec(html);
+  expect(form).not.toBeNull();
+  const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const posted = await fetch(`${s.url}/agents/${two!.id}/remove`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { ...admin, cookie, origin: s.url, "content-type": "application/x-www-form-urlencoded" },
+    body: `_csrf=${encodeURIComponent(form![1]!)}`,
+  });
+  expect(posted.status).toBe(303);
+  expect(posted.headers.get("location")).toBe("/queue");
+  await until("built-in-2 to end", () =>
+    /built-in-2: slipway agent: removed from the server/.test(s.out()) ? true : undefined,
+  );
+  expect(s.out()).toMatch(/admin removed agent built-in-2/);
+  // The server goes on: it answers, and lists no agent.
+  expect((await api(s, "/api/server", { headers: admin })).status).toBe(200);
   expect(s.proc.exitCode).toBeNull();
   expect((await agents(s)).agents).toEqual([]);
 }, 60_000);

@@ -12,7 +12,10 @@ export interface Removed {
   released: number;
 }
 
-export async function removeAgent(d: LegQueue | undefined, id: string): Promise<Removed> {
+export async function removeAgent(
+  d: Pick<LegQueue, "removeAgent"> | undefined,
+  id: string,
+): Promise<Removed> {
   if (!d) throw new HttpError(404, "this server has no agents");
   const r = /^[\w-]{1,64}$/.test(id) ? await d.removeAgent(id) : undefined;
   if (!r) throw new HttpError(404, `no agent ${JSON.stringify(id)} (GET /api/agents lists their ids)`);

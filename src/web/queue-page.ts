@@ -39,6 +39,16 @@ function runWhy(q: Queued, all: Queued[]): string {
     .join("; ");
 }
 
+/** An admin's button to remove an agent (its jobs go to other agents; what it sent stays). */
+const removeButton = (viewer: Viewer, a: AgentInfo) =>
+  viewer.can("run")
+    ? postForm(
+        `/agents/${encodeURIComponent(a.id)}/remove`,
+        viewer.csrf,
+        `<button class="danger" data-agent="${e(a.id)}" title="Its token stops working and it exits; the jobs it runs go to other agents; the logs it sent stay">Remove</button>`,
+      )
+    : "";
+
 /** The queue and agents page: what waits and why, what runs where, how busy the agents are. */
 export function queuePage(repo: string, viewer: Viewer, v: QueueView): string {
   const waiting = v.queued.filter((q) => q.state === "queued");
@@ -68,10 +78,10 @@ export function queuePage(repo: string, viewer: Viewer, v: QueueView): string {
   }`;
   const agents = `<h2>Agents</h2>${sparkline(v.samples)}${
     v.agents.length
-      ? `<table class="agents"><thead><tr><th>agent</th><th>labels</th><th>busy</th><th>running</th><th>done</th><th>last seen</th></tr></thead><tbody>${v.agents
+      ? `<table class="agents"><thead><tr><th>agent</th><th>labels</th><th>busy</th><th>running</th><th>done</th><th>last seen</th><th></th></tr></thead><tbody>${v.agents
           .map((a) => {
             const on = v.legs.filter((l) => l.lease?.agent === a.id);
-            return `<tr><td>${e(a.name)}${a.sandbox ? "" : ' <span class="why">(no sandbox)</span>'}</td><td>${e(a.labels.join(", "))}</td><td>${a.leases.size}/${a.capacity}</td><td>${on.map((l) => `<a href="${e(jobHref(l.run, l.assignment.key))}">#${l.run} ${e(l.assignment.name)}</a>`).join(", ")}</td><td>${a.done}</td><td>${e(when(a.lastSeen))}</td></tr>`;
+            return `<tr><td>${e(a.name)}${a.sandbox ? "" : ' <span class="why">(no sandbox)</span>'}</td><td>${e(a.labels.join(", "))}</td><td>${a.leases.size}/${a.capacity}</td><td>${on.map((l) => `<a href="${e(jobHref(l.run, l.assignment.key))}">#${l.run} ${e(l.assignment.name)}</a>`).join(", ")}</td><td>${a.done}</td><td>${e(when(a.lastSeen))}</td><td>${removeButton(viewer, a)}</td></tr>`;
           })
           .join("")}</tbody></table>`
       : "<p>No agent is registered.</p>"

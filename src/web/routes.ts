@@ -6,7 +6,8 @@ import { jobsOfRun, listRunsPage, runByNumber } from "../db/reads.js";
 import type { RunPlan } from "../plan/run-plan.js";
 import { safe } from "../report/run-folder.js";
 import type { Masker } from "../run/mask.js";
-import type { Dispatcher } from "../server/dispatch.js";
+import { removeAgent } from "../server/agent-admin.js";
+import type { LegQueue } from "../server/dispatch.js";
 import { HttpError } from "../server/http.js";
 import { stamp } from "../server/sse.js";
 import { Access, type AccessOptions, type Viewer } from "./access.js";
@@ -28,7 +29,7 @@ export interface WebOptions {
   root: string;
   db?: string;
   queue: QueueActions;
-  dispatcher?: Pick<Dispatcher, "listAgents" | "queue">;
+  dispatcher?: Pick<LegQueue, "listAgents" | "queue" | "removeAgent">;
   masker: Masker;
   /** Who may sign in (tokens, users, passwords); none: a laptop's open server. */
   access?: AccessOptions;
@@ -252,6 +253,13 @@ export function webRoutes(o: WebOptions) {
       if (c === "none") throw new HttpError(404, `no queued run ${qc[1]}`);
       if (c === "ended") throw new HttpError(409, `queued run ${qc[1]} has ended`);
       log(`${identity?.name} cancelled queued run ${qc[1]}`);
+      return redirect(res, "/queue");
+    }
+    const rm = /^\/agents\/([\w-]{1,64})\/remove$/.exec(path);
+    if (rm) {
+      const { identity } = await access.form(req, "run");
+      const { name } = await removeAgent(o.dispatcher, rm[1]!);
+      log(`${identity?.name} removed agent ${name} (${rm[1]})`);
       return redirect(res, "/queue");
     }
     const act = /^\/runs\/(\d{1,9})\/(cancel|rerun)$/.exec(path);
