@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
-import { tempRepo } from "./helpers/cli.js";
+import { slipway, tempRepo } from "./helpers/cli.js";
 import { api, type Server, serve, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
 
 // An admin removes an agent from `slipway serve` mid-job (slipway agent remove, DELETE
@@ -203,3 +203,49 @@ test("built-in agents removed (one through the API, one with the dashboard's but
   expect(s.proc.exitCode).toBeNull();
   expect((await agents(s)).agents).toEqual([]);
 }, 60_000);
+
+const pg = backends().filter((b) => b.name === "postgres");
+
+test.skipIf(!pg.length)(
+  "replicas (PostgreSQL): an idle agent of replica A removed through replica B is told at once and exits",
+  async () => {
+    const { url } = await pg[0]!.fresh();
+    const root = tempRepo(undefined, { ".github/workflows/ci.yml": CI });
+    const args = ["--agents", "0", "--db", url!];
+    const a = await serve(root, args, env);
+    const b = await serve(root, args, env);
+    const idle = slipwayProcess(["agent", "--server", a.url, "--no-sandbox", "--name", "on-a"], root, {
+      SLIPWAY_AGENT_TOKEN: AGENT_TOKEN,
+    });
+    await until(
+      "B to list it",
+      async () => (await agents(b)).agents.some((x) => x.name === "on-a") || undefined,
+    );
+    // Its long poll (20 s) waits on A: A hears of the removal by NOTIFY and answers 410 now.
+    const t0 = Date.now();
+    const done = await remove(b, "on-a");
+    expect(done.code).toBe(0);
+    expect(await idle.exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(idle.out()).toMatch(/slipway agent: removed from the server: agent on-a \(\S+\) was removed/);
+    await until("A's list without it", async () =>
+      (await agents(a)).agents.length === 0 ? true : undefined,
+    );
+  },
+  60_000,
+);
+
+test("slipway agent remove: bad input and an unreachable server are clear errors, no stack trace", () => {
+  const run = (...args: string[]) => slipway(["agent", "remove", ...args], repo, { SLIPWAY_SERVER_URL: "" });
+  const none = run("--server", "http://127.0.0.1:1");
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain("slipway agent remove: expected one agent: slipway agent remove ID|NAME");
+  const noServer = run("a1");
+  expect(noServer.code).toBe(2);
+  expect(noServer.stderr).toContain("--server URL is required");
+  expect(run("a1", "--server", "not a url").code).toBe(2);
+  const down = run("a1", "--server", "http://127.0.0.1:1", "--token", "t");
+  expect(down.code).toBe(1);
+  expect(down.stderr).toMatch(/^slipway agent remove: cannot reach http:\/\/127\.0\.0\.1:1: /);
+  for (const r of [none, noServer, down]) expect(r.stderr).not.toMatch(/\n\s+at /);
+});
