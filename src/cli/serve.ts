@@ -104,8 +104,8 @@ with Last-Event-ID), GET /api/queue/N ({state, run, waiting, jobsWaiting}: what 
 answer's "poll" names; "run" is set as soon as the run has its number), POST
 /api/queue/N/cancel, POST /api/queue/N/rerun (?jobs=all: every job runs again; default: jobs
 that succeeded are reused, the failed ones run again), GET /metrics (Prometheus), GET
-/api/agents (agents, and the jobs waiting with why), GET / (the runs page); /api/agent/* for
-agents. Deployments: GET /api/approvals, POST /api/approvals/ID {decision: approve|reject,
+/api/agents (agents, and the jobs waiting with why), DELETE /api/agents/ID (removes an agent:
+'slipway agent remove'), GET / (the runs page); /api/agent/* for agents. Deployments: GET /api/approvals, POST /api/approvals/ID {decision: approve|reject,
 comment}, GET /api/environments[/NAME[/diff?from=&to=]], POST /api/environments/NAME/rollback
 {to?}, PUT|DELETE /api/environments/NAME/secrets/X; pages /environments, /environments/NAME,
 /approvals. Protection rules, users and groups: the users:, groups: and environments: sections

@@ -230,7 +230,8 @@ export async function addEvents(
         ]
       : []),
     {
-      sql: "UPDATE server_legs SET acked = CASE WHEN acked > ? THEN acked ELSE ? END, expires = ? WHERE id = ? AND lease = ?",
+      sql: `UPDATE server_legs SET acked = CASE WHEN acked > ? THEN acked ELSE ? END, expires = ? WHERE id = ? AND lease = ?
+        AND ${notRemoved()}`,
       params: [acked, acked, expires, leg.id, leg.lease],
     },
   ]);
