@@ -137,6 +137,9 @@ test("an agent removed: its token is known as removed, its long poll ends, its l
   expect(d.listAgents().map((x) => x.name)).toEqual(["c"]);
   expect(d.heartbeat(a, [first])).toEqual({ lost: [first], cancel: [] });
   expect(d.complete(a, first, { result: "success", outputs: {} })).toBe(false);
+  // The leg waits again: neither removed agent gets it, c does.
+  expect(await d.lease(a, 0)).toBeUndefined();
+  expect(await d.lease(b, 0)).toBeUndefined();
   const second = await d.lease(c, 0);
   expect(second).toMatchObject({ id: leg.id, attempt: 2 });
   expect(d.counts).toMatchObject({ requeued: 1, lost: 1 });

@@ -223,6 +223,7 @@ export class Dispatcher implements LegQueue {
    * The lease is the agent's until it stops renewing it.
    */
   lease(agent: AgentInfo, waitMs: number): Promise<QueuedLeg | undefined> {
+    if (agent.removed) return Promise.resolve(undefined);
     const now = this.take(agent);
     if (now || waitMs <= 0) return Promise.resolve(now);
     this.idle.get(agent.id)?.resolve(undefined);

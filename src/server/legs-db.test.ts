@@ -195,10 +195,13 @@ describe.each(backends())("$name: removing an agent", (b) => {
     await expect
       .poll(async () => (await a.agentByToken(one.token))?.removed, { timeout: 7000 })
       .toBeGreaterThan(0);
-    // The leg waits again and two takes it; no leg is ever leased to one again.
+    // The leg waits again; one cannot take it, even through a replica that has not heard of
+    // the removal yet (the row refuses); two takes it.
+    expect(await a.lease(one, 0)).toBeUndefined();
+    const { removed: _, ...unheard } = one;
+    expect(await a.lease(unheard, 0)).toBeUndefined();
     const second = await r.lease(two, 10_000);
     expect(second).toMatchObject({ id: leg.id, attempt: 2 });
-    expect(await a.lease(one, 0)).toBeUndefined();
     await expect.poll(() => a.listAgents().map((x) => x.name), { timeout: 3000 }).toEqual(["two"]);
     // two, in a long poll on the other replica, is removed while it holds the retried leg: the
     // poll ends, and the leg fails, saying why.
