@@ -231,4 +231,26 @@ describe.each(backends())("$name: removing an agent", (b) => {
       "agent two was removed and the job was already retried",
     ]);
   });
+
+  test("an agent asking every second (a busy one's heartbeats) is written seen every 5 s, so it stays listed", async () => {
+    const { root, url } = await b.fresh();
+    const d = new LegsDb({
+      db: (await openHistory(root, true, url))!,
+      key,
+      leaseMs: 60_000,
+      retries: 1,
+      log: () => {},
+    });
+    await d.start();
+    open.push(d);
+    const ag = await d.register({ name: "busy", labels: [], platform: linux, capacity: 1, sandbox: false });
+    const t0 = Date.now();
+    while (Date.now() - t0 < 6500) {
+      await d.agentByToken(ag.token);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await expect
+      .poll(() => d.listAgents().find((x) => x.name === "busy")?.lastSeen ?? 0, { timeout: 3000 })
+      .toBeGreaterThan(t0 + 4000);
+  }, 15_000);
 });
