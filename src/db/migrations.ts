@@ -316,6 +316,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
   // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
+  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
+  // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
+  // has the same table, empty: one machine reads the folder).
+  `CREATE TABLE run_event_lines (
+     repo TEXT NOT NULL,
+     run INTEGER NOT NULL,             -- the run's number in its repository
+     seq INTEGER NOT NULL,
+     line TEXT NOT NULL,
+     PRIMARY KEY (repo, run, seq)
+   );`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -621,6 +631,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
   // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
+  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
+  // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
+  // has the same table, empty: one machine reads the folder).
+  `CREATE TABLE run_event_lines (
+     repo TEXT NOT NULL,
+     run INTEGER NOT NULL,             -- the run's number in its repository
+     seq INTEGER NOT NULL,
+     line TEXT NOT NULL,
+     PRIMARY KEY (repo, run, seq)
+   );`,
 ];
 
 export class NewerDatabaseError extends Error {}

@@ -1,6 +1,7 @@
 import { logLine, safe } from "../report/run-folder.js";
 import type { JobResult, StampedEvent } from "../run/events.js";
 import { type Db, errorMessage, type Statement } from "./db.js";
+import { addEventLines } from "./event-lines.js";
 import { openHistory } from "./open.js";
 import {
   addAnnotation,
@@ -72,6 +73,8 @@ export class Recorder {
   private db?: Db;
   /** The run's row. */
   private run = 0;
+  /** The run's number (its event lines are kept by number). */
+  private number = 0;
 
   private constructor(
     private readonly warn: (message: string) => void,
@@ -98,6 +101,7 @@ export class Recorder {
     runner?: Runner,
   ): Recorder {
     const r = new Recorder(warn, runner);
+    r.number = run.number;
     r.opened = r.writing = (async () => {
       try {
         r.db = (await openHistory(root, true, url))!;
@@ -141,6 +145,15 @@ export class Recorder {
     this.buffer = [];
     // Made once the run's row is known: after the batches before it.
     return this.queue(() => {
+      // PostgreSQL: the lines of events.jsonl too, for replicas on other machines (event-lines.ts).
+      if (this.db!.dialect === "postgres")
+        this.out.push(
+          addEventLines(
+            this.db!.repo,
+            this.number,
+            batch.map((e) => ({ seq: e.seq, line: JSON.stringify(e) })),
+          ),
+        );
       for (const e of batch) this.apply(e);
       // A span grows line by line; written once per batch, not once per line.
       for (const sp of this.dirty)

@@ -15,6 +15,7 @@ import { bearer, HttpError, readBody, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
 import { SECRET_NAME, type SecretStore } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
+import { dbEventStreams } from "./sse-db.js";
 import { webhookRun } from "./webhook.js";
 
 export interface ServerOptions {
@@ -101,6 +102,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
   };
   const history = <T>(read: Parameters<typeof readHistory<T>>[2]) => readHistory(o.root, o.db, read);
   const workflows = new WorkflowsAt(o.root);
+  const dbStreams = dbEventStreams(o.root, o.db);
 
   async function webhook(req: IncomingMessage, res: ServerResponse, forge: Forge): Promise<void> {
     const body = await readBody(req, o.maxBody);
@@ -427,12 +429,16 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     }
     const dir = join(o.root, ".slipway", "runs", String(n));
     if (m[3]) {
-      if (!existsSync(dir)) throw new HttpError(404, `no run ${n}`);
       const last = Number(req.headers["last-event-id"] ?? url.searchParams.get("after") ?? 0);
+      const after = Number.isInteger(last) && last > 0 ? last : 0;
+      // A run whose folder is on another machine (a replica ran it): its lines in the database.
+      if (!existsSync(dir) && dbStreams && (await dbStreams.known(n)))
+        return dbStreams.stream(res, n, after, () => o.queue.running(n), maskJson);
+      if (!existsSync(dir)) throw new HttpError(404, `no run ${n}`);
       return streamEvents(
         res,
         dir,
-        Number.isInteger(last) && last > 0 ? last : 0,
+        after,
         () => o.queue.running(n),
         (t) => maskJson(t),
       );
