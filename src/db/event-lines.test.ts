@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { RunFolder } from "../report/run-folder.js";
 import { eventGate } from "../run/event-gate.js";
 import { Masker } from "../run/mask.js";
 import { addEventLines, eventLinesAfter, runEnded } from "./event-lines.js";
-import { openHistory } from "./open.js";
+import { historyRepo, openHistory } from "./open.js";
 import { Recorder } from "./recorder.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
 import { insertRun } from "./writes.js";
@@ -73,4 +74,18 @@ describe.each(backends())("$name", (b) => {
     }
     await db.close();
   });
+});
+
+test("SLIPWAY_HISTORY_REPO names a repository the same on every machine (with its folder's name); else this machine's folder", () => {
+  const before = process.env.SLIPWAY_HISTORY_REPO;
+  try {
+    delete process.env.SLIPWAY_HISTORY_REPO;
+    expect(historyRepo("/data/repos/origin")).toBe(`${hostname()}:/data/repos/origin`);
+    process.env.SLIPWAY_HISTORY_REPO = "ci";
+    expect(historyRepo("/data-a/repos/origin")).toBe("ci:origin");
+    expect(historyRepo("/elsewhere/repos/origin")).toBe("ci:origin");
+  } finally {
+    if (before === undefined) delete process.env.SLIPWAY_HISTORY_REPO;
+    else process.env.SLIPWAY_HISTORY_REPO = before;
+  }
 });

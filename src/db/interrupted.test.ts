@@ -25,4 +25,15 @@ describe.each(backends())("$name", (b) => {
     expect(await runByNumber(again, 2)).toMatchObject({ result: null, interrupted: null, endedAt: null });
     await again.close();
   });
+
+  test("a run of another machine (its pid is not this machine's) is left as it is", async () => {
+    const gone = spawnSync("true").pid!;
+    const { db, root, url } = await freshHistory(b);
+    await insertRun(db, newRun(1, { pid: gone }));
+    await db.run("UPDATE runs SET host = 'another-machine' WHERE number = 1");
+    await db.close();
+    const again = (await openHistory(root, true, url))!;
+    expect(await runByNumber(again, 1)).toMatchObject({ result: null, interrupted: null, endedAt: null });
+    await again.close();
+  });
 });

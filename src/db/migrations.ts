@@ -318,14 +318,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
   // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
-  // has the same table, empty: one machine reads the folder).
+  // has the same table, empty: one machine reads the folder); and the machine a run ran on.
   `CREATE TABLE run_event_lines (
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
      seq INTEGER NOT NULL,
      line TEXT NOT NULL,
      PRIMARY KEY (repo, run, seq)
-   );`,
+   );
+   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -633,14 +634,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
   // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
-  // has the same table, empty: one machine reads the folder).
+  // has the same table, empty: one machine reads the folder); and the machine a run ran on.
   `CREATE TABLE run_event_lines (
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
      seq INTEGER NOT NULL,
      line TEXT NOT NULL,
      PRIMARY KEY (repo, run, seq)
-   );`,
+   );
+   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)`,
 ];
 
 export class NewerDatabaseError extends Error {}

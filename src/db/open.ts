@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type Db, isPostgresUrl, safeUrl } from "./db.js";
 import { markInterrupted } from "./interrupted.js";
 import { migrate } from "./migrations.js";
@@ -75,7 +75,16 @@ function openSqlite(root: string, create: boolean): SqliteDb | undefined {
   return new SqliteDb(raw, path);
 }
 
-/** One PostgreSQL database holds many repositories' runs: this machine's folder names ours. */
 function openPostgres(url: string, root: string): Promise<PgDb> {
-  return PgDb.connect(url, `${hostname()}:${root}`);
+  return PgDb.connect(url, historyRepo(root));
+}
+
+/**
+ * One PostgreSQL database holds many repositories' runs: this machine's folder names ours; or,
+ * for replicas on several machines (each its own clone), SLIPWAY_HISTORY_REPO with the folder's
+ * name, the same on every machine.
+ */
+export function historyRepo(root: string): string {
+  const shared = process.env.SLIPWAY_HISTORY_REPO;
+  return shared ? `${shared}:${basename(root)}` : `${hostname()}:${root}`;
 }

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { Annotation, FileCoverage, JobResult, StepOutcome, TestCase } from "../run/events.js";
 import type { Db, Param, Statement } from "./db.js";
 
@@ -35,8 +36,8 @@ export interface Runner {
 
 export async function insertRun(db: Db, r: NewRun): Promise<number> {
   const row = await db.get<{ id: number }>(
-    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, folder, payload)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, host, folder, payload)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
       db.repo,
       r.number,
@@ -48,6 +49,7 @@ export async function insertRun(db: Db, r: NewRun): Promise<number> {
       r.actor,
       r.startedAt,
       r.pid,
+      hostname(),
       r.folder,
       r.payload ?? null,
     ],

@@ -1,0 +1,146 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { backends } from "../src/db/test-helpers.js";
+import { api, type Server, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
+import { readSse } from "./helpers/sse.js";
+
+// Replicas on different machines: each its own clone and data folder (no disk shared), one
+// PostgreSQL database. A run's events are kept in the database too, so a replica that does
+// not have the run's folder streams its live log from there.
+
+const SECRET = "replica-logs-hook";
+const PASSWORD = "pa55-replica-logs-value";
+const top = mkdtempSync(join(tmpdir(), "slipway-replica-logs-"));
+const gates = join(top, "gates");
+mkdirSync(gates);
+
+afterAll(async () => {
+  writeFileSync(join(gates, "go"), "");
+  await stopAll();
+}, 60_000);
+
+const CI = `on: push
+jobs:
+  work:
+    runs-on: ubuntu-latest
+    steps:
+      - run: for i in $(seq 1 40); do echo "before-$i"; done; echo "the password is \${{ secrets.PASSWORD }}"
+      - run: while [ ! -f "${gates}/go" ]; do sleep 0.05; done; for i in $(seq 1 40); do echo "after-$i"; done
+`;
+
+const pg = backends().filter((b) => b.name === "postgres");
+
+describe.skipIf(!pg.length)("postgres", () => {
+  test("a run on replica A is streamed live by replica B (another data folder, no run folder): every line of A's events.jsonl, seq for seq, resumed with Last-Event-ID, the secret masked", async () => {
+    const { url } = await pg[0]!.fresh();
+    const git = (cwd: string, ...a: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
+        cwd,
+        encoding: "utf8",
+      }).trim();
+    const bare = join(top, "origin.git");
+    const dev = join(top, "dev");
+    git(top, "init", "-q", "--bare", "-b", "main", bare);
+    git(top, "clone", "-q", bare, dev);
+    mkdirSync(join(dev, ".github/workflows"), { recursive: true });
+    writeFileSync(join(dev, ".github/workflows/ci.yml"), CI);
+    git(dev, "add", "-A");
+    git(dev, "commit", "-qm", "one");
+    git(dev, "push", "-q", "origin", "HEAD:main");
+    const head = git(dev, "rev-parse", "HEAD");
+    const secrets = join(top, "secrets.env");
+    writeFileSync(secrets, `PASSWORD=${PASSWORD}\n`);
+    const env = {
+      SLIPWAY_WEBHOOK_SECRET: SECRET,
+      SLIPWAY_SECRET_KEY: "ab".repeat(32),
+      // The same repository on every machine (its clones are in different folders).
+      SLIPWAY_HISTORY_REPO: "replica-logs",
+    };
+    const start = async (name: string, agents: string): Promise<Server & { data: string }> => {
+      const data = join(top, `data-${name}`);
+      const p = slipwayProcess(
+        [
+          "serve",
+          "--port",
+          "0",
+          "--repo",
+          bare,
+          "--data",
+          data,
+          "--db",
+          url!,
+          "--agents",
+          agents,
+          "--secret-file",
+          secrets,
+          "--no-sandbox",
+        ],
+        top,
+        env,
+      );
+      const m = await until(
+        "listening",
+        () => /listening on (http:\/\/\S+)/.exec(p.out()) ?? undefined,
+        20_000,
+      );
+      return { ...p, url: m[1]!, data };
+    };
+    const a = await start("a", "1");
+    const pushed = await webhook(
+      a,
+      "push",
+      { ref: "refs/heads/main", before: "0".repeat(40), after: head, repository: { full_name: "o/r" } },
+      "rl-1",
+      SECRET,
+    );
+    expect(pushed.status).toBe(202);
+    const n = await until("A to run it", async () => {
+      const q = (await api(a, `/api/queue/${pushed.body.queued}`)).body;
+      return q.state === "running" && typeof q.run === "number" ? q.run : undefined;
+    });
+    const folder = join(a.data, "repos", "origin", ".slipway", "runs", String(n));
+    // B starts once A holds the run (B takes nothing: no other run waits).
+    const b = await start("b", "0");
+    expect(existsSync(join(b.data, "repos", "origin", ".slipway", "runs", String(n)))).toBe(false);
+
+    // Live from B while the run waits at its gate: a client reads the first lines and goes away.
+    const first = await until(
+      "B to stream the lines before the gate",
+      async () => {
+        const got = await readSse(`${b.url}/api/runs/${n}/events`, undefined, 20);
+        return got.length === 20 ? got : undefined;
+      },
+      30_000,
+    );
+    const all = readSse(`${b.url}/api/runs/${n}/events`);
+    // The client comes back with the last id it got; the run goes on meanwhile.
+    const rest = readSse(`${b.url}/api/runs/${n}/events`, first.at(-1)!.seq);
+    writeFileSync(join(gates, "go"), "");
+    const resumed = [...first, ...(await rest)];
+    const whole = await all;
+
+    await until("A to finish the run", async () => {
+      const q = (await api(a, `/api/queue/${pushed.body.queued}`)).body;
+      return q.state === "done" ? true : undefined;
+    });
+    const lines = readFileSync(join(folder, "events.jsonl"), "utf8").trimEnd().split("\n");
+    const seqs = lines.map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    for (const events of [resumed, whole]) {
+      expect(events.map((e) => e.seq)).toEqual(seqs);
+      expect(events.map((e) => e.data)).toEqual(lines);
+      expect(events.at(-1)!.type).toBe("run-end");
+    }
+    const texts = lines.map((l) => (JSON.parse(l) as { text?: string }).text ?? "");
+    expect(texts).toContain("after-40");
+    // Masked in A's file and in what B streams.
+    expect(texts).toContain("the password is ***");
+    expect(readFileSync(join(folder, "events.jsonl"), "utf8")).not.toContain(PASSWORD);
+    expect(JSON.stringify(resumed)).not.toContain(PASSWORD);
+    // B shows the run too (its history is the shared database).
+    expect((await api(b, `/api/runs/${n}`)).body).toMatchObject({ number: n, result: "success" });
+  }, 120_000);
+});
