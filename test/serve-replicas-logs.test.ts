@@ -34,7 +34,7 @@ jobs:
 const pg = backends().filter((b) => b.name === "postgres");
 
 describe.skipIf(!pg.length)("postgres", () => {
-  test("a run on replica A is streamed live by replica B (another data folder, no run folder): every line of A's events.jsonl, seq for seq, resumed with Last-Event-ID, the secret masked", async () => {
+  test("a run on replica A is streamed live by replica B (another data folder, no run folder): every line of A's events.jsonl, seq for seq, resumed with Last-Event-ID, the secret masked; its job page and raw log too", async () => {
     const { url } = await pg[0]!.fresh();
     const git = (cwd: string, ...a: string[]) =>
       execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
@@ -140,7 +140,14 @@ describe.skipIf(!pg.length)("postgres", () => {
     expect(texts).toContain("the password is ***");
     expect(readFileSync(join(folder, "events.jsonl"), "utf8")).not.toContain(PASSWORD);
     expect(JSON.stringify(resumed)).not.toContain(PASSWORD);
-    // B shows the run too (its history is the shared database).
+    // B shows the run, its job's page and raw log too (from the shared database).
     expect((await api(b, `/api/runs/${n}`)).body).toMatchObject({ number: n, result: "success" });
+    const raw = (await api(b, `/runs/${n}/jobs/work/log.txt`)).text;
+    expect(raw).toBe(readFileSync(join(folder, "logs", "work.log"), "utf8"));
+    expect(raw).toContain("the password is ***\n");
+    const page = (await api(b, `/runs/${n}/jobs/work`)).text;
+    expect(page).toContain("after-40");
+    expect(page).toContain("the password is ***");
+    expect(page).not.toContain(PASSWORD);
   }, 120_000);
 });

@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { RunFolder } from "../report/run-folder.js";
 import { eventGate } from "../run/event-gate.js";
 import { Masker } from "../run/mask.js";
-import { addEventLines, eventLinesAfter, runEnded } from "./event-lines.js";
+import { addEventLines, eventLinesAfter, jobEventLines, runEnded } from "./event-lines.js";
 import { historyRepo, openHistory } from "./open.js";
 import { Recorder } from "./recorder.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
@@ -32,6 +32,21 @@ describe.each(backends())("$name", (b) => {
     expect(await runEnded(db, 7)).toBe(false);
     await db.run("UPDATE runs SET ended_at = 1 WHERE number = 7");
     expect(await runEnded(db, 7)).toBe(true);
+    await db.close();
+  });
+
+  test("a job's lines: those naming it, in seq order; LIKE's wildcards in its key are plain characters", async () => {
+    const { db } = await freshHistory(b);
+    const ev = (seq: number, job: string) => ({
+      seq,
+      line: JSON.stringify({ type: "log", job, text: "t", seq }),
+    });
+    await db.batch([
+      addEventLines(db.repo, 1, [ev(1, "a_b"), ev(2, "axb"), ev(3, "a%"), ev(4, "a_b"), ev(5, "a_b.2")]),
+    ]);
+    expect((await jobEventLines(db, 1, "a_b")).map((l) => JSON.parse(l).seq)).toEqual([1, 4]);
+    expect((await jobEventLines(db, 1, "a%")).map((l) => JSON.parse(l).seq)).toEqual([3]);
+    expect(await jobEventLines(db, 2, "a_b")).toEqual([]);
     await db.close();
   });
 

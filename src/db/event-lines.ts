@@ -51,3 +51,16 @@ export async function runEnded(db: Db, run: number): Promise<boolean | undefined
   );
   return r ? r.ended_at !== null : undefined;
 }
+
+/**
+ * The lines of run `run` that name job `key` (`"job":"<key>"`, as the job page's reader looks
+ * for them), in seq order: a candidate set, each line still to be parsed and checked.
+ */
+export async function jobEventLines(db: Db, run: number, key: string): Promise<string[]> {
+  const needle = `"job":${JSON.stringify(key)}`.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db.all<{ line: string }>(
+    "SELECT line FROM run_event_lines WHERE repo = ? AND run = ? AND line LIKE ? ESCAPE '\\' ORDER BY seq",
+    [db.repo, run, `%${needle}%`],
+  );
+  return rows.map((r) => r.line);
+}

@@ -31,16 +31,20 @@ export interface JobLog {
  * line 12 of the raw log too), with the `::group::` folds and annotations that file lacks.
  */
 export function jobLog(runDir: string, key: string, maxLines = 20_000): JobLog {
-  const out: JobLog = { items: [], annotationLines: [], truncated: false, lastSeq: 0 };
   const path = join(runDir, "events.jsonl");
-  if (!existsSync(path)) return out;
+  return jobLogOf(existsSync(path) ? lines(path) : [], key, maxLines);
+}
+
+/** The same from the run's event lines (a file's, or the database's: db/event-lines.ts). */
+export function jobLogOf(events: Iterable<string>, key: string, maxLines = 20_000): JobLog {
+  const out: JobLog = { items: [], annotationLines: [], truncated: false, lastSeq: 0 };
   const needle = `"job":${JSON.stringify(key)}`;
   let n = 0;
   let depth = 0;
   const close = () => {
     for (; depth > 0; depth--) out.items.push({ kind: "close" });
   };
-  for (const raw of lines(path)) {
+  for (const raw of events) {
     // Most lines are other jobs' logs: only this job's are parsed.
     if (!raw.includes(needle)) continue;
     let ev: RunEvent & { seq?: number; time?: number };

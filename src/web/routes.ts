@@ -4,7 +4,6 @@ import { basename, join } from "node:path";
 import { readHistory } from "../cli/common.js";
 import { jobsOfRun, listRunsPage, runByNumber } from "../db/reads.js";
 import type { RunPlan } from "../plan/run-plan.js";
-import { safe } from "../report/run-folder.js";
 import type { Masker } from "../run/mask.js";
 import { removeAgent } from "../server/agent-admin.js";
 import type { LegQueue } from "../server/dispatch.js";
@@ -14,8 +13,8 @@ import { Access, type AccessOptions, type Viewer } from "./access.js";
 import { entryOf, type QueueActions, queuedHref, rerunOf, rerunRequest, runControls } from "./actions.js";
 import { artifactFiles } from "./artifacts.js";
 import { CSS, LIVE_JS } from "./assets.js";
+import { jobLogOfRun, rawLogOfRun } from "./db-log.js";
 import { e, escapeHtml, NAV, page, postForm, sendHtml } from "./html.js";
-import { jobLog } from "./job-log.js";
 import { jobPage } from "./job-page.js";
 import { recordedSeq } from "./live-seq.js";
 import { queuedPage, queuePage } from "./queue-page.js";
@@ -195,7 +194,7 @@ export function webRoutes(o: WebOptions) {
           run,
           jobs,
           readPlan(dir),
-          running ? Math.min(recorded, lastSeq(dir)) : undefined,
+          running ? (existsSync(dir) ? Math.min(recorded, lastSeq(dir)) : recorded) : undefined,
           controls,
         ),
         t0,
@@ -205,16 +204,18 @@ export function webRoutes(o: WebOptions) {
     const key = decode(m[2]);
     const job = jobs.find((j) => j.key === key);
     if (!job) throw new HttpError(404, `run ${n} has no job ${key}`);
+    // A run of a replica on another machine: its log from the database (db-log.ts).
     if (m[3]) {
-      const file = join(dir, "logs", `${safe(key)}.log`);
+      const text = await rawLogOfRun(dir, n, key, history);
       res.writeHead(200, {
         "content-type": "text/plain; charset=utf-8",
         "x-content-type-options": "nosniff",
       });
-      res.end(existsSync(file) ? mask(readFileSync(file, "utf8")) : "");
+      res.end(mask(text));
       return true;
     }
-    send(res, v, path, 200, jobPage(repo, run, job, jobLog(dir, key), running && job.result === null), t0);
+    const log = await jobLogOfRun(dir, n, key, history);
+    send(res, v, path, 200, jobPage(repo, run, job, log, running && job.result === null), t0);
     return true;
   };
 
