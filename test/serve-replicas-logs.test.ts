@@ -102,8 +102,8 @@ describe.skipIf(!pg.length)("postgres", () => {
       return q.state === "running" && typeof q.run === "number" ? q.run : undefined;
     });
     const folder = join(a.data, "repos", "origin", ".slipway", "runs", String(n));
-    // B starts once A holds the run (B takes nothing: no other run waits).
-    const b = await start("b", "0");
+    // B starts once A holds the run (its queue takes nothing: no other run waits; its agent may run the leg).
+    const b = await start("b", "1");
     expect(existsSync(join(b.data, "repos", "origin", ".slipway", "runs", String(n)))).toBe(false);
 
     // Live from B while the run waits at its gate: a client reads the first lines and goes away.
@@ -149,5 +149,24 @@ describe.skipIf(!pg.length)("postgres", () => {
     expect(page).toContain("after-40");
     expect(page).toContain("the password is ***");
     expect(page).not.toContain(PASSWORD);
+
+    // A gone, B takes the next run: its number is past A's (taken in the database, not from
+    // B's empty runs folder), and it is recorded.
+    a.proc.kill("SIGTERM");
+    await a.exited;
+    const again = await webhook(
+      b,
+      "push",
+      { ref: "refs/heads/main", before: "0".repeat(40), after: head, repository: { full_name: "o/r" } },
+      "rl-2",
+      SECRET,
+    );
+    writeFileSync(join(gates, "go"), "");
+    const m = await until("B to run the next one", async () => {
+      const q = (await api(b, `/api/queue/${again.body.queued}`)).body;
+      return q.state === "done" && typeof q.run === "number" ? q.run : undefined;
+    });
+    expect(m).toBe(n + 1);
+    expect((await api(b, `/api/runs/${m}`)).body).toMatchObject({ number: m, result: "success" });
   }, 120_000);
 });

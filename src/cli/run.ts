@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { firstRunNumber, takeRunNumber } from "../db/run-numbers.js";
 import { buildRunPlan, triggerOf } from "../plan/build.js";
 import { type Selection, selectWorkflows } from "../plan/plan.js";
 import { RunFolder } from "../report/run-folder.js";
@@ -136,7 +137,13 @@ export async function main(args: string[]): Promise<number> {
     const token = placeholderToken();
     // The run folder is made only once something runs; its number is in the contexts, so
     // a number another run took meanwhile means selecting again with the next one.
-    let runNumber = RunFolder.peek(s.git.root);
+    // Machines sharing the repository's history take their numbers in it (db/run-numbers.ts).
+    const numbers = {
+      root: s.git.root,
+      url: historyDatabase(values.db),
+      warn: (m: string) => console.error(`slipway: ${m}`),
+    };
+    let runNumber = await firstRunNumber(numbers, RunFolder.peek(s.git.root));
     // Sandbox or host: decided once, before a run folder is made (a --sandbox that cannot
     // work here is an error, not an empty run).
     let choice: Extract<ExecutorChoice, { ok: true }> | undefined;
@@ -181,7 +188,8 @@ export async function main(args: string[]): Promise<number> {
         choice = c;
       }
       const dir = saving(folderDir, () => RunFolder.claim(s.git.root, runNumber));
-      if (!dir) {
+      if (!dir || !(await takeRunNumber(numbers, runNumber))) {
+        if (dir) rmSync(dir, { recursive: true, force: true });
         runNumber++;
         continue;
       }

@@ -318,7 +318,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
   // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
-  // has the same table, empty: one machine reads the folder); and the machine a run ran on.
+  // has the same table, empty: one machine reads the folder); the machine a run ran on; and the
+  // run numbers that machines sharing a repository took.
   `CREATE TABLE run_event_lines (
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
@@ -326,7 +327,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      line TEXT NOT NULL,
      PRIMARY KEY (repo, run, seq)
    );
-   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)`,
+   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)
+   CREATE TABLE run_numbers (          -- numbers taken by machines sharing a repository (SLIPWAY_HISTORY_REPO)
+     repo TEXT NOT NULL,
+     number INTEGER NOT NULL,
+     PRIMARY KEY (repo, number)
+   );`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -634,7 +640,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
   // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
-  // has the same table, empty: one machine reads the folder); and the machine a run ran on.
+  // has the same table, empty: one machine reads the folder); the machine a run ran on; and the
+  // run numbers that machines sharing a repository took.
   `CREATE TABLE run_event_lines (
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
@@ -642,7 +649,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      line TEXT NOT NULL,
      PRIMARY KEY (repo, run, seq)
    );
-   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)`,
+   ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)
+   CREATE TABLE run_numbers (          -- numbers taken by machines sharing a repository (SLIPWAY_HISTORY_REPO)
+     repo TEXT NOT NULL,
+     number INTEGER NOT NULL,
+     PRIMARY KEY (repo, number)
+   );`,
 ];
 
 export class NewerDatabaseError extends Error {}
