@@ -1,9 +1,14 @@
-import type { Db, Param, Statement } from "./db.js";
+import { stamp } from "../server/sse.js";
+import type { Db, Statement } from "./db.js";
 
 /**
  * A run's event lines in the database (run_event_lines), as its run folder's events.jsonl has
  * them: on PostgreSQL, so that a replica on another machine (another disk) streams and shows a
  * run another replica runs, and the lines outlive the machine that ran it.
+ *
+ * One row per recorder batch (up to 500 events), not one per event: a batch is then one short
+ * literal for the database to parse and one row to store (compressed when long), which keeps a
+ * run that prints 100,000 lines from paying for 100,000 rows and their index entries.
  */
 
 export interface EventLine {
@@ -13,31 +18,52 @@ export interface EventLine {
 }
 
 /**
- * One statement adding `lines` of run `run` (its number) in `repo`. A line already there (a
- * batch sent again) is kept as it was: a seq is never written twice.
+ * One statement adding `lines` (in seq order) of run `run` (its number) in `repo`. A batch
+ * already there (sent again) is kept as it was: a seq is never written twice.
  */
 export function addEventLines(repo: string, run: number, lines: readonly EventLine[]): Statement {
-  const params: Param[] = [];
-  for (const l of lines) params.push(repo, run, l.seq, l.line);
+  let text = "";
+  for (const l of lines) text += `${l.line}\n`;
   return {
-    sql: `INSERT INTO run_event_lines (repo, run, seq, line) VALUES ${lines.map(() => "(?, ?, ?, ?)").join(", ")}
-          ON CONFLICT (repo, run, seq) DO NOTHING`,
-    params,
+    sql: `INSERT INTO run_event_lines (repo, run, first_seq, last_seq, lines) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (repo, run, last_seq) DO NOTHING`,
+    params: [repo, run, lines[0]?.seq ?? 0, lines.at(-1)?.seq ?? 0, text],
   };
 }
 
-/** Up to `limit` lines of run `run` after seq `after`, in seq order. */
+/** The lines of a batch's row, with their seqs (read from each line's end: see stamp). */
+function* split(rows: { lines: string }[]): Generator<EventLine> {
+  for (const r of rows)
+    for (let at = 0; at < r.lines.length; ) {
+      const end = r.lines.indexOf("\n", at);
+      const line = r.lines.slice(at, end === -1 ? undefined : end);
+      at = end === -1 ? r.lines.length : end + 1;
+      const s = stamp(line);
+      if (s) yield { seq: s.seq, line };
+    }
+}
+
+/** Run `run`'s lines after seq `after`, in seq order, from up to `batches` batches. */
 export async function eventLinesAfter(
   db: Db,
   run: number,
   after: number,
-  limit = 2000,
+  batches = 20,
 ): Promise<EventLine[]> {
-  const rows = await db.all<EventLine>(
-    "SELECT seq, line FROM run_event_lines WHERE repo = ? AND run = ? AND seq > ? ORDER BY seq LIMIT ?",
-    [db.repo, run, after, limit],
+  const rows = await db.all<{ lines: string }>(
+    "SELECT lines FROM run_event_lines WHERE repo = ? AND run = ? AND last_seq > ? ORDER BY last_seq LIMIT ?",
+    [db.repo, run, after, batches],
   );
-  return rows.map((r) => ({ seq: Number(r.seq), line: r.line }));
+  return [...split(rows)].filter((l) => l.seq > after);
+}
+
+/** Every line of run `run`, in seq order (the job page and raw log read a job's from them). */
+export async function allEventLines(db: Db, run: number): Promise<string[]> {
+  const rows = await db.all<{ lines: string }>(
+    "SELECT lines FROM run_event_lines WHERE repo = ? AND run = ? ORDER BY last_seq",
+    [db.repo, run],
+  );
+  return [...split(rows)].map((l) => l.line);
 }
 
 /**
@@ -50,17 +76,4 @@ export async function runEnded(db: Db, run: number): Promise<boolean | undefined
     [db.repo, run],
   );
   return r ? r.ended_at !== null : undefined;
-}
-
-/**
- * The lines of run `run` that name job `key` (`"job":"<key>"`, as the job page's reader looks
- * for them), in seq order: a candidate set, each line still to be parsed and checked.
- */
-export async function jobEventLines(db: Db, run: number, key: string): Promise<string[]> {
-  const needle = `"job":${JSON.stringify(key)}`.replace(/[\\%_]/g, (c) => `\\${c}`);
-  const rows = await db.all<{ line: string }>(
-    "SELECT line FROM run_event_lines WHERE repo = ? AND run = ? AND line LIKE ? ESCAPE '\\' ORDER BY seq",
-    [db.repo, run, `%${needle}%`],
-  );
-  return rows.map((r) => r.line);
 }

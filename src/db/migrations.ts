@@ -316,16 +316,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
   // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
-  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
+  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, in batches),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
   // has the same table, empty: one machine reads the folder); the machine a run ran on; and the
   // run numbers that machines sharing a repository took.
-  `CREATE TABLE run_event_lines (
+  `CREATE TABLE run_event_lines (     -- one row per recorder batch: the lines of seqs first..last
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
-     seq INTEGER NOT NULL,
-     line TEXT NOT NULL,
-     PRIMARY KEY (repo, run, seq)
+     first_seq INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     lines TEXT NOT NULL,              -- events.jsonl's lines of those seqs, each ending in a newline
+     PRIMARY KEY (repo, run, last_seq)
    );
    ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)
    CREATE TABLE run_numbers (          -- numbers taken by machines sharing a repository (SLIPWAY_HISTORY_REPO)
@@ -638,16 +639,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE server_queue ADD COLUMN jobs_waiting TEXT; -- JSON {job: why}`,
   // 14: an agent an admin removed (DELETE /api/agents/ID): every replica refuses its token.
   `ALTER TABLE server_agents ADD COLUMN removed_at BIGINT; -- ms; NULL: not removed`,
-  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, one per seq),
+  // 15: a run's event lines as its run folder's events.jsonl has them (masked JSON, in batches),
   // so that a replica on another machine streams and shows the run (PostgreSQL's; SQLite
   // has the same table, empty: one machine reads the folder); the machine a run ran on; and the
   // run numbers that machines sharing a repository took.
-  `CREATE TABLE run_event_lines (
+  `CREATE TABLE run_event_lines (     -- one row per recorder batch: the lines of seqs first..last
      repo TEXT NOT NULL,
      run INTEGER NOT NULL,             -- the run's number in its repository
-     seq INTEGER NOT NULL,
-     line TEXT NOT NULL,
-     PRIMARY KEY (repo, run, seq)
+     first_seq INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     lines TEXT NOT NULL,              -- events.jsonl's lines of those seqs, each ending in a newline
+     PRIMARY KEY (repo, run, last_seq)
    );
    ALTER TABLE runs ADD COLUMN host TEXT;  -- the machine of the run's process (its pid is that machine's)
    CREATE TABLE run_numbers (          -- numbers taken by machines sharing a repository (SLIPWAY_HISTORY_REPO)
