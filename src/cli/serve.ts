@@ -61,7 +61,8 @@ machines), the API and a page list them, and their events stream live.
       --db URL             run history in PostgreSQL (default: .slipway/slipway.db); servers on
                            one PostgreSQL database are replicas: they share the queue, the
                            agents and their jobs (agents: --server URL,URL; one key:
-                           SLIPWAY_SECRET_KEY)
+                           SLIPWAY_SECRET_KEY) and the runs' logs; replicas on several
+                           machines (each its own clone) also share one SLIPWAY_HISTORY_REPO
       --webhook-secret S   GitHub webhook secret (or SLIPWAY_WEBHOOK_SECRET); without one,
                            webhooks are refused
       --token T            the admin bearer token: POST /api/runs, cancel, rerun, secrets (or
