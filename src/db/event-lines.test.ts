@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { RunFolder } from "../report/run-folder.js";
 import { eventGate } from "../run/event-gate.js";
 import { Masker } from "../run/mask.js";
-import { addEventLines, allEventLines, eventLinesAfter, runEnded } from "./event-lines.js";
+import { addEventLines, eventLinesAfter, eventLinesWith, runEnded } from "./event-lines.js";
 import { historyRepo, openHistory } from "./open.js";
 import { Recorder } from "./recorder.js";
 import { backends, freshHistory, newRun } from "./test-helpers.js";
@@ -30,7 +30,8 @@ describe.each(backends())("$name", (b) => {
     expect(await eventLinesAfter(db, 7, 3, 1)).toEqual(lines(4, 5));
     expect(await eventLinesAfter(db, 7, 5)).toEqual(lines(6, 8));
     expect(await eventLinesAfter(db, 7, 8)).toEqual([]);
-    expect(await allEventLines(db, 7)).toEqual(lines(1, 8).map((l) => l.line));
+    expect(await eventLinesWith(db, 7, '"t":"x"')).toEqual(lines(1, 8).map((l) => l.line));
+    expect(await eventLinesWith(db, 7, '"seq":7,')).toEqual([lines(7, 7)[0]!.line]);
     expect(await runEnded(db, 7)).toBeUndefined();
     await insertRun(db, newRun(7));
     expect(await runEnded(db, 7)).toBe(false);

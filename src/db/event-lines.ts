@@ -1,4 +1,4 @@
-import { stamp } from "../server/sse.js";
+import { stamp } from "../report/run-folder.js";
 import type { Db, Statement } from "./db.js";
 
 /**
@@ -57,13 +57,22 @@ export async function eventLinesAfter(
   return [...split(rows)].filter((l) => l.seq > after);
 }
 
-/** Every line of run `run`, in seq order (the job page and raw log read a job's from them). */
-export async function allEventLines(db: Db, run: number): Promise<string[]> {
-  const rows = await db.all<{ lines: string }>(
-    "SELECT lines FROM run_event_lines WHERE repo = ? AND run = ? ORDER BY last_seq",
-    [db.repo, run],
-  );
-  return [...split(rows)].map((l) => l.line);
+/**
+ * The lines of run `run` that contain `needle` (a job's `"job":"<key>"`: the job page and raw
+ * log read a job's lines from them), in seq order; read 50 batches at a time, so only the
+ * lines kept are held, as the file's reader holds a megabyte at a time.
+ */
+export async function eventLinesWith(db: Db, run: number, needle: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let after = 0; ; ) {
+    const rows = await db.all<{ lines: string; last_seq: number }>(
+      "SELECT lines, last_seq FROM run_event_lines WHERE repo = ? AND run = ? AND last_seq > ? ORDER BY last_seq LIMIT 50",
+      [db.repo, run, after],
+    );
+    for (const l of split(rows)) if (l.line.includes(needle)) out.push(l.line);
+    if (rows.length < 50) return out;
+    after = Number(rows.at(-1)!.last_seq);
+  }
 }
 
 /**

@@ -197,3 +197,22 @@ function nextNumber(base: string): number {
   for (const d of readdirSync(base)) if (/^\d+$/.test(d)) max = Math.max(max, Number(d));
   return max + 1;
 }
+
+/**
+ * An event line's seq and type. The run folder writes each event as JSON with `type` first and
+ * `seq`, `time` last: read from there without parsing the whole line; anything else is parsed.
+ */
+export function stamp(line: string): { seq: number; type: string } | undefined {
+  if (!line) return undefined;
+  const head = /^\{"type":"([\w-]+)"/.exec(line);
+  const tail = /,"seq":(\d+),"time":\d+\}$/.exec(line);
+  if (head && tail) return { type: head[1]!, seq: Number(tail[1]) };
+  try {
+    const e = JSON.parse(line) as { seq?: unknown; type?: unknown };
+    return typeof e.seq === "number"
+      ? { seq: e.seq, type: typeof e.type === "string" ? e.type : "message" }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

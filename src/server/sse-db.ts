@@ -3,7 +3,7 @@ import { historyDatabase } from "../cli/common.js";
 import type { Db } from "../db/db.js";
 import { eventLinesAfter, runEnded } from "../db/event-lines.js";
 import { openHistory } from "../db/open.js";
-import { stamp } from "./sse.js";
+import { stamp } from "../report/run-folder.js";
 
 /** How often a followed run's new lines are read: the recorder writes a batch every 50 ms. */
 const POLL_MS = 200;

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { stamp } from "./sse.js";
+import { stamp } from "../report/run-folder.js";
 
 test("an event line's seq and type, read from its ends or, failing that, parsed", () => {
   expect(stamp('{"type":"log","job":"a","text":"x","runId":"r","seq":12,"time":1700000000000}')).toEqual({

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
+import { stamp } from "../report/run-folder.js";
 
 /**
  * The events of a run folder as Server-Sent Events, each with `id:` its seq: events after
@@ -83,23 +84,4 @@ export function streamEvents(
     clearInterval(timer);
   });
   pump();
-}
-
-/**
- * An event line's seq and type. The run folder writes each event as JSON with `type` first and
- * `seq`, `time` last: read from there without parsing the whole line; anything else is parsed.
- */
-export function stamp(line: string): { seq: number; type: string } | undefined {
-  if (!line) return undefined;
-  const head = /^\{"type":"([\w-]+)"/.exec(line);
-  const tail = /,"seq":(\d+),"time":\d+\}$/.exec(line);
-  if (head && tail) return { type: head[1]!, seq: Number(tail[1]) };
-  try {
-    const e = JSON.parse(line) as { seq?: unknown; type?: unknown };
-    return typeof e.seq === "number"
-      ? { seq: e.seq, type: typeof e.type === "string" ? e.type : "message" }
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

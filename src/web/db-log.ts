@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../db/db.js";
-import { allEventLines } from "../db/event-lines.js";
+import { eventLinesWith } from "../db/event-lines.js";
 import { logLine, safe } from "../report/run-folder.js";
 import type { RunEvent } from "../run/events.js";
 import { type JobLog, jobLog, jobLogOf } from "./job-log.js";
@@ -15,18 +15,18 @@ type History = <T>(read: (db: Db | undefined) => Promise<T>) => Promise<T>;
  */
 export async function jobLogOfRun(dir: string, n: number, key: string, history: History): Promise<JobLog> {
   if (existsSync(dir)) return jobLog(dir, key);
-  return jobLogOf(await history(async (db) => (db ? allEventLines(db, n) : [])), key);
+  const needle = `"job":${JSON.stringify(key)}`;
+  return jobLogOf(await history(async (db) => (db ? eventLinesWith(db, n, needle) : [])), key);
 }
 
 /** Job `key`'s raw log (logs/<job>.log), from the run folder or, as above, the database. */
 export async function rawLogOfRun(dir: string, n: number, key: string, history: History): Promise<string> {
   const file = join(dir, "logs", `${safe(key)}.log`);
   if (existsSync(dir)) return existsSync(file) ? readFileSync(file, "utf8") : "";
-  const events = await history(async (db) => (db ? allEventLines(db, n) : []));
-  let out = "";
   const needle = `"job":${JSON.stringify(key)}`;
+  const events = await history(async (db) => (db ? eventLinesWith(db, n, needle) : []));
+  let out = "";
   for (const raw of events) {
-    if (!raw.includes(needle)) continue;
     let e: RunEvent;
     try {
       e = JSON.parse(raw) as RunEvent;
