@@ -95,4 +95,24 @@ describe.each(backends())("$name", (b) => {
     expect((await events).map((e) => e.type)).toEqual(["log", "run-end"]);
     await db.close();
   });
+
+  test.skipIf(b.name !== "postgres")(
+    "a connection that breaks (the database restarted) ends the streams on it; the next stream gets a new one and resumes",
+    async () => {
+      const { db, root, url: dbUrl } = await freshHistory(b);
+      await insertRun(db, newRun(4));
+      await db.batch([addEventLines(db.repo, 4, [line(1), line(2)])]);
+      const url = await streamServer(async () => (await openHistory(root, true, dbUrl))!, { value: true });
+      const first = readSse(`${url}/4`);
+      await sleep(400);
+      await db.get(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      expect((await first).map((e) => e.seq)).toEqual([1, 2]);
+      const again = readSse(`${url}/4`, 2);
+      await db.batch([addEventLines(db.repo, 4, [line(3), line(4, "run-end")])]);
+      expect((await again).map((e) => e.seq)).toEqual([3, 4]);
+      await db.close();
+    },
+  );
 });

@@ -96,9 +96,23 @@ export class DbEventStreams {
         settled = true;
         return pump();
       }
-      timer = setTimeout(() => void pump().catch(finish), POLL_MS);
+      timer = setTimeout(() => void pump().catch(failed), POLL_MS);
     };
-    await pump().catch(finish);
+    // A broken connection (the database restarted) ends the stream (the client reconnects with
+    // its Last-Event-ID) and is not handed to the next one.
+    const failed = () => {
+      this.drop(db);
+      finish();
+    };
+    await pump().catch(failed);
+  }
+
+  private drop(db: Db): void {
+    const current = this.db;
+    void current?.then((d) => {
+      if (d === db && this.db === current) this.db = undefined;
+    });
+    void db.close().catch(() => {});
   }
 
   private acquire(): Promise<Db> {
