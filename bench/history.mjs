@@ -23,11 +23,26 @@ const runs = arg("--runs", 10_000);
 
 const server = process.env.SLIPWAY_BENCH_DATABASE_URL || process.env.SLIPWAY_TEST_DATABASE_URL;
 
-/** The 50-job DAG with history on and off (SLIPWAY_HISTORY=0), alternating in the same run. */
-function benchRecording(url = "") {
-  const dir = repo({ ".github/workflows/dag.yml": dagWorkflow(5, 10) });
+/**
+ * 4 legs printing 25,000 lines each: 100,000 log events (on PostgreSQL each line is kept too,
+ * for replicas on other machines). Run with --no-reuse: else history on would reuse the legs.
+ */
+const LOUD = `on: push
+jobs:
+  build:
+    strategy:
+      matrix:
+        n: [1, 2, 3, 4]
+    runs-on: ubuntu-latest
+    steps:
+      - run: seq 1 25000 | sed 's/^/a log line of a build, number /'
+`;
+
+/** A workflow (the 50-job DAG) with history on and off (SLIPWAY_HISTORY=0), alternating in the same run. */
+function benchRecording(url = "", workflow = dagWorkflow(5, 10), jobs = 50, extra = []) {
+  const dir = repo({ ".github/workflows/dag.yml": workflow });
   const run = (history) => () => {
-    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir], {
+    const r = spawnSync(process.execPath, [BIN, "run", "-C", dir, ...extra], {
       env: { ...process.env, CI: "true", SLIPWAY_HISTORY: history, SLIPWAY_DATABASE_URL: url },
       stdio: ["ignore", "ignore", "pipe"],
       encoding: "utf8",
@@ -51,7 +66,7 @@ function benchRecording(url = "") {
   }
   rmSync(dir, { recursive: true, force: true });
   const diffs = a.map((x, i) => x - b[i]);
-  return { on: median(a), off: median(b), perJob: median(diffs) / 50 };
+  return { on: median(a), off: median(b), perJob: median(diffs) / jobs };
 }
 
 /** The recorder and the PostgreSQL layer, bundled from the sources as the CLI bundles them. */
@@ -167,14 +182,24 @@ async function onServer(fn) {
 }
 
 const f = (x) => x.toFixed(1);
-const rows = (backend, rec, listing) => [
+const rows = (backend, rec, listing, loud) => [
   `| ${backend}: 50-job DAG (5x10), history on vs SLIPWAY_HISTORY=0, alternating | ${f(rec.on)} ms | ${f(rec.off)} ms | ${f(rec.perJob)} ms/job |`,
+  `| ${backend}: 100,000 log lines (4 legs x 25,000), history on vs off${backend === "PostgreSQL" ? " (with the lines kept for replicas)" : ""} | ${f(loud.on)} ms | ${f(loud.off)} ms | x${(loud.on / loud.off).toFixed(2)} |`,
   `| ${backend}: \`slipway history --limit 20\` on ${runs.toLocaleString("en")} recorded runs (5 jobs x 3 steps each) | ${f(listing.list)} ms | \`slipway --version\`: ${f(listing.version)} ms | filling them through the recorder: ${f(listing.fillMs / 1000)} s |`,
 ];
-const table = rows("SQLite", benchRecording(), await benchListing());
+const table = rows(
+  "SQLite",
+  benchRecording(),
+  await benchListing(),
+  benchRecording("", LOUD, 4, ["--no-reuse"]),
+);
 let version = "";
 if (server) {
-  const pg = await onServer(async (url) => [benchRecording(url), await benchListing(url)]);
+  const pg = await onServer(async (url) => [
+    benchRecording(url),
+    await benchListing(url),
+    benchRecording(url, LOUD, 4, ["--no-reuse"]),
+  ]);
   table.push(...rows("PostgreSQL", ...pg));
   const { PgDb } = await loadRecorder();
   const db = await PgDb.connect(server, "");
