@@ -334,6 +334,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      number INTEGER NOT NULL,
      PRIMARY KEY (repo, number)
    );`,
+  // 16: the notifications waiting to be sent (src/notify/outbox-db.ts): kept over a restart and
+  // shared by replicas, each claiming a row while it sends it.
+  `CREATE TABLE notify_outbox (
+     id TEXT PRIMARY KEY,              -- the delivery id (X-Slipway-Delivery)
+     repo TEXT NOT NULL,
+     target TEXT NOT NULL,             -- the target's name in slipway-server.yml
+     event TEXT NOT NULL,              -- JSON NotifyEvent, masked
+     body TEXT NOT NULL,               -- as sent, masked (signed at each attempt)
+     attempt INTEGER NOT NULL DEFAULT 0, -- attempts made
+     due_at BIGINT NOT NULL,           -- ms: the next attempt
+     claimed_until BIGINT,             -- ms: a server sends it until then (NULL: nobody)
+     created_at BIGINT NOT NULL
+   );
+   CREATE INDEX notify_outbox_due ON notify_outbox (repo, due_at);`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -657,6 +671,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      number INTEGER NOT NULL,
      PRIMARY KEY (repo, number)
    );`,
+  // 16: the notifications waiting to be sent (src/notify/outbox-db.ts): kept over a restart and
+  // shared by replicas, each claiming a row while it sends it.
+  `CREATE TABLE notify_outbox (
+     id TEXT PRIMARY KEY,              -- the delivery id (X-Slipway-Delivery)
+     repo TEXT NOT NULL,
+     target TEXT NOT NULL,             -- the target's name in slipway-server.yml
+     event TEXT NOT NULL,              -- JSON NotifyEvent, masked
+     body TEXT NOT NULL,               -- as sent, masked (signed at each attempt)
+     attempt INTEGER NOT NULL DEFAULT 0, -- attempts made
+     due_at BIGINT NOT NULL,           -- ms: the next attempt
+     claimed_until BIGINT,             -- ms: a server sends it until then (NULL: nobody)
+     created_at BIGINT NOT NULL
+   );
+   CREATE INDEX notify_outbox_due ON notify_outbox (repo, due_at);`,
 ];
 
 export class NewerDatabaseError extends Error {}
