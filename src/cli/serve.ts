@@ -293,8 +293,9 @@ export async function main(args: string[]): Promise<number> {
     let publicUrl = values["public-url"] ?? "";
     let notify: NotifyParts;
     try {
-      notify = notifyParts({
+      notify = await notifyParts({
         dbUrl: historyDatabase(values.db),
+        root,
         configPath,
         mask: (t) => masker.mask(t),
         secret: (v) => masker.add(v),
@@ -465,7 +466,7 @@ export async function main(args: string[]): Promise<number> {
         if (poller) clearInterval(poller);
         for (const t of timers) if (t) clearInterval(t);
         void Promise.all([queue.stop(), ...others.map((o) => o.queue.stop())]).then(async () => {
-          notify.notifier.close();
+          await notify.notifier.close();
           await stopAgents(builtIn);
           dispatcher.close();
           for (const r of repos) await r.close();

@@ -79,5 +79,9 @@ notifications:
       "slipway-server.yml:3:13: format: slack or json",
     );
     expect(bad("notifications:\n  - url: [x\n")).toThrow(/^slipway-server.yml:\d+:\d+: not valid YAML/);
+    // A waiting delivery is kept under its target's name: names are unique.
+    expect(
+      bad("notifications:\n  - name: ops\n    url: http://x\n  - name: ops\n    url: http://y\n"),
+    ).toThrow("slipway-server.yml:4:11: name: 'ops' names another target too");
   });
 });

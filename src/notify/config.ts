@@ -64,6 +64,8 @@ export function parseNotifications(
   const section = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === "notifications");
   if (!section || section.value === null) return [];
   if (!isSeq(section.value)) return fail(section.value, "notifications: expected a list of targets");
+  // A waiting delivery names its target (notify_outbox): two targets may not share a name.
+  const names = new Set<string>();
   return section.value.items.map((item, i) => {
     if (!isMap(item)) return fail(item, "a notification target is a mapping with a url");
     const get = (k: string) => item.items.find((p) => isScalar(p.key) && p.key.value === k);
@@ -117,8 +119,11 @@ export function parseNotifications(
         get(secretEnv ? "secret-env" : "secret")!.key,
         "a slack target is not signed (its URL is its secret)",
       );
+    const name = str("name") ?? `${host} (${i + 1})`;
+    if (names.has(name)) fail(get("name")?.value ?? item, `name: '${name}' names another target too`);
+    names.add(name);
     return {
-      name: str("name") ?? `${host} (${i + 1})`,
+      name,
       url,
       format: format as Target["format"],
       ...(secret ? { secret } : {}),

@@ -55,6 +55,15 @@ export class DbOutbox implements OutboxStore {
     private readonly mask: (t: string) => string = (t) => t,
   ) {}
 
+  /**
+   * SQLite: each statement starts on a macrotask of its own. Another connection of this process
+   * may be inside a transaction between two microtasks (its statements answer at once); a write
+   * of ours then would wait for its lock blocking the thread that must finish it.
+   */
+  private async turn(): Promise<void> {
+    if (this.db.dialect === "sqlite") await new Promise((ok) => setImmediate(ok));
+  }
+
   private get lock(): string {
     return this.db.dialect === "postgres" ? " FOR UPDATE SKIP LOCKED" : "";
   }
@@ -62,6 +71,7 @@ export class DbOutbox implements OutboxStore {
   async add(rows: OutboxRow[], max: number, now: number): Promise<OutboxRow[]> {
     if (!rows.length) return [];
     const db = this.db;
+    await this.turn();
     await db.run(
       `INSERT INTO notify_outbox (id, repo, target, event, body, attempt, due_at, created_at) VALUES ${rows
         .map(() => "(?, ?, ?, ?, ?, ?, ?, ?)")
@@ -79,6 +89,7 @@ export class DbOutbox implements OutboxStore {
     );
     const { waiting } = await this.look(now);
     if (waiting <= max) return [];
+    await this.turn();
     const gone = await db.all<Stored>(
       `DELETE FROM notify_outbox WHERE id IN (
          SELECT id FROM notify_outbox WHERE repo = ? AND ${FREE} ORDER BY created_at, id LIMIT ?${this.lock})
@@ -97,6 +108,7 @@ export class DbOutbox implements OutboxStore {
     const rows: OutboxRow[] = [];
     for (const [target, n] of room) {
       if (n <= 0) continue;
+      await this.turn();
       const got = await db.all<Stored>(
         `UPDATE notify_outbox SET claimed_until = ?1
          WHERE id IN (SELECT id FROM notify_outbox
@@ -109,6 +121,7 @@ export class DbOutbox implements OutboxStore {
       rows.push(...got.map(row));
     }
     const known = [...room.keys()];
+    await this.turn();
     const strays = await db.all<Stored>(
       `DELETE FROM notify_outbox WHERE repo = ? AND due_at <= ? AND ${FREE}${
         known.length ? ` AND target NOT IN (${known.map(() => "?").join(", ")})` : ""
@@ -119,10 +132,12 @@ export class DbOutbox implements OutboxStore {
   }
 
   async remove(id: string): Promise<void> {
+    await this.turn();
     await this.db.run("DELETE FROM notify_outbox WHERE id = ? AND repo = ?", [id, this.db.repo]);
   }
 
   async retry(id: string, attempt: number, dueAt: number): Promise<void> {
+    await this.turn();
     await this.db.run(
       "UPDATE notify_outbox SET attempt = ?, due_at = ?, claimed_until = NULL WHERE id = ? AND repo = ?",
       [attempt, dueAt, id, this.db.repo],
@@ -130,6 +145,7 @@ export class DbOutbox implements OutboxStore {
   }
 
   async look(now: number): Promise<{ waiting: number; next?: number }> {
+    await this.turn();
     const r = await this.db.get<{ n: number; next: number | null }>(
       `SELECT count(*) AS n, min(due_at) AS next FROM notify_outbox WHERE repo = ? AND ${FREE}`,
       [this.db.repo, now],

@@ -1,13 +1,16 @@
-// The notifications of `slipway serve`: the targets from slipway-server.yml, the notifier,
-// the hook the run queue calls when a run ends (run failed / fixed), and the counts in /metrics.
+// The notifications of `slipway serve`: the targets from slipway-server.yml, the notifier (its
+// outbox in the history database), the hook the run queue calls when a run ends (run failed /
+// fixed), and the counts in /metrics.
 import { Gauge, type Registry } from "prom-client";
 import type { CdListener } from "../cd/events.js";
+import { openHistory } from "../db/open.js";
 import { historyAccess } from "../metrics/service.js";
 import { readGit } from "../plan/git.js";
 import type { Queued } from "../server/queue.js";
 import { fromCd } from "./cd-events.js";
 import { readNotifications, type Target } from "./config.js";
 import { Notifier } from "./notifier.js";
+import { DbOutbox } from "./outbox-db.js";
 import { runEvents } from "./run-outcomes.js";
 
 /** One repository's hooks: its runs' ends and its environments' events. */
@@ -34,8 +37,13 @@ export interface NotifyParts {
   register: (r: Registry) => void;
 }
 
-export function notifyParts(o: {
+export async function notifyParts(o: {
   dbUrl: string | undefined;
+  /**
+   * The first repository's root: its history database holds the server's one outbox (kept over
+   * a restart; shared by the replicas of one PostgreSQL database).
+   */
+  root: string;
   /** slipway-server.yml, when there is one. */
   configPath?: string;
   mask: (t: string) => string;
@@ -43,17 +51,21 @@ export function notifyParts(o: {
   secret: (v: string) => void;
   publicUrl: () => string;
   log: (t: string) => void;
-}): NotifyParts {
+}): Promise<NotifyParts> {
   const targets: Target[] = o.configPath ? readNotifications(o.configPath) : [];
   for (const t of targets) {
     o.secret(t.url);
     if (t.secret) o.secret(t.secret);
   }
-  const notifier = new Notifier({ targets, log: o.log, mask: o.mask });
+  // A connection of its own (no targets: nothing to send, no connection).
+  const store = targets.length
+    ? new DbOutbox((await openHistory(o.root, true, o.dbUrl))!, o.mask)
+    : undefined;
+  const notifier = new Notifier({ targets, log: o.log, mask: o.mask, ...(store ? { store } : {}) });
   const register = (r: Registry) => {
     new Gauge({
       name: "slipway_notifications",
-      help: "Notifications since start: queued, delivered, retried, failed (given up), dropped (outbox full)",
+      help: "Notifications since start: queued, delivered, retried, failed (given up), dropped (outbox full, or its target gone from the configuration)",
       labelNames: ["outcome"],
       registers: [r],
       collect() {
