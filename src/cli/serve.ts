@@ -129,7 +129,8 @@ approval needed / given, deployment done / rolled back to Slack incoming webhook
 HMAC-signed JSON webhooks, per repository and environment (docs/metrics.md).
 
 SIGTERM or Ctrl-C stops: no new requests, the running runs cancelled and saved as cancelled;
-queued runs stay in the queue for the next start.`;
+queued runs stay in the queue for the next start, and notifications waiting to be sent in
+their outbox (the history database; replicas share it).`;
 
 const OPTIONS = {
   directory: { type: "string", short: "C" },
