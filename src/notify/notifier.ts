@@ -70,7 +70,8 @@ export class Notifier {
   /** Rows being added to the store. */
   private adding = 0;
   private inFlight = 0;
-  private readonly sends = new Set<Promise<void>>();
+  /** What is under way (store calls, sends): close() lets it end before closing the store. */
+  private readonly work = new Set<Promise<unknown>>();
   private readonly busy = new Map<string, number>();
   /** Aborts the requests in flight when the notifier closes (a hanging one must not hold the process). */
   private readonly stop = new AbortController();
@@ -162,7 +163,8 @@ export class Notifier {
     this.closed = true;
     this.stop.abort();
     if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([...this.sends]);
+    // A claim or an insert under way ends (what it claimed is put back), then the aborted sends.
+    while (this.work.size) await Promise.allSettled([...this.work]);
     for (const r of this.idle.splice(0)) r();
     try {
       await this.store.close();
@@ -197,8 +199,9 @@ export class Notifier {
 
   /** A store failure (the database away for a moment) is logged; the next look tries again. */
   private guard(v: Maybe<void>): void {
-    if (v instanceof Promise)
-      v.then(
+    if (!(v instanceof Promise)) return;
+    const p: Promise<void> = v
+      .then(
         () => {
           this.lastError = undefined;
         },
@@ -207,7 +210,9 @@ export class Notifier {
           if (e.message !== this.lastError) this.o.log(`notify: outbox: ${e.message}`);
           this.lastError = e.message;
         },
-      );
+      )
+      .finally(() => this.work.delete(p));
+    this.work.add(p);
   }
 
   private pump(): void {
@@ -269,6 +274,11 @@ export class Notifier {
   }
 
   private start(d: Delivery): void {
+    if (this.closed) {
+      // Claimed as the notifier closed: back for the next server, untried.
+      this.guard(this.store.retry(d.id, d.attempt, d.dueAt));
+      return;
+    }
     this.inFlight++;
     this.busy.set(d.target, (this.busy.get(d.target) ?? 0) + 1);
     const p = this.send(d)
@@ -276,10 +286,10 @@ export class Notifier {
       .finally(() => {
         this.inFlight--;
         this.busy.set(d.target, this.busy.get(d.target)! - 1);
-        this.sends.delete(p);
+        this.work.delete(p);
         this.pump();
       });
-    this.sends.add(p);
+    this.work.add(p);
   }
 
   private async send(d: Delivery): Promise<void> {

@@ -248,6 +248,35 @@ describe.each(backends())("$name", (b: Backend) => {
     expect(r.got.filter((g) => g.id === "orphan")).toHaveLength(1);
   });
 
+  test("closing aborts an attempt under way at once and puts its row back; the next notifier sends it", async () => {
+    const f = await b.fresh();
+    const r = await receiver((n) => (n === 1 ? "hang" : 200));
+    const logs: string[] = [];
+    const make = async () => {
+      const n = new Notifier({
+        targets: [target(r.url)],
+        log: (t) => logs.push(t),
+        store: new DbOutbox(await connect(f)),
+        pollMs: 50,
+      });
+      opened.push(n);
+      return n;
+    };
+    const a = await make();
+    a.notify(event);
+    await until(() => a.status().counts.inFlight === 1);
+    const t0 = Date.now();
+    await a.close();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(a.counts).toMatchObject({ failed: 0, delivered: 0 });
+    // Nothing was logged as an error of the outbox while closing.
+    expect(logs.filter((l) => l.startsWith("notify: outbox"))).toEqual([]);
+    const c = await make();
+    await until(() => c.counts.delivered === 1);
+    expect(r.got.map((g) => g.status)).toEqual(["hang", 200]);
+    expect(new Set(r.got.map((g) => g.id)).size).toBe(1);
+  });
+
   test("a row for a target no longer configured is dropped with a log line", async () => {
     const f = await b.fresh();
     const r = await receiver();
