@@ -96,6 +96,12 @@ test("SQLite: killed -9 while a delivery waits for its retry, the restarted serv
   await until("the first attempt", () => hook.got[0]);
   // Back in the outbox, its retry due in 3 s.
   await until("the retry to wait", async () => ((await counts(a)).retried === 1 ? true : undefined));
+  // The server's look at the outbox (every second) counts it waiting.
+  await until("the row to be counted", async () =>
+    /slipway_notifications\{outcome="waiting"\} 1/.test(await fetch(`${a.url}/metrics`).then((r) => r.text()))
+      ? true
+      : undefined,
+  );
   a.proc.kill("SIGKILL");
   await a.exited;
   up = true;
@@ -107,6 +113,9 @@ test("SQLite: killed -9 while a delivery waits for its retry, the restarted serv
   expect(new Set(hook.got.map((g) => g.id)).size).toBe(1);
   expect(hook.got[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
   expect(await counts(b)).toMatchObject({ delivered: 1, waiting: 0, inFlight: 0 });
+  const metrics = await fetch(`${b.url}/metrics`).then((r) => r.text());
+  expect(metrics).toContain('slipway_notifications{outcome="delivered"} 1');
+  expect(metrics).toContain('slipway_notifications{outcome="waiting"} 0');
 }, 90_000);
 
 test.skipIf(!TEST_DATABASE_URL)(

@@ -65,11 +65,12 @@ export async function notifyParts(o: {
   const register = (r: Registry) => {
     new Gauge({
       name: "slipway_notifications",
-      help: "Notifications since start: queued, delivered, retried, failed (given up), dropped (outbox full, or its target gone from the configuration)",
+      help: "Notifications since start: queued, delivered, retried, failed (given up), dropped (outbox full, or its target gone from the configuration); and waiting now in the outbox",
       labelNames: ["outcome"],
       registers: [r],
       collect() {
         for (const [k, v] of Object.entries(notifier.counts)) this.set({ outcome: k }, v);
+        this.set({ outcome: "waiting" }, notifier.status().counts.waiting);
       },
     });
   };
