@@ -348,6 +348,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL
    );
    CREATE INDEX notify_outbox_due ON notify_outbox (repo, due_at);`,
+  // 17: a re-run is a new attempt of its run, as on GitHub: its attempt (1, 2, ...) and the
+  // number of the run's first attempt (NULL for a first attempt), whose github.run_id and
+  // run_number it keeps.
+  `ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE runs ADD COLUMN attempt_of INTEGER;
+   CREATE INDEX runs_attempt_of ON runs (repo, attempt_of);`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -685,6 +691,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL
    );
    CREATE INDEX notify_outbox_due ON notify_outbox (repo, due_at);`,
+  // 17: a re-run is a new attempt of its run, as on GitHub: its attempt (1, 2, ...) and the
+  // number of the run's first attempt (NULL for a first attempt), whose github.run_id and
+  // run_number it keeps.
+  `ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE runs ADD COLUMN attempt_of INTEGER;
+   CREATE INDEX runs_attempt_of ON runs (repo, attempt_of);`,
 ];
 
 export class NewerDatabaseError extends Error {}

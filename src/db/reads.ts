@@ -19,11 +19,15 @@ export interface RunRow {
   folder: string;
   /** The event's payload (event.json, masked); null for runs recorded before it was kept. */
   payload: unknown;
+  /** Its attempt of its run (1, 2, ... as github.run_attempt) and the number of the run's first attempt (null: this is it). */
+  attempt: number;
+  attemptOf: number | null;
 }
 
 // Aliases are quoted: PostgreSQL folds unquoted names to lower case.
 const RUN_COLUMNS = `number, run_id AS "runId", workflows, event, ref, sha, actor, result,
-  started_at AS "startedAt", ended_at AS "endedAt", interrupted, folder, payload`;
+  started_at AS "startedAt", ended_at AS "endedAt", interrupted, folder, payload, attempt,
+  attempt_of AS "attemptOf"`;
 
 function runOf(row: Record<string, unknown>): RunRow {
   return {

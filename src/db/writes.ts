@@ -22,6 +22,9 @@ export interface NewRun {
   folder: string;
   /** The event's payload as event.json has it, masked. */
   payload?: string;
+  /** A re-run: its attempt (default 1) and the number of its run's first attempt. */
+  attempt?: number;
+  attemptOf?: number;
 }
 
 /** Where a job ran. */
@@ -36,8 +39,9 @@ export interface Runner {
 
 export async function insertRun(db: Db, r: NewRun): Promise<number> {
   const row = await db.get<{ id: number }>(
-    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, host, folder, payload)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    `INSERT INTO runs (repo, number, run_id, workflows, event, ref, sha, actor, started_at, pid, host, folder, payload,
+       attempt, attempt_of)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
       db.repo,
       r.number,
@@ -52,6 +56,8 @@ export async function insertRun(db: Db, r: NewRun): Promise<number> {
       hostname(),
       r.folder,
       r.payload ?? null,
+      r.attempt ?? 1,
+      r.attemptOf ?? null,
     ],
   );
   return row!.id;
