@@ -111,7 +111,7 @@ function runTable(runs: RunRow[]): string {
   return table([
     ["RUN", "RESULT", "DURATION", "COMMIT", "EVENT", "BRANCH", "STARTED (UTC)", "WORKFLOWS"],
     ...runs.map((r) => [
-      String(r.number),
+      r.attemptOf !== null ? `${r.number} (#${r.attemptOf}, attempt ${r.attempt})` : String(r.number),
       state(r),
       duration(durationOf(r.startedAt, r.endedAt)),
       r.sha.slice(0, 7),
@@ -195,6 +195,7 @@ function runDetail(r: RunRow, jobs: JobRow[]): string {
   const runner = jobs.map(runnerOf).find((x) => x);
   const out = [
     `Run ${r.number}: ${state(r)} in ${duration(durationOf(r.startedAt, r.endedAt))}`,
+    ...(r.attemptOf !== null ? [`  attempt ${r.attempt} of run #${r.attemptOf}`] : []),
     `  ${r.event} on ${branchOf(r.ref)} at ${r.sha.slice(0, 7)} by ${r.actor}, ${when(r.startedAt)} UTC`,
     `  workflows: ${r.workflows.join(", ")}`,
     ...(runner ? [`  runner: ${runner}`] : []),

@@ -7,6 +7,7 @@ import { remoteLegRunner } from "../agent/remote-leg.js";
 import { announceRun } from "../agent/remote-run.js";
 import { Recorder } from "../db/recorder.js";
 import type { Json } from "../expr/index.js";
+import type { RunAttempt } from "../plan/contexts.js";
 import type { RunPlan, Trigger } from "../plan/run-plan.js";
 import { BenchTally } from "../report/bench-tally.js";
 import { PlainReporter } from "../report/console.js";
@@ -74,6 +75,7 @@ function recorder(
       pid: process.pid,
       folder: relative(s.root, r.dir),
       payload: masker.mask(JSON.stringify(s.trigger.payload, null, 2)),
+      ...(r.attempt ? { attempt: r.attempt.attempt, attemptOf: r.attempt.runNumber } : {}),
     },
     (m) => console.error(`slipway: ${m}`),
     historyDatabase(r.values.db),
@@ -141,6 +143,8 @@ export interface RunSpec {
   maxJobs: number;
   /** Load or selection errors were printed: the run fails whatever its jobs do. */
   failed: boolean;
+  /** A re-run (--rerun-of): the run it is a new attempt of, and which attempt. */
+  attempt?: RunAttempt;
   values: {
     bind?: boolean;
     verbose?: boolean;
@@ -149,6 +153,7 @@ export interface RunSpec {
     db?: string;
     "no-reuse"?: boolean;
     "keep-succeeded-of"?: string;
+    "rerun-of"?: string;
   };
 }
 
@@ -215,6 +220,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
   const summary = (result: JobResult, interrupted: NodeJS.Signals | undefined) => ({
     run: r.runNumber,
     runId: r.runId,
+    ...(r.attempt ? { attempt: r.attempt.attempt, attemptOf: r.attempt.runNumber } : {}),
     event: s.trigger.event,
     ref: s.trigger.ref,
     sha: s.trigger.sha,
@@ -276,6 +282,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
       event: s.trigger.event,
       workflows: plan.workflows.map((w) => w.file),
     });
+    if (r.attempt && !json) log(`Attempt ${r.attempt.attempt} of run #${r.attempt.runNumber}`);
     if (r.executorHeader) log(r.executorHeader);
     else if (executor instanceof LazyExecutor) executor.onMade = log;
     // --bind runs in the working tree, whatever commit the event names (a pull request's merge,
@@ -324,6 +331,7 @@ export async function execute(s: RunInput, plan: RunPlan, r: RunSpec): Promise<n
           ),
       prepare: {
         repoRoot: s.root,
+        runNumber: r.runNumber,
         sha: values.bind ? undefined : s.trigger.sha,
         bind: !!values.bind,
         workRoot,

@@ -5,6 +5,7 @@ import { readPlan, rebindRun } from "../plan/plan-file.js";
 import { RunFolder } from "../report/run-folder.js";
 import { EXIT, IoError, newRunId, placeholderToken, secretValues, UsageError } from "./common.js";
 import { eventFile } from "./event-file.js";
+import { type RerunOf, resolveAttempt } from "./run-attempt.js";
 import { execute, pickExecutor, saving } from "./run-execute.js";
 
 /** Options that select workflows or decide the plan: a saved plan has decided them. */
@@ -49,7 +50,7 @@ export async function runSavedPlan(
   file: string,
   values: Values & Record<string, unknown>,
   positionals: string[],
-  o: { maxJobs: number; json: boolean; log: (t: string) => void },
+  o: { maxJobs: number; json: boolean; log: (t: string) => void; rerunOf?: RerunOf },
 ): Promise<number> {
   if (positionals.length)
     throw new UsageError(
@@ -92,6 +93,7 @@ export async function runSavedPlan(
     o.log(`${file}: the plan has no workflow to run.`);
     return saved.errors.length ? EXIT.failure : EXIT.ok;
   }
+  const attempt = o.rerunOf && (await resolveAttempt(root, values.db as string | undefined, o.rerunOf));
   const choice = pickExecutor(values);
   if (!choice) return EXIT.failure;
   const runId = newRunId();
@@ -111,7 +113,7 @@ export async function runSavedPlan(
       rmSync(dir, { recursive: true, force: true });
       throw new IoError(join(folderDir, "event.json"), e as Error);
     }
-    const plan = rebindRun(saved, { runId, runNumber, eventPath }, root);
+    const plan = rebindRun(saved, { runId, runNumber, eventPath, ...(attempt ? { attempt } : {}) }, root);
     return await execute(
       { root, headSha: g.ok ? g.facts.sha : "0".repeat(40), trigger: plan.trigger, secrets },
       plan,
@@ -126,6 +128,7 @@ export async function runSavedPlan(
         log: o.log,
         maxJobs: o.maxJobs,
         failed: plan.errors.length > 0,
+        attempt,
         values,
       },
     );

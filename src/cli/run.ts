@@ -25,6 +25,7 @@ import {
   UsageError,
 } from "./common.js";
 import { eventFile } from "./event-file.js";
+import { rerunOfOption, resolveAttempt } from "./run-attempt.js";
 import { execute, pickExecutor, saving } from "./run-execute.js";
 import { runSavedPlan } from "./run-saved.js";
 import { onlyJob } from "./select-job.js";
@@ -63,8 +64,13 @@ pull_request, pull_request_target, workflow_dispatch, workflow_call, schedule, r
       --network host|none  none: jobs get only their own loopback (needs the sandbox)
       --no-reuse           run every job, even one that succeeded before with the same inputs
                            (SLIPWAY_REUSE=0 does the same; see 'Job reuse' below)
+      --rerun-of N         this run is a new attempt of run N, as a re-run is on GitHub: it keeps
+                           N's github.run_id and run_number (its first attempt's) and its
+                           github.run_attempt is one more (also GITHUB_RUN_*); it still gets its
+                           own run number and folder here, so every attempt's logs are kept
       --keep-succeeded-of N  re-run run N's failed jobs: a job that succeeded in run N with
                            the same inputs is kept, even one that deploys or publishes
+                           (implies --rerun-of N)
       --jobs N             jobs in parallel (default: cores)
       --json               print the result as JSON
       --junit FILE         also write the jobs as JUnit XML (one test case per job)
@@ -111,6 +117,7 @@ export async function main(args: string[]): Promise<number> {
           db: { type: "string" },
           "no-reuse": { type: "boolean" },
           "keep-succeeded-of": { type: "string" },
+          "rerun-of": { type: "string" },
         },
         allowPositionals: true,
       }),
@@ -125,14 +132,13 @@ export async function main(args: string[]): Promise<number> {
     const log = json
       ? (t: string) => process.stderr.write(`${t}\n`)
       : (t: string) => process.stdout.write(`${t}\n`);
+    const rerunOf = rerunOfOption(values);
     if (values.plan !== undefined)
-      return await runSavedPlan(values.plan, values, positionals, { maxJobs, json, log });
+      return await runSavedPlan(values.plan, values, positionals, { maxJobs, json, log, rerunOf });
     const matrix = matrixFilter(values.matrix);
-    const keep = values["keep-succeeded-of"];
-    if (keep !== undefined && !/^[1-9]\d{0,8}$/.test(keep))
-      throw new UsageError(`--keep-succeeded-of: expected a run number, got '${keep}'`);
     const s = await setup(values, positionals);
     for (const d of s.diagnostics) console.error(d);
+    const attempt = rerunOf && (await resolveAttempt(s.git.root, values.db, rerunOf));
     const runId = newRunId();
     const token = placeholderToken();
     // The run folder is made only once something runs; its number is in the contexts, so
@@ -154,7 +160,7 @@ export async function main(args: string[]): Promise<number> {
       const sel = selectWorkflows(s.workflows, {
         git: s.git,
         event: s.event,
-        ids: { runId, runNumber, eventPath },
+        ids: { runId, runNumber, eventPath, ...(attempt ? { attempt } : {}) },
         inputs: s.inputs,
         vars: s.vars,
         secrets: s.secrets,
@@ -213,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
         log,
         maxJobs,
         failed: plan.errors.length > 0,
+        attempt,
         values,
       });
     }

@@ -8,6 +8,17 @@ export interface RunIds {
   runId: string;
   runNumber: number;
   eventPath: string;
+  /**
+   * A re-run: the run it is a new attempt of, as GitHub sees it (its first attempt's run id
+   * and number) and this attempt. Undefined: attempt 1, the run's own id and number.
+   */
+  attempt?: RunAttempt;
+}
+
+export interface RunAttempt {
+  runId: string;
+  runNumber: number;
+  attempt: number;
 }
 
 /** The `github` context of a workflow run, as GitHub fills it. */
@@ -48,9 +59,9 @@ export function githubContext(
     repository_owner_id: "0",
     repositoryUrl: `git://github.com/${git.repository}.git`,
     retention_days: "90",
-    run_id: ids.runId,
-    run_number: String(ids.runNumber),
-    run_attempt: "1",
+    run_id: ids.attempt?.runId ?? ids.runId,
+    run_number: String(ids.attempt?.runNumber ?? ids.runNumber),
+    run_attempt: String(ids.attempt?.attempt ?? 1),
     secret_source: "Actions",
     server_url: "https://github.com",
     sha: ev.sha,

@@ -104,14 +104,33 @@ test("a saved plan run again takes the run's ids and repository everywhere the p
   expect(r.workflows[0]!.contexts.github).toEqual({
     run_id: "42",
     run_number: "7",
+    run_attempt: "1",
     event_path: "/r/.slipway/runs/7/event.json",
     workspace: "/r",
   });
   expect(r.workflows[0]!.runnerEnv).toEqual({
     GITHUB_RUN_ID: "42",
     GITHUB_RUN_NUMBER: "7",
+    GITHUB_RUN_ATTEMPT: "1",
     GITHUB_EVENT_PATH: "/r/.slipway/runs/7/event.json",
     CI: "true",
   });
   expect(plan.runId).toBe("0");
+  // A new attempt of run 3 (--rerun-of): its github ids are run 3's first attempt's, its own number stays.
+  const again = rebindRun(
+    plan,
+    { runId: "43", runNumber: 8, eventPath: "/e", attempt: { runId: "40", runNumber: 3, attempt: 2 } },
+    "/r",
+  );
+  expect(again.runNumber).toBe(8);
+  expect(again.workflows[0]!.contexts.github).toMatchObject({
+    run_id: "40",
+    run_number: "3",
+    run_attempt: "2",
+  });
+  expect(again.workflows[0]!.runnerEnv).toMatchObject({
+    GITHUB_RUN_ID: "40",
+    GITHUB_RUN_NUMBER: "3",
+    GITHUB_RUN_ATTEMPT: "2",
+  });
 });

@@ -141,8 +141,9 @@ function leg(l: unknown, at: string): void {
 }
 
 /**
- * A saved plan run again is a new run: its ids, wherever the plan holds them, are the run's,
- * and github.workspace is the repository it runs in (`root`).
+ * A saved plan run again is a new run: its ids, wherever the plan holds them, are the run's
+ * (a new attempt's: its run's first attempt's id and number, and its attempt), and
+ * github.workspace is the repository it runs in (`root`).
  */
 export function rebindRun(plan: RunPlan, ids: RunIds, root: string): RunPlan {
   return {
@@ -157,16 +158,18 @@ export function rebindRun(plan: RunPlan, ids: RunIds, root: string): RunPlan {
           ...w.contexts,
           github: {
             ...github,
-            run_id: ids.runId,
-            run_number: String(ids.runNumber),
+            run_id: ids.attempt?.runId ?? ids.runId,
+            run_number: String(ids.attempt?.runNumber ?? ids.runNumber),
+            run_attempt: String(ids.attempt?.attempt ?? 1),
             event_path: ids.eventPath,
             workspace: root,
           },
         },
         runnerEnv: {
           ...w.runnerEnv,
-          GITHUB_RUN_ID: ids.runId,
-          GITHUB_RUN_NUMBER: String(ids.runNumber),
+          GITHUB_RUN_ID: ids.attempt?.runId ?? ids.runId,
+          GITHUB_RUN_NUMBER: String(ids.attempt?.runNumber ?? ids.runNumber),
+          GITHUB_RUN_ATTEMPT: String(ids.attempt?.attempt ?? 1),
           GITHUB_EVENT_PATH: ids.eventPath,
         },
       };

@@ -18,6 +18,8 @@ export interface JobState {
   space: JobSpace;
   /** The user's repository: the run folder (artifacts), checkout's source and the cache's scope. */
   repoRoot: string;
+  /** The run's own number (its folder): not github.run_number, which a re-run keeps from its first attempt. */
+  runNumber?: number;
   /** The run history's PostgreSQL URL; undefined: the repository's SQLite file (benchmark baselines). */
   historyUrl?: string;
   /** Workflow + job env, then every GITHUB_ENV write on top (GitHub mutates one dictionary). */

@@ -118,6 +118,7 @@ export async function runLeg(leg: JobAssignment, env: LegEnv): Promise<LegResult
     executor: env.executor,
     space,
     repoRoot: leg.prepare.repoRoot,
+    runNumber: leg.prepare.runNumber,
     historyUrl: leg.prepare.historyUrl,
     env: {},
     path: [],

@@ -18,6 +18,8 @@ const run = (over: Partial<RunRow>): RunRow => ({
   interrupted: null,
   folder: ".slipway/runs/7",
   payload: null,
+  attempt: 1,
+  attemptOf: null,
   ...over,
 });
 

@@ -9,8 +9,12 @@ import type { JobState } from "../job-state.js";
  * temporary folder instead.
  */
 export function runDirOf(job: JobState): string {
-  const github = job.contexts.github as Record<string, Json>;
-  return join(job.repoRoot, ".slipway", "runs", String(github.run_number ?? ""));
+  return join(job.repoRoot, ".slipway", "runs", String(runNumberOf(job)));
+}
+
+/** The run's own number here: a re-run's github.run_number is its first attempt's. */
+export function runNumberOf(job: JobState): number {
+  return job.runNumber ?? Number((job.contexts.github as Record<string, Json>).run_number ?? 0);
 }
 
 /** The user's repository. */

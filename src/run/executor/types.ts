@@ -27,6 +27,11 @@ export interface PrepareSpec {
   /** Unique, file-system safe. */
   jobKey: string;
   repoRoot: string;
+  /**
+   * The run's own number here (its folder, .slipway/runs/<n>): a re-run's github.run_number
+   * is its first attempt's. Undefined (an older plan or agent): github.run_number.
+   */
+  runNumber?: number;
   /** Commit to check out; undefined means use the live tree (bind). */
   sha?: string;
   bind: boolean;

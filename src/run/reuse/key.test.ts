@@ -182,6 +182,24 @@ describe("reuse key", () => {
     );
   });
 
+  test("a re-run (a new attempt) keeps the key of a job that reads the run's number, not of one that reads the attempt", () => {
+    const reading = (text: string) => ({
+      type: "mapping" as const,
+      pairs: [[str("run"), str(text)]] as [ReturnType<typeof str>, ReturnType<typeof str>][],
+    });
+    const keyAt = (text: string, attempt: string) => {
+      const a = assignment({ body: reading(text) });
+      const github = { ...(a.contexts.github as Record<string, string>), run_attempt: attempt };
+      return reuseKey(inputs({ ...a, contexts: { ...a.contexts, github } })).key;
+    };
+    expect(keyAt("echo ${{ github.run_number }}", "2")).toBe(keyAt("echo ${{ github.run_number }}", "1"));
+    expect(keyAt("echo $GITHUB_RUN_ID", "2")).toBe(keyAt("echo $GITHUB_RUN_ID", "1"));
+    expect(keyAt("echo ${{ github.run_attempt }}", "2")).not.toBe(
+      keyAt("echo ${{ github.run_attempt }}", "1"),
+    );
+    expect(keyAt("echo $GITHUB_RUN_ATTEMPT", "2")).not.toBe(keyAt("echo $GITHUB_RUN_ATTEMPT", "1"));
+  });
+
   test("secret values are hashed with the repository's key, never stored raw", () => {
     const k = reuseKey(inputs(assignment()));
     expect(JSON.stringify(k)).not.toContain("s3cret-value");

@@ -107,10 +107,19 @@ export function reuseKey(i: KeyInputs): ReuseKey {
   const github = obj(a.contexts.github);
   const { needs, vars, github: _g, ...rest } = a.contexts;
   // A job that reads the run's own number or id does something new every run: its key says so.
+  // A re-run keeps them (a new attempt of the same run), so such a job it re-runs keeps its key;
+  // one that reads the attempt may do something new in each attempt.
   const readsRun = /\b(github\.run_(number|id|attempt)|GITHUB_RUN_(NUMBER|ID|ATTEMPT))\b/.test(text);
+  const readsAttempt = /\b(github\.run_attempt|GITHUB_RUN_ATTEMPT)\b/.test(text);
   const job = {
     ...(readsRun
-      ? { run: [github.run_id ?? null, github.run_number ?? null, github.run_attempt ?? null] }
+      ? {
+          run: [
+            github.run_id ?? null,
+            github.run_number ?? null,
+            ...(readsAttempt ? [github.run_attempt ?? null] : []),
+          ],
+        }
       : {}),
     key: a.key,
     workflow: a.workflow.file,

@@ -18,6 +18,7 @@ import {
 } from "../../../report/coverage-gate.js";
 import { CoverageError, countLines, type FileLines, readCoverage } from "../../../report/coverage-read.js";
 import type { FileCoverage } from "../../events.js";
+import { runNumberOf } from "../paths.js";
 import { type Builtin, type BuiltinContext, StepError } from "../types.js";
 
 /**
@@ -165,11 +166,10 @@ interface Base {
 /** The default branch's last run that recorded this job's coverage, from the history. */
 async function baseRun(ctx: BuiltinContext, branch: string): Promise<Base | undefined> {
   if (process.env.SLIPWAY_HISTORY === "0") return undefined;
-  const github = ctx.job.contexts.github as Record<string, Json>;
   const db = await openHistory(ctx.job.repoRoot, false, ctx.job.historyUrl);
   if (!db) return undefined;
   try {
-    const found = await lastCoverage(db, `refs/heads/${branch}`, ctx.job.key, Number(github.run_number ?? 0));
+    const found = await lastCoverage(db, `refs/heads/${branch}`, ctx.job.key, runNumberOf(ctx.job));
     if (!found) return undefined;
     // The step's own coverage when the job had several codecov steps: the same step number, else all.
     const same = found.files.filter((f) => f.step === ctx.call.index);
