@@ -89,7 +89,12 @@ async function finished(queued: number): Promise<number> {
   );
 }
 
-type Jobs = { jobs: { key: string; result: string | null; reason: string | null }[]; result: string | null };
+type Jobs = {
+  jobs: { key: string; result: string | null; reason: string | null }[];
+  result: string | null;
+  attempt: number;
+  attemptOf: number | null;
+};
 const runJson = async (n: number) =>
   (await api(srv, `/api/runs/${n}`, { headers: bearer })).body as unknown as Jobs;
 
@@ -208,6 +213,8 @@ describe.skipIf(!hasChromium)(
       expect(r.result).toBe("success");
       expect(r.jobs.find((j) => j.key === "build")?.reason).toMatch(/^reused \(run \d+/);
       expect(r.jobs.find((j) => j.key === "flaky")?.result).toBe("success");
+      // A new attempt of the failed run, as GitHub's re-runs are.
+      expect([r.attempt, r.attemptOf]).toEqual([2, failed]);
       // Re-run all: nothing is reused.
       await page.goto(`${srv.url}/runs/${again}`);
       expect(await page.locator("#rerun-failed").count()).toBe(0);
@@ -224,6 +231,9 @@ describe.skipIf(!hasChromium)(
       const a = await runJson(all);
       expect(a.result).toBe("success");
       expect(a.jobs.find((j) => j.key === "build")?.reason ?? "").not.toMatch(/^reused/);
+      expect([a.attempt, a.attemptOf]).toEqual([3, failed]);
+      await page.goto(`${srv.url}/runs/${all}`);
+      expect(await page.locator("#attempt").textContent()).toBe(`3 of run #${failed}`);
       await shot(page, "rerun-all");
       expect(problems).toEqual([]);
       await ctx.close();

@@ -576,7 +576,8 @@ jobs:
       const s = (await api(srv, `/api/queue/${again.body.queued}`)).body;
       return s.state === "running" && s.run && s.run !== n ? (s.run as number) : undefined;
     });
-    writeFileSync(join(gates, `go-${m}`), "");
+    // Its gate is run n's: a new attempt of run n has its github.run_number.
+    writeFileSync(join(gates, `go-${n}`), "");
     const done = await until("the new run", async () => {
       const s = (await api(srv, `/api/queue/${again.body.queued}`)).body;
       return s.state === "done" ? s : undefined;
@@ -586,6 +587,19 @@ jobs:
     expect(
       JSON.parse(readFileSync(join(repo, ".slipway", "runs", String(n), "result.json"), "utf8")).result,
     ).toBe("cancelled");
+    // A new attempt of the run, as on GitHub: attempt 2 of run n; re-running all its jobs, attempt 3.
+    expect((await api(srv, `/api/runs/${m}`)).body).toMatchObject({ attempt: 2, attemptOf: n });
+    const all = await api(srv, `/api/queue/${again.body.queued}/rerun?jobs=all`, {
+      method: "POST",
+      headers: auth,
+    });
+    expect(all.status).toBe(202);
+    const third = await until("the third attempt", async () => {
+      const s = (await api(srv, `/api/queue/${all.body.queued}`)).body;
+      return s.state === "done" ? s : undefined;
+    });
+    expect(third).toMatchObject({ exitCode: 0 });
+    expect((await api(srv, `/api/runs/${third.run}`)).body).toMatchObject({ attempt: 3, attemptOf: n });
   }, 60_000);
 
   test("SIGTERM cancels the running run, saves it as cancelled and exits", async () => {

@@ -51,6 +51,11 @@ export interface RunRequest {
   reuse?: boolean;
   /** A re-run of this run's failed jobs: its succeeded jobs are kept, deployments included. */
   keepSucceededOf?: number;
+  /**
+   * A new attempt of this run (its Slipway run number; --rerun-of): github.run_id and
+   * run_number stay its first attempt's, run_attempt goes up. keepSucceededOf implies it.
+   */
+  attemptOf?: number;
   /** Only this job and the jobs it needs (--job): a rollback re-runs one deployment job. */
   job?: string;
   /** Run `sha` as the ref's commit even when the ref has moved on since (--sha: a rollback). */
@@ -297,9 +302,14 @@ export class RunQueue {
       }
       // It goes on where it stopped: the jobs that succeeded in it (deployments and publishing
       // too) are kept, as a re-run of failed jobs keeps them; the others run.
-      const { keepSucceededOf: _, ...request } = JSON.parse(r.request) as RunRequest;
+      // (A new attempt of its run, or of the run it re-ran when it had not started one.)
+      const asked = JSON.parse(r.request) as RunRequest;
+      const { keepSucceededOf: _, attemptOf: __, ...request } = asked;
+      const of = asked.attemptOf ?? asked.keepSucceededOf;
       const again = await this.add(
-        r.run !== null ? { ...request, keepSucceededOf: r.run } : request,
+        r.run !== null
+          ? { ...request, keepSucceededOf: r.run }
+          : { ...request, ...(of ? { attemptOf: of } : {}) },
         r.id,
         r.attempt + 1,
       );
@@ -431,6 +441,7 @@ export class RunQueue {
     if (r.workflow) args.push("-W", r.workflow);
     if (r.reuse === false) args.push("--no-reuse");
     if (r.keepSucceededOf) args.push(`--keep-succeeded-of=${r.keepSucceededOf}`);
+    else if (r.attemptOf) args.push(`--rerun-of=${r.attemptOf}`);
     if (r.job) args.push("--job", r.job);
     if (r.pinSha && r.sha) args.push(`--sha=${r.sha}`);
     for (const [k, v] of Object.entries(r.inputs ?? {})) args.push(`--input=${k}=${v}`);

@@ -315,10 +315,11 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
       // every job; by default the failed ones run and the jobs that succeeded in that run are
       // kept (deployments too), as GitHub's "re-run failed jobs" does.
       const all = url.searchParams.get("jobs") === "all";
-      const { reuse: _, keepSucceededOf: __, ...request } = q.request;
-      const keep = q.run !== undefined && !all ? { keepSucceededOf: q.run } : {};
+      const { reuse: _, keepSucceededOf: __, attemptOf: ___, ...request } = q.request;
+      // A new attempt of the run: it keeps the run's github.run_id and run_number.
+      const of = q.run === undefined ? {} : all ? { attemptOf: q.run } : { keepSucceededOf: q.run };
       const again = await o.queue.add(
-        { ...request, delivery: undefined, ...(all ? { reuse: false } : keep) },
+        { ...request, delivery: undefined, ...of, ...(all ? { reuse: false } : {}) },
         id,
       );
       res.setHeader("location", `/api/queue/${again.id}`);

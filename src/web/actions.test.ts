@@ -79,7 +79,8 @@ describe("re-running a recorded run", () => {
     const r = { event: "push", ref: "refs/heads/main", payload: {} };
     expect(rerunOf(r, "all", 7)).toEqual({ ...r, reuse: false });
     expect(rerunOf({ ...r, reuse: false }, "failed", 7)).toEqual({ ...r, keepSucceededOf: 7 });
-    expect(rerunOf({ ...r, keepSucceededOf: 3 }, "all", 7)).toEqual({ ...r, reuse: false });
+    expect(rerunOf({ ...r, keepSucceededOf: 3 }, "all", 7)).toEqual({ ...r, reuse: false, attemptOf: 7 });
+    expect(rerunOf({ ...r, attemptOf: 3 }, "failed", 7)).toEqual({ ...r, keepSucceededOf: 7 });
   });
 
   test("buttons: cancel while it goes, re-run once it ended (failed: also re-run failed); none for readers", () => {

@@ -73,12 +73,13 @@ export function runControls(v: Viewer, run: RunRow, entry: Queued | undefined): 
 }
 
 /**
- * A re-run of run `n`: all jobs run again (job reuse off), or only the failed ones (the jobs
- * that succeeded in run `n` kept, deployments and publishing included, as GitHub keeps them).
+ * A re-run of run `n`, a new attempt of it (github.run_id and run_number kept): all jobs run
+ * again (job reuse off), or only the failed ones (the jobs that succeeded in run `n` kept,
+ * deployments and publishing included, as GitHub keeps them).
  */
 export function rerunOf(request: RunRequest, jobs: string | null, n: number): RunRequest {
-  const { reuse: _, keepSucceededOf: __, ...rest } = request;
-  return jobs === "failed" ? { ...rest, keepSucceededOf: n } : { ...rest, reuse: false };
+  const { reuse: _, keepSucceededOf: __, attemptOf: ___, ...rest } = request;
+  return jobs === "failed" ? { ...rest, keepSucceededOf: n } : { ...rest, reuse: false, attemptOf: n };
 }
 
 export const queuedHref = (id: number) => `/queue/${id}`;

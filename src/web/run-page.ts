@@ -73,6 +73,11 @@ function trigger(run: RunRow): string {
     `<dt>commit</dt><dd><code>${e(run.sha)}</code>${p.head_commit?.message ? ` ${e(p.head_commit.message.split("\n")[0] ?? "")}` : ""}</dd>`,
     `<dt>actor</dt><dd>${e(run.actor)}</dd>`,
   ];
+  // A re-run: a new attempt of the run its first attempt started (github.run_number is that one's).
+  if (run.attemptOf !== null)
+    parts.push(
+      `<dt>attempt</dt><dd id="attempt">${run.attempt} of <a href="/runs/${run.attemptOf}">run #${run.attemptOf}</a></dd>`,
+    );
   if (p.pull_request?.number)
     parts.push(`<dt>pull request</dt><dd>#${p.pull_request.number} ${e(p.pull_request.title ?? "")}</dd>`);
   if (p.inputs && Object.keys(p.inputs).length)
