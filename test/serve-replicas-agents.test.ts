@@ -153,8 +153,9 @@ describe.skipIf(!pg.length)("postgres", () => {
       },
       30_000,
     );
+    // A new attempt of run n (its succeeded jobs kept): github.run_number n, run_attempt 2.
     await until("the second run's leg to start", () =>
-      existsSync(join(gates, `started-two-1-${again.run}`)) ? true : undefined,
+      existsSync(join(gates, `started-two-2-${n}`)) ? true : undefined,
     );
     writeFileSync(join(gates, "go-two"), "");
     const done = await until(
