@@ -66,6 +66,15 @@ test("--rerun-of N: github.run_number and run_id stay the first attempt's, run_a
   expect([third.run, third.attempt, third.attemptOf]).toEqual([3, 3, 1]);
   expect(ids(third)).toEqual({ expr: `1/${runId}/3`, env: `1/${runId}/3` });
 
+  // A saved plan run again can be a new attempt too.
+  const planned = JSON.parse(
+    slipway(["run", "--json", "--plan", join(first.folder, "plan.json"), "--rerun-of", "3"], repo, {
+      SLIPWAY_DATABASE_URL: "",
+    }).stdout,
+  ) as Run;
+  expect([planned.run, planned.attempt, planned.attemptOf]).toEqual([4, 4, 1]);
+  expect(ids(planned)).toEqual({ expr: `1/${runId}/4`, env: `1/${runId}/4` });
+
   // The history says which attempt each run is.
   const one = JSON.parse(slipway(["history", "3", "--json"], repo, { SLIPWAY_DATABASE_URL: "" }).stdout);
   expect([one.attempt, one.attemptOf]).toEqual([3, 1]);
