@@ -75,9 +75,9 @@ describe("re-running a recorded run", () => {
     expect(rerunRequest(run({ event: "release", payload: {} }), undefined)).toBeUndefined();
   });
 
-  test("re-run all turns job reuse off; re-run failed leaves it on", () => {
+  test("re-run all turns job reuse off; re-run failed leaves it on; both are a new attempt of the run", () => {
     const r = { event: "push", ref: "refs/heads/main", payload: {} };
-    expect(rerunOf(r, "all", 7)).toEqual({ ...r, reuse: false });
+    expect(rerunOf(r, "all", 7)).toEqual({ ...r, reuse: false, attemptOf: 7 });
     expect(rerunOf({ ...r, reuse: false }, "failed", 7)).toEqual({ ...r, keepSucceededOf: 7 });
     expect(rerunOf({ ...r, keepSucceededOf: 3 }, "all", 7)).toEqual({ ...r, reuse: false, attemptOf: 7 });
     expect(rerunOf({ ...r, attemptOf: 3 }, "failed", 7)).toEqual({ ...r, keepSucceededOf: 7 });
