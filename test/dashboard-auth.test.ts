@@ -234,6 +234,11 @@ describe.skipIf(!hasChromium)(
       expect([a.attempt, a.attemptOf]).toEqual([3, failed]);
       await page.goto(`${srv.url}/runs/${all}`);
       expect(await page.locator("#attempt").textContent()).toBe(`3 of run #${failed}`);
+      // The runs list says which runs are attempts of which.
+      await page.goto(`${srv.url}/`);
+      expect(await page.locator(`tr[data-run="${all}"] .attempt`).textContent()).toBe(
+        `attempt 3 of #${failed}`,
+      );
       await shot(page, "rerun-all");
       expect(problems).toEqual([]);
       await ctx.close();

@@ -76,7 +76,7 @@ export function runsTable(runs: RunRow[]): string {
 ${runs
   .map(
     (r) =>
-      `<tr data-run="${r.number}"><td><a href="/runs/${r.number}">#${r.number}</a></td><td>${status(r.result)}</td><td>${e(r.workflows.map((w) => w.replace(/^.*\//, "")).join(", "))}</td><td>${e(r.event)}</td><td>${e(r.ref.replace(/^refs\/(heads|tags)\//, ""))}</td><td><code>${e(r.sha.slice(0, 7))}</code></td><td>${e(r.actor)}</td><td>${e(when(r.startedAt))}</td><td>${e(duration(r.startedAt, r.endedAt))}</td></tr>`,
+      `<tr data-run="${r.number}"><td><a href="/runs/${r.number}">#${r.number}</a>${r.attemptOf ? ` <small class="attempt">attempt ${r.attempt} of <a href="/runs/${r.attemptOf}">#${r.attemptOf}</a></small>` : ""}</td><td>${status(r.result)}</td><td>${e(r.workflows.map((w) => w.replace(/^.*\//, "")).join(", "))}</td><td>${e(r.event)}</td><td>${e(r.ref.replace(/^refs\/(heads|tags)\//, ""))}</td><td><code>${e(r.sha.slice(0, 7))}</code></td><td>${e(r.actor)}</td><td>${e(when(r.startedAt))}</td><td>${e(duration(r.startedAt, r.endedAt))}</td></tr>`,
   )
   .join("\n")}
 </tbody></table>`
