@@ -15,6 +15,7 @@ import {
   until,
   webhook as webhookWith,
 } from "./helpers/serve.js";
+import { readSse } from "./helpers/sse.js";
 
 // `slipway serve` as a real process on loopback (port 0, the port read from its output),
 // serving a real git repository; runs are real `slipway run`s on the host.
@@ -52,35 +53,7 @@ const webhook = (s: Server, event: string, payload: unknown, delivery: string, s
 
 /** An SSE stream read to its end (or until `stopAfter` events), as [seq, type, data] triples. */
 function sse(s: Server, path: string, lastId?: number, stopAfter?: number) {
-  return new Promise<{ seq: number; type: string; data: string }[]>((resolve, reject) => {
-    const got: { seq: number; type: string; data: string }[] = [];
-    const req = request(
-      `${s.url}${path}`,
-      { headers: lastId ? { "last-event-id": String(lastId) } : {} },
-      (res) => {
-        let buf = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          buf += d;
-          for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const f = Object.fromEntries(
-              block.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
-            );
-            got.push({ seq: Number(f.id), type: f.event as string, data: f.data as string });
-            if (stopAfter && got.length >= stopAfter) {
-              req.destroy();
-              return resolve(got);
-            }
-          }
-        });
-        res.on("end", () => resolve(got));
-      },
-    );
-    req.on("error", (e) => (stopAfter && got.length >= stopAfter ? resolve(got) : reject(e)));
-    req.end();
-  });
+  return readSse(`${s.url}${path}`, lastId, stopAfter);
 }
 
 let repo: string;
