@@ -201,7 +201,7 @@ export function cdApi(o: CdApiOptions) {
         "a secret's name is letters, digits and _, not starting with a digit or GITHUB_",
       );
     if (method === "DELETE") {
-      if (!o.secrets.delete(name, key)) throw new HttpError(404, `no secret ${key} in ${name}`);
+      if (!(await o.secrets.delete(name, key))) throw new HttpError(404, `no secret ${key} in ${name}`);
       return o.json(res, 200, { environment: name, deleted: key });
     }
     if (method !== "PUT") throw new HttpError(405, "PUT or DELETE");
@@ -209,7 +209,7 @@ export function cdApi(o: CdApiOptions) {
     if (typeof b.value !== "string" || b.value.length > 48 * 1024)
       throw new HttpError(400, "value must be a string of at most 48 KB");
     o.masker.add(b.value);
-    o.secrets.set(name, key, b.value);
+    await o.secrets.set(name, key, b.value);
     return o.json(res, 200, { environment: name, name: key });
   }
 

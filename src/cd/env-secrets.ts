@@ -2,16 +2,19 @@
 // the same key), in a store of their own whose names are `environment/NAME`: the environment
 // is part of the authenticated data, so a value cannot be moved to another environment. They
 // reach a job only once its deployment to that environment is approved (deployments.ts).
-import { SECRET_NAME, SecretStore } from "../server/secret-store.js";
+// On PostgreSQL the store is the database's (server/secrets-db.ts), shared by replicas.
+import { SECRET_NAME, SecretStore, type Secrets } from "../server/secret-store.js";
 
 /** GitHub's environment names: up to 255 characters, no slash-like or control characters here. */
 export const ENVIRONMENT_NAME = /^[\w .-]{1,255}$/;
 
 export class EnvSecrets {
-  private readonly store: SecretStore;
+  private readonly store: Secrets;
 
-  constructor(dir: string, key: Buffer) {
-    this.store = new SecretStore(dir, key, "server-environment-secrets.json");
+  /** The clone's file in `dir`, or another store whose names are `environment/NAME`. */
+  constructor(dir: string | Secrets, key?: Buffer) {
+    this.store =
+      typeof dir === "string" ? new SecretStore(dir, key!, "server-environment-secrets.json") : dir;
   }
 
   static validName(name: string): boolean {
@@ -22,12 +25,13 @@ export class EnvSecrets {
     return `${environment.toLowerCase()}/${name}`;
   }
 
-  set(environment: string, name: string, value: string): void {
-    this.store.set(this.key(environment, name), value);
+  /** Done once the value is kept. */
+  async set(environment: string, name: string, value: string): Promise<void> {
+    await this.store.set(this.key(environment, name), value);
   }
 
-  delete(environment: string, name: string): boolean {
-    return this.store.delete(this.key(environment, name));
+  async delete(environment: string, name: string): Promise<boolean> {
+    return await this.store.delete(this.key(environment, name));
   }
 
   names(environment: string): { name: string; updatedAt: string }[] {

@@ -27,6 +27,7 @@ import { Poller } from "../server/poller.js";
 import { RunQueue } from "../server/queue.js";
 import { type Handler, type RepoContext, type RepoSource, repoName } from "../server/repos.js";
 import { SecretStore } from "../server/secret-store.js";
+import { openDbSecrets } from "../server/secrets-db.js";
 import { type Counters, makeServer } from "../server/server.js";
 import type { StatusTarget } from "../server/statuses.js";
 import type { AccessOptions } from "../web/access.js";
@@ -95,8 +96,11 @@ export async function openRepo(
   const prefix = later ? `/repos/${name}` : "";
   // Its secrets and run folders (on PostgreSQL no history file makes the folder).
   mkdirSync(join(root, ".slipway"), { recursive: true });
-  const store = new SecretStore(join(root, ".slipway"), o.key);
-  const envSecrets = new EnvSecrets(join(root, ".slipway"), o.key);
+  // On PostgreSQL in the database, shared by replicas (its cache gives the masker each value);
+  // on SQLite in the clone's files.
+  const dbSecrets = await openDbSecrets(root, o, log);
+  const store = dbSecrets?.repository() ?? new SecretStore(join(root, ".slipway"), o.key);
+  const envSecrets = new EnvSecrets(dbSecrets?.environments() ?? join(root, ".slipway"), o.key);
   for (const v of Object.values(store.values())) o.masker.add(v);
   for (const v of envSecrets.allValues()) o.masker.add(v);
   o.masker.add(repo.webhookSecret);
@@ -263,7 +267,10 @@ export async function openRepo(
     delivery,
     web,
     poller,
-    close: () => cdDb.close(),
+    close: async () => {
+      await cdDb.close();
+      await dbSecrets?.close();
+    },
   };
 }
 

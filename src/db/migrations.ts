@@ -354,6 +354,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE runs ADD COLUMN attempt_of INTEGER;
    CREATE INDEX runs_attempt_of ON runs (repo, attempt_of);`,
+  // 18: the server's sealed secrets (repository and environment) in the database, shared by
+  // replicas on PostgreSQL (src/db/server-secrets.ts); SQLite's stays empty (one machine keeps
+  // them in its clone's files).
+  `CREATE TABLE server_secrets (
+     repo TEXT NOT NULL,
+     scope TEXT NOT NULL,              -- 'repository', or 'environment:' and its name in lower case
+     name TEXT NOT NULL,
+     sealed TEXT NOT NULL,             -- AES-256-GCM: iv.tag.data in base64, bound to repo, scope, name
+     updated_at BIGINT NOT NULL,       -- ms
+     PRIMARY KEY (repo, scope, name)
+   );`,
 ];
 
 /** The same steps for PostgreSQL. */
@@ -697,6 +708,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE runs ADD COLUMN attempt_of INTEGER;
    CREATE INDEX runs_attempt_of ON runs (repo, attempt_of);`,
+  // 18: the server's sealed secrets (repository and environment) in the database, shared by
+  // replicas on PostgreSQL (src/db/server-secrets.ts); SQLite's stays empty (one machine keeps
+  // them in its clone's files).
+  `CREATE TABLE server_secrets (
+     repo TEXT NOT NULL,
+     scope TEXT NOT NULL,              -- 'repository', or 'environment:' and its name in lower case
+     name TEXT NOT NULL,
+     sealed TEXT NOT NULL,             -- AES-256-GCM: iv.tag.data in base64, bound to repo, scope, name
+     updated_at BIGINT NOT NULL,       -- ms
+     PRIMARY KEY (repo, scope, name)
+   );`,
 ];
 
 export class NewerDatabaseError extends Error {}

@@ -36,8 +36,35 @@ export function secretKey(dir: string, fromEnv = process.env.SLIPWAY_SECRET_KEY)
   return key;
 }
 
-export class SecretStore {
-  private readonly file: string;
+/** What the server's secrets API and runs use of a store: a file's (here) or the database's (secrets-db.ts). */
+export interface Secrets {
+  /** Done once the value is kept (the file written, the row committed). */
+  set(name: string, value: string): void | Promise<void>;
+  delete(name: string): boolean | Promise<boolean>;
+  names(): { name: string; updatedAt: string }[];
+  /** Read when a run starts: synchronous (a database store answers from its cache). */
+  values(): Record<string, string>;
+}
+
+/** `value` sealed with AES-256-GCM under `key`, bound to `aad`: iv, tag and data in base64. */
+export function seal(key: Buffer, aad: string, value: string): { iv: string; tag: string; data: string } {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(Buffer.from(aad));
+  const data = Buffer.concat([c.update(value, "utf8"), c.final()]);
+  return { iv: iv.toString("base64"), tag: c.getAuthTag().toString("base64"), data: data.toString("base64") };
+}
+
+/** The value `seal` sealed; throws when the key or the aad differ. */
+export function unseal(key: Buffer, aad: string, s: { iv: string; tag: string; data: string }): string {
+  const d = createDecipheriv("aes-256-gcm", key, Buffer.from(s.iv, "base64"));
+  d.setAAD(Buffer.from(aad));
+  d.setAuthTag(Buffer.from(s.tag, "base64"));
+  return Buffer.concat([d.update(Buffer.from(s.data, "base64")), d.final()]).toString("utf8");
+}
+
+export class SecretStore implements Secrets {
+  readonly file: string;
   private sealed: Record<string, Sealed> = {};
 
   constructor(
@@ -59,16 +86,7 @@ export class SecretStore {
   }
 
   set(name: string, value: string): void {
-    const iv = randomBytes(12);
-    const c = createCipheriv("aes-256-gcm", this.key, iv);
-    c.setAAD(Buffer.from(name));
-    const data = Buffer.concat([c.update(value, "utf8"), c.final()]);
-    this.sealed[name] = {
-      iv: iv.toString("base64"),
-      tag: c.getAuthTag().toString("base64"),
-      data: data.toString("base64"),
-      updatedAt: new Date().toISOString(),
-    };
+    this.sealed[name] = { ...seal(this.key, name, value), updatedAt: new Date().toISOString() };
     this.save();
   }
 
@@ -90,12 +108,8 @@ export class SecretStore {
   }
 
   private open(name: string): string {
-    const s = this.sealed[name]!;
     try {
-      const d = createDecipheriv("aes-256-gcm", this.key, Buffer.from(s.iv, "base64"));
-      d.setAAD(Buffer.from(name));
-      d.setAuthTag(Buffer.from(s.tag, "base64"));
-      return Buffer.concat([d.update(Buffer.from(s.data, "base64")), d.final()]).toString("utf8");
+      return unseal(this.key, name, this.sealed[name]!);
     } catch {
       throw new SecretKeyError(
         `${this.file}: secret ${name} cannot be decrypted with this key (SLIPWAY_SECRET_KEY or server-secret.key changed?)`,

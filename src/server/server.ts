@@ -13,7 +13,7 @@ import { checkDispatch } from "./dispatch-inputs.js";
 import { asGitHub, type Forge, verify } from "./forges.js";
 import { bearer, HttpError, readBody, sameSecret } from "./http.js";
 import type { RunQueue } from "./queue.js";
-import { SECRET_NAME, type SecretStore } from "./secret-store.js";
+import { SECRET_NAME, type Secrets } from "./secret-store.js";
 import { streamEvents } from "./sse.js";
 import { dbEventStreams } from "./sse-db.js";
 import { webhookRun } from "./webhook.js";
@@ -34,7 +34,7 @@ export interface ServerOptions {
   /** Environments, approvals, deployments and rollback: API and pages (src/cd/api.ts); true when it answered. */
   cd?: (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
   /** Repository secrets (PUT/DELETE/GET /api/secrets, with the API token; values never answered). */
-  secretStore?: SecretStore;
+  secretStore?: Secrets;
   /** Brings the served repository up to date (a --repo clone). */
   fetch?: () => void;
   /** Fetches the --repo clone now and queues the pushes found (POST /api/poll). */
@@ -249,7 +249,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
         "a secret's name is letters, digits and _, not starting with a digit or GITHUB_",
       );
     if (method === "DELETE") {
-      if (!store.delete(name)) throw new HttpError(404, `no secret ${name}`);
+      if (!(await store.delete(name))) throw new HttpError(404, `no secret ${name}`);
       return json(res, 200, { deleted: name });
     }
     if (method !== "PUT") throw new HttpError(405, "PUT or DELETE");
@@ -264,7 +264,7 @@ export function makeServer(o: ServerOptions): { server: Server; counters: Counte
     if (typeof value !== "string" || value.length > 48 * 1024)
       throw new HttpError(400, "value must be a string of at most 48 KB");
     o.masker.add(value);
-    store.set(name, value);
+    await store.set(name, value);
     return json(res, 200, { name, updatedAt: store.names().find((s) => s.name === name)?.updatedAt });
   }
 

@@ -1,0 +1,308 @@
+// The server's secrets in the database (db/server-secrets.ts) when it is PostgreSQL, so that
+// replicas share them: a secret set through one replica reaches the runs of every other.
+// Each replica keeps the values in a cache its runs read synchronously (values() when a run
+// starts), refreshed at start, after its own writes, when another replica writes (NOTIFY
+// slipway_secrets with the repository's name) and every few seconds (the safety net for a
+// notification missed: a LISTEN connection that broke). A write answers once its row is
+// committed and this replica's cache has it. Each value reaches the masker (onValue) before
+// any run can read it. Rows are sealed as the files were (AES-256-GCM, the server's key),
+// bound to the repository, the scope and the name, so a row cannot be moved to another.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { historyDatabase } from "../cli/common.js";
+import type { Db } from "../db/db.js";
+import { openHistory } from "../db/open.js";
+import { deleteSecret, importSecret, listSecrets, putSecret, type SecretRow } from "../db/server-secrets.js";
+import { SecretKeyError, SecretStore, type Secrets, seal, unseal } from "./secret-store.js";
+
+export const REPOSITORY = "repository";
+/** An environment's scope: its name in lower case (environment names are case-insensitive). */
+export const environmentScope = (environment: string) => `environment:${environment.toLowerCase()}`;
+
+export const SECRETS_CHANNEL = "slipway_secrets";
+
+export interface DbSecretsOptions {
+  db: Db;
+  key: Buffer;
+  /** PostgreSQL: the URL a LISTEN connection opens (other replicas' writes). */
+  listenUrl?: string;
+  /** Each value, once known here, before a run can read it (the masker's add). */
+  onValue: (value: string) => void;
+  /** The safety net's period (ms); at most 5 s. */
+  refreshMs?: number;
+  log: (t: string) => void;
+  /** close() closes `db` too. */
+  ownsDb?: boolean;
+}
+
+interface Cached {
+  sealed: string;
+  value: string;
+  updatedAt: number;
+}
+
+const cacheKey = (scope: string, name: string) => `${scope}\n${name}`;
+
+export class DbSecrets {
+  private cache = new Map<string, Cached>();
+  /** Reads one after another, so an older read never replaces a newer one. */
+  private reading: Promise<void> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private listener?: { end(): Promise<void> };
+  private closed = false;
+  /** Rows this key cannot open, said once each. */
+  private readonly refused = new Set<string>();
+
+  constructor(private readonly o: DbSecretsOptions) {}
+
+  private aad(scope: string, name: string): string {
+    return `${this.o.db.repo}\n${scope}\n${name}`;
+  }
+
+  /** Sealed as `iv.tag.data` for a row. */
+  sealFor(scope: string, name: string, value: string): string {
+    const s = seal(this.o.key, this.aad(scope, name), value);
+    return [s.iv, s.tag, s.data].join(".");
+  }
+
+  private open(r: SecretRow): string {
+    const [iv = "", tag = "", data = ""] = r.sealed.split(".");
+    return unseal(this.o.key, this.aad(r.scope, r.name), { iv, tag, data });
+  }
+
+  /** Reads the rows (a row this key cannot open is an error here: said at start), then listens. */
+  async start(): Promise<void> {
+    if (this.o.listenUrl) {
+      const pg = (await import("pg")).default;
+      const client = new pg.Client({
+        connectionString: this.o.listenUrl,
+        application_name: "slipway-secrets",
+      });
+      client.on("error", (e) => this.o.log(`secrets: LISTEN connection: ${e.message}`));
+      client.on("notification", (n) => {
+        if (n.channel === SECRETS_CHANNEL && n.payload === this.o.db.repo) void this.refreshLogged();
+      });
+      await client.connect();
+      await client.query(`LISTEN ${SECRETS_CHANNEL}`);
+      this.listener = client;
+    }
+    await this.refresh(true);
+    const every = Math.min(5000, this.o.refreshMs ?? 3000);
+    this.timer = setInterval(() => void this.refreshLogged(), every);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.listener?.end().catch(() => {});
+    await this.reading;
+    if (this.o.ownsDb) await this.o.db.close();
+  }
+
+  private refreshLogged(): Promise<void> {
+    return this.refresh().catch((e: Error) => this.o.log(`secrets: ${e.message}`));
+  }
+
+  /** The rows read again into the cache; new values go to the masker first. */
+  refresh(first = false): Promise<void> {
+    const read = this.reading.then(async () => {
+      if (this.closed && !first) return;
+      const rows = await listSecrets(this.o.db);
+      const next = new Map<string, Cached>();
+      for (const r of rows) {
+        const k = cacheKey(r.scope, r.name);
+        const had = this.cache.get(k);
+        if (had?.sealed === r.sealed) {
+          next.set(k, had);
+          continue;
+        }
+        let value: string;
+        try {
+          value = this.open(r);
+        } catch {
+          const why = `${this.o.db.where}: secret ${r.name} (${r.scope}) cannot be decrypted with this key (SLIPWAY_SECRET_KEY differs between replicas?)`;
+          if (first) throw new SecretKeyError(why);
+          if (!this.refused.has(k + r.sealed)) this.o.log(`secrets: ${why}`);
+          this.refused.add(k + r.sealed);
+          continue;
+        }
+        this.o.onValue(value);
+        next.set(k, { sealed: r.sealed, value, updatedAt: r.updated_at });
+      }
+      this.cache = next;
+    });
+    // A failed read does not stop the next ones.
+    this.reading = read.catch(() => {});
+    return read;
+  }
+
+  async set(scope: string, name: string, value: string): Promise<void> {
+    this.o.onValue(value);
+    await putSecret(this.o.db, {
+      scope,
+      name,
+      sealed: this.sealFor(scope, name, value),
+      updated_at: Date.now(),
+    });
+    await this.written();
+  }
+
+  async delete(scope: string, name: string): Promise<boolean> {
+    const gone = await deleteSecret(this.o.db, scope, name);
+    if (gone) await this.written();
+    return gone;
+  }
+
+  /** After a write: this replica's cache at once, the others through NOTIFY. */
+  private async written(): Promise<void> {
+    await this.refresh();
+    if (this.o.db.dialect === "postgres")
+      await this.o.db.run("SELECT pg_notify(?, ?)", [SECRETS_CHANNEL, this.o.db.repo]);
+  }
+
+  /** The scope's names and when each was set, without values. */
+  names(scope: string): { name: string; updatedAt: string }[] {
+    const out: { name: string; updatedAt: string }[] = [];
+    const prefix = cacheKey(scope, "");
+    for (const [k, c] of this.cache)
+      if (k.startsWith(prefix))
+        out.push({ name: k.slice(prefix.length), updatedAt: new Date(c.updatedAt).toISOString() });
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  values(scope: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const prefix = cacheKey(scope, "");
+    for (const [k, c] of this.cache) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = c.value;
+    return out;
+  }
+
+  /** The repository's secrets as the secrets API and the runs use them. */
+  repository(): Secrets {
+    return {
+      set: (name, value) => this.set(REPOSITORY, name, value),
+      delete: (name) => this.delete(REPOSITORY, name),
+      names: () => this.names(REPOSITORY),
+      values: () => this.values(REPOSITORY),
+    };
+  }
+
+  /** The environments' secrets as EnvSecrets keeps them: names `environment/NAME`. */
+  environments(): Secrets {
+    const split = (key: string): [string, string] => {
+      const at = key.indexOf("/");
+      return [environmentScope(key.slice(0, at)), key.slice(at + 1)];
+    };
+    const all = () => {
+      const out: { key: string; c: Cached }[] = [];
+      const prefix = "environment:";
+      for (const [k, c] of this.cache)
+        if (k.startsWith(prefix)) {
+          const [scope, name] = k.split("\n") as [string, string];
+          out.push({ key: `${scope.slice(prefix.length)}/${name}`, c });
+        }
+      return out;
+    };
+    return {
+      set: (key, value) => this.set(...split(key), value),
+      delete: (key) => this.delete(...split(key)),
+      names: () =>
+        all()
+          .map(({ key, c }) => ({ name: key, updatedAt: new Date(c.updatedAt).toISOString() }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      values: () => Object.fromEntries(all().map(({ key, c }) => [key, c.value])),
+    };
+  }
+
+  /**
+   * The clone's secret files of an older Slipway (or of this one on SQLite), imported once:
+   * a secret the database has set at the same time or later is kept. The files stay where
+   * they are (nothing is lost) and are no longer read; a file beside each says when it was
+   * imported, so that a secret deleted later is not brought back at the next start.
+   */
+  async importFiles(dir: string, root: string): Promise<void> {
+    const files = [
+      { file: "server-secrets.json", key: (n: string): [string, string] => [REPOSITORY, n] },
+      {
+        file: "server-environment-secrets.json",
+        key: (n: string): [string, string] => {
+          const at = n.indexOf("/");
+          return [environmentScope(n.slice(0, at)), n.slice(at + 1)];
+        },
+      },
+    ];
+    for (const { file, key } of files) {
+      const path = join(dir, file);
+      const shown = relative(root, path) || path;
+      const marker = `${path}.imported`;
+      if (!existsSync(path)) continue;
+      if (existsSync(marker)) {
+        const when = readFileSync(marker, "utf8").trim().split(/\s/)[0];
+        this.o.log(
+          `secrets: ${shown} is no longer read: its secrets were imported into the database (${when})`,
+        );
+        continue;
+      }
+      const store = new SecretStore(dir, this.o.key, file);
+      const values = store.values();
+      let written = 0;
+      const names = store.names();
+      for (const { name, updatedAt } of names) {
+        const [scope, n] = key(name);
+        const value = values[name]!;
+        this.o.onValue(value);
+        const at = Date.parse(updatedAt);
+        const row = {
+          scope,
+          name: n,
+          sealed: this.sealFor(scope, n, value),
+          updated_at: Number.isNaN(at) ? 0 : at,
+        };
+        if (await importSecret(this.o.db, row)) written++;
+      }
+      writeFileSync(
+        marker,
+        `${new Date().toISOString()} imported into the database ${this.o.db.where}; ${file} is no longer read\n`,
+        { mode: 0o600 },
+      );
+      const kept = names.length - written;
+      this.o.log(
+        `secrets: imported ${written} secret${written === 1 ? "" : "s"} of ${shown} into the database` +
+          (kept ? ` (${kept} set there later kept)` : "") +
+          `; ${shown} is left in place and no longer read (secrets now live in the database, shared by replicas)`,
+      );
+      if (names.length) await this.written();
+    }
+  }
+}
+
+/**
+ * `slipway serve`'s secrets of the repository at `root` when its history is PostgreSQL (`db`:
+ * --db): a connection of their own, the clone's old files imported once; undefined on SQLite.
+ */
+export async function openDbSecrets(
+  root: string,
+  o: { db?: string; key: Buffer; masker: { add(v: string): void } },
+  log: (t: string) => void,
+): Promise<DbSecrets | undefined> {
+  const url = historyDatabase(o.db);
+  if (!url) return undefined;
+  const db = (await openHistory(root, true, url))!;
+  const secrets = new DbSecrets({
+    db,
+    key: o.key,
+    listenUrl: url,
+    onValue: (v) => o.masker.add(v),
+    log,
+    ownsDb: true,
+  });
+  try {
+    await secrets.start();
+    await secrets.importFiles(join(root, ".slipway"), root);
+  } catch (e) {
+    await secrets.close();
+    throw e;
+  }
+  return secrets;
+}
