@@ -61,8 +61,9 @@ machines), the API and a page list them, and their events stream live.
       --db URL             run history in PostgreSQL (default: .slipway/slipway.db); servers on
                            one PostgreSQL database are replicas: they share the queue, the
                            agents and their jobs (agents: --server URL,URL; one key:
-                           SLIPWAY_SECRET_KEY) and the runs' logs; replicas on several
-                           machines (each its own clone) also share one SLIPWAY_HISTORY_REPO
+                           SLIPWAY_SECRET_KEY), the runs' logs and the secrets; replicas on
+                           several machines (each its own clone) also share one
+                           SLIPWAY_HISTORY_REPO
       --webhook-secret S   GitHub webhook secret (or SLIPWAY_WEBHOOK_SECRET); without one,
                            webhooks are refused
       --token T            the admin bearer token: POST /api/runs, cancel, rerun, secrets (or
@@ -77,7 +78,8 @@ machines), the API and a page list them, and their events stream live.
                            https (set it behind a TLS proxy that does not send the header)
   -s, --secret-file FILE   secrets for the runs (masked in every output and API answer); also
                            PUT /api/secrets/NAME {"value": ...} (bearer --token): kept encrypted
-                           (AES-256-GCM) in .slipway/server-secrets.json, the key from
+                           (AES-256-GCM) in .slipway/server-secrets.json (with --db: in the
+                           database, that file imported once), the key from
                            SLIPWAY_SECRET_KEY (64 hex digits) or .slipway/server-secret.key (0600)
       --agents N           built-in agents on this machine (default: 1; 0: only agents that
                            register themselves)
