@@ -24,7 +24,7 @@ describe.each(backends())("$name", (b) => {
     root: string,
     url: string | undefined,
     key: Buffer,
-    o: { refreshMs?: number; listen?: boolean } = {},
+    o: { refreshMs?: number; listen?: boolean; reopen?: boolean } = {},
   ) => {
     const db = (await openHistory(root, true, url))!;
     const masked: string[] = [];
@@ -37,6 +37,7 @@ describe.each(backends())("$name", (b) => {
       log: (t) => logs.push(t),
       ownsDb: true,
       refreshMs: o.refreshMs,
+      ...(o.reopen ? { reopen: async () => (await openHistory(root, true, url))! } : {}),
     });
     await s.start();
     opened.push({ db, s });
@@ -153,6 +154,35 @@ describe.each(backends())("$name", (b) => {
         expect(bb.masked).toContain("a-value");
         await a.s.repository().delete("FROM_A");
         await until(() => !("FROM_A" in bb.s.repository().values()), 2000);
+      } finally {
+        await closeAll();
+      }
+    });
+
+  if (b.name === "postgres")
+    test("connections that broke (the database restarted) are opened again: statements at once, LISTEN within a re-read", async () => {
+      const { root, url } = await b.fresh();
+      const key = randomBytes(32);
+      try {
+        const a = await replica(root, url, key, { reopen: true });
+        const bb = await replica(root, url, key, { reopen: true, refreshMs: 1000 });
+        const admin = (await openHistory(root, true, url))!;
+        try {
+          await admin.run(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+          );
+        } finally {
+          await admin.close();
+        }
+        // A's write finds its connection gone and is done on a new one.
+        await a.s.repository().set("AFTER", "after-restart");
+        expect(a.s.repository().values()).toEqual({ AFTER: "after-restart" });
+        // B listens again at its next re-read (and reads the row then).
+        await until(() => bb.logs.some((l) => l.startsWith("secrets: LISTEN connection:")), 3000);
+        await until(() => bb.s.repository().values().AFTER === "after-restart", 3000);
+        await new Promise((r) => setTimeout(r, 1200));
+        await a.s.repository().set("LATER", "later-value");
+        await until(() => bb.s.repository().values().LATER === "later-value", 3000);
       } finally {
         await closeAll();
       }

@@ -33,6 +33,11 @@ export interface DbSecretsOptions {
   log: (t: string) => void;
   /** close() closes `db` too. */
   ownsDb?: boolean;
+  /**
+   * A new connection when a statement on the current one failed (the database restarted):
+   * the next statement opens it (and the old one is closed when owned).
+   */
+  reopen?: () => Promise<Db>;
 }
 
 interface Cached {
@@ -50,10 +55,52 @@ export class DbSecrets {
   private timer?: NodeJS.Timeout;
   private listener?: { end(): Promise<void> };
   private closed = false;
+  private current: Db;
+  /** A statement failed on `current`: reopened before the next. */
+  private failed = false;
+  private connecting?: Promise<void>;
   /** Rows this key cannot open, said once each. */
   private readonly refused = new Set<string>();
 
-  constructor(private readonly o: DbSecretsOptions) {}
+  constructor(private readonly o: DbSecretsOptions) {
+    this.current = o.db;
+  }
+
+  /** The connection, a new one when a statement failed on the last (with `reopen`). */
+  private async db(): Promise<Db> {
+    if (this.failed && this.o.reopen && !this.closed && !this.connecting) {
+      this.failed = false;
+      const old = this.current;
+      const reopen = this.o.reopen;
+      this.connecting = (async () => {
+        try {
+          this.current = await reopen();
+          if (this.o.ownsDb) void old.close().catch(() => {});
+        } catch (e) {
+          this.failed = true;
+          throw e;
+        } finally {
+          this.connecting = undefined;
+        }
+      })();
+    }
+    if (this.connecting) await this.connecting;
+    return this.current;
+  }
+
+  /**
+   * `f` on the connection. A failure marks it for reopening and, with `reopen`, `f` is tried
+   * once more on a new one (each statement here may run twice: an upsert, a read, a delete).
+   */
+  private async use<T>(f: (db: Db) => Promise<T>): Promise<T> {
+    try {
+      return await f(await this.db());
+    } catch (e) {
+      this.failed = true;
+      if (!this.o.reopen || this.closed) throw e;
+      return await f(await this.db());
+    }
+  }
 
   private aad(scope: string, name: string): string {
     return `${this.o.db.repo}\n${scope}\n${name}`;
@@ -72,32 +119,53 @@ export class DbSecrets {
 
   /** Reads the rows (a row this key cannot open is an error here: said at start), then listens. */
   async start(): Promise<void> {
-    if (this.o.listenUrl) {
-      const pg = (await import("pg")).default;
-      const client = new pg.Client({
-        connectionString: this.o.listenUrl,
-        application_name: "slipway-secrets",
-      });
-      client.on("error", (e) => this.o.log(`secrets: LISTEN connection: ${e.message}`));
-      client.on("notification", (n) => {
-        if (n.channel === SECRETS_CHANNEL && n.payload === this.o.db.repo) void this.refreshLogged();
-      });
-      await client.connect();
-      await client.query(`LISTEN ${SECRETS_CHANNEL}`);
-      this.listener = client;
-    }
+    await this.listen();
     await this.refresh(true);
     const every = Math.min(5000, this.o.refreshMs ?? 3000);
-    this.timer = setInterval(() => void this.refreshLogged(), every);
+    this.timer = setInterval(() => {
+      // A LISTEN connection that broke is opened again, then the rows read.
+      void (this.o.listenUrl && !this.listener ? this.listen() : Promise.resolve())
+        .catch((e: Error) => this.o.log(`secrets: LISTEN connection: ${e.message}`))
+        .then(() => this.refreshLogged());
+    }, every);
     this.timer.unref();
+  }
+
+  private async listen(): Promise<void> {
+    if (!this.o.listenUrl || this.closed) return;
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: this.o.listenUrl, application_name: "slipway-secrets" });
+    const lost = (why: string) => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      this.o.log(`secrets: LISTEN connection: ${why} (listening again within seconds)`);
+      void client.end().catch(() => {});
+    };
+    client.on("error", (e) => lost(e.message));
+    client.on("end", () => lost("closed"));
+    client.on("notification", (n) => {
+      if (n.channel === SECRETS_CHANNEL && n.payload === this.o.db.repo) void this.refreshLogged();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${SECRETS_CHANNEL}`);
+    } catch (e) {
+      await client.end().catch(() => {});
+      throw e;
+    }
+    if (this.closed) await client.end().catch(() => {});
+    else this.listener = client;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.listener?.end().catch(() => {});
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => {});
     await this.reading;
-    if (this.o.ownsDb) await this.o.db.close();
+    await this.connecting?.catch(() => {});
+    if (this.o.ownsDb) await this.current.close().catch(() => {});
   }
 
   private refreshLogged(): Promise<void> {
@@ -108,7 +176,7 @@ export class DbSecrets {
   refresh(first = false): Promise<void> {
     const read = this.reading.then(async () => {
       if (this.closed && !first) return;
-      const rows = await listSecrets(this.o.db);
+      const rows = await this.use((db) => listSecrets(db));
       const next = new Map<string, Cached>();
       for (const r of rows) {
         const k = cacheKey(r.scope, r.name);
@@ -139,17 +207,13 @@ export class DbSecrets {
 
   async set(scope: string, name: string, value: string): Promise<void> {
     this.o.onValue(value);
-    await putSecret(this.o.db, {
-      scope,
-      name,
-      sealed: this.sealFor(scope, name, value),
-      updated_at: Date.now(),
-    });
+    const sealed = this.sealFor(scope, name, value);
+    await this.use((db) => putSecret(db, { scope, name, sealed, updated_at: Date.now() }));
     await this.written();
   }
 
   async delete(scope: string, name: string): Promise<boolean> {
-    const gone = await deleteSecret(this.o.db, scope, name);
+    const gone = await this.use((db) => deleteSecret(db, scope, name));
     if (gone) await this.written();
     return gone;
   }
@@ -158,7 +222,7 @@ export class DbSecrets {
   private async written(): Promise<void> {
     await this.refresh();
     if (this.o.db.dialect === "postgres")
-      await this.o.db.run("SELECT pg_notify(?, ?)", [SECRETS_CHANNEL, this.o.db.repo]);
+      await this.use((db) => db.run("SELECT pg_notify(?, ?)", [SECRETS_CHANNEL, db.repo]));
   }
 
   /** The scope's names and when each was set, without values. */
@@ -259,7 +323,7 @@ export class DbSecrets {
           sealed: this.sealFor(scope, n, value),
           updated_at: Number.isNaN(at) ? 0 : at,
         };
-        if (await importSecret(this.o.db, row)) written++;
+        if (await this.use((db) => importSecret(db, row))) written++;
       }
       writeFileSync(
         marker,
@@ -288,9 +352,10 @@ export async function openDbSecrets(
 ): Promise<DbSecrets | undefined> {
   const url = historyDatabase(o.db);
   if (!url) return undefined;
-  const db = (await openHistory(root, true, url))!;
+  const open = async () => (await openHistory(root, true, url))!;
   const secrets = new DbSecrets({
-    db,
+    db: await open(),
+    reopen: open,
     key: o.key,
     listenUrl: url,
     onValue: (v) => o.masker.add(v),
