@@ -235,5 +235,16 @@ describe.skipIf(!pg.length)("postgres", () => {
       expect(events).not.toContain(v);
       expect(x.out() + y.out()).not.toContain(v);
     }
-  }, 120_000);
+
+    // A replica with another key cannot open them: it says so at start (exit 2, no stack).
+    const c = slipwayProcess(
+      ["serve", "--port", "0", "--repo", bare, "--data", join(top, "data-c"), "--db", url!, "--no-sandbox"],
+      top,
+      { ...env, SLIPWAY_SECRET_KEY: "ef".repeat(32) },
+    );
+    expect(await c.exited).toBe(2);
+    expect(c.out()).toMatch(
+      /^slipway serve: postgres:\/\/\S+: secret \w+ \(\S+\) cannot be decrypted with this key \(SLIPWAY_SECRET_KEY differs between replicas\?\)\n$/,
+    );
+  }, 60_000);
 });

@@ -370,6 +370,8 @@ export async function main(args: string[]): Promise<number> {
         );
     } catch (e) {
       await Promise.all(repos.map((r) => r.close()));
+      // Its connections too, or the process would not end.
+      legsDb?.close();
       if (e instanceof SecretKeyError) throw new UsageError(e.message);
       throw e;
     }
