@@ -27,7 +27,7 @@ import { Poller } from "../server/poller.js";
 import { RunQueue } from "../server/queue.js";
 import { type Handler, type RepoContext, type RepoSource, repoName } from "../server/repos.js";
 import { SecretStore } from "../server/secret-store.js";
-import { openDbSecrets } from "../server/secrets-db.js";
+import { openDbSecrets } from "../server/secrets-db-open.js";
 import { type Counters, makeServer } from "../server/server.js";
 import type { StatusTarget } from "../server/statuses.js";
 import type { AccessOptions } from "../web/access.js";

@@ -9,6 +9,7 @@ import { listSecrets, putSecret } from "../db/server-secrets.js";
 import { backends } from "../db/test-helpers.js";
 import { SecretKeyError, SecretStore } from "./secret-store.js";
 import { DbSecrets, environmentScope, REPOSITORY } from "./secrets-db.js";
+import { importSecretFiles } from "./secrets-db-open.js";
 
 const until = async (what: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -117,7 +118,7 @@ describe.each(backends())("$name", (b) => {
       await new Promise((r) => setTimeout(r, 5));
       await a.s.repository().set("OLD", "newer-in-db");
       const before = readFileSync(join(dir, "server-secrets.json"), "utf8");
-      await a.s.importFiles(dir, root);
+      await importSecretFiles(a.s, { dir, root, key, log: (t) => a.logs.push(t) });
       expect(a.s.repository().values()).toEqual({ OLD: "newer-in-db", ONLY_FILE: "only-in-file" });
       expect(new EnvSecrets(a.s.environments()).valuesFor("prod")).toEqual({ P: "prod-file" });
       expect(a.masked).toEqual(expect.arrayContaining(["only-in-file", "prod-file"]));
@@ -129,7 +130,7 @@ describe.each(backends())("$name", (b) => {
       expect(existsSync(join(dir, "server-secrets.json.imported"))).toBe(true);
       // Once: a secret deleted since is not brought back by the next start.
       await a.s.repository().delete("ONLY_FILE");
-      await a.s.importFiles(dir, root);
+      await importSecretFiles(a.s, { dir, root, key, log: (t) => a.logs.push(t) });
       expect(a.s.repository().values()).toEqual({ OLD: "newer-in-db" });
       expect(a.logs.at(-1)).toMatch(
         /server-environment-secrets.json is no longer read: its secrets were imported/,

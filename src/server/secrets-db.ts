@@ -7,13 +7,9 @@
 // committed and this replica's cache has it. Each value reaches the masker (onValue) before
 // any run can read it. Rows are sealed as the files were (AES-256-GCM, the server's key),
 // bound to the repository, the scope and the name, so a row cannot be moved to another.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { historyDatabase } from "../cli/common.js";
 import type { Db } from "../db/db.js";
-import { openHistory } from "../db/open.js";
 import { deleteSecret, importSecret, listSecrets, putSecret, type SecretRow } from "../db/server-secrets.js";
-import { SecretKeyError, SecretStore, type Secrets, seal, unseal } from "./secret-store.js";
+import { SecretKeyError, type Secrets, seal, unseal } from "./secret-store.js";
 
 export const REPOSITORY = "repository";
 /** An environment's scope: its name in lower case (environment names are case-insensitive). */
@@ -280,94 +276,27 @@ export class DbSecrets {
   }
 
   /**
-   * The clone's secret files of an older Slipway (or of this one on SQLite), imported once:
-   * a secret the database has set at the same time or later is kept. The files stay where
-   * they are (nothing is lost) and are no longer read; a file beside each says when it was
-   * imported, so that a secret deleted later is not brought back at the next start.
+   * Secrets from an older store, each kept unless the database has its name set at the same
+   * time or later; the number written.
    */
-  async importFiles(dir: string, root: string): Promise<void> {
-    const files = [
-      { file: "server-secrets.json", key: (n: string): [string, string] => [REPOSITORY, n] },
-      {
-        file: "server-environment-secrets.json",
-        key: (n: string): [string, string] => {
-          const at = n.indexOf("/");
-          return [environmentScope(n.slice(0, at)), n.slice(at + 1)];
-        },
-      },
-    ];
-    for (const { file, key } of files) {
-      const path = join(dir, file);
-      const shown = relative(root, path) || path;
-      const marker = `${path}.imported`;
-      if (!existsSync(path)) continue;
-      if (existsSync(marker)) {
-        const when = readFileSync(marker, "utf8").trim().split(/\s/)[0];
-        this.o.log(
-          `secrets: ${shown} is no longer read: its secrets were imported into the database (${when})`,
-        );
-        continue;
-      }
-      const store = new SecretStore(dir, this.o.key, file);
-      const values = store.values();
-      let written = 0;
-      const names = store.names();
-      for (const { name, updatedAt } of names) {
-        const [scope, n] = key(name);
-        const value = values[name]!;
-        this.o.onValue(value);
-        const at = Date.parse(updatedAt);
-        const row = {
-          scope,
-          name: n,
-          sealed: this.sealFor(scope, n, value),
-          updated_at: Number.isNaN(at) ? 0 : at,
-        };
-        if (await this.use((db) => importSecret(db, row))) written++;
-      }
-      writeFileSync(
-        marker,
-        `${new Date().toISOString()} imported into the database ${this.o.db.where}; ${file} is no longer read\n`,
-        { mode: 0o600 },
-      );
-      const kept = names.length - written;
-      this.o.log(
-        `secrets: imported ${written} secret${written === 1 ? "" : "s"} of ${shown} into the database` +
-          (kept ? ` (${kept} set there later kept)` : "") +
-          `; ${shown} is left in place and no longer read (secrets now live in the database, shared by replicas)`,
-      );
-      if (names.length) await this.written();
+  async imported(rows: { scope: string; name: string; value: string; updatedAt: number }[]): Promise<number> {
+    let written = 0;
+    for (const r of rows) {
+      this.o.onValue(r.value);
+      const row = {
+        scope: r.scope,
+        name: r.name,
+        sealed: this.sealFor(r.scope, r.name, r.value),
+        updated_at: r.updatedAt,
+      };
+      if (await this.use((db) => importSecret(db, row))) written++;
     }
+    if (rows.length) await this.written();
+    return written;
   }
-}
 
-/**
- * `slipway serve`'s secrets of the repository at `root` when its history is PostgreSQL (`db`:
- * --db): a connection of their own, the clone's old files imported once; undefined on SQLite.
- */
-export async function openDbSecrets(
-  root: string,
-  o: { db?: string; key: Buffer; masker: { add(v: string): void } },
-  log: (t: string) => void,
-): Promise<DbSecrets | undefined> {
-  const url = historyDatabase(o.db);
-  if (!url) return undefined;
-  const open = async () => (await openHistory(root, true, url))!;
-  const secrets = new DbSecrets({
-    db: await open(),
-    reopen: open,
-    key: o.key,
-    listenUrl: url,
-    onValue: (v) => o.masker.add(v),
-    log,
-    ownsDb: true,
-  });
-  try {
-    await secrets.start();
-    await secrets.importFiles(join(root, ".slipway"), root);
-  } catch (e) {
-    await secrets.close();
-    throw e;
+  /** Where the rows are, for messages. */
+  get where(): string {
+    return this.o.db.where;
   }
-  return secrets;
 }
