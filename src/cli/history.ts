@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { type JobRow, jobsOfRun, latestRun, listRuns, type RunRow, runByNumber } from "../db/reads.js";
 import { duration, table } from "./columns.js";
 import { EXIT, fail, parse, positiveInt, readHistory, repoRootOf, UsageError } from "./common.js";
+import { main as prune } from "./history-prune.js";
 
 const HELP = `usage: slipway history [run] [options]
 
@@ -21,11 +22,14 @@ in the PostgreSQL database of --db / SLIPWAY_DATABASE_URL.
                         default: SLIPWAY_DATABASE_URL, else .slipway/slipway.db)
       --json            print as JSON
 
+'slipway history prune --older-than 90d' deletes old runs (see its --help).
+
 Exit codes: 0 shown (or no runs recorded yet), 2 usage error (no such run), 74 the history
 could not be read.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
+    if (args[0] === "prune") return await prune(args.slice(1));
     const { values, positionals } = parse(() =>
       parseArgs({
         args,
