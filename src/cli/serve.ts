@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { CD_SECTIONS, CdConfigError, durationMs, forRepository, readCdConfig } from "../cd/config.js";
 import { setUsers, Users } from "../cd/users.js";
 import { openHistory } from "../db/open.js";
+import { pruneRuns } from "../db/prune.js";
 import { registerDora } from "../metrics/prometheus.js";
 import { NotifyConfigError } from "../notify/config.js";
 import { type NotifyParts, notifyParts } from "../notify/server-parts.js";
@@ -26,6 +27,7 @@ import {
   historyDatabase,
   parse,
   positiveInt,
+  readHistory,
   repoRootOf,
   secretValues,
   UsageError,
@@ -100,6 +102,9 @@ machines), the API and a page list them, and their events stream live.
       --public-url URL     where status links point (default: the address listened on); the
                            dashboard's forms posted from there are accepted as its own
       --approval-timeout D a deployment nobody approves fails after D (default: 30d; 90s, 15m, 2h)
+      --retention-days N   runs that ended more than N days ago are deleted, with their logs and
+                           folders (at start, then hourly; the newest 10 stay; deployments are
+                           kept); default: kept for ever (slipway history prune does it by hand)
 
 Endpoints: POST /webhooks/github (push, pull_request, ping), POST /api/runs {event, ref,
 workflow, inputs} (a dispatch's inputs checked against the workflow's; 422), GET /api/runs, GET /api/runs/N, GET /api/runs/N/events (Server-Sent Events; resume
@@ -160,6 +165,7 @@ const OPTIONS = {
   "status-api": { type: "string" },
   "public-url": { type: "string" },
   "approval-timeout": { type: "string" },
+  "retention-days": { type: "string" },
 } as const;
 
 /** What the config file and the environment may set: every option. */
@@ -451,6 +457,8 @@ export async function main(args: string[]): Promise<number> {
       values["no-schedules"] ? undefined : startSchedules(o.root, o.queue, (t) => log(`${o.name}: ${t}`)),
       pollSeconds ? o.poller?.every(pollSeconds) : undefined,
     ]);
+    const retention = positiveInt(values["retention-days"], "--retention-days");
+    const pruners = retention ? repos.map((r) => startRetention(r, retention, log)) : [];
     const builtIn = startAgents(
       agents,
       url,
@@ -470,6 +478,7 @@ export async function main(args: string[]): Promise<number> {
         if (scheduler) clearInterval(scheduler);
         if (poller) clearInterval(poller);
         for (const t of timers) if (t) clearInterval(t);
+        for (const t of pruners) clearInterval(t);
         void Promise.all([queue.stop(), ...others.map((o) => o.queue.stop())]).then(async () => {
           await notify.notifier.close();
           await stopAgents(builtIn);
@@ -488,6 +497,23 @@ export async function main(args: string[]): Promise<number> {
       return fail(new UsageError(`cannot listen: ${(e as Error).message}`), "serve");
     return fail(e, "serve");
   }
+}
+
+/** --retention-days: the repository's runs older than that deleted now and every hour. */
+function startRetention(r: Repo, days: number, log: (t: string) => void): NodeJS.Timeout {
+  const prune = () =>
+    readHistory(r.root, r.db, (db) =>
+      db ? pruneRuns(db, r.root, Date.now() - days * 86_400_000, 10) : Promise.resolve([]),
+    )
+      .then((gone) => {
+        if (gone.length)
+          log(`${r.name}: retention: deleted ${gone.length} run(s) that ended over ${days} day(s) ago`);
+      })
+      .catch((e: Error) => log(`${r.name}: retention: ${e.message}`));
+  void prune();
+  const timer = setInterval(() => void prune(), 3_600_000);
+  timer.unref();
+  return timer;
 }
 
 /** OWNER/NAME of a served working repository: its remote's, else local/FOLDER. */
