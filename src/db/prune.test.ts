@@ -39,8 +39,15 @@ describe.each(backends())("$name", (b) => {
     // Run 2's row named a folder outside the runs' folder: its row went, that folder stayed.
     expect(existsSync(join(root, "elsewhere"))).toBe(true);
     for (const n of [4, 5]) expect(existsSync(join(root, ".slipway", "runs", String(n)))).toBe(true);
-    // Everything older, the newest always stays (and the running one).
-    expect((await pruneRuns(db, root, Date.now(), 0)).map((r) => r.number)).toEqual([]);
+    // Run 7 is attempt 2 of run 6: 6 stays while 7 does (a re-run takes its run_id from it).
+    const six = await insertRun(db, newRun(6));
+    await db.batch([endRun(six, "success", 60_000)]);
+    const seven = await insertRun(db, newRun(7));
+    await db.batch([endRun(seven, "success", 70_000)]);
+    await db.run("UPDATE runs SET attempt = 2, attempt_of = 6 WHERE number = 7");
+    expect((await prunable(db, 65_000, 1)).map((r) => r.number)).toEqual([5]);
+    // Everything older: the newest always stays (7), and the running one (4), and 6 for 7.
+    expect((await pruneRuns(db, root, Date.now(), 0)).map((r) => r.number)).toEqual([5]);
     await db.close();
   });
 });

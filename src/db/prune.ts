@@ -22,7 +22,15 @@ export async function prunable(db: Db, before: number, keep: number): Promise<Pr
      ORDER BY number`,
     [db.repo, before, db.repo, Math.max(1, keep)],
   );
-  return rows.map((r) => ({ number: Number(r.number), endedAt: Number(r.endedAt), folder: r.folder }));
+  const out = rows.map((r) => ({ number: Number(r.number), endedAt: Number(r.endedAt), folder: r.folder }));
+  // A first attempt stays while a later attempt of it does: a re-run takes its run_id from it.
+  const going = new Set(out.map((r) => r.number));
+  const firsts = await db.all<{ number: number; attemptOf: number }>(
+    `SELECT number, attempt_of AS "attemptOf" FROM runs WHERE repo = ? AND attempt_of IS NOT NULL`,
+    [db.repo],
+  );
+  const held = new Set(firsts.filter((r) => !going.has(Number(r.number))).map((r) => Number(r.attemptOf)));
+  return out.filter((r) => !held.has(r.number));
 }
 
 /** Deletes them (rows, then folders under `root`/.slipway/runs only); answers what went. */
