@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { EXIT, fail, parse, UsageError } from "./common.js";
+import { type ServerAnswer, serverClient, unreachable } from "./server-client.js";
 
 const HELP = `usage: slipway agent remove ID|NAME --server URL [--token T] [--json]
 
@@ -35,30 +36,10 @@ export async function main(args: string[]): Promise<number> {
     }
     const [which, ...extra] = positionals;
     if (!which || extra.length) throw new UsageError("expected one agent: slipway agent remove ID|NAME");
-    const server = values.server ?? process.env.SLIPWAY_SERVER_URL;
-    if (!server) throw new UsageError("--server URL is required (or SLIPWAY_SERVER_URL)");
-    let base: URL;
-    try {
-      base = new URL(server);
-    } catch {
-      throw new UsageError(`--server expects a URL, got '${server}'`);
-    }
-    const token = values.token ?? process.env.SLIPWAY_SERVER_TOKEN;
-    const call = async (method: string, path: string) => {
-      const url = new URL(path, base.href.endsWith("/") ? base : `${base.href}/`);
-      const r = await fetch(url, {
-        method,
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      const text = await r.text();
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(text) as typeof body;
-      } catch {}
-      return { status: r.status, ok: r.ok, body, error: String(body.error ?? text.trim()) };
-    };
+    const client = serverClient(values);
+    const call = client.call;
     const remove = (id: string) => call("DELETE", `api/agents/${encodeURIComponent(id)}`);
-    let r: Awaited<ReturnType<typeof call>>;
+    let r: ServerAnswer;
     try {
       r = await remove(which);
       if (r.status === 404) {
@@ -76,9 +57,7 @@ export async function main(args: string[]): Promise<number> {
         if (named.length === 1) r = await remove(named[0]!.id);
       }
     } catch (e) {
-      console.error(
-        `slipway agent remove: cannot reach ${base.origin}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`,
-      );
+      console.error(unreachable("agent remove", client, e));
       return EXIT.failure;
     }
     if (!r.ok) {

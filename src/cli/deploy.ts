@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { EXIT, fail, parse, UsageError } from "./common.js";
+import { type ServerAnswer, serverClient, unreachable } from "./server-client.js";
 
 const HELP = `usage: slipway deploy rollback ENVIRONMENT [--to ID] --server URL [--token T] [--json]
 
@@ -39,45 +40,24 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`expected 'slipway deploy rollback ENVIRONMENT'\n\n${HELP}`);
     if (!environment || extra.length)
       throw new UsageError("expected one environment: slipway deploy rollback ENVIRONMENT");
-    const server = values.server ?? process.env.SLIPWAY_SERVER_URL;
-    if (!server) throw new UsageError("--server URL is required (or SLIPWAY_SERVER_URL)");
-    let base: URL;
-    try {
-      base = new URL(server);
-    } catch {
-      throw new UsageError(`--server expects a URL, got '${server}'`);
-    }
+    const client = serverClient(values);
     const to = values.to === undefined ? undefined : Number(values.to);
     if (to !== undefined && !(Number.isInteger(to) && to > 0))
       throw new UsageError(`--to expects a deployment's id (a number), got '${values.to}'`);
-    const token = values.token ?? process.env.SLIPWAY_SERVER_TOKEN;
-    const url = new URL(
-      `api/environments/${encodeURIComponent(environment)}/rollback`,
-      base.href.endsWith("/") ? base : `${base.href}/`,
-    );
-    let r: Response;
+    let r: ServerAnswer;
     try {
-      r = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(to === undefined ? {} : { to }),
-      });
-    } catch (e) {
-      console.error(
-        `slipway deploy: cannot reach ${base.origin}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`,
+      r = await client.call(
+        "POST",
+        `api/environments/${encodeURIComponent(environment)}/rollback`,
+        to === undefined ? {} : { to },
       );
+    } catch (e) {
+      console.error(unreachable("deploy", client, e));
       return EXIT.failure;
     }
-    const text = await r.text();
-    let body: { error?: string; queued?: number; rollbackOf?: number; sha?: string } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {}
+    const body = r.body as { queued?: number; rollbackOf?: number; sha?: string };
     if (!r.ok) {
-      console.error(`slipway deploy: ${r.status}: ${body.error ?? text.trim()}`);
+      console.error(`slipway deploy: ${r.status}: ${r.error}`);
       return EXIT.failure;
     }
     if (values.json) console.log(JSON.stringify(body, null, 2));
