@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
+import { bareRepo } from "./helpers/bare-repo.js";
 import { api, type Server, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
 import { readSse } from "./helpers/sse.js";
 
@@ -36,21 +36,7 @@ const pg = backends().filter((b) => b.name === "postgres");
 describe.skipIf(!pg.length)("postgres", () => {
   test("a run on replica A is streamed live by replica B (another data folder, no run folder): every line of A's events.jsonl, seq for seq, resumed with Last-Event-ID, the secret masked; its job page and raw log too", async () => {
     const { url } = await pg[0]!.fresh();
-    const git = (cwd: string, ...a: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
-        cwd,
-        encoding: "utf8",
-      }).trim();
-    const bare = join(top, "origin.git");
-    const dev = join(top, "dev");
-    git(top, "init", "-q", "--bare", "-b", "main", bare);
-    git(top, "clone", "-q", bare, dev);
-    mkdirSync(join(dev, ".github/workflows"), { recursive: true });
-    writeFileSync(join(dev, ".github/workflows/ci.yml"), CI);
-    git(dev, "add", "-A");
-    git(dev, "commit", "-qm", "one");
-    git(dev, "push", "-q", "origin", "HEAD:main");
-    const head = git(dev, "rev-parse", "HEAD");
+    const { bare, head } = bareRepo(top, CI);
     const secrets = join(top, "secrets.env");
     writeFileSync(secrets, `PASSWORD=${PASSWORD}\n`);
     const env = {

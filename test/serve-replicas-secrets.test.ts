@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { backends } from "../src/db/test-helpers.js";
 import { Mirror } from "../src/server/mirror.js";
 import { SecretStore } from "../src/server/secret-store.js";
+import { bareRepo } from "./helpers/bare-repo.js";
 import { api, type Server, slipwayProcess, stopAll, until, webhook } from "./helpers/serve.js";
 
 // Replicas on different machines (each its own clone and data folder, one PostgreSQL, one
@@ -63,21 +63,7 @@ const pg = backends().filter((b) => b.name === "postgres");
 describe.skipIf(!pg.length)("postgres", () => {
   test("secrets set through one replica reach, masked, the run and the approved deployment another replica coordinates; a clone's old file is imported once", async () => {
     const { url } = await pg[0]!.fresh();
-    const git = (cwd: string, ...a: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
-        cwd,
-        encoding: "utf8",
-      }).trim();
-    const bare = join(top, "origin.git");
-    const dev = join(top, "dev");
-    git(top, "init", "-q", "--bare", "-b", "main", bare);
-    git(top, "clone", "-q", bare, dev);
-    mkdirSync(join(dev, ".github/workflows"), { recursive: true });
-    writeFileSync(join(dev, ".github/workflows/ci.yml"), WF);
-    git(dev, "add", "-A");
-    git(dev, "commit", "-qm", "one");
-    git(dev, "push", "-q", "origin", "HEAD:main", "HEAD:hold");
-    const head = git(dev, "rev-parse", "HEAD");
+    const { bare, head } = bareRepo(top, WF, ["HEAD:main", "HEAD:hold"]);
     const config = join(top, "slipway-server.yml");
     writeFileSync(config, CONFIG);
     const env = {

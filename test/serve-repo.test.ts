@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
+import { bareRepo } from "./helpers/bare-repo.js";
 import { BIN } from "./helpers/cli.js";
 import { api, slipwayProcess, stopAll, until } from "./helpers/serve.js";
 
@@ -21,28 +22,9 @@ jobs:
       - run: echo "${words} at \${{ github.ref_name }}"
 `;
 
-/** A bare repository with one commit pushed from a clone (`dev`) whose workflow says `words`. */
-function bareRepo(prefix: string, words: string) {
-  const top = mkdtempSync(join(tmpdir(), prefix));
-  const bare = join(top, "origin.git");
-  const dev = join(top, "dev");
-  const git = (cwd: string, ...a: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", "-c", "commit.gpgsign=false", ...a], {
-      cwd,
-      encoding: "utf8",
-    }).trim();
-  git(top, "init", "-q", "--bare", "-b", "main", bare);
-  git(top, "clone", "-q", bare, dev);
-  execFileSync("mkdir", ["-p", join(dev, ".github/workflows")]);
-  writeFileSync(join(dev, ".github/workflows/ci.yml"), workflow(words));
-  git(dev, "add", "-A");
-  git(dev, "commit", "-qm", "one");
-  git(dev, "push", "-q", "origin", "HEAD:main");
-  return { top, bare, dev, git };
-}
-
 test("serve --repo --poll: a push to a bare repository runs that commit's workflow; a tag push too", async () => {
-  const { top, bare, dev, git } = bareRepo("slipway-serve-repo-", "version one");
+  const top = mkdtempSync(join(tmpdir(), "slipway-serve-repo-"));
+  const { bare, dev, git } = bareRepo(top, workflow("version one"));
 
   const data = join(top, "data");
   const s = slipwayProcess(
@@ -92,7 +74,8 @@ test("serve --repo --poll: a push to a bare repository runs that commit's workfl
 }, 120_000);
 
 test("a bare repository's post-receive hook asks the server to fetch (POST /api/poll): a push runs at once, with no --poll", async () => {
-  const { top, bare, dev, git } = bareRepo("slipway-serve-hook-", "hooked");
+  const top = mkdtempSync(join(tmpdir(), "slipway-serve-hook-"));
+  const { bare, dev, git } = bareRepo(top, workflow("hooked"));
   const token = "hook-admin-token";
   const s = slipwayProcess(
     [
